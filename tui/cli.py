@@ -1,0 +1,122 @@
+"""Command line: `triton-tui [console flags] [-- tritonserver args]` or `triton-tui SUBCOMMAND ...`.
+
+Flags are spelled like tritonserver's and perf_analyzer's. The console and every subcommand share
+`add_server_flags` so `--model-repository`, `-u` and friends mean the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tui import __version__
+
+# Subcommand name -> module under tui.commands providing add_parser(subparsers).
+COMMANDS: dict[str, str] = {
+    "serve": "tui.commands.serve",
+}
+
+
+class UsageError(Exception):
+    """Bad flags: reported in words, exit code 3 (perf_analyzer's OPTION_ERROR)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def add_server_flags(parser: argparse.ArgumentParser, *, attach: bool = True) -> None:
+    """Flags that choose or launch the Triton server."""
+    parser.add_argument(
+        "--model-repository",
+        action="append",
+        metavar="DIR",
+        help="model repository to serve (repeatable); launches a server on it",
+    )
+    if attach:
+        parser.add_argument(
+            "-u",
+            "--url",
+            metavar="HOST:PORT",
+            help="attach to a running server's HTTP endpoint instead of launching one",
+        )
+        parser.add_argument(
+            "--metrics-url",
+            metavar="HOST:PORT",
+            help="metrics endpoint of the attached server (default: same host, port 8002)",
+        )
+    parser.add_argument("--tritonserver", metavar="PATH", help="tritonserver binary to launch")
+    parser.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address the launched server listens on (default 127.0.0.1)",
+    )
+    parser.add_argument("--http-port", type=int, metavar="N", help="HTTP port (default: free)")
+    parser.add_argument("--grpc-port", type=int, metavar="N", help="gRPC port (default: free)")
+    parser.add_argument("--metrics-port", type=int, metavar="N", help="metrics port (default: free)")
+    parser.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="seconds to wait for the launched server to become ready (default 120)",
+    )
+
+
+def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split `a b -- c d` into our args and the extra tritonserver args."""
+    argv = list(argv)
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1 :]
+    return argv, []
+
+
+def console_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="triton-tui",
+        description="Terminal console for NVIDIA Triton Inference Server. "
+        f"Subcommands: {', '.join(COMMANDS)} (triton-tui SUBCOMMAND --help). "
+        "Arguments after `--` go to tritonserver.",
+    )
+    parser.add_argument("--version", action="version", version=f"triton-tui {__version__}")
+    add_server_flags(parser)
+    return parser
+
+
+def validate_server_flags(args: argparse.Namespace) -> None:
+    if getattr(args, "url", None) and args.model_repository:
+        raise UsageError("use either -u (attach to a server) or --model-repository (launch one)")
+    for name in ("http_port", "grpc_port", "metrics_port"):
+        port = getattr(args, name, None)
+        if port is not None and not 0 < port < 65536:
+            raise UsageError(f"--{name.replace('_', '-')} {port}: not a TCP port")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            module = importlib.import_module(COMMANDS[argv[0]])
+            parser = _Parser(prog="triton-tui")
+            sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+            module.add_parser(sub)
+            ours, extra = split_passthrough(argv)
+            args = parser.parse_args(ours)
+            args.server_args = extra
+            return int(args.func(args) or 0)
+        ours, extra = split_passthrough(argv)
+        args = console_parser().parse_args(ours)
+        args.server_args = extra
+        validate_server_flags(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+
+    from tui.app import run_console
+
+    return run_console(args)

@@ -1,0 +1,50 @@
+"""Parse config.pbtxt text into Triton's `ModelConfig` protobuf."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2
+
+from tui.core.modelconfig.diagnostics import ERROR, Diagnostic
+from tui.core.modelconfig.locate import Locator
+
+ModelConfig = model_config_pb2.ModelConfig
+
+# text_format prefixes its messages with "L:C : " and often with the offending line in quotes.
+_POSITION_PREFIX = re.compile(r"^\d+:\d+ : ")
+_LINE_ECHO = re.compile(r"^'.*?': (?=[A-Z])", re.DOTALL)
+
+
+@dataclass
+class ParseResult:
+    config: ModelConfig | None
+    diagnostics: list[Diagnostic]
+    locator: Locator | None
+
+    @property
+    def ok(self) -> bool:
+        return self.config is not None
+
+
+def parse_config(text: str, path: str = "config.pbtxt") -> ParseResult:
+    """Parse text; a syntax error becomes one error Diagnostic with its 1-based line and column."""
+    config = ModelConfig()
+    try:
+        text_format.Parse(text, config)
+    except text_format.ParseError as exc:
+        message = _POSITION_PREFIX.sub("", str(exc))
+        message = _LINE_ECHO.sub("", message)
+        line = exc.GetLine() or 1
+        col = exc.GetColumn() or 1
+        return ParseResult(None, [Diagnostic(path, line, col, ERROR, message)], None)
+    except (ValueError, UnicodeError, RecursionError) as exc:
+        return ParseResult(None, [Diagnostic(path, 1, 1, ERROR, str(exc))], None)
+    return ParseResult(config, [], Locator(text))
+
+
+def to_text(config: ModelConfig) -> str:
+    """Canonical text_format of a config (field order of the schema)."""
+    return text_format.MessageToString(config)
