@@ -16,6 +16,9 @@ from tui import __version__
 # Subcommand name -> module under tui.commands providing add_parser(subparsers).
 COMMANDS: dict[str, str] = {
     "serve": "tui.commands.serve",
+    "gpu": "tui.commands.gpu",
+    "config": "tui.commands.config",
+    "coldstart": "tui.commands.coldstart",
 }
 
 
@@ -57,7 +60,9 @@ def add_server_flags(parser: argparse.ArgumentParser, *, attach: bool = True) ->
     )
     parser.add_argument("--http-port", type=int, metavar="N", help="HTTP port (default: free)")
     parser.add_argument("--grpc-port", type=int, metavar="N", help="gRPC port (default: free)")
-    parser.add_argument("--metrics-port", type=int, metavar="N", help="metrics port (default: free)")
+    parser.add_argument(
+        "--metrics-port", type=int, metavar="N", help="metrics port (default: free)"
+    )
     parser.add_argument(
         "--startup-timeout",
         type=float,

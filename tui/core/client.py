@@ -53,7 +53,9 @@ class TritonHTTP:
             return resp.status, resp.read()
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, socket.timeout | TimeoutError):
-                raise TritonError(f"{self.url}: no answer within {timeout or self.timeout:g} s") from exc
+                raise TritonError(
+                    f"{self.url}: no answer within {timeout or self.timeout:g} s"
+                ) from exc
             raise TritonError(f"cannot reach Triton at {self.url}: {exc}") from exc
         finally:
             conn.close()
@@ -131,7 +133,9 @@ def fetch_metrics(url: str, timeout: float = 2.0) -> str:
         resp = conn.getresponse()
         body = resp.read().decode(errors="replace")
         if resp.status != 200:
-            raise TritonError(f"metrics endpoint {host}:{port} answered HTTP {resp.status}", resp.status)
+            raise TritonError(
+                f"metrics endpoint {host}:{port} answered HTTP {resp.status}", resp.status
+            )
         return body
     except (OSError, http.client.HTTPException) as exc:
         raise TritonError(f"cannot reach metrics at {host}:{port}: {exc}") from exc

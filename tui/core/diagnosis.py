@@ -15,10 +15,14 @@ from dataclasses import dataclass
 # Default format: `E1126 11:35:03.283379 2279 model_repository_manager.cc:1460] "msg"`;
 # ISO8601: `2024-05-20T20:03:25Z E 3355 model_lifecycle.cc:441] "msg"`.
 _DEFAULT = re.compile(r"^(?P<level>[IWEV])\d{4} [\d:.]+\s+\d+ (?P<src>[^\]\s]+)\] ?(?P<msg>.*)$")
-_ISO = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z (?P<level>[IWEV]) \d+ (?P<src>[^\]\s]+)\] ?(?P<msg>.*)$")
+_ISO = re.compile(
+    r"^\d{4}-\d\d-\d\dT[\d:.]+Z (?P<level>[IWEV]) \d+ (?P<src>[^\]\s]+)\] ?(?P<msg>.*)$"
+)
 _PROTOBUF = re.compile(r"^\[libprotobuf ERROR [^\]]*\] (?P<msg>.*)$")
 
-_POLL_FAILED = re.compile(r"^Poll failed for model directory '(?P<name>[^']+)': (?P<reason>.*)$", re.S)
+_POLL_FAILED = re.compile(
+    r"^Poll failed for model directory '(?P<name>[^']+)': (?P<reason>.*)$", re.S
+)
 _LOAD_FAILED = re.compile(r"^failed to load '(?P<name>[^']+)' version \d+: (?P<reason>.*)$", re.S)
 _LOADED = re.compile(r"^successfully loaded '(?P<name>[^']+)'")
 _UNLOADED = re.compile(r"^successfully unloaded '(?P<name>[^']+)'")

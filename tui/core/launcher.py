@@ -8,6 +8,7 @@ as the server (the main thread): the death signal fires when the *thread* that f
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -171,7 +172,9 @@ class ServerProcess:
             raise RuntimeError("server already started")
         if not self.spec.model_repositories:
             raise LaunchError("no model repository given (--model-repository DIR)")
-        self.spec.model_repositories = [p.expanduser().resolve() for p in self.spec.model_repositories]
+        self.spec.model_repositories = [
+            p.expanduser().resolve() for p in self.spec.model_repositories
+        ]
         for repo in self.spec.model_repositories:
             self.warnings += check_repository(repo)
         if self.binary is None:
@@ -248,10 +251,9 @@ class ServerProcess:
                 pass
             except ProcessLookupError:
                 pass
-        try:  # the server and anything it spawned (python backend stubs)
+        # The server and anything it spawned (python backend stubs).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         proc.wait()
         if self._reader is not None:
             self._reader.join(timeout=2)

@@ -84,8 +84,11 @@ def _site_packages() -> list[str]:
 def embedded_binary(root: Path) -> ServerBinary:
     libs = root.parent.parent / "nvidia_pytriton.libs"
     backend_dir = assemble_backend_dir(root)
-    env = {"LD_LIBRARY_PATH": os.pathsep.join(filter(None, [str(libs), os.environ.get(
-        "LD_LIBRARY_PATH", "")]))}
+    env = {
+        "LD_LIBRARY_PATH": os.pathsep.join(
+            filter(None, [str(libs), os.environ.get("LD_LIBRARY_PATH", "")])
+        )
+    }
     return ServerBinary(
         root / "bin" / "tritonserver",
         "embedded",

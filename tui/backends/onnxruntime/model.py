@@ -9,7 +9,6 @@ a missing config from the ONNX file (auto_complete_config), as Triton's ONNX aut
 Only the embedded server uses this file; a real Triton install keeps its own backend.
 """
 
-
 import json
 import os
 from pathlib import Path
@@ -65,8 +64,10 @@ def _session(path: Path, config: dict | None = None):
 
     options = ort.SessionOptions()
     params = (config or {}).get("parameters", {})
-    for key, attr in (("intra_op_thread_count", "intra_op_num_threads"),
-                      ("inter_op_thread_count", "inter_op_num_threads")):
+    for key, attr in (
+        ("intra_op_thread_count", "intra_op_num_threads"),
+        ("inter_op_thread_count", "inter_op_num_threads"),
+    ):
         value = params.get(key, {}).get("string_value")
         if value:
             setattr(options, attr, int(value))
@@ -135,7 +136,9 @@ class TritonPythonModel:
     def _run(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         names = [n for n, _ in self.outputs]
         results = self.session.run(names, feeds)
-        return [r.astype(dtype, copy=False) for r, (_, dtype) in zip(results, self.outputs)]
+        return [
+            r.astype(dtype, copy=False) for r, (_, dtype) in zip(results, self.outputs, strict=True)
+        ]
 
     def _feeds(self, request) -> dict[str, np.ndarray]:
         feeds = {}
@@ -146,7 +149,7 @@ class TritonPythonModel:
         return feeds
 
     def _response(self, arrays: list[np.ndarray]):
-        tensors = [pb_utils.Tensor(n, a) for (n, _), a in zip(self.outputs, arrays)]
+        tensors = [pb_utils.Tensor(n, a) for (n, _), a in zip(self.outputs, arrays, strict=True)]
         return pb_utils.InferenceResponse(output_tensors=tensors)
 
     def execute(self, requests):

@@ -1,0 +1,69 @@
+"""Shared fixtures: a real embedded tritonserver on a copy of the demo repository."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tui.core.client import TritonHTTP
+from tui.core.launcher import LaunchSpec, ServerProcess
+from tui.core.session import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "assets" / "models"
+
+
+def copy_demo(dest: Path, models: tuple[str, ...] | None = None) -> Path:
+    """Copy the demo repository (or some of its models) so tests may change it freely."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for model in sorted(DEMO.iterdir()):
+        if model.is_dir() and (models is None or model.name in models):
+            shutil.copytree(model, dest / model.name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def launch(repo: Path, *extra: str, timeout: float = 90.0) -> ServerProcess:
+    server = ServerProcess(LaunchSpec([repo], extra_args=list(extra)))
+    server.start()
+    try:
+        server.wait_ready(timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_demo(tmp_path_factory.mktemp("demo") / "models")
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_repo: Path) -> Iterator[ServerProcess]:
+    """One real server on the demo repository, shared by every test that only reads from it.
+
+    Tests that unload, reload or break models must start their own server (see `launch`)."""
+    server = launch(demo_repo)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo_client(demo_server: ServerProcess) -> TritonHTTP:
+    return TritonHTTP(demo_server.http_url)
+
+
+@pytest.fixture
+def demo_session(demo_server: ServerProcess) -> Session:
+    """A Session over the shared server; apps built on it must not stop it on exit."""
+    session = Session(
+        client=TritonHTTP(demo_server.http_url),
+        metrics_url=demo_server.metrics_url,
+        server=demo_server,
+        repositories=list(demo_server.spec.model_repositories),
+    )
+    session.wait_ready()
+    return session

@@ -1,0 +1,137 @@
+"""The launcher against the real embedded tritonserver: start, infer, fail in words."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import tritonclient.http as httpclient
+
+from tests.conftest import DEMO, copy_demo, launch
+from tui.core.client import TritonHTTP
+from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+
+
+def test_demo_models_all_ready(demo_client: TritonHTTP) -> None:
+    index = {m["name"]: m for m in demo_client.repository_index()}
+    assert sorted(index) == ["add_sub", "densenet_onnx", "identity_onnx", "slow_init"]
+    assert {m["state"] for m in index.values()} == {"READY"}
+
+
+def test_listens_on_loopback_only(demo_server: ServerProcess) -> None:
+    cmd = demo_server.command()
+    for name in ("http", "grpc", "metrics"):
+        assert f"--{name}-address=127.0.0.1" in cmd
+
+
+def test_add_sub_numbers(demo_server: ServerProcess) -> None:
+    client = httpclient.InferenceServerClient(demo_server.http_url)
+    a = np.array([[1, 2, 3, 4]], dtype=np.float32)
+    b = np.array([[10, 20, 30, 40]], dtype=np.float32)
+    inputs = [
+        httpclient.InferInput("INPUT0", [1, 4], "FP32"),
+        httpclient.InferInput("INPUT1", [1, 4], "FP32"),
+    ]
+    inputs[0].set_data_from_numpy(a)
+    inputs[1].set_data_from_numpy(b)
+    result = client.infer("add_sub", inputs)
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT0"), a + b)
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT1"), a - b)
+
+
+def test_densenet_probabilities_match_onnxruntime(demo_server: ServerProcess) -> None:
+    client = httpclient.InferenceServerClient(demo_server.http_url)
+    data = np.random.default_rng(1).random((1, 3, 224, 224), dtype=np.float32)
+    inp = httpclient.InferInput("data_0", [1, 3, 224, 224], "FP32")
+    inp.set_data_from_numpy(data)
+    prob = client.infer("densenet_onnx", [inp]).as_numpy("prob_1")
+    assert prob.shape == (1, 1000, 1, 1)
+    assert prob.sum() == pytest.approx(1.0, abs=1e-4)
+    session = ort.InferenceSession(str(DEMO / "densenet_onnx/1/model.onnx"))
+    expected = session.run(["prob_1"], {"data_0": data})[0]
+    np.testing.assert_allclose(prob, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_identity_onnx_config_autocompleted_from_onnx(demo_client: TritonHTTP) -> None:
+    config = demo_client.model_config("identity_onnx")
+    assert config["max_batch_size"] == 4  # first dimension is dynamic in the ONNX file
+    assert [(t["name"], t["data_type"], t["dims"]) for t in config["input"]] == [
+        ("INPUT0", "TYPE_FP32", [16])
+    ]
+    assert [(t["name"], t["data_type"], t["dims"]) for t in config["output"]] == [
+        ("OUTPUT0", "TYPE_FP32", [16])
+    ]
+
+
+def test_log_history_kept_from_first_line(demo_server: ServerProcess) -> None:
+    lines = [line for _, line in demo_server.lines.snapshot()]
+    assert any("successfully loaded 'slow_init'" in line for line in lines)
+    assert any("Started HTTPService" in line for line in lines)
+    seqs = [seq for seq, _ in demo_server.lines.snapshot()]
+    assert seqs[0] == 1 and seqs == sorted(seqs)
+
+
+def test_missing_repository_is_refused(tmp_path: Path) -> None:
+    server = ServerProcess(LaunchSpec([tmp_path / "nope"]))
+    with pytest.raises(LaunchError, match="does not exist"):
+        server.start()
+    assert server.proc is None
+
+
+def test_empty_repository_warns(tmp_path: Path) -> None:
+    server = ServerProcess(LaunchSpec([tmp_path]))
+    server.start()
+    try:
+        server.wait_ready(60)
+        assert any("empty" in w for w in server.warnings)
+    finally:
+        server.stop()
+
+
+def test_port_in_use_is_named(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        server = ServerProcess(LaunchSpec([DEMO], http_port=port))
+        with pytest.raises(LaunchError, match=f"http port {port} .* in use"):
+            server.start()
+
+
+def test_missing_binary_is_named(tmp_path: Path) -> None:
+    server = ServerProcess(LaunchSpec([DEMO], tritonserver=str(tmp_path / "tritonserver")))
+    with pytest.raises(LaunchError, match="no executable"):
+        server.start()
+
+
+def test_broken_model_reason_names_model_and_line(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    broken = repo / "broken"
+    (broken / "1").mkdir(parents=True)
+    (broken / "config.pbtxt").write_text('name: "broken"\nbackend: "python"\nmax_batch_size: x\n')
+    server = launch(repo)
+    try:
+        index = {m["name"]: m for m in TritonHTTP(server.http_url).repository_index()}
+        assert index["add_sub"]["state"] == "READY"
+        assert "state" not in index["broken"]  # the index alone does not say why
+        reason = server.errors.reason("broken")
+        assert reason is not None
+        assert "failed to read text proto" in reason
+        assert "3:17" in reason  # line:column from the server's own protobuf parser
+    finally:
+        server.stop()
+
+
+def test_stop_leaves_no_process(tmp_path: Path) -> None:
+    import psutil
+
+    server = launch(copy_demo(tmp_path / "models", ("add_sub",)))
+    proc = psutil.Process(server.pid)
+    family = [proc, *proc.children(recursive=True)]
+    assert any("stub" in p.name() for p in family[1:])  # the python backend stub
+    server.stop()
+    gone, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive

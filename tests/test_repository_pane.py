@@ -1,0 +1,93 @@
+"""The repository pane, driven headless with Textual's pilot against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from tests.conftest import copy_demo, launch
+from tui.app import TritonTUI
+from tui.core.client import TritonHTTP
+from tui.core.session import Session
+
+
+async def _wait(pilot, predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.1)
+
+
+def _states(app: TritonTUI) -> dict[str, str]:
+    table = app.query_one("#model-table", DataTable)
+    return {str(key.value): str(table.get_cell(key, "state")) for key in table.rows}
+
+
+def _session(server) -> Session:  # noqa: ANN001
+    return Session(
+        client=TritonHTTP(server.http_url),
+        metrics_url=server.metrics_url,
+        server=server,
+        repositories=list(server.spec.model_repositories),
+    )
+
+
+async def test_demo_models_shown_ready(demo_session: Session) -> None:
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait(pilot, lambda: len(_states(app)) == 4)
+        assert set(_states(app).values()) == {"READY"}
+        await _wait(
+            pilot,
+            lambda: (
+                "Inputs and outputs as served"
+                in str(app.query_one("#model-detail-text", Static).render())
+            ),
+        )
+        detail = str(app.query_one("#model-detail-text", Static).render())
+        assert "INPUT0" in detail and "max_batch_size: 8" in detail
+
+
+async def test_unload_and_load_change_server_index(tmp_path: Path) -> None:
+    server = launch(copy_demo(tmp_path / "models", ("add_sub", "identity_onnx")))
+    try:
+        client = TritonHTTP(server.http_url)
+        app = TritonTUI(_session(server), stop_server_on_exit=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _wait(pilot, lambda: _states(app).get("add_sub") == "READY")
+            await pilot.press("u")  # first row: add_sub
+            await _wait(pilot, lambda: _states(app).get("add_sub") == "NOT LOADED")
+            index = {m["name"]: m for m in client.repository_index()}
+            assert index["add_sub"]["state"] == "UNAVAILABLE"
+            await pilot.press("l")
+            await _wait(pilot, lambda: _states(app).get("add_sub") == "READY")
+            assert client.model_ready("add_sub")
+    finally:
+        server.stop()
+
+
+async def test_broken_model_shows_reason_without_logs(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    (repo / "aaa_broken" / "1").mkdir(parents=True)
+    (repo / "aaa_broken" / "config.pbtxt").write_text('name: "aaa_broken"\nbackend: "nope"\n')
+    server = launch(repo)
+    try:
+        app = TritonTUI(_session(server), stop_server_on_exit=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _wait(pilot, lambda: _states(app).get("aaa_broken") in ("UNAVAILABLE", "FAILED"))
+            detail = app.query_one("#model-detail-text", Static)
+            await _wait(pilot, lambda: "Reason" in str(detail.render()))
+            assert "nope" in str(detail.render())
+    finally:
+        server.stop()
+
+
+async def test_attached_without_server_says_so(tmp_path: Path) -> None:
+    session = Session.attach("127.0.0.1:9")  # nothing listens on the discard port
+    app = TritonTUI(session, startup_timeout=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait(pilot, lambda: app.server_state == "failed")
+        assert "cannot reach Triton" in app.server_message

@@ -1,0 +1,148 @@
+"""The console: a header naming the server, one tab per pane, a footer with the keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from tui.core.client import TritonError
+from tui.core.launcher import LaunchError, LaunchSpec
+from tui.core.session import Session
+from tui.panes import PANES
+from tui.widgets.server_bar import ServerBar
+
+
+class TritonTUI(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "triton-tui"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "toggle_help", "Help", key_display="?", id="help"),
+        Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
+        *(
+            Binding(p.key, f"show_pane('{p.pane_id}')", p.title, show=False, id=f"pane-{p.pane_id}")
+            for p in PANES
+        ),
+    ]
+
+    server_state: reactive[str] = reactive("starting")
+    server_message: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        stop_server_on_exit: bool = True,
+        startup_timeout: float = 120.0,
+        log_file: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.stop_server_on_exit = stop_server_on_exit
+        self.startup_timeout = startup_timeout
+        self.log_file = log_file
+
+    def compose(self) -> ComposeResult:
+        yield ServerBar(self.session).data_bind(TritonTUI.server_state, TritonTUI.server_message)
+        with TabbedContent(id="panes"):
+            for spec in PANES:
+                with TabPane(f"{spec.key} {spec.title}", id=spec.pane_id):
+                    yield spec.factory()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # SIGTERM, SIGHUP (a dropped SSH link) and a stray SIGINT end the console cleanly; the
+        # server is stopped on the way out. SIGKILL is covered by the server's death signal.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.exit)
+        self.wait_for_server()
+
+    @work(thread=True, exclusive=True, group="startup")
+    def wait_for_server(self) -> None:
+        try:
+            self.session.wait_ready(self.startup_timeout)
+        except (LaunchError, TritonError) as exc:
+            self.call_from_thread(self._set_state, "failed", str(exc))
+            return
+        warnings = self.session.server.warnings if self.session.server else []
+        self.call_from_thread(self._set_state, "ready", "; ".join(warnings))
+
+    def _set_state(self, state: str, message: str) -> None:
+        self.server_message = message
+        self.server_state = state
+        if state == "failed":
+            self.notify(message, title="Server failed", severity="error", timeout=30)
+        elif message:
+            self.notify(message, severity="warning", timeout=10)
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.query_one("#panes", TabbedContent).active = pane_id
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        if self.stop_server_on_exit:
+            self.session.close()
+
+
+def build_session(args: argparse.Namespace) -> Session:
+    if args.url:
+        return Session.attach(args.url, args.metrics_url)
+    repos = [Path(p) for p in (args.model_repository or [])]
+    spec = LaunchSpec(
+        model_repositories=repos,
+        tritonserver=args.tritonserver,
+        listen=args.listen,
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        metrics_port=args.metrics_port,
+        extra_args=list(args.server_args),
+    )
+    return Session.launch(spec)
+
+
+def run_console(args: argparse.Namespace) -> int:
+    if not args.url and not args.model_repository:
+        print(
+            "error: give --model-repository DIR (launch a server) or -u HOST:PORT (attach)",
+            file=sys.stderr,
+        )
+        return 3
+    try:
+        session = build_session(args)  # starts the process here, on the main thread
+    except (LaunchError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    app = TritonTUI(session, stop_server_on_exit=False, startup_timeout=args.startup_timeout)
+    try:
+        result = app.run()
+    finally:
+        if session.server and session.server.running:
+            print("triton-tui: stopping tritonserver …", file=sys.stderr, flush=True)
+        session.close()
+    if app.server_state == "failed":
+        print(f"error: {app.server_message}", file=sys.stderr)
+        return 1
+    return int(result or 0)

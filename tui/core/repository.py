@@ -1,0 +1,134 @@
+"""The model repository as it is on disk, merged with what the server says about it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.core.diagnosis import first_line
+
+_NAME_RE = re.compile(r'^\s*name\s*:\s*"([^"]*)"', re.M)
+_BACKEND_RE = re.compile(r'^\s*(?:backend|platform)\s*:\s*"([^"]*)"', re.M)
+
+
+@dataclass(frozen=True)
+class FileOnDisk:
+    path: str  # relative to the model folder
+    size: int
+
+
+@dataclass
+class ModelOnDisk:
+    name: str
+    path: Path
+    has_config: bool
+    versions: list[str] = field(default_factory=list)
+    files: list[FileOnDisk] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    backend: str = ""
+
+
+def _files(folder: Path, limit: int = 200) -> list[FileOnDisk]:
+    out: list[FileOnDisk] = []
+    for path in sorted(folder.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        out.append(FileOnDisk(str(path.relative_to(folder)), path.stat().st_size))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def scan_model(folder: Path) -> ModelOnDisk:
+    config = folder / "config.pbtxt"
+    model = ModelOnDisk(folder.name, folder, config.is_file())
+    children = [p for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"]
+    model.versions = sorted((p.name for p in children if p.name.isdigit()), key=int)
+    model.files = _files(folder)
+    if folder.name.startswith("."):
+        model.problems.append("hidden folder: tritonserver still treats it as a model")
+    if not model.versions:
+        model.problems.append("no numeric version folder (e.g. 1/): the server ignores this model")
+    for p in children:
+        if not p.name.isdigit() and p.name != "__pycache__" and not model.versions:
+            model.problems.append(f"folder '{p.name}' is not a version number")
+    for version in model.versions:
+        if not any((folder / version).iterdir()):
+            model.problems.append(f"version {version} is empty")
+    if model.has_config:
+        try:
+            text = config.read_text(errors="replace")
+        except OSError as exc:
+            model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
+            text = ""
+        name = _NAME_RE.search(text)
+        if name and name.group(1) != folder.name:
+            model.problems.append(
+                f"config name '{name.group(1)}' differs from folder name '{folder.name}'"
+            )
+        backend = _BACKEND_RE.search(text)
+        model.backend = backend.group(1) if backend else ""
+    elif not any(f.path.endswith(".onnx") for f in model.files):
+        model.problems.append("no config.pbtxt, and no model file the server can autocomplete from")
+    return model
+
+
+def scan_repository(root: Path) -> list[ModelOnDisk]:
+    if not root.is_dir():
+        return []
+    return [scan_model(p) for p in sorted(root.iterdir()) if p.is_dir()]
+
+
+@dataclass
+class ModelView:
+    """One row of the repository pane."""
+
+    name: str
+    state: str  # READY, UNAVAILABLE, LOADING, UNLOADING, NOT LOADED, FAILED, NOT ON SERVER
+    version: str = ""
+    reason: str = ""
+    disk: ModelOnDisk | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "READY"
+
+    @property
+    def summary(self) -> str:
+        return first_line(self.reason) if self.reason else ""
+
+
+def merge(
+    disk: list[ModelOnDisk],
+    index: list[dict[str, Any]] | None,
+    log_reasons: dict[str, str] | None = None,
+) -> list[ModelView]:
+    """Combine disk, server index and reasons only the log holds into one row per model."""
+    log_reasons = log_reasons or {}
+    by_name: dict[str, ModelView] = {}
+    for entry in index or []:
+        name = str(entry.get("name", ""))
+        state = str(entry.get("state", ""))
+        reason = str(entry.get("reason", ""))
+        if not state:
+            # The index lists a model it could not even read with no state and no reason.
+            state, reason = "FAILED", reason or log_reasons.get(name, "")
+        elif state == "UNAVAILABLE" and reason == "unloaded":
+            state, reason = "NOT LOADED", ""
+        current = by_name.get(name)
+        if current is None or (current.state != "READY" and state == "READY"):
+            by_name[name] = ModelView(name, state, str(entry.get("version", "")), reason)
+    for model in disk:
+        view = by_name.get(model.name)
+        if view is None:
+            reason = log_reasons.get(model.name, "")
+            if not reason and model.problems:
+                reason = model.problems[0]
+            state = "NOT ON SERVER" if index is not None else "UNKNOWN"
+            view = by_name[model.name] = ModelView(model.name, state, reason=reason)
+        elif view.state in ("UNAVAILABLE", "FAILED") and not view.reason:
+            view.reason = log_reasons.get(model.name, "")
+        view.disk = model
+    return sorted(by_name.values(), key=lambda v: v.name)

@@ -1,0 +1,75 @@
+"""The server the console works with: one it launched, or one it attached to.
+
+Every pane and headless command gets a `Session`; it hides whether the server is ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui.core.client import TritonHTTP, split_url
+from tui.core.diagnosis import ModelErrorTracker
+from tui.core.launcher import LaunchSpec, ServerProcess
+from tui.core.linebuffer import LineBuffer
+
+
+@dataclass
+class Session:
+    client: TritonHTTP
+    metrics_url: str | None = None
+    server: ServerProcess | None = None  # set when we launched the server
+    repositories: list[Path] = field(default_factory=list)
+    version: str = ""
+
+    @property
+    def launched(self) -> bool:
+        return self.server is not None
+
+    @property
+    def lines(self) -> LineBuffer | None:
+        """The server's log stream, when we have one (launched servers only, for now)."""
+        return self.server.lines if self.server else None
+
+    @property
+    def errors(self) -> ModelErrorTracker | None:
+        return self.server.errors if self.server else None
+
+    @property
+    def binary_label(self) -> str:
+        if self.server and self.server.binary:
+            return self.server.binary.label
+        return "attached (not launched by triton-tui)"
+
+    @property
+    def server_pid(self) -> int | None:
+        return self.server.pid if self.server else None
+
+    @classmethod
+    def launch(cls, spec: LaunchSpec) -> Session:
+        """Start the process (call on the main thread); wait with `wait_ready` elsewhere."""
+        server = ServerProcess(spec)
+        server.start()
+        return cls(
+            client=TritonHTTP(server.http_url),
+            metrics_url=server.metrics_url,
+            server=server,
+            repositories=list(spec.model_repositories),
+        )
+
+    @classmethod
+    def attach(cls, url: str, metrics_url: str | None = None) -> Session:
+        client = TritonHTTP(url)
+        if metrics_url is None:
+            metrics_url = f"{client.host}:8002"
+        split_url(metrics_url, 8002)  # validate early
+        return cls(client=client, metrics_url=metrics_url)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        if self.server:
+            self.server.wait_ready(timeout)
+        self.version = str(self.client.server_metadata().get("version", ""))
+
+    def close(self) -> None:
+        if self.server:
+            self.server.stop()

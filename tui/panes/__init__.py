@@ -1,0 +1,25 @@
+"""The console's panes, one module each. The app shows them in this order, switched by `key`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.widget import Widget
+
+from tui.panes.gpu import GpuPane
+from tui.panes.repository import RepositoryPane
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    key: str
+    pane_id: str
+    title: str
+    factory: Callable[[], Widget]
+
+
+PANES: list[PaneSpec] = [
+    PaneSpec(key="1", pane_id="repository", title="Repository", factory=RepositoryPane),
+    PaneSpec(key="4", pane_id="gpu", title="GPU", factory=GpuPane),
+]

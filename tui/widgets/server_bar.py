@@ -1,0 +1,41 @@
+"""The header line: which server, which binary and version, and whether it is live."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tui.core.session import Session
+
+_STATE_STYLE = {"starting": "bold yellow", "ready": "bold green", "failed": "bold red"}
+
+
+class ServerBar(Static):
+    server_state: reactive[str] = reactive("starting")
+    server_message: reactive[str] = reactive("")
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(id="server-bar")
+        self.session = session
+
+    def render(self) -> Text:
+        s = self.session
+        state = self.server_state
+        label = {"starting": "STARTING", "ready": "LIVE", "failed": "FAILED"}.get(state, state)
+        text = Text.assemble(
+            ("triton-tui ", "bold"),
+            (f" {label} ", f"reverse {_STATE_STYLE.get(state, '')}"),
+            " ",
+            (f"http://{s.client.url}", "bold"),
+        )
+        if s.version:
+            text.append(f"  Triton {s.version}")
+        if s.server and s.server.binary:
+            text.append(f"  {s.server.binary.source}: ", "dim")
+            text.append(str(s.server.binary.path), "dim")
+        elif not s.launched:
+            text.append("  attached: no log stream", "dim")
+        if state == "failed" and self.server_message:
+            text.append(f"\n{self.server_message}", "red")
+        return text
