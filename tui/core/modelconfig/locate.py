@@ -8,6 +8,7 @@ text itself and builds a light tree of field occurrences: enough to turn a field
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 from dataclasses import dataclass, field
 
@@ -139,10 +140,8 @@ class Locator:
 
     def __init__(self, text: str) -> None:
         self.root = Node(1, 1)
-        try:
+        with contextlib.suppress(IndexError, ValueError):  # best effort: positions only
             _TreeBuilder(_tokens(text)).message(self.root)
-        except (IndexError, ValueError):  # best effort: positions only
-            pass
 
     def find(self, path: tuple[object, ...]) -> tuple[int, int]:
         """Position of the deepest existing node along `path` (0, 0 for the whole file)."""

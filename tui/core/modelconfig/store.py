@@ -1,0 +1,163 @@
+"""Saving config.pbtxt so nothing is lost.
+
+- Atomic: a temporary file in the same folder, fsync, rename over the target, fsync the folder.
+- The previous content is kept as `config.pbtxt.bak` (Triton ignores files it does not know).
+- A path that resolves (symlinks included) outside the model repository is refused.
+- A file that changed on disk since it was read raises `ExternalChangeError`, so a UI can ask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+BACKUP_SUFFIX = ".bak"
+
+
+class StoreError(Exception):
+    """Base of everything `store` refuses to do."""
+
+
+class OutsideRepositoryError(StoreError):
+    def __init__(self, path: Path, root: Path) -> None:
+        super().__init__(f"{path} resolves outside the model repository {root}")
+        self.path, self.root = path, root
+
+
+class ExternalChangeError(StoreError):
+    """The file on disk is not the one that was read (edited elsewhere, or created/deleted)."""
+
+    def __init__(self, path: Path, expected: FileStamp, current: FileStamp) -> None:
+        super().__init__(f"{path} changed on disk since it was read")
+        self.path, self.expected, self.current = path, expected, current
+
+
+class NoBackupError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What a file was when read: mtime and size for a quick look, sha256 to be sure."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+    @property
+    def exists(self) -> bool:
+        return self.size >= 0
+
+    @classmethod
+    def missing(cls) -> FileStamp:
+        return cls(-1, -1, "")
+
+    @classmethod
+    def of_bytes(cls, data: bytes, mtime_ns: int) -> FileStamp:
+        return cls(mtime_ns, len(data), hashlib.sha256(data).hexdigest())
+
+    @classmethod
+    def of(cls, path: Path | str) -> FileStamp:
+        try:
+            data = Path(path).read_bytes()
+            mtime_ns = os.stat(path).st_mtime_ns
+        except FileNotFoundError:
+            return cls.missing()
+        return cls.of_bytes(data, mtime_ns)
+
+    def same_content(self, other: FileStamp) -> bool:
+        return self.size == other.size and self.sha256 == other.sha256
+
+
+def backup_path(path: Path | str) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def resolve_inside(path: Path | str, repository_root: Path | str) -> Path:
+    """The real path of `path`, which must lie inside the repository (symlinks followed)."""
+    root = Path(repository_root).resolve()
+    real = Path(path).resolve()
+    if real != root and root not in real.parents:
+        raise OutsideRepositoryError(Path(path), root)
+    return real
+
+
+def read_config(path: Path | str) -> tuple[str, FileStamp]:
+    """The file's text and its stamp (to pass back to `save_config` as `expected`)."""
+    real = Path(path)
+    data = real.read_bytes()
+    stamp = FileStamp.of_bytes(data, os.stat(real).st_mtime_ns)
+    return data.decode("utf-8"), stamp
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to `path` through a temporary sibling and a rename."""
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
+def save_config(
+    path: Path | str,
+    text: str,
+    *,
+    repository_root: Path | str,
+    expected: FileStamp | None = None,
+    backup: bool = True,
+) -> FileStamp:
+    """Save `text` at `path` atomically; returns the new stamp.
+
+    `expected` is the stamp from `read_config` (or `FileStamp.missing()` for a new file); when the
+    file now differs, `ExternalChangeError` is raised and nothing is written. Pass None to skip
+    the check (after the user chose to overwrite).
+    """
+    real = resolve_inside(path, repository_root)
+    try:
+        old = real.read_bytes()
+        old_mode: int | None = os.stat(real).st_mode & 0o7777
+        current = FileStamp.of_bytes(old, os.stat(real).st_mtime_ns)
+    except FileNotFoundError:
+        old, old_mode, current = None, None, FileStamp.missing()
+    if expected is not None and not expected.same_content(current):
+        raise ExternalChangeError(Path(path), expected, current)
+    if backup and old is not None:
+        atomic_write(backup_path(real), old, old_mode)
+    data = text.encode("utf-8")
+    atomic_write(real, data, old_mode if old_mode is not None else 0o644)
+    return FileStamp.of(real)
+
+
+def restore_backup(path: Path | str, *, repository_root: Path | str) -> FileStamp:
+    """Put `config.pbtxt.bak` back in place (the current file becomes the new backup)."""
+    real = resolve_inside(path, repository_root)
+    bak = resolve_inside(backup_path(real), repository_root)
+    try:
+        previous = bak.read_bytes()
+    except FileNotFoundError:
+        raise NoBackupError(f"no backup {bak} to restore") from None
+    return save_config(real, previous.decode("utf-8"), repository_root=repository_root)
