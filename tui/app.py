@@ -15,8 +15,10 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from tui.cli import launch_spec
 from tui.core.client import TritonError
-from tui.core.launcher import LaunchError, LaunchSpec
+from tui.core.docker_server import DockerSpec
+from tui.core.launcher import LaunchError
 from tui.core.session import Session
 from tui.panes import PANES
 from tui.widgets.server_bar import ServerBar
@@ -110,23 +112,19 @@ class TritonTUI(App[int]):
 def build_session(args: argparse.Namespace) -> Session:
     if args.url:
         return Session.attach(args.url, args.metrics_url)
-    repos = [Path(p) for p in (args.model_repository or [])]
-    spec = LaunchSpec(
-        model_repositories=repos,
-        tritonserver=args.tritonserver,
-        listen=args.listen,
-        http_port=args.http_port,
-        grpc_port=args.grpc_port,
-        metrics_port=args.metrics_port,
-        extra_args=list(args.server_args),
-    )
+    if args.attach_container:
+        return Session.attach_container(args.attach_container)
+    spec = launch_spec(args)
+    if isinstance(spec, DockerSpec):
+        return Session.launch_docker(spec)
     return Session.launch(spec)
 
 
 def run_console(args: argparse.Namespace) -> int:
-    if not args.url and not args.model_repository:
+    if not (args.url or args.model_repository or args.attach_container):
         print(
-            "error: give --model-repository DIR (launch a server) or -u HOST:PORT (attach)",
+            "error: give --model-repository DIR (launch a server), -u HOST:PORT or "
+            "--attach-container NAME (attach)",
             file=sys.stderr,
         )
         return 3

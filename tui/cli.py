@@ -10,12 +10,19 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui import __version__
+
+if TYPE_CHECKING:
+    from tui.core.docker_server import DockerSpec
+    from tui.core.launcher import LaunchSpec
 
 # Subcommand name -> module under tui.commands providing add_parser(subparsers).
 COMMANDS: dict[str, str] = {
     "serve": "tui.commands.serve",
+    "bench": "tui.commands.bench",
     "gpu": "tui.commands.gpu",
     "config": "tui.commands.config",
     "coldstart": "tui.commands.coldstart",
@@ -63,6 +70,29 @@ def add_server_flags(parser: argparse.ArgumentParser, *, attach: bool = True) ->
     parser.add_argument(
         "--metrics-port", type=int, metavar="N", help="metrics port (default: free)"
     )
+    docker = parser.add_argument_group("Docker")
+    docker.add_argument(
+        "--launch-mode",
+        choices=("local", "docker"),
+        default="local",
+        help="run tritonserver as a local process (default) or in a Docker container",
+    )
+    docker.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="image for --launch-mode docker, e.g. nvcr.io/nvidia/tritonserver:24.10-py3",
+    )
+    docker.add_argument("--gpus", metavar="all|0,1", help="GPUs for the container")
+    docker.add_argument("--shm-size", default="1g", metavar="SIZE", help="container shm size")
+    docker.add_argument(
+        "--network-host",
+        action="store_true",
+        help="use host networking instead of publishing ports",
+    )
+    if attach:
+        docker.add_argument(
+            "--attach-container", metavar="NAME", help="attach to a running Triton container"
+        )
     parser.add_argument(
         "--startup-timeout",
         type=float,
@@ -96,10 +126,49 @@ def console_parser() -> argparse.ArgumentParser:
 def validate_server_flags(args: argparse.Namespace) -> None:
     if getattr(args, "url", None) and args.model_repository:
         raise UsageError("use either -u (attach to a server) or --model-repository (launch one)")
+    if getattr(args, "attach_container", None) and (args.model_repository or args.url):
+        raise UsageError("--attach-container cannot be combined with -u or --model-repository")
+    if args.launch_mode == "docker" and not args.image:
+        raise UsageError("--launch-mode docker needs --image IMAGE")
+    if args.launch_mode != "docker" and (args.image or args.gpus):
+        raise UsageError("--image and --gpus need --launch-mode docker")
     for name in ("http_port", "grpc_port", "metrics_port"):
         port = getattr(args, name, None)
         if port is not None and not 0 < port < 65536:
             raise UsageError(f"--{name.replace('_', '-')} {port}: not a TCP port")
+
+
+def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:
+    """What to launch, from the server flags (raises LaunchError for impossible combinations)."""
+    from tui.core.docker_server import DockerSpec
+    from tui.core.launcher import LaunchError, LaunchSpec
+
+    repos = [Path(p) for p in (args.model_repository or [])]
+    ports = {
+        "http_port": args.http_port,
+        "grpc_port": args.grpc_port,
+        "metrics_port": args.metrics_port,
+    }
+    if args.launch_mode == "docker":
+        if len(repos) != 1:
+            raise LaunchError("--launch-mode docker takes exactly one --model-repository")
+        return DockerSpec(
+            image=args.image,
+            model_repository=repos[0],
+            gpus=args.gpus,
+            shm_size=args.shm_size,
+            host_network=args.network_host,
+            listen=args.listen,
+            extra_args=list(args.server_args),
+            **ports,
+        )
+    return LaunchSpec(
+        model_repositories=repos,
+        tritonserver=args.tritonserver,
+        listen=args.listen,
+        extra_args=list(args.server_args),
+        **ports,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,12 +6,12 @@ import argparse
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
-from tui.cli import add_server_flags
+from tui.cli import UsageError, add_server_flags, launch_spec, validate_server_flags
 from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+from tui.core.docker_server import DockerServer, DockerSpec
+from tui.core.launcher import LaunchError, ServerProcess
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,16 +28,18 @@ def run(args: argparse.Namespace) -> int:
     if not args.model_repository:
         print("error: serve needs --model-repository DIR", file=sys.stderr)
         return 3
-    spec = LaunchSpec(
-        model_repositories=[Path(p) for p in args.model_repository],
-        tritonserver=args.tritonserver,
-        listen=args.listen,
-        http_port=args.http_port,
-        grpc_port=args.grpc_port,
-        metrics_port=args.metrics_port,
-        extra_args=list(args.server_args),
+    try:
+        validate_server_flags(args)
+        spec = launch_spec(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    server: ServerProcess | DockerServer = (
+        DockerServer(spec) if isinstance(spec, DockerSpec) else ServerProcess(spec)
     )
-    server = ServerProcess(spec)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"triton-tui: tritonserver {version} ready: http://{server.http_url} "
         f"grpc {server.grpc_url} metrics http://{server.metrics_url}/metrics "
-        f"({server.binary.label if server.binary else ''}); Ctrl+C stops it",
+        f"({server.label}); Ctrl+C stops it",
         file=sys.stderr,
         flush=True,
     )

@@ -127,6 +127,10 @@ class ServerProcess:
         return self.proc.pid if self.proc else None
 
     @property
+    def label(self) -> str:
+        return self.binary.label if self.binary else "tritonserver"
+
+    @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

@@ -35,7 +35,13 @@ class ServerBinary:
 
     @property
     def label(self) -> str:
-        return f"{self.path} ({self.source})"
+        if self.source == "embedded":
+            return "embedded tritonserver (nvidia-pytriton wheel)"
+        home = str(Path.home())
+        path = str(self.path)
+        return (
+            "~" + path[len(home) :] if path.startswith(home + "/") else path
+        ) + f" ({self.source})"
 
 
 def _embedded_root() -> Path | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tui.core.client import TritonHTTP, split_url
 from tui.core.diagnosis import ModelErrorTracker
+from tui.core.docker_server import DockerServer, DockerSpec
 from tui.core.launcher import LaunchSpec, ServerProcess
 from tui.core.linebuffer import LineBuffer
 
@@ -18,12 +19,13 @@ from tui.core.linebuffer import LineBuffer
 class Session:
     client: TritonHTTP
     metrics_url: str | None = None
-    server: ServerProcess | None = None  # set when we launched the server
+    server: ServerProcess | DockerServer | None = None  # we launched it, or attached in Docker
     repositories: list[Path] = field(default_factory=list)
     version: str = ""
 
     @property
     def launched(self) -> bool:
+        """True when a server's log stream is ours to read (launched, or a Docker container)."""
         return self.server is not None
 
     @property
@@ -37,9 +39,9 @@ class Session:
 
     @property
     def binary_label(self) -> str:
-        if self.server and self.server.binary:
-            return self.server.binary.label
-        return "attached (not launched by triton-tui)"
+        if self.server:
+            return self.server.label
+        return "attached: no log stream"
 
     @property
     def server_pid(self) -> int | None:
@@ -56,6 +58,18 @@ class Session:
             server=server,
             repositories=list(spec.model_repositories),
         )
+
+    @classmethod
+    def launch_docker(cls, spec: DockerSpec) -> Session:
+        server = DockerServer(spec)
+        server.start()
+        repos = [spec.model_repository] if spec.model_repository else []
+        return cls(TritonHTTP(server.http_url), server.metrics_url, server, repos)
+
+    @classmethod
+    def attach_container(cls, name: str) -> Session:
+        server = DockerServer.attach(name)
+        return cls(TritonHTTP(server.http_url), server.metrics_url, server)
 
     @classmethod
     def attach(cls, url: str, metrics_url: str | None = None) -> Session:

@@ -31,11 +31,7 @@ class ServerBar(Static):
         )
         if s.version:
             text.append(f"  Triton {s.version}")
-        if s.server and s.server.binary:
-            text.append(f"  {s.server.binary.source}: ", "dim")
-            text.append(str(s.server.binary.path), "dim")
-        elif not s.launched:
-            text.append("  attached: no log stream", "dim")
+        text.append(f"  {s.binary_label}", "dim")
         if state == "failed" and self.server_message:
             text.append(f"\n{self.server_message}", "red")
         return text
