@@ -91,3 +91,20 @@ async def test_attached_without_server_says_so(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await _wait(pilot, lambda: app.server_state == "failed")
         assert "cannot reach Triton" in app.server_message
+
+
+async def test_number_keys_switch_panes_from_a_focused_table(demo_session: Session) -> None:
+    from textual.widgets import TabbedContent
+
+    from tui.panes import PANES
+
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait(pilot, lambda: len(_states(app)) == 4)
+        tabs = app.query_one("#panes", TabbedContent)
+        for spec in [*PANES[1:], PANES[0]]:
+            await pilot.press(spec.key)
+            await pilot.pause(0.3)
+            assert tabs.active == spec.pane_id, f"key {spec.key} left {tabs.active} shown"
+            focused = app.focused
+            assert focused is None or spec.pane_id in [a.id for a in focused.ancestors]

@@ -42,6 +42,7 @@ class TritonTUI(App[int]):
 
     server_state: reactive[str] = reactive("starting")
     server_message: reactive[str] = reactive("")
+    selected_model: reactive[str] = reactive("")  # highlighted in the repository pane
 
     def __init__(
         self,
@@ -93,7 +94,17 @@ class TritonTUI(App[int]):
             self.notify(message, severity="warning", timeout=10)
 
     def action_show_pane(self, pane_id: str) -> None:
-        self.query_one("#panes", TabbedContent).active = pane_id
+        tabs = self.query_one("#panes", TabbedContent)
+        # Drop focus first: focus left inside the hidden pane would switch the tabs back.
+        self.screen.set_focus(None)
+        tabs.active = pane_id
+        self.call_after_refresh(self._focus_pane, pane_id)
+
+    def _focus_pane(self, pane_id: str) -> None:
+        pane = self.query_one("#panes", TabbedContent).get_pane(pane_id)
+        target = next((w for w in pane.query("*") if w.focusable), None)
+        if target is not None:
+            self.screen.set_focus(target)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -102,6 +113,16 @@ class TritonTUI(App[int]):
             self.action_show_help_panel()
 
     async def action_quit(self) -> None:
+        if not any(w.group == "quit" and not w.is_finished for w in self.workers):
+            self._quit_unless_kept()
+
+    @work(group="quit")
+    async def _quit_unless_kept(self) -> None:
+        """Quit, unless a pane with unsaved work (`confirm_discard`) is told to keep it."""
+        for pane in self.query("TabPane > *"):
+            confirm = getattr(pane, "confirm_discard", None)
+            if confirm is not None and not await confirm():
+                return
         self.exit(0)
 
     def on_unmount(self) -> None:

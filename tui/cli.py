@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Subcommand name -> module under tui.commands providing add_parser(subparsers).
 COMMANDS: dict[str, str] = {
     "serve": "tui.commands.serve",
+    "deploy": "tui.commands.deploy",
     "bench": "tui.commands.bench",
     "gpu": "tui.commands.gpu",
     "config": "tui.commands.config",

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from textual.widget import Widget
 
+from tui.panes.bench import BenchPane
+from tui.panes.config_editor import ConfigPane
 from tui.panes.gpu import GpuPane
+from tui.panes.logs import LogsPane
 from tui.panes.repository import RepositoryPane
 
 
@@ -21,5 +24,8 @@ class PaneSpec:
 
 PANES: list[PaneSpec] = [
     PaneSpec(key="1", pane_id="repository", title="Repository", factory=RepositoryPane),
+    PaneSpec(key="2", pane_id="config", title="Config", factory=ConfigPane),
+    PaneSpec(key="3", pane_id="logs", title="Logs", factory=LogsPane),
     PaneSpec(key="4", pane_id="gpu", title="GPU", factory=GpuPane),
+    PaneSpec(key="5", pane_id="bench", title="Benchmark", factory=BenchPane),
 ]

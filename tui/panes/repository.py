@@ -63,6 +63,7 @@ class RepositoryPane(Horizontal):
         Binding("l", "load", "Load"),
         Binding("u", "unload", "Unload"),
         Binding("r", "reload", "Reload"),
+        Binding("d", "deploy", "Deploy"),
         Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
     ]
 
@@ -179,6 +180,7 @@ class RepositoryPane(Horizontal):
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         name = str(event.row_key.value)
+        self.app.selected_model = name  # type: ignore[attr-defined]
         self._show_detail()
         if name in self.views:
             self.fetch_detail(name)
@@ -234,6 +236,25 @@ class RepositoryPane(Horizontal):
 
     def action_refresh(self) -> None:
         self.scan()
+
+    def action_deploy(self) -> None:
+        session = self.app.session  # type: ignore[attr-defined]
+        if not session.repositories:
+            self.notify(
+                "deploying needs the model repository on this machine: start with "
+                "--model-repository DIR",
+                severity="warning",
+            )
+            return
+        from tui.panes.deploy import DeployScreen
+
+        self.app.push_screen(DeployScreen(session.repositories[0]), self._deployed)
+
+    def _deployed(self, name: str | None) -> None:
+        self.scan()
+        if name and getattr(self.app, "config_jump", None):
+            self.app.selected_model = name  # type: ignore[attr-defined]
+            self.app.action_show_pane("config")  # type: ignore[attr-defined]
 
 
 def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:

@@ -1,0 +1,147 @@
+"""Benchmark (not a test): `just bench-logs`.
+
+1. Parser and store throughput on a recorded Triton log (tests/data/triton_verbose.log, a real
+   `--log-verbose=1` start-up, load/unload and inference, repeated): target ≥ 200 000 lines/s.
+2. The Logs pane, headless, fed through a real LineBuffer as the launcher feeds it: lines/s end to
+   end, then key-press-to-repaint latency while lines arrive at 5 000 lines/s: target ≤ 100 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from textual.app import App, ComposeResult
+from textual.reactive import reactive
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tui.core.client import TritonHTTP  # noqa: E402
+from tui.core.linebuffer import LineBuffer  # noqa: E402
+from tui.core.logs.parser import LogParser  # noqa: E402
+from tui.core.logs.store import LogStore  # noqa: E402
+from tui.panes.logs import LogsPane  # noqa: E402
+
+RECORDED = (ROOT / "tests" / "data" / "triton_verbose.log").read_text().splitlines()
+
+
+def bench_parser(n: int = 500_000) -> None:
+    lines = (RECORDED * (n // len(RECORDED) + 1))[:n]
+    parser = LogParser(gpu_host=False)
+    feed = parser.feed
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for line in lines:
+            feed(line)
+        best = max(best, n / (time.perf_counter() - t0))
+    store = LogStore(100_000, gpu_host=False)
+    t0 = time.perf_counter()
+    for i in range(0, n, 500):  # the pane feeds the store in batches
+        store.extend(lines[i : i + 500])
+    stored = n / (time.perf_counter() - t0)
+    verdict = "OK" if best >= 200_000 else "BELOW TARGET"
+    print(f"parser: {best:,.0f} lines/s ({n:,} recorded lines; target ≥ 200,000: {verdict})")
+    print(f"parser + bounded store (history 100 000): {stored:,.0f} lines/s")
+
+
+class Host(App[None]):
+    server_state: reactive[str] = reactive("starting")  # never "ready": no HTTP during the bench
+
+    def __init__(self, buffer: LineBuffer) -> None:
+        super().__init__()
+        self.session = SimpleNamespace(
+            lines=buffer,
+            client=TritonHTTP("127.0.0.1:1"),
+            server_pid=None,
+            metrics_url=None,
+            errors=None,
+        )
+        self.log_file = None
+
+    def compose(self) -> ComposeResult:
+        yield LogsPane()
+
+
+async def bench_pane(rate: int = 5_000, seconds: float = 6.0) -> None:
+    buffer = LineBuffer(100_000)
+    app = Host(buffer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(LogsPane)
+        view = pane.view
+        # End to end: 100 000 lines (one history) through the buffer, batching, store, view.
+        n = 100_000
+        lines = (RECORDED * (n // len(RECORDED) + 1))[:n]
+        t0 = time.perf_counter()
+        writer = threading.Thread(target=lambda: [buffer.append(line) for line in lines])
+        writer.start()
+        while writer.is_alive() or pane._pending:  # noqa: SLF001
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        e2e = pane.store.total / (time.perf_counter() - t0)
+        print(
+            f"pane end to end (buffer → batch → store → view): {e2e:,.0f} lines/s "
+            f"({pane.store.total:,} of {n:,} lines arrived, {pane._dropped} dropped)"  # noqa: SLF001
+        )
+
+        # Flood at `rate` lines/s from another thread, like the launcher's reader.
+        stop = threading.Event()
+        sent = [0]
+
+        def flood() -> None:
+            i = 0
+            start = time.perf_counter()
+            while not stop.is_set():
+                due = int((time.perf_counter() - start) * rate)
+                while i < due:
+                    buffer.append(RECORDED[i % len(RECORDED)])
+                    i += 1
+                time.sleep(0.005)
+            sent[0] = i
+
+        writer = threading.Thread(target=flood, daemon=True)
+        writer.start()
+        keys = ["w", "E", "E", "pageup", "f", "V", "V", "w", "e", "f"]
+        latencies: list[float] = []
+        end = time.perf_counter() + seconds
+        k = 0
+        while time.perf_counter() < end:
+            key = keys[k % len(keys)]
+            k += 1
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            while view.last_render <= t0 and time.perf_counter() - t0 < 2.0:
+                await asyncio.sleep(0.001)
+            latencies.append(view.last_render - t0)
+            await asyncio.sleep(0.1)
+        stop.set()
+        writer.join()
+        while pane._pending:  # noqa: SLF001
+            await asyncio.sleep(0.01)
+        got = sent[0] / seconds
+        lat = sorted(latencies)
+        p50 = statistics.median(lat) * 1000
+        p95 = lat[int(0.95 * (len(lat) - 1))] * 1000
+        verdict = "OK" if p95 <= 100 else "ABOVE TARGET"
+        print(
+            f"key press → repaint under {got:,.0f} lines/s: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+            f"max {lat[-1] * 1000:.1f} ms over {len(lat)} presses (target ≤ 100 ms: {verdict})"
+        )
+        held, dropped = len(pane.store), pane._dropped  # noqa: SLF001
+        print(f"lines held {held:,} (history {pane.store.history:,}); dropped {dropped}")
+
+
+def main() -> int:
+    bench_parser()
+    asyncio.run(bench_pane())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

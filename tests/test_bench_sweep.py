@@ -1,0 +1,180 @@
+"""Real sweeps against the embedded tritonserver (short windows keep them quick)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_demo, launch
+from tui.core.bench import report
+from tui.core.bench.engine import (
+    BenchConfig,
+    LevelMeasured,
+    LevelStarted,
+    SweepFinished,
+    WindowMeasured,
+    run_sweep,
+)
+from tui.core.bench.ranges import Range
+from tui.core.launcher import ServerProcess
+
+# The machine is shared and noisy: a wide stability band keeps these deterministic enough; the
+# stability rule itself is tested exactly in test_bench_stats.py.
+FAST = {"window_ms": 500, "stability_pct": 60.0, "max_trials": 6}
+
+
+def _check_level(level, percentile=None) -> None:  # noqa: ANN001
+    lat = level.latency
+    assert level.throughput > 0 and lat.count > 0
+    assert lat.percentiles_ns[50] <= lat.percentiles_ns[90] <= lat.percentiles_ns[99]
+    assert 0 < lat.avg_ns <= lat.percentiles_ns[99] * 2
+    srv = level.server
+    assert srv is not None and srv.success_count > 0
+    # what the server accounts for cannot exceed what the client waited
+    assert (
+        srv.queue_us + srv.compute_input_us + srv.compute_infer_us + srv.compute_output_us
+        <= srv.request_us
+        <= lat.avg_ns // 1000
+    )
+    assert srv.compute_infer_us > 0
+
+
+@pytest.mark.parametrize("model", ["add_sub", "densenet_onnx"])
+def test_sweep_1_to_3(demo_server: ServerProcess, model: str) -> None:
+    events = []
+    config = BenchConfig(
+        model=model,
+        url=demo_server.http_url,
+        metrics_url=demo_server.metrics_url,
+        concurrency=Range(1, 3, 1),
+        **FAST,
+    )
+    result = run_sweep(config, events.append)
+    assert result.status == "ok", result.message
+    assert [lv.value for lv in result.levels] == [1, 2, 3]
+    for level in result.levels:
+        _check_level(level)
+        assert 3 <= level.trials <= FAST["max_trials"]
+        assert level.gpu == {}  # the CPU server exports no nv_gpu_* metrics
+    kinds = [type(e) for e in events]
+    assert kinds.count(LevelStarted) == 3 and kinds.count(LevelMeasured) == 3
+    assert kinds[-1] is SweepFinished
+    assert sum(k is WindowMeasured for k in kinds) == sum(lv.trials for lv in result.levels)
+    started = [e for e in events if isinstance(e, LevelStarted)]
+    assert [(e.index, e.total, e.value) for e in started] == [(0, 3, 1), (1, 3, 2), (2, 3, 3)]
+    # CSV rows are the levels sorted by throughput, parsable and consistent with the record
+    rows = report.csv_rows(result)
+    assert len(rows) == 4 and rows[0][0] == "Concurrency"
+    assert [float(r[1]) for r in rows[1:]] == sorted(float(r[1]) for r in rows[1:])
+    record = json.loads(json.dumps(report.json_record(result)))
+    assert (
+        record["levels"][0]["latency_us"]["p50"]
+        == result.levels[0].latency.percentiles_ns[50] // 1000
+    )
+
+
+def test_json_input_data_is_validated(demo_server: ServerProcess, tmp_path: Path) -> None:
+    data = {
+        "data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": [1, 1, 1, 1]}],
+        "validation_data": [{"OUTPUT0": [2, 3, 4, 5], "OUTPUT1": [0, 1, 2, 3]}],
+    }
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(data))
+    config = BenchConfig(
+        model="add_sub",
+        url=demo_server.http_url,
+        input_data=str(good),
+        batch_size=2,
+        max_trials=3,
+        window_ms=200,
+        stability_pct=100,
+    )
+    ok = run_sweep(config)
+    assert ok.status == "ok", ok.message
+    assert ok.levels[0].server.inference_count == 2 * ok.levels[0].server.success_count
+    data["validation_data"][0]["OUTPUT0"] = [9, 9, 9, 9]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    config.input_data = str(bad)
+    wrong = run_sweep(config)
+    assert wrong.status == "error" and "OUTPUT0 differs" in wrong.message
+    assert wrong.exit_code == 99
+
+
+def test_request_rate_mode_holds_the_rate(demo_server: ServerProcess) -> None:
+    config = BenchConfig(
+        model="add_sub",
+        url=demo_server.http_url,
+        concurrency=None,
+        request_rate=Range(200.0, 200.0, 1.0, False),
+        **FAST,
+    )
+    result = run_sweep(config)
+    assert result.status == "ok", result.message
+    assert result.levels[0].throughput == pytest.approx(200, rel=0.15)
+
+
+def test_bad_inputs_are_reported_not_sent(demo_server: ServerProcess) -> None:
+    missing = run_sweep(BenchConfig(model="no_such_model", url=demo_server.http_url))
+    assert missing.status == "error" and "no_such_model" in missing.message
+    misfit = run_sweep(
+        BenchConfig(model="identity_onnx", url=demo_server.http_url, shapes={"INPUT0": [8]})
+    )
+    assert misfit.status == "invalid" and "does not fit" in misfit.message
+    assert misfit.exit_code == 3
+    shaped = run_sweep(
+        BenchConfig(
+            model="identity_onnx",
+            url=demo_server.http_url,
+            shapes={"INPUT0": [16]},
+            max_trials=3,
+            window_ms=200,
+            stability_pct=100,
+        )
+    )
+    assert shaped.status == "ok", shaped.message
+
+
+def test_cancel_keeps_measured_levels(demo_server: ServerProcess) -> None:
+    cancel = threading.Event()
+
+    def on_event(event: object) -> None:
+        if isinstance(event, LevelMeasured):
+            cancel.set()
+
+    config = BenchConfig(
+        model="add_sub", url=demo_server.http_url, concurrency=Range(1, 5, 1), **FAST
+    )
+    t0 = time.monotonic()
+    result = run_sweep(config, on_event, cancel)
+    assert result.status == "cancelled" and len(result.levels) == 1
+    assert time.monotonic() - t0 < 15
+
+
+def test_server_killed_mid_sweep(tmp_path: Path) -> None:
+    server = launch(copy_demo(tmp_path / "models", ("add_sub",)))
+    try:
+
+        def on_event(event: object) -> None:
+            if isinstance(event, LevelMeasured) and event.index == 0:
+                os.killpg(server.proc.pid, signal.SIGKILL)
+
+        config = BenchConfig(
+            model="add_sub", url=server.http_url, concurrency=Range(1, 4, 1), **FAST
+        )
+        t0 = time.monotonic()
+        result = run_sweep(config, on_event)
+        elapsed = time.monotonic() - t0
+    finally:
+        server.stop()
+    assert result.status == "error", result
+    assert len(result.levels) == 1 and result.levels[0].throughput > 0
+    assert result.message
+    assert result.exit_code == 99
+    assert elapsed < 20

@@ -1,0 +1,65 @@
+"""The deploy flow through the console (pilot), onto a real embedded server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from tests.conftest import launch
+from tests.test_deploy import make_onnx
+from tests.test_repository_pane import _session, _states, _wait
+from tui.app import TritonTUI
+from tui.panes.deploy import DeployScreen
+
+
+def _steps(app: TritonTUI) -> str:
+    return str(app.screen.query_one("#deploy-steps", Static).render())
+
+
+async def test_deploy_flow_end_to_end(tmp_path: Path) -> None:
+    repo = tmp_path / "models"
+    repo.mkdir()
+    source = make_onnx(tmp_path / "clf.onnx", "N")
+    server = launch(repo)
+    try:
+        app = TritonTUI(_session(server), stop_server_on_exit=False)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await _wait(pilot, lambda: app.server_state == "ready")
+            await pilot.press("d")
+            assert isinstance(app.screen, DeployScreen)
+            app.screen.query_one("#deploy-path", Input).value = str(source)
+            app.screen.query_one("#deploy-path", Input).focus()
+            await pilot.press("enter")
+            await _wait(pilot, lambda: "review the generated config" in _steps(app))
+            assert list(repo.iterdir()) == []  # nothing written before the review
+            await pilot.click("#deploy-write")
+            await _wait(pilot, lambda: "clf is READY" in _steps(app), timeout=60)
+            await _wait(pilot, lambda: "peak" in _steps(app), timeout=90)
+            steps = _steps(app)
+            assert "z: max abs 0" in steps and "MISMATCH" not in steps
+            await pilot.press("escape")
+            await _wait(pilot, lambda: _states(app).get("clf") == "READY")
+    finally:
+        server.stop()
+
+
+async def test_deploy_cancel_before_write_leaves_nothing(tmp_path: Path) -> None:
+    repo = tmp_path / "models"
+    repo.mkdir()
+    source = make_onnx(tmp_path / "clf.onnx", 1)
+    server = launch(repo)
+    try:
+        app = TritonTUI(_session(server), stop_server_on_exit=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _wait(pilot, lambda: app.server_state == "ready")
+            await pilot.press("d")
+            app.screen.query_one("#deploy-path", Input).value = str(source)
+            app.screen.query_one("#deploy-path", Input).focus()
+            await pilot.press("enter")
+            await _wait(pilot, lambda: "review the generated config" in _steps(app))
+            await pilot.press("escape")
+            assert not isinstance(app.screen, DeployScreen)
+        assert list(repo.iterdir()) == []
+    finally:
+        server.stop()

@@ -1,0 +1,165 @@
+"""The Logs pane on the real server: start-up lines in order, live log settings, a flood."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from textual.app import App, ComposeResult
+from textual.reactive import reactive
+from textual.widgets import Input
+
+from tui.app import TritonTUI
+from tui.core.client import TritonHTTP
+from tui.core.launcher import ServerProcess
+from tui.core.linebuffer import LineBuffer
+from tui.core.session import Session
+from tui.panes.logs import LogsPane
+
+
+async def _until(pilot, cond, timeout: float = 10.0) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        await pilot.pause(0.05)
+    return False
+
+
+def _held(pane: LogsPane) -> list[str]:
+    store = pane.store
+    return [store.line(n)[0] for n in range(store.first, store.total)]
+
+
+async def test_pane_gets_the_servers_startup_lines_in_order(
+    demo_session: Session, demo_server: ServerProcess
+) -> None:
+    startup = [line for _, line in demo_server.lines.snapshot()]
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        pane = app.query_one(LogsPane)
+        assert await _until(pilot, lambda: len(pane.store) >= len(startup))
+        assert _held(pane)[: len(startup)] == startup
+        assert "launched tritonserver" in pane.source
+        models = [e for e in pane.store.entries() if e.src.startswith("server.cc:674")]
+        table = "\n".join(models[0].lines)
+        for name in ("add_sub", "densenet_onnx", "identity_onnx", "slow_init"):
+            assert f"| {name}" in table
+        assert pane.store.seen["E!"] == 0  # a CPU box's start-up errors are all harmless
+        assert pane.store.seen["E"] >= 1
+        assert app.focused is pane.view
+
+
+async def test_verbose_toggle_changes_what_the_server_logs(
+    demo_session: Session, demo_client: TritonHTTP
+) -> None:
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("3")
+            pane = app.query_one(LogsPane)
+            assert await _until(pilot, lambda: pane.settings is not None)
+            assert pane.settings["log_verbose_level"] == 0
+            await pilot.press("s")
+            dialog = app.screen
+            dialog.query_one("#ls-verbose", Input).value = "1"
+            await pilot.click("#ls-apply")
+            assert await _until(pilot, lambda: pane.settings["log_verbose_level"] == 1)
+            assert demo_client.log_settings()["log_verbose_level"] == 1
+            demo_client.model_ready("add_sub")
+
+            def verbose_seen(path: str) -> bool:
+                return any(path in line for line in _held(pane))
+
+            assert await _until(pilot, lambda: verbose_seen("/v2/models/add_sub/ready"))
+            hit = [e for e in pane.store.entries() if "/v2/models/add_sub/ready" in e.head]
+            assert hit[0].level == "V"
+            demo_client.update_log_settings(log_verbose_level=0)
+            demo_client.model_ready("identity_onnx")
+            await pilot.pause(0.6)
+            pane.flush()
+            assert not verbose_seen("/v2/models/identity_onnx/ready")
+    finally:
+        demo_client.update_log_settings(log_verbose_level=0)
+
+
+class _Host(App[None]):
+    """The smallest app a LogsPane needs (the shell's `session`, `server_state`, `log_file`)."""
+
+    server_state: reactive[str] = reactive("starting")
+
+    def __init__(self, session: object, log_file: Path | None = None, history: int = 100_000):
+        super().__init__()
+        self.session = session
+        self.log_file = log_file
+        self.history = history
+
+    def compose(self) -> ComposeResult:
+        yield LogsPane(history=self.history)
+
+
+def _session(lines: LineBuffer | None, client: TritonHTTP) -> SimpleNamespace:
+    return SimpleNamespace(
+        lines=lines, client=client, server_pid=None, metrics_url=None, errors=None
+    )
+
+
+async def test_flood_keeps_the_pane_bounded_and_responsive(demo_client: TritonHTTP) -> None:
+    history = 2_000
+    buffer = LineBuffer(history)
+    app = _Host(_session(buffer, demo_client), history=history)
+    total = 60_000
+    line = 'I1126 11:40:48.033575 6563 http_server.cc:1280] "HTTP using buffer for: OUTPUT0 #{}"'
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(LogsPane)
+
+        def flood() -> None:
+            for i in range(total):
+                buffer.append(line.format(i))
+
+        writer = threading.Thread(target=flood)
+        writer.start()
+        latencies = []
+        while writer.is_alive():
+            t0 = time.perf_counter()
+            await pilot.press("w")
+            latencies.append(time.perf_counter() - t0)
+            assert len(pane._pending) <= history  # noqa: SLF001 - the bound under test
+            await asyncio.sleep(0.05)
+        writer.join()
+        assert await _until(pilot, lambda: pane.store.total >= total or pane._dropped > 0)  # noqa: SLF001
+        await pilot.pause(0.3)
+        assert len(pane.store) <= history
+        assert len(pane.store._lines) <= 2 * history + 8192  # noqa: SLF001
+        assert pane.view.virtual_size.height <= 2 * history  # wrap may fold a few lines
+        assert _held(pane)[-1] == line.format(total - 1)
+        assert max(latencies) < 2.0  # the loop kept answering keys during the flood
+
+
+async def test_pane_follows_a_log_file(tmp_path: Path, demo_client: TritonHTTP) -> None:
+    log = tmp_path / "triton.log"
+    log.write_text('I1126 11:40:43.188547 6563 cuda_memory_manager.cc:117] "first"\n')
+    app = _Host(_session(None, demo_client), log_file=log)
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(LogsPane)
+        assert "followed" in pane.source
+        assert await _until(pilot, lambda: len(pane.store) == 1)
+        with open(log, "a") as f:
+            f.write("E1126 11:40:44.000000 6563 model_lifecycle.cc:642] \"failed to load 'm'\"\n")
+        assert await _until(pilot, lambda: len(pane.store) == 2)
+        await pilot.press("e")
+        assert pane.view.cursor == pane.store.first + 1
+        assert not pane.view.follow
+
+
+async def test_attached_server_without_logs_says_so(demo_client: TritonHTTP) -> None:
+    app = _Host(_session(None, demo_client))
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.server_state = "ready"
+        pane = app.query_one(LogsPane)
+        assert "no log stream" in pane.source
+        assert await _until(pilot, lambda: pane.settings is not None)

@@ -1,0 +1,300 @@
+"""`triton-tui bench`: perf_analyzer's measurements, flags, console layout, CSV and exit codes.
+
+Either launches the embedded (or given) tritonserver with `--model-repository DIR`, or measures a
+running server given with `-u HOST:PORT` (default localhost:8000, as perf_analyzer).
+Exit codes: 0 ok, 2 no stable measurement, 3 bad options, 99 other failures, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tui.cli import UsageError, add_server_flags, validate_server_flags
+from tui.core.bench import report
+from tui.core.bench.engine import (
+    BenchConfig,
+    Event,
+    LevelMeasured,
+    LevelStarted,
+    SweepFinished,
+    WindowMeasured,
+    run_sweep,
+)
+from tui.core.bench.inputs import InputError, parse_shapes
+from tui.core.bench.ranges import RangeError, parse_range
+from tui.core.client import TritonHTTP
+from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="measure throughput and latency like perf_analyzer",
+        description="Measure a model's throughput and latency per load level (perf_analyzer's "
+        "semantics and flags). Launches a server with --model-repository DIR, or uses -u.",
+    )
+    p.add_argument("-m", dest="model", required=True, metavar="MODEL", help="model to measure")
+    p.add_argument(
+        "-x",
+        dest="model_version",
+        default="",
+        metavar="VERSION",
+        help="model version (default: the server's choice)",
+    )
+    p.add_argument(
+        "-i",
+        dest="protocol",
+        default="http",
+        metavar="PROTOCOL",
+        help="protocol; only http is supported",
+    )
+    p.add_argument(
+        "--concurrency-range", metavar="START:END:STEP", help="concurrency levels (default 1:1:1)"
+    )
+    p.add_argument(
+        "--request-rate-range",
+        metavar="START:END:STEP",
+        help="request rates in infer/s (instead of concurrency)",
+    )
+    p.add_argument("--request-distribution", choices=("constant", "poisson"), default="constant")
+    p.add_argument(
+        "-p",
+        "--measurement-interval",
+        type=int,
+        default=5000,
+        metavar="MS",
+        help="measurement window in ms (default 5000)",
+    )
+    p.add_argument(
+        "--measurement-mode", choices=("time_windows", "count_windows"), default="time_windows"
+    )
+    p.add_argument(
+        "--measurement-request-count",
+        type=int,
+        default=50,
+        metavar="N",
+        help="count_windows: minimum requests per window (default 50)",
+    )
+    p.add_argument(
+        "-s",
+        "--stability-percentage",
+        type=float,
+        default=10.0,
+        metavar="PCT",
+        help="allowed spread of the last 3 windows, in percent (default 10)",
+    )
+    p.add_argument(
+        "-r",
+        "--max-trials",
+        type=int,
+        default=10,
+        metavar="N",
+        help="most windows per level (default 10)",
+    )
+    p.add_argument("-b", dest="batch_size", type=int, default=1, metavar="N", help="batch size")
+    p.add_argument(
+        "--percentile",
+        type=int,
+        metavar="P",
+        help="stabilise and report on the P-th percentile latency instead of the mean",
+    )
+    p.add_argument(
+        "-l",
+        "--latency-threshold",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="stop the sweep when latency reaches MS (0: no limit)",
+    )
+    p.add_argument("--input-data", default="random", metavar="zero|random|FILE.json")
+    p.add_argument("--shape", action="append", metavar="NAME:D1,D2", help="variable input dims")
+    p.add_argument("--string-length", type=int, default=128, metavar="N")
+    p.add_argument("--string-data", metavar="TEXT")
+    p.add_argument("--input-tensor-format", choices=("binary", "json"), default="binary")
+    p.add_argument(
+        "--max-threads",
+        type=int,
+        default=16,
+        metavar="N",
+        help="request-rate mode: most requests in flight (default 16)",
+    )
+    p.add_argument(
+        "--loadgen-processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="load generator processes (default 1)",
+    )
+    p.add_argument(
+        "-f", dest="csv", type=Path, metavar="FILE.csv", help="write perf_analyzer's CSV"
+    )
+    p.add_argument("--verbose-csv", action="store_true", help="extra CSV columns")
+    p.add_argument("--json", type=Path, metavar="FILE.json", help="write triton-tui's JSON record")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every measurement window")
+    add_server_flags(p)
+    p.set_defaults(func=run)
+
+
+def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) -> BenchConfig:
+    """Validate flags into a BenchConfig; raise UsageError (exit 3) on anything wrong."""
+    if args.protocol != "http":
+        raise UsageError(f"-i {args.protocol}: only http is supported by triton-tui bench")
+    if args.concurrency_range and args.request_rate_range:
+        raise UsageError("--concurrency-range and --request-rate-range are mutually exclusive")
+    checks = [
+        (args.measurement_interval > 0, "-p must be greater than 0 (ms)"),
+        (args.measurement_request_count > 0, "--measurement-request-count must be above 0"),
+        (args.stability_percentage > 0, "-s must be greater than 0 (percent)"),
+        (args.max_trials > 0, "-r must be at least 1"),
+        (args.batch_size > 0, "-b must be at least 1"),
+        (args.latency_threshold >= 0, "-l must not be negative"),
+        (args.percentile is None or 0 < args.percentile < 100, "--percentile must be in 1..99"),
+        (args.max_threads > 0, "--max-threads must be at least 1"),
+        (args.string_length > 0, "--string-length must be at least 1"),
+        (0 < args.loadgen_processes <= 64, "--loadgen-processes must be in 1..64"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+    try:
+        if args.request_rate_range:
+            rate = parse_range(args.request_rate_range, integral=False, flag="--request-rate-range")
+            concurrency = None
+        else:
+            rate = None
+            concurrency = parse_range(args.concurrency_range or "1")
+        shapes = parse_shapes(args.shape)
+    except (RangeError, InputError) as exc:
+        raise UsageError(str(exc)) from None
+    rng = rate or concurrency
+    assert rng is not None
+    if rng.unbounded and args.latency_threshold == 0:
+        raise UsageError("The end of the search range and the latency limit can not be both 0")
+    if args.input_data not in ("zero", "random") and not Path(args.input_data).is_file():
+        raise UsageError(f"--input-data {args.input_data}: no such file (or use zero / random)")
+    return BenchConfig(
+        model=args.model,
+        url=url,
+        version=args.model_version,
+        metrics_url=metrics_url,
+        batch_size=args.batch_size,
+        concurrency=concurrency,
+        request_rate=rate,
+        distribution=args.request_distribution,
+        measurement_mode=args.measurement_mode,
+        window_ms=args.measurement_interval,
+        request_count=args.measurement_request_count,
+        stability_pct=args.stability_percentage,
+        max_trials=args.max_trials,
+        percentile=args.percentile,
+        latency_threshold_ms=args.latency_threshold,
+        input_data=args.input_data,
+        shapes=shapes,
+        binary=args.input_tensor_format == "binary",
+        string_length=args.string_length,
+        string_data=args.string_data,
+        processes=args.loadgen_processes,
+        max_connections=args.max_threads,
+    )
+
+
+def _printer(config: BenchConfig, verbose: bool) -> Any:
+    def on_event(event: Event) -> None:
+        if isinstance(event, LevelStarted):
+            print(report.level_header(config, event.value), flush=True)
+        elif isinstance(event, WindowMeasured) and verbose:
+            what = f"p{config.percentile} latency" if config.percentile else "Avg latency"
+            print(
+                f"  Pass [{event.trial}] throughput: {report.fmt_num(event.throughput)} "
+                f"infer/sec. {what}: {event.latency_us} usec",
+                flush=True,
+            )
+        elif isinstance(event, LevelMeasured):
+            print(report.level_block(config, event.level), flush=True)
+        elif (
+            isinstance(event, SweepFinished)
+            and event.result.message
+            and (event.result.status not in ("ok", "invalid"))
+        ):
+            print(event.result.message, file=sys.stderr, flush=True)
+
+    return on_event
+
+
+def _wait_model(client: TritonHTTP, model: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.model_ready(model):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def run(args: argparse.Namespace) -> int:
+    validate_server_flags(args)
+    server: ServerProcess | None = None
+    url = args.url or "localhost:8000"
+    metrics_url = args.metrics_url
+    if args.model_repository:
+        config = build_config(args, "127.0.0.1:0", None)  # validate before launching anything
+        spec = LaunchSpec(
+            model_repositories=[Path(p) for p in args.model_repository],
+            tritonserver=args.tritonserver,
+            listen=args.listen,
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            metrics_port=args.metrics_port,
+            extra_args=list(args.server_args),
+        )
+        server = ServerProcess(spec)
+        try:
+            server.start()
+            server.wait_ready(args.startup_timeout)
+        except LaunchError as exc:
+            server.stop()
+            print(f"error: {exc}", file=sys.stderr)
+            return 99
+        url, metrics_url = server.http_url, server.metrics_url
+    elif metrics_url is None:
+        metrics_url = f"{TritonHTTP(url).host}:8002"
+    config = build_config(args, url, metrics_url)
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        if server is not None and not _wait_model(
+            TritonHTTP(url), args.model, args.startup_timeout
+        ):
+            reason = server.errors.reason(args.model)
+            print(
+                f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
+                file=sys.stderr,
+            )
+            return 99
+        print(report.settings_block(config), flush=True)
+        result = run_sweep(config, _printer(config, args.verbose), cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if server is not None:
+            server.stop()
+    if result.status == "invalid":
+        print(f"error: {result.message}", file=sys.stderr)
+        return 3
+    if result.levels:
+        print(report.summary_lines(result), flush=True)
+    try:
+        if args.csv:
+            report.write_csv(result, args.csv, args.verbose_csv)
+        if args.json:
+            report.write_json(result, args.json)
+    except OSError as exc:
+        print(f"error: cannot write results: {exc}", file=sys.stderr)
+        return 99
+    if result.status == "cancelled":
+        return 130
+    return result.exit_code

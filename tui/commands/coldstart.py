@@ -1,0 +1,120 @@
+"""`triton-tui coldstart -m MODEL`: the cold-start probe, headless.
+
+Unloads the model, loads it timed through the API, times the first inference and N steady ones,
+and prints them side by side with the log's load timeline (when the server is ours) and
+`nv_model_load_duration_secs` (when exported). Suggests `model_warmup` when the first request is
+much slower than the steady state. With `--model-repository` it launches its own server (verbose
+logging on, so instance initialisation shows); with `-u` it works on a running server: that
+model is unloaded and reloaded there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui.cli import add_server_flags
+from tui.core.client import TritonError, TritonHTTP
+from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+from tui.core.logs.coldstart import LoadTimeline, format_seconds
+from tui.core.logs.probe import ProbeResult, run_probe
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "coldstart",
+        help="time a model's unload, load, first and steady inferences; suggest model_warmup",
+        description=(
+            "Cold-start probe: unload MODEL, load it timed, time the first inference and N steady "
+            "ones. --model-repository launches a server for the probe; -u uses a running one "
+            "(the model is unloaded and reloaded there)."
+        ),
+    )
+    parser.add_argument("-m", "--model", required=True, metavar="MODEL", help="model to probe")
+    parser.add_argument(
+        "-n", type=int, default=20, metavar="N", help="steady inferences (default 20)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_server_flags(parser)
+    parser.set_defaults(func=run)
+
+
+def _has_flag(args: list[str], flag: str) -> bool:
+    return any(a == flag or a.startswith(flag + "=") for a in args)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        print("error: -n must be at least 1", file=sys.stderr)
+        return 3
+    if bool(args.url) == bool(args.model_repository):
+        print(
+            "error: give --model-repository DIR (launch a server for the probe) or -u HOST:PORT",
+            file=sys.stderr,
+        )
+        return 3
+    server: ServerProcess | None = None
+    timeline: LoadTimeline | None = None
+    say = (lambda _t: None) if args.json else (lambda t: print(f"… {t}", file=sys.stderr))
+    try:
+        if args.model_repository:
+            extra = list(args.server_args)
+            if not _has_flag(extra, "--log-verbose"):
+                extra.append("--log-verbose=1")  # instance initialisation lines
+            server = ServerProcess(
+                LaunchSpec(
+                    model_repositories=[Path(p) for p in args.model_repository],
+                    tritonserver=args.tritonserver,
+                    listen=args.listen,
+                    http_port=args.http_port,
+                    grpc_port=args.grpc_port,
+                    metrics_port=args.metrics_port,
+                    extra_args=extra,
+                )
+            )
+            timeline = LoadTimeline()
+            server.lines.subscribe(timeline.feed_line)
+            say("starting tritonserver")
+            server.start()
+            server.wait_ready(args.startup_timeout)
+            client = TritonHTTP(server.http_url)
+            metrics_url: str | None = server.metrics_url
+        else:
+            client = TritonHTTP(args.url)
+            metrics_url = args.metrics_url or f"{client.host}:8002"
+        result = run_probe(
+            client, args.model, args.n, timeline=timeline, metrics_url=metrics_url, progress=say
+        )
+    except (LaunchError, TritonError, ValueError) as exc:
+        reason = server.errors.reason(args.model) if server else None
+        print(f"error: {exc}" + (f"\n  server log: {reason}" if reason else ""), file=sys.stderr)
+        return 1
+    finally:
+        if server is not None:
+            server.stop()
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(render_text(result))
+    return 0
+
+
+def render_text(result: ProbeResult) -> str:
+    rows = result.rows()
+    width = max(len(label) for label, _ in rows)
+    out = [f"cold start of {result.model} (version {result.version or '?'})"]
+    out += [f"  {label:<{width}}  {value:>10}" for label, value in rows]
+    if result.log is not None and result.log.state == "FAILED":
+        out.append(f"  log: load failed: {result.log.reason}")
+    for note in result.notes:
+        out.append(f"note: {note}")
+    if result.snippet:
+        out.append("suggested config.pbtxt addition:")
+        out.append(result.snippet)
+    elif result.first_s is not None and result.p50 is not None:
+        first, steady = format_seconds(result.first_s), format_seconds(result.p50)
+        out.append(f"first request {first} vs steady {steady}: no warmup needed")
+    return "\n".join(out)

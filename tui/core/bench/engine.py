@@ -1,0 +1,471 @@
+"""The sweep: load levels, measurement windows, stability, server breakdown, GPU metrics.
+
+`run_sweep(config, on_event, cancel)` blocks (run it on a worker thread); load is sent by
+`LoadGenerator` processes. Semantics follow perf_analyzer (see shared/reference/triton-tools.md §1):
+contiguous windows of 1.2 × the measurement interval, requests counted by their end time, stability
+on the last 3 windows, the stable result is their merge, a level over the latency threshold or
+unstable ends the sweep. A server that dies mid-run ends it with an error; measured levels stay.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
+from tui.core.bench.loadgen import LoadError, LoadGenerator
+from tui.core.bench.ranges import Range
+from tui.core.bench.stats import (
+    LatencySummary,
+    Window,
+    is_stable,
+    merge_windows,
+    over_threshold,
+)
+from tui.core.client import TritonError, TritonHTTP, fetch_metrics
+
+STAT_KEYS = (
+    "success",
+    "fail",
+    "queue",
+    "compute_input",
+    "compute_infer",
+    "compute_output",
+    "cache_hit",
+    "cache_miss",
+)
+COUNT_WINDOW_LIMIT_S = 120.0
+
+
+@dataclass
+class BenchConfig:
+    model: str
+    url: str = "127.0.0.1:8000"
+    version: str = ""
+    metrics_url: str | None = None
+    batch_size: int = 1
+    concurrency: Range | None = field(default_factory=lambda: Range(1, 1, 1))
+    request_rate: Range | None = None  # set instead of concurrency for request-rate mode
+    distribution: str = "constant"  # or "poisson" (rate mode)
+    measurement_mode: str = "time_windows"  # or "count_windows"
+    window_ms: int = 5000
+    request_count: int = 50  # count_windows: minimum requests per window
+    stability_pct: float = 10.0
+    max_trials: int = 10
+    percentile: int | None = None
+    latency_threshold_ms: float = 0.0
+    input_data: str = "random"
+    shapes: dict[str, list[int]] = field(default_factory=dict)
+    binary: bool = True
+    string_length: int = 128
+    string_data: str | None = None
+    processes: int = 1
+    max_connections: int = 16  # rate mode: most connections in flight (perf_analyzer --max-threads)
+
+    @property
+    def load_range(self) -> Range:
+        return self.request_rate if self.request_rate is not None else self.concurrency  # type: ignore[return-value]
+
+    @property
+    def mode(self) -> str:
+        return "request_rate" if self.request_rate is not None else "concurrency"
+
+
+@dataclass
+class ServerBreakdown:
+    """Average server-side times in µs over a level (statistics-API deltas)."""
+
+    inference_count: int
+    execution_count: int
+    success_count: int
+    request_us: int
+    queue_us: int
+    compute_input_us: int
+    compute_infer_us: int
+    compute_output_us: int
+
+    @property
+    def overhead_us(self) -> int:
+        compute = self.compute_input_us + self.compute_infer_us + self.compute_output_us
+        return max(0, self.request_us - self.queue_us - compute)
+
+    @classmethod
+    def from_delta(cls, delta: dict[str, Any]) -> ServerBreakdown | None:
+        def avg(key: str) -> int:
+            d = delta.get(key) or {}
+            return int(d.get("ns", 0) / d["count"] / 1000) if d.get("count") else 0
+
+        success = (delta.get("success") or {}).get("count", 0)
+        if not success:
+            return None
+        return cls(
+            inference_count=int(delta.get("inference_count", 0)),
+            execution_count=int(delta.get("execution_count", 0)),
+            success_count=int(success),
+            request_us=avg("success"),
+            queue_us=avg("queue"),
+            compute_input_us=avg("compute_input"),
+            compute_infer_us=avg("compute_infer"),
+            compute_output_us=avg("compute_output"),
+        )
+
+
+@dataclass
+class LevelResult:
+    value: float  # concurrency or request rate
+    throughput: float
+    latency: LatencySummary
+    server: ServerBreakdown | None
+    gpu: dict[str, dict[str, float]]
+    trials: int
+    duration_ns: int
+    delayed: int = 0
+
+    def stabilizing_us(self, percentile: int | None) -> int:
+        return self.latency.stabilizing_ns(percentile) // 1000
+
+
+@dataclass
+class BenchResult:
+    config: BenchConfig
+    levels: list[LevelResult] = field(default_factory=list)
+    status: str = "running"  # ok | unstable | threshold | cancelled | error
+    message: str = ""
+    started_at: str = ""
+    server_version: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        """perf_analyzer's: 0 ok, 2 no stable measurement, 3 bad options, 99 other failures."""
+        if self.status in ("ok", "threshold", "cancelled"):
+            return 0
+        if self.status == "invalid":
+            return 3
+        if self.status == "unstable":
+            return 0 if self.levels else 2
+        return 99
+
+
+# Events (the pane turns them into Textual messages) -----------------------------------------
+@dataclass
+class LevelStarted:
+    index: int
+    total: int | None
+    value: float
+
+
+@dataclass
+class WindowMeasured:
+    index: int
+    value: float
+    trial: int
+    throughput: float
+    latency_us: int
+    count: int
+
+
+@dataclass
+class LevelMeasured:
+    index: int
+    level: LevelResult
+
+
+@dataclass
+class SweepFinished:
+    result: BenchResult
+
+
+Event = LevelStarted | WindowMeasured | LevelMeasured | SweepFinished
+
+
+class BenchFailed(Exception):
+    """A level could not be measured; the message says why."""
+
+
+def stats_snapshot(client: TritonHTTP, model: str, version: str) -> dict[str, Any]:
+    """Cumulative statistics of the model (all versions summed when none is named)."""
+    total: dict[str, Any] = {"inference_count": 0, "execution_count": 0}
+    for entry in client.model_stats(model):
+        if version and str(entry.get("version")) != version:
+            continue
+        total["inference_count"] += int(entry.get("inference_count", 0))
+        total["execution_count"] += int(entry.get("execution_count", 0))
+        for key in STAT_KEYS:
+            d = (entry.get("inference_stats") or {}).get(key) or {}
+            slot = total.setdefault(key, {"count": 0, "ns": 0})
+            slot["count"] += int(d.get("count", 0))
+            slot["ns"] += int(d.get("ns", 0))
+    return total
+
+
+def stats_delta(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in new.items():
+        prev = old.get(key)
+        if isinstance(value, dict):
+            prev = prev or {"count": 0, "ns": 0}
+            out[key] = {"count": value["count"] - prev["count"], "ns": value["ns"] - prev["ns"]}
+        else:
+            out[key] = value - (prev or 0)
+    return out
+
+
+def gpu_sample(metrics_url: str | None) -> dict[str, dict[str, float]]:
+    """GPU utilization (0-1), power (W) and memory (bytes) per GPU uuid; {} without GPU metrics."""
+    if not metrics_url:
+        return {}
+    from tui.core.gpu.metrics import parse_metrics
+
+    try:
+        gpus = parse_metrics(fetch_metrics(metrics_url, timeout=1.0)).gpus
+    except (TritonError, ValueError):
+        return {}
+    names = {
+        "utilization": "utilization",
+        "power_w": "power_w",
+        "memory_used": "memory_used_bytes",
+        "memory_total": "memory_total_bytes",
+    }
+    return {
+        uuid: {names[k]: v for k, v in fields.items() if k in names}
+        for uuid, fields in gpus.items()
+    }
+
+
+class _Sweep:
+    def __init__(
+        self, config: BenchConfig, on_event: Callable[[Event], None] | None, cancel: threading.Event
+    ) -> None:
+        self.config = config
+        self.emit = on_event or (lambda event: None)
+        self.cancel = cancel
+        self.client = TritonHTTP(config.url, timeout=10.0)
+        self.problems: list[str] = []
+        self.prepared: PreparedRequest | None = None
+
+    def on_sample(self, index: int, body: bytes, header_length: int | None) -> None:
+        assert self.prepared is not None
+        problem = check_response(self.prepared, index, body, header_length)
+        if problem and len(self.problems) < 10:
+            self.problems.append(problem)
+
+    def prepare(self) -> PreparedRequest:
+        cfg = self.config
+        try:
+            metadata = self.client.model_metadata(cfg.model)
+            model_config = self.client.model_config(cfg.model)
+        except TritonError as exc:
+            raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
+        if not self.client.model_ready(cfg.model):
+            raise BenchFailed(f"model {cfg.model!r} is not ready on {self.client.url}")
+        self.prepared = prepare(
+            host=self.client.url,
+            model=cfg.model,
+            version=cfg.version,
+            metadata=metadata,
+            config=model_config,
+            batch_size=cfg.batch_size,
+            shapes=cfg.shapes,
+            input_data=cfg.input_data,
+            binary=cfg.binary,
+            string_length=cfg.string_length,
+            string_data=cfg.string_data,
+        )
+        return self.prepared
+
+    def _wait(self, seconds: float) -> None:
+        if self.cancel.wait(seconds):
+            raise _Cancelled
+
+    def measure_level(self, gen: LoadGenerator, index: int, value: float) -> LevelResult:
+        cfg = self.config
+        if cfg.mode == "concurrency":
+            gen.run(concurrency=int(value))
+        else:
+            gen.run(
+                rate=float(value),
+                poisson=cfg.distribution == "poisson",
+                max_connections=cfg.max_connections,
+            )
+        windows: list[Window] = []
+        trials: list[tuple[float, int]] = []
+        delayed = 0
+        carry = np.empty((0, 4), np.int64)
+        stats_start = stats_snapshot(self.client, cfg.model, cfg.version)
+        t_start = time.monotonic_ns()
+        for trial in range(1, cfg.max_trials + 1):
+            pool = [carry]
+            if cfg.measurement_mode == "count_windows":
+                limit = time.monotonic() + COUNT_WINDOW_LIMIT_S
+                while sum(len(p) for p in pool) < cfg.request_count:
+                    if time.monotonic() > limit:
+                        raise BenchFailed(
+                            f"fewer than {cfg.request_count} requests in {COUNT_WINDOW_LIMIT_S:g} s"
+                        )
+                    self._wait(0.25)
+                    got = gen.collect()
+                    pool.append(got.records)
+                    self._check(got.errors, got.first_error)
+                    delayed += got.delayed
+            else:
+                self._wait(cfg.window_ms * 1.2 / 1000)
+            t_end = time.monotonic_ns()
+            got = gen.collect()
+            self._check(got.errors, got.first_error)
+            delayed += got.delayed
+            stats_end = stats_snapshot(self.client, cfg.model, cfg.version)
+            gpu = gpu_sample(cfg.metrics_url)
+            records = np.concatenate([*pool, got.records])
+            ends = records[:, 1]
+            inside = records[(ends >= t_start) & (ends <= t_end)]
+            carry = records[ends > t_end]
+            window = Window(
+                duration_ns=t_end - t_start,
+                batch_size=cfg.batch_size,
+                latencies_ns=inside[:, 1] - inside[:, 0],
+                send_ns=inside[:, 2],
+                recv_ns=inside[:, 3],
+                server=stats_delta(stats_end, stats_start),
+                gpu=gpu,
+                percentile_value=cfg.percentile,
+            )
+            windows.append(window)
+            lat = window.stabilizing_ns()
+            trials.append((window.throughput, lat))
+            self.emit(
+                WindowMeasured(
+                    index,
+                    value,
+                    trial,
+                    window.throughput,
+                    lat // 1000 if window.count else 0,
+                    window.count,
+                )
+            )
+            t_start, stats_start = t_end, stats_end
+            if is_stable(trials, cfg.stability_pct / 100) or over_threshold(
+                trials, cfg.latency_threshold_ms
+            ):
+                break
+        merged = merge_windows(windows)
+        if merged.count == 0:
+            raise BenchFailed(
+                "No valid requests recorded within time interval. Please use a larger time window."
+            )
+        result = LevelResult(
+            value=value,
+            throughput=merged.throughput,
+            latency=merged.summary(),
+            server=ServerBreakdown.from_delta(merged.server),
+            gpu=merged.gpu,
+            trials=len(windows),
+            duration_ns=merged.duration_ns,
+            delayed=delayed,
+        )
+        if over_threshold(trials, cfg.latency_threshold_ms) and (
+            result.stabilizing_us(cfg.percentile) >= cfg.latency_threshold_ms * 1000
+        ):
+            raise _OverThreshold(result)
+        if not is_stable(trials, cfg.stability_pct / 100):
+            raise _Unstable(result)
+        return result
+
+    def _check(self, errors: int, first_error: str) -> None:
+        if errors:
+            raise BenchFailed(f"{errors} request(s) failed: {first_error}")
+        if self.problems:
+            raise BenchFailed(f"incorrect response: {self.problems[0]}")
+
+    def run(self) -> BenchResult:
+        cfg = self.config
+        result = BenchResult(
+            cfg, started_at=datetime.now(timezone.utc).isoformat(timespec="seconds")
+        )
+        gen: LoadGenerator | None = None
+        try:
+            try:
+                result.server_version = str(self.client.server_metadata().get("version", ""))
+            except TritonError as exc:
+                raise BenchFailed(str(exc)) from exc
+            prepared = self.prepare()
+            gen = LoadGenerator(
+                self.client.host,
+                self.client.port,
+                prepared.requests,
+                processes=cfg.processes,
+                on_sample=self.on_sample,
+            )
+            rng = cfg.load_range
+            total = rng.count()
+            unit = "concurrency" if cfg.mode == "concurrency" else "request rate"
+            for index, value in enumerate(rng.levels()):
+                if self.cancel.is_set():
+                    raise _Cancelled
+                self.emit(LevelStarted(index, total, value))
+                try:
+                    level = self.measure_level(gen, index, value)
+                except _OverThreshold:
+                    result.status = "threshold"
+                    result.message = (
+                        f"Measured latency went over the set limit of "
+                        f"{cfg.latency_threshold_ms:g} msec."
+                    )
+                    break
+                except _Unstable:
+                    result.status = "unstable"
+                    result.message = (
+                        f"Failed to obtain stable measurement within {cfg.max_trials} measurement"
+                        f" windows for {unit} {value:g}. Please try to increase the "
+                        + (
+                            "--measurement-request-count."
+                            if cfg.measurement_mode == "count_windows"
+                            else "--measurement-interval."
+                        )
+                    )
+                    break
+                result.levels.append(level)
+                self.emit(LevelMeasured(index, level))
+            else:
+                result.status = "ok"
+        except _Cancelled:
+            result.status, result.message = "cancelled", "cancelled"
+        except InputError as exc:
+            result.status, result.message = "invalid", str(exc)
+        except (BenchFailed, LoadError) as exc:
+            result.status, result.message = "error", str(exc)
+        except TritonError as exc:
+            result.status, result.message = "error", f"the server stopped answering: {exc}"
+        finally:
+            if gen is not None:
+                gen.close()
+        self.emit(SweepFinished(result))
+        return result
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _OverThreshold(Exception):
+    def __init__(self, level: LevelResult) -> None:
+        self.level = level
+
+
+class _Unstable(Exception):
+    def __init__(self, level: LevelResult) -> None:
+        self.level = level
+
+
+def run_sweep(
+    config: BenchConfig,
+    on_event: Callable[[Event], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> BenchResult:
+    """Measure every level of the configured range; never raises for server trouble."""
+    return _Sweep(config, on_event, cancel or threading.Event()).run()

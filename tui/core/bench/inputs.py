@@ -1,0 +1,274 @@
+"""Request bodies for the benchmark, built once before any load is sent.
+
+Inputs come from the model's metadata and config (batch dimension when `max_batch_size > 0`);
+variable dimensions need `--shape NAME:d1,d2`. Data is `zero`, `random` (generated once, seeded)
+or a perf_analyzer JSON file (`{"data": [{NAME: [...] | {"content": [...], "shape": [...]} |
+{"b64": "..."}}, ...], "validation_data": [...]}`), used round-robin. Bodies are encoded by
+`tritonclient.http.InferenceServerClient.generate_request_body`, binary tensors by default.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+import tritonclient.http as httpclient
+from tritonclient.utils import triton_to_np_dtype
+
+
+class InputError(ValueError):
+    """The inputs cannot be built from what the user gave (reported, exit code 3)."""
+
+
+@dataclass
+class TensorSpec:
+    name: str
+    datatype: str
+    shape: list[int]  # request shape, batch dimension included when the model batches
+
+
+@dataclass
+class PreparedRequest:
+    """Everything the load generator needs: raw HTTP requests (one per data entry)."""
+
+    model: str
+    path: str
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    requests: list[bytes]  # full HTTP/1.1 requests, headers and body
+    body_sizes: list[int]
+    validation: list[dict[str, np.ndarray]] = field(default_factory=list)
+    binary: bool = True
+
+    @property
+    def header_bytes(self) -> int:
+        return len(self.requests[0]) - self.body_sizes[0]
+
+
+def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
+    """`--shape NAME:d1,d2,...` (repeatable) -> {NAME: [d1, d2]}."""
+    shapes: dict[str, list[int]] = {}
+    for value in values or []:
+        name, sep, dims = value.rpartition(":")
+        try:
+            parsed = [int(d) for d in dims.split(",")] if dims else []
+        except ValueError:
+            parsed = []
+        if not sep or not name or not parsed or any(d <= 0 for d in parsed):
+            raise InputError(f"--shape {value!r}: expected NAME:d1,d2,... with positive dims")
+        shapes[name] = parsed
+    return shapes
+
+
+def tensor_specs(
+    metadata: dict[str, Any],
+    config: dict[str, Any],
+    batch_size: int,
+    shapes: dict[str, list[int]],
+) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    batching = int(config.get("max_batch_size", 0) or 0) > 0
+    if batch_size < 1:
+        raise InputError(f"-b {batch_size}: the batch size must be at least 1")
+    if not batching and batch_size > 1:
+        raise InputError(
+            f"-b {batch_size}: model {metadata.get('name')!r} does not support batching "
+            "(max_batch_size is 0)"
+        )
+    if batching and batch_size > int(config["max_batch_size"]):
+        raise InputError(
+            f"-b {batch_size}: larger than the model's max_batch_size {config['max_batch_size']}"
+        )
+    names = {t["name"] for t in metadata.get("inputs", [])}
+    for unknown in sorted(set(shapes) - names):
+        raise InputError(f"--shape {unknown}: the model has no input named {unknown!r}")
+
+    def spec(tensor: dict[str, Any], is_input: bool) -> TensorSpec:
+        dims = [int(d) for d in tensor.get("shape", [])]
+        if batching:
+            dims = dims[1:]
+        if is_input and tensor["name"] in shapes:
+            given = shapes[tensor["name"]]
+            if len(given) != len(dims) or any(
+                d not in (-1, g) for d, g in zip(dims, given, strict=False)
+            ):
+                raise InputError(
+                    f"--shape {tensor['name']}:{','.join(map(str, given))} does not fit the "
+                    f"model's dims {dims}"
+                )
+            dims = given
+        elif is_input and any(d < 0 for d in dims):
+            raise InputError(
+                f"input {tensor['name']} has variable dims {dims}: give them with "
+                f"--shape {tensor['name']}:{','.join('N' if d < 0 else str(d) for d in dims)}"
+            )
+        return TensorSpec(
+            tensor["name"], tensor["datatype"], ([batch_size] if batching else []) + dims
+        )
+
+    inputs = [spec(t, True) for t in metadata.get("inputs", [])]
+    outputs = [spec(t, False) for t in metadata.get("outputs", [])]
+    if not inputs:
+        raise InputError(f"model {metadata.get('name')!r} declares no inputs")
+    return inputs, outputs
+
+
+def _generated(
+    spec: TensorSpec,
+    mode: str,
+    rng: np.random.Generator,
+    string_length: int,
+    string_data: str | None,
+) -> np.ndarray:
+    if spec.datatype == "BYTES":
+        count = int(np.prod(spec.shape))
+        if string_data is not None:
+            items = [string_data.encode()] * count
+        elif mode == "zero":
+            items = [b"0" * string_length] * count
+        else:
+            letters = np.frombuffer((string.ascii_letters + string.digits).encode(), np.uint8)
+            items = [bytes(rng.choice(letters, string_length)) for _ in range(count)]
+        return np.array(items, dtype=np.object_).reshape(spec.shape)
+    dtype = triton_to_np_dtype(spec.datatype)
+    if dtype is None:
+        raise InputError(f"input {spec.name}: datatype {spec.datatype} is not supported")
+    if mode == "zero":
+        return np.zeros(spec.shape, dtype=dtype)
+    if dtype == np.bool_:
+        return rng.integers(0, 2, spec.shape).astype(np.bool_)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return rng.integers(max(info.min, -100), min(info.max, 100), spec.shape).astype(dtype)
+    return rng.random(spec.shape).astype(dtype)
+
+
+def _from_json(spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
+    dtype = np.object_ if spec.datatype == "BYTES" else triton_to_np_dtype(spec.datatype)
+    shape = spec.shape[1:] if batching else spec.shape
+    if isinstance(value, dict) and "b64" in value:
+        raw = base64.b64decode(value["b64"])
+        arr = np.frombuffer(raw, dtype=dtype) if dtype is not np.object_ else np.array([raw])
+    elif isinstance(value, dict) and "content" in value:
+        arr = np.asarray(value["content"], dtype=dtype)
+        shape = list(value.get("shape", shape))
+    else:
+        arr = np.asarray(value, dtype=dtype)
+    if dtype is np.object_:
+        arr = np.array([v.encode() if isinstance(v, str) else v for v in arr.ravel()], np.object_)
+    try:
+        arr = arr.reshape(shape)
+    except ValueError:
+        raise InputError(
+            f"input data for {spec.name}: {arr.size} values do not fill shape {shape}"
+        ) from None
+    if batching:
+        arr = np.stack([arr] * spec.shape[0])
+    return arr
+
+
+def load_json_data(
+    path: Path, inputs: list[TensorSpec], outputs: list[TensorSpec], batching: bool
+) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]]]:
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"--input-data {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--input-data {path}: not valid JSON ({exc})") from None
+    entries = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise InputError(f'--input-data {path}: expected {{"data": [{{...}}, ...]}}')
+    data = []
+    for i, entry in enumerate(entries):
+        missing = [s.name for s in inputs if s.name not in entry]
+        if missing:
+            raise InputError(f"--input-data {path}: data[{i}] lacks input(s) {', '.join(missing)}")
+        data.append({s.name: _from_json(s, entry[s.name], batching) for s in inputs})
+    validation = []
+    for entry in doc.get("validation_data", []) or []:
+        validation.append(
+            {s.name: _from_json(s, entry[s.name], batching) for s in outputs if s.name in entry}
+        )
+    return data, validation
+
+
+def http_request(host: str, path: str, body: bytes, json_size: int | None) -> bytes:
+    headers = [f"POST {path} HTTP/1.1", f"Host: {host}"]
+    if json_size is not None:
+        headers.append("Content-Type: application/octet-stream")
+        headers.append(f"Inference-Header-Content-Length: {json_size}")
+    else:
+        headers.append("Content-Type: application/json")
+    headers.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
+
+
+def prepare(
+    *,
+    host: str,
+    model: str,
+    version: str,
+    metadata: dict[str, Any],
+    config: dict[str, Any],
+    batch_size: int = 1,
+    shapes: dict[str, list[int]] | None = None,
+    input_data: str = "random",
+    binary: bool = True,
+    string_length: int = 128,
+    string_data: str | None = None,
+    seed: int = 0,
+) -> PreparedRequest:
+    """Build the raw requests once. `host` is the HTTP endpoint's host:port."""
+    inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
+    batching = int(config.get("max_batch_size", 0) or 0) > 0
+    validation: list[dict[str, np.ndarray]] = []
+    if input_data in ("zero", "random"):
+        rng = np.random.default_rng(seed)
+        data = [
+            {s.name: _generated(s, input_data, rng, string_length, string_data) for s in inputs}
+        ]
+    else:
+        data, validation = load_json_data(Path(input_data), inputs, outputs, batching)
+    path = (
+        f"/v2/models/{quote(model)}" + (f"/versions/{quote(version)}" if version else "") + "/infer"
+    )
+    requests, sizes = [], []
+    for entry in data:
+        tensors = []
+        for spec in inputs:
+            tensor = httpclient.InferInput(spec.name, list(entry[spec.name].shape), spec.datatype)
+            tensor.set_data_from_numpy(entry[spec.name], binary_data=binary)
+            tensors.append(tensor)
+        wanted = [httpclient.InferRequestedOutput(s.name, binary_data=binary) for s in outputs]
+        body, json_size = httpclient.InferenceServerClient.generate_request_body(tensors, wanted)
+        requests.append(http_request(host, path, body, json_size))
+        sizes.append(len(body))
+    return PreparedRequest(model, path, inputs, outputs, requests, sizes, validation, binary)
+
+
+def check_response(
+    prepared: PreparedRequest, index: int, body: bytes, header_length: int | None
+) -> str | None:
+    """Return a problem with a sampled response body, or None when it is a correct answer."""
+    try:
+        result = httpclient.InferResult.from_response_body(body, header_length=header_length)
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is the finding
+        return f"undecodable response: {exc}"
+    expected = prepared.validation[index % len(prepared.validation)] if prepared.validation else {}
+    for spec in prepared.outputs:
+        array = result.as_numpy(spec.name)
+        if array is None:
+            return f"response lacks output {spec.name}"
+        if len(array.shape) != len(spec.shape) or any(
+            d >= 0 and d != a for d, a in zip(spec.shape, array.shape, strict=False)
+        ):
+            return f"output {spec.name} has shape {list(array.shape)}, expected {spec.shape}"
+        if spec.name in expected and not np.array_equal(array, expected[spec.name]):
+            return f"output {spec.name} differs from the validation data"
+    return None

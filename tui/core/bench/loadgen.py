@@ -1,0 +1,488 @@
+"""The load generator: its own process(es), blocking keep-alive sockets, pre-encoded requests.
+
+Each worker process holds a pool of keep-alive connections and sends the prepared HTTP requests
+verbatim, reading only the status line and Content-Length of each answer. Per request it records
+start, end, send time and receive time (monotonic ns, comparable across processes). At concurrency
+1 it runs a plain blocking loop; above, an epoll loop over its connections; in request-rate mode it
+sends on a schedule (constant or Poisson) over as many connections as are needed.
+
+The parent (`LoadGenerator`) drives workers over pipes: `run` a level, `flush` the records so far,
+`stop`. This module imports nothing heavy so spawned workers start fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import random
+import select
+import socket
+import sys
+import threading
+import time
+from array import array
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+CHECK_NS = 2_000_000  # how often a busy worker looks at its command pipe
+BUF = 1 << 14
+FIELDS = 4  # start_ns, end_ns, send_ns, recv_ns
+
+
+class LoadError(Exception):
+    """The load could not be sent (server gone, connection refused, bad answers)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Worker side
+# --------------------------------------------------------------------------------------------
+class _Conn:
+    __slots__ = ("sock", "buf", "need", "start", "sent", "first", "index")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+        self.need = -1
+        self.start = self.sent = self.first = 0
+        self.index = 0
+
+
+def _content_length(head: bytes) -> int:
+    i = head.find(b"Content-Length:")
+    if i < 0:
+        i = head.lower().find(b"content-length:")
+        if i < 0:
+            return 0
+    j = head.find(b"\r\n", i)
+    return int(head[i + 15 : j if j >= 0 else len(head)])
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+class _Worker:
+    def __init__(
+        self,
+        conn: Connection,
+        host: str,
+        port: int,
+        requests: list[bytes],
+        sample_every: int,
+        timeout: float,
+    ) -> None:
+        self.conn = conn
+        self.addr = (host, port)
+        self.requests = requests
+        self.sample_every = max(1, sample_every)
+        self.timeout = timeout
+        self.pool: list[_Conn] = []
+        self.records = array("q")
+        self.errors = 0
+        self.delayed = 0
+        self.done = 0
+        self.first_error = ""
+        self.next_index = 0
+
+    # Connections ----------------------------------------------------------------------------
+    def _open(self) -> _Conn:
+        sock = socket.create_connection(self.addr, timeout=self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(sock)
+
+    def _ensure(self, n: int) -> list[_Conn]:
+        while len(self.pool) < n:
+            self.pool.append(self._open())
+        return self.pool[:n]
+
+    def _close_all(self) -> None:
+        for c in self.pool:
+            with contextlib.suppress(OSError):
+                c.sock.close()
+        self.pool = []
+
+    # Completion -----------------------------------------------------------------------------
+    def _finish(self, c: _Conn, end: int) -> None:
+        buf = c.buf
+        head_end = buf.find(b"\r\n\r\n")
+        if buf[9:12] != b"200":
+            self.errors += 1
+            if not self.first_error:
+                body = buf[head_end + 4 :].decode(errors="replace")[:300]
+                self.first_error = f"HTTP {buf[9:12].decode(errors='replace')}: {body}"
+        else:
+            self.records.extend((c.start, end, c.sent - c.start, end - c.first))
+            self.done += 1
+            if self.done % self.sample_every == 1 or self.sample_every == 1:
+                hlen = _header(buf[:head_end], b"inference-header-content-length")
+                self.conn.send(
+                    ("sample", c.index, buf[head_end + 4 :], int(hlen) if hlen else None)
+                )
+        c.buf = b""
+        c.need = -1
+
+    def _feed(self, c: _Conn, data: bytes) -> bool:
+        """Add received bytes; True when the response is complete."""
+        buf = c.buf + data if c.buf else data
+        c.buf = buf
+        if c.need < 0:
+            head_end = buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return False
+            c.need = head_end + 4 + _content_length(buf[:head_end])
+        return len(buf) >= c.need
+
+    def _send(self, c: _Conn) -> None:
+        i = self.next_index
+        self.next_index = i + 1
+        c.index = i
+        payload = self.requests[i % len(self.requests)]
+        c.start = time.monotonic_ns()
+        c.sock.sendall(payload)
+        c.sent = time.monotonic_ns()
+
+    # Commands -------------------------------------------------------------------------------
+    def _flush(self, token: Any) -> None:
+        records, self.records = self.records, array("q")
+        self.conn.send(
+            ("data", token, records.tobytes(), self.errors, self.delayed, self.first_error)
+        )
+        self.errors = self.delayed = 0
+        self.first_error = ""
+
+    def _poll_command(self) -> tuple | None:
+        """Handle flushes inline; return any other command (it ends the current level)."""
+        while self.conn.poll():
+            cmd = self.conn.recv()
+            if cmd[0] == "flush":
+                self._flush(cmd[1])
+            else:
+                return cmd
+        return None
+
+    # Loops ----------------------------------------------------------------------------------
+    def _blocking(self) -> tuple:
+        (c,) = self._ensure(1)
+        sock = c.sock
+        sock.settimeout(self.timeout)
+        recv = sock.recv
+        mono = time.monotonic_ns
+        next_check = mono() + CHECK_NS
+        while True:
+            self._send(c)
+            data = recv(BUF)
+            c.first = mono()
+            if not data:
+                raise ConnectionError("the server closed the connection")
+            while not self._feed(c, data):
+                data = recv(BUF)
+                if not data:
+                    raise ConnectionError("the server closed the connection")
+            end = mono()
+            self._finish(c, end)
+            if end >= next_check:
+                next_check = end + CHECK_NS
+                cmd = self._poll_command()
+                if cmd is not None:
+                    return cmd
+
+    def _drain(self, conns: list[_Conn], busy: set[int], ep: select.epoll) -> None:
+        by_fd = {c.sock.fileno(): c for c in conns}
+        deadline = time.monotonic() + self.timeout
+        while busy and time.monotonic() < deadline:
+            for fd, _ in ep.poll(0.1):
+                if fd in busy:
+                    c = by_fd[fd]
+                    data = c.sock.recv(BUF)
+                    c.first = c.first or time.monotonic_ns()
+                    if not data or self._feed(c, data):
+                        busy.discard(fd)
+                        if data:
+                            self._finish(c, time.monotonic_ns())
+        if busy:
+            raise TimeoutError("responses still outstanding after the level ended")
+
+    def _epoll(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+        n = concurrency if rate <= 0 else min(max_conns, 4)
+        conns = self._ensure(n)
+        ep = select.epoll()
+        pipe_fd = self.conn.fileno()
+        ep.register(pipe_fd, select.EPOLLIN)
+        by_fd: dict[int, _Conn] = {}
+        for c in conns:
+            c.sock.settimeout(None)
+            c.sock.setblocking(True)
+            by_fd[c.sock.fileno()] = c
+            ep.register(c.sock.fileno(), select.EPOLLIN)
+        busy: set[int] = set()
+        idle = list(by_fd.values())
+        mono = time.monotonic_ns
+        rng = random.Random(0)
+        next_send = mono()
+        gap_ns = int(1e9 / rate) if rate > 0 else 0
+        late_slot = -1
+        try:
+            if rate <= 0:
+                for c in idle:
+                    self._send(c)
+                    busy.add(c.sock.fileno())
+                idle = []
+            while True:
+                timeout = 0.5
+                if rate > 0:
+                    now = mono()
+                    while now >= next_send:
+                        if not idle and len(by_fd) < max_conns:
+                            c = self._open()
+                            self.pool.append(c)
+                            by_fd[c.sock.fileno()] = c
+                            ep.register(c.sock.fileno(), select.EPOLLIN)
+                            idle.append(c)
+                        if not idle:
+                            if late_slot != next_send:
+                                self.delayed += 1
+                                late_slot = next_send
+                            break
+                        c = idle.pop()
+                        self._send(c)
+                        busy.add(c.sock.fileno())
+                        gap = rng.expovariate(rate) * 1e9 if poisson else gap_ns
+                        next_send += int(gap)
+                    timeout = max(0.0, (next_send - mono()) / 1e9) if idle else 0.5
+                for fd, _ in ep.poll(timeout):
+                    if fd == pipe_fd:
+                        cmd = self._poll_command()
+                        if cmd is not None:
+                            self._drain(list(by_fd.values()), busy, ep)
+                            return cmd
+                        continue
+                    c = by_fd[fd]
+                    data = c.sock.recv(BUF)
+                    if not c.buf:
+                        c.first = mono()
+                    if not data:
+                        raise ConnectionError("the server closed the connection")
+                    if self._feed(c, data):
+                        self._finish(c, mono())
+                        if rate > 0:
+                            busy.discard(fd)
+                            idle.append(c)
+                        else:
+                            self._send(c)
+        finally:
+            ep.close()
+
+    def serve(self) -> None:
+        cmd: tuple = self.conn.recv()
+        while cmd[0] != "stop":
+            if cmd[0] == "flush":
+                self._flush(cmd[1])
+                cmd = self.conn.recv()
+                continue
+            if cmd[0] == "idle":  # no load until the next "run"; in-flight answers were drained
+                self.conn.send(("idle",))
+                cmd = self.conn.recv()
+                continue
+            _, concurrency, rate, poisson, max_conns = cmd
+            try:
+                self.conn.send(("running", time.monotonic_ns()))
+                if rate <= 0 and concurrency == 1:
+                    cmd = self._blocking()
+                else:
+                    cmd = self._epoll(concurrency, rate, poisson, max_conns)
+            except (OSError, ValueError) as exc:
+                self._close_all()
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self.conn.send(
+                    ("error", f"{self.addr[0]}:{self.addr[1]}: {reason or type(exc).__name__}")
+                )
+                cmd = self.conn.recv()
+        self._close_all()
+
+
+def _worker_main(
+    conn: Connection,
+    host: str,
+    port: int,
+    requests: list[bytes],
+    sample_every: int,
+    timeout: float,
+    quiet: bool,
+) -> None:
+    if quiet:  # under a full-screen UI: nothing of ours may reach its terminal
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
+        _Worker(conn, host, port, requests, sample_every, timeout).serve()
+
+
+def _stderr_is_a_file() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _ensure_resource_tracker() -> None:
+    """multiprocessing's resource tracker passes sys.stderr's fd to its child; under Textual
+    (which replaces sys.stderr with an object whose fileno() is -1) that start fails, so start it
+    once with stderr pointing at /dev/null."""
+    from multiprocessing import resource_tracker
+
+    if _stderr_is_a_file():
+        return
+    with _TRACKER_LOCK:
+        saved = sys.stderr
+        with open(os.devnull, "w") as devnull:
+            sys.stderr = devnull
+            try:
+                resource_tracker.ensure_running()
+            finally:
+                sys.stderr = saved
+
+
+_TRACKER_LOCK = threading.Lock()
+
+
+# --------------------------------------------------------------------------------------------
+# Parent side
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Collected:
+    records: Any  # numpy int64 array (n, 4): start, end, send, recv
+    errors: int
+    delayed: int
+    first_error: str
+
+
+class LoadGenerator:
+    """Owns the worker processes. Not thread-safe: drive it from one thread (the engine's)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        requests: list[bytes],
+        *,
+        processes: int = 1,
+        sample_every: int = 1000,
+        timeout: float = 30.0,
+        on_sample: Any = None,
+    ) -> None:
+        ctx = mp.get_context("spawn")
+        quiet = not _stderr_is_a_file()
+        _ensure_resource_tracker()
+        self.timeout = timeout
+        self.on_sample = on_sample
+        self.pipes: list[Connection] = []
+        self.procs: list[Any] = []
+        self._token = 0
+        for _ in range(max(1, processes)):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(
+                target=_worker_main,
+                name="triton-tui-loadgen",
+                daemon=True,
+                args=(child, host, port, requests, sample_every, timeout, quiet),
+            )
+            proc.start()
+            child.close()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+        self.level_start_ns = 0
+
+    def _recv(self, pipe: Connection, want: str, deadline: float) -> tuple:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not pipe.poll(left):
+                raise LoadError(f"the load generator did not answer within {self.timeout:g} s")
+            try:
+                msg = pipe.recv()
+            except (EOFError, OSError):
+                raise LoadError("the load generator process exited") from None
+            if msg[0] == "sample":
+                if self.on_sample is not None:
+                    self.on_sample(msg[1], msg[2], msg[3])
+            elif msg[0] == "error":
+                raise LoadError(msg[1])
+            elif msg[0] == want:
+                return msg
+
+    def _split(self, concurrency: int) -> list[int]:
+        n = len(self.pipes)
+        return [concurrency // n + (1 if i < concurrency % n else 0) for i in range(n)]
+
+    def run(
+        self,
+        *,
+        concurrency: int = 0,
+        rate: float = 0.0,
+        poisson: bool = False,
+        max_connections: int = 16,
+    ) -> None:
+        """Start (or switch to) a load level; records of earlier levels are dropped."""
+        shares = self._split(concurrency) if rate <= 0 else [0] * len(self.pipes)
+        rates = [rate / len(self.pipes)] * len(self.pipes) if rate > 0 else [0.0] * len(self.pipes)
+        active = []
+        for pipe, share, r in zip(self.pipes, shares, rates, strict=False):
+            if share > 0 or r > 0:
+                pipe.send(("run", share, r, poisson, max(1, max_connections // len(self.pipes))))
+                active.append(pipe)
+        deadline = time.monotonic() + self.timeout
+        starts = [self._recv(pipe, "running", deadline)[1] for pipe in active]
+        self.level_start_ns = max(starts)
+        self.collect()  # drop leftovers of the previous level
+
+    def pause(self) -> None:
+        """Stop sending (answers in flight are awaited); `run` starts again."""
+        for pipe in self.pipes:
+            pipe.send(("idle",))
+        deadline = time.monotonic() + self.timeout
+        for pipe in self.pipes:
+            self._recv(pipe, "idle", deadline)
+
+    def collect(self) -> Collected:
+        import numpy as np
+
+        self._token += 1
+        for pipe in self.pipes:
+            pipe.send(("flush", self._token))
+        deadline = time.monotonic() + self.timeout
+        parts, errors, delayed, first = [], 0, 0, ""
+        for pipe in self.pipes:
+            while True:
+                msg = self._recv(pipe, "data", deadline)
+                if msg[1] == self._token:
+                    break
+            parts.append(np.frombuffer(msg[2], dtype=np.int64).reshape(-1, FIELDS))
+            errors += msg[3]
+            delayed += msg[4]
+            first = first or msg[5]
+        records = np.concatenate(parts) if parts else np.empty((0, FIELDS), np.int64)
+        records = records[records[:, 0] >= self.level_start_ns]
+        return Collected(records, errors, delayed, first)
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("stop",))
+        for proc in self.procs:
+            proc.join(timeout=2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=2)
+        for pipe in self.pipes:
+            pipe.close()
+
+    def __enter__(self) -> LoadGenerator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,267 @@
+"""perf_analyzer's console layout and CSV (triton-tools.md §1.5, §1.6), and our JSON record."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from tui.core.bench.engine import BenchConfig, BenchResult, LevelResult
+from tui.core.bench.stats import NO_STD, PERCENTILES
+
+
+def fmt_num(value: float) -> str:
+    """C++ iostream's default formatting (6 significant digits): 1407.84, 482.8, 272."""
+    return f"{value:.6g}"
+
+
+def percentiles_of(config: BenchConfig) -> list[int]:
+    return sorted(set(PERCENTILES) | ({config.percentile} if config.percentile else set()))
+
+
+def settings_block(config: BenchConfig) -> str:
+    rng = config.load_range
+    lines = [
+        "*** Measurement Settings ***",
+        f"  Batch size: {config.batch_size}",
+        "  Service Kind: TRITON",
+        f'  Using "{config.measurement_mode}" mode for stabilization',
+    ]
+    what = f"p{config.percentile}latency" if config.percentile else "average latency"
+    lines.append(f"  Stabilizing using {what} and throughput")
+    if config.measurement_mode == "count_windows":
+        lines.append(f"  Minimum number of samples in each window: {config.request_count}")
+    else:
+        lines.append(f"  Measurement window: {config.window_ms} msec")
+    if config.mode == "concurrency":
+        if rng.end != 1:
+            lines.append(f"  Latency limit: {config.latency_threshold_ms:g} msec")
+        if rng.end != 0:
+            lines.append(f"  Concurrency limit: {int(rng.end)} concurrent requests")
+        lines.append("  Using synchronous calls for inference")
+    else:
+        lines.append(f"  Latency limit: {config.latency_threshold_ms:g} msec")
+        if rng.end != 0:
+            lines.append(f"  Request Rate limit: {rng.end:g} requests per seconds")
+        lines.append(f"  Using {config.distribution} distribution on request generation")
+        lines.append("  Using asynchronous calls for inference")
+    return "\n".join(lines) + "\n"
+
+
+def level_header(config: BenchConfig, value: float) -> str:
+    if config.mode == "concurrency":
+        return f"Request concurrency: {int(value)}"
+    return f"Request Rate: {value:g} inference requests per seconds"
+
+
+def level_block(config: BenchConfig, level: LevelResult) -> str:
+    lat = level.latency
+    avg_us = lat.avg_ns // 1000
+    lines = [
+        "  Client: ",
+        f"    Request count: {lat.count}",
+        f"    Throughput: {fmt_num(level.throughput)} infer/sec",
+    ]
+    if config.mode == "request_rate":
+        rate = level.value
+        lines.append(f"    Avg send request rate: {rate:.2f} infer/sec")
+    if not config.percentile:
+        std = "infinity" if lat.std_us == NO_STD else str(lat.std_us)
+        lines.append(f"    Avg latency: {avg_us} usec (standard deviation {std} usec)")
+    for p in percentiles_of(config):
+        lines.append(f"    p{p} latency: {lat.percentiles_ns[p] // 1000} usec")
+    send_recv = (lat.send_ns + lat.recv_ns) // 1000
+    lines.append(
+        f"    Avg HTTP time: {avg_us} usec (send/recv {send_recv} usec + response wait "
+        f"{max(0, avg_us - send_recv)} usec)"
+    )
+    srv = level.server
+    if srv is not None:
+        lines += [
+            "  Server: ",
+            f"    Inference count: {srv.inference_count}",
+            f"    Execution count: {srv.execution_count}",
+            f"    Successful request count: {srv.success_count}",
+            f"    Avg request latency: {srv.request_us} usec (overhead {srv.overhead_us} usec"
+            f" + queue {srv.queue_us} usec + compute input {srv.compute_input_us} usec"
+            f" + compute infer {srv.compute_infer_us} usec + compute output "
+            f"{srv.compute_output_us} usec)",
+        ]
+    if level.gpu:
+        lines.append("  Server Prometheus Metrics: ")
+        for title, key, unit in (
+            ("Avg GPU Utilization", "utilization", "%"),
+            ("Avg GPU Power Usage", "power_w", " watts"),
+            ("Max GPU Memory Usage", "memory_used_bytes", " bytes"),
+            ("Total GPU Memory", "memory_total_bytes", " bytes"),
+        ):
+            lines.append(f"    {title}:")
+            for uuid, values in level.gpu.items():
+                if key in values:
+                    v = values[key] * 100 if key == "utilization" else values[key]
+                    shown = f"{v:.1f}" if key in ("utilization", "power_w") else f"{int(v)}"
+                    lines.append(f"      {uuid} : {shown}{unit}")
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(result: BenchResult) -> str:
+    config = result.config
+    what = f"p{config.percentile}" if config.percentile else "Average"
+    lines = [f"Inferences/Second vs. Client {what} Batch Latency"]
+    for level in result.levels:
+        head = (
+            f"Concurrency: {int(level.value)}"
+            if config.mode == "concurrency"
+            else f"Request Rate: {level.value:g}"
+        )
+        lines.append(
+            f"{head}, throughput: {fmt_num(level.throughput)} infer/sec, latency "
+            f"{level.stabilizing_us(config.percentile)} usec"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def console_report(result: BenchResult) -> str:
+    """The whole console output, in perf_analyzer's order (used when printing after the fact)."""
+    parts = [settings_block(result.config), ""]
+    for level in result.levels:
+        parts += [level_header(result.config, level.value), level_block(result.config, level)]
+    parts.append(summary_lines(result))
+    return "\n".join(parts)
+
+
+# CSV ----------------------------------------------------------------------------------------
+def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
+    config = result.config
+    with_server = any(level.server is not None for level in result.levels)
+    header = [
+        "Concurrency" if config.mode == "concurrency" else "Request Rate",
+        "Inferences/Second",
+        "Client Send",
+    ]
+    if with_server:
+        header += [
+            "Network+Server Send/Recv",
+            "Server Queue",
+            "Server Compute Input",
+            "Server Compute Infer",
+            "Server Compute Output",
+        ]
+    header.append("Client Recv")
+    header += [f"p{p} latency" for p in percentiles_of(config)]
+    with_gpu = verbose and any(level.gpu for level in result.levels)
+    if verbose:
+        header += (["Avg latency"] if not config.percentile else []) + [
+            "request/response",
+            "response wait",
+        ]
+        if with_gpu:
+            header += [
+                "Avg GPU Utilization",
+                "Avg GPU Power Usage",
+                "Max GPU Memory Usage",
+                "Total GPU Memory",
+            ]
+    rows = [header]
+    for level in sorted(result.levels, key=lambda lv: lv.throughput):
+        lat = level.latency
+        send, recv, avg = lat.send_ns // 1000, lat.recv_ns // 1000, lat.avg_ns // 1000
+        value = str(int(level.value)) if config.mode == "concurrency" else fmt_num(level.value)
+        row = [value, fmt_num(level.throughput), str(send)]
+        if with_server:
+            s = level.server
+            q, ci, cf, co = (
+                (s.queue_us, s.compute_input_us, s.compute_infer_us, s.compute_output_us)
+                if s
+                else (0, 0, 0, 0)
+            )
+            row += [
+                str(max(0, (avg - send - recv) - (q + ci + cf + co))),
+                str(q),
+                str(ci),
+                str(cf),
+                str(co),
+            ]
+        row.append(str(recv))
+        row += [str(lat.percentiles_ns[p] // 1000) for p in percentiles_of(config)]
+        if verbose:
+            row += ([str(avg)] if not config.percentile else []) + [
+                str(send + recv),
+                str(avg - send - recv),
+            ]
+            if with_gpu:
+                for key in ("utilization", "power_w", "memory_used_bytes", "memory_total_bytes"):
+                    row.append(
+                        "".join(f"{u}:{fmt_num(v[key])};" for u, v in level.gpu.items() if key in v)
+                    )
+        rows.append(row)
+    return rows
+
+
+def csv_text(result: BenchResult, verbose: bool = False) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(csv_rows(result, verbose))
+    return out.getvalue()
+
+
+def write_csv(result: BenchResult, path: Path, verbose: bool = False) -> None:
+    path.write_text(csv_text(result, verbose))
+
+
+# JSON ---------------------------------------------------------------------------------------
+def level_record(level: LevelResult) -> dict[str, Any]:
+    lat = level.latency
+    server = None
+    if level.server is not None:
+        server = {**asdict(level.server), "overhead_us": level.server.overhead_us}
+    return {
+        "value": level.value,
+        "throughput": level.throughput,
+        "request_count": lat.count,
+        "latency_us": {
+            "avg": lat.avg_ns // 1000,
+            "std": None if lat.std_us == NO_STD else lat.std_us,
+            **{f"p{p}": ns // 1000 for p, ns in lat.percentiles_ns.items()},
+        },
+        "client_send_us": lat.send_ns // 1000,
+        "client_recv_us": lat.recv_ns // 1000,
+        "server": server,
+        "gpu": level.gpu,
+        "trials": level.trials,
+        "duration_s": level.duration_ns / 1e9,
+        "delayed_requests": level.delayed,
+    }
+
+
+def json_record(result: BenchResult) -> dict[str, Any]:
+    c = result.config
+    return {
+        "tool": "triton-tui bench",
+        "started_at": result.started_at,
+        "server_url": c.url,
+        "server_version": result.server_version,
+        "model": c.model,
+        "model_version": c.version,
+        "mode": c.mode,
+        "range": str(c.load_range),
+        "batch_size": c.batch_size,
+        "measurement_mode": c.measurement_mode,
+        "measurement_interval_ms": c.window_ms,
+        "measurement_request_count": c.request_count,
+        "stability_percentage": c.stability_pct,
+        "max_trials": c.max_trials,
+        "percentile": c.percentile,
+        "latency_threshold_ms": c.latency_threshold_ms,
+        "input_data": c.input_data,
+        "shapes": c.shapes,
+        "status": result.status,
+        "message": result.message,
+        "levels": [level_record(level) for level in result.levels],
+    }
+
+
+def write_json(result: BenchResult, path: Path) -> None:
+    path.write_text(json.dumps(json_record(result), indent=2) + "\n")

@@ -1,0 +1,408 @@
+"""Benchmark pane (key 5): perf_analyzer-grade sweeps, plotted as each level completes.
+
+Pick a model (its inputs come from the metadata; variable dims go in the shapes field), a
+concurrency range, a window and a percentile; Start. A thread worker runs `run_sweep` (the load
+itself comes from separate processes) and posts `SweepProgressed`; Esc cancels. Finished runs stay
+for the session: one of them can be overlaid on the plot, and any can be exported as perf_analyzer
+CSV or our JSON (cache dir, or a path typed in the export field).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
+
+from tui.core.bench import plot, report
+from tui.core.bench.engine import (
+    BenchConfig,
+    BenchResult,
+    Event,
+    LevelMeasured,
+    LevelResult,
+    LevelStarted,
+    SweepFinished,
+    WindowMeasured,
+    run_sweep,
+)
+from tui.core.bench.inputs import InputError, parse_shapes
+from tui.core.bench.ranges import RangeError, parse_range
+from tui.core.client import TritonError
+from tui.core.paths import cache_dir
+
+COLUMNS = (
+    "conc",
+    "infer/s",
+    "avg µs",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "srv queue",
+    "c.input",
+    "c.infer",
+    "c.output",
+    "overhead",
+)
+
+
+@dataclass
+class SweepProgressed(Message):
+    event: Event
+
+
+@dataclass
+class ModelsListed(Message):
+    models: list[str]
+    error: str = ""
+
+
+@dataclass
+class ModelDescribed(Message):
+    model: str
+    summary: str
+    shapes: str
+    error: str = ""
+
+
+@dataclass
+class Run:
+    number: int
+    config: BenchConfig
+    levels: list[LevelResult] = field(default_factory=list)
+    result: BenchResult | None = None
+    started: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"run {self.number}"
+
+    @property
+    def title(self) -> str:
+        status = self.result.status if self.result else "running"
+        return (
+            f"{self.label} · {self.config.model} · {self.config.load_range} · {self.started}"
+            f" · {status}"
+        )
+
+
+class BenchPane(Vertical):
+    BINDINGS = [Binding("escape", "cancel", "Cancel run", id="bench-cancel")]
+
+    def __init__(self) -> None:
+        super().__init__(id="bench-pane")
+        self.runs: list[Run] = []
+        self.current: Run | None = None
+        self._cancel = threading.Event()
+        self._level_text = ""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="bench-form"):
+            yield Label("model")
+            yield Select[str]([], prompt="—", id="bench-model", compact=True)
+            yield Label("conc")
+            yield Input("1:4", placeholder="1:4", id="bench-range", compact=True)
+            yield Label("ms")
+            yield Input("5000", placeholder="5000", id="bench-window", type="integer", compact=True)
+            yield Label("pct")
+            yield Input("", placeholder="avg", id="bench-percentile", type="integer", compact=True)
+            yield Label("stab%")
+            yield Input("10", placeholder="10", id="bench-stability", type="number", compact=True)
+            yield Button("Start", id="bench-start", variant="primary", disabled=True, compact=True)
+        with Horizontal(id="bench-inputs-row"):
+            yield Static("", id="bench-inputs")
+            yield Input("", placeholder="shapes NAME:d1,d2 …", id="bench-shapes", compact=True)
+        yield Static("Waiting for the server…", id="bench-status")
+        yield Static("", id="bench-plot")
+        yield DataTable(id="bench-table", zebra_stripes=True, cursor_type="row")
+        with Horizontal(id="bench-actions"):
+            yield Select[int]([], prompt="overlay: none", id="bench-overlay", compact=True)
+            yield Input(
+                "",
+                placeholder=f"export to (default {cache_dir() / 'bench'})",
+                id="bench-export-path",
+                compact=True,
+            )
+            yield Button("CSV", id="bench-export-csv", disabled=True, compact=True)
+            yield Button("JSON", id="bench-export-json", disabled=True, compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.watch(self.app, "server_state", self._server_state_changed)
+
+    # Server and models ----------------------------------------------------------------------
+    def _server_state_changed(self, state: str) -> None:
+        self._update_start()
+        if state == "ready":
+            self.list_models()
+        elif state == "failed":
+            self._status("The server failed to start: nothing to measure.", "error")
+
+    @work(thread=True, exclusive=True, group="bench-models")
+    def list_models(self) -> None:
+        try:
+            index = self.app.session.client.repository_index()
+            models = sorted(m["name"] for m in index if m.get("state") == "READY")
+            self.post_message(ModelsListed(models))
+        except TritonError as exc:
+            self.post_message(ModelsListed([], str(exc)))
+
+    def on_models_listed(self, message: ModelsListed) -> None:
+        select = self.query_one("#bench-model", Select)
+        select.set_options((name, name) for name in message.models)
+        if message.error:
+            self._status(f"Cannot list models: {message.error}", "error")
+        elif not message.models:
+            self._status("No model is READY on the server.", "warning")
+        else:
+            self._status("Pick a model, then Start (Esc cancels a run).")
+            select.value = message.models[0]
+
+    @on(Select.Changed, "#bench-model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.describe_model(event.value)
+        self._update_start()
+
+    @work(thread=True, exclusive=True, group="bench-describe")
+    def describe_model(self, model: str) -> None:
+        client = self.app.session.client
+        try:
+            meta, config = client.model_metadata(model), client.model_config(model)
+        except TritonError as exc:
+            self.post_message(ModelDescribed(model, "", "", str(exc)))
+            return
+        batching = int(config.get("max_batch_size", 0) or 0) > 0
+        parts, shapes = [], []
+        for t in meta.get("inputs", []):
+            dims = [int(d) for d in t.get("shape", [])][1 if batching else 0 :]
+            parts.append(f"{t['name']} {t['datatype']} {dims}")
+            if any(d < 0 for d in dims):
+                shapes.append(f"{t['name']}:" + ",".join("N" if d < 0 else str(d) for d in dims))
+        batch = f"max batch {config.get('max_batch_size')}" if batching else "no batching"
+        self.post_message(
+            ModelDescribed(model, f"inputs: {'; '.join(parts)} ({batch})", " ".join(shapes))
+        )
+
+    def on_model_described(self, message: ModelDescribed) -> None:
+        text = message.error or message.summary
+        self.query_one("#bench-inputs", Static).update(text)
+        self.query_one("#bench-shapes", Input).value = message.shapes
+        if message.shapes:
+            self._status("Variable dims: replace each N in the shapes field.", "warning")
+
+    # Start / cancel ---------------------------------------------------------------------------
+    def _status(self, text: str, severity: str = "") -> None:
+        status = self.query_one("#bench-status", Static)
+        status.update(text)
+        status.set_class(severity == "error", "-error")
+        status.set_class(severity == "warning", "-warning")
+
+    def _update_start(self) -> None:
+        running = self.current is not None
+        ready = getattr(self.app, "server_state", "ready") == "ready"
+        model = self.query_one("#bench-model", Select).value
+        button = self.query_one("#bench-start", Button)
+        button.disabled = running or not ready or not isinstance(model, str)
+        button.label = "Running… (Esc)" if running else "Start"
+
+    def build_config(self) -> BenchConfig:
+        """The form as a BenchConfig; ValueError with a message for the status line."""
+        model = self.query_one("#bench-model", Select).value
+        if not isinstance(model, str):
+            raise ValueError("pick a model first")
+        rng = parse_range(self.query_one("#bench-range", Input).value or "1")
+        if rng.unbounded:
+            raise ValueError("give an end to the concurrency range (e.g. 1:8)")
+        window_text = self.query_one("#bench-window", Input).value.strip() or "5000"
+        window = int(window_text)
+        if window <= 0:
+            raise ValueError("the window must be more than 0 ms")
+        pct_text = self.query_one("#bench-percentile", Input).value.strip()
+        percentile = int(pct_text) if pct_text else None
+        if percentile is not None and not 0 < percentile < 100:
+            raise ValueError("the percentile must be in 1..99 (or empty for the average)")
+        stability = float(self.query_one("#bench-stability", Input).value.strip() or "10")
+        if stability <= 0:
+            raise ValueError("the stability percentage must be more than 0")
+        shapes_text = self.query_one("#bench-shapes", Input).value.split()
+        shapes = parse_shapes(shapes_text)
+        session = self.app.session
+        return BenchConfig(
+            model=model,
+            url=session.client.url,
+            metrics_url=session.metrics_url,
+            concurrency=rng,
+            window_ms=window,
+            percentile=percentile,
+            stability_pct=stability,
+            shapes=shapes,
+        )
+
+    @on(Button.Pressed, "#bench-start")
+    def action_start(self) -> None:
+        if self.current is not None:
+            return
+        try:
+            config = self.build_config()
+        except (ValueError, RangeError, InputError) as exc:
+            self._status(f"Cannot start: {exc}", "error")
+            return
+        run = Run(len(self.runs) + 1, config, started=datetime.now().strftime("%H:%M:%S"))
+        self.current = run
+        self._cancel = threading.Event()
+        self.query_one(DataTable).clear()
+        self._status(f"{run.label}: starting {config.model} at {config.load_range} …")
+        self._update_start()
+        self._redraw()
+        self.sweep(run, self._cancel)
+
+    def action_cancel(self) -> None:
+        if self.current is not None:
+            self._cancel.set()
+            self._status(f"{self.current.label}: cancelling …", "warning")
+
+    @work(thread=True, group="bench-run")
+    def sweep(self, run: Run, cancel: threading.Event) -> None:
+        run_sweep(run.config, lambda event: self.post_message(SweepProgressed(event)), cancel)
+
+    def on_sweep_progressed(self, message: SweepProgressed) -> None:
+        run, event = self.current, message.event
+        if run is None:
+            return
+        if isinstance(event, LevelStarted):
+            total = str(event.total) if event.total else "∞"
+            self._level_text = f"level {event.index + 1} of {total} (concurrency {event.value:g})"
+            self._status(f"{run.label}: {self._level_text}, measuring …")
+        elif isinstance(event, WindowMeasured):
+            what = f"p{run.config.percentile}" if run.config.percentile else "avg"
+            self._status(
+                f"{run.label}: {self._level_text} · window {event.trial}"
+                f" · {event.throughput:,.0f} infer/s · {what} {event.latency_us:,} µs"
+            )
+        elif isinstance(event, LevelMeasured):
+            run.levels.append(event.level)
+            self._add_row(event.level)
+            self._redraw()
+        elif isinstance(event, SweepFinished):
+            self._finish(run, event.result)
+
+    def _finish(self, run: Run, result: BenchResult) -> None:
+        run.result = result
+        self.runs.append(run)
+        self.current = None
+        done = f"{run.label}: {len(run.levels)} level(s) measured"
+        if result.status == "ok":
+            self._status(f"{done}. Done.")
+        elif result.status == "cancelled":
+            self._status(f"{done}; cancelled.", "warning")
+        elif result.status in ("unstable", "threshold"):
+            self._status(f"{done}; {result.message}", "warning")
+        else:
+            self._status(f"{done}; error: {result.message}", "error")
+        overlay = self.query_one("#bench-overlay", Select)
+        overlay.set_options((r.title, r.number) for r in reversed(self.runs))
+        for button in self.query("#bench-export-csv, #bench-export-json").results(Button):
+            button.disabled = False
+        self._update_start()
+        self._redraw()
+
+    # Table and plot ---------------------------------------------------------------------------
+    def _add_row(self, level: LevelResult) -> None:
+        lat, srv = level.latency, level.server
+        p = {k: f"{v // 1000:,}" for k, v in lat.percentiles_ns.items()}
+        server = (
+            ["", "", "", "", ""]
+            if srv is None
+            else [
+                f"{srv.queue_us:,}",
+                f"{srv.compute_input_us:,}",
+                f"{srv.compute_infer_us:,}",
+                f"{srv.compute_output_us:,}",
+                f"{srv.overhead_us:,}",
+            ]
+        )
+        self.query_one(DataTable).add_row(
+            f"{level.value:g}",
+            f"{level.throughput:,.1f}",
+            f"{lat.avg_ns // 1000:,}",
+            p[50],
+            p[90],
+            p[95],
+            p[99],
+            *server,
+        )
+
+    def _shown_run(self) -> Run | None:
+        return self.current or (self.runs[-1] if self.runs else None)
+
+    def _redraw(self) -> None:
+        target = self.query_one("#bench-plot", Static)
+        shown = self._shown_run()
+        if shown is None:
+            target.update("")
+            return
+        overlay_no = self.query_one("#bench-overlay", Select).value
+        overlay = next((r for r in self.runs if r.number == overlay_no and r is not shown), None)
+        width = max(40, target.size.width or self.size.width - 2)
+        height = max(8, target.size.height or 12)
+        ansi = plot.render(
+            plot.PlotRun(shown.label, shown.levels),
+            plot.PlotRun(overlay.label, overlay.levels) if overlay else None,
+            width=width,
+            height=height,
+            percentile=shown.config.percentile,
+            color="NO_COLOR" not in os.environ,
+        )
+        target.update(Text.from_ansi(ansi) if ansi else "")
+
+    @on(Select.Changed, "#bench-overlay")
+    def _overlay_changed(self) -> None:
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    # Export -----------------------------------------------------------------------------------
+    @on(Button.Pressed, "#bench-export-csv")
+    def _export_csv(self) -> None:
+        self._export("csv")
+
+    @on(Button.Pressed, "#bench-export-json")
+    def _export_json(self) -> None:
+        self._export("json")
+
+    def _export(self, kind: str) -> None:
+        run = self.runs[-1] if self.runs else None
+        if run is None or run.result is None:
+            return
+        typed = self.query_one("#bench-export-path", Input).value.strip()
+        self.write_export(run, kind, Path(typed).expanduser() if typed else None)
+
+    @work(thread=True, group="bench-export")
+    def write_export(self, run: Run, kind: str, path: Path | None) -> None:
+        assert run.result is not None
+        try:
+            if path is None:
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                folder = cache_dir() / "bench"
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"{run.config.model}-{stamp}-{run.label.replace(' ', '')}.{kind}"
+            if kind == "csv":
+                report.write_csv(run.result, path)
+            else:
+                report.write_json(run.result, path)
+        except OSError as exc:
+            self.app.call_from_thread(self._status, f"Export failed: {exc}", "error")
+            return
+        self.app.call_from_thread(self._status, f"{run.label} exported to {path}")

@@ -1,0 +1,335 @@
+"""Config pane: edit the selected model's config.pbtxt, linted as you type; save, diff, apply.
+
+The model is the one highlighted in the repository pane (`app.selected_model`); it is opened when
+this pane becomes active. Blocking work (files, linting, HTTP) runs off the event loop: thread
+workers post `ConfigOpened` / `ConfigLinted`; the multi-step flows that ask questions (save,
+apply, generate, diff, snippets, $EDITOR) are async workers that await modal screens and run
+their I/O with `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Static, TabbedContent, TabPane, TextArea
+from textual.widgets.option_list import Option
+from textual.widgets.text_area import TextAreaTheme
+
+from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryLinter, read_config
+from tui.panes import config_flows
+
+CONFIG_NAME = "config.pbtxt"
+LINT_DELAY_S = 0.3
+
+NO_MODEL = "Select a model in the Repository pane (key 1); its config.pbtxt opens here."
+NO_CONFIG = (
+    "No config.pbtxt: the server auto-completes this model's config.\n"
+    "F8 generates one (from its model.onnx, or from the server's effective config)."
+)
+
+LINT_THEME = TextAreaTheme(
+    name="config-lint",
+    syntax_styles={
+        "lint.error": Style(underline=True, bgcolor="#5f0000"),
+        "lint.warning": Style(underline=True, bgcolor="#5f5f00"),
+    },
+)
+
+
+@dataclass
+class OpenConfig:
+    """The file being edited, as it was last read from or written to disk."""
+
+    name: str
+    model_dir: Path
+    root: Path  # the model repository holding model_dir
+    saved_text: str
+    stamp: FileStamp
+
+    @property
+    def path(self) -> Path:
+        return self.model_dir / CONFIG_NAME
+
+
+@dataclass
+class ConfigOpened(Message):
+    name: str
+    doc: OpenConfig | None
+    error: str = ""
+    reread: bool = False  # the open file, changed on disk while the buffer was clean
+
+
+@dataclass
+class ConfigLinted(Message):
+    generation: int
+    diagnostics: list[Diagnostic]
+    config: ModelConfig | None  # the config as Triton would complete it
+    elapsed_ms: float
+
+
+class ConfigTextArea(TextArea):
+    """A TextArea whose lines carrying a lint finding are marked (underlined, tinted)."""
+
+    marks: dict[int, str] = {}  # 0-based line -> "lint.error" / "lint.warning"
+
+    def mark_lines(self, marks: dict[int, str]) -> None:
+        self.marks = marks
+        self._build_highlight_map()
+        self.refresh()
+
+    def _build_highlight_map(self) -> None:
+        # Without a tree-sitter language the highlight map is empty: the marks are its only use.
+        super()._build_highlight_map()
+        for line, name in self.marks.items():
+            if line < self.document.line_count:
+                self._highlights[line].append((0, None, name))
+
+
+def diagnostic_label(d: Diagnostic) -> Text:
+    where = f"{d.line}:{d.col}" if d.line else "file"
+    text = Text(f"{where:>7} ", "dim")
+    text.append("✗ " if d.is_error else "⚠ ", "bold red" if d.is_error else "yellow")
+    text.append(d.message)
+    return text
+
+
+class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("f2", "snippet", "Snippet"),
+        Binding("f3", "diff", "Diff"),
+        Binding("f4,e", "external_editor", "$EDITOR"),
+        Binding("f5", "apply", "Apply"),
+        Binding("f8", "generate", "Generate"),
+        Binding("enter,i", "edit", "Edit"),
+        Binding("escape", "leave_editor", "Leave editor", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="config-pane")
+        self.doc: OpenConfig | None = None
+        self.modified = False
+        self.diagnostics: list[Diagnostic] = []
+        self.completed: ModelConfig | None = None
+        self.lint_ms = 0.0
+        self.message = ""
+        self._generation = 0
+        self._lint_timer = None
+        self._declined = ""  # a selection the user chose not to switch to (unsaved edits)
+        self._tabs: TabbedContent | None = None
+        self._tab_id = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="config-title")
+        yield ConfigTextArea(
+            id="config-editor",
+            show_line_numbers=True,
+            soft_wrap=False,
+            read_only=True,
+            placeholder=NO_MODEL,
+        )
+        yield OptionList(id="config-diagnostics")
+        yield Static(id="config-status")
+
+    @property
+    def editor(self) -> ConfigTextArea:
+        return self.query_one("#config-editor", ConfigTextArea)
+
+    def on_mount(self) -> None:
+        self.editor.register_theme(LINT_THEME)
+        self.editor.theme = LINT_THEME.name
+        self.query_one("#config-diagnostics").display = False
+        tab = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
+        self._tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+        if self._tabs is not None and tab is not None:
+            self._tab_id = tab.id or ""
+            self.watch(self._tabs, "active", self._tab_changed, init=False)
+        if hasattr(self.app, "selected_model"):
+            self.watch(self.app, "selected_model", self._selection_changed, init=False)
+        self._render_title()
+        self._sync()
+
+    # Following the repository pane's selection ---------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        return self._tabs is None or self._tabs.active == self._tab_id
+
+    def _tab_changed(self, active: str) -> None:
+        if active == self._tab_id:
+            self.call_after_refresh(self.focus)
+            self._sync()
+
+    def _selection_changed(self, _name: str) -> None:
+        self._declined = ""
+        if self.is_active:
+            self._sync()
+
+    def _sync(self) -> None:
+        wanted: str = getattr(self.app, "selected_model", "")
+        if not wanted or not self.is_active:
+            return
+        if self.doc is not None and self.doc.name == wanted:
+            if not self.modified:
+                self.open_model(wanted, self.doc.stamp)  # re-read only if it changed on disk
+            return
+        if self.doc is None or not self.modified:
+            self.open_model(wanted)
+        elif self._declined != wanted and not self.busy:
+            self.start_flow(self.switch_flow(wanted))
+
+    # Opening and linting ---------------------------------------------------------------------
+    def find_model_dir(self, name: str) -> tuple[Path, Path] | None:
+        for root in self.app.session.repositories:  # type: ignore[attr-defined]
+            if (Path(root) / name).is_dir():
+                return Path(root) / name, Path(root)
+        return None
+
+    @work(thread=True, exclusive=True, group="config-open")
+    def open_model(self, name: str, unless_stamp: FileStamp | None = None) -> None:
+        found = self.find_model_dir(name)
+        if found is None:
+            error = f"'{name}' has no folder in the local model repository: nothing to edit here."
+            self.post_message(ConfigOpened(name, None, error))
+            return
+        model_dir, root = found
+        try:
+            text, stamp = read_config(model_dir / CONFIG_NAME)
+        except FileNotFoundError:
+            text, stamp = "", FileStamp.missing()
+        except (OSError, UnicodeDecodeError) as exc:
+            self.post_message(ConfigOpened(name, None, f"cannot read {CONFIG_NAME}: {exc}"))
+            return
+        if unless_stamp is not None and unless_stamp.same_content(stamp):
+            return
+        doc = OpenConfig(name, model_dir, root, text, stamp)
+        self.post_message(ConfigOpened(name, doc, reread=unless_stamp is not None))
+
+    @on(ConfigOpened)
+    def _opened(self, message: ConfigOpened) -> None:
+        if message.reread and self.modified:
+            return  # typing began meanwhile: saving will ask about the change on disk
+        editor = self.editor
+        self.doc = message.doc
+        self.diagnostics, self.completed = [], None
+        self._declined = ""
+        if message.doc is None:
+            editor.read_only = True
+            editor.placeholder = message.error
+            editor.load_text("")
+            self.say(message.error, "yellow")
+        else:
+            editor.read_only = False
+            editor.placeholder = NO_CONFIG if not message.doc.stamp.exists else ""
+            editor.load_text(message.doc.saved_text)
+            self.say("")
+        self.modified = False
+        self._show_diagnostics()
+        self.lint_now()
+
+    def load_saved(self, text: str, stamp: FileStamp) -> None:
+        """The file on disk now holds `text` (after save or restore)."""
+        if self.doc is None:
+            return
+        self.doc.saved_text, self.doc.stamp = text, stamp
+        if self.editor.text != text:
+            self.editor.load_text(text)
+            self.lint_now()
+        self.editor.placeholder = ""
+        self.modified = False
+        self._render_title()
+
+    @on(TextArea.Changed, "#config-editor")
+    def _changed(self, _event: TextArea.Changed) -> None:
+        self.modified = self.doc is not None and self.editor.text != self.doc.saved_text
+        self._render_title()
+        self._generation += 1
+        if self._lint_timer is not None:
+            self._lint_timer.stop()
+        self._lint_timer = self.set_timer(LINT_DELAY_S, self.lint_now)
+
+    def lint_now(self) -> None:
+        if self.doc is None:
+            return
+        self._generation += 1
+        self.lint(self._generation, self.doc.name, self.doc.model_dir, self.editor.text)
+
+    @work(thread=True, exclusive=True, group="config-lint")
+    def lint(self, generation: int, name: str, model_dir: Path, text: str) -> None:
+        start = time.perf_counter()
+        report = RepositoryLinter(model_dir.parent, {name: text}).lint(name)
+        elapsed = (time.perf_counter() - start) * 1000
+        self.post_message(ConfigLinted(generation, report.diagnostics, report.config, elapsed))
+
+    @on(ConfigLinted)
+    def _linted(self, message: ConfigLinted) -> None:
+        if message.generation != self._generation:
+            return  # the buffer changed since: a newer lint is on its way
+        self.diagnostics, self.completed = message.diagnostics, message.config
+        self.lint_ms = message.elapsed_ms
+        self._show_diagnostics()
+
+    def _show_diagnostics(self) -> None:
+        listing = self.query_one("#config-diagnostics", OptionList)
+        listing.clear_options()
+        listing.add_options(
+            Option(diagnostic_label(d), id=str(i)) for i, d in enumerate(self.diagnostics)
+        )
+        listing.display = bool(self.diagnostics)
+        marks: dict[int, str] = {}
+        for d in sorted(self.diagnostics, key=lambda d: not d.is_error):
+            if d.line > 0:
+                marks.setdefault(d.line - 1, "lint.error" if d.is_error else "lint.warning")
+        self.editor.mark_lines(marks)
+        self._render_title()
+
+    @on(OptionList.OptionSelected, "#config-diagnostics")
+    def _jump(self, event: OptionList.OptionSelected) -> None:
+        d = self.diagnostics[int(event.option.id or 0)]
+        editor = self.editor
+        row = min(max(d.line - 1, 0), editor.document.line_count - 1)
+        col = max(d.col - 1, 0)
+        editor.move_cursor((row, col), center=True)
+        editor.focus()
+
+    # Rendering ----------------------------------------------------------------------------
+    def _render_title(self) -> None:
+        title = Text()
+        doc = self.doc
+        if doc is None:
+            title.append("Config", "bold")
+        else:
+            title.append(doc.name, "bold")
+            shown = f"{doc.name}/{CONFIG_NAME}"
+            title.append(f"  {shown}{'' if doc.stamp.exists else ' (new)'}", "dim")
+            if self.modified:
+                title.append("  ● modified", "bold yellow")
+            errors = sum(d.is_error for d in self.diagnostics)
+            warnings = len(self.diagnostics) - errors
+            if errors:
+                title.append(f"  ✗ {errors} error{'s' * (errors != 1)}", "bold red")
+            if warnings:
+                title.append(f"  ⚠ {warnings} warning{'s' * (warnings != 1)}", "yellow")
+            if not self.diagnostics:
+                title.append("  ✓ lint clean", "green")
+        self.query_one("#config-title", Static).update(title)
+
+    def say(self, message: str, style: str = "") -> None:
+        """The status line under the editor: the outcome of the last save or apply."""
+        self.message = message
+        self.query_one("#config-status", Static).update(Text(message, style))
+
+    # Small actions ------------------------------------------------------------------------
+    def action_edit(self) -> None:
+        self.editor.focus()
+
+    def action_leave_editor(self) -> None:
+        self.focus()

@@ -1,0 +1,443 @@
+"""The config pane's multi-step flows: save, apply, generate, diff, snippets, $EDITOR, discard.
+
+Each flow is a coroutine run as an async worker: it asks its questions with modal screens
+(`push_screen_wait`) and runs file and HTTP work with `asyncio.to_thread`, off the event loop.
+`ConfigFlows` is mixed into `ConfigPane` (tui/panes/config_editor.py), which owns the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import SuspendNotSupported
+
+from tui.core.client import TritonError
+from tui.core.diagnosis import first_line
+from tui.core.modelconfig import (
+    SNIPPETS,
+    ExternalChangeError,
+    GenerateError,
+    ModelConfig,
+    NormalizeError,
+    RepositoryLinter,
+    StoreError,
+    backup_path,
+    config_diff,
+    config_from_onnx,
+    find_onnx_model,
+    generate_config,
+    normalize_json,
+    parse_config,
+    read_config,
+    restore_backup,
+    save_config,
+)
+from tui.core.paths import cache_dir
+from tui.core.session import Session
+from tui.panes.config_dialogs import Choice, ChoiceScreen, DiffScreen, PickScreen, confirm
+
+if TYPE_CHECKING:
+    from tui.panes.config_editor import OpenConfig
+
+LOG_REASON_WAIT_S = 1.0
+
+
+# Blocking helpers (run in threads) ---------------------------------------------------------
+def load_model(session: Session, name: str) -> tuple[bool, str]:
+    """Load (or reload) through the load API: (READY?, the server's error and log reason)."""
+    errors = session.errors
+    before = errors.reason(name) if errors else None
+    try:
+        session.client.load(name)
+    except TritonError as exc:
+        message = str(exc)
+        if errors is not None:  # the log often says more than the HTTP answer; it may lag
+            deadline = time.monotonic() + LOG_REASON_WAIT_S
+            reason = errors.reason(name)
+            while reason == before and time.monotonic() < deadline:
+                time.sleep(0.05)
+                reason = errors.reason(name)
+            if reason and first_line(reason) not in message:
+                message = f"{message}\nServer log: {first_line(reason)}"
+        if session.client.model_ready(name):
+            message += "\n(The server keeps serving the version loaded before.)"
+        return False, message
+    if session.client.model_ready(name):
+        return True, ""
+    return False, f"the server accepted the load but does not report '{name}' ready"
+
+
+def generation_sources(session: Session, doc: OpenConfig) -> tuple[dict[str, str], list[str]]:
+    """Config texts this model can be given ("onnx", "server") and why the others cannot."""
+    texts: dict[str, str] = {}
+    problems: list[str] = []
+    try:
+        texts["onnx"] = generate_config(doc.model_dir)
+    except GenerateError as exc:
+        problems.append(f"from ONNX: {exc}")
+    try:
+        texts["server"] = normalize_json(session.client.model_config(doc.name))
+    except (TritonError, NormalizeError) as exc:
+        problems.append(f"from the server: {exc}")
+    return texts, problems
+
+
+def snippet_model(session: Session, doc: OpenConfig, completed: ModelConfig | None) -> ModelConfig:
+    """The model's inputs for snippets: the buffer's, else its ONNX file's, else the server's."""
+    if completed is not None and len(completed.input):
+        return completed
+    try:
+        return config_from_onnx(find_onnx_model(doc.model_dir), doc.name)
+    except GenerateError:
+        pass
+    try:
+        served = parse_config(normalize_json(session.client.model_config(doc.name))).config
+    except (TritonError, NormalizeError):
+        served = None
+    return served or completed or ModelConfig()
+
+
+def disk_diff(session: Session, doc: OpenConfig) -> str:
+    try:
+        disk = doc.path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        disk = ""
+    server = session.client.model_config(doc.name)
+    return config_diff(
+        disk,
+        server,
+        fromfile=f"{doc.name}/config.pbtxt (on disk)",
+        tofile=f"{doc.name} (server, effective)",
+    )
+
+
+def editor_command() -> list[str] | None:
+    """$VISUAL or $EDITOR split like a shell would (never run through one), else vi."""
+    for var in ("VISUAL", "EDITOR"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return shlex.split(value)
+    return ["vi"] if shutil.which("vi") else None
+
+
+class ConfigFlows:
+    """Flows for `ConfigPane`; the pane provides the state and widgets named below."""
+
+    if TYPE_CHECKING:
+        from textual.app import App
+
+        from tui.panes.config_editor import ConfigTextArea
+
+        app: App[Any]
+        doc: OpenConfig | None
+        modified: bool
+        completed: ModelConfig | None
+        editor: ConfigTextArea
+
+        def say(self, message: str, style: str = "") -> None: ...
+        def load_saved(self, text: str, stamp: Any) -> None: ...
+        def open_model(self, name: str) -> Any: ...
+        def notify(self, message: str, **kwargs: Any) -> None: ...
+        def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
+        def _render_title(self) -> None: ...
+
+    _flowing = False
+    _declined = ""
+
+    @property
+    def session(self) -> Session:
+        return self.app.session  # type: ignore[no-any-return]
+
+    @property
+    def busy(self) -> bool:
+        return self._flowing
+
+    def start_flow(self, flow: Coroutine[Any, Any, Any]) -> None:
+        if self._flowing:
+            flow.close()
+            self.notify("Finish the current step first.", severity="warning")
+            return
+        if self.doc is None:
+            flow.close()
+            self.notify("No config open: select a model in the Repository pane (1).")
+            return
+
+        async def guarded() -> None:
+            self._flowing = True
+            try:
+                await flow
+            finally:
+                self._flowing = False
+
+        self.run_worker(guarded(), group="config-flow")
+
+    async def ask(self, screen: Any) -> str | None:
+        return await self.app.push_screen_wait(screen)  # type: ignore[no-any-return]
+
+    # Save and apply -----------------------------------------------------------------------
+    def action_save(self) -> None:
+        self.start_flow(self.save_flow())
+
+    def action_apply(self) -> None:
+        self.start_flow(self.apply_flow())
+
+    async def save_flow(self) -> bool:
+        doc = self.doc
+        assert doc is not None
+        text = self.editor.text
+        report = await asyncio.to_thread(
+            lambda: RepositoryLinter(doc.root, {doc.name: text}).lint(doc.name)
+        )
+        if report.errors:
+            listing = "\n".join(f"{d.line}:{d.col} {d.message}" for d in report.errors[:8])
+            n = len(report.errors)
+            answer = await self.ask(
+                confirm(
+                    "Save despite lint errors?",
+                    f"{doc.name}/config.pbtxt fails the lint with {n} error{'s' * (n != 1)}; "
+                    f"Triton will likely refuse it.\n\n{listing}",
+                    yes="Save anyway",
+                    no="Keep editing",
+                )
+            )
+            if answer != "yes":
+                self.say("Not saved.", "yellow")
+                return False
+        expected = doc.stamp
+        had_file = doc.stamp.exists
+        while True:
+            try:
+                stamp = await asyncio.to_thread(
+                    save_config, doc.path, text, repository_root=doc.root, expected=expected
+                )
+                break
+            except ExternalChangeError as exc:
+                answer = await self.ask(self._external_change_question(doc, exc))
+                if answer == "overwrite":
+                    expected, had_file = None, exc.current.exists  # type: ignore[assignment]
+                    continue
+                if answer == "reload":
+                    self.open_model(doc.name)
+                    self.say("Reloaded from disk; the edits were dropped.", "yellow")
+                else:
+                    self.say("Not saved.", "yellow")
+                return False
+            except (StoreError, OSError) as exc:
+                self.say(f"Save failed: {exc}", "bold red")
+                return False
+        if self.doc is doc:
+            doc.saved_text, doc.stamp = text, stamp
+            self.modified = self.editor.text != text
+            self._render_title()
+        kept = " (previous version kept as config.pbtxt.bak)" if had_file else ""
+        self.say(f"Saved {time.strftime('%H:%M:%S')}{kept}", "green")
+        return True
+
+    @staticmethod
+    def _external_change_question(doc: OpenConfig, exc: ExternalChangeError) -> ChoiceScreen:
+        if not exc.current.exists:
+            what = "was deleted"
+        elif not exc.expected.exists:
+            what = "was created"
+        else:
+            what = "changed"
+        return ChoiceScreen(
+            "Changed on disk",
+            f"{doc.name}/config.pbtxt {what} on disk since it was opened here.\n"
+            "Overwrite it with this buffer, or reload it from disk (dropping these edits)?",
+            [
+                Choice("overwrite", "Overwrite", "o", "warning"),
+                Choice("reload", "Reload from disk", "r"),
+                Choice("cancel", "Cancel", "c"),
+            ],
+            default="cancel",
+        )
+
+    async def apply_flow(self) -> None:
+        doc = self.doc
+        assert doc is not None
+        if (self.modified or not doc.stamp.exists) and not await self.save_flow():
+            return
+        ok, error = await self.load_and_report(doc.name)
+        if ok or not await asyncio.to_thread(backup_path(doc.path).exists):
+            return
+        answer = await self.ask(
+            confirm(
+                f"{doc.name} failed to load",
+                f"The server refused the new config:\n\n{error}\n\n"
+                "Restore the previous config.pbtxt (from config.pbtxt.bak) and load it again? "
+                "The refused version becomes the backup.",
+                yes="Restore and reload",
+                no="Keep my edits",
+            )
+        )
+        if answer != "yes":
+            return
+        try:
+            await asyncio.to_thread(restore_backup, doc.path, repository_root=doc.root)
+            text, stamp = await asyncio.to_thread(read_config, doc.path)
+        except (StoreError, OSError, UnicodeDecodeError) as exc:
+            self.say(f"Restore failed: {exc}", "bold red")
+            return
+        if self.doc is doc:
+            self.load_saved(text, stamp)
+        await self.load_and_report(doc.name, "restored the backup; ")
+
+    async def load_and_report(self, name: str, prefix: str = "") -> tuple[bool, str]:
+        self.say(f"{prefix}loading {name} …", "yellow")
+        ok, error = await asyncio.to_thread(load_model, self.session, name)
+        if ok:
+            self.say(f"{prefix}{name} is READY (loaded {time.strftime('%H:%M:%S')})", "bold green")
+            self.notify(f"{name} loaded: READY")
+        else:
+            self.say(f"{prefix}{name} failed to load: {error}", "bold red")
+            self.notify(error, title=f"{name} failed to load", severity="error", timeout=15)
+        return ok, error
+
+    # Generate, diff, snippets ------------------------------------------------------------------
+    def action_generate(self) -> None:
+        self.start_flow(self.generate_flow())
+
+    def action_diff(self) -> None:
+        self.start_flow(self.diff_flow())
+
+    def action_snippet(self) -> None:
+        self.start_flow(self.snippet_flow())
+
+    async def generate_flow(self) -> None:
+        doc = self.doc
+        assert doc is not None
+        texts, problems = await asyncio.to_thread(generation_sources, self.session, doc)
+        if not texts:
+            self.notify("\n".join(problems), title="Cannot generate", severity="error")
+            return
+        labels = {
+            "onnx": "From model.onnx (inputs, outputs, dims, max_batch_size)",
+            "server": "From the server's effective (auto-completed) config",
+        }
+        source = await self.ask(
+            PickScreen(f"Generate a config for {doc.name}", [(k, labels[k]) for k in texts])
+        )
+        if source is None or self.doc is not doc:
+            return
+        self.editor.replace(texts[source], (0, 0), self.editor.document.end)
+        self.editor.placeholder = ""
+        self.say(f"Generated {labels[source][5:]}: not saved yet (ctrl+s; ctrl+z undoes).")
+
+    async def diff_flow(self) -> None:
+        doc = self.doc
+        assert doc is not None
+        try:
+            diff = await asyncio.to_thread(disk_diff, self.session, doc)
+        except (TritonError, NormalizeError) as exc:
+            self.notify(str(exc), title="No diff", severity="error")
+            return
+        if not diff:
+            self.notify(f"{doc.name}: the file on disk and the server's config agree.")
+            return
+        note = "  (unsaved edits not included)" if self.modified else ""
+        title = f"{doc.name}: config.pbtxt on disk (-) vs the server's effective config (+){note}"
+        await self.ask(DiffScreen(title, diff))
+
+    async def snippet_flow(self) -> None:
+        doc = self.doc
+        assert doc is not None
+        title = await self.ask(
+            PickScreen("Insert a snippet (at the cursor's line)", [(t, t) for t in SNIPPETS])
+        )
+        if title is None or self.doc is not doc:
+            return
+        model = await asyncio.to_thread(snippet_model, self.session, doc, self.completed)
+        text = SNIPPETS[title](model)
+        row = self.editor.cursor_location[0]
+        self.editor.insert(text if text.endswith("\n") else text + "\n", (row, 0))
+        self.editor.placeholder = ""
+        self.say(f"Inserted {title} (ctrl+z undoes).")
+
+    # $EDITOR --------------------------------------------------------------------------------
+    def action_external_editor(self) -> None:
+        self.start_flow(self.external_flow())
+
+    async def external_flow(self) -> None:
+        doc = self.doc
+        assert doc is not None
+        command = editor_command()
+        if command is None or not shutil.which(command[0]):
+            self.notify("Set $EDITOR to an editor on PATH.", severity="error")
+            return
+        folder = cache_dir() / "edit"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=f"{doc.name}-", suffix=".pbtxt")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.editor.text)
+            try:
+                with self.app.suspend():
+                    result = subprocess.run([*command, str(path)], check=False)
+            except SuspendNotSupported:
+                self.notify("This terminal cannot hand over to $EDITOR.", severity="error")
+                return
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.notify(f"$EDITOR: {exc}", severity="error")
+            return
+        finally:
+            path.unlink(missing_ok=True)
+        if result.returncode != 0:
+            self.say(f"{command[0]} exited with {result.returncode}; buffer unchanged.", "yellow")
+        elif text != self.editor.text and self.doc is doc:
+            self.editor.replace(text, (0, 0), self.editor.document.end)
+            self.say(f"Edited in {command[0]}: not saved yet (ctrl+s; ctrl+z undoes).")
+
+    # Unsaved edits ---------------------------------------------------------------------------
+    async def switch_flow(self, wanted: str) -> None:
+        doc = self.doc
+        assert doc is not None
+        answer = await self.ask(
+            ChoiceScreen(
+                "Unsaved edits",
+                f"{doc.name}/config.pbtxt has unsaved edits. Open {wanted} instead?",
+                [
+                    Choice("save", "Save, then open", "s", "primary"),
+                    Choice("discard", "Discard edits", "d", "error"),
+                    Choice("keep", "Keep editing", "k"),
+                ],
+                default="keep",
+            )
+        )
+        if answer == "discard" or (answer == "save" and await self.save_flow()):
+            self.open_model(wanted)
+        else:
+            self._declined = wanted
+            self.say(f"Still editing {doc.name}: {wanted} not opened.", "yellow")
+
+    async def confirm_discard(self) -> bool:
+        """Called before the app quits: True when nothing unsaved is lost (or the user agrees)."""
+        doc = self.doc
+        if doc is None or not self.modified:
+            return True
+        answer = await self.ask(
+            ChoiceScreen(
+                "Unsaved edits",
+                f"{doc.name}/config.pbtxt has unsaved edits.",
+                [
+                    Choice("save", "Save and quit", "s", "primary"),
+                    Choice("discard", "Discard and quit", "d", "error"),
+                    Choice("cancel", "Cancel", "c"),
+                ],
+                default="cancel",
+            )
+        )
+        if answer == "save":
+            return await self.save_flow()
+        return answer == "discard"

@@ -1,0 +1,285 @@
+"""Deploy screen (`d` on the repository pane): import → load → verify → measure, step by step.
+
+Every step's result stays on screen; a failing step stops the flow with its reason and the way to
+fix it. Nothing is written before the generated config has been reviewed; cancelling while the
+import runs removes what it created.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+
+from tui.core import deploy
+from tui.core.advice import Advice, advise
+from tui.core.bench import plot
+from tui.core.bench.engine import BenchConfig, BenchResult, LevelMeasured, run_sweep
+from tui.core.bench.ranges import Range
+from tui.core.client import TritonError
+from tui.core.deploy import DeployError, ImportPlan, ImportResult, Mismatch
+
+
+@dataclass
+class ImportPlanned(Message):
+    plan: ImportPlan | None
+    error: str = ""
+
+
+@dataclass
+class StepFinished(Message):
+    step: str
+    ok: bool
+    text: str
+    mismatches: list[Mismatch] | None = None
+
+
+@dataclass
+class MeasureProgressed(Message):
+    result: BenchResult | None
+    advice: list[Advice] | None = None
+
+
+class DeployScreen(Screen[str | None]):
+    """Returns the deployed model's name (or None) when closed."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close / cancel"),
+        Binding("ctrl+e", "edit_config", "Edit config", show=False),
+    ]
+
+    def __init__(self, repository: Path) -> None:
+        super().__init__()
+        self.repository = repository
+        self.plan: ImportPlan | None = None
+        self.imported: ImportResult | None = None
+        self.cancel = threading.Event()
+        self.measured: BenchResult | None = None
+        self.first_mismatch: Mismatch | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="deploy"):
+            yield Label(f"Deploy a trained model into {self.repository}", id="deploy-title")
+            with Horizontal(id="deploy-inputs"):
+                yield Input(placeholder="path/to/model.onnx", id="deploy-path")
+                yield Input(placeholder="name (default: file name)", id="deploy-name")
+                yield Button("Preview", id="deploy-preview", variant="primary")
+            with VerticalScroll(id="deploy-body"):
+                yield Static("", id="deploy-steps")
+                yield TextArea("", id="deploy-config", read_only=True, show_line_numbers=True)
+                with Horizontal(id="deploy-actions"):
+                    yield Button("Write and deploy", id="deploy-write", variant="success")
+                    yield Button("Remove imported model", id="deploy-undo", variant="error")
+                yield Static("", id="deploy-plot")
+                yield Static("", id="deploy-advice")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#deploy-config").display = False
+        self.query_one("#deploy-actions").display = False
+        self.query_one("#deploy-undo").display = False
+        self.query_one("#deploy-path", Input).focus()
+        self.steps: list[Text] = []
+
+    # Step log ----------------------------------------------------------------------------
+    def _log(self, step: str, text: str, style: str = "") -> None:
+        mark = {"green": "✔", "red": "✘"}.get(style, "•")
+        self.steps.append(Text.assemble((f"{mark} {step:<8}", f"bold {style}"), (text, style)))
+        self.query_one("#deploy-steps", Static).update(Text("\n").join(self.steps))
+
+    # 1. Import ---------------------------------------------------------------------------
+    @on(Button.Pressed, "#deploy-preview")
+    @on(Input.Submitted, "#deploy-path")
+    @on(Input.Submitted, "#deploy-name")
+    def _preview(self) -> None:
+        if self.imported is not None:
+            return
+        path = self.query_one("#deploy-path", Input).value.strip()
+        name = self.query_one("#deploy-name", Input).value.strip() or None
+        if not path:
+            self._log("import", "type the path of an .onnx file first", "red")
+            return
+        self.make_plan(Path(path), name)
+
+    @work(thread=True, exclusive=True, group="deploy-plan")
+    def make_plan(self, path: Path, name: str | None) -> None:
+        try:
+            self.post_message(ImportPlanned(deploy.plan_import(path, self.repository, name)))
+        except DeployError as exc:
+            self.post_message(ImportPlanned(None, str(exc)))
+
+    @on(ImportPlanned)
+    def _planned(self, message: ImportPlanned) -> None:
+        self.plan = message.plan
+        if message.plan is None:
+            self._log("import", message.error, "red")
+            return
+        plan = message.plan
+        exists = (
+            " (a model with this name exists: writing replaces it)"
+            if (plan.model_dir.exists())
+            else ""
+        )
+        self._log(
+            "import", f"review the generated config for {plan.name}; nothing is written yet{exists}"
+        )
+        area = self.query_one("#deploy-config", TextArea)
+        area.load_text(plan.config_text)
+        area.display = True
+        self.query_one("#deploy-actions").display = True
+        self.query_one("#deploy-write", Button).focus()
+
+    @on(Button.Pressed, "#deploy-write")
+    def _write(self) -> None:
+        if self.plan is None or self.imported is not None:
+            return
+        self.query_one("#deploy-write", Button).disabled = True
+        self.run_flow(self.plan, overwrite=self.plan.model_dir.exists())
+
+    # 2-4. Load, verify, measure ----------------------------------------------------------
+    @work(thread=True, exclusive=True, group="deploy-flow")
+    def run_flow(self, plan: ImportPlan, overwrite: bool) -> None:
+        session = self.app.session  # type: ignore[attr-defined]
+        try:
+            self.imported = deploy.apply_import(plan, overwrite=overwrite)
+        except (DeployError, OSError) as exc:
+            self.post_message(StepFinished("import", False, str(exc)))
+            return
+        if self.cancel.is_set():
+            self.imported.undo()
+            self.post_message(StepFinished("import", False, "cancelled: nothing was left behind"))
+            return
+        self.post_message(StepFinished("import", True, f"{plan.source} → {plan.model_file}"))
+        loaded = deploy.load(session.client, plan.name, session.errors)
+        self.post_message(
+            StepFinished(
+                "load",
+                loaded.ok,
+                loaded.message
+                if loaded.ok
+                else (
+                    f"{loaded.message}. Fix the config (ctrl+e opens it in the editor), then reload."
+                ),
+            )
+        )
+        if not loaded.ok or plan.kind != "onnx":
+            return
+        report = deploy.verify(session.client.url, plan.name, plan.model_file, plan.config_text)
+        lines = [
+            f"{m.message}" + (f" (config.pbtxt line {m.line})" if m.line else "")
+            for m in report.problems
+        ]
+        lines += [
+            f"{o.name}: max abs {o.max_abs:.3g}, max rel {o.max_rel:.3g} "
+            f"{'ok' if o.ok else 'MISMATCH'} {o.note}".rstrip()
+            for o in report.outputs
+        ]
+        self.post_message(
+            StepFinished("verify", report.ok, "\n           ".join(lines), report.problems)
+        )
+        if not report.ok or self.cancel.is_set():
+            return
+        config = BenchConfig(
+            model=plan.name,
+            url=session.client.url,
+            metrics_url=session.metrics_url,
+            concurrency=Range(1, 4, 1),
+            window_ms=1000,
+            stability_pct=25.0,
+            max_trials=6,
+        )
+
+        def progressed(event: object) -> None:
+            if isinstance(event, LevelMeasured):
+                self.post_message(MeasureProgressed(None))
+
+        result = run_sweep(config, on_event=progressed, cancel=self.cancel)
+        self.measured = result
+        try:
+            advice = advise(result, session.client.model_config(plan.name))
+        except TritonError:
+            advice = []
+        self.post_message(MeasureProgressed(result, advice))
+
+    @on(StepFinished)
+    def _step(self, message: StepFinished) -> None:
+        self._log(message.step, message.text, "green" if message.ok else "red")
+        if message.mismatches:
+            self.first_mismatch = next((m for m in message.mismatches if m.line), None)
+            if self.first_mismatch:
+                self._log("fix", f"ctrl+e opens config.pbtxt at line {self.first_mismatch.line}")
+        if not message.ok and self.imported is not None:
+            self.query_one("#deploy-undo").display = True
+        if message.step == "verify" and message.ok:
+            self._log("measure", "concurrency 1 to 4, 1 s windows …")
+
+    @on(MeasureProgressed)
+    def _measured(self, message: MeasureProgressed) -> None:
+        result = message.result
+        if result is None:
+            return
+        if result.levels:
+            width = max(40, self.size.width - 4)
+            ansi = plot.render(
+                plot.PlotRun(self.plan.name if self.plan else "", result.levels),
+                None,
+                width=width,
+                height=12,
+                percentile=None,
+                color="NO_COLOR" not in os.environ,
+            )
+            self.query_one("#deploy-plot", Static).update(Text.from_ansi(ansi))
+            best = max(result.levels, key=lambda lv: lv.throughput)
+            self._log(
+                "measure",
+                f"peak {best.throughput:.1f} infer/s at concurrency {best.value:g}",
+                "green",
+            )
+        else:
+            self._log("measure", f"no level measured: {result.message}", "red")
+        text = Text()
+        for advice in message.advice or []:
+            text.append(f"\n{advice.title}\n", "bold yellow")
+            text.append(f"{advice.reason}\n")
+            text.append(advice.snippet, "cyan")
+        if message.advice == []:
+            text.append("\nNo bottleneck stands out at these concurrency levels.", "dim")
+        self.query_one("#deploy-advice", Static).update(text)
+
+    # Actions ------------------------------------------------------------------------------
+    @on(Button.Pressed, "#deploy-undo")
+    def _undo(self) -> None:
+        if self.imported is None:
+            return
+        name = self.imported.plan.name
+        session = self.app.session  # type: ignore[attr-defined]
+        try:
+            session.client.unload(name)
+        except TritonError:
+            pass
+        self.imported.undo()
+        self.imported = None
+        self.query_one("#deploy-undo").display = False
+        self._log("import", f"removed {name} from the repository", "green")
+
+    def action_edit_config(self) -> None:
+        if self.plan is None or self.imported is None:
+            return
+        mismatch = self.first_mismatch
+        jump = (mismatch.line, mismatch.col) if mismatch else (1, 1)
+        self.app.config_jump = (self.plan.name, *jump)  # type: ignore[attr-defined]
+        self.dismiss(self.plan.name)
+
+    def action_close(self) -> None:
+        self.cancel.set()
+        self.dismiss(self.imported.plan.name if self.imported else None)

@@ -1,0 +1,218 @@
+"""LogView: a Line-API scroll view over a `LogStore` (only the rows on screen are rendered).
+
+Errors that matter are bold red, warnings yellow, harmless errors dim with the reason after them,
+verbose lines dim; search matches are reversed; the cursor line (current match or error) has a
+background. `wrap` folds long lines at the view's width; without it the view scrolls sideways.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.core.logs.parser import Entry
+from tui.core.logs.store import LogStore
+
+_STYLES = {
+    "E": Style(color="red", bold=True),
+    "W": Style(color="yellow"),
+    "V": Style(dim=True),
+    "I": Style(),
+    "": Style(),
+}
+_HARMLESS = Style(color="yellow", dim=True)
+_NOTE = Style(color="green", italic=True, dim=True)
+_MATCH = Style(reverse=True)
+_CURSOR = Style(bgcolor="grey23")
+_MAX_WIDTH = 4000  # widest line the sideways scroll reaches
+
+
+def _clean(text: str) -> str:
+    if "\t" in text:
+        text = text.expandtabs(4)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else "�" for c in text)
+    return text
+
+
+class LogView(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    LogView { height: 1fr; background: $surface; }
+    """
+
+    def __init__(self, store: LogStore, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.store = store
+        self.follow = True
+        self.wrap = False
+        self.search = ""
+        self.cursor: int | None = None  # absolute line number
+        self.last_render = 0.0  # perf_counter of the last render_line (benchmarks read it)
+        self._width = 0
+        self._rows: list[tuple[int, int]] = []  # wrap mode: (line number, start column)
+        self._wrap_width = 0
+
+    # Data changes --------------------------------------------------------------------------
+    def lines_added(self) -> None:
+        """Call after `store.extend`: keeps the view at the end (follow) or where it was."""
+        store = self.store
+        top = None
+        if not self.follow and store.visible_count:
+            top = self._row_number(round(self.scroll_y))
+        if self.wrap:
+            self._extend_rows()
+        else:
+            count = store.visible_count
+            start = max(0, count - 2000)
+            width = self._width
+            for i in range(start, count):  # widen for what arrived (recent lines suffice)
+                n = len(store.visible_line(i)[0])
+                if n > width:
+                    width = n
+            self._width = min(width, _MAX_WIDTH)
+        self._update_virtual_size()
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif top is not None:
+            self.scroll_to(y=self._row_of(top), animate=False, immediate=True)
+        self.refresh()
+
+    def filter_changed(self) -> None:
+        """Call after the store's filter changed: everything is laid out again."""
+        self._rows = []
+        self._wrap_width = 0
+        self._width = 0
+        self.lines_added()
+        if self.cursor is not None and not self.follow:
+            self.show_number(self.cursor)
+
+    def _update_virtual_size(self) -> None:
+        height = len(self._rows) if self.wrap else self.store.visible_count
+        width = 0 if self.wrap else self._width + 1
+        self.virtual_size = Size(width, height)
+
+    # Wrap ----------------------------------------------------------------------------------
+    def _text_width(self) -> int:
+        return max(10, self.scrollable_content_region.width or self.size.width or 80)
+
+    def _extend_rows(self) -> None:
+        store = self.store
+        width = self._text_width()
+        rows = self._rows
+        if width != self._wrap_width:
+            rows.clear()
+            self._wrap_width = width
+        if rows and rows[0][0] < store.first:
+            del rows[: bisect_left(rows, (store.first, 0))]
+        start = store.index_of(rows[-1][0] + 1) if rows else 0
+        if rows and store.visible_count and store.visible_number(start) <= rows[-1][0]:
+            start += 1
+        for i in range(start, store.visible_count):
+            number = store.visible_number(i)
+            length = len(store.line(number)[0])
+            rows.extend((number, col) for col in range(0, max(length, 1), width))
+
+    def set_wrap(self, wrap: bool) -> None:
+        top = self._row_number(round(self.scroll_y)) if self.store.visible_count else None
+        self.wrap = wrap
+        self._rows = []
+        self._wrap_width = 0
+        self.filter_changed()
+        if top is not None and not self.follow:
+            self.scroll_to(y=self._row_of(top), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        if self.wrap and self._text_width() != self._wrap_width:
+            self.lines_added()
+
+    # Row <-> line number -------------------------------------------------------------------
+    def _row_number(self, row: int) -> int | None:
+        if self.wrap:
+            if not self._rows:
+                return None
+            return self._rows[max(0, min(row, len(self._rows) - 1))][0]
+        count = self.store.visible_count
+        if not count:
+            return None
+        return self.store.visible_number(max(0, min(row, count - 1)))
+
+    def _row_of(self, number: int) -> int:
+        if self.wrap:
+            return max(0, min(bisect_left(self._rows, (number, 0)), len(self._rows) - 1))
+        return self.store.index_of(number)
+
+    def show_number(self, number: int) -> None:
+        """Put the cursor on line `number` and scroll it to the middle of the view."""
+        self.cursor = number
+        row = self._row_of(number)
+        self.scroll_to(y=max(0, row - self.size.height // 2), animate=False, immediate=True)
+        self.refresh()
+
+    @property
+    def top_index(self) -> int:
+        """Visible index of the cursor, or of the top row when there is no cursor."""
+        number = self.cursor if self.cursor is not None else self._row_number(round(self.scroll_y))
+        if number is None:
+            return -1
+        return self.store.index_of(number)
+
+    # Rendering -----------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        self.last_render = time.perf_counter()
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if self.wrap:
+            if row >= len(self._rows):
+                return Strip.blank(width, base)
+            number, col = self._rows[row]
+            text, entry = self.store.line(number)
+            strip = self._strip(number, text, entry, base, col, col + self._wrap_width)
+            return strip.crop_extend(0, width, base)
+        if row >= self.store.visible_count:
+            return Strip.blank(width, base)
+        number = self.store.visible_number(row)
+        text, entry = self.store.line(number)
+        strip = self._strip(number, text, entry, base, 0, None)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _strip(
+        self, number: int, text: str, entry: Entry, base: Style, start: int, end: int | None
+    ) -> Strip:
+        text = _clean(text)
+        style = base + _STYLES.get(entry.level, _STYLES[""])
+        if entry.harmless:
+            style = base + _HARMLESS
+        if number != entry.seq:  # a continuation line: not bold
+            style += Style(bold=False)
+        if number == self.cursor:
+            style += _CURSOR
+        piece = text[start:end]
+        segments = self._highlight(piece, style)
+        if entry.harmless and number == entry.seq and (end is None or end >= len(text)):
+            segments.append(Segment(f"   ⟵ {entry.harmless}", base + _NOTE))
+        return Strip(segments)
+
+    def _highlight(self, text: str, style: Style) -> list[Segment]:
+        needle = self.search.lower()
+        if not needle:
+            return [Segment(text, style)]
+        low = text.lower()
+        out: list[Segment] = []
+        pos = 0
+        match_style = style + _MATCH
+        while (hit := low.find(needle, pos)) >= 0:
+            if hit > pos:
+                out.append(Segment(text[pos:hit], style))
+            out.append(Segment(text[hit : hit + len(needle)], match_style))
+            pos = hit + len(needle)
+        if pos < len(text):
+            out.append(Segment(text[pos:], style))
+        return out
