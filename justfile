@@ -101,3 +101,8 @@ bench-idle SECONDS="30": setup
 bench-loadgen: setup
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
     {{py}} assets/bench/compare_wrk.py --model-repository assets/models --concurrency 1,4,8
+
+# Logs benchmark: parser lines/s on a recorded log (target ≥ 200 000) and the Logs pane's
+# key-press-to-repaint latency while 5 000 lines/s arrive (target ≤ 100 ms).
+bench-logs: setup
+    {{py}} tests/bench_logs.py

@@ -20,6 +20,7 @@ from tui.core.bench.stats import (
     over_threshold,
     percentile_index,
     summarize,
+    throughput_stable,
 )
 
 PA_CSV_HEADER = (
@@ -73,6 +74,13 @@ def test_stability_needs_three_windows_within_ratio() -> None:
     assert not is_stable([(0, 1000), (100, 1000), (100, 1000)], 0.5)
     # a wider -s accepts more spread
     assert is_stable([(100, 1000), (140, 1000), (100, 1400)], 0.5)
+
+
+def test_throughput_only_fallback_for_request_rate() -> None:
+    trials = [(100, 1000), (101, 3000), (102, 1000)]
+    assert not is_stable(trials, 0.1) and throughput_stable(trials, 0.1)
+    assert not throughput_stable([(100, 1), (100, 1), (120, 1)], 0.1)
+    assert not throughput_stable([(100, 1), (100, 1)], 0.1)
 
 
 def test_latency_threshold_on_any_of_last_three() -> None:

@@ -29,7 +29,7 @@ async def test_probe_from_the_pane_shows_the_configured_delay(tmp_path: Path) ->
             view = app.query_one(ColdStartView)
             pane = app.query_one(LogsPane)
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not view.query_one("#coldstart-model").options:  # type: ignore[attr-defined]
+            while time.monotonic() < deadline and not view.models:
                 await pilot.pause(0.1)
             # The start-up load is in the timeline already.
             startup = pane.timeline.for_model("slow_init")

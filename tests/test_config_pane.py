@@ -56,7 +56,7 @@ async def open_model(pilot: Pilot, model: str) -> ConfigPane:
     table = app.query_one("#model-table", DataTable)
     await wait_for(pilot, lambda: table.row_count >= 3)
     await pilot.press("1")
-    table.focus()
+    assert app.focused is table
     names = [str(key.value) for key in table.rows]
     delta = names.index(model) - table.cursor_row
     await pilot.press(*["down" if delta > 0 else "up"] * abs(delta))
@@ -165,6 +165,25 @@ async def test_external_change_asks_before_overwriting(session: Session, repo: P
         assert (config.parent / "config.pbtxt.bak").read_text() == external
 
 
+async def test_save_refuses_a_symlink_out_of_the_repository(
+    session: Session, repo: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere.pbtxt"
+    outside.write_text((repo / "densenet_onnx" / "config.pbtxt").read_text())
+    before = outside.read_text()
+    (repo / "densenet_onnx" / "config.pbtxt").unlink()
+    (repo / "densenet_onnx" / "config.pbtxt").symlink_to(outside)
+    app = TritonTUI(session, stop_server_on_exit=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_model(pilot, "densenet_onnx")
+        await type_at_end(pilot, "\n# edit")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Save failed" in pane.message)
+        assert "outside the model repository" in pane.message and pane.modified
+    assert outside.read_text() == before
+    assert not (tmp_path / "elsewhere.pbtxt.bak").exists()
+
+
 async def test_quit_with_unsaved_edits_asks(session: Session, repo: Path) -> None:
     config = repo / "densenet_onnx" / "config.pbtxt"
     original = config.read_text()
@@ -199,9 +218,7 @@ async def test_switching_models_with_unsaved_edits_asks(session: Session) -> Non
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_model(pilot, "densenet_onnx")
         await type_at_end(pilot, "\n# unsaved")
-        await pilot.press("escape", "1")
-        app.query_one("#model-table").focus()  # the repository pane does not refocus it
-        await pilot.press("down")  # identity_onnx follows densenet_onnx
+        await pilot.press("escape", "1", "down")  # identity_onnx follows densenet_onnx
         assert app.selected_model == "identity_onnx"
         await pilot.press("2")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
@@ -211,9 +228,7 @@ async def test_switching_models_with_unsaved_edits_asks(session: Session) -> Non
         await pilot.press("1", "2")  # same selection declined: not asked again
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ChoiceScreen)
-        await pilot.press("1")
-        app.query_one("#model-table").focus()
-        await pilot.press("up", "down", "2")
+        await pilot.press("1", "up", "down", "2")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await pilot.press("d")  # discard
         await wait_for(pilot, lambda: pane.doc is not None and pane.doc.name == "identity_onnx")

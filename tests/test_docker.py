@@ -162,3 +162,28 @@ def _no_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
         c = request.getfixturevalue("client")
         for container in c.containers.list(all=True, filters={"label": OWNER_LABEL}):
             container.remove(force=True)
+
+
+async def test_console_on_docker_shows_logs_and_quit_removes_container(
+    client: Any, repo: Path
+) -> None:
+    from tui.app import TritonTUI
+    from tui.core.session import Session
+    from tui.panes.logs import LogsPane
+
+    session = Session.launch_docker(embedded_spec(repo))
+    cid = session.server.container.id  # type: ignore[union-attr]
+    app = TritonTUI(session)  # stops (and removes) what it launched on exit
+    async with app.run_test(size=(100, 30)) as pilot:
+        deadline = time.monotonic() + 90
+        while app.server_state != "ready":
+            assert time.monotonic() < deadline and app.server_state != "failed"
+            await pilot.pause(0.2)
+        await pilot.press("3")
+        pane = app.query_one(LogsPane)
+        deadline = time.monotonic() + 15
+        while not any("Started HTTPService" in e.message for e in pane.store.entries()):
+            assert time.monotonic() < deadline, "the container's log never reached the pane"
+            await pilot.pause(0.2)
+        await pilot.press("q")
+    assert _gone(client, cid, timeout=10)

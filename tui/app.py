@@ -154,7 +154,12 @@ def run_console(args: argparse.Namespace) -> int:
     except (LaunchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    app = TritonTUI(session, stop_server_on_exit=False, startup_timeout=args.startup_timeout)
+    app = TritonTUI(
+        session,
+        stop_server_on_exit=False,
+        startup_timeout=args.startup_timeout,
+        log_file=Path(args.log_file).expanduser() if args.log_file else None,
+    )
     try:
         result = app.run()
     finally:

@@ -121,6 +121,11 @@ def console_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"triton-tui {__version__}")
     add_server_flags(parser)
+    parser.add_argument(
+        "--log-file",
+        metavar="PATH",
+        help="follow this server log file in the logs pane (like tail -F, across rotation)",
+    )
     return parser
 
 

@@ -105,6 +105,7 @@ class BenchPane(Vertical):
         self.current: Run | None = None
         self._cancel = threading.Event()
         self._level_text = ""
+        self._models: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="bench-form"):
@@ -157,16 +158,26 @@ class BenchPane(Vertical):
         except TritonError as exc:
             self.post_message(ModelsListed([], str(exc)))
 
+    def on_show(self) -> None:
+        if getattr(self.app, "server_state", "") == "ready" and self.current is None:
+            self.list_models()  # models may have been loaded or unloaded meanwhile
+
     def on_models_listed(self, message: ModelsListed) -> None:
         select = self.query_one("#bench-model", Select)
-        select.set_options((name, name) for name in message.models)
         if message.error:
             self._status(f"Cannot list models: {message.error}", "error")
-        elif not message.models:
+            return
+        if message.models == self._models:
+            return
+        previous = select.value
+        self._models = message.models
+        select.set_options((name, name) for name in message.models)
+        if not message.models:
             self._status("No model is READY on the server.", "warning")
-        else:
+            return
+        if self.current is None:
             self._status("Pick a model, then Start (Esc cancels a run).")
-            select.value = message.models[0]
+        select.value = previous if previous in message.models else message.models[0]
 
     @on(Select.Changed, "#bench-model")
     def _model_changed(self, event: Select.Changed) -> None:
@@ -302,6 +313,8 @@ class BenchPane(Vertical):
         self.runs.append(run)
         self.current = None
         done = f"{run.label}: {len(run.levels)} level(s) measured"
+        if result.warnings:
+            done += " (" + "; ".join(result.warnings) + ")"
         if result.status == "ok":
             self._status(f"{done}. Done.")
         elif result.status == "cancelled":

@@ -24,6 +24,8 @@ from tui.core.client import TritonError, fetch_metrics
 from tui.core.logs.coldstart import LoadTimeline, format_seconds, load_durations
 from tui.core.logs.probe import ProbeResult, run_probe
 
+SHOWN = 200  # most recent loads in the table
+
 
 @dataclass
 class ProbeFinished(Message):
@@ -56,6 +58,7 @@ class ColdStartView(Vertical):
         self._metric_loads: dict[tuple[str, str], float] = {}
         self.result: ProbeResult | None = None
         self.probing = False
+        self.models: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -93,14 +96,16 @@ class ColdStartView(Vertical):
 
     # Timeline table ------------------------------------------------------------------------
     def refresh_table(self, force: bool = False) -> None:
+        if not force and self.region.area == 0:
+            return  # hidden: nothing to repaint
         attempts = self.timeline.snapshot()
-        key = (len(attempts), "".join(a.state for a in attempts[-20:]))
+        key = (self.timeline.total, "".join(a.state for a in attempts[-SHOWN:]))
         if key == self._shown and not force:
             return
         self._shown = key
         table = self.query_one("#coldstart-table", DataTable)
         table.clear()
-        for i, a in enumerate(attempts):
+        for i, a in enumerate(attempts[-SHOWN:]):
             slow = max(
                 (t for t in a.instances.values() if t.duration is not None),
                 key=lambda t: t.duration or 0.0,
@@ -141,6 +146,7 @@ class ColdStartView(Vertical):
     def on_models_listed(self, message: ModelsListed) -> None:
         select = self.query_one("#coldstart-model", Select)
         current = select.value
+        self.models = message.models
         select.set_options([(m, m) for m in message.models])
         if current in message.models:
             select.value = current

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.text_area import TextAreaTheme
@@ -29,6 +30,7 @@ from tui.panes import config_flows
 
 CONFIG_NAME = "config.pbtxt"
 LINT_DELAY_S = 0.3
+SELECTION_SETTLE_S = 0.15
 
 NO_MODEL = "Select a model in the Repository pane (key 1); its config.pbtxt opens here."
 NO_CONFIG = (
@@ -123,7 +125,8 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         self.lint_ms = 0.0
         self.message = ""
         self._generation = 0
-        self._lint_timer = None
+        self._lint_timer: Timer | None = None
+        self._sync_timer: Timer | None = None
         self._declined = ""  # a selection the user chose not to switch to (unsaved edits)
         self._tabs: TabbedContent | None = None
         self._tab_id = ""
@@ -169,9 +172,11 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
             self._sync()
 
     def _selection_changed(self, _name: str) -> None:
+        # Coalesced: a repository table being rebuilt highlights rows on its way back.
         self._declined = ""
-        if self.is_active:
-            self._sync()
+        if self._sync_timer is not None:
+            self._sync_timer.stop()
+        self._sync_timer = self.set_timer(SELECTION_SETTLE_S, self._sync)
 
     def _sync(self) -> None:
         wanted: str = getattr(self.app, "selected_model", "")

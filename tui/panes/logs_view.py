@@ -8,7 +8,8 @@ background. `wrap` folds long lines at the view's width; without it the view scr
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from rich.segment import Segment
 from rich.style import Style
@@ -55,7 +56,13 @@ class LogView(ScrollView, can_focus=True):
         self.cursor: int | None = None  # absolute line number
         self.last_render = 0.0  # perf_counter of the last render_line (benchmarks read it)
         self._width = 0
-        self._rows: list[tuple[int, int]] = []  # wrap mode: (line number, start column)
+        self._seen = -1  # the last visible line number laid out
+        # Wrap mode: visible line numbers and the cumulative row count at the end of each,
+        # from index `_wk` on (the front is trimmed lazily); `_wbase` rows were trimmed.
+        self._wn: list[int] = []
+        self._we: list[int] = []
+        self._wk = 0
+        self._wbase = 0
         self._wrap_width = 0
 
     # Data changes --------------------------------------------------------------------------
@@ -65,17 +72,14 @@ class LogView(ScrollView, can_focus=True):
         top = None
         if not self.follow and store.visible_count:
             top = self._row_number(round(self.scroll_y))
+        new = store.visible_after(self._seen)
+        if new:
+            self._seen = new[-1]
         if self.wrap:
-            self._extend_rows()
-        else:
-            count = store.visible_count
-            start = max(0, count - 2000)
-            width = self._width
-            for i in range(start, count):  # widen for what arrived (recent lines suffice)
-                n = len(store.visible_line(i)[0])
-                if n > width:
-                    width = n
-            self._width = min(width, _MAX_WIDTH)
+            self._extend_rows(new)
+        elif new:
+            widest = max(store.lengths(new[-5000:]))
+            self._width = min(max(self._width, widest), _MAX_WIDTH)
         self._update_virtual_size()
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
@@ -85,44 +89,58 @@ class LogView(ScrollView, can_focus=True):
 
     def filter_changed(self) -> None:
         """Call after the store's filter changed: everything is laid out again."""
-        self._rows = []
-        self._wrap_width = 0
-        self._width = 0
+        self._reset_layout()
         self.lines_added()
         if self.cursor is not None and not self.follow:
             self.show_number(self.cursor)
 
+    def _reset_layout(self) -> None:
+        self._seen = -1
+        self._width = 0
+        self._wn, self._we = [], []
+        self._wk = self._wbase = 0
+        self._wrap_width = 0
+
+    @property
+    def row_count(self) -> int:
+        if self.wrap:
+            return (self._we[-1] - self._wbase) if self._we else 0
+        return self.store.visible_count
+
     def _update_virtual_size(self) -> None:
-        height = len(self._rows) if self.wrap else self.store.visible_count
         width = 0 if self.wrap else self._width + 1
-        self.virtual_size = Size(width, height)
+        self.virtual_size = Size(width, self.row_count)
 
     # Wrap ----------------------------------------------------------------------------------
     def _text_width(self) -> int:
         return max(10, self.scrollable_content_region.width or self.size.width or 80)
 
-    def _extend_rows(self) -> None:
-        store = self.store
+    def _extend_rows(self, new: list[int]) -> None:
         width = self._text_width()
-        rows = self._rows
         if width != self._wrap_width:
-            rows.clear()
             self._wrap_width = width
-        if rows and rows[0][0] < store.first:
-            del rows[: bisect_left(rows, (store.first, 0))]
-        start = store.index_of(rows[-1][0] + 1) if rows else 0
-        if rows and store.visible_count and store.visible_number(start) <= rows[-1][0]:
-            start += 1
-        for i in range(start, store.visible_count):
-            number = store.visible_number(i)
-            length = len(store.line(number)[0])
-            rows.extend((number, col) for col in range(0, max(length, 1), width))
+            self._wn, self._we, self._wk, self._wbase = [], [], 0, 0
+            new = self.store.visible_after(-1)
+        # Forget lines the store no longer holds.
+        first = self.store.first
+        if self._wk < len(self._wn) and self._wn[self._wk] < first:
+            k = bisect_left(self._wn, first, self._wk)
+            self._wbase = self._we[k - 1]
+            self._wk = k
+            if k > 8192 and k * 2 > len(self._wn):
+                del self._wn[:k], self._we[:k]
+                self._wk = 0
+        if new:
+            total = self._we[-1] if self._we else 0
+            self._wn.extend(new)
+            rows = [((n or 1) - 1) // width + 1 for n in self.store.lengths(new)]
+            ends = accumulate(rows, initial=total)
+            next(ends)  # the seed itself
+            self._we.extend(ends)
 
     def set_wrap(self, wrap: bool) -> None:
         top = self._row_number(round(self.scroll_y)) if self.store.visible_count else None
         self.wrap = wrap
-        self._rows = []
-        self._wrap_width = 0
         self.filter_changed()
         if top is not None and not self.follow:
             self.scroll_to(y=self._row_of(top), animate=False, immediate=True)
@@ -132,19 +150,29 @@ class LogView(ScrollView, can_focus=True):
             self.lines_added()
 
     # Row <-> line number -------------------------------------------------------------------
+    def _wrap_locate(self, row: int) -> tuple[int, int]:
+        """(line number, first column) shown on wrapped row `row`."""
+        target = row + self._wbase
+        i = bisect_right(self._we, target, self._wk)
+        i = min(i, len(self._we) - 1)
+        start = self._we[i - 1] if i > 0 else 0
+        return self._wn[i], (target - start) * self._wrap_width
+
     def _row_number(self, row: int) -> int | None:
-        if self.wrap:
-            if not self._rows:
-                return None
-            return self._rows[max(0, min(row, len(self._rows) - 1))][0]
-        count = self.store.visible_count
+        count = self.row_count
         if not count:
             return None
-        return self.store.visible_number(max(0, min(row, count - 1)))
+        row = max(0, min(row, count - 1))
+        if self.wrap:
+            return self._wrap_locate(row)[0]
+        return self.store.visible_number(row)
 
     def _row_of(self, number: int) -> int:
         if self.wrap:
-            return max(0, min(bisect_left(self._rows, (number, 0)), len(self._rows) - 1))
+            if not self._wn:
+                return 0
+            i = min(bisect_left(self._wn, number, self._wk), len(self._wn) - 1)
+            return max(0, (self._we[i - 1] if i > 0 else 0) - self._wbase)
         return self.store.index_of(number)
 
     def show_number(self, number: int) -> None:
@@ -170,9 +198,9 @@ class LogView(ScrollView, can_focus=True):
         width = self.size.width
         base = self.rich_style
         if self.wrap:
-            if row >= len(self._rows):
+            if row >= self.row_count:
                 return Strip.blank(width, base)
-            number, col = self._rows[row]
+            number, col = self._wrap_locate(row)
             text, entry = self.store.line(number)
             strip = self._strip(number, text, entry, base, col, col + self._wrap_width)
             return strip.crop_extend(0, width, base)

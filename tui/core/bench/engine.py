@@ -27,6 +27,7 @@ from tui.core.bench.stats import (
     is_stable,
     merge_windows,
     over_threshold,
+    throughput_stable,
 )
 from tui.core.client import TritonError, TritonHTTP, fetch_metrics
 
@@ -139,6 +140,7 @@ class BenchResult:
     message: str = ""
     started_at: str = ""
     server_version: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -247,6 +249,7 @@ class _Sweep:
         self.cancel = cancel
         self.client = TritonHTTP(config.url, timeout=10.0)
         self.problems: list[str] = []
+        self.warnings: list[str] = []
         self.prepared: PreparedRequest | None = None
 
     def on_sample(self, index: int, body: bytes, header_length: int | None) -> None:
@@ -373,7 +376,19 @@ class _Sweep:
         ):
             raise _OverThreshold(result)
         if not is_stable(trials, cfg.stability_pct / 100):
-            raise _Unstable(result)
+            if cfg.mode == "request_rate" and throughput_stable(trials, cfg.stability_pct / 100):
+                self.warnings.append(
+                    "Warning: Request latency is not stabilizing. Please try lowering the "
+                    "request rate."
+                )
+            else:
+                raise _Unstable(result)
+        if cfg.mode == "request_rate" and delayed > 0.01 * max(1, result.latency.count):
+            pct = 100 * delayed / max(1, result.latency.count)
+            self.warnings.append(
+                "[WARNING] Perf Analyzer was not able to keep up with the desired request rate. "
+                f"{pct:.2f}% of the requests were delayed."
+            )
         return result
 
     def _check(self, errors: int, first_error: str) -> None:
@@ -444,6 +459,7 @@ class _Sweep:
         finally:
             if gen is not None:
                 gen.close()
+        result.warnings = self.warnings
         self.emit(SweepFinished(result))
         return result
 

@@ -108,22 +108,26 @@ class _Worker:
         self.pool = []
 
     # Completion -----------------------------------------------------------------------------
+    def _sample(self, index: int, buf: bytes, head_end: int) -> None:
+        hlen = _header(buf[:head_end], b"inference-header-content-length")
+        self.conn.send(("sample", index, buf[head_end + 4 :], int(hlen) if hlen else None))
+
+    def _failed(self, buf: bytes, head_end: int) -> None:
+        self.errors += 1
+        if not self.first_error:
+            body = buf[head_end + 4 :].decode(errors="replace")[:300]
+            self.first_error = f"HTTP {buf[9:12].decode(errors='replace')}: {body}"
+
     def _finish(self, c: _Conn, end: int) -> None:
         buf = c.buf
         head_end = buf.find(b"\r\n\r\n")
         if buf[9:12] != b"200":
-            self.errors += 1
-            if not self.first_error:
-                body = buf[head_end + 4 :].decode(errors="replace")[:300]
-                self.first_error = f"HTTP {buf[9:12].decode(errors='replace')}: {body}"
+            self._failed(buf, head_end)
         else:
             self.records.extend((c.start, end, c.sent - c.start, end - c.first))
             self.done += 1
             if self.done % self.sample_every == 1 or self.sample_every == 1:
-                hlen = _header(buf[:head_end], b"inference-header-content-length")
-                self.conn.send(
-                    ("sample", c.index, buf[head_end + 4 :], int(hlen) if hlen else None)
-                )
+                self._sample(c.index, buf, head_end)
         c.buf = b""
         c.need = -1
 
@@ -168,27 +172,54 @@ class _Worker:
 
     # Loops ----------------------------------------------------------------------------------
     def _blocking(self) -> tuple:
+        """Concurrency 1: one connection, everything inlined (this loop is the hot path)."""
         (c,) = self._ensure(1)
         sock = c.sock
         sock.settimeout(self.timeout)
-        recv = sock.recv
+        recv, sendall = sock.recv, sock.sendall
         mono = time.monotonic_ns
+        reqs, nreq = self.requests, len(self.requests)
+        extend = self.records.extend
+        i, done, every = self.next_index, self.done, self.sample_every
         next_check = mono() + CHECK_NS
         while True:
-            self._send(c)
+            payload = reqs[i % nreq]
+            t0 = mono()
+            sendall(payload)
+            t1 = mono()
             data = recv(BUF)
-            c.first = mono()
-            if not data:
-                raise ConnectionError("the server closed the connection")
-            while not self._feed(c, data):
-                data = recv(BUF)
-                if not data:
+            t2 = mono()
+            head_end = data.find(b"\r\n\r\n")
+            while head_end < 0:
+                more = recv(BUF)
+                if not more:
                     raise ConnectionError("the server closed the connection")
+                data += more
+                head_end = data.find(b"\r\n\r\n")
+            k = data.find(b"Content-Length: ", 0, head_end)
+            if k >= 0:
+                need = head_end + 4 + int(data[k + 16 : data.find(b"\r\n", k)])
+            else:
+                need = head_end + 4 + _content_length(data[:head_end])
+            while len(data) < need:
+                more = recv(BUF)
+                if not more:
+                    raise ConnectionError("the server closed the connection")
+                data += more
             end = mono()
-            self._finish(c, end)
+            if data[9:12] == b"200":
+                extend((t0, end, t1 - t0, end - t2))
+                done += 1
+                if done % every == 1 or every == 1:
+                    self._sample(i, data, head_end)
+            else:
+                self._failed(data, head_end)
+            i += 1
             if end >= next_check:
                 next_check = end + CHECK_NS
+                self.next_index, self.done = i, done
                 cmd = self._poll_command()
+                extend = self.records.extend  # a flush swaps the array
                 if cmd is not None:
                     return cmd
 
@@ -207,6 +238,77 @@ class _Worker:
                             self._finish(c, time.monotonic_ns())
         if busy:
             raise TimeoutError("responses still outstanding after the level ended")
+
+    def _closed(self, n: int) -> tuple:
+        """Concurrency n > 1: n connections, each sends its next request on its last answer."""
+        conns = self._ensure(n)
+        ep = select.epoll()
+        pipe_fd = self.conn.fileno()
+        ep.register(pipe_fd, select.EPOLLIN)
+        by_fd: dict[int, _Conn] = {}
+        mono = time.monotonic_ns
+        reqs, nreq = self.requests, len(self.requests)
+        extend = self.records.extend
+        i, done, every = self.next_index, self.done, self.sample_every
+        try:
+            for c in conns:
+                c.sock.settimeout(None)
+                by_fd[c.sock.fileno()] = c
+                ep.register(c.sock.fileno(), select.EPOLLIN)
+                c.buf, c.need, c.index = b"", -1, i
+                c.start = mono()
+                c.sock.sendall(reqs[i % nreq])
+                c.sent = mono()
+                i += 1
+            poll = ep.poll
+            while True:
+                for fd, _ in poll(0.5):
+                    if fd == pipe_fd:
+                        self.next_index, self.done = i, done
+                        cmd = self._poll_command()
+                        extend = self.records.extend  # a flush swaps the array
+                        if cmd is not None:
+                            self._drain(conns, set(by_fd), ep)
+                            return cmd
+                        continue
+                    c = by_fd[fd]
+                    data = c.sock.recv(BUF)
+                    if not data:
+                        raise ConnectionError("the server closed the connection")
+                    if c.buf:
+                        data = c.buf + data
+                    else:
+                        c.first = mono()
+                    need = c.need
+                    if need < 0:
+                        head_end = data.find(b"\r\n\r\n")
+                        if head_end < 0:
+                            c.buf = data
+                            continue
+                        k = data.find(b"Content-Length: ", 0, head_end)
+                        if k >= 0:
+                            need = head_end + 4 + int(data[k + 16 : data.find(b"\r\n", k)])
+                        else:
+                            need = head_end + 4 + _content_length(data[:head_end])
+                        c.need = need
+                    if len(data) < need:
+                        c.buf = data
+                        continue
+                    end = mono()
+                    if data[9:12] == b"200":
+                        extend((c.start, end, c.sent - c.start, end - c.first))
+                        done += 1
+                        if done % every == 1 or every == 1:
+                            self._sample(c.index, data, data.find(b"\r\n\r\n"))
+                    else:
+                        self._failed(data, data.find(b"\r\n\r\n"))
+                    c.buf, c.need, c.index = b"", -1, i
+                    c.start = mono()
+                    c.sock.sendall(reqs[i % nreq])
+                    c.sent = mono()
+                    i += 1
+        finally:
+            ep.close()
 
     def _epoll(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
         n = concurrency if rate <= 0 else min(max_conns, 4)
@@ -295,7 +397,11 @@ class _Worker:
                 if rate <= 0 and concurrency == 1:
                     cmd = self._blocking()
                 else:
-                    cmd = self._epoll(concurrency, rate, poisson, max_conns)
+                    cmd = (
+                        self._closed(concurrency)
+                        if rate <= 0
+                        else self._epoll(concurrency, rate, poisson, max_conns)
+                    )
             except (OSError, ValueError) as exc:
                 self._close_all()
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

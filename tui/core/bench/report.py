@@ -194,8 +194,9 @@ def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
             ]
             if with_gpu:
                 for key in ("utilization", "power_w", "memory_used_bytes", "memory_total_bytes"):
+                    show = fmt_num if key in ("utilization", "power_w") else (lambda x: str(int(x)))
                     row.append(
-                        "".join(f"{u}:{fmt_num(v[key])};" for u, v in level.gpu.items() if key in v)
+                        "".join(f"{u}:{show(v[key])};" for u, v in level.gpu.items() if key in v)
                     )
         rows.append(row)
     return rows
@@ -259,6 +260,7 @@ def json_record(result: BenchResult) -> dict[str, Any]:
         "shapes": c.shapes,
         "status": result.status,
         "message": result.message,
+        "warnings": result.warnings,
         "levels": [level_record(level) for level in result.levels],
     }
 

@@ -116,6 +116,14 @@ def is_stable(trials: Sequence[tuple[float, int]], stability: float) -> bool:
     return max(ips) / min(ips) <= 1 + stability and max(lat) / min(lat) <= 1 + stability
 
 
+def throughput_stable(trials: Sequence[tuple[float, int]], stability: float) -> bool:
+    """The throughput half of the rule (perf_analyzer's fallback for asynchronous load)."""
+    if len(trials) < STABILITY_WINDOW:
+        return False
+    ips = [t for t, _ in trials[-STABILITY_WINDOW:]]
+    return min(ips) > 0 and max(ips) / min(ips) <= 1 + stability
+
+
 def over_threshold(trials: Sequence[tuple[float, int]], threshold_ms: float) -> bool:
     """Any of the last 3 stabilizing latencies at or over `threshold_ms` (0 means no limit)."""
     if threshold_ms <= 0:

@@ -89,8 +89,10 @@ class LoadAttempt:
 class LoadTimeline:
     """Consumes entries (or raw lines via `feed_line`) and keeps every load attempt in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 2000) -> None:
         self._lock = threading.Lock()
+        self.keep = keep  # most recent attempts kept
+        self.total = 0  # attempts seen
         self.attempts: list[LoadAttempt] = []
         self._open: dict[str, LoadAttempt] = {}  # model -> attempt still loading
         self._parser = LogParser(gpu_host=True)
@@ -117,6 +119,9 @@ class LoadTimeline:
         if m := _LOADING.match(msg):
             attempt = LoadAttempt(m["m"], m["v"], entry.timestamp)
             self.attempts.append(attempt)
+            self.total += 1
+            if len(self.attempts) > self.keep * 2:
+                del self.attempts[: -self.keep]
             self._open[attempt.model] = attempt
         elif m := _INST_DONE.search(msg):
             timing = self._instance(m["i"])

@@ -8,7 +8,7 @@ pass the current filter, in order; the pane renders from it.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -114,6 +114,17 @@ class LogStore:
         """Visible index of the first visible line numbered `number` or later (clamped)."""
         i = bisect_left(self._visible, number, self._vstart) - self._vstart
         return max(0, min(i, self.visible_count - 1))
+
+    def visible_after(self, number: int) -> list[int]:
+        """Numbers of the visible lines after line `number` (all of them for -1)."""
+        vis = self._visible
+        return vis[bisect_right(vis, number, self._vstart) :]
+
+    def lengths(self, numbers: list[int]) -> list[int]:
+        """Character lengths of the lines `numbers` (all still held)."""
+        base = self._start - self.first
+        lines = self._lines
+        return [len(lines[n + base]) for n in numbers]
 
     def visible_lines(self) -> list[str]:
         base = self._start - self.first
