@@ -7,6 +7,7 @@ import runs removes what it created.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -168,7 +169,7 @@ class DeployScreen(Screen[str | None]):
                 loaded.message
                 if loaded.ok
                 else (
-                    f"{loaded.message}. Fix the config (ctrl+e opens it in the editor), then reload."
+                    f"{loaded.message}. Fix the config (ctrl+e opens the editor), then reload."
                 ),
             )
         )
@@ -263,10 +264,8 @@ class DeployScreen(Screen[str | None]):
             return
         name = self.imported.plan.name
         session = self.app.session  # type: ignore[attr-defined]
-        try:
+        with contextlib.suppress(TritonError):
             session.client.unload(name)
-        except TritonError:
-            pass
         self.imported.undo()
         self.imported = None
         self.query_one("#deploy-undo").display = False
