@@ -178,3 +178,30 @@ def test_server_killed_mid_sweep(tmp_path: Path) -> None:
     assert result.message
     assert result.exit_code == 99
     assert elapsed < 20
+
+
+def test_latency_threshold_ends_sweep_and_count_windows(demo_server: ServerProcess) -> None:
+    over = run_sweep(
+        BenchConfig(
+            model="add_sub",
+            url=demo_server.http_url,
+            concurrency=Range(1, 3, 1),
+            latency_threshold_ms=0.001,
+            window_ms=200,
+        )
+    )
+    assert over.status == "threshold" and over.levels == []  # perf_analyzer drops that level
+    assert over.message == "Measured latency went over the set limit of 0.001 msec."
+    assert over.exit_code == 0
+    counted = run_sweep(
+        BenchConfig(
+            model="add_sub",
+            url=demo_server.http_url,
+            measurement_mode="count_windows",
+            request_count=200,
+            stability_pct=100,
+            max_trials=3,
+        )
+    )
+    assert counted.status == "ok", counted.message
+    assert counted.levels[0].latency.count >= 3 * 200

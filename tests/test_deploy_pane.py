@@ -31,7 +31,7 @@ async def test_deploy_flow_end_to_end(tmp_path: Path) -> None:
             app.screen.query_one("#deploy-path", Input).value = str(source)
             app.screen.query_one("#deploy-path", Input).focus()
             await pilot.press("enter")
-            await _wait(pilot, lambda: "review the generated config" in _steps(app))
+            await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
             assert list(repo.iterdir()) == []  # nothing written before the review
             await pilot.click("#deploy-write")
             await _wait(pilot, lambda: "clf is READY" in _steps(app), timeout=60)
@@ -57,9 +57,42 @@ async def test_deploy_cancel_before_write_leaves_nothing(tmp_path: Path) -> None
             app.screen.query_one("#deploy-path", Input).value = str(source)
             app.screen.query_one("#deploy-path", Input).focus()
             await pilot.press("enter")
-            await _wait(pilot, lambda: "review the generated config" in _steps(app))
+            await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
             await pilot.press("escape")
             assert not isinstance(app.screen, DeployScreen)
         assert list(repo.iterdir()) == []
+    finally:
+        server.stop()
+
+
+async def test_wrong_config_names_tensor_and_opens_editor_at_its_line(tmp_path: Path) -> None:
+    from textual.widgets import TabbedContent, TextArea
+
+    repo = tmp_path / "models"
+    repo.mkdir()
+    source = make_onnx(tmp_path / "clf.onnx", 1)
+    server = launch(repo)
+    try:
+        app = TritonTUI(_session(server), stop_server_on_exit=False)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await _wait(pilot, lambda: app.server_state == "ready")
+            await pilot.press("d")
+            app.screen.query_one("#deploy-path", Input).value = str(source)
+            app.screen.query_one("#deploy-path", Input).focus()
+            await pilot.press("enter")
+            await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
+            review = app.screen.query_one("#deploy-config", TextArea)
+            assert "dims: [ 1, 8 ]" in review.text
+            review.load_text(review.text.replace("dims: [ 1, 8 ]", "dims: [ 1, 9 ]"))
+            line = review.text.splitlines().index("    dims: [ 1, 9 ]") + 1
+            await pilot.click("#deploy-write")
+            await _wait(pilot, lambda: "config shape [1, 9]" in _steps(app), timeout=60)
+            assert "input 'x'" in _steps(app)
+            await pilot.press("f4")
+            tabs = app.query_one("#panes", TabbedContent)
+            await _wait(pilot, lambda: tabs.active == "config")
+            editor = app.query_one("#config-editor", TextArea)
+            await _wait(pilot, lambda: "dims: [ 1, 9 ]" in editor.text)
+            assert editor.cursor_location[0] + 1 == line
     finally:
         server.stop()

@@ -43,6 +43,7 @@ class TritonTUI(App[int]):
     server_state: reactive[str] = reactive("starting")
     server_message: reactive[str] = reactive("")
     selected_model: reactive[str] = reactive("")  # highlighted in the repository pane
+    config_jump: tuple[str, int, int] | None = None  # (model, line, col) for the config pane
 
     def __init__(
         self,

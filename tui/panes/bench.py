@@ -9,27 +9,24 @@ CSV or our JSON (cache dir, or a path typed in the export field).
 
 from __future__ import annotations
 
-import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.core.bench import plot, report
+from tui.core.bench import report
 from tui.core.bench.engine import (
     BenchConfig,
     BenchResult,
     Event,
     LevelMeasured,
-    LevelResult,
     LevelStarted,
     SweepFinished,
     WindowMeasured,
@@ -39,21 +36,7 @@ from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.bench.ranges import RangeError, parse_range
 from tui.core.client import TritonError
 from tui.core.paths import cache_dir
-
-COLUMNS = (
-    "conc",
-    "infer/s",
-    "avg µs",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "srv queue",
-    "c.input",
-    "c.infer",
-    "c.output",
-    "overhead",
-)
+from tui.panes.bench_results import ResultsPlot, ResultsTable, Run
 
 
 @dataclass
@@ -73,27 +56,6 @@ class ModelDescribed(Message):
     summary: str
     shapes: str
     error: str = ""
-
-
-@dataclass
-class Run:
-    number: int
-    config: BenchConfig
-    levels: list[LevelResult] = field(default_factory=list)
-    result: BenchResult | None = None
-    started: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"run {self.number}"
-
-    @property
-    def title(self) -> str:
-        status = self.result.status if self.result else "running"
-        return (
-            f"{self.label} · {self.config.model} · {self.config.load_range} · {self.started}"
-            f" · {status}"
-        )
 
 
 class BenchPane(Vertical):
@@ -124,8 +86,8 @@ class BenchPane(Vertical):
             yield Static("", id="bench-inputs")
             yield Input("", placeholder="shapes NAME:d1,d2 …", id="bench-shapes", compact=True)
         yield Static("Waiting for the server…", id="bench-status")
-        yield Static("", id="bench-plot")
-        yield DataTable(id="bench-table", zebra_stripes=True, cursor_type="row")
+        yield ResultsPlot("", id="bench-plot")
+        yield ResultsTable(id="bench-table", zebra_stripes=True, cursor_type="row")
         with Horizontal(id="bench-actions"):
             yield Select[int]([], prompt="overlay: none", id="bench-overlay", compact=True)
             yield Input(
@@ -138,7 +100,6 @@ class BenchPane(Vertical):
             yield Button("JSON", id="bench-export-json", disabled=True, compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
         self.watch(self.app, "server_state", self._server_state_changed)
 
     # Server and models ----------------------------------------------------------------------
@@ -272,7 +233,7 @@ class BenchPane(Vertical):
         run = Run(len(self.runs) + 1, config, started=datetime.now().strftime("%H:%M:%S"))
         self.current = run
         self._cancel = threading.Event()
-        self.query_one(DataTable).clear()
+        self.query_one(ResultsTable).clear()
         self._status(f"{run.label}: starting {config.model} at {config.load_range} …")
         self._update_start()
         self._redraw()
@@ -303,7 +264,7 @@ class BenchPane(Vertical):
             )
         elif isinstance(event, LevelMeasured):
             run.levels.append(event.level)
-            self._add_row(event.level)
+            self.query_one(ResultsTable).add_level(event.level)
             self._redraw()
         elif isinstance(event, SweepFinished):
             self._finish(run, event.result)
@@ -330,54 +291,12 @@ class BenchPane(Vertical):
         self._update_start()
         self._redraw()
 
-    # Table and plot ---------------------------------------------------------------------------
-    def _add_row(self, level: LevelResult) -> None:
-        lat, srv = level.latency, level.server
-        p = {k: f"{v // 1000:,}" for k, v in lat.percentiles_ns.items()}
-        server = (
-            ["", "", "", "", ""]
-            if srv is None
-            else [
-                f"{srv.queue_us:,}",
-                f"{srv.compute_input_us:,}",
-                f"{srv.compute_infer_us:,}",
-                f"{srv.compute_output_us:,}",
-                f"{srv.overhead_us:,}",
-            ]
-        )
-        self.query_one(DataTable).add_row(
-            f"{level.value:g}",
-            f"{level.throughput:,.1f}",
-            f"{lat.avg_ns // 1000:,}",
-            p[50],
-            p[90],
-            p[95],
-            p[99],
-            *server,
-        )
-
-    def _shown_run(self) -> Run | None:
-        return self.current or (self.runs[-1] if self.runs else None)
-
+    # Plot -----------------------------------------------------------------------------------
     def _redraw(self) -> None:
-        target = self.query_one("#bench-plot", Static)
-        shown = self._shown_run()
-        if shown is None:
-            target.update("")
-            return
-        overlay_no = self.query_one("#bench-overlay", Select).value
-        overlay = next((r for r in self.runs if r.number == overlay_no and r is not shown), None)
-        width = max(40, target.size.width or self.size.width - 2)
-        height = max(8, target.size.height or 12)
-        ansi = plot.render(
-            plot.PlotRun(shown.label, shown.levels),
-            plot.PlotRun(overlay.label, overlay.levels) if overlay else None,
-            width=width,
-            height=height,
-            percentile=shown.config.percentile,
-            color="NO_COLOR" not in os.environ,
-        )
-        target.update(Text.from_ansi(ansi) if ansi else "")
+        shown = self.current or (self.runs[-1] if self.runs else None)
+        number = self.query_one("#bench-overlay", Select).value
+        overlay = next((r for r in self.runs if r.number == number and r is not shown), None)
+        self.query_one(ResultsPlot).draw(shown, overlay)
 
     @on(Select.Changed, "#bench-overlay")
     def _overlay_changed(self) -> None:

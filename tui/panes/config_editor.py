@@ -239,6 +239,11 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         self.modified = False
         self._show_diagnostics()
         self.lint_now()
+        jump = getattr(self.app, "config_jump", None)  # (model, line, col) asked by another pane
+        if message.doc is not None and jump and jump[0] == message.doc.name:
+            self.app.config_jump = None  # type: ignore[attr-defined]
+            editor.move_cursor((max(jump[1] - 1, 0), max(jump[2] - 1, 0)))
+            editor.focus()
 
     def load_saved(self, text: str, stamp: FileStamp) -> None:
         """The file on disk now holds `text` (after save or restore)."""

@@ -56,7 +56,7 @@ class DeployScreen(Screen[str | None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close / cancel"),
-        Binding("ctrl+e", "edit_config", "Edit config", show=False),
+        Binding("f4", "edit_config", "Edit config", priority=True),
     ]
 
     def __init__(self, repository: Path) -> None:
@@ -77,9 +77,10 @@ class DeployScreen(Screen[str | None]):
                 yield Button("Preview", id="deploy-preview", variant="primary")
             with VerticalScroll(id="deploy-body"):
                 yield Static("", id="deploy-steps")
-                yield TextArea("", id="deploy-config", read_only=True, show_line_numbers=True)
+                yield TextArea("", id="deploy-config", show_line_numbers=True)
                 with Horizontal(id="deploy-actions"):
                     yield Button("Write and deploy", id="deploy-write", variant="success")
+                    yield Button("Edit config (f4)", id="deploy-edit")
                     yield Button("Remove imported model", id="deploy-undo", variant="error")
                 yield Static("", id="deploy-plot")
                 yield Static("", id="deploy-advice")
@@ -89,6 +90,7 @@ class DeployScreen(Screen[str | None]):
         self.query_one("#deploy-config").display = False
         self.query_one("#deploy-actions").display = False
         self.query_one("#deploy-undo").display = False
+        self.query_one("#deploy-edit").display = False
         self.query_one("#deploy-path", Input).focus()
         self.steps: list[Text] = []
 
@@ -126,13 +128,10 @@ class DeployScreen(Screen[str | None]):
             self._log("import", message.error, "red")
             return
         plan = message.plan
-        exists = (
-            " (a model with this name exists: writing replaces it)"
-            if (plan.model_dir.exists())
-            else ""
-        )
+        exists = plan.model_dir.exists()
+        note = " (a model with this name exists: writing replaces it)" if exists else ""
         self._log(
-            "import", f"review the generated config for {plan.name}; nothing is written yet{exists}"
+            "import", f"review (and edit) the config for {plan.name}: nothing is written yet{note}"
         )
         area = self.query_one("#deploy-config", TextArea)
         area.load_text(plan.config_text)
@@ -144,6 +143,7 @@ class DeployScreen(Screen[str | None]):
     def _write(self) -> None:
         if self.plan is None or self.imported is not None:
             return
+        self.plan.config_text = self.query_one("#deploy-config", TextArea).text
         self.query_one("#deploy-write", Button).disabled = True
         self.run_flow(self.plan, overwrite=self.plan.model_dir.exists())
 
@@ -168,9 +168,7 @@ class DeployScreen(Screen[str | None]):
                 loaded.ok,
                 loaded.message
                 if loaded.ok
-                else (
-                    f"{loaded.message}. Fix the config (ctrl+e opens the editor), then reload."
-                ),
+                else (f"{loaded.message}. Fix the config (f4 opens the editor), then reload."),
             )
         )
         if not loaded.ok or plan.kind != "onnx":
@@ -218,9 +216,10 @@ class DeployScreen(Screen[str | None]):
         if message.mismatches:
             self.first_mismatch = next((m for m in message.mismatches if m.line), None)
             if self.first_mismatch:
-                self._log("fix", f"ctrl+e opens config.pbtxt at line {self.first_mismatch.line}")
+                self._log("fix", f"f4 opens config.pbtxt at line {self.first_mismatch.line}")
         if not message.ok and self.imported is not None:
             self.query_one("#deploy-undo").display = True
+            self.query_one("#deploy-edit").display = True
         if message.step == "verify" and message.ok:
             self._log("measure", "concurrency 1 to 4, 1 s windows …")
 
@@ -271,6 +270,7 @@ class DeployScreen(Screen[str | None]):
         self.query_one("#deploy-undo").display = False
         self._log("import", f"removed {name} from the repository", "green")
 
+    @on(Button.Pressed, "#deploy-edit")
     def action_edit_config(self) -> None:
         if self.plan is None or self.imported is None:
             return

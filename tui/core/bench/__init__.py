@@ -1,5 +1,6 @@
 """Benchmark engine with perf_analyzer's semantics (no Textual imports).
 
-ranges: `start:end:step` parsing; stats: percentiles, stability, window merging; inputs: request
-bodies built once; loadgen: the load generator process; engine: the sweep; report: console/CSV/JSON.
+ranges: `start:end:step`; stats: percentiles, stability, window merging; inputs: request bodies
+built once; loadgen (+ loadgen_worker): the load generator processes; results: configuration and
+results; engine: the sweep; report: console/CSV/JSON; plot: plotext rendering.
 """

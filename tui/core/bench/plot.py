@@ -37,6 +37,7 @@ def render(
     import plotext as plt
 
     plt.clear_figure()
+    plt.limitsize(False, False)  # the widget's size, not the (possibly smaller) real terminal's
     plt.plotsize(max(width, 30), max(height, 8))
     plt.theme("pro" if color else "clear")
     xs: set[float] = set()

@@ -1,0 +1,415 @@
+"""The load generator's worker process: keep-alive sockets, pre-encoded requests, timestamps.
+
+Started by `tui.core.bench.loadgen.LoadGenerator` (spawn); imports nothing heavy so it starts fast.
+Commands on its pipe: ("run", concurrency, rate, poisson, max_connections), ("flush", token),
+("idle",), ("stop",). Answers: ("running", t_ns), ("data", token, records, errors, delayed,
+first_error), ("sample", index, body, header_length), ("idle",), ("error", message).
+At concurrency 1 it runs a blocking loop, above it an epoll loop (both inlined: they are the hot
+path); in request-rate mode it sends on a constant or Poisson schedule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import select
+import socket
+import time
+from array import array
+from multiprocessing.connection import Connection
+from typing import Any
+
+CHECK_NS = 2_000_000  # how often a busy worker looks at its command pipe
+BUF = 1 << 14
+
+
+class _Conn:
+    __slots__ = ("sock", "buf", "need", "start", "sent", "first", "index")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+        self.need = -1
+        self.start = self.sent = self.first = 0
+        self.index = 0
+
+
+def _content_length(head: bytes) -> int:
+    i = head.find(b"Content-Length:")
+    if i < 0:
+        i = head.lower().find(b"content-length:")
+        if i < 0:
+            return 0
+    j = head.find(b"\r\n", i)
+    return int(head[i + 15 : j if j >= 0 else len(head)])
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+class _Worker:
+    def __init__(
+        self,
+        conn: Connection,
+        host: str,
+        port: int,
+        requests: list[bytes],
+        sample_every: int,
+        timeout: float,
+    ) -> None:
+        self.conn = conn
+        self.addr = (host, port)
+        self.requests = requests
+        self.sample_every = max(1, sample_every)
+        self.timeout = timeout
+        self.pool: list[_Conn] = []
+        self.records = array("q")
+        self.errors = 0
+        self.delayed = 0
+        self.done = 0
+        self.first_error = ""
+        self.next_index = 0
+
+    # Connections ----------------------------------------------------------------------------
+    def _open(self) -> _Conn:
+        sock = socket.create_connection(self.addr, timeout=self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(sock)
+
+    def _ensure(self, n: int) -> list[_Conn]:
+        while len(self.pool) < n:
+            self.pool.append(self._open())
+        return self.pool[:n]
+
+    def _close_all(self) -> None:
+        for c in self.pool:
+            with contextlib.suppress(OSError):
+                c.sock.close()
+        self.pool = []
+
+    # Completion -----------------------------------------------------------------------------
+    def _sample(self, index: int, buf: bytes, head_end: int) -> None:
+        hlen = _header(buf[:head_end], b"inference-header-content-length")
+        self.conn.send(("sample", index, buf[head_end + 4 :], int(hlen) if hlen else None))
+
+    def _failed(self, buf: bytes, head_end: int) -> None:
+        self.errors += 1
+        if not self.first_error:
+            body = buf[head_end + 4 :].decode(errors="replace")[:300]
+            self.first_error = f"HTTP {buf[9:12].decode(errors='replace')}: {body}"
+
+    def _finish(self, c: _Conn, end: int) -> None:
+        buf = c.buf
+        head_end = buf.find(b"\r\n\r\n")
+        if buf[9:12] != b"200":
+            self._failed(buf, head_end)
+        else:
+            self.records.extend((c.start, end, c.sent - c.start, end - c.first))
+            self.done += 1
+            if self.done % self.sample_every == 1 or self.sample_every == 1:
+                self._sample(c.index, buf, head_end)
+        c.buf = b""
+        c.need = -1
+
+    def _feed(self, c: _Conn, data: bytes) -> bool:
+        """Add received bytes; True when the response is complete."""
+        buf = c.buf + data if c.buf else data
+        c.buf = buf
+        if c.need < 0:
+            head_end = buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return False
+            c.need = head_end + 4 + _content_length(buf[:head_end])
+        return len(buf) >= c.need
+
+    def _send(self, c: _Conn) -> None:
+        i = self.next_index
+        self.next_index = i + 1
+        c.index = i
+        payload = self.requests[i % len(self.requests)]
+        c.start = time.monotonic_ns()
+        c.sock.sendall(payload)
+        c.sent = time.monotonic_ns()
+
+    # Commands -------------------------------------------------------------------------------
+    def _flush(self, token: Any) -> None:
+        records, self.records = self.records, array("q")
+        self.conn.send(
+            ("data", token, records.tobytes(), self.errors, self.delayed, self.first_error)
+        )
+        self.errors = self.delayed = 0
+        self.first_error = ""
+
+    def _poll_command(self) -> tuple | None:
+        """Handle flushes inline; return any other command (it ends the current level)."""
+        while self.conn.poll():
+            cmd = self.conn.recv()
+            if cmd[0] == "flush":
+                self._flush(cmd[1])
+            else:
+                return cmd
+        return None
+
+    # Loops ----------------------------------------------------------------------------------
+    def _blocking(self) -> tuple:
+        """Concurrency 1: one connection, everything inlined (this loop is the hot path)."""
+        (c,) = self._ensure(1)
+        sock = c.sock
+        sock.settimeout(self.timeout)
+        recv, sendall = sock.recv, sock.sendall
+        mono = time.monotonic_ns
+        reqs, nreq = self.requests, len(self.requests)
+        extend = self.records.extend
+        i, done, every = self.next_index, self.done, self.sample_every
+        next_check = mono() + CHECK_NS
+        while True:
+            payload = reqs[i % nreq]
+            t0 = mono()
+            sendall(payload)
+            t1 = mono()
+            data = recv(BUF)
+            t2 = mono()
+            head_end = data.find(b"\r\n\r\n")
+            while head_end < 0:
+                more = recv(BUF)
+                if not more:
+                    raise ConnectionError("the server closed the connection")
+                data += more
+                head_end = data.find(b"\r\n\r\n")
+            k = data.find(b"Content-Length: ", 0, head_end)
+            if k >= 0:
+                need = head_end + 4 + int(data[k + 16 : data.find(b"\r\n", k)])
+            else:
+                need = head_end + 4 + _content_length(data[:head_end])
+            while len(data) < need:
+                more = recv(BUF)
+                if not more:
+                    raise ConnectionError("the server closed the connection")
+                data += more
+            end = mono()
+            if data[9:12] == b"200":
+                extend((t0, end, t1 - t0, end - t2))
+                done += 1
+                if done % every == 1 or every == 1:
+                    self._sample(i, data, head_end)
+            else:
+                self._failed(data, head_end)
+            i += 1
+            if end >= next_check:
+                next_check = end + CHECK_NS
+                self.next_index, self.done = i, done
+                cmd = self._poll_command()
+                extend = self.records.extend  # a flush swaps the array
+                if cmd is not None:
+                    return cmd
+
+    def _drain(self, conns: list[_Conn], busy: set[int], ep: select.epoll) -> None:
+        by_fd = {c.sock.fileno(): c for c in conns}
+        deadline = time.monotonic() + self.timeout
+        while busy and time.monotonic() < deadline:
+            for fd, _ in ep.poll(0.1):
+                if fd in busy:
+                    c = by_fd[fd]
+                    data = c.sock.recv(BUF)
+                    c.first = c.first or time.monotonic_ns()
+                    if not data or self._feed(c, data):
+                        busy.discard(fd)
+                        if data:
+                            self._finish(c, time.monotonic_ns())
+        if busy:
+            raise TimeoutError("responses still outstanding after the level ended")
+
+    def _closed(self, n: int) -> tuple:
+        """Concurrency n > 1: n connections, each sends its next request on its last answer."""
+        conns = self._ensure(n)
+        ep = select.epoll()
+        pipe_fd = self.conn.fileno()
+        ep.register(pipe_fd, select.EPOLLIN)
+        by_fd: dict[int, _Conn] = {}
+        mono = time.monotonic_ns
+        reqs, nreq = self.requests, len(self.requests)
+        extend = self.records.extend
+        i, done, every = self.next_index, self.done, self.sample_every
+        try:
+            for c in conns:
+                c.sock.settimeout(None)
+                by_fd[c.sock.fileno()] = c
+                ep.register(c.sock.fileno(), select.EPOLLIN)
+                c.buf, c.need, c.index = b"", -1, i
+                c.start = mono()
+                c.sock.sendall(reqs[i % nreq])
+                c.sent = mono()
+                i += 1
+            poll = ep.poll
+            while True:
+                for fd, _ in poll(0.5):
+                    if fd == pipe_fd:
+                        self.next_index, self.done = i, done
+                        cmd = self._poll_command()
+                        extend = self.records.extend  # a flush swaps the array
+                        if cmd is not None:
+                            self._drain(conns, set(by_fd), ep)
+                            return cmd
+                        continue
+                    c = by_fd[fd]
+                    data = c.sock.recv(BUF)
+                    if not data:
+                        raise ConnectionError("the server closed the connection")
+                    if c.buf:
+                        data = c.buf + data
+                    else:
+                        c.first = mono()
+                    need = c.need
+                    if need < 0:
+                        head_end = data.find(b"\r\n\r\n")
+                        if head_end < 0:
+                            c.buf = data
+                            continue
+                        k = data.find(b"Content-Length: ", 0, head_end)
+                        if k >= 0:
+                            need = head_end + 4 + int(data[k + 16 : data.find(b"\r\n", k)])
+                        else:
+                            need = head_end + 4 + _content_length(data[:head_end])
+                        c.need = need
+                    if len(data) < need:
+                        c.buf = data
+                        continue
+                    end = mono()
+                    if data[9:12] == b"200":
+                        extend((c.start, end, c.sent - c.start, end - c.first))
+                        done += 1
+                        if done % every == 1 or every == 1:
+                            self._sample(c.index, data, data.find(b"\r\n\r\n"))
+                    else:
+                        self._failed(data, data.find(b"\r\n\r\n"))
+                    c.buf, c.need, c.index = b"", -1, i
+                    c.start = mono()
+                    c.sock.sendall(reqs[i % nreq])
+                    c.sent = mono()
+                    i += 1
+        finally:
+            ep.close()
+
+    def _epoll(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+        n = concurrency if rate <= 0 else min(max_conns, 4)
+        conns = self._ensure(n)
+        ep = select.epoll()
+        pipe_fd = self.conn.fileno()
+        ep.register(pipe_fd, select.EPOLLIN)
+        by_fd: dict[int, _Conn] = {}
+        for c in conns:
+            c.sock.settimeout(None)
+            c.sock.setblocking(True)
+            by_fd[c.sock.fileno()] = c
+            ep.register(c.sock.fileno(), select.EPOLLIN)
+        busy: set[int] = set()
+        idle = list(by_fd.values())
+        mono = time.monotonic_ns
+        rng = random.Random(0)
+        next_send = mono()
+        gap_ns = int(1e9 / rate) if rate > 0 else 0
+        late_slot = -1
+        try:
+            if rate <= 0:
+                for c in idle:
+                    self._send(c)
+                    busy.add(c.sock.fileno())
+                idle = []
+            while True:
+                timeout = 0.5
+                if rate > 0:
+                    now = mono()
+                    while now >= next_send:
+                        if not idle and len(by_fd) < max_conns:
+                            c = self._open()
+                            self.pool.append(c)
+                            by_fd[c.sock.fileno()] = c
+                            ep.register(c.sock.fileno(), select.EPOLLIN)
+                            idle.append(c)
+                        if not idle:
+                            if late_slot != next_send:
+                                self.delayed += 1
+                                late_slot = next_send
+                            break
+                        c = idle.pop()
+                        self._send(c)
+                        busy.add(c.sock.fileno())
+                        gap = rng.expovariate(rate) * 1e9 if poisson else gap_ns
+                        next_send += int(gap)
+                    timeout = max(0.0, (next_send - mono()) / 1e9) if idle else 0.5
+                for fd, _ in ep.poll(timeout):
+                    if fd == pipe_fd:
+                        cmd = self._poll_command()
+                        if cmd is not None:
+                            self._drain(list(by_fd.values()), busy, ep)
+                            return cmd
+                        continue
+                    c = by_fd[fd]
+                    data = c.sock.recv(BUF)
+                    if not c.buf:
+                        c.first = mono()
+                    if not data:
+                        raise ConnectionError("the server closed the connection")
+                    if self._feed(c, data):
+                        self._finish(c, mono())
+                        if rate > 0:
+                            busy.discard(fd)
+                            idle.append(c)
+                        else:
+                            self._send(c)
+        finally:
+            ep.close()
+
+    def serve(self) -> None:
+        cmd: tuple = self.conn.recv()
+        while cmd[0] != "stop":
+            if cmd[0] == "flush":
+                self._flush(cmd[1])
+                cmd = self.conn.recv()
+                continue
+            if cmd[0] == "idle":  # no load until the next "run"; in-flight answers were drained
+                self.conn.send(("idle",))
+                cmd = self.conn.recv()
+                continue
+            _, concurrency, rate, poisson, max_conns = cmd
+            try:
+                self.conn.send(("running", time.monotonic_ns()))
+                if rate <= 0 and concurrency == 1:
+                    cmd = self._blocking()
+                else:
+                    cmd = (
+                        self._closed(concurrency)
+                        if rate <= 0
+                        else self._epoll(concurrency, rate, poisson, max_conns)
+                    )
+            except (OSError, ValueError) as exc:
+                self._close_all()
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self.conn.send(
+                    ("error", f"{self.addr[0]}:{self.addr[1]}: {reason or type(exc).__name__}")
+                )
+                cmd = self.conn.recv()
+        self._close_all()
+
+
+def worker_main(
+    conn: Connection,
+    host: str,
+    port: int,
+    requests: list[bytes],
+    sample_every: int,
+    timeout: float,
+    quiet: bool,
+) -> None:
+    if quiet:  # under a full-screen UI: nothing of ours may reach its terminal
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
+        _Worker(conn, host, port, requests, sample_every, timeout).serve()
