@@ -102,6 +102,9 @@ class BenchPane(Vertical):
     def on_mount(self) -> None:
         self.watch(self.app, "server_state", self._server_state_changed)
 
+    def on_unmount(self) -> None:
+        self._cancel.set()  # a run in progress stops its load generator and returns
+
     # Server and models ----------------------------------------------------------------------
     def _server_state_changed(self, state: str) -> None:
         self._update_start()

@@ -179,6 +179,22 @@ def _wait_unloaded(client: TritonHTTP, model: str, timeout: float) -> None:
     raise TritonError(f"{model} did not unload within {timeout:g} s")
 
 
+def _logged_attempt(
+    timeline: LoadTimeline, model: str, since: float, wait_s: float = 3.0
+) -> LoadAttempt | None:
+    """The finished load that began after `since`; its log lines may still be on their way."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        attempts = [
+            a
+            for a in timeline.for_model(model)
+            if a.started is not None and a.started >= since - 1.0 and a.state != "LOADING"
+        ]
+        if attempts or time.monotonic() > deadline:
+            return attempts[-1] if attempts else None
+        time.sleep(0.05)
+
+
 def run_probe(
     client: TritonHTTP,
     model: str,
@@ -218,12 +234,7 @@ def run_probe(
     finally:
         inferer.close()
     if timeline is not None:
-        attempts = [
-            a
-            for a in timeline.for_model(model)
-            if a.started is not None and a.started >= wall_before - 1.0 and a.state != "LOADING"
-        ]
-        result.log = attempts[-1] if attempts else None
+        result.log = _logged_attempt(timeline, model, wall_before)
     if metrics_url:
         try:
             durations = load_durations(fetch_metrics(metrics_url))
