@@ -42,9 +42,6 @@ async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_
     async with app.run_test(size=(120, 40)) as pilot:
         await _until(pilot, lambda: app.server_state == "ready")
         await pilot.pause(0.2)
-        # Shell quirk (already reported to the lead by the GPU pane's author): with the repository
-        # table focused, switching tabs hands focus back to the hidden tab, which switches back.
-        app.screen.set_focus(None)
         await pilot.press("5")
         await _until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
         pane = app.query_one(BenchPane)
