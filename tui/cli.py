@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from tui import __version__
 
 if TYPE_CHECKING:
-    from tui.core.docker_server import DockerSpec
-    from tui.core.launcher import LaunchSpec
+    from tui.core.docker_server import DockerServer, DockerSpec
+    from tui.core.launcher import LaunchSpec, ServerProcess
 
 # Subcommand name -> module under tui.commands providing add_parser(subparsers).
 COMMANDS: dict[str, str] = {
@@ -39,7 +39,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def add_server_flags(parser: argparse.ArgumentParser, *, attach: bool = True) -> None:
+def add_server_flags(
+    parser: argparse.ArgumentParser, *, attach: bool = True, container: bool = False
+) -> None:
     """Flags that choose or launch the Triton server."""
     parser.add_argument(
         "--model-repository",
@@ -90,7 +92,7 @@ def add_server_flags(parser: argparse.ArgumentParser, *, attach: bool = True) ->
         action="store_true",
         help="use host networking instead of publishing ports",
     )
-    if attach:
+    if container:
         docker.add_argument(
             "--attach-container", metavar="NAME", help="attach to a running Triton container"
         )
@@ -120,7 +122,7 @@ def console_parser() -> argparse.ArgumentParser:
         "Arguments after `--` go to tritonserver.",
     )
     parser.add_argument("--version", action="version", version=f"triton-tui {__version__}")
-    add_server_flags(parser)
+    add_server_flags(parser, container=True)
     parser.add_argument(
         "--log-file",
         metavar="PATH",
@@ -175,6 +177,15 @@ def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:
         extra_args=list(args.server_args),
         **ports,
     )
+
+
+def server_from_args(args: argparse.Namespace) -> ServerProcess | DockerServer:
+    """The server the flags ask to launch, local or in Docker (not started yet)."""
+    from tui.core.docker_server import DockerServer, DockerSpec
+    from tui.core.launcher import ServerProcess
+
+    spec = launch_spec(args)
+    return DockerServer(spec) if isinstance(spec, DockerSpec) else ServerProcess(spec)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui.cli import UsageError, add_server_flags, validate_server_flags
+from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
 from tui.core.bench import report
 from tui.core.bench.engine import (
     BenchConfig,
@@ -29,7 +29,8 @@ from tui.core.bench.engine import (
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.bench.ranges import RangeError, parse_range
 from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+from tui.core.docker_server import DockerServer
+from tui.core.launcher import LaunchError, ServerProcess
 
 
 def add_parser(subparsers: Any) -> None:
@@ -238,26 +239,18 @@ def _wait_model(client: TritonHTTP, model: str, timeout: float) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     validate_server_flags(args)
-    server: ServerProcess | None = None
+    server: ServerProcess | DockerServer | None = None
     url = args.url or "localhost:8000"
     metrics_url = args.metrics_url
     if args.model_repository:
         config = build_config(args, "127.0.0.1:0", None)  # validate before launching anything
-        spec = LaunchSpec(
-            model_repositories=[Path(p) for p in args.model_repository],
-            tritonserver=args.tritonserver,
-            listen=args.listen,
-            http_port=args.http_port,
-            grpc_port=args.grpc_port,
-            metrics_port=args.metrics_port,
-            extra_args=list(args.server_args),
-        )
-        server = ServerProcess(spec)
         try:
+            server = server_from_args(args)
             server.start()
             server.wait_ready(args.startup_timeout)
         except LaunchError as exc:
-            server.stop()
+            if server is not None:
+                server.stop()
             print(f"error: {exc}", file=sys.stderr)
             return 99
         url, metrics_url = server.http_url, server.metrics_url

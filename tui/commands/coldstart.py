@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from tui.cli import add_server_flags
+from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
 from tui.core.client import TritonError, TritonHTTP
-from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+from tui.core.docker_server import DockerServer
+from tui.core.launcher import LaunchError, ServerProcess
 from tui.core.logs.coldstart import LoadTimeline, format_seconds
 from tui.core.logs.probe import ProbeResult, run_probe
 
@@ -50,31 +50,25 @@ def run(args: argparse.Namespace) -> int:
     if args.n < 1:
         print("error: -n must be at least 1", file=sys.stderr)
         return 3
+    try:
+        validate_server_flags(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     if bool(args.url) == bool(args.model_repository):
         print(
             "error: give --model-repository DIR (launch a server for the probe) or -u HOST:PORT",
             file=sys.stderr,
         )
         return 3
-    server: ServerProcess | None = None
+    server: ServerProcess | DockerServer | None = None
     timeline: LoadTimeline | None = None
     say = (lambda _t: None) if args.json else (lambda t: print(f"… {t}", file=sys.stderr))
     try:
         if args.model_repository:
-            extra = list(args.server_args)
-            if not _has_flag(extra, "--log-verbose"):
-                extra.append("--log-verbose=1")  # instance initialisation lines
-            server = ServerProcess(
-                LaunchSpec(
-                    model_repositories=[Path(p) for p in args.model_repository],
-                    tritonserver=args.tritonserver,
-                    listen=args.listen,
-                    http_port=args.http_port,
-                    grpc_port=args.grpc_port,
-                    metrics_port=args.metrics_port,
-                    extra_args=extra,
-                )
-            )
+            if not _has_flag(args.server_args, "--log-verbose"):
+                args.server_args.append("--log-verbose=1")  # instance initialisation lines
+            server = server_from_args(args)
             timeline = LoadTimeline()
             server.lines.subscribe(timeline.feed_line)
             say("starting tritonserver")

@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.cli import add_server_flags
+from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import RangeError, parse_range
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.deploy import DeployError, apply_import, load, plan_import, python_plan, verify
-from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+from tui.core.docker_server import DockerServer
+from tui.core.launcher import LaunchError, ServerProcess
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,6 +49,11 @@ def _confirm(question: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        validate_server_flags(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     repos = args.model_repository or []
     if len(repos) != 1:
         print("error: deploy needs exactly one --model-repository DIR", file=sys.stderr)
@@ -72,17 +78,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     _say("import", f"wrote {', '.join(str(p.relative_to(repo)) for p in result.created)}")
 
-    server = None
+    server: ServerProcess | DockerServer | None = None
     try:
         if args.url:
             client = TritonHTTP(args.url)
             errors = None
         else:
-            server = ServerProcess(
-                LaunchSpec(
-                    [repo], tritonserver=args.tritonserver, extra_args=list(args.server_args)
-                )
-            )
+            server = server_from_args(args)
             server.start()
             server.wait_ready(args.startup_timeout)
             client, errors = TritonHTTP(server.http_url), server.errors
@@ -127,7 +129,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _measure(
-    client: TritonHTTP, name: str, args: argparse.Namespace, server: ServerProcess | None
+    client: TritonHTTP,
+    name: str,
+    args: argparse.Namespace,
+    server: ServerProcess | DockerServer | None,
 ) -> int:
     from tui.core.advice import advise
 

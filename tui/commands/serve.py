@@ -8,10 +8,9 @@ import sys
 import threading
 from typing import Any
 
-from tui.cli import UsageError, add_server_flags, launch_spec, validate_server_flags
+from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
 from tui.core.client import TritonHTTP
-from tui.core.docker_server import DockerServer, DockerSpec
-from tui.core.launcher import LaunchError, ServerProcess
+from tui.core.launcher import LaunchError
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,16 +29,13 @@ def run(args: argparse.Namespace) -> int:
         return 3
     try:
         validate_server_flags(args)
-        spec = launch_spec(args)
+        server = server_from_args(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except LaunchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    server: ServerProcess | DockerServer = (
-        DockerServer(spec) if isinstance(spec, DockerSpec) else ServerProcess(spec)
-    )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

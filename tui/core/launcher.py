@@ -147,7 +147,14 @@ class ServerProcess:
                 args.append(f"--{name}-port={getattr(self, f'{name}_port')}")
         if _flag_value(extra, "--model-control-mode") is None:
             args += ["--model-control-mode=explicit", "--load-model=*"]
-        for flag, value in (("--exit-on-error", "false"), ("--strict-readiness", "false")):
+        # A console-launched server should stop promptly: tritonserver otherwise waits up to 30 s
+        # for models that never finish unloading (a failed python-backend load leaves one).
+        defaults = (
+            ("--exit-on-error", "false"),
+            ("--strict-readiness", "false"),
+            ("--exit-timeout-secs", "5"),
+        )
+        for flag, value in defaults:
             if _flag_value(extra, flag) is None:
                 args.append(f"{flag}={value}")
         return args + self.binary.args + extra
