@@ -59,11 +59,6 @@ def demo_client(demo_server: ServerProcess) -> TritonHTTP:
 @pytest.fixture
 def demo_session(demo_server: ServerProcess) -> Session:
     """A Session over the shared server; apps built on it must not stop it on exit."""
-    session = Session(
-        client=TritonHTTP(demo_server.http_url),
-        metrics_url=demo_server.metrics_url,
-        server=demo_server,
-        repositories=list(demo_server.spec.model_repositories),
-    )
+    session = Session.of_server(demo_server)
     session.wait_ready()
     return session

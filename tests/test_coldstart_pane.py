@@ -9,7 +9,6 @@ import pytest
 from conftest import copy_demo, launch
 
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
 from tui.core.session import Session
 from tui.panes.coldstart import ColdStartView
 from tui.panes.logs import LogsPane
@@ -18,9 +17,7 @@ from tui.panes.logs import LogsPane
 @pytest.mark.timeout(120)
 async def test_probe_from_the_pane_shows_the_configured_delay(tmp_path: Path) -> None:
     server = launch(copy_demo(tmp_path / "models", ("slow_init",)), "--log-verbose=1")
-    session = Session(
-        client=TritonHTTP(server.http_url), metrics_url=server.metrics_url, server=server
-    )
+    session = Session.of_server(server)
     try:
         app = TritonTUI(session, stop_server_on_exit=False)
         async with app.run_test(size=(120, 40)) as pilot:

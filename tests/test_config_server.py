@@ -60,12 +60,7 @@ def server(generated_repo: Path) -> Iterator[ServerProcess]:
 
 
 def session_of(server: ServerProcess) -> Session:
-    return Session(
-        client=TritonHTTP(server.http_url),
-        metrics_url=server.metrics_url,
-        server=server,
-        repositories=list(server.spec.model_repositories),
-    )
+    return Session.of_server(server)
 
 
 def test_generated_configs_load_ready_and_serve(

@@ -27,12 +27,7 @@ def _states(app: TritonTUI) -> dict[str, str]:
 
 
 def _session(server) -> Session:  # noqa: ANN001
-    return Session(
-        client=TritonHTTP(server.http_url),
-        metrics_url=server.metrics_url,
-        server=server,
-        repositories=list(server.spec.model_repositories),
-    )
+    return Session.of_server(server)
 
 
 async def test_demo_models_shown_ready(demo_session: Session) -> None:

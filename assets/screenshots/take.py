@@ -14,7 +14,6 @@ sys.path.insert(0, str(ROOT))
 from textual.widgets import DataTable, Input, Select  # noqa: E402
 
 from tui.app import TritonTUI  # noqa: E402
-from tui.core.client import TritonHTTP  # noqa: E402
 from tui.core.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.session import Session  # noqa: E402
 from tui.panes.bench import BenchPane  # noqa: E402
@@ -31,12 +30,7 @@ async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN0
 
 
 async def shoot(server: ServerProcess) -> None:
-    session = Session(
-        client=TritonHTTP(server.http_url),
-        metrics_url=server.metrics_url,
-        server=server,
-        repositories=list(server.spec.model_repositories),
-    )
+    session = Session.of_server(server)
     session.wait_ready()
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:

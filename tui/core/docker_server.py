@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.client import TritonHTTP
-from tui.core.diagnosis import ModelErrorTracker
-from tui.core.launcher import LaunchError, check_repository, free_port, port_in_use
+from tui.core.launcher import LaunchError, ServerBase, check_repository, free_port, port_in_use
 from tui.core.linebuffer import LineBuffer
 
 OWNER_LABEL = "triton-tui.owner"
@@ -96,33 +95,15 @@ def _log_lines(container: Any, buffer: LineBuffer) -> None:
     buffer.close()
 
 
-class DockerServer:
+class DockerServer(ServerBase):
     """Same surface as launcher.ServerProcess, so a Session can hold either."""
 
     def __init__(self, spec: DockerSpec) -> None:
         self.spec = spec
-        self.lines = LineBuffer(spec.history)
-        self.errors = ModelErrorTracker()
-        self.lines.subscribe(self.errors.feed)
-        self.warnings: list[str] = []
+        super().__init__(spec.history, "127.0.0.1")
         self.container: Any = None
         self.owned = True
-        self.host = "127.0.0.1"
-        self.http_port = self.grpc_port = self.metrics_port = 0
         self.label = f"docker image {spec.image}"
-
-    # Same properties as ServerProcess --------------------------------------------------------
-    @property
-    def http_url(self) -> str:
-        return f"{self.host}:{self.http_port}"
-
-    @property
-    def grpc_url(self) -> str:
-        return f"{self.host}:{self.grpc_port}"
-
-    @property
-    def metrics_url(self) -> str:
-        return f"{self.host}:{self.metrics_port}"
 
     @property
     def pid(self) -> int | None:

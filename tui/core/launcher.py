@@ -90,20 +90,18 @@ def check_repository(path: Path) -> list[str]:
     return []
 
 
-class ServerProcess:
-    def __init__(self, spec: LaunchSpec, binary: ServerBinary | None = None) -> None:
-        self.spec = spec
-        self.binary = binary
-        self.lines = LineBuffer(spec.history)
+class ServerBase:
+    """What every server the console runs has: its log stream, the reasons read from it, and
+    where it listens (a local process here, or a Docker container in docker_server)."""
+
+    def __init__(self, history: int, host: str) -> None:
+        self.lines = LineBuffer(history)
         self.errors = ModelErrorTracker()
         self.lines.subscribe(self.errors.feed)
         self.warnings: list[str] = []
-        self.proc: subprocess.Popen[str] | None = None
-        self._reader: threading.Thread | None = None
+        self.host = host
         self.http_port = self.grpc_port = self.metrics_port = 0
-        self.host = spec.listen
 
-    # Addresses -----------------------------------------------------------------------------
     @property
     def _client_host(self) -> str:
         if self.host in ("0.0.0.0", "::", ""):
@@ -121,6 +119,15 @@ class ServerProcess:
     @property
     def metrics_url(self) -> str:
         return f"{self._client_host}:{self.metrics_port}"
+
+
+class ServerProcess(ServerBase):
+    def __init__(self, spec: LaunchSpec, binary: ServerBinary | None = None) -> None:
+        super().__init__(spec.history, spec.listen)
+        self.spec = spec
+        self.binary = binary
+        self.proc: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
 
     @property
     def pid(self) -> int | None:

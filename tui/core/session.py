@@ -48,28 +48,30 @@ class Session:
         return self.server.pid if self.server else None
 
     @classmethod
+    def of_server(cls, server: ServerProcess | DockerServer) -> Session:
+        """A session over a server that is started (its repository is the local files)."""
+        if isinstance(server.spec, LaunchSpec):
+            repos = list(server.spec.model_repositories)
+        else:
+            repos = [server.spec.model_repository] if server.spec.model_repository else []
+        return cls(TritonHTTP(server.http_url), server.metrics_url, server, repos)
+
+    @classmethod
     def launch(cls, spec: LaunchSpec) -> Session:
         """Start the process (call on the main thread); wait with `wait_ready` elsewhere."""
         server = ServerProcess(spec)
         server.start()
-        return cls(
-            client=TritonHTTP(server.http_url),
-            metrics_url=server.metrics_url,
-            server=server,
-            repositories=list(spec.model_repositories),
-        )
+        return cls.of_server(server)
 
     @classmethod
     def launch_docker(cls, spec: DockerSpec) -> Session:
         server = DockerServer(spec)
         server.start()
-        repos = [spec.model_repository] if spec.model_repository else []
-        return cls(TritonHTTP(server.http_url), server.metrics_url, server, repos)
+        return cls.of_server(server)
 
     @classmethod
     def attach_container(cls, name: str) -> Session:
-        server = DockerServer.attach(name)
-        return cls(TritonHTTP(server.http_url), server.metrics_url, server)
+        return cls.of_server(DockerServer.attach(name))
 
     @classmethod
     def attach(cls, url: str, metrics_url: str | None = None) -> Session:
