@@ -11,9 +11,10 @@ from tui.cli import UsageError, add_server_flags, server_from_args, validate_ser
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import RangeError, parse_range
 from tui.core.client import TritonError, TritonHTTP
-from tui.core.deploy import DeployError, apply_import, load, plan_import, python_plan, verify
+from tui.core.deploy import DeployError, apply_import, load, plan_import, python_plan
 from tui.core.docker_server import DockerServer
 from tui.core.launcher import LaunchError, ServerProcess
+from tui.core.verify import verify
 
 
 def add_parser(subparsers: Any) -> None:

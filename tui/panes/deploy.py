@@ -28,7 +28,8 @@ from tui.core.bench import plot
 from tui.core.bench.engine import BenchConfig, BenchResult, LevelMeasured, run_sweep
 from tui.core.bench.ranges import Range
 from tui.core.client import TritonError
-from tui.core.deploy import DeployError, ImportPlan, ImportResult, Mismatch
+from tui.core.deploy import DeployError, ImportPlan, ImportResult
+from tui.core.verify import Mismatch, verify
 
 
 @dataclass
@@ -173,7 +174,7 @@ class DeployScreen(Screen[str | None]):
         )
         if not loaded.ok or plan.kind != "onnx":
             return
-        report = deploy.verify(session.client.url, plan.name, plan.model_file, plan.config_text)
+        report = verify(session.client.url, plan.name, plan.model_file, plan.config_text)
         lines = [
             f"{m.message}" + (f" (config.pbtxt line {m.line})" if m.line else "")
             for m in report.problems
