@@ -36,7 +36,7 @@ class ServerBinary:
     @property
     def label(self) -> str:
         if self.source == "embedded":
-            return "embedded tritonserver (nvidia-pytriton wheel)"
+            return "embedded tritonserver"
         home = str(Path.home())
         path = str(self.path)
         return (

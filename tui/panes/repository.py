@@ -276,7 +276,7 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
         if not disk.has_config:
             text.append("no config.pbtxt (the server autocompletes it)\n", "italic")
         for f in disk.files[:30]:
-            text.append(f"  {f.path:<32} {_fmt_size(f.size):>10}\n")
+            text.append(f"  {f.path:<24} {_fmt_size(f.size):>9}\n")
         if len(disk.files) > 30:
             text.append(f"  … {len(disk.files) - 30} more files\n", "dim")
     if detail is None or view.state != "READY":

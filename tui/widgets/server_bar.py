@@ -24,7 +24,6 @@ class ServerBar(Static):
         state = self.server_state
         label = {"starting": "STARTING", "ready": "LIVE", "failed": "FAILED"}.get(state, state)
         text = Text.assemble(
-            ("triton-tui ", "bold"),
             (f" {label} ", f"reverse {_STATE_STYLE.get(state, '')}"),
             " ",
             (f"http://{s.client.url}", "bold"),
