@@ -101,6 +101,11 @@ class RepositoryPane(Horizontal):
         return str(row_key.value)
 
     def refresh_models(self) -> None:
+        """Timer tick: rescan while the pane is shown (it rescans as soon as it is shown again)."""
+        if self.app.server_state != "starting" and self.region.area:  # type: ignore[attr-defined]
+            self.scan()
+
+    def on_show(self) -> None:
         if self.app.server_state != "starting":  # type: ignore[attr-defined]
             self.scan()
 
@@ -169,7 +174,8 @@ class RepositoryPane(Horizontal):
         selected = self.selected
         if selected and (selected in changed or selected not in self.details):
             self.fetch_detail(selected)
-        self._show_detail()
+        if changed or not selected:
+            self._show_detail()
 
     def _row(self, view: ModelView | None) -> tuple[Text | str, ...]:
         if view is None:

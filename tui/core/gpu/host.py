@@ -6,9 +6,12 @@ Python code, so leaving them out would hide most of the work).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import psutil
+
+KIDS_TTL_S = 5.0  # how long the server's list of child processes is trusted
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class HostReader:
     server_pid: int | None = None
     _procs: dict[int, psutil.Process] = field(init=False, default_factory=dict)
     _times: tuple[float, float] = field(init=False, default=(0.0, 0.0))
+    _kids: list[psutil.Process] = field(init=False, default_factory=list)
+    _kids_at: float = field(init=False, default=-KIDS_TTL_S)
 
     def __post_init__(self) -> None:
         self._times = _busy_total()
@@ -99,9 +104,13 @@ class HostReader:
             if not root.is_running() or root.status() == psutil.STATUS_ZOMBIE:
                 raise psutil.NoSuchProcess(pid)
             name = root.name()
-            kids = root.children(recursive=True)
+            now = time.monotonic()
+            if now - self._kids_at >= KIDS_TTL_S:  # listing walks all of /proc: not every tick
+                self._kids, self._kids_at = root.children(recursive=True), now
+            kids = self._kids
         except psutil.NoSuchProcess:
             self._procs.clear()
+            self._kids, self._kids_at = [], -KIDS_TTL_S
             return ProcSample(pid=pid, alive=False, error=f"process {pid} is not running")
         except psutil.Error as exc:
             return ProcSample(pid=pid, alive=True, error=f"process {pid}: {exc}")
