@@ -103,3 +103,19 @@ async def test_number_keys_switch_panes_from_a_focused_table(demo_session: Sessi
             assert tabs.active == spec.pane_id, f"key {spec.key} left {tabs.active} shown"
             focused = app.focused
             assert focused is None or spec.pane_id in [a.id for a in focused.ancestors]
+
+
+async def test_help_and_command_palette_from_the_keyboard(demo_session: Session) -> None:
+    from textual.command import CommandPalette
+
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait(pilot, lambda: len(_states(app)) == 4)
+        await pilot.press("question_mark")
+        await _wait(pilot, lambda: bool(app.screen.query("HelpPanel")))
+        await pilot.press("question_mark")
+        await _wait(pilot, lambda: not app.screen.query("HelpPanel"))
+        await pilot.press("colon")
+        await _wait(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press("escape")
+        await _wait(pilot, lambda: not isinstance(app.screen, CommandPalette))
