@@ -17,6 +17,17 @@ def _steps(app: TritonTUI) -> str:
     return str(app.screen.query_one("#deploy-steps", Static).render())
 
 
+async def _preview(pilot, app: TritonTUI, source: Path) -> None:  # noqa: ANN001
+    """Open the deploy screen from the repository pane and preview the import of `source`."""
+    await _wait(pilot, lambda: app.server_state == "ready")
+    await pilot.press("d")
+    assert isinstance(app.screen, DeployScreen)
+    app.screen.query_one("#deploy-path", Input).value = str(source)
+    app.screen.query_one("#deploy-path", Input).focus()
+    await pilot.press("enter")
+    await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
+
+
 async def test_deploy_flow_end_to_end(tmp_path: Path) -> None:
     repo = tmp_path / "models"
     repo.mkdir()
@@ -25,13 +36,7 @@ async def test_deploy_flow_end_to_end(tmp_path: Path) -> None:
     try:
         app = TritonTUI(_session(server), stop_server_on_exit=False)
         async with app.run_test(size=(100, 40)) as pilot:
-            await _wait(pilot, lambda: app.server_state == "ready")
-            await pilot.press("d")
-            assert isinstance(app.screen, DeployScreen)
-            app.screen.query_one("#deploy-path", Input).value = str(source)
-            app.screen.query_one("#deploy-path", Input).focus()
-            await pilot.press("enter")
-            await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
+            await _preview(pilot, app, source)
             assert list(repo.iterdir()) == []  # nothing written before the review
             await pilot.click("#deploy-write")
             await _wait(pilot, lambda: "clf is READY" in _steps(app), timeout=60)
@@ -52,12 +57,7 @@ async def test_deploy_cancel_before_write_leaves_nothing(tmp_path: Path) -> None
     try:
         app = TritonTUI(_session(server), stop_server_on_exit=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _wait(pilot, lambda: app.server_state == "ready")
-            await pilot.press("d")
-            app.screen.query_one("#deploy-path", Input).value = str(source)
-            app.screen.query_one("#deploy-path", Input).focus()
-            await pilot.press("enter")
-            await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
+            await _preview(pilot, app, source)
             await pilot.press("escape")
             assert not isinstance(app.screen, DeployScreen)
         assert list(repo.iterdir()) == []
@@ -75,12 +75,7 @@ async def test_wrong_config_names_tensor_and_opens_editor_at_its_line(tmp_path: 
     try:
         app = TritonTUI(_session(server), stop_server_on_exit=False)
         async with app.run_test(size=(100, 40)) as pilot:
-            await _wait(pilot, lambda: app.server_state == "ready")
-            await pilot.press("d")
-            app.screen.query_one("#deploy-path", Input).value = str(source)
-            app.screen.query_one("#deploy-path", Input).focus()
-            await pilot.press("enter")
-            await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
+            await _preview(pilot, app, source)
             review = app.screen.query_one("#deploy-config", TextArea)
             assert "dims: [ 1, 8 ]" in review.text
             review.load_text(review.text.replace("dims: [ 1, 8 ]", "dims: [ 1, 9 ]"))

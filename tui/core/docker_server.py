@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.core.client import TritonHTTP
 from tui.core.launcher import LaunchError, ServerBase, check_repository, free_port, port_in_use
 from tui.core.linebuffer import LineBuffer
 
@@ -251,17 +250,6 @@ class DockerServer(ServerBase):
         threading.Thread(
             target=_log_lines, args=(self.container, self.lines), daemon=True, name="docker-log"
         ).start()
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        client = TritonHTTP(self.http_url)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise LaunchError(self.exit_reason())
-            if client.is_live():
-                return
-            time.sleep(0.2)
-        raise LaunchError(f"tritonserver in {self.label} did not become ready within {timeout:g} s")
 
     def exit_reason(self) -> str:
         time.sleep(0.3)  # let the log stream drain

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def check_repository(path: Path) -> list[str]:
     return []
 
 
-class ServerBase:
+class ServerBase(ABC):
     """What every server the console runs has: its log stream, the reasons read from it, and
     where it listens (a local process here, or a Docker container in docker_server)."""
 
@@ -119,6 +120,32 @@ class ServerBase:
     @property
     def metrics_url(self) -> str:
         return f"{self._client_host}:{self.metrics_port}"
+
+    # What each kind of server says about itself.
+    label: str
+
+    @property
+    @abstractmethod
+    def running(self) -> bool: ...
+
+    @abstractmethod
+    def exit_reason(self) -> str: ...
+
+    @abstractmethod
+    def stop(self, timeout: float = 15.0) -> None: ...
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until the HTTP endpoint is live; raise LaunchError with the reason otherwise."""
+        client = TritonHTTP(self.http_url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise LaunchError(self.exit_reason())
+            if client.is_live():
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise LaunchError(f"tritonserver ({self.label}) did not become ready within {timeout:g} s")
 
 
 class ServerProcess(ServerBase):
@@ -226,19 +253,6 @@ class ServerProcess(ServerBase):
         for line in self.proc.stdout:
             self.lines.append(line.rstrip("\n"))
         self.lines.close()
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        """Block until the HTTP endpoint is live; raise LaunchError with the reason otherwise."""
-        client = TritonHTTP(self.http_url)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise LaunchError(self.exit_reason())
-            if client.is_live():
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise LaunchError(f"tritonserver did not become ready within {timeout:g} s")
 
     def exit_reason(self) -> str:
         if self._reader is not None:
