@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tui.core.client import TritonError
-from tui.core.pbtxt import config_json_to_pbtxt
+from tui.core.modelconfig import NormalizeError, normalize_json
 from tui.core.repository import ModelView, merge, scan_repository
 
 STATE_STYLE = {
@@ -302,6 +302,6 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
 def _config_summary(config: dict[str, Any]) -> str:
     """The server's effective config (JSON) in config.pbtxt syntax, defaults left out."""
     try:
-        return config_json_to_pbtxt(config)
-    except ValueError:
+        return normalize_json(config)
+    except NormalizeError:
         return json.dumps(config, indent=2) + "\n"
