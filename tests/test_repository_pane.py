@@ -119,3 +119,19 @@ async def test_help_and_command_palette_from_the_keyboard(demo_session: Session)
         await _wait(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press("escape")
         await _wait(pilot, lambda: not isinstance(app.screen, CommandPalette))
+
+
+async def test_server_dying_later_is_said(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    server = launch(copy_demo(tmp_path / "models", ("add_sub",)))
+    try:
+        app = TritonTUI(_session(server), stop_server_on_exit=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _wait(pilot, lambda: app.server_state == "ready")
+            os.kill(server.pid, signal.SIGKILL)  # type: ignore[arg-type]
+            await _wait(pilot, lambda: app.server_state == "failed", timeout=15)
+            assert "the server stopped: tritonserver exited with code -9" in app.server_message
+    finally:
+        server.stop()

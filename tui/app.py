@@ -75,6 +75,20 @@ class TritonTUI(App[int]):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.exit)
         self.wait_for_server()
+        self.set_interval(1.0, self._check_server)
+
+    def _check_server(self) -> None:
+        """A server we run that exited mid-session: say so, with its reason."""
+        server = self.session.server
+        if self.server_state == "ready" and server is not None and server.exited:
+            self.server_state = "stopping"
+            self.explain_exit()
+
+    @work(thread=True, exclusive=True, group="startup")
+    def explain_exit(self) -> None:
+        server = self.session.server
+        reason = server.exit_reason() if server is not None else "log stream ended"
+        self.call_from_thread(self._set_state, "failed", f"the server stopped: {reason}")
 
     @work(thread=True, exclusive=True, group="startup")
     def wait_for_server(self) -> None:

@@ -128,6 +128,11 @@ class ServerBase(ABC):
     @abstractmethod
     def running(self) -> bool: ...
 
+    @property
+    def exited(self) -> bool:
+        """Cheap enough for the event loop: the log stream ended (overridden where cheaper)."""
+        return self.lines.closed
+
     @abstractmethod
     def exit_reason(self) -> str: ...
 
@@ -167,6 +172,11 @@ class ServerProcess(ServerBase):
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def exited(self) -> bool:
+        # Not the log stream: the python stubs hold the pipe open for a while after a crash.
+        return self.proc is not None and self.proc.poll() is not None
 
     # Start ---------------------------------------------------------------------------------
     def command(self) -> list[str]:
