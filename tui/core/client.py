@@ -78,12 +78,6 @@ class TritonHTTP:
         except TritonError:
             return False
 
-    def is_ready(self) -> bool:
-        try:
-            return self.request("GET", "/v2/health/ready", timeout=1.0)[0] == 200
-        except TritonError:
-            return False
-
     def server_metadata(self) -> dict[str, Any]:
         return self.call("GET", "/v2")
 

@@ -28,15 +28,6 @@ _LOADED = re.compile(r"^successfully loaded '(?P<name>[^']+)'")
 _UNLOADED = re.compile(r"^successfully unloaded '(?P<name>[^']+)'")
 _SERVICE_FAILED = re.compile(r"^failed to start (?P<what>.*)$", re.S)
 
-# Error lines a CPU-only machine prints at every start; they do not matter there.
-BENIGN_ERRORS = (
-    "CudaDriverHelper has not been initialized",
-    "Failed to initialize NVML",
-    "DCGM unable to start",
-    "CUDA driver version is insufficient",
-    "failed to load all models",
-)
-
 
 def unquote(msg: str) -> str:
     """Triton quotes log messages as JSON strings; undo that when it did."""
@@ -64,10 +55,6 @@ def parse_line(line: str) -> LogRecord:
     if m:
         return LogRecord("E", "libprotobuf", m["msg"])
     return LogRecord("", "", line)
-
-
-def is_benign(message: str) -> bool:
-    return any(text in message for text in BENIGN_ERRORS)
 
 
 def first_line(reason: str, limit: int = 300) -> str:

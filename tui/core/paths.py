@@ -17,7 +17,3 @@ def cache_dir() -> Path:
     path = _xdg("XDG_CACHE_HOME", ".cache")
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def config_dir() -> Path:
-    return _xdg("XDG_CONFIG_HOME", ".config")

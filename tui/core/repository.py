@@ -92,10 +92,6 @@ class ModelView:
     disk: ModelOnDisk | None = None
 
     @property
-    def healthy(self) -> bool:
-        return self.state == "READY"
-
-    @property
     def summary(self) -> str:
         return first_line(self.reason) if self.reason else ""
 

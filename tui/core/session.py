@@ -24,11 +24,6 @@ class Session:
     version: str = ""
 
     @property
-    def launched(self) -> bool:
-        """True when a server's log stream is ours to read (launched, or a Docker container)."""
-        return self.server is not None
-
-    @property
     def lines(self) -> LineBuffer | None:
         """The server's log stream, when we have one (launched servers only, for now)."""
         return self.server.lines if self.server else None

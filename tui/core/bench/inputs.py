@@ -46,10 +46,6 @@ class PreparedRequest:
     validation: list[dict[str, np.ndarray]] = field(default_factory=list)
     binary: bool = True
 
-    @property
-    def header_bytes(self) -> int:
-        return len(self.requests[0]) - self.body_sizes[0]
-
 
 def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
     """`--shape NAME:d1,d2,...` (repeatable) -> {NAME: [d1, d2]}."""

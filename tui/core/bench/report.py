@@ -124,15 +124,6 @@ def summary_lines(result: BenchResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def console_report(result: BenchResult) -> str:
-    """The whole console output, in perf_analyzer's order (used when printing after the fact)."""
-    parts = [settings_block(result.config), ""]
-    for level in result.levels:
-        parts += [level_header(result.config, level.value), level_block(result.config, level)]
-    parts.append(summary_lines(result))
-    return "\n".join(parts)
-
-
 # CSV ----------------------------------------------------------------------------------------
 def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
     config = result.config

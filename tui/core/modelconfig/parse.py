@@ -43,8 +43,3 @@ def parse_config(text: str, path: str = "config.pbtxt") -> ParseResult:
     except (ValueError, UnicodeError, RecursionError) as exc:
         return ParseResult(None, [Diagnostic(path, 1, 1, ERROR, str(exc))], None)
     return ParseResult(config, [], Locator(text))
-
-
-def to_text(config: ModelConfig) -> str:
-    """Canonical text_format of a config (field order of the schema)."""
-    return text_format.MessageToString(config)
