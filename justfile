@@ -3,7 +3,8 @@
 venv := ".venv"
 py := venv / "bin/python"
 
-# Create .venv and install the project with its embedded server (only when pyproject changed).
+# Create .venv and install the project with its embedded server (only when pyproject changed);
+# generate the demo's DenseNet-121 (git-ignored; seconds, then cached).
 setup:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -13,6 +14,7 @@ setup:
         {{py}} -m pip install -q -e '.[embedded,dev]'
         touch .setup-stamp
     fi
+    {{py}} assets/build_models.py --densenet
 
 # Open the console on the demo repository (extra arguments go to triton-tui).
 run *ARGS: setup

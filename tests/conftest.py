@@ -8,20 +8,30 @@ from pathlib import Path
 
 import pytest
 
+from assets.build_models import ensure_densenet
 from tui.core.client import TritonHTTP
 from tui.core.launcher import LaunchSpec, ServerProcess
 from tui.core.session import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "assets" / "models"
+TEST_MODELS = ROOT / "tests" / "models"  # models only the tests serve
+# DenseNet's inputs, outputs and config at a thousandth of its cost: for tests that need an ONNX
+# model but not the demo densenet_onnx's cost (a real DenseNet-121, 2.8 GMACs per image).
+FAST_ONNX_MODEL = "densenet_standin"
 
 
 def copy_demo(dest: Path, models: tuple[str, ...] | None = None) -> Path:
-    """Copy the demo repository (or some of its models) so tests may change it freely."""
+    """Copy the demo repository (or the named models, from it or tests/models) so tests may
+    change it freely. The whole demo comes with FAST_ONNX_MODEL added."""
     dest.mkdir(parents=True, exist_ok=True)
-    for model in sorted(DEMO.iterdir()):
-        if model.is_dir() and (models is None or model.name in models):
-            shutil.copytree(model, dest / model.name, ignore=shutil.ignore_patterns("__pycache__"))
+    if models is None:
+        sources = [p for p in sorted(DEMO.iterdir()) if p.is_dir()]
+        sources.append(TEST_MODELS / FAST_ONNX_MODEL)
+    else:
+        sources = [DEMO / m if (DEMO / m).is_dir() else TEST_MODELS / m for m in models]
+    for model in sources:
+        shutil.copytree(model, dest / model.name, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 
@@ -34,6 +44,13 @@ def launch(repo: Path, *extra: str, timeout: float = 90.0) -> ServerProcess:
         server.stop()
         raise
     return server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_models() -> None:
+    """Generate the demo's DenseNet-121 (git-ignored) when a fresh clone lacks it: seconds once,
+    then a cached no-op. The committed ONNX files are left as they are (a test compares them)."""
+    ensure_densenet()
 
 
 @pytest.fixture(scope="session")

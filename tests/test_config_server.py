@@ -14,7 +14,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from tests.conftest import copy_demo, launch
+from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
 from tests.test_config_pane import SIZE, open_model, wait_for
 from tui.app import TritonTUI
 from tui.core.client import TritonHTTP
@@ -23,7 +23,7 @@ from tui.core.modelconfig import generate_config, parse_config
 from tui.core.session import Session
 from tui.panes.config_dialogs import ChoiceScreen, PickScreen
 
-GENERATED = ("densenet_onnx", "identity_onnx", "dyn_onnx")
+GENERATED = (FAST_ONNX_MODEL, "identity_onnx", "dyn_onnx")
 
 
 def build_dynamic_model(folder: Path) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assets.build_models import build
-from tests.conftest import DEMO
+from assets.build_models import committed_files
+from tests.conftest import DEMO, FAST_ONNX_MODEL
 from tui.core.diagnosis import ModelErrorTracker
-from tui.core.repository import merge, scan_repository
+from tui.core.repository import ModelView, merge, scan_model, scan_repository
+from tui.panes.repository import render_detail
 
 
 def test_demo_repository_scans_clean() -> None:
@@ -71,8 +72,22 @@ def test_successful_load_clears_reason() -> None:
     assert tracker.reason("m") is None
 
 
-def test_demo_onnx_files_are_reproducible(tmp_path: Path) -> None:
-    build(tmp_path)
-    for name in ("densenet_onnx", "identity_onnx"):
-        built = (tmp_path / name / "1" / "model.onnx").read_bytes()
-        assert built == (DEMO / name / "1" / "model.onnx").read_bytes(), name
+def test_committed_onnx_files_are_reproducible() -> None:
+    files = committed_files()
+    assert {p.parent.parent.name for p in files} == {"identity_onnx", FAST_ONNX_MODEL}
+    for path, data in files.items():
+        assert path.read_bytes() == data, path
+        assert data == committed_files()[path], path  # the same bytes on every run
+
+
+def test_model_folder_readme_is_shown_without_control_characters(tmp_path: Path) -> None:
+    demo = scan_model(DEMO / "densenet_onnx")
+    assert "random weights" in demo.note and "not ImageNet classes" in demo.note
+    view = ModelView("densenet_onnx", "NOT ON SERVER", disk=demo)
+    assert "not ImageNet classes" in render_detail(view, None).plain
+    (tmp_path / "m" / "1").mkdir(parents=True)
+    (tmp_path / "m" / "README.md").write_text("hello \x1b]0;pwned\x07\x1b[2Jworld\nline two\n")
+    assert scan_model(tmp_path / "m").note == "hello ]0;pwned[2Jworld\nline two"
+    (tmp_path / "m" / "README.md").unlink()
+    (tmp_path / "m" / "README.md").symlink_to(DEMO / "densenet_onnx" / "README.md")
+    assert scan_model(tmp_path / "m").note == ""  # a link is not followed

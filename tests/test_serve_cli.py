@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.conftest import ROOT, copy_demo
+from tests.conftest import FAST_ONNX_MODEL, ROOT, copy_demo
 from tui.core.client import TritonHTTP
 
 
@@ -22,7 +22,7 @@ def _plain_env() -> dict[str, str]:
 
 
 def test_serve_runs_from_plain_shell_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    repo = copy_demo(tmp_path / "models", ("densenet_onnx", "add_sub"))
+    repo = copy_demo(tmp_path / "models", (FAST_ONNX_MODEL, "add_sub"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--model-repository", str(repo)],
         cwd=ROOT,
@@ -41,8 +41,9 @@ def test_serve_runs_from_plain_shell_and_stops_on_ctrl_c(tmp_path: Path) -> None
             url = m.group(1) if m else None
         assert url, "serve never printed its URL"
         index = {m["name"]: m["state"] for m in TritonHTTP(url).repository_index()}
-        # densenet_onnx READY proves the stub imported onnxruntime without an activated venv.
-        assert index == {"add_sub": "READY", "densenet_onnx": "READY"}
+        # An ONNX model READY proves the python backend stub imported onnxruntime without an
+        # activated venv.
+        assert index == {"add_sub": "READY", FAST_ONNX_MODEL: "READY"}
         family = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0

@@ -11,6 +11,7 @@ from tui.core.diagnosis import first_line
 
 _NAME_RE = re.compile(r'^\s*name\s*:\s*"([^"]*)"', re.M)
 _BACKEND_RE = re.compile(r'^\s*(?:backend|platform)\s*:\s*"([^"]*)"', re.M)
+NOTE_FILE = "README.md"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,21 @@ class ModelOnDisk:
     files: list[FileOnDisk] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     backend: str = ""
+    note: str = ""  # the model folder's README.md, when it has one
+
+
+def _note(folder: Path, limit: int = 600) -> str:
+    """A model folder's README.md (its start), without terminal control characters; a link or
+    anything but a regular file (a FIFO would block) is not read."""
+    path = folder / NOTE_FILE
+    if path.is_symlink() or not path.is_file():
+        return ""
+    try:
+        with path.open(errors="replace") as f:
+            text = f.read(limit)
+    except OSError:
+        return ""
+    return "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()
 
 
 def _files(folder: Path, limit: int = 200) -> list[FileOnDisk]:
@@ -47,6 +63,7 @@ def scan_model(folder: Path) -> ModelOnDisk:
     children = [p for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"]
     model.versions = sorted((p.name for p in children if p.name.isdigit()), key=int)
     model.files = _files(folder)
+    model.note = _note(folder)
     if folder.name.startswith("."):
         model.problems.append("hidden folder: tritonserver still treats it as a model")
     if not model.versions:

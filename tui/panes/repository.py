@@ -278,6 +278,8 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
     if disk is not None:
         for problem in disk.problems:
             text.append(f"⚠ {problem}\n", "yellow")
+        if disk.note:
+            text.append(f"\n{disk.note}\n", "italic")
         text.append(f"\n{disk.path}\n", "dim")
         if not disk.has_config:
             text.append("no config.pbtxt (the server autocompletes it)\n", "italic")
