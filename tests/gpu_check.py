@@ -10,13 +10,17 @@ four client threads, and asserts real values:
 - NVML answers, and GPU utilization rises under load (idle max vs loaded max);
 - NVML's compute-process list shows a pid (and says whether it is the launched server's tree);
 - the server's metrics endpoint exports nv_gpu_utilization, nv_gpu_memory_used_bytes and
-  nv_gpu_power_usage, and gpu_spin's request rate is measured from counter deltas.
+  nv_gpu_power_usage, and gpu_spin's request rate is measured from counter deltas;
+- our onnxruntime backend runs a KIND_GPU instance of the demo's DenseNet-121 on the CUDA
+  execution provider (install triton-tui[gpu] first), with the same probabilities as a KIND_CPU
+  instance beside it; each one's sequential latency is printed.
 
 Exit 0 when every check passes, 1 when one fails, 2 when this machine has no usable NVML.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import threading
@@ -30,6 +34,7 @@ import numpy as np  # noqa: E402
 import tritonclient.http as httpclient  # noqa: E402
 from conftest import copy_demo, launch  # noqa: E402
 
+from assets.build_models import ensure_densenet  # noqa: E402
 from tui.core.client import fetch_metrics  # noqa: E402
 from tui.core.gpu.format import render_text  # noqa: E402
 from tui.core.gpu.metrics import parse_metrics  # noqa: E402
@@ -141,6 +146,44 @@ def load(url: str, stop: threading.Event, errors: list[str]) -> None:
             return
 
 
+def densenet_cpu_and_gpu() -> None:
+    """densenet_onnx with one KIND_CPU instance next to a copy with one KIND_GPU instance."""
+    ensure_densenet()
+    repo = copy_demo(Path(tempfile.mkdtemp(prefix="gpu-onnx-")) / "models", ("densenet_onnx",))
+    config = (repo / "densenet_onnx" / "config.pbtxt").read_text()
+    shutil.copytree(repo / "densenet_onnx", repo / "densenet_gpu")
+    group = "instance_group [ {{ kind: {}, count: 1 }} ]\n"
+    (repo / "densenet_onnx" / "config.pbtxt").write_text(config + group.format("KIND_CPU"))
+    (repo / "densenet_gpu" / "config.pbtxt").write_text(
+        config.replace('"densenet_onnx"', '"densenet_gpu"') + group.format("KIND_GPU")
+    )
+    server = launch(repo, timeout=180)
+    try:
+        said = [line for _, line in server.lines.snapshot() if "onnxruntime runs on" in line]
+        for line in said:
+            print("  server log:", line)
+        check(
+            any("densenet_gpu" in line and "CUDAExecutionProvider on GPU" in line for line in said),
+            "densenet_gpu's KIND_GPU instance runs on the CUDA execution provider",
+        )
+        client = httpclient.InferenceServerClient(server.http_url)
+        data = httpclient.InferInput("data_0", [1, 3, 224, 224], "FP32")
+        data.set_data_from_numpy(np.random.default_rng(0).random((1, 3, 224, 224), np.float32))
+        probs = {}
+        for name in ("densenet_onnx", "densenet_gpu"):
+            for _ in range(5):  # warm-up (CUDA kernels, memory arenas)
+                client.infer(name, [data])
+            start, n = time.perf_counter(), 50
+            for _ in range(n):
+                probs[name] = client.infer(name, [data]).as_numpy("prob_1")
+            ms = (time.perf_counter() - start) / n * 1000
+            print(f"  {name}: {ms:.1f} ms per request, {1000 / ms:.1f} infer/s at concurrency 1")
+        diff = float(np.abs(probs["densenet_onnx"] - probs["densenet_gpu"]).max())
+        check(diff < 1e-4, f"GPU and CPU instances agree (max |difference| {diff:.2e})")
+    finally:
+        server.stop()
+
+
 def max_util(snaps: list[Snapshot]) -> float:
     return max((g.util_gpu or 0.0 for s in snaps for g in s.nvml.gpus), default=0.0)
 
@@ -226,6 +269,7 @@ def main() -> int:
     finally:
         sampler.close()
         server.stop()
+    densenet_cpu_and_gpu()
     print(f"\n{len(failures)} check(s) failed" if failures else "\nall GPU checks passed")
     return 1 if failures else 0
 

@@ -3,7 +3,10 @@
 Triton loads `<backend-dir>/onnxruntime/model.py` for every model whose config says
 `backend: "onnxruntime"` when no native onnxruntime backend is installed, so configs written for
 Triton's real ONNX Runtime backend load unchanged. It runs `<version>/model.onnx` (or the config's
-default_model_filename) with the onnxruntime package on the CPU, honours the config's inputs,
+default_model_filename) with the onnxruntime package, on the instance's GPU through the CUDA
+execution provider for a KIND_GPU instance when onnxruntime has it (the `onnxruntime-gpu`
+package: triton-tui[gpu]), else on the CPU; each instance logs which provider it runs on and,
+when that is not the one asked for, why. It honours the config's inputs,
 outputs and max_batch_size (requests gathered by the dynamic batcher run as one batch), and fills
 a missing config from the ONNX file (auto_complete_config), as Triton's ONNX autocomplete does.
 Only the embedded server uses this file; a real Triton install keeps its own backend.
@@ -59,7 +62,33 @@ def _onnx_file(version_dir: Path, config: dict) -> Path:
     return version_dir / (config.get("default_model_filename") or "model.onnx")
 
 
-def _session(path: Path, config: dict | None = None):
+CPU_EP, CUDA_EP = "CPUExecutionProvider", "CUDAExecutionProvider"
+NO_CUDA = "KIND_GPU requested but onnxruntime has no CUDAExecutionProvider: install triton-tui[gpu]"
+
+
+def choose_providers(kind: str, device_id: int, available: list[str]) -> tuple[list, str]:
+    """The execution providers for an instance of `kind` ("CPU", "GPU" or "MODEL", as Triton
+    passes args["model_instance_kind"]) on `device_id`, given onnxruntime's available providers;
+    and why, in one line, when a GPU instance must run on the CPU."""
+    if kind != "GPU":
+        return [CPU_EP], ""
+    if CUDA_EP not in available:
+        return [CPU_EP], NO_CUDA
+    return [(CUDA_EP, {"device_id": device_id}), CPU_EP], ""
+
+
+def provider_line(instance: str, providers: list, active: list[str], reason: str) -> str:
+    """What an instance says in the server log: the provider it really runs on, and why not the
+    one asked for (onnxruntime falls back to the CPU when CUDA's libraries fail to load)."""
+    wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
+    got = active[0] if active else "no provider"
+    where = f" on GPU {providers[0][1]['device_id']}" if got == CUDA_EP == wanted else ""
+    if got != wanted:
+        reason = f"{wanted} failed to start (see onnxruntime's messages above)"
+    return f"{instance}: onnxruntime runs on {got}{where}" + (f" ({reason})" if reason else "")
+
+
+def _session(path: Path, config: dict | None = None, providers: list | None = None):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -71,7 +100,7 @@ def _session(path: Path, config: dict | None = None):
         value = params.get(key, {}).get("string_value")
         if value:
             setattr(options, attr, int(value))
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), options, providers=providers or [CPU_EP])
 
 
 def _dims(shape) -> list[int]:
@@ -116,7 +145,21 @@ class TritonPythonModel:
         path = _onnx_file(version_dir, self.config)
         if not path.is_file():
             raise pb_utils.TritonModelException(f"model file not found: {path}")
-        self.session = _session(path, self.config)
+        import onnxruntime as ort
+
+        kind = args.get("model_instance_kind", "CPU")
+        device_id = int(args.get("model_instance_device_id") or 0)
+        providers, reason = choose_providers(kind, device_id, ort.get_available_providers())
+        if providers[0] != CPU_EP and hasattr(ort, "preload_dlls"):
+            ort.preload_dlls()  # CUDA and cuDNN from the nvidia-* pip packages, when there
+        self.session = _session(path, self.config, providers)
+        line = provider_line(
+            args.get("model_instance_name", self.config.get("name", "")),
+            providers,
+            self.session.get_providers(),
+            reason,
+        )
+        pb_utils.Logger.log_info(line)
         self.batching = self.config.get("max_batch_size", 0) > 0
         self.inputs = [t["name"] for t in self.config["input"]]
         self.outputs = [
