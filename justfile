@@ -44,6 +44,12 @@ bench-loadgen: setup
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
     {{py}} assets/bench/compare_wrk.py --model-repository assets/models --concurrency 1,4,8
 
+# The demo DenseNet-121's parameters and MACs, then `triton-tui bench -m densenet_onnx
+# --concurrency-range 1:4` next to onnxruntime run directly in one process on the same input:
+# the server's overhead as throughput and latency ratios (SECONDS per measurement window).
+bench-densenet SECONDS="3": setup
+    {{py}} -m assets.bench.densenet {{SECONDS}}
+
 # Logs benchmark: parser lines/s on a recorded log (target ≥ 200 000) and the Logs pane's
 # key-press-to-repaint latency while 5 000 lines/s arrive (target ≤ 100 ms).
 bench-logs: setup
