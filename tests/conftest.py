@@ -16,18 +16,18 @@ from tui.core.session import Session
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "assets" / "models"
 TEST_MODELS = ROOT / "tests" / "models"  # models only the tests serve
-# DenseNet's inputs, outputs and config at a thousandth of its cost: for tests that need an ONNX
-# model but not the demo densenet_onnx's cost (a real DenseNet-121, 2.8 GMACs per image).
+# DenseNet's inputs, outputs and config at a thousandth of its cost, for tests that serve an ONNX
+# model on a server of their own (copy_demo(dest, (FAST_ONNX_MODEL, ...))) but do not need the
+# demo densenet_onnx's cost (a real DenseNet-121, 2.8 GMACs per image). Not on demo_server.
 FAST_ONNX_MODEL = "densenet_standin"
 
 
 def copy_demo(dest: Path, models: tuple[str, ...] | None = None) -> Path:
     """Copy the demo repository (or the named models, from it or tests/models) so tests may
-    change it freely. The whole demo comes with FAST_ONNX_MODEL added."""
+    change it freely."""
     dest.mkdir(parents=True, exist_ok=True)
     if models is None:
         sources = [p for p in sorted(DEMO.iterdir()) if p.is_dir()]
-        sources.append(TEST_MODELS / FAST_ONNX_MODEL)
     else:
         sources = [DEMO / m if (DEMO / m).is_dir() else TEST_MODELS / m for m in models]
     for model in sources:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
+from tests.conftest import copy_demo, launch
 from tui.core.bench import report
 from tui.core.bench.engine import (
     BenchConfig,
@@ -45,7 +45,7 @@ def _check_level(level, percentile=None) -> None:  # noqa: ANN001
     assert srv.compute_infer_us > 0
 
 
-@pytest.mark.parametrize("model", ["add_sub", FAST_ONNX_MODEL])
+@pytest.mark.parametrize("model", ["add_sub", "identity_onnx"])
 def test_sweep_1_to_3(demo_server: ServerProcess, model: str) -> None:
     events = []
     config = BenchConfig(

@@ -16,7 +16,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
-from tests.conftest import FAST_ONNX_MODEL, copy_demo
+from tests.conftest import copy_demo
 from tui.app import TritonTUI
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
@@ -37,7 +37,7 @@ async def wait_for(pilot: Pilot, ok: Callable[[], object], timeout: float = 15.0
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", FAST_ONNX_MODEL, "identity_onnx"))
+    return copy_demo(tmp_path / "models", ("add_sub", "densenet_onnx", "identity_onnx"))
 
 
 @pytest.fixture
@@ -91,15 +91,15 @@ async def test_opens_selection_lints_while_typing_and_jumps_to_a_finding(
 ) -> None:
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_model(pilot, FAST_ONNX_MODEL)
-        assert pane.editor.text == (repo / FAST_ONNX_MODEL / "config.pbtxt").read_text()
+        pane = await open_model(pilot, "densenet_onnx")
+        assert pane.editor.text == (repo / "densenet_onnx" / "config.pbtxt").read_text()
         assert pane.diagnostics == [] and not pane.modified
         assert pane.editor.show_line_numbers
         await type_at(pilot, 2, "-3", erase=1)  # line 3: max_batch_size: 0
         assert pane.modified
         await wait_for(pilot, lambda: any(d.is_error for d in pane.diagnostics))
         error = next(d for d in pane.diagnostics if d.is_error)
-        assert error.message == "'max_batch_size' must be non-negative value for " + FAST_ONNX_MODEL
+        assert error.message == "'max_batch_size' must be non-negative value for densenet_onnx"
         assert error.line == 3 and pane.editor.marks.get(2) == "lint.error"
         print(f"\nlint of the buffer in the worker: {pane.lint_ms:.2f} ms")
         # The finding is listed; enter on it puts the cursor on its line.
@@ -120,11 +120,11 @@ async def test_opens_selection_lints_while_typing_and_jumps_to_a_finding(
 async def test_save_writes_atomically_keeps_backup_and_asks_on_lint_errors(
     session: Session, repo: Path
 ) -> None:
-    config = repo / FAST_ONNX_MODEL / "config.pbtxt"
+    config = repo / "densenet_onnx" / "config.pbtxt"
     original = config.read_text()
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_model(pilot, FAST_ONNX_MODEL)
+        pane = await open_model(pilot, "densenet_onnx")
         await type_at(pilot, 2, "-3", erase=1)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
@@ -144,10 +144,10 @@ async def test_save_writes_atomically_keeps_backup_and_asks_on_lint_errors(
 
 
 async def test_external_change_asks_before_overwriting(session: Session, repo: Path) -> None:
-    config = repo / FAST_ONNX_MODEL / "config.pbtxt"
+    config = repo / "densenet_onnx" / "config.pbtxt"
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_model(pilot, FAST_ONNX_MODEL)
+        pane = await open_model(pilot, "densenet_onnx")
         await type_at_end(pilot, "\n# mine")
         external = config.read_text() + "# theirs\n"
         config.write_text(external)
@@ -169,13 +169,13 @@ async def test_save_refuses_a_symlink_out_of_the_repository(
     session: Session, repo: Path, tmp_path: Path
 ) -> None:
     outside = tmp_path / "elsewhere.pbtxt"
-    outside.write_text((repo / FAST_ONNX_MODEL / "config.pbtxt").read_text())
+    outside.write_text((repo / "densenet_onnx" / "config.pbtxt").read_text())
     before = outside.read_text()
-    (repo / FAST_ONNX_MODEL / "config.pbtxt").unlink()
-    (repo / FAST_ONNX_MODEL / "config.pbtxt").symlink_to(outside)
+    (repo / "densenet_onnx" / "config.pbtxt").unlink()
+    (repo / "densenet_onnx" / "config.pbtxt").symlink_to(outside)
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_model(pilot, FAST_ONNX_MODEL)
+        pane = await open_model(pilot, "densenet_onnx")
         await type_at_end(pilot, "\n# edit")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Save failed" in pane.message)
@@ -185,11 +185,11 @@ async def test_save_refuses_a_symlink_out_of_the_repository(
 
 
 async def test_quit_with_unsaved_edits_asks(session: Session, repo: Path) -> None:
-    config = repo / FAST_ONNX_MODEL / "config.pbtxt"
+    config = repo / "densenet_onnx" / "config.pbtxt"
     original = config.read_text()
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        await open_model(pilot, FAST_ONNX_MODEL)
+        await open_model(pilot, "densenet_onnx")
         await type_at_end(pilot, "\n# unsaved")
         await pilot.press("escape", "q")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
@@ -208,7 +208,7 @@ async def test_quit_with_unsaved_edits_asks(session: Session, repo: Path) -> Non
 async def test_quit_without_edits_does_not_ask(session: Session) -> None:
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        await open_model(pilot, FAST_ONNX_MODEL)
+        await open_model(pilot, "densenet_onnx")
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
 
@@ -216,15 +216,15 @@ async def test_quit_without_edits_does_not_ask(session: Session) -> None:
 async def test_switching_models_with_unsaved_edits_asks(session: Session) -> None:
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_model(pilot, FAST_ONNX_MODEL)
+        pane = await open_model(pilot, "densenet_onnx")
         await type_at_end(pilot, "\n# unsaved")
-        await pilot.press("escape", "1", "down")  # identity_onnx follows densenet_standin
+        await pilot.press("escape", "1", "down")  # identity_onnx follows densenet_onnx
         assert app.selected_model == "identity_onnx"
         await pilot.press("2")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await pilot.press("k")  # keep editing
         await wait_for(pilot, lambda: not pane.busy)
-        assert pane.doc is not None and pane.doc.name == FAST_ONNX_MODEL and pane.modified
+        assert pane.doc is not None and pane.doc.name == "densenet_onnx" and pane.modified
         await pilot.press("1", "2")  # same selection declined: not asked again
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ChoiceScreen)
@@ -273,7 +273,7 @@ async def test_diff_shows_what_the_server_filled_in(session: Session) -> None:
 async def test_warmup_snippet_is_filled_from_the_model_inputs(session: Session) -> None:
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_model(pilot, FAST_ONNX_MODEL)
+        pane = await open_model(pilot, "densenet_onnx")
         before = pane.editor.text
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
@@ -309,7 +309,7 @@ async def test_external_editor_round_trip(
     app = TritonTUI(session, stop_server_on_exit=False)
     monkeypatch.setattr(app, "suspend", contextlib.nullcontext)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_model(pilot, FAST_ONNX_MODEL)
+        pane = await open_model(pilot, "densenet_onnx")
         before = pane.editor.text
         await pilot.press("e")
         await wait_for(pilot, lambda: pane.editor.text.endswith("# from the editor\n"))

@@ -10,20 +10,14 @@ import onnxruntime as ort
 import pytest
 import tritonclient.http as httpclient
 
-from tests.conftest import DEMO, FAST_ONNX_MODEL, copy_demo, launch
+from tests.conftest import DEMO, copy_demo, launch
 from tui.core.client import TritonHTTP
 from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
 
 
 def test_demo_models_all_ready(demo_client: TritonHTTP) -> None:
     index = {m["name"]: m for m in demo_client.repository_index()}
-    assert sorted(index) == [
-        "add_sub",
-        "densenet_onnx",
-        FAST_ONNX_MODEL,
-        "identity_onnx",
-        "slow_init",
-    ]
+    assert sorted(index) == ["add_sub", "densenet_onnx", "identity_onnx", "slow_init"]
     assert {m["state"] for m in index.values()} == {"READY"}
 
 
