@@ -220,11 +220,8 @@ def model_cost(model: onnx.ModelProto) -> Cost:
 def committed_files() -> dict[Path, bytes]:
     """The small ONNX files kept in git, by path, as this builder makes them."""
     return {
-        MODELS / "identity_onnx" / "1" / "model.onnx": identity().SerializeToString(),
-        TEST_MODELS
-        / "densenet_standin"
-        / "1"
-        / "model.onnx": densenet_standin().SerializeToString(),
+        MODELS / "identity_onnx/1/model.onnx": identity().SerializeToString(),
+        TEST_MODELS / "densenet_standin/1/model.onnx": densenet_standin().SerializeToString(),
     }
 
 
@@ -235,7 +232,7 @@ def builder_hash() -> str:
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two builds at once stay apart
     tmp.write_bytes(data)
     os.replace(tmp, path)
 

@@ -17,7 +17,7 @@ from assets.build_models import (
     ensure_densenet,
     model_cost,
 )
-from tests.conftest import DEMO
+from tests.conftest import DEMO, FAST_ONNX_MODEL, TEST_MODELS
 
 
 def test_generated_model_has_densenet121_shape_and_cost() -> None:
@@ -30,6 +30,14 @@ def test_generated_model_has_densenet121_shape_and_cost() -> None:
     ops = [n.op_type for n in model.graph.node]
     assert ops.count("Concat") == 6 + 12 + 24 + 16 and ops.count("AveragePool") == 3
     assert "random weights" in model.doc_string
+
+
+def test_cost_counts_conv_and_gemm() -> None:
+    standin = onnx.load(str(TEST_MODELS / FAST_ONNX_MODEL / "1" / "model.onnx"))
+    cost = model_cost(standin)
+    # Conv 8x3x3x3, stride 4, no padding: 8x56x56 outputs of 27 products; Gemm 8 -> 1000
+    assert cost.macs == 8 * 56 * 56 * 27 + 8 * 1000
+    assert cost.weights == cost.learnable == 8 * 27 + 8 * 1000 + 1000
 
 
 def test_generated_model_matches_the_seed_config_and_outputs_a_distribution() -> None:
