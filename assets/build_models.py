@@ -64,14 +64,14 @@ class _Graph:
         self.nodes: list[onnx.NodeProto] = []
         self.weights: list[onnx.TensorProto] = []
 
-    def _const(self, name: str, array: np.ndarray) -> str:
+    def const(self, name: str, array: np.ndarray) -> str:
         self.weights.append(numpy_helper.from_array(array.astype(np.float32), name))
         return name
 
     def conv(self, x: str, name: str, cin: int, cout: int, k: int, stride: int = 1) -> str:
         """He-initialised convolution (keeps the activations' scale after a ReLU), no bias."""
         std = np.sqrt(2.0 / (cin * k * k))
-        w = self._const(f"{name}_w", self.rng.standard_normal((cout, cin, k, k)) * std)
+        w = self.const(f"{name}_w", self.rng.standard_normal((cout, cin, k, k)) * std)
         pad = k // 2
         self.nodes.append(
             helper.make_node(
@@ -84,7 +84,7 @@ class _Graph:
         """Batch normalisation with unit statistics (scale 1, shift 0, mean 0, variance 1)."""
         ones, zeros = np.ones(channels), np.zeros(channels)
         params = [
-            self._const(f"{name}_{p}", v)
+            self.const(f"{name}_{p}", v)
             for p, v in (("scale", ones), ("shift", zeros), ("mean", zeros), ("var", ones))
         ]
         self.nodes.append(helper.make_node("BatchNormalization", [x, *params], [f"{name}_bn"]))
@@ -130,8 +130,8 @@ def densenet121(seed: int = SEED) -> onnx.ModelProto:
     x = g.bn_relu(x, "final", channels)
     g.nodes.append(helper.make_node("GlobalAveragePool", [x], ["pool_final"]))
     classes = DENSENET["classes"]
-    fc_w = g._const("fc_w", g.rng.standard_normal((classes, channels, 1, 1)) / np.sqrt(channels))
-    fc_b = g._const("fc_b", np.zeros(classes))
+    fc_w = g.const("fc_w", g.rng.standard_normal((classes, channels, 1, 1)) / np.sqrt(channels))
+    fc_b = g.const("fc_b", np.zeros(classes))
     g.nodes.append(helper.make_node("Conv", ["pool_final", fc_w, fc_b], ["fc"]))
     g.nodes.append(helper.make_node("Softmax", ["fc"], ["prob_1"], axis=1))
     graph = helper.make_graph(

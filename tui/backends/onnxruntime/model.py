@@ -3,12 +3,12 @@
 Triton loads `<backend-dir>/onnxruntime/model.py` for every model whose config says
 `backend: "onnxruntime"` when no native onnxruntime backend is installed, so configs written for
 Triton's real ONNX Runtime backend load unchanged. It runs `<version>/model.onnx` (or the config's
-default_model_filename) with the onnxruntime package, on the instance's GPU through the CUDA
-execution provider for a KIND_GPU instance when onnxruntime has it (the `onnxruntime-gpu`
-package: triton-tui[gpu]), else on the CPU; each instance logs which provider it runs on and,
-when that is not the one asked for, why. It honours the config's inputs,
-outputs and max_batch_size (requests gathered by the dynamic batcher run as one batch), and fills
-a missing config from the ONNX file (auto_complete_config), as Triton's ONNX autocomplete does.
+default_model_filename) with the onnxruntime package: a KIND_GPU instance on its GPU through the
+CUDA execution provider when onnxruntime has it (the `onnxruntime-gpu` package, triton-tui[gpu]),
+anything else on the CPU; each instance logs the provider it runs on and, when that is not the
+one asked for, why. It honours the config's inputs, outputs and max_batch_size (requests gathered
+by the dynamic batcher run as one batch), and fills a missing config from the ONNX file
+(auto_complete_config), as Triton's ONNX autocomplete does.
 Only the embedded server uses this file; a real Triton install keeps its own backend.
 """
 
