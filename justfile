@@ -3,8 +3,8 @@
 venv := ".venv"
 py := venv / "bin/python"
 
-# Create .venv and install the project with its embedded server (only when pyproject changed);
-# generate the demo's DenseNet-121 (git-ignored; seconds, then cached).
+# (The venv and the project with its embedded server are installed only when pyproject changed.)
+# Install the project when needed; generate the demo's DenseNet-121 (git-ignored, then cached).
 setup:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -44,9 +44,9 @@ bench-loadgen: setup
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
     {{py}} assets/bench/compare_wrk.py --model-repository assets/models --concurrency 1,4,8
 
-# The demo DenseNet-121's parameters and MACs, then `triton-tui bench -m densenet_onnx
-# --concurrency-range 1:4` next to onnxruntime run directly in one process on the same input:
-# the server's overhead as throughput and latency ratios (SECONDS per measurement window).
+# Prints the parameters and MACs, then `triton-tui bench -m densenet_onnx` at concurrency 1..4
+# next to onnxruntime run directly in one process on the same input (SECONDS per window):
+# the demo DenseNet's cost, and the server's overhead as throughput and latency ratios.
 bench-densenet SECONDS="3": setup
     {{py}} -m assets.bench.densenet {{SECONDS}}
 
