@@ -9,17 +9,18 @@ unstable ends the sweep. A server that dies mid-run ends it with an error; measu
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
 
 import numpy as np
 
 from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
-from tui.core.bench.loadgen import LoadError, LoadGenerator
+from tui.core.bench.loadgen import LATE_NS, Collected, LoadError, LoadGenerator
 from tui.core.bench.results import (
+    CLIENT_BOUND_CPU,
     BenchConfig,
     BenchResult,
     Event,
@@ -30,16 +31,27 @@ from tui.core.bench.results import (
     SweepFinished,
     WindowMeasured,
 )
+from tui.core.bench.server_stats import (
+    STAT_KEYS,
+    GpuPoller,
+    composing_models,
+    deltas,
+    gpu_sample,
+    pick,
+    snapshot,
+)
 from tui.core.bench.stats import (
     Window,
+    all_over_threshold,
     is_stable,
+    merge_gpu,
     merge_windows,
-    over_threshold,
     throughput_stable,
 )
-from tui.core.client import TritonError, TritonHTTP, fetch_metrics
+from tui.core.client import TritonError, TritonHTTP
 
 __all__ = [
+    "STAT_KEYS",
     "BenchConfig",
     "BenchFailed",
     "BenchResult",
@@ -54,16 +66,6 @@ __all__ = [
     "run_sweep",
 ]
 
-STAT_KEYS = (
-    "success",
-    "fail",
-    "queue",
-    "compute_input",
-    "compute_infer",
-    "compute_output",
-    "cache_hit",
-    "cache_miss",
-)
 COUNT_WINDOW_LIMIT_S = 120.0
 
 
@@ -71,54 +73,25 @@ class BenchFailed(Exception):
     """A level could not be measured; the message says why."""
 
 
-def stats_snapshot(client: TritonHTTP, model: str, version: str) -> dict[str, Any]:
-    """Cumulative statistics of the model (all versions summed when none is named)."""
-    total: dict[str, Any] = {"inference_count": 0, "execution_count": 0}
-    for entry in client.model_stats(model):
-        if version and str(entry.get("version")) != version:
-            continue
-        total["inference_count"] += int(entry.get("inference_count", 0))
-        total["execution_count"] += int(entry.get("execution_count", 0))
-        for key in STAT_KEYS:
-            d = (entry.get("inference_stats") or {}).get(key) or {}
-            slot = total.setdefault(key, {"count": 0, "ns": 0})
-            slot["count"] += int(d.get("count", 0))
-            slot["ns"] += int(d.get("ns", 0))
-    return total
-
-
-def stats_delta(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in new.items():
-        prev = old.get(key)
-        if isinstance(value, dict):
-            prev = prev or {"count": 0, "ns": 0}
-            out[key] = {"count": value["count"] - prev["count"], "ns": value["ns"] - prev["ns"]}
-        else:
-            out[key] = value - (prev or 0)
-    return out
-
-
-def gpu_sample(metrics_url: str | None) -> dict[str, dict[str, float]]:
-    """GPU utilization (0-1), power (W) and memory (bytes) per GPU uuid; {} without GPU metrics."""
-    if not metrics_url:
-        return {}
-    from tui.core.gpu.metrics import parse_metrics
-
+def usable_cores() -> int:
     try:
-        gpus = parse_metrics(fetch_metrics(metrics_url, timeout=1.0)).gpus
-    except (TritonError, ValueError):
-        return {}
-    names = {
-        "utilization": "utilization",
-        "power_w": "power_w",
-        "memory_used": "memory_used_bytes",
-        "memory_total": "memory_total_bytes",
-    }
-    return {
-        uuid: {names[k]: v for k, v in fields.items() if k in names}
-        for uuid, fields in gpus.items()
-    }
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def busiest_cpu(before: Collected | None, after: Collected) -> float:
+    """CPU share (0-1) of the busiest load generator process between two collects."""
+    if before is None or len(before.cpu_ns) != len(after.cpu_ns):
+        return 0.0
+    shares = [
+        (c1 - c0) / (t1 - t0)
+        for c0, t0, c1, t1 in zip(
+            before.cpu_ns, before.at_ns, after.cpu_ns, after.at_ns, strict=True
+        )
+        if t1 > t0
+    ]
+    return max(shares, default=0.0)
 
 
 class _Sweep:
@@ -132,9 +105,14 @@ class _Sweep:
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.prepared: PreparedRequest | None = None
+        self.composing: list[str] = []
+        self.versions: dict[str, str] = {}  # model -> version reported (moved counts)
+        self.checked = 0  # responses compared with the expected outputs so far
+        self.gpu: GpuPoller | None = None
 
     def on_sample(self, index: int, body: bytes, header_length: int | None) -> None:
         assert self.prepared is not None
+        self.checked += 1
         problem = check_response(self.prepared, index, body, header_length)
         if problem and len(self.problems) < 10:
             self.problems.append(problem)
@@ -148,6 +126,7 @@ class _Sweep:
             raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
         if not self.client.model_ready(cfg.model):
             raise BenchFailed(f"model {cfg.model!r} is not ready on {self.client.url}")
+        self.composing = composing_models(self.client, model_config)
         self.prepared = prepare(
             host=self.client.url,
             model=cfg.model,
@@ -167,7 +146,7 @@ class _Sweep:
         if self.cancel.wait(seconds):
             raise _Cancelled
 
-    def measure_level(self, gen: LoadGenerator, index: int, value: float) -> LevelResult:
+    def _start(self, gen: LoadGenerator, value: float) -> Collected:
         cfg = self.config
         if cfg.mode == "concurrency":
             gen.run(concurrency=int(value))
@@ -177,48 +156,81 @@ class _Sweep:
                 poisson=cfg.distribution == "poisson",
                 max_connections=cfg.max_connections,
             )
+        return gen.collect()
+
+    def _gather(self, gen: LoadGenerator, carry: np.ndarray) -> tuple[np.ndarray, Collected]:
+        """Wait out one window; return every record not yet assigned and the last collect."""
+        cfg = self.config
+        pool = [carry]
+        need = cfg.request_count_total or (
+            cfg.request_count if cfg.measurement_mode == "count_windows" else 0
+        )
+        if need:
+            limit = time.monotonic() + COUNT_WINDOW_LIMIT_S
+            while sum(len(p) for p in pool) < need:
+                if time.monotonic() > limit:
+                    raise BenchFailed(f"fewer than {need} requests in {COUNT_WINDOW_LIMIT_S:g} s")
+                self._wait(0.05 if cfg.request_count_total else 0.25)
+                got = gen.collect()
+                pool.append(got.records)
+                self._check(got.errors, got.first_error)
+        else:
+            self._wait(cfg.window_ms * 1.2 / 1000)
+        got = gen.collect()
+        self._check(got.errors, got.first_error)
+        return np.concatenate([*pool, got.records]), got
+
+    def _server(self, window: dict) -> tuple[dict, dict[str, dict]]:
+        cfg = self.config
+        version, own = pick(window, cfg.model, cfg.version)
+        self.versions[cfg.model] = version
+        parts = {}
+        for model in self.composing:
+            v, parts[model] = pick(window, model, "")
+            self.versions[model] = v
+        return own, parts
+
+    def measure_level(self, gen: LoadGenerator, index: int, value: float) -> LevelResult:
+        cfg = self.config
+        models = [cfg.model, *self.composing]
+        before = self._start(gen, value)
         windows: list[Window] = []
         trials: list[tuple[float, int]] = []
-        delayed = 0
-        carry = np.empty((0, 4), np.int64)
-        stats_start = stats_snapshot(self.client, cfg.model, cfg.version)
+        carry = np.empty((0, 5), np.int64)
+        checked = self.checked
+        stats_start = snapshot(self.client, models)
         t_start = time.monotonic_ns()
         for trial in range(1, cfg.max_trials + 1):
-            pool = [carry]
-            if cfg.measurement_mode == "count_windows":
-                limit = time.monotonic() + COUNT_WINDOW_LIMIT_S
-                while sum(len(p) for p in pool) < cfg.request_count:
-                    if time.monotonic() > limit:
-                        raise BenchFailed(
-                            f"fewer than {cfg.request_count} requests in {COUNT_WINDOW_LIMIT_S:g} s"
-                        )
-                    self._wait(0.25)
-                    got = gen.collect()
-                    pool.append(got.records)
-                    self._check(got.errors, got.first_error)
-                    delayed += got.delayed
-            else:
-                self._wait(cfg.window_ms * 1.2 / 1000)
+            records, got = self._gather(gen, carry)
             t_end = time.monotonic_ns()
-            got = gen.collect()
-            self._check(got.errors, got.first_error)
-            delayed += got.delayed
-            stats_end = stats_snapshot(self.client, cfg.model, cfg.version)
-            gpu = gpu_sample(cfg.metrics_url)
-            records = np.concatenate([*pool, got.records])
-            ends = records[:, 1]
-            inside = records[(ends >= t_start) & (ends <= t_end)]
-            carry = records[ends > t_end]
+            stats_end = snapshot(self.client, models)
+            if cfg.request_count_total:  # exactly N requests, the window clamped to them
+                records = records[np.argsort(records[:, 1], kind="stable")]
+                inside = records[: cfg.request_count_total]
+                w_start, w_end = int(inside[:, 0].min()), int(inside[:, 1].max())
+            else:
+                ends = records[:, 1]
+                inside = records[(ends >= t_start) & (ends <= t_end)]
+                carry = records[ends > t_end]
+                w_start, w_end = t_start, t_end
+            own, parts = self._server(deltas(stats_end, stats_start))
+            gpu = self.gpu.take(t_start, t_end) if self.gpu else []
             window = Window(
-                duration_ns=t_end - t_start,
+                duration_ns=w_end - w_start,
                 batch_size=cfg.batch_size,
                 latencies_ns=inside[:, 1] - inside[:, 0],
                 send_ns=inside[:, 2],
                 recv_ns=inside[:, 3],
-                server=stats_delta(stats_end, stats_start),
-                gpu=gpu,
+                server=own,
+                gpu=merge_gpu(gpu),
                 percentile_value=cfg.percentile,
+                gpu_samples=gpu,
+                sent=int(((records[:, 0] >= w_start) & (records[:, 0] <= w_end)).sum()),
+                delayed=int((inside[:, 4] > LATE_NS).sum()),
+                client_cpu=busiest_cpu(before, got),
+                composing=parts,
             )
+            before = got
             windows.append(window)
             lat = window.stabilizing_ns()
             trials.append((window.throughput, lat))
@@ -233,43 +245,105 @@ class _Sweep:
                 )
             )
             t_start, stats_start = t_end, stats_end
-            if is_stable(trials, cfg.stability_pct / 100) or over_threshold(
+            if cfg.request_count_total:
+                break
+            if self._add_process(gen, window, value):
+                return self.measure_level(gen, index, value)
+            if is_stable(trials, cfg.stability_pct / 100) or all_over_threshold(
                 trials, cfg.latency_threshold_ms
             ):
                 break
+        return self._level(windows, trials, value, gen.processes, self.checked - checked)
+
+    def _add_process(self, gen: LoadGenerator, window: Window, value: float) -> bool:
+        """Automatic processes: a saturated load generator gets one more process (restarting
+        the level) while cores remain and the load can be split further."""
+        cfg = self.config
+        splittable = cfg.mode == "request_rate" or int(value) > gen.processes
+        if (
+            cfg.processes == 0
+            and window.client_cpu >= CLIENT_BOUND_CPU
+            and splittable
+            and gen.processes < usable_cores()
+        ):
+            gen.add_process()
+            return True
+        return False
+
+    def _level(
+        self,
+        windows: list[Window],
+        trials: list[tuple[float, int]],
+        value: float,
+        processes: int,
+        checked: int,
+    ) -> LevelResult:
+        cfg = self.config
+        unit = "concurrency" if cfg.mode == "concurrency" else "request rate"
         merged = merge_windows(windows)
         if merged.count == 0:
             raise BenchFailed(
                 "No valid requests recorded within time interval. Please use a larger time window."
             )
+        server = ServerBreakdown.from_delta(merged.server)
+        composing = []
+        for model in self.composing:
+            part = ServerBreakdown.from_delta(merged.composing.get(model, {}))
+            if part is not None:
+                part.name, part.version = model, self.versions.get(model, "")
+                composing.append(part)
+        if server is not None:
+            server = server.with_composing(composing)
         result = LevelResult(
             value=value,
             throughput=merged.throughput,
             latency=merged.summary(),
-            server=ServerBreakdown.from_delta(merged.server),
+            server=server,
             gpu=merged.gpu,
             trials=len(windows),
             duration_ns=merged.duration_ns,
-            delayed=delayed,
+            delayed=merged.delayed,
+            send_rate=merged.sent / (merged.duration_ns / 1e9)
+            if cfg.mode != "concurrency"
+            else None,
+            client_cpu=merged.client_cpu,
+            processes=processes,
+            responses_checked=checked,
+            responses_seen=sum(w.count for w in windows),
+            composing=composing,
         )
-        if over_threshold(trials, cfg.latency_threshold_ms) and (
+        stable = cfg.request_count_total > 0 or is_stable(trials, cfg.stability_pct / 100)
+        if cfg.latency_threshold_ms > 0 and (
             result.stabilizing_us(cfg.percentile) >= cfg.latency_threshold_ms * 1000
         ):
             raise _OverThreshold(result)
-        if not is_stable(trials, cfg.stability_pct / 100):
-            if cfg.mode == "request_rate" and throughput_stable(trials, cfg.stability_pct / 100):
-                self.warnings.append(
+        if not stable:
+            asynchronous = cfg.mode == "request_rate" or cfg.async_mode
+            if asynchronous and throughput_stable(trials, cfg.stability_pct / 100):
+                result.warnings.append(
                     "Warning: Request latency is not stabilizing. Please try lowering the "
                     "request rate."
                 )
             else:
                 raise _Unstable(result)
-        if cfg.mode == "request_rate" and delayed > 0.01 * max(1, result.latency.count):
-            pct = 100 * delayed / max(1, result.latency.count)
-            self.warnings.append(
+        if cfg.mode == "request_rate" and result.delayed > 0.01 * max(1, result.latency.count):
+            pct = 100 * result.delayed / max(1, result.latency.count)
+            result.warnings.append(
                 "[WARNING] Perf Analyzer was not able to keep up with the desired request rate. "
-                f"{pct:.2f}% of the requests were delayed."
+                f"{pct:.2f}% of the requests were delayed (sent over {LATE_NS // 1000} usec late)."
             )
+        if result.client_bound:
+            result.warnings.append(
+                f"[WARNING] The load generator is the bottleneck at {unit} {value:g}: its busiest "
+                f"of {processes} process(es) used {result.client_cpu:.0%} of a CPU core, so the "
+                "server may be able to do more than measured"
+                + (
+                    " (no free core to add a process)."
+                    if cfg.processes == 0
+                    else " (try --loadgen-processes 0 for automatic processes)."
+                )
+            )
+        self.warnings += [w for w in result.warnings if w not in self.warnings]
         return result
 
     def _check(self, errors: int, first_error: str) -> None:
@@ -290,11 +364,12 @@ class _Sweep:
             except TritonError as exc:
                 raise BenchFailed(str(exc)) from exc
             prepared = self.prepare()
+            self.gpu = GpuPoller(cfg.metrics_url)
             gen = LoadGenerator(
                 self.client.host,
                 self.client.port,
                 prepared.requests,
-                processes=cfg.processes,
+                processes=max(1, cfg.processes),
                 on_sample=self.on_sample,
             )
             rng = cfg.load_range
@@ -340,6 +415,8 @@ class _Sweep:
         finally:
             if gen is not None:
                 gen.close()
+            if self.gpu is not None:
+                self.gpu.close()
         result.warnings = self.warnings
         self.emit(SweepFinished(result))
         return result
