@@ -55,8 +55,9 @@ def add_parser(subparsers: Any) -> None:
         "-i",
         dest="protocol",
         default="http",
-        choices=("http",),
-        help="protocol (http)",
+        choices=("http", "grpc"),
+        help="protocol: http (binary tensors over HTTP/1.1 keep-alive) or grpc (protobuf over "
+        "HTTP/2); -u then names that endpoint (default localhost:8000 / localhost:8001)",
     )
     p.add_argument(
         "--async",
@@ -263,7 +264,7 @@ def _wait_model(client: TritonHTTP, model: str, timeout: float) -> bool:
 def run(args: argparse.Namespace) -> int:
     validate_server_flags(args)
     server: ServerProcess | DockerServer | None = None
-    url = args.url or "localhost:8000"
+    url = args.url or ("localhost:8001" if args.protocol == "grpc" else "localhost:8000")
     metrics_url = args.metrics_url
     if args.model_repository:
         config = build_config(args, "127.0.0.1:0", None)  # validate before launching anything
@@ -276,7 +277,8 @@ def run(args: argparse.Namespace) -> int:
                 server.stop()
             print(f"error: {exc}", file=sys.stderr)
             return 99
-        url, metrics_url = server.http_url, server.metrics_url
+        url = server.grpc_url if args.protocol == "grpc" else server.http_url
+        metrics_url = server.metrics_url
     elif metrics_url is None:
         metrics_url = f"{TritonHTTP(url).host}:8002"
     config = build_config(args, url, metrics_url)
@@ -291,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
         if server is not None and not _wait_model(
-            TritonHTTP(url), args.model, args.startup_timeout
+            TritonHTTP(server.http_url), args.model, args.startup_timeout
         ):
             reason = server.errors.reason(args.model)
             print(

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from tui.core.bench.grpc_admin import TritonGRPC
 from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
 from tui.core.bench.loadgen import LATE_NS, Collected, LoadError, LoadGenerator
 from tui.core.bench.results import (
@@ -101,7 +102,9 @@ class _Sweep:
         self.config = config
         self.emit = on_event or (lambda event: None)
         self.cancel = cancel
-        self.client = TritonHTTP(config.url, timeout=10.0)
+        self.client: TritonHTTP | TritonGRPC = (
+            TritonGRPC(config.url) if config.protocol == "grpc" else TritonHTTP(config.url, 10.0)
+        )
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.prepared: PreparedRequest | None = None
@@ -139,6 +142,7 @@ class _Sweep:
             binary=cfg.binary,
             string_length=cfg.string_length,
             string_data=cfg.string_data,
+            protocol=cfg.protocol,
         )
         return self.prepared
 
@@ -371,6 +375,7 @@ class _Sweep:
                 prepared.requests,
                 processes=max(1, cfg.processes),
                 on_sample=self.on_sample,
+                protocol=cfg.protocol,
             )
             rng = cfg.load_range
             total = rng.count()

@@ -4,7 +4,8 @@ Inputs come from the model's metadata and config (batch dimension when `max_batc
 variable dimensions need `--shape NAME:d1,d2`. Data is `zero`, `random` (generated once, seeded)
 or a perf_analyzer JSON file (`{"data": [{NAME: [...] | {"content": [...], "shape": [...]} |
 {"b64": "..."}}, ...], "validation_data": [...]}`), used round-robin. Bodies are encoded by
-`tritonclient.http.InferenceServerClient.generate_request_body`, binary tensors by default.
+`tritonclient.http.InferenceServerClient.generate_request_body`, binary tensors by default; for
+gRPC they are serialized `inference.ModelInferRequest` messages with raw input contents.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class PreparedRequest:
     body_sizes: list[int]
     validation: list[dict[str, np.ndarray]] = field(default_factory=list)
     binary: bool = True
+    protocol: str = "http"  # "grpc": requests are serialized inference.ModelInferRequest
 
 
 def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
@@ -219,6 +221,7 @@ def prepare(
     string_length: int = 128,
     string_data: str | None = None,
     seed: int = 0,
+    protocol: str = "http",
 ) -> PreparedRequest:
     """Build the raw requests once. `host` is the HTTP endpoint's host:port."""
     inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
@@ -234,6 +237,12 @@ def prepare(
     path = (
         f"/v2/models/{quote(model)}" + (f"/versions/{quote(version)}" if version else "") + "/infer"
     )
+    if protocol == "grpc":
+        requests = [grpc_request(model, version, inputs, outputs, entry) for entry in data]
+        sizes = [len(r) for r in requests]
+        return PreparedRequest(
+            model, path, inputs, outputs, requests, sizes, validation, True, "grpc"
+        )
     requests, sizes = [], []
     for entry in data:
         tensors = []
@@ -248,12 +257,47 @@ def prepare(
     return PreparedRequest(model, path, inputs, outputs, requests, sizes, validation, binary)
 
 
+def grpc_request(
+    model: str,
+    version: str,
+    inputs: list[TensorSpec],
+    outputs: list[TensorSpec],
+    entry: dict[str, np.ndarray],
+) -> bytes:
+    """A serialized `inference.ModelInferRequest` with raw (binary) input contents."""
+    from tritonclient.grpc import service_pb2
+    from tritonclient.utils import serialize_byte_tensor
+
+    request = service_pb2.ModelInferRequest(model_name=model, model_version=version)
+    for spec in inputs:
+        array = entry[spec.name]
+        tensor = request.inputs.add()
+        tensor.name, tensor.datatype = spec.name, spec.datatype
+        tensor.shape.extend(array.shape)
+        if spec.datatype == "BYTES":
+            request.raw_input_contents.append(serialize_byte_tensor(array).tobytes())
+        else:
+            request.raw_input_contents.append(np.ascontiguousarray(array).tobytes())
+    for spec in outputs:
+        request.outputs.add().name = spec.name
+    return request.SerializeToString()
+
+
+def _decode(prepared: PreparedRequest, body: bytes, header_length: int | None) -> Any:
+    if prepared.protocol == "grpc":
+        import tritonclient.grpc as grpcclient
+        from tritonclient.grpc import service_pb2
+
+        return grpcclient.InferResult(service_pb2.ModelInferResponse.FromString(body))
+    return httpclient.InferResult.from_response_body(body, header_length=header_length)
+
+
 def check_response(
     prepared: PreparedRequest, index: int, body: bytes, header_length: int | None
 ) -> str | None:
     """Return a problem with a sampled response body, or None when it is a correct answer."""
     try:
-        result = httpclient.InferResult.from_response_body(body, header_length=header_length)
+        result = _decode(prepared, body, header_length)
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the finding
         return f"undecodable response: {exc}"
     expected = prepared.validation[index % len(prepared.validation)] if prepared.validation else {}

@@ -1,7 +1,8 @@
 """The load generator: worker processes sending pre-encoded requests on keep-alive sockets.
 
 Each worker (`loadgen_worker`) holds a pool of keep-alive connections and sends the prepared HTTP
-requests verbatim, reading only the status line and Content-Length of each answer. Per request it
+requests verbatim, reading only the status line and Content-Length of each answer; a gRPC worker
+(`loadgen_grpc`) sends pre-serialized requests on one HTTP/2 channel. Per request it
 records start, end, send time and receive time (monotonic ns, comparable across processes).
 
 `LoadGenerator` drives the workers over pipes from one thread (the engine's): `run` a level,
@@ -81,8 +82,14 @@ class LoadGenerator:
         sample_every: int = 1000,
         timeout: float = 30.0,
         on_sample: Any = None,
+        protocol: str = "http",
     ) -> None:
         self._ctx = mp.get_context("spawn")
+        self._target = worker_main
+        if protocol == "grpc":
+            from tui.core.bench.loadgen_grpc import worker_main as grpc_main
+
+            self._target = grpc_main
         self._quiet = not _stderr_is_a_file()
         _ensure_resource_tracker()
         self._args = (host, port, requests, sample_every, timeout)
@@ -103,7 +110,7 @@ class LoadGenerator:
         """Start one more worker; it takes a share of the next `run`."""
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
-            target=worker_main,
+            target=self._target,
             name="triton-tui-loadgen",
             daemon=True,
             args=(child, *self._args, self._quiet),
