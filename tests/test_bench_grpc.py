@@ -115,3 +115,28 @@ def test_bench_cli_launches_server_for_grpc(tmp_path: Path, capsys: pytest.Captu
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Protocol: GRPC" in out and "Successful request count" in out
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_system_shared_memory(demo_server: ServerProcess, protocol: str) -> None:
+    """Inputs live in registered shm regions: the requests are small, the answers correct (every
+    one sampled would be slow; the sweep checks 1 in 1000 and fails on a wrong one), and the
+    regions are gone from the server afterwards."""
+    url = demo_server.grpc_url if protocol == "grpc" else demo_server.http_url
+    events: list = []
+    config = BenchConfig(
+        model="densenet_onnx", url=url, protocol=protocol, shared_memory="system", **FAST
+    )
+    result = run_sweep(config, events.append)
+    assert result.status == "ok", result.message
+    level = result.levels[0]
+    assert level.responses_checked > 0 and level.server is not None
+    plain = _prepared(demo_server, protocol)
+    client = TritonHTTP(demo_server.http_url)
+    shm = prepare(
+        host=client.url, model="add_sub", version="", metadata=client.model_metadata("add_sub"),
+        config=client.model_config("add_sub"), protocol=protocol, shared_memory="system",
+    )  # fmt: skip
+    assert len(shm.requests[0]) < len(plain.requests[0]) + 200  # references, not the tensors
+    assert shm.regions and set(shm.regions[0].offsets) == {"INPUT0", "INPUT1"}
+    assert client.call("GET", "/v2/systemsharedmemory/status") == []

@@ -137,6 +137,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--string-data", metavar="TEXT")
     p.add_argument("--input-tensor-format", choices=("binary", "json"), default="binary")
     p.add_argument(
+        "--shared-memory",
+        choices=("none", "system"),
+        default="none",
+        help="system: inputs placed once in POSIX shared memory, requests only refer to them "
+        "(server on this machine; outputs still come in the responses)",
+    )
+    p.add_argument(
         "--max-threads",
         type=int,
         default=0,
@@ -224,6 +231,7 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         protocol=args.protocol,
         async_mode=args.async_mode,
         request_count_total=args.request_count,
+        shared_memory=args.shared_memory,
     )
 
 

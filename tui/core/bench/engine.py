@@ -41,6 +41,7 @@ from tui.core.bench.server_stats import (
     pick,
     snapshot,
 )
+from tui.core.bench.shm import SystemShm
 from tui.core.bench.stats import (
     Window,
     all_over_threshold,
@@ -112,6 +113,7 @@ class _Sweep:
         self.versions: dict[str, str] = {}  # model -> version reported (moved counts)
         self.checked = 0  # responses compared with the expected outputs so far
         self.gpu: GpuPoller | None = None
+        self.shm: SystemShm | None = None
 
     def on_sample(self, index: int, body: bytes, header_length: int | None) -> None:
         assert self.prepared is not None
@@ -143,7 +145,13 @@ class _Sweep:
             string_length=cfg.string_length,
             string_data=cfg.string_data,
             protocol=cfg.protocol,
+            shared_memory=cfg.shared_memory,
         )
+        if self.prepared.regions:
+            try:
+                self.shm = SystemShm(self.client, self.prepared.regions)
+            except TritonError as exc:
+                raise BenchFailed(str(exc)) from exc
         return self.prepared
 
     def _wait(self, seconds: float) -> None:
@@ -197,11 +205,11 @@ class _Sweep:
     def measure_level(self, gen: LoadGenerator, index: int, value: float) -> LevelResult:
         cfg = self.config
         models = [cfg.model, *self.composing]
+        checked = self.checked
         before = self._start(gen, value)
         windows: list[Window] = []
         trials: list[tuple[float, int]] = []
         carry = np.empty((0, 5), np.int64)
-        checked = self.checked
         stats_start = snapshot(self.client, models)
         t_start = time.monotonic_ns()
         for trial in range(1, cfg.max_trials + 1):
@@ -422,6 +430,8 @@ class _Sweep:
                 gen.close()
             if self.gpu is not None:
                 self.gpu.close()
+            if self.shm is not None:
+                self.shm.close()
         result.warnings = self.warnings
         self.emit(SweepFinished(result))
         return result

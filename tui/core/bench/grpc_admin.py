@@ -47,5 +47,11 @@ class TritonGRPC:
     def model_stats(self, model: str = "") -> list[dict[str, Any]]:
         return self._call("get_inference_statistics", model, as_json=True).get("model_stats", [])
 
+    def register_system_shm(self, name: str, key: str, byte_size: int) -> None:
+        self._call("register_system_shared_memory", name, key, byte_size)
+
+    def unregister_system_shm(self, name: str) -> None:
+        self._call("unregister_system_shared_memory", name)
+
     def close(self) -> None:
         self._client.close()

@@ -47,6 +47,7 @@ class PreparedRequest:
     validation: list[dict[str, np.ndarray]] = field(default_factory=list)
     binary: bool = True
     protocol: str = "http"  # "grpc": requests are serialized inference.ModelInferRequest
+    regions: list[Any] = field(default_factory=list)  # --shared-memory system: shm.Region each
 
 
 def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
@@ -222,6 +223,7 @@ def prepare(
     string_data: str | None = None,
     seed: int = 0,
     protocol: str = "http",
+    shared_memory: str = "none",
 ) -> PreparedRequest:
     """Build the raw requests once. `host` is the HTTP endpoint's host:port."""
     inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
@@ -237,24 +239,38 @@ def prepare(
     path = (
         f"/v2/models/{quote(model)}" + (f"/versions/{quote(version)}" if version else "") + "/infer"
     )
+    regions = []
+    if shared_memory == "system":
+        from tui.core.bench.shm import layout
+
+        regions = layout(data, {s.name: s.datatype for s in inputs})
     if protocol == "grpc":
-        requests = [grpc_request(model, version, inputs, outputs, entry) for entry in data]
+        requests = [
+            grpc_request(model, version, inputs, outputs, entry, regions[k] if regions else None)
+            for k, entry in enumerate(data)
+        ]
         sizes = [len(r) for r in requests]
         return PreparedRequest(
-            model, path, inputs, outputs, requests, sizes, validation, True, "grpc"
+            model, path, inputs, outputs, requests, sizes, validation, True, "grpc", regions
         )
     requests, sizes = [], []
-    for entry in data:
+    for k, entry in enumerate(data):
         tensors = []
         for spec in inputs:
             tensor = httpclient.InferInput(spec.name, list(entry[spec.name].shape), spec.datatype)
-            tensor.set_data_from_numpy(entry[spec.name], binary_data=binary)
+            if regions:
+                offset, size = regions[k].offsets[spec.name]
+                tensor.set_shared_memory(regions[k].name, size, offset)
+            else:
+                tensor.set_data_from_numpy(entry[spec.name], binary_data=binary)
             tensors.append(tensor)
         wanted = [httpclient.InferRequestedOutput(s.name, binary_data=binary) for s in outputs]
         body, json_size = httpclient.InferenceServerClient.generate_request_body(tensors, wanted)
         requests.append(http_request(host, path, body, json_size))
         sizes.append(len(body))
-    return PreparedRequest(model, path, inputs, outputs, requests, sizes, validation, binary)
+    return PreparedRequest(
+        model, path, inputs, outputs, requests, sizes, validation, binary, "http", regions
+    )
 
 
 def grpc_request(
@@ -263,10 +279,13 @@ def grpc_request(
     inputs: list[TensorSpec],
     outputs: list[TensorSpec],
     entry: dict[str, np.ndarray],
+    region: Any = None,
 ) -> bytes:
-    """A serialized `inference.ModelInferRequest` with raw (binary) input contents."""
+    """A serialized `inference.ModelInferRequest` with raw (binary) input contents, or with
+    references into a shared memory `region` (shm.Region)."""
     from tritonclient.grpc import service_pb2
-    from tritonclient.utils import serialize_byte_tensor
+
+    from tui.core.bench.shm import raw_bytes
 
     request = service_pb2.ModelInferRequest(model_name=model, model_version=version)
     for spec in inputs:
@@ -274,10 +293,13 @@ def grpc_request(
         tensor = request.inputs.add()
         tensor.name, tensor.datatype = spec.name, spec.datatype
         tensor.shape.extend(array.shape)
-        if spec.datatype == "BYTES":
-            request.raw_input_contents.append(serialize_byte_tensor(array).tobytes())
+        if region is not None:
+            offset, size = region.offsets[spec.name]
+            tensor.parameters["shared_memory_region"].string_param = region.name
+            tensor.parameters["shared_memory_byte_size"].int64_param = size
+            tensor.parameters["shared_memory_offset"].int64_param = offset
         else:
-            request.raw_input_contents.append(np.ascontiguousarray(array).tobytes())
+            request.raw_input_contents.append(raw_bytes(array, spec.datatype))
     for spec in outputs:
         request.outputs.add().name = spec.name
     return request.SerializeToString()
