@@ -105,7 +105,7 @@ def test_bench_launches_its_own_server(tmp_path: Path, capsys: pytest.CaptureFix
             "-s",
             "100",
             "-r",
-            "4",
+            "8",
             "--percentile",
             "95",
         ]

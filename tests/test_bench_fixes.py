@@ -77,7 +77,10 @@ def test_request_rate_is_not_capped_at_16_in_flight(bench_server: ServerProcess)
     result = run_sweep(config)
     assert result.status == "ok", result.message
     level = result.levels[0]
-    assert level.send_rate is not None and 900 < level.send_rate < 1100  # measured, not copied
+    # measured, not copied: near the target, under it when sends left late (a loaded machine)
+    assert level.send_rate is not None and 700 < level.send_rate < 1100
+    late = level.delayed > 0.01 * level.latency.count
+    assert late == any("not able to keep up" in w for w in level.warnings)
     block = report.level_block(config, level)
     assert f"Avg send request rate: {level.send_rate:.2f} infer/sec (measured)" in block
 
@@ -265,7 +268,7 @@ def test_sigterm_keeps_the_measured_levels(tmp_path: Path) -> None:
             "-s",
             "100",
             "-r",
-            "3",
+            "8",
             "-f",
             str(out),
         ],

@@ -2,9 +2,12 @@
 
 `run_sweep(config, on_event, cancel)` blocks (run it on a worker thread); load is sent by
 `LoadGenerator` processes. Semantics follow perf_analyzer (see shared/reference/triton-tools.md §1):
-contiguous windows of 1.2 × the measurement interval, requests counted by their end time, stability
-on the last 3 windows, the stable result is their merge, a level over the latency threshold or
-unstable ends the sweep. A server that dies mid-run ends it with an error; measured levels stay.
+contiguous windows of 1.2 × the measurement interval (or count windows, or one window of exactly
+--request-count requests), requests counted by their end time, stability on the last 3 windows, the
+stable result is their merge; a level over the latency threshold or unstable ends the sweep
+(level.py judges). Per window the load generator's CPU use is measured; with automatic processes
+(`processes=0`) a saturated generator gets another process and the level starts again.
+A server that dies mid-run ends it with an error; measured levels stay.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 
 from tui.core.bench.grpc_admin import TritonGRPC
 from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
+from tui.core.bench.level import BenchFailed, OverThreshold, Unstable, judge_level
 from tui.core.bench.loadgen import LATE_NS, Collected, LoadError, LoadGenerator
 from tui.core.bench.results import (
     CLIENT_BOUND_CPU,
@@ -47,8 +51,6 @@ from tui.core.bench.stats import (
     all_over_threshold,
     is_stable,
     merge_gpu,
-    merge_windows,
-    throughput_stable,
 )
 from tui.core.client import TritonError, TritonHTTP
 
@@ -69,10 +71,6 @@ __all__ = [
 ]
 
 COUNT_WINDOW_LIMIT_S = 120.0
-
-
-class BenchFailed(Exception):
-    """A level could not be measured; the message says why."""
 
 
 def usable_cores() -> int:
@@ -265,7 +263,16 @@ class _Sweep:
                 trials, cfg.latency_threshold_ms
             ):
                 break
-        return self._level(windows, trials, value, gen.processes, self.checked - checked)
+        return judge_level(
+            cfg,
+            windows,
+            trials,
+            value,
+            processes=gen.processes,
+            checked=self.checked - checked,
+            composing=[(m, self.versions.get(m, "")) for m in self.composing],
+            warnings=self.warnings,
+        )
 
     def _add_process(self, gen: LoadGenerator, window: Window, value: float) -> bool:
         """Automatic processes: a saturated load generator gets one more process (restarting
@@ -281,82 +288,6 @@ class _Sweep:
             gen.add_process()
             return True
         return False
-
-    def _level(
-        self,
-        windows: list[Window],
-        trials: list[tuple[float, int]],
-        value: float,
-        processes: int,
-        checked: int,
-    ) -> LevelResult:
-        cfg = self.config
-        unit = "concurrency" if cfg.mode == "concurrency" else "request rate"
-        merged = merge_windows(windows)
-        if merged.count == 0:
-            raise BenchFailed(
-                "No valid requests recorded within time interval. Please use a larger time window."
-            )
-        server = ServerBreakdown.from_delta(merged.server)
-        composing = []
-        for model in self.composing:
-            part = ServerBreakdown.from_delta(merged.composing.get(model, {}))
-            if part is not None:
-                part.name, part.version = model, self.versions.get(model, "")
-                composing.append(part)
-        if server is not None:
-            server = server.with_composing(composing)
-        result = LevelResult(
-            value=value,
-            throughput=merged.throughput,
-            latency=merged.summary(),
-            server=server,
-            gpu=merged.gpu,
-            trials=len(windows),
-            duration_ns=merged.duration_ns,
-            delayed=merged.delayed,
-            send_rate=merged.sent / (merged.duration_ns / 1e9)
-            if cfg.mode != "concurrency"
-            else None,
-            client_cpu=merged.client_cpu,
-            processes=processes,
-            responses_checked=checked,
-            responses_seen=sum(w.count for w in windows),
-            composing=composing,
-        )
-        stable = cfg.request_count_total > 0 or is_stable(trials, cfg.stability_pct / 100)
-        if cfg.latency_threshold_ms > 0 and (
-            result.stabilizing_us(cfg.percentile) >= cfg.latency_threshold_ms * 1000
-        ):
-            raise _OverThreshold(result)
-        if not stable:
-            asynchronous = cfg.mode == "request_rate" or cfg.async_mode
-            if asynchronous and throughput_stable(trials, cfg.stability_pct / 100):
-                result.warnings.append(
-                    "Warning: Request latency is not stabilizing. Please try lowering the "
-                    "request rate."
-                )
-            else:
-                raise _Unstable(result)
-        if cfg.mode == "request_rate" and result.delayed > 0.01 * max(1, result.latency.count):
-            pct = 100 * result.delayed / max(1, result.latency.count)
-            result.warnings.append(
-                "[WARNING] Perf Analyzer was not able to keep up with the desired request rate. "
-                f"{pct:.2f}% of the requests were delayed (sent over {LATE_NS // 1000} usec late)."
-            )
-        if result.client_bound:
-            result.warnings.append(
-                f"[WARNING] The load generator is the bottleneck at {unit} {value:g}: its busiest "
-                f"of {processes} process(es) used {result.client_cpu:.0%} of a CPU core, so the "
-                "server may be able to do more than measured"
-                + (
-                    " (no free core to add a process)."
-                    if cfg.processes == 0
-                    else " (try --loadgen-processes 0 for automatic processes)."
-                )
-            )
-        self.warnings += [w for w in result.warnings if w not in self.warnings]
-        return result
 
     def _check(self, errors: int, first_error: str) -> None:
         if errors:
@@ -394,14 +325,14 @@ class _Sweep:
                 self.emit(LevelStarted(index, total, value))
                 try:
                     level = self.measure_level(gen, index, value)
-                except _OverThreshold:
+                except OverThreshold:
                     result.status = "threshold"
                     result.message = (
                         f"Measured latency went over the set limit of "
                         f"{cfg.latency_threshold_ms:g} msec."
                     )
                     break
-                except _Unstable:
+                except Unstable:
                     result.status = "unstable"
                     result.message = (
                         f"Failed to obtain stable measurement within {cfg.max_trials} measurement"
@@ -439,16 +370,6 @@ class _Sweep:
 
 class _Cancelled(Exception):
     pass
-
-
-class _OverThreshold(Exception):
-    def __init__(self, level: LevelResult) -> None:
-        self.level = level
-
-
-class _Unstable(Exception):
-    def __init__(self, level: LevelResult) -> None:
-        self.level = level
 
 
 def run_sweep(

@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tui.core.bench.engine import BenchConfig, BenchResult, LevelResult, ServerBreakdown
+from tui.core.bench.engine import (
+    BenchConfig,
+    BenchResult,
+    LevelResult,
+    ServerBreakdown,
+    usable_cores,
+)
 from tui.core.bench.stats import NO_STD, PERCENTILES
 
 
@@ -54,7 +59,7 @@ def settings_block(config: BenchConfig) -> str:
         lines.append(f"  Measuring exactly {config.request_count_total} requests")
     if config.shared_memory != "none":
         lines.append(f"  Using {config.shared_memory} shared memory for inputs")
-    procs = config.processes or f"automatic (up to {os.cpu_count() or 1})"
+    procs = config.processes or f"automatic (up to {usable_cores()})"
     lines.append(f"  Protocol: {config.protocol.upper()}; load generator processes: {procs}")
     return "\n".join(lines) + "\n"
 
