@@ -292,3 +292,24 @@ def test_sigterm_keeps_the_measured_levels(tmp_path: Path) -> None:
     assert code == 128 + signal.SIGTERM, rest
     rows = out.read_text().splitlines()
     assert rows[0].startswith("Concurrency,Inferences/Second") and len(rows) >= 2
+
+
+def test_automatic_processes_added_while_client_bound(demo_server: ServerProcess) -> None:
+    """With `processes=0` a window whose load generator ran at >= 90 % of a core gets one more
+    process (up to the cores), only when the load can be split further."""
+    from tui.core.bench.engine import _Sweep, usable_cores
+    from tui.core.bench.stats import Window
+
+    host, port = demo_server.http_url.rsplit(":", 1)
+    sweep = _Sweep(BenchConfig(model="add_sub", processes=0), None, threading.Event())
+    lat = np.array([1000], np.int64)
+    busy = Window(10**9, 1, lat, lat, lat, client_cpu=0.95)
+    idle = Window(10**9, 1, lat, lat, lat, client_cpu=0.30)
+    with LoadGenerator(host, int(port), [b""]) as gen:
+        assert not sweep._add_process(gen, idle, 4)
+        assert not sweep._add_process(gen, busy, 1)  # one request cannot be split
+        assert sweep._add_process(gen, busy, 4) == (usable_cores() > 1)
+        assert gen.processes == min(2, usable_cores())
+    sweep.config.processes = 1  # a fixed count is kept
+    with LoadGenerator(host, int(port), [b""]) as gen:
+        assert not sweep._add_process(gen, busy, 4) and gen.processes == 1
