@@ -39,7 +39,9 @@ models: setup
 bench-idle SECONDS="30": setup
     {{py}} assets/bench/idle.py {{SECONDS}}
 
-# Benchmark our load generator against wrk (same server, model and JSON body), c = 1, 4, 8.
+# Benchmark our load generator against wrk (HTTP, same JSON body) and the real perf_analyzer 2.41
+# (HTTP and gRPC; installed into ~/.cache/triton-tui/tools by tests/tools/install_perf_analyzer.py)
+# on one server: throughput and p50 ratios at c = 1, 4, 8.
 bench-loadgen: setup
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
     {{py}} assets/bench/compare_wrk.py --model-repository assets/models --concurrency 1,4,8

@@ -101,3 +101,26 @@ def test_gpu_metrics_per_level(metrics_endpoint: tuple[str, list[str]]) -> None:
     assert gpu_sample(url) == {}
     assert gpu_sample(None) == {}
     assert gpu_sample("127.0.0.1:9") == {}
+
+
+def test_gpu_polled_every_interval(metrics_endpoint: tuple[str, list[str]]) -> None:
+    """A window's GPU figures pool the polls inside it (perf_analyzer polls every second), not
+    one sample at its end: three polls over the window average to 0.7."""
+    import time
+
+    from tui.core.bench.server_stats import GpuPoller
+
+    url, pages = metrics_endpoint
+    pages += [exposition(*SAMPLES[0])] + [exposition(*s) for s in SAMPLES]
+    start = time.monotonic_ns()
+    poller = GpuPoller(url, interval=0.1)  # its first page tells it the server has GPUs
+    time.sleep(0.6)
+    poller.close()
+    samples = poller.take(start, time.monotonic_ns())
+    assert [s[UUID]["utilization"] for s in samples] == [0.5, 0.7, 0.9]
+    lat = np.array([1000, 2000], np.int64)
+    window = Window(10**9, 1, lat, lat, lat, gpu_samples=samples)
+    merged = merge_windows([window]).gpu[UUID]
+    assert merged["utilization"] == pytest.approx(0.7)
+    assert merged["memory_used_bytes"] == 3.0e9
+    assert GpuPoller(None).take(0, start) == []

@@ -237,6 +237,7 @@ def test_console_layout() -> None:
         "  Latency limit: 0 msec",
         "  Concurrency limit: 4 concurrent requests",
         "  Using synchronous calls for inference",
+        "  Protocol: HTTP; load generator processes: 1",
     ]
     block = report.level_block(cfg, level).splitlines()
     assert block[:3] == [
@@ -246,7 +247,11 @@ def test_console_layout() -> None:
     ]
     assert "    Avg latency: 708 usec (standard deviation 5 usec)" in block
     assert "    p99 latency: 1031 usec" in block
-    assert "    Avg HTTP time: 708 usec (send/recv 102 usec + response wait 606 usec)" in block
+    # measured parts of the latency (perf_analyzer's "Avg HTTP time" was the latency renamed)
+    assert (
+        "    Avg send/recv: 102 usec (send 50 usec + receive 52 usec); response wait 606 usec"
+    ) in block
+    assert not any("HTTP time" in line for line in block)
     assert block[block.index("  Server: ") + 4] == (
         "    Avg request latency: 347 usec (overhead 7 usec + queue 41 usec + compute input 26 usec"
         " + compute infer 257 usec + compute output 16 usec)"

@@ -26,7 +26,7 @@ from tui.core.launcher import ServerProcess
 
 # The machine is shared and noisy: a wide stability band keeps these deterministic enough; the
 # stability rule itself is tested exactly in test_bench_stats.py.
-FAST = {"window_ms": 500, "stability_pct": 60.0, "max_trials": 6}
+FAST = {"window_ms": 500, "stability_pct": 100.0, "max_trials": 10}
 
 
 def _check_level(level, percentile=None) -> None:  # noqa: ANN001
@@ -91,7 +91,7 @@ def test_json_input_data_is_validated(demo_server: ServerProcess, tmp_path: Path
         url=demo_server.http_url,
         input_data=str(good),
         batch_size=2,
-        max_trials=3,
+        max_trials=8,  # a loaded machine needs more windows to settle
         window_ms=200,
         stability_pct=100,
     )
@@ -133,7 +133,7 @@ def test_bad_inputs_are_reported_not_sent(demo_server: ServerProcess) -> None:
             model="identity_onnx",
             url=demo_server.http_url,
             shapes={"INPUT0": [16]},
-            max_trials=3,
+            max_trials=8,  # a loaded machine needs more windows to settle
             window_ms=200,
             stability_pct=100,
         )
@@ -200,7 +200,7 @@ def test_latency_threshold_ends_sweep_and_count_windows(demo_server: ServerProce
             measurement_mode="count_windows",
             request_count=200,
             stability_pct=100,
-            max_trials=3,
+            max_trials=8,  # a loaded machine needs more windows to settle
         )
     )
     assert counted.status == "ok", counted.message

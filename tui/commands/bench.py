@@ -2,7 +2,8 @@
 
 Either launches the embedded (or given) tritonserver with `--model-repository DIR`, or measures a
 running server given with `-u HOST:PORT` (default localhost:8000, as perf_analyzer).
-Exit codes: 0 ok, 2 no stable measurement, 3 bad options, 99 other failures, 130 interrupted.
+Exit codes: 0 ok, 2 no stable measurement, 3 bad options, 99 other failures, 130 interrupted
+(Ctrl+C) and 143 terminated (SIGTERM); both keep the levels measured and write -f / --json.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from tui.core.client import TritonHTTP
 from tui.core.docker_server import DockerServer
 from tui.core.launcher import LaunchError, ServerProcess
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -52,8 +55,23 @@ def add_parser(subparsers: Any) -> None:
         "-i",
         dest="protocol",
         default="http",
-        metavar="PROTOCOL",
-        help="protocol; only http is supported",
+        choices=("http", "grpc"),
+        help="protocol: http (binary tensors over HTTP/1.1 keep-alive) or grpc (protobuf over "
+        "HTTP/2); -u then names that endpoint (default localhost:8000 / localhost:8001)",
+    )
+    p.add_argument(
+        "--async",
+        dest="async_mode",
+        action="store_true",
+        help="asynchronous calls: a level whose throughput is stable but latency is not is "
+        "kept with a warning (perf_analyzer's --async)",
+    )
+    p.add_argument(
+        "--request-count",
+        type=int,
+        default=0,
+        metavar="N",
+        help="measure exactly N requests per level in one window (no stability check)",
     )
     p.add_argument(
         "--concurrency-range", metavar="START:END:STEP", help="concurrency levels (default 1:1:1)"
@@ -119,18 +137,27 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--string-data", metavar="TEXT")
     p.add_argument("--input-tensor-format", choices=("binary", "json"), default="binary")
     p.add_argument(
+        "--shared-memory",
+        choices=("none", "system"),
+        default="none",
+        help="system: inputs placed once in POSIX shared memory, requests only refer to them "
+        "(server on this machine; outputs still come in the responses)",
+    )
+    p.add_argument(
         "--max-threads",
         type=int,
-        default=16,
+        default=0,
         metavar="N",
-        help="request-rate mode: most requests in flight (default 16)",
+        help="request-rate mode: most requests in flight (default 0: no limit, as "
+        "perf_analyzer's asynchronous sends)",
     )
     p.add_argument(
         "--loadgen-processes",
         type=int,
-        default=1,
+        default=0,
         metavar="N",
-        help="load generator processes (default 1)",
+        help="load generator processes (default 0: one, more added while it is the bottleneck, "
+        "up to the cores available)",
     )
     p.add_argument(
         "-f", dest="csv", type=Path, metavar="FILE.csv", help="write perf_analyzer's CSV"
@@ -144,8 +171,6 @@ def add_parser(subparsers: Any) -> None:
 
 def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) -> BenchConfig:
     """Validate flags into a BenchConfig; raise UsageError (exit 3) on anything wrong."""
-    if args.protocol != "http":
-        raise UsageError(f"-i {args.protocol}: only http is supported by triton-tui bench")
     if args.concurrency_range and args.request_rate_range:
         raise UsageError("--concurrency-range and --request-rate-range are mutually exclusive")
     checks = [
@@ -156,9 +181,10 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         (args.batch_size > 0, "-b must be at least 1"),
         (args.latency_threshold >= 0, "-l must not be negative"),
         (args.percentile is None or 0 < args.percentile < 100, "--percentile must be in 1..99"),
-        (args.max_threads > 0, "--max-threads must be at least 1"),
+        (args.max_threads >= 0, "--max-threads must not be negative"),
         (args.string_length > 0, "--string-length must be at least 1"),
-        (0 < args.loadgen_processes <= 64, "--loadgen-processes must be in 1..64"),
+        (0 <= args.loadgen_processes <= 64, "--loadgen-processes must be in 0..64"),
+        (args.request_count >= 0, "--request-count must not be negative"),
     ]
     for ok, message in checks:
         if not ok:
@@ -202,6 +228,10 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         string_data=args.string_data,
         processes=args.loadgen_processes,
         max_connections=args.max_threads,
+        protocol=args.protocol,
+        async_mode=args.async_mode,
+        request_count_total=args.request_count,
+        shared_memory=args.shared_memory,
     )
 
 
@@ -218,6 +248,8 @@ def _printer(config: BenchConfig, verbose: bool) -> Any:
             )
         elif isinstance(event, LevelMeasured):
             print(report.level_block(config, event.level), flush=True)
+            for warning in event.level.warnings:
+                print(warning, file=sys.stderr, flush=True)
         elif (
             isinstance(event, SweepFinished)
             and event.result.message
@@ -240,7 +272,7 @@ def _wait_model(client: TritonHTTP, model: str, timeout: float) -> bool:
 def run(args: argparse.Namespace) -> int:
     validate_server_flags(args)
     server: ServerProcess | DockerServer | None = None
-    url = args.url or "localhost:8000"
+    url = args.url or ("localhost:8001" if args.protocol == "grpc" else "localhost:8000")
     metrics_url = args.metrics_url
     if args.model_repository:
         config = build_config(args, "127.0.0.1:0", None)  # validate before launching anything
@@ -253,15 +285,23 @@ def run(args: argparse.Namespace) -> int:
                 server.stop()
             print(f"error: {exc}", file=sys.stderr)
             return 99
-        url, metrics_url = server.http_url, server.metrics_url
+        url = server.grpc_url if args.protocol == "grpc" else server.http_url
+        metrics_url = server.metrics_url
     elif metrics_url is None:
         metrics_url = f"{TritonHTTP(url).host}:8002"
     config = build_config(args, url, metrics_url)
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    # Ctrl+C and SIGTERM both end the sweep: what was measured is kept and written
+    received: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        cancel.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
         if server is not None and not _wait_model(
-            TritonHTTP(url), args.model, args.startup_timeout
+            TritonHTTP(server.http_url), args.model, args.startup_timeout
         ):
             reason = server.errors.reason(args.model)
             print(
@@ -272,7 +312,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.settings_block(config), flush=True)
         result = run_sweep(config, _printer(config, args.verbose), cancel)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if server is not None:
             server.stop()
     if result.status == "invalid":
@@ -289,5 +330,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot write results: {exc}", file=sys.stderr)
         return 99
     if result.status == "cancelled":
-        return 130
+        return 128 + (received[0] if received else signal.SIGINT)
     return result.exit_code

@@ -222,6 +222,7 @@ class BenchPane(Vertical):
             percentile=percentile,
             stability_pct=stability,
             shapes=shapes,
+            processes=0,  # automatic: more load generator processes while it is the limit
         )
 
     @on(Button.Pressed, "#bench-start")

@@ -2,24 +2,30 @@
 
 `run_sweep(config, on_event, cancel)` blocks (run it on a worker thread); load is sent by
 `LoadGenerator` processes. Semantics follow perf_analyzer (see shared/reference/triton-tools.md §1):
-contiguous windows of 1.2 × the measurement interval, requests counted by their end time, stability
-on the last 3 windows, the stable result is their merge, a level over the latency threshold or
-unstable ends the sweep. A server that dies mid-run ends it with an error; measured levels stay.
+contiguous windows of 1.2 × the measurement interval (or count windows, or one window of exactly
+--request-count requests), requests counted by their end time, stability on the last 3 windows, the
+stable result is their merge; a level over the latency threshold or unstable ends the sweep
+(level.py judges). Per window the load generator's CPU use is measured; with automatic processes
+(`processes=0`) a saturated generator gets another process and the level starts again.
+A server that dies mid-run ends it with an error; measured levels stay.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
 
 import numpy as np
 
+from tui.core.bench.grpc_admin import TritonGRPC
 from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
-from tui.core.bench.loadgen import LoadError, LoadGenerator
+from tui.core.bench.level import BenchFailed, OverThreshold, Unstable, judge_level
+from tui.core.bench.loadgen import LATE_NS, Collected, LoadError, LoadGenerator
 from tui.core.bench.results import (
+    CLIENT_BOUND_CPU,
     BenchConfig,
     BenchResult,
     Event,
@@ -30,16 +36,26 @@ from tui.core.bench.results import (
     SweepFinished,
     WindowMeasured,
 )
+from tui.core.bench.server_stats import (
+    STAT_KEYS,
+    GpuPoller,
+    composing_models,
+    deltas,
+    gpu_sample,
+    pick,
+    snapshot,
+)
+from tui.core.bench.shm import SystemShm
 from tui.core.bench.stats import (
     Window,
+    all_over_threshold,
     is_stable,
-    merge_windows,
-    over_threshold,
-    throughput_stable,
+    merge_gpu,
 )
-from tui.core.client import TritonError, TritonHTTP, fetch_metrics
+from tui.core.client import TritonError, TritonHTTP
 
 __all__ = [
+    "STAT_KEYS",
     "BenchConfig",
     "BenchFailed",
     "BenchResult",
@@ -54,71 +70,28 @@ __all__ = [
     "run_sweep",
 ]
 
-STAT_KEYS = (
-    "success",
-    "fail",
-    "queue",
-    "compute_input",
-    "compute_infer",
-    "compute_output",
-    "cache_hit",
-    "cache_miss",
-)
 COUNT_WINDOW_LIMIT_S = 120.0
 
 
-class BenchFailed(Exception):
-    """A level could not be measured; the message says why."""
-
-
-def stats_snapshot(client: TritonHTTP, model: str, version: str) -> dict[str, Any]:
-    """Cumulative statistics of the model (all versions summed when none is named)."""
-    total: dict[str, Any] = {"inference_count": 0, "execution_count": 0}
-    for entry in client.model_stats(model):
-        if version and str(entry.get("version")) != version:
-            continue
-        total["inference_count"] += int(entry.get("inference_count", 0))
-        total["execution_count"] += int(entry.get("execution_count", 0))
-        for key in STAT_KEYS:
-            d = (entry.get("inference_stats") or {}).get(key) or {}
-            slot = total.setdefault(key, {"count": 0, "ns": 0})
-            slot["count"] += int(d.get("count", 0))
-            slot["ns"] += int(d.get("ns", 0))
-    return total
-
-
-def stats_delta(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in new.items():
-        prev = old.get(key)
-        if isinstance(value, dict):
-            prev = prev or {"count": 0, "ns": 0}
-            out[key] = {"count": value["count"] - prev["count"], "ns": value["ns"] - prev["ns"]}
-        else:
-            out[key] = value - (prev or 0)
-    return out
-
-
-def gpu_sample(metrics_url: str | None) -> dict[str, dict[str, float]]:
-    """GPU utilization (0-1), power (W) and memory (bytes) per GPU uuid; {} without GPU metrics."""
-    if not metrics_url:
-        return {}
-    from tui.core.gpu.metrics import parse_metrics
-
+def usable_cores() -> int:
     try:
-        gpus = parse_metrics(fetch_metrics(metrics_url, timeout=1.0)).gpus
-    except (TritonError, ValueError):
-        return {}
-    names = {
-        "utilization": "utilization",
-        "power_w": "power_w",
-        "memory_used": "memory_used_bytes",
-        "memory_total": "memory_total_bytes",
-    }
-    return {
-        uuid: {names[k]: v for k, v in fields.items() if k in names}
-        for uuid, fields in gpus.items()
-    }
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def busiest_cpu(before: Collected | None, after: Collected) -> float:
+    """CPU share (0-1) of the busiest load generator process between two collects."""
+    if before is None or len(before.cpu_ns) != len(after.cpu_ns):
+        return 0.0
+    shares = [
+        (c1 - c0) / (t1 - t0)
+        for c0, t0, c1, t1 in zip(
+            before.cpu_ns, before.at_ns, after.cpu_ns, after.at_ns, strict=True
+        )
+        if t1 > t0
+    ]
+    return max(shares, default=0.0)
 
 
 class _Sweep:
@@ -128,13 +101,21 @@ class _Sweep:
         self.config = config
         self.emit = on_event or (lambda event: None)
         self.cancel = cancel
-        self.client = TritonHTTP(config.url, timeout=10.0)
+        self.client: TritonHTTP | TritonGRPC = (
+            TritonGRPC(config.url) if config.protocol == "grpc" else TritonHTTP(config.url, 10.0)
+        )
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.prepared: PreparedRequest | None = None
+        self.composing: list[str] = []
+        self.versions: dict[str, str] = {}  # model -> version reported (moved counts)
+        self.checked = 0  # responses compared with the expected outputs so far
+        self.gpu: GpuPoller | None = None
+        self.shm: SystemShm | None = None
 
     def on_sample(self, index: int, body: bytes, header_length: int | None) -> None:
         assert self.prepared is not None
+        self.checked += 1
         problem = check_response(self.prepared, index, body, header_length)
         if problem and len(self.problems) < 10:
             self.problems.append(problem)
@@ -148,6 +129,7 @@ class _Sweep:
             raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
         if not self.client.model_ready(cfg.model):
             raise BenchFailed(f"model {cfg.model!r} is not ready on {self.client.url}")
+        self.composing = composing_models(self.client, model_config)
         self.prepared = prepare(
             host=self.client.url,
             model=cfg.model,
@@ -160,14 +142,21 @@ class _Sweep:
             binary=cfg.binary,
             string_length=cfg.string_length,
             string_data=cfg.string_data,
+            protocol=cfg.protocol,
+            shared_memory=cfg.shared_memory,
         )
+        if self.prepared.regions:
+            try:
+                self.shm = SystemShm(self.client, self.prepared.regions)
+            except TritonError as exc:
+                raise BenchFailed(str(exc)) from exc
         return self.prepared
 
     def _wait(self, seconds: float) -> None:
         if self.cancel.wait(seconds):
             raise _Cancelled
 
-    def measure_level(self, gen: LoadGenerator, index: int, value: float) -> LevelResult:
+    def _start(self, gen: LoadGenerator, value: float) -> Collected:
         cfg = self.config
         if cfg.mode == "concurrency":
             gen.run(concurrency=int(value))
@@ -177,48 +166,81 @@ class _Sweep:
                 poisson=cfg.distribution == "poisson",
                 max_connections=cfg.max_connections,
             )
+        return gen.collect()
+
+    def _gather(self, gen: LoadGenerator, carry: np.ndarray) -> tuple[np.ndarray, Collected]:
+        """Wait out one window; return every record not yet assigned and the last collect."""
+        cfg = self.config
+        pool = [carry]
+        need = cfg.request_count_total or (
+            cfg.request_count if cfg.measurement_mode == "count_windows" else 0
+        )
+        if need:
+            limit = time.monotonic() + COUNT_WINDOW_LIMIT_S
+            while sum(len(p) for p in pool) < need:
+                if time.monotonic() > limit:
+                    raise BenchFailed(f"fewer than {need} requests in {COUNT_WINDOW_LIMIT_S:g} s")
+                self._wait(0.05 if cfg.request_count_total else 0.25)
+                got = gen.collect()
+                pool.append(got.records)
+                self._check(got.errors, got.first_error)
+        else:
+            self._wait(cfg.window_ms * 1.2 / 1000)
+        got = gen.collect()
+        self._check(got.errors, got.first_error)
+        return np.concatenate([*pool, got.records]), got
+
+    def _server(self, window: dict) -> tuple[dict, dict[str, dict]]:
+        cfg = self.config
+        version, own = pick(window, cfg.model, cfg.version)
+        self.versions[cfg.model] = version
+        parts = {}
+        for model in self.composing:
+            v, parts[model] = pick(window, model, "")
+            self.versions[model] = v
+        return own, parts
+
+    def measure_level(self, gen: LoadGenerator, index: int, value: float) -> LevelResult:
+        cfg = self.config
+        models = [cfg.model, *self.composing]
+        checked = self.checked
+        before = self._start(gen, value)
         windows: list[Window] = []
         trials: list[tuple[float, int]] = []
-        delayed = 0
-        carry = np.empty((0, 4), np.int64)
-        stats_start = stats_snapshot(self.client, cfg.model, cfg.version)
+        carry = np.empty((0, 5), np.int64)
+        stats_start = snapshot(self.client, models)
         t_start = time.monotonic_ns()
         for trial in range(1, cfg.max_trials + 1):
-            pool = [carry]
-            if cfg.measurement_mode == "count_windows":
-                limit = time.monotonic() + COUNT_WINDOW_LIMIT_S
-                while sum(len(p) for p in pool) < cfg.request_count:
-                    if time.monotonic() > limit:
-                        raise BenchFailed(
-                            f"fewer than {cfg.request_count} requests in {COUNT_WINDOW_LIMIT_S:g} s"
-                        )
-                    self._wait(0.25)
-                    got = gen.collect()
-                    pool.append(got.records)
-                    self._check(got.errors, got.first_error)
-                    delayed += got.delayed
-            else:
-                self._wait(cfg.window_ms * 1.2 / 1000)
+            records, got = self._gather(gen, carry)
             t_end = time.monotonic_ns()
-            got = gen.collect()
-            self._check(got.errors, got.first_error)
-            delayed += got.delayed
-            stats_end = stats_snapshot(self.client, cfg.model, cfg.version)
-            gpu = gpu_sample(cfg.metrics_url)
-            records = np.concatenate([*pool, got.records])
-            ends = records[:, 1]
-            inside = records[(ends >= t_start) & (ends <= t_end)]
-            carry = records[ends > t_end]
+            stats_end = snapshot(self.client, models)
+            if cfg.request_count_total:  # exactly N requests, the window clamped to them
+                records = records[np.argsort(records[:, 1], kind="stable")]
+                inside = records[: cfg.request_count_total]
+                w_start, w_end = int(inside[:, 0].min()), int(inside[:, 1].max())
+            else:
+                ends = records[:, 1]
+                inside = records[(ends >= t_start) & (ends <= t_end)]
+                carry = records[ends > t_end]
+                w_start, w_end = t_start, t_end
+            own, parts = self._server(deltas(stats_end, stats_start))
+            gpu = self.gpu.take(t_start, t_end) if self.gpu else []
             window = Window(
-                duration_ns=t_end - t_start,
+                duration_ns=w_end - w_start,
                 batch_size=cfg.batch_size,
                 latencies_ns=inside[:, 1] - inside[:, 0],
                 send_ns=inside[:, 2],
                 recv_ns=inside[:, 3],
-                server=stats_delta(stats_end, stats_start),
-                gpu=gpu,
+                server=own,
+                gpu=merge_gpu(gpu),
                 percentile_value=cfg.percentile,
+                gpu_samples=gpu,
+                sent=int(((records[:, 0] >= w_start) & (records[:, 0] <= w_end)).sum()),
+                delayed=int((inside[:, 4] > LATE_NS).sum()),
+                client_cpu=busiest_cpu(before, got),
+                composing=parts,
             )
+            before = got
             windows.append(window)
             lat = window.stabilizing_ns()
             trials.append((window.throughput, lat))
@@ -233,44 +255,39 @@ class _Sweep:
                 )
             )
             t_start, stats_start = t_end, stats_end
-            if is_stable(trials, cfg.stability_pct / 100) or over_threshold(
+            if cfg.request_count_total:
+                break
+            if self._add_process(gen, window, value):
+                return self.measure_level(gen, index, value)
+            if is_stable(trials, cfg.stability_pct / 100) or all_over_threshold(
                 trials, cfg.latency_threshold_ms
             ):
                 break
-        merged = merge_windows(windows)
-        if merged.count == 0:
-            raise BenchFailed(
-                "No valid requests recorded within time interval. Please use a larger time window."
-            )
-        result = LevelResult(
-            value=value,
-            throughput=merged.throughput,
-            latency=merged.summary(),
-            server=ServerBreakdown.from_delta(merged.server),
-            gpu=merged.gpu,
-            trials=len(windows),
-            duration_ns=merged.duration_ns,
-            delayed=delayed,
+        return judge_level(
+            cfg,
+            windows,
+            trials,
+            value,
+            processes=gen.processes,
+            checked=self.checked - checked,
+            composing=[(m, self.versions.get(m, "")) for m in self.composing],
+            warnings=self.warnings,
         )
-        if over_threshold(trials, cfg.latency_threshold_ms) and (
-            result.stabilizing_us(cfg.percentile) >= cfg.latency_threshold_ms * 1000
+
+    def _add_process(self, gen: LoadGenerator, window: Window, value: float) -> bool:
+        """Automatic processes: a saturated load generator gets one more process (restarting
+        the level) while cores remain and the load can be split further."""
+        cfg = self.config
+        splittable = cfg.mode == "request_rate" or int(value) > gen.processes
+        if (
+            cfg.processes == 0
+            and window.client_cpu >= CLIENT_BOUND_CPU
+            and splittable
+            and gen.processes < usable_cores()
         ):
-            raise _OverThreshold(result)
-        if not is_stable(trials, cfg.stability_pct / 100):
-            if cfg.mode == "request_rate" and throughput_stable(trials, cfg.stability_pct / 100):
-                self.warnings.append(
-                    "Warning: Request latency is not stabilizing. Please try lowering the "
-                    "request rate."
-                )
-            else:
-                raise _Unstable(result)
-        if cfg.mode == "request_rate" and delayed > 0.01 * max(1, result.latency.count):
-            pct = 100 * delayed / max(1, result.latency.count)
-            self.warnings.append(
-                "[WARNING] Perf Analyzer was not able to keep up with the desired request rate. "
-                f"{pct:.2f}% of the requests were delayed."
-            )
-        return result
+            gen.add_process()
+            return True
+        return False
 
     def _check(self, errors: int, first_error: str) -> None:
         if errors:
@@ -290,12 +307,14 @@ class _Sweep:
             except TritonError as exc:
                 raise BenchFailed(str(exc)) from exc
             prepared = self.prepare()
+            self.gpu = GpuPoller(cfg.metrics_url)
             gen = LoadGenerator(
                 self.client.host,
                 self.client.port,
                 prepared.requests,
-                processes=cfg.processes,
+                processes=max(1, cfg.processes),
                 on_sample=self.on_sample,
+                protocol=cfg.protocol,
             )
             rng = cfg.load_range
             total = rng.count()
@@ -306,14 +325,14 @@ class _Sweep:
                 self.emit(LevelStarted(index, total, value))
                 try:
                     level = self.measure_level(gen, index, value)
-                except _OverThreshold:
+                except OverThreshold:
                     result.status = "threshold"
                     result.message = (
                         f"Measured latency went over the set limit of "
                         f"{cfg.latency_threshold_ms:g} msec."
                     )
                     break
-                except _Unstable:
+                except Unstable:
                     result.status = "unstable"
                     result.message = (
                         f"Failed to obtain stable measurement within {cfg.max_trials} measurement"
@@ -340,6 +359,10 @@ class _Sweep:
         finally:
             if gen is not None:
                 gen.close()
+            if self.gpu is not None:
+                self.gpu.close()
+            if self.shm is not None:
+                self.shm.close()
         result.warnings = self.warnings
         self.emit(SweepFinished(result))
         return result
@@ -347,16 +370,6 @@ class _Sweep:
 
 class _Cancelled(Exception):
     pass
-
-
-class _OverThreshold(Exception):
-    def __init__(self, level: LevelResult) -> None:
-        self.level = level
-
-
-class _Unstable(Exception):
-    def __init__(self, level: LevelResult) -> None:
-        self.level = level
 
 
 def run_sweep(

@@ -4,7 +4,8 @@ Inputs come from the model's metadata and config (batch dimension when `max_batc
 variable dimensions need `--shape NAME:d1,d2`. Data is `zero`, `random` (generated once, seeded)
 or a perf_analyzer JSON file (`{"data": [{NAME: [...] | {"content": [...], "shape": [...]} |
 {"b64": "..."}}, ...], "validation_data": [...]}`), used round-robin. Bodies are encoded by
-`tritonclient.http.InferenceServerClient.generate_request_body`, binary tensors by default.
+`tritonclient.http.InferenceServerClient.generate_request_body`, binary tensors by default; for
+gRPC they are serialized `inference.ModelInferRequest` messages with raw input contents.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class PreparedRequest:
     body_sizes: list[int]
     validation: list[dict[str, np.ndarray]] = field(default_factory=list)
     binary: bool = True
+    protocol: str = "http"  # "grpc": requests are serialized inference.ModelInferRequest
+    regions: list[Any] = field(default_factory=list)  # --shared-memory system: shm.Region each
 
 
 def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
@@ -219,6 +222,8 @@ def prepare(
     string_length: int = 128,
     string_data: str | None = None,
     seed: int = 0,
+    protocol: str = "http",
+    shared_memory: str = "none",
 ) -> PreparedRequest:
     """Build the raw requests once. `host` is the HTTP endpoint's host:port."""
     inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
@@ -234,18 +239,79 @@ def prepare(
     path = (
         f"/v2/models/{quote(model)}" + (f"/versions/{quote(version)}" if version else "") + "/infer"
     )
+    regions = []
+    if shared_memory == "system":
+        from tui.core.bench.shm import layout
+
+        regions = layout(data, {s.name: s.datatype for s in inputs})
+    if protocol == "grpc":
+        requests = [
+            grpc_request(model, version, inputs, outputs, entry, regions[k] if regions else None)
+            for k, entry in enumerate(data)
+        ]
+        sizes = [len(r) for r in requests]
+        return PreparedRequest(
+            model, path, inputs, outputs, requests, sizes, validation, True, "grpc", regions
+        )
     requests, sizes = [], []
-    for entry in data:
+    for k, entry in enumerate(data):
         tensors = []
         for spec in inputs:
             tensor = httpclient.InferInput(spec.name, list(entry[spec.name].shape), spec.datatype)
-            tensor.set_data_from_numpy(entry[spec.name], binary_data=binary)
+            if regions:
+                offset, size = regions[k].offsets[spec.name]
+                tensor.set_shared_memory(regions[k].name, size, offset)
+            else:
+                tensor.set_data_from_numpy(entry[spec.name], binary_data=binary)
             tensors.append(tensor)
         wanted = [httpclient.InferRequestedOutput(s.name, binary_data=binary) for s in outputs]
         body, json_size = httpclient.InferenceServerClient.generate_request_body(tensors, wanted)
         requests.append(http_request(host, path, body, json_size))
         sizes.append(len(body))
-    return PreparedRequest(model, path, inputs, outputs, requests, sizes, validation, binary)
+    return PreparedRequest(
+        model, path, inputs, outputs, requests, sizes, validation, binary, "http", regions
+    )
+
+
+def grpc_request(
+    model: str,
+    version: str,
+    inputs: list[TensorSpec],
+    outputs: list[TensorSpec],
+    entry: dict[str, np.ndarray],
+    region: Any = None,
+) -> bytes:
+    """A serialized `inference.ModelInferRequest` with raw (binary) input contents, or with
+    references into a shared memory `region` (shm.Region)."""
+    from tritonclient.grpc import service_pb2
+
+    from tui.core.bench.shm import raw_bytes
+
+    request = service_pb2.ModelInferRequest(model_name=model, model_version=version)
+    for spec in inputs:
+        array = entry[spec.name]
+        tensor = request.inputs.add()
+        tensor.name, tensor.datatype = spec.name, spec.datatype
+        tensor.shape.extend(array.shape)
+        if region is not None:
+            offset, size = region.offsets[spec.name]
+            tensor.parameters["shared_memory_region"].string_param = region.name
+            tensor.parameters["shared_memory_byte_size"].int64_param = size
+            tensor.parameters["shared_memory_offset"].int64_param = offset
+        else:
+            request.raw_input_contents.append(raw_bytes(array, spec.datatype))
+    for spec in outputs:
+        request.outputs.add().name = spec.name
+    return request.SerializeToString()
+
+
+def _decode(prepared: PreparedRequest, body: bytes, header_length: int | None) -> Any:
+    if prepared.protocol == "grpc":
+        import tritonclient.grpc as grpcclient
+        from tritonclient.grpc import service_pb2
+
+        return grpcclient.InferResult(service_pb2.ModelInferResponse.FromString(body))
+    return httpclient.InferResult.from_response_body(body, header_length=header_length)
 
 
 def check_response(
@@ -253,7 +319,7 @@ def check_response(
 ) -> str | None:
     """Return a problem with a sampled response body, or None when it is a correct answer."""
     try:
-        result = httpclient.InferResult.from_response_body(body, header_length=header_length)
+        result = _decode(prepared, body, header_length)
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the finding
         return f"undecodable response: {exc}"
     expected = prepared.validation[index % len(prepared.validation)] if prepared.validation else {}

@@ -1,7 +1,8 @@
 """The load generator: worker processes sending pre-encoded requests on keep-alive sockets.
 
 Each worker (`loadgen_worker`) holds a pool of keep-alive connections and sends the prepared HTTP
-requests verbatim, reading only the status line and Content-Length of each answer. Per request it
+requests verbatim, reading only the status line and Content-Length of each answer; a gRPC worker
+(`loadgen_grpc`) sends pre-serialized requests on one HTTP/2 channel. Per request it
 records start, end, send time and receive time (monotonic ns, comparable across processes).
 
 `LoadGenerator` drives the workers over pipes from one thread (the engine's): `run` a level,
@@ -16,13 +17,14 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from tui.core.bench.loadgen_worker import worker_main
 
-FIELDS = 4  # start_ns, end_ns, send_ns, recv_ns
+FIELDS = 5  # start_ns, end_ns, send_ns, recv_ns, lateness_ns (request-rate sends)
+LATE_NS = 1_000_000  # a request-rate send leaving later than this after its time counts as delayed
 
 
 class LoadError(Exception):
@@ -59,10 +61,12 @@ _TRACKER_LOCK = threading.Lock()
 
 @dataclass
 class Collected:
-    records: Any  # numpy int64 array (n, 4): start, end, send, recv
+    records: Any  # numpy int64 array (n, FIELDS): start, end, send, recv, lateness
     errors: int
-    delayed: int
+    delayed: int  # records whose request left more than LATE_NS after its scheduled time
     first_error: str
+    cpu_ns: list[int] = field(default_factory=list)  # per worker: CPU time used so far
+    at_ns: list[int] = field(default_factory=list)  # per worker: when cpu_ns was read
 
 
 class LoadGenerator:
@@ -78,28 +82,43 @@ class LoadGenerator:
         sample_every: int = 1000,
         timeout: float = 30.0,
         on_sample: Any = None,
+        protocol: str = "http",
     ) -> None:
-        ctx = mp.get_context("spawn")
-        quiet = not _stderr_is_a_file()
+        self._ctx = mp.get_context("spawn")
+        self._target = worker_main
+        if protocol == "grpc":
+            from tui.core.bench.loadgen_grpc import worker_main as grpc_main
+
+            self._target = grpc_main
+        self._quiet = not _stderr_is_a_file()
         _ensure_resource_tracker()
+        self._args = (host, port, requests, sample_every, timeout)
         self.timeout = timeout
         self.on_sample = on_sample
         self.pipes: list[Connection] = []
         self.procs: list[Any] = []
         self._token = 0
         for _ in range(max(1, processes)):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(
-                target=worker_main,
-                name="triton-tui-loadgen",
-                daemon=True,
-                args=(child, host, port, requests, sample_every, timeout, quiet),
-            )
-            proc.start()
-            child.close()
-            self.pipes.append(parent)
-            self.procs.append(proc)
+            self.add_process()
         self.level_start_ns = 0
+
+    @property
+    def processes(self) -> int:
+        return len(self.procs)
+
+    def add_process(self) -> None:
+        """Start one more worker; it takes a share of the next `run`."""
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(
+            target=self._target,
+            name="triton-tui-loadgen",
+            daemon=True,
+            args=(child, *self._args, self._quiet),
+        )
+        proc.start()
+        child.close()
+        self.pipes.append(parent)
+        self.procs.append(proc)
 
     def _recv(self, pipe: Connection, want: str, deadline: float) -> tuple:
         while True:
@@ -128,17 +147,24 @@ class LoadGenerator:
         concurrency: int = 0,
         rate: float = 0.0,
         poisson: bool = False,
-        max_connections: int = 16,
+        max_connections: int = 0,
     ) -> None:
-        """Start (or switch to) a load level; records of earlier levels are dropped."""
+        """Start (or switch to) a load level; records of earlier levels are dropped.
+        `max_connections` caps request-rate mode's requests in flight (0: no cap)."""
         shares = self._split(concurrency) if rate <= 0 else [0] * len(self.pipes)
         rates = [rate / len(self.pipes)] * len(self.pipes) if rate > 0 else [0.0] * len(self.pipes)
-        active = []
+        active, idle = [], []
         for pipe, share, r in zip(self.pipes, shares, rates, strict=False):
             if share > 0 or r > 0:
-                pipe.send(("run", share, r, poisson, max(1, max_connections // len(self.pipes))))
+                cap = max(1, max_connections // len(self.pipes)) if max_connections else 0
+                pipe.send(("run", share, r, poisson, cap))
                 active.append(pipe)
+            else:  # a process without a share this level must stop its previous one
+                pipe.send(("idle",))
+                idle.append(pipe)
         deadline = time.monotonic() + self.timeout
+        for pipe in idle:
+            self._recv(pipe, "idle", deadline)
         starts = [self._recv(pipe, "running", deadline)[1] for pipe in active]
         self.level_start_ns = max(starts)
         self.collect()  # drop leftovers of the previous level
@@ -158,7 +184,7 @@ class LoadGenerator:
         for pipe in self.pipes:
             pipe.send(("flush", self._token))
         deadline = time.monotonic() + self.timeout
-        parts, errors, delayed, first = [], 0, 0, ""
+        parts, errors, first, cpu, at = [], 0, "", [], []
         for pipe in self.pipes:
             while True:
                 msg = self._recv(pipe, "data", deadline)
@@ -166,11 +192,13 @@ class LoadGenerator:
                     break
             parts.append(np.frombuffer(msg[2], dtype=np.int64).reshape(-1, FIELDS))
             errors += msg[3]
-            delayed += msg[4]
-            first = first or msg[5]
+            first = first or msg[4]
+            cpu.append(msg[5])
+            at.append(msg[6])
         records = np.concatenate(parts) if parts else np.empty((0, FIELDS), np.int64)
         records = records[records[:, 0] >= self.level_start_ns]
-        return Collected(records, errors, delayed, first)
+        delayed = int((records[:, 4] > LATE_NS).sum())
+        return Collected(records, errors, delayed, first, cpu, at)
 
     def close(self) -> None:
         for pipe in self.pipes:

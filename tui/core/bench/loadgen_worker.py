@@ -2,8 +2,11 @@
 
 Started by `tui.core.bench.loadgen.LoadGenerator` (spawn); imports nothing heavy so it starts fast.
 Commands on its pipe: ("run", concurrency, rate, poisson, max_connections), ("flush", token),
-("idle",), ("stop",). Answers: ("running", t_ns), ("data", token, records, errors, delayed,
-first_error), ("sample", index, body, header_length), ("idle",), ("error", message).
+("idle",), ("stop",). Answers: ("running", t_ns), ("data", token, records, errors,
+first_error, cpu_ns, t_ns), ("sample", index, body, header_length), ("idle",), ("error", message).
+A record is (start, end, send, recv, lateness) in monotonic ns; lateness is how long after its
+scheduled time a request-rate send left (0 under concurrency). cpu_ns is the process's CPU time,
+so the engine can tell when the load generator itself is the bottleneck.
 At concurrency 1 it runs a blocking loop, above it an epoll loop (both inlined: they are the hot
 path); in request-rate mode it sends on a constant or Poisson schedule.
 """
@@ -26,7 +29,7 @@ BUF = 1 << 14
 
 
 class _Conn:
-    __slots__ = ("sock", "buf", "need", "start", "sent", "first", "index")
+    __slots__ = ("sock", "buf", "need", "start", "sent", "first", "index", "due")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -34,6 +37,7 @@ class _Conn:
         self.need = -1
         self.start = self.sent = self.first = 0
         self.index = 0
+        self.due = 0  # request-rate mode: when the schedule wanted this request sent
 
 
 def _content_length(head: bytes) -> int:
@@ -72,7 +76,6 @@ class _Worker:
         self.pool: list[_Conn] = []
         self.records = array("q")
         self.errors = 0
-        self.delayed = 0
         self.done = 0
         self.first_error = ""
         self.next_index = 0
@@ -111,7 +114,7 @@ class _Worker:
         if buf[9:12] != b"200":
             self._failed(buf, head_end)
         else:
-            self.records.extend((c.start, end, c.sent - c.start, end - c.first))
+            self.records.extend((c.start, end, c.sent - c.start, end - c.first, c.start - c.due))
             self.done += 1
             if self.done % self.sample_every == 1 or self.sample_every == 1:
                 self._sample(c.index, buf, head_end)
@@ -141,10 +144,19 @@ class _Worker:
     # Commands -------------------------------------------------------------------------------
     def _flush(self, token: Any) -> None:
         records, self.records = self.records, array("q")
+        cpu = time.process_time_ns()
         self.conn.send(
-            ("data", token, records.tobytes(), self.errors, self.delayed, self.first_error)
+            (
+                "data",
+                token,
+                records.tobytes(),
+                self.errors,
+                self.first_error,
+                cpu,
+                time.monotonic_ns(),
+            )
         )
-        self.errors = self.delayed = 0
+        self.errors = 0
         self.first_error = ""
 
     def _poll_command(self) -> tuple | None:
@@ -195,7 +207,7 @@ class _Worker:
                 data += more
             end = mono()
             if data[9:12] == b"200":
-                extend((t0, end, t1 - t0, end - t2))
+                extend((t0, end, t1 - t0, end - t2, 0))
                 done += 1
                 if done % every == 1 or every == 1:
                     self._sample(i, data, head_end)
@@ -283,7 +295,7 @@ class _Worker:
                         continue
                     end = mono()
                     if data[9:12] == b"200":
-                        extend((c.start, end, c.sent - c.start, end - c.first))
+                        extend((c.start, end, c.sent - c.start, end - c.first, 0))
                         done += 1
                         if done % every == 1 or every == 1:
                             self._sample(c.index, data, data.find(b"\r\n\r\n"))
@@ -297,53 +309,49 @@ class _Worker:
         finally:
             ep.close()
 
-    def _epoll(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
-        n = concurrency if rate <= 0 else min(max_conns, 4)
-        conns = self._ensure(n)
+    def _rate(self, rate: float, poisson: bool, max_conns: int) -> tuple:
+        """Request-rate mode: send on schedule, opening connections as needed (HTTP/1.1 has one
+        request in flight per connection). `max_conns` 0 means no cap, as perf_analyzer's
+        asynchronous sends; with a cap, sends wait for a free connection and show up as late
+        (each record keeps how late its request left: start - due)."""
         ep = select.epoll()
         pipe_fd = self.conn.fileno()
         ep.register(pipe_fd, select.EPOLLIN)
         by_fd: dict[int, _Conn] = {}
-        for c in conns:
+
+        def add(c: _Conn) -> None:
             c.sock.settimeout(None)
-            c.sock.setblocking(True)
+            c.buf, c.need = b"", -1
             by_fd[c.sock.fileno()] = c
             ep.register(c.sock.fileno(), select.EPOLLIN)
+
+        for c in self.pool:
+            add(c)
         busy: set[int] = set()
         idle = list(by_fd.values())
         mono = time.monotonic_ns
         rng = random.Random(0)
+        gap_ns = int(1e9 / rate)
         next_send = mono()
-        gap_ns = int(1e9 / rate) if rate > 0 else 0
-        late_slot = -1
         try:
-            if rate <= 0:
-                for c in idle:
+            while True:
+                now = mono()
+                while now >= next_send:
+                    if not idle:
+                        if max_conns and len(by_fd) >= max_conns:
+                            break
+                        c = self._open()
+                        self.pool.append(c)
+                        add(c)
+                        idle.append(c)
+                    c = idle.pop()
+                    c.due = next_send
                     self._send(c)
                     busy.add(c.sock.fileno())
-                idle = []
-            while True:
-                timeout = 0.5
-                if rate > 0:
+                    next_send += int(rng.expovariate(rate) * 1e9) if poisson else gap_ns
                     now = mono()
-                    while now >= next_send:
-                        if not idle and len(by_fd) < max_conns:
-                            c = self._open()
-                            self.pool.append(c)
-                            by_fd[c.sock.fileno()] = c
-                            ep.register(c.sock.fileno(), select.EPOLLIN)
-                            idle.append(c)
-                        if not idle:
-                            if late_slot != next_send:
-                                self.delayed += 1
-                                late_slot = next_send
-                            break
-                        c = idle.pop()
-                        self._send(c)
-                        busy.add(c.sock.fileno())
-                        gap = rng.expovariate(rate) * 1e9 if poisson else gap_ns
-                        next_send += int(gap)
-                    timeout = max(0.0, (next_send - mono()) / 1e9) if idle else 0.5
+                can_send = idle or not max_conns or len(by_fd) < max_conns
+                timeout = max(0.0, (next_send - mono()) / 1e9) if can_send else 0.5
                 for fd, _ in ep.poll(timeout):
                     if fd == pipe_fd:
                         cmd = self._poll_command()
@@ -359,11 +367,8 @@ class _Worker:
                         raise ConnectionError("the server closed the connection")
                     if self._feed(c, data):
                         self._finish(c, mono())
-                        if rate > 0:
-                            busy.discard(fd)
-                            idle.append(c)
-                        else:
-                            self._send(c)
+                        busy.discard(fd)
+                        idle.append(c)
         finally:
             ep.close()
 
@@ -381,14 +386,12 @@ class _Worker:
             _, concurrency, rate, poisson, max_conns = cmd
             try:
                 self.conn.send(("running", time.monotonic_ns()))
-                if rate <= 0 and concurrency == 1:
+                if rate > 0:
+                    cmd = self._rate(rate, poisson, max_conns)
+                elif concurrency == 1:
                     cmd = self._blocking()
                 else:
-                    cmd = (
-                        self._closed(concurrency)
-                        if rate <= 0
-                        else self._epoll(concurrency, rate, poisson, max_conns)
-                    )
+                    cmd = self._closed(concurrency)
             except (OSError, ValueError) as exc:
                 self._close_all()
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

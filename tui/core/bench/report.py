@@ -9,7 +9,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tui.core.bench.engine import BenchConfig, BenchResult, LevelResult
+from tui.core.bench.engine import (
+    BenchConfig,
+    BenchResult,
+    LevelResult,
+    ServerBreakdown,
+    usable_cores,
+)
 from tui.core.bench.stats import NO_STD, PERCENTILES
 
 
@@ -36,18 +42,25 @@ def settings_block(config: BenchConfig) -> str:
         lines.append(f"  Minimum number of samples in each window: {config.request_count}")
     else:
         lines.append(f"  Measurement window: {config.window_ms} msec")
+    calls = "asynchronous" if config.async_mode else "synchronous"
     if config.mode == "concurrency":
         if rng.end != 1:
             lines.append(f"  Latency limit: {config.latency_threshold_ms:g} msec")
         if rng.end != 0:
             lines.append(f"  Concurrency limit: {int(rng.end)} concurrent requests")
-        lines.append("  Using synchronous calls for inference")
+        lines.append(f"  Using {calls} calls for inference")
     else:
         lines.append(f"  Latency limit: {config.latency_threshold_ms:g} msec")
         if rng.end != 0:
             lines.append(f"  Request Rate limit: {rng.end:g} requests per seconds")
         lines.append(f"  Using {config.distribution} distribution on request generation")
         lines.append("  Using asynchronous calls for inference")
+    if config.request_count_total:
+        lines.append(f"  Measuring exactly {config.request_count_total} requests")
+    if config.shared_memory != "none":
+        lines.append(f"  Using {config.shared_memory} shared memory for inputs")
+    procs = config.processes or f"automatic (up to {usable_cores()})"
+    lines.append(f"  Protocol: {config.protocol.upper()}; load generator processes: {procs}")
     return "\n".join(lines) + "\n"
 
 
@@ -65,9 +78,8 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
         f"    Request count: {lat.count}",
         f"    Throughput: {fmt_num(level.throughput)} infer/sec",
     ]
-    if config.mode == "request_rate":
-        rate = level.value
-        lines.append(f"    Avg send request rate: {rate:.2f} infer/sec")
+    if level.send_rate is not None:
+        lines.append(f"    Avg send request rate: {level.send_rate:.2f} infer/sec (measured)")
     if not config.percentile:
         std = "infinity" if lat.std_us == NO_STD else str(lat.std_us)
         lines.append(f"    Avg latency: {avg_us} usec (standard deviation {std} usec)")
@@ -75,21 +87,20 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
         lines.append(f"    p{p} latency: {lat.percentiles_ns[p] // 1000} usec")
     send_recv = (lat.send_ns + lat.recv_ns) // 1000
     lines.append(
-        f"    Avg HTTP time: {avg_us} usec (send/recv {send_recv} usec + response wait "
-        f"{max(0, avg_us - send_recv)} usec)"
+        f"    Avg send/recv: {send_recv} usec (send {lat.send_ns // 1000} usec + receive "
+        f"{lat.recv_ns // 1000} usec); response wait {max(0, avg_us - send_recv)} usec"
     )
-    srv = level.server
-    if srv is not None:
-        lines += [
-            "  Server: ",
-            f"    Inference count: {srv.inference_count}",
-            f"    Execution count: {srv.execution_count}",
-            f"    Successful request count: {srv.success_count}",
-            f"    Avg request latency: {srv.request_us} usec (overhead {srv.overhead_us} usec"
-            f" + queue {srv.queue_us} usec + compute input {srv.compute_input_us} usec"
-            f" + compute infer {srv.compute_infer_us} usec + compute output "
-            f"{srv.compute_output_us} usec)",
-        ]
+    lines.append(
+        f"    Load generator: {level.processes} process(es), busiest at {level.client_cpu:.0%} "
+        f"CPU; {level.responses_checked} of {level.responses_seen} responses checked"
+    )
+    if level.server is not None:
+        lines += ["  Server: ", *_server_lines(level.server, "    ", bool(level.composing))]
+    if level.composing:
+        lines.append("  Composing models: ")
+        for part in level.composing:
+            lines.append(f"  {part.name}, version: {part.version}")
+            lines += _server_lines(part, "      ", False)
     if level.gpu:
         lines.append("  Server Prometheus Metrics: ")
         for title, key, unit in (
@@ -105,6 +116,40 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
                     shown = f"{v:.1f}" if key in ("utilization", "power_w") else f"{int(v)}"
                     lines.append(f"      {uuid} : {shown}{unit}")
     return "\n".join(lines) + "\n"
+
+
+def _server_lines(srv: ServerBreakdown, pad: str, ensemble: bool) -> list[str]:
+    cache = srv.cache_hit_count + srv.cache_miss_count
+    if ensemble:
+        compute = srv.compute_input_us + srv.compute_infer_us + srv.compute_output_us
+        parts = f"queue {srv.queue_us} usec + compute {compute} usec"
+    elif cache:
+        parts = (
+            f"queue {srv.queue_us} usec + cache hit/miss "
+            f"{srv.cache_hit_us + srv.cache_miss_us} usec"
+        )
+    else:
+        parts = (
+            f"queue {srv.queue_us} usec + compute input {srv.compute_input_us} usec"
+            f" + compute infer {srv.compute_infer_us} usec + compute output "
+            f"{srv.compute_output_us} usec"
+        )
+    lines = [
+        f"{pad}Inference count: {srv.inference_count}",
+        f"{pad}Execution count: {srv.execution_count}",
+        f"{pad}Successful request count: {srv.success_count}",
+        f"{pad}Avg request latency: {srv.request_us} usec (overhead {srv.overhead_us} usec"
+        f" + {parts})",
+    ]
+    if cache:
+        lines += [
+            f"{pad}Average Cache Hit Latency: {srv.cache_hit_us} usec ({srv.cache_hit_count} hits)",
+            f"{pad}Average Cache Miss Latency: {srv.cache_miss_us} usec "
+            f"({srv.cache_miss_count} misses; compute input {srv.compute_input_us} usec + "
+            f"compute infer {srv.compute_infer_us} usec + compute output "
+            f"{srv.compute_output_us} usec)",
+        ]
+    return lines
 
 
 def summary_lines(result: BenchResult) -> str:
@@ -128,6 +173,10 @@ def summary_lines(result: BenchResult) -> str:
 def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
     config = result.config
     with_server = any(level.server is not None for level in result.levels)
+    with_cache = any(
+        s is not None and s.cache_hit_count + s.cache_miss_count > 0
+        for s in (level.server for level in result.levels)
+    )
     header = [
         "Concurrency" if config.mode == "concurrency" else "Request Rate",
         "Inferences/Second",
@@ -141,6 +190,7 @@ def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
             "Server Compute Infer",
             "Server Compute Output",
         ]
+        header += ["Server Cache Hit", "Server Cache Miss"] if with_cache else []
     header.append("Client Recv")
     header += [f"p{p} latency" for p in percentiles_of(config)]
     with_gpu = verbose and any(level.gpu for level in result.levels)
@@ -164,18 +214,26 @@ def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
         row = [value, fmt_num(level.throughput), str(send)]
         if with_server:
             s = level.server
-            q, ci, cf, co = (
-                (s.queue_us, s.compute_input_us, s.compute_infer_us, s.compute_output_us)
+            q, ci, cf, co, hit, miss = (
+                (
+                    s.queue_us,
+                    s.compute_input_us,
+                    s.compute_infer_us,
+                    s.compute_output_us,
+                    s.cache_hit_us if with_cache else 0,
+                    s.cache_miss_us if with_cache else 0,
+                )
                 if s
-                else (0, 0, 0, 0)
+                else (0, 0, 0, 0, 0, 0)
             )
             row += [
-                str(max(0, (avg - send - recv) - (q + ci + cf + co))),
+                str(max(0, (avg - send - recv) - (q + ci + cf + co + hit + miss))),
                 str(q),
                 str(ci),
                 str(cf),
                 str(co),
             ]
+            row += [str(hit), str(miss)] if with_cache else []
         row.append(str(recv))
         row += [str(lat.percentiles_ns[p] // 1000) for p in percentiles_of(config)]
         if verbose:
@@ -225,6 +283,16 @@ def level_record(level: LevelResult) -> dict[str, Any]:
         "trials": level.trials,
         "duration_s": level.duration_ns / 1e9,
         "delayed_requests": level.delayed,
+        "send_rate": level.send_rate,
+        "client_cpu": level.client_cpu,
+        "client_bound": level.client_bound,
+        "loadgen_processes": level.processes,
+        "responses_checked": level.responses_checked,
+        "responses_seen": level.responses_seen,
+        "composing": [
+            {**asdict(part), "overhead_us": part.overhead_us} for part in level.composing
+        ],
+        "warnings": level.warnings,
     }
 
 
@@ -249,6 +317,11 @@ def json_record(result: BenchResult) -> dict[str, Any]:
         "latency_threshold_ms": c.latency_threshold_ms,
         "input_data": c.input_data,
         "shapes": c.shapes,
+        "protocol": c.protocol,
+        "async": c.async_mode,
+        "request_count": c.request_count_total,
+        "shared_memory": c.shared_memory,
+        "loadgen_processes": c.processes,
         "status": result.status,
         "message": result.message,
         "warnings": result.warnings,

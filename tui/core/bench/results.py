@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tui.core.bench.ranges import Range
 from tui.core.bench.stats import LatencySummary
+
+CLIENT_BOUND_CPU = 0.9  # a load generator process busier than this is the bottleneck
 
 
 @dataclass
@@ -31,8 +33,12 @@ class BenchConfig:
     binary: bool = True
     string_length: int = 128
     string_data: str | None = None
-    processes: int = 1
-    max_connections: int = 16  # rate mode: most connections in flight (perf_analyzer --max-threads)
+    processes: int = 1  # load generator processes; 0: start with 1, add more while client-bound
+    max_connections: int = 0  # rate mode: most requests in flight, 0 no cap (perf_analyzer's async)
+    protocol: str = "http"  # or "grpc"
+    request_count_total: int = 0  # --request-count: one window of exactly this many requests
+    shared_memory: str = "none"  # or "system": inputs in system shared memory
+    async_mode: bool = False  # --async: latency may fail to stabilise if throughput does
 
     @property
     def load_range(self) -> Range:
@@ -55,6 +61,12 @@ class ServerBreakdown:
     compute_input_us: int
     compute_infer_us: int
     compute_output_us: int
+    cache_hit_count: int = 0
+    cache_hit_us: int = 0  # average time of a response-cache hit (lookup)
+    cache_miss_count: int = 0
+    cache_miss_us: int = 0  # average time of a miss (lookup + insertion)
+    name: str = ""  # composing models: model name and version reported
+    version: str = ""
 
     @property
     def overhead_us(self) -> int:
@@ -79,6 +91,23 @@ class ServerBreakdown:
             compute_input_us=avg("compute_input"),
             compute_infer_us=avg("compute_infer"),
             compute_output_us=avg("compute_output"),
+            cache_hit_count=int((delta.get("cache_hit") or {}).get("count", 0)),
+            cache_hit_us=avg("cache_hit"),
+            cache_miss_count=int((delta.get("cache_miss") or {}).get("count", 0)),
+            cache_miss_us=avg("cache_miss"),
+        )
+
+    def with_composing(self, parts: list[ServerBreakdown]) -> ServerBreakdown:
+        """An ensemble's own breakdown with queue and compute summed over its composing models
+        (the ensemble scheduler itself reports none), as perf_analyzer's console shows it."""
+        if not parts:
+            return self
+        return replace(
+            self,
+            queue_us=sum(p.queue_us for p in parts),
+            compute_input_us=sum(p.compute_input_us for p in parts),
+            compute_infer_us=sum(p.compute_infer_us for p in parts),
+            compute_output_us=sum(p.compute_output_us for p in parts),
         )
 
 
@@ -91,7 +120,19 @@ class LevelResult:
     gpu: dict[str, dict[str, float]]
     trials: int
     duration_ns: int
-    delayed: int = 0
+    delayed: int = 0  # request-rate: requests of the reported windows sent late (LATE_NS)
+    send_rate: float | None = None  # request-rate: measured sends per second, not the target
+    client_cpu: float = 0.0  # busiest load generator process's CPU use (0-1) over the windows
+    processes: int = 1  # load generator processes that produced this level
+    responses_checked: int = 0  # responses compared with the expected outputs in this level
+    responses_seen: int = 0  # responses received in all of the level's windows
+    composing: list[ServerBreakdown] = field(default_factory=list)  # ensemble: per model
+    warnings: list[str] = field(default_factory=list)  # what the CLI prints after the level
+
+    @property
+    def client_bound(self) -> bool:
+        """The load generator, not the server, limited this level."""
+        return self.client_cpu >= CLIENT_BOUND_CPU
 
     def stabilizing_us(self, percentile: int | None) -> int:
         return self.latency.stabilizing_ns(percentile) // 1000

@@ -4,7 +4,7 @@
 - stability: the last 3 windows, all with throughput > 0, `max/min <= 1 + s` on throughput and
   on the stabilising latency (p<percentile> when given, else the average);
 - a stable level reports the merge of its last 3 windows (counts and durations summed, latencies
-  concatenated and summarised again, server-statistics deltas summed).
+  concatenated and summarised again, server-statistics deltas summed, GPU polls pooled).
 """
 
 from __future__ import annotations
@@ -80,9 +80,14 @@ class Window:
     send_ns: np.ndarray
     recv_ns: np.ndarray
     server: dict[str, Any] = field(default_factory=dict)  # statistics-API delta
-    gpu: dict[str, Any] = field(default_factory=dict)  # metrics sampled at window end
+    gpu: dict[str, Any] = field(default_factory=dict)  # merge of gpu_samples
     errors: int = 0
     percentile_value: int | None = None
+    gpu_samples: list[dict[str, Any]] = field(default_factory=list)  # ~1 s polls in the window
+    sent: int = 0  # requests whose send started inside the window
+    delayed: int = 0  # request-rate: of the requests counted, those sent late
+    client_cpu: float = 0.0  # busiest load generator process's CPU use (0-1)
+    composing: dict[str, Any] = field(default_factory=dict)  # ensemble: model -> stats delta
 
     @property
     def count(self) -> int:
@@ -131,6 +136,14 @@ def over_threshold(trials: Sequence[tuple[float, int]], threshold_ms: float) -> 
     return any(lat >= threshold_ms * 1e6 for _, lat in trials[-STABILITY_WINDOW:])
 
 
+def all_over_threshold(trials: Sequence[tuple[float, int]], threshold_ms: float) -> bool:
+    """The last 3 stabilizing latencies all at or over `threshold_ms`: the merged result is over
+    it too, no need to wait for stability (0 means no limit)."""
+    if threshold_ms <= 0 or len(trials) < STABILITY_WINDOW:
+        return False
+    return all(lat >= threshold_ms * 1e6 for _, lat in trials[-STABILITY_WINDOW:])
+
+
 def merge_server(deltas: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Sum statistics-API deltas (dicts of counters or {'count','ns'} pairs)."""
     total: dict[str, Any] = {}
@@ -176,7 +189,15 @@ def merge_windows(windows: Sequence[Window]) -> Window:
         send_ns=np.concatenate([w.send_ns for w in last]),
         recv_ns=np.concatenate([w.recv_ns for w in last]),
         server=merge_server([w.server for w in last]),
-        gpu=merge_gpu([w.gpu for w in last]),
+        gpu=merge_gpu([g for w in last for g in (w.gpu_samples or [w.gpu])]),
         errors=sum(w.errors for w in last),
         percentile_value=last[0].percentile_value,
+        gpu_samples=[g for w in last for g in w.gpu_samples],
+        sent=sum(w.sent for w in last),
+        delayed=sum(w.delayed for w in last),
+        client_cpu=sum(w.client_cpu for w in last) / len(last),
+        composing={
+            m: merge_server([w.composing[m] for w in last if m in w.composing])
+            for m in dict.fromkeys(m for w in last for m in w.composing)
+        },
     )

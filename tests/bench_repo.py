@@ -1,0 +1,110 @@
+"""A model repository for the benchmark tests: the demo's add_sub and cheap ONNX model, plus
+an ensemble of two add_sub-like python models and add_sub with two versions. Built from the demo
+copies, so it follows the demo models. (No response-cache model: the embedded server ships no
+cache library, `--cache-config local` fails with "unable to find 'libtritoncache_local.so'".)"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import copy_demo
+
+# The cheap ONNX stand-in of the demo repository (t15 may rename it; change it here only).
+ONNX_MODEL = "densenet_onnx"
+ENSEMBLE = "add_sub_twice"
+VERSIONED = "add_sub_versions"
+
+_ENSEMBLE_CONFIG = """name: "add_sub_twice"
+platform: "ensemble"
+max_batch_size: 8
+input [
+  { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] },
+  { name: "INPUT1" data_type: TYPE_FP32 dims: [ 4 ] }
+]
+output [
+  { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] },
+  { name: "OUTPUT1" data_type: TYPE_FP32 dims: [ 4 ] }
+]
+ensemble_scheduling {
+  step [
+    {
+      model_name: "add_sub_a"
+      model_version: -1
+      input_map { key: "INPUT0" value: "INPUT0" }
+      input_map { key: "INPUT1" value: "INPUT1" }
+      output_map { key: "OUTPUT0" value: "sum" }
+      output_map { key: "OUTPUT1" value: "diff" }
+    },
+    {
+      model_name: "add_sub_b"
+      model_version: -1
+      input_map { key: "INPUT0" value: "sum" }
+      input_map { key: "INPUT1" value: "diff" }
+      output_map { key: "OUTPUT0" value: "OUTPUT0" }
+      output_map { key: "OUTPUT1" value: "OUTPUT1" }
+    }
+  ]
+}
+"""
+
+
+def _clone(repo: Path, name: str, extra: str = "") -> Path:
+    dest = repo / name
+    shutil.copytree(repo / "add_sub", dest)
+    config = dest / "config.pbtxt"
+    text = config.read_text().replace('name: "add_sub"', f'name: "{name}"')
+    config.write_text(text + extra)
+    return dest
+
+
+def build_bench_repo(dest: Path) -> Path:
+    repo = copy_demo(dest, ("add_sub", ONNX_MODEL))
+    _clone(repo, "add_sub_a")
+    _clone(repo, "add_sub_b")
+    (repo / ENSEMBLE / "1").mkdir(parents=True)
+    (repo / ENSEMBLE / "config.pbtxt").write_text(_ENSEMBLE_CONFIG)
+    versioned = _clone(repo, VERSIONED, "version_policy: { all { } }\n")
+    shutil.copytree(versioned / "1", versioned / "2")
+    add_sleepy(repo)
+    return repo
+
+
+SLEEPY = "sleepy"
+SLEEP_MS = 20
+_SLEEPY_CONFIG = """name: "sleepy"
+backend: "python"
+max_batch_size: 64
+input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] } ]
+output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] } ]
+dynamic_batching { max_queue_delay_microseconds: 1000 }
+instance_group [ { count: 1, kind: KIND_CPU } ]
+"""
+_SLEEPY_MODEL = '''"""sleepy: OUTPUT0 = INPUT0 after 20 ms per batch (many requests in flight)."""
+
+import time
+
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    def execute(self, requests):
+        time.sleep(0.020)
+        return [
+            pb_utils.InferenceResponse(
+                output_tensors=[
+                    pb_utils.Tensor(
+                        "OUTPUT0", pb_utils.get_input_tensor_by_name(r, "INPUT0").as_numpy()
+                    )
+                ]
+            )
+            for r in requests
+        ]
+'''
+
+
+def add_sleepy(repo: Path) -> None:
+    """A model that answers after 20 ms, batching whatever arrived meanwhile."""
+    (repo / SLEEPY / "1").mkdir(parents=True)
+    (repo / SLEEPY / "config.pbtxt").write_text(_SLEEPY_CONFIG)
+    (repo / SLEEPY / "1" / "model.py").write_text(_SLEEPY_MODEL)

@@ -1,0 +1,142 @@
+"""`-i grpc`, `--async`, `--request-count` and count windows against the real embedded server."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import copy_demo
+from tui.cli import main
+from tui.core.bench.engine import BenchConfig, run_sweep
+from tui.core.bench.inputs import check_response, prepare
+from tui.core.bench.loadgen import LoadGenerator
+from tui.core.bench.ranges import Range
+from tui.core.client import TritonHTTP
+from tui.core.launcher import ServerProcess
+
+FAST = {"window_ms": 500, "stability_pct": 100.0, "max_trials": 8}
+
+
+def _prepared(server: ServerProcess, protocol: str):  # noqa: ANN202
+    client = TritonHTTP(server.http_url)
+    return prepare(
+        host=client.url,
+        model="add_sub",
+        version="",
+        metadata=client.model_metadata("add_sub"),
+        config=client.model_config("add_sub"),
+        input_data="random",
+        protocol=protocol,
+    )
+
+
+def test_grpc_requests_are_answered_and_checked(demo_server: ServerProcess) -> None:
+    """Every gRPC answer is sampled and decoded: add_sub's outputs match INPUT0 +/- INPUT1."""
+    prepared = _prepared(demo_server, "grpc")
+    seen: list[bytes] = []
+    host, port = demo_server.grpc_url.rsplit(":", 1)
+    with LoadGenerator(
+        host,
+        int(port),
+        prepared.requests,
+        sample_every=1,
+        protocol="grpc",
+        on_sample=lambda i, body, h: seen.append(body),
+    ) as gen:
+        gen.run(concurrency=3)
+        got = gen.collect()
+        time.sleep(0.5)
+        got = gen.collect()
+    assert got.errors == 0 and len(got.records) > 0 and seen
+    assert all(check_response(prepared, 0, body, None) is None for body in seen[:50])
+    import tritonclient.grpc as grpcclient
+    from tritonclient.grpc import service_pb2
+
+    result = grpcclient.InferResult(service_pb2.ModelInferResponse.FromString(seen[0]))
+    req = service_pb2.ModelInferRequest.FromString(prepared.requests[0])
+    a, b = (np.frombuffer(r, np.float32) for r in req.raw_input_contents)
+    np.testing.assert_allclose(result.as_numpy("OUTPUT0").ravel(), a + b)
+    # an answer from another model is caught
+    assert check_response(prepared, 0, b"\x00garbage", None) is not None
+
+
+@pytest.mark.parametrize("mode", ["concurrency", "request_rate"])
+def test_grpc_sweep(demo_server: ServerProcess, mode: str) -> None:
+    load = (
+        {"concurrency": Range(2, 2, 1)}
+        if mode == "concurrency"
+        else {"request_rate": Range(300, 300, 1)}
+    )
+    config = BenchConfig(model="add_sub", url=demo_server.grpc_url, protocol="grpc", **load, **FAST)
+    result = run_sweep(config)
+    assert result.status == "ok", result.message
+    level = result.levels[0]
+    assert level.server is not None and level.server.success_count > 0
+    assert level.responses_checked > 0
+    if mode == "request_rate":
+        assert level.send_rate is not None and abs(level.send_rate - 300) < 15
+
+
+def test_request_count_count_windows_and_async(
+    demo_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "r.json"
+    code = main(
+        ["bench", "-m", "add_sub", "-u", demo_server.grpc_url, "-i", "grpc", "--request-count",
+         "200", "--concurrency-range", "1:2", "--async", "--json", str(out)]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "Using asynchronous calls for inference" in text
+    record = json.loads(out.read_text())
+    assert [lv["request_count"] for lv in record["levels"]] == [200, 200]
+    assert all(lv["trials"] == 1 for lv in record["levels"])
+    code = main(
+        ["bench", "-m", "add_sub", "-u", demo_server.http_url, "--measurement-mode",
+         "count_windows", "--measurement-request-count", "300", "-s", "100", "--json", str(out)]
+    )  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "Minimum number of samples in each window: 300" in text
+    level = json.loads(out.read_text())["levels"][0]
+    assert level["request_count"] >= 3 * 300 * 0.9  # three windows of about 300 or more
+
+
+def test_bench_cli_launches_server_for_grpc(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    code = main(
+        ["bench", "--model-repository", str(repo), "-m", "add_sub", "-i", "grpc", "-p", "300",
+         "-s", "100", "-r", "4"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Protocol: GRPC" in out and "Successful request count" in out
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_system_shared_memory(demo_server: ServerProcess, protocol: str) -> None:
+    """Inputs live in registered shm regions: the requests are small, the answers correct (every
+    one sampled would be slow; the sweep checks 1 in 1000 and fails on a wrong one), and the
+    regions are gone from the server afterwards."""
+    url = demo_server.grpc_url if protocol == "grpc" else demo_server.http_url
+    events: list = []
+    config = BenchConfig(
+        model="densenet_onnx", url=url, protocol=protocol, shared_memory="system", **FAST
+    )
+    result = run_sweep(config, events.append)
+    assert result.status == "ok", result.message
+    level = result.levels[0]
+    assert level.responses_checked > 0 and level.server is not None
+    plain = _prepared(demo_server, protocol)
+    client = TritonHTTP(demo_server.http_url)
+    shm = prepare(
+        host=client.url, model="add_sub", version="", metadata=client.model_metadata("add_sub"),
+        config=client.model_config("add_sub"), protocol=protocol, shared_memory="system",
+    )  # fmt: skip
+    assert len(shm.requests[0]) < len(plain.requests[0]) + 200  # references, not the tensors
+    assert shm.regions and set(shm.regions[0].offsets) == {"INPUT0", "INPUT1"}
+    assert client.call("GET", "/v2/systemsharedmemory/status") == []

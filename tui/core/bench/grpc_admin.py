@@ -1,0 +1,57 @@
+"""The sweep's control calls (metadata, config, readiness, statistics) over gRPC, for `-i grpc`.
+
+Answers are the gRPC messages as JSON with proto field names, the shape the HTTP API returns
+(64-bit integers come as strings; the engine converts them with int()).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tritonclient.grpc as grpcclient
+from tritonclient.utils import InferenceServerException
+
+from tui.core.client import TritonError, split_url
+
+
+class TritonGRPC:
+    """The subset of `TritonHTTP` the benchmark engine uses, over a gRPC endpoint."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.host, self.port = split_url(url, 8001)
+        self.url = f"{self.host}:{self.port}"
+        self.timeout = timeout
+        self._client = grpcclient.InferenceServerClient(self.url)
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, name)(*args, client_timeout=self.timeout, **kwargs)
+        except InferenceServerException as exc:
+            raise TritonError(f"{self.url}: {exc.message()}") from exc
+
+    def server_metadata(self) -> dict[str, Any]:
+        return self._call("get_server_metadata", as_json=True)
+
+    def model_metadata(self, model: str) -> dict[str, Any]:
+        return self._call("get_model_metadata", model, as_json=True)
+
+    def model_config(self, model: str) -> dict[str, Any]:
+        return self._call("get_model_config", model, as_json=True).get("config", {})
+
+    def model_ready(self, model: str) -> bool:
+        try:
+            return bool(self._call("is_model_ready", model))
+        except TritonError:
+            return False
+
+    def model_stats(self, model: str = "") -> list[dict[str, Any]]:
+        return self._call("get_inference_statistics", model, as_json=True).get("model_stats", [])
+
+    def register_system_shm(self, name: str, key: str, byte_size: int) -> None:
+        self._call("register_system_shared_memory", name, key, byte_size)
+
+    def unregister_system_shm(self, name: str) -> None:
+        self._call("unregister_system_shared_memory", name)
+
+    def close(self) -> None:
+        self._client.close()
