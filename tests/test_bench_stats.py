@@ -269,3 +269,10 @@ def test_console_layout() -> None:
     lines = report.settings_block(single).splitlines()
     assert "  Stabilizing using p95latency and throughput" in lines
     assert not any("Latency limit" in line for line in lines)  # concurrency end == 1
+
+
+def test_std_of_slow_requests_does_not_overflow() -> None:
+    """Seconds-long latencies squared in nanoseconds exceed int64: the deviation stays right."""
+    lat = np.array([500_000_000] * 10 + [2_500_000_000] * 10, dtype=np.int64)
+    summary = summarize(lat)
+    assert summary.std_us == pytest.approx(1_026_000, rel=0.001)

@@ -59,7 +59,8 @@ def summarize(
     lat = np.sort(latencies_ns.astype(np.int64))
     wanted = sorted(set(PERCENTILES) | ({percentile_value} if percentile_value else set()))
     avg = int(lat.sum() // n)
-    std = NO_STD if n < 2 else int(math.sqrt(float(((lat - avg) ** 2).sum()) / (n - 1)) / 1000)
+    dev = (lat - avg).astype(np.float64)  # squared nanoseconds overflow int64 on slow models
+    std = NO_STD if n < 2 else int(math.sqrt(float((dev**2).sum()) / (n - 1)) / 1000)
     return LatencySummary(
         count=n,
         avg_ns=avg,
