@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from tui.cli import launch_spec
 from tui.core.client import TritonError
@@ -92,8 +94,9 @@ class TritonTUI(App[int]):
 
     @work(thread=True, exclusive=True, group="startup")
     def wait_for_server(self) -> None:
+        worker = get_current_worker()  # cancelled on quit: stop waiting at once
         try:
-            self.session.wait_ready(self.startup_timeout)
+            self.session.wait_ready(self.startup_timeout, lambda: worker.is_cancelled)
         except (LaunchError, TritonError) as exc:
             self.call_from_thread(self._set_state, "failed", str(exc))
             return
@@ -178,10 +181,25 @@ def run_console(args: argparse.Namespace) -> int:
     try:
         result = app.run()
     finally:
-        if session.server and session.server.running:
-            print("triton-tui: stopping tritonserver …", file=sys.stderr, flush=True)
-        session.close()
+        # First hand the server to its reaper (it stops it gracefully, and for sure, after we
+        # are gone), then say so: after a hang-up writing to the terminal fails.
+        server = session.server
+        stopping = server is not None and server.running
+        session.release()
+        if stopping and server is not None:
+            _say(f"triton-tui: tritonserver (pid {server.pid}) is stopping in the background")
+    code = int(result or 0)
     if app.server_state == "failed":
-        print(f"error: {app.server_message}", file=sys.stderr)
-        return 1
-    return int(result or 0)
+        _say(f"error: {app.server_message}")
+        code = 1
+    # Return the terminal now: a worker thread still blocked in a slow call (a model load, a
+    # file read) must not hold up the exit; the server is already in its reaper's hands.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)

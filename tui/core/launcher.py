@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,14 +150,16 @@ class ServerBase(ABC):
         """Stop the server without making the caller wait (default: wait)."""
         self.stop()
 
-    def wait_ready(self, timeout: float = 120.0, cancel: threading.Event | None = None) -> None:
+    def wait_ready(
+        self, timeout: float = 120.0, cancelled: Callable[[], bool] | None = None
+    ) -> None:
         """Block until the HTTP endpoint is live; raise LaunchError with the reason otherwise.
 
-        Returns within ~0.1 s of `cancel` being set or the server being stopped."""
+        Gives up within ~0.1 s of `cancelled()` turning true or of a stop."""
         client = TritonHTTP(self.http_url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.stopping.is_set() or (cancel is not None and cancel.is_set()):
+            if self.stopping.is_set() or (cancelled is not None and cancelled()):
                 raise LaunchError("stopped before it was ready")
             if not self.running:
                 raise LaunchError(self.exit_reason())
