@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.conftest import ROOT, copy_demo
 from tui.core.client import TritonHTTP
@@ -79,3 +80,39 @@ def test_console_missing_repository_clear_error(tmp_path: Path) -> None:
 def test_serve_without_repository() -> None:
     out = _run("serve")
     assert out.returncode == 3 and "--model-repository" in out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interrupts", [1, 2])
+def test_serve_ctrl_c_during_start_up_is_immediate(tmp_path: Path, interrupts: int) -> None:
+    from tests.test_lifecycle import slow_repo
+
+    repo = slow_repo(tmp_path / "models")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--model-repository", str(repo)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in proc.stdout:  # the server's own log, echoed
+            if "slow_init" in line and "TRITONBACKEND_ModelInstanceInitialize" in line:
+                break
+            assert time.monotonic() < deadline, "slow_init never started initialising"
+        family = psutil.Process(proc.pid).children(recursive=True)
+        started = time.monotonic()
+        for _ in range(interrupts):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.2)
+        code = proc.wait(timeout=90)
+        took = time.monotonic() - started
+        assert took < 6, f"serve took {took:.1f} s to stop during start-up"
+        assert code == 130
+        _, alive = psutil.wait_procs(family, timeout=10)
+        assert not alive
+    finally:
+        if proc.poll() is None:
+            proc.kill()
