@@ -116,3 +116,75 @@ def test_serve_ctrl_c_during_start_up_is_immediate(tmp_path: Path, interrupts: i
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-u", "not a url"], "-u 'not a url': expected HOST:PORT"),
+        (["-u", "localhost:99999"], "-u 'localhost:99999': expected HOST:PORT"),
+        (["-u", "localhost:8000", "--metrics-url", "x:0"], "--metrics-url 'x:0'"),
+        (["--model-repository", "x", "--listen", "localhost"], "not an IP address"),
+        (["bench", "-m", "add_sub", "-u", "not a url"], "expected HOST:PORT"),
+        (["serve", "--model-repository", "x", "--listen", "nowhere"], "not an IP address"),
+        (["deploy", "model.onnx", "--model-repository", "x", "--name", ""], "cannot be empty"),
+    ],
+)
+def test_bad_addresses_and_names_exit_3_in_words(args: list[str], message: str) -> None:
+    out = _run(*args)
+    assert out.returncode == 3, out.stderr
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def _serve_until_ready(repo: Path, *flags: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--model-repository", str(repo), *flags],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    said: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        said.append(line)
+        if "ready: " in line:
+            return proc, line, said
+    proc.kill()
+    raise AssertionError("serve never became ready:\n" + "".join(said))
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+
+
+def test_serve_listens_on_ipv6_loopback(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("identity_onnx",))
+    proc, ready, _ = _serve_until_ready(repo, "--listen", "::1")
+    try:
+        url = re.search(r"ready: http://(\S+)", ready)
+        assert url and url.group(1).startswith("[::1]:")
+        assert TritonHTTP(url.group(1)).is_live()
+        _stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_serve_on_every_interface_warns_and_says_where(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("identity_onnx",))
+    proc, ready, said = _serve_until_ready(repo, "--listen", "0.0.0.0")
+    try:
+        warning = next((s for s in said if s.startswith("warning: LISTENING ON 0.0.0.0")), "")
+        assert "model-control API" in warning
+        assert "listening on 0.0.0.0" in ready
+        _stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
 from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchError
+from tui.core.launcher import LaunchError, ServerProcess, exposure_warning
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
-        if stop.is_set() and server.pid:  # a second Ctrl+C: no more waiting
+        if stop.is_set() and isinstance(server, ServerProcess) and server.pid:  # second Ctrl+C
             with contextlib.suppress(OSError):
                 os.kill(server.pid, signal.SIGKILL)
         stop.set()
@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(sig, on_signal)
     try:
         server.start()
+        for warning in server.warnings:
+            _say(f"warning: {warning}")
         server.lines.subscribe(lambda _seq, line: _say(line, sys.stdout))
         server.wait_ready(args.startup_timeout, stop.is_set)
     except LaunchError as exc:
@@ -59,13 +61,16 @@ def run(args: argparse.Namespace) -> int:
             return 130
         _say(f"error: {exc}")
         return 1
-    for warning in server.warnings:
-        _say(f"warning: {warning}")
     version = TritonHTTP(server.http_url).server_metadata().get("version", "?")
+    where = (
+        f"; listening on {server.host}, not only this machine"
+        if exposure_warning(server.host)
+        else ""
+    )
     _say(
         f"triton-tui: tritonserver {version} ready: http://{server.http_url} "
         f"grpc {server.grpc_url} metrics http://{server.metrics_url}/metrics "
-        f"({server.label}); Ctrl+C stops it"
+        f"({server.label}){where}; Ctrl+C stops it"
     )
     while not stop.wait(0.5):
         if not server.running:

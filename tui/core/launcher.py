@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import ipaddress
 import os
 import signal
 import socket
@@ -72,6 +73,26 @@ def _stop_with_parent() -> None:  # runs in the child between fork and exec
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def _triton_address(service: str, host: str) -> str:
+    """tritonserver spells an IPv6 address differently per service (plain, it binds nothing)."""
+    if ":" not in host:
+        return host
+    return f"[{host}]" if service == "grpc" else f"ipv6:{host}"
+
+
+def exposure_warning(host: str) -> str | None:
+    """A loud warning when the server would listen beyond this machine."""
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    everywhere = " (every interface)" if host in ("0.0.0.0", "::") else ""
+    return (
+        f"LISTENING ON {host}{everywhere}: anyone who can reach this machine can run inference "
+        "and load, unload or replace models through the unauthenticated model-control API "
+        "(--listen 127.0.0.1 keeps it local)"
+    )
 
 
 def _flag_value(args: list[str], flag: str) -> str | None:
@@ -206,7 +227,7 @@ class ServerProcess(ServerBase):
         args += [f"--model-repository={p}" for p in self.spec.model_repositories]
         for name in ("http", "grpc", "metrics"):
             if _flag_value(extra, f"--{name}-address") is None:
-                args.append(f"--{name}-address={self.host}")
+                args.append(f"--{name}-address={_triton_address(name, self.host)}")
             if _flag_value(extra, f"--{name}-port") is None:
                 args.append(f"--{name}-port={getattr(self, f'{name}_port')}")
         if _flag_value(extra, "--model-control-mode") is None:
@@ -258,6 +279,9 @@ class ServerProcess(ServerBase):
             except Exception as exc:  # BinaryNotFound and cache-dir trouble alike
                 raise LaunchError(str(exc)) from exc
         self._choose_ports()
+        exposed = exposure_warning(self.host)
+        if exposed:
+            self.warnings.insert(0, exposed)
         env = {**os.environ, **self.binary.env}
         env["TRITON_TUI_REPOSITORIES"] = os.pathsep.join(map(str, self.spec.model_repositories))
         try:
