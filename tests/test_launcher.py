@@ -175,3 +175,23 @@ def test_python_model_may_import_numpy_first_and_leaves_no_bytecode(tmp_path: Pa
     finally:
         server.stop()
     assert not list(repo.rglob("__pycache__")), "the server wrote bytecode into the repository"
+
+
+def test_exit_reason_names_the_code_and_the_real_error(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    (repo / "broken" / "1").mkdir(parents=True)
+    (repo / "broken" / "config.pbtxt").write_text('name: "broken"\nbackend: "nosuchbackend"\n')
+    server = ServerProcess(
+        LaunchSpec([repo], extra_args=["--model-control-mode=none", "--exit-on-error=true"])
+    )
+    server.start()
+    try:
+        with pytest.raises(LaunchError) as caught:
+            server.wait_ready(90)
+        reason = str(caught.value)
+        assert reason.startswith("tritonserver exited with code 1"), reason
+        assert "broken" in reason
+        for harmless in ("CudaDriverHelper", "NVML", "failed to load all models"):
+            assert harmless not in reason
+    finally:
+        server.stop()

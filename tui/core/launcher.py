@@ -29,6 +29,7 @@ from tui.core.client import TritonHTTP
 from tui.core.diagnosis import ModelErrorTracker
 from tui.core.linebuffer import LineBuffer
 from tui.core.locate import ServerBinary, find_tritonserver
+from tui.core.logs.parser import harmless_reason, has_local_gpu
 
 _PR_SET_PDEATHSIG = 1
 REAPER = Path(__file__).with_name("reaper.py")
@@ -313,19 +314,34 @@ class ServerProcess(ServerBase):
         self.lines.close()
 
     def exit_reason(self) -> str:
+        """Why the server ended: the signal or exit code first, then its own errors, never the
+        start-up lines that are harmless here."""
         if self._reader is not None:
             self._reader.join(timeout=2)
         code = self.proc.poll() if self.proc else None
-        errors = self.errors.server_errors()
         lines = [line for _, line in self.lines.snapshot()]
         for line in lines:
-            if "already in use" in line or "Address already in use" in line:
+            if "already in use" in line:
                 return f"tritonserver exited: a port is in use ({line.strip()})"
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"tritonserver was killed by {name}" + (
+                " (not by triton-tui)" if not self.stopping.is_set() else ""
+            )
+        ended = f"tritonserver exited with code {code}"
+        errors = self.errors.server_errors()
         if errors:
-            return "tritonserver exited: " + "; ".join(errors)
-        tail = [ln for ln in lines if ln.startswith(("E", "error", "Error"))][-3:] or lines[-3:]
-        detail = " | ".join(t.strip() for t in tail)
-        return f"tritonserver exited with code {code}" + (f": {detail}" if detail else "")
+            return f"{ended}: " + "; ".join(errors)
+        gpu = has_local_gpu()
+        tail = [
+            ln.strip()
+            for ln in lines
+            if ln.startswith(("E", "error", "Error")) and not harmless_reason(ln, gpu)
+        ][-3:]
+        return ended + (f": {' | '.join(tail)}" if tail else "")
 
     # Stop ----------------------------------------------------------------------------------
     def _start_reaper(self) -> None:
