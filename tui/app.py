@@ -10,14 +10,16 @@ import signal
 import sys
 from pathlib import Path
 
+from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, TabbedContent, TabPane
-from textual.worker import get_current_worker
+from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
 from tui.cli import launch_spec
+from tui.core import errorlog
 from tui.core.client import TritonError
 from tui.core.docker_server import DockerSpec
 from tui.core.launcher import LaunchError
@@ -142,6 +144,33 @@ class TritonTUI(App[int]):
             if confirm is not None and not await confirm():
                 return
         self.exit(0)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """One policy for worker errors: say it, record it, keep running. Anything else still
+        ends the app, as Textual does. (Textual's hook; `exit_on_error` per worker would have to
+        be repeated on every @work and forgotten on the next.)"""
+        if isinstance(error, WorkerFailed) and isinstance(error.error, Exception):
+            try:
+                group = get_current_worker().group  # Textual calls this in the worker's context
+            except NoActiveWorker:
+                group = ""
+            self.worker_failed(error.error, group)
+            return
+        super()._handle_exception(error)
+
+    def worker_failed(self, error: Exception, group: str = "") -> None:
+        where = errorlog.record(error, f"worker {group}")
+        self.log.error(f"worker {group} failed: {error!r}")
+        if group == "startup":  # the header must not say STARTING forever
+            self.server_message = f"cannot use the server: {errorlog.one_line(error)}"
+            self.server_state = "failed"
+        detail = f" (details in {where})" if where else ""
+        self.notify(
+            escape(errorlog.one_line(error)) + detail,
+            title="Background task failed; the console keeps running",
+            severity="error",
+            timeout=15,
+        )
 
     def on_unmount(self) -> None:
         if self.stop_server_on_exit:
