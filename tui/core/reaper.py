@@ -85,23 +85,35 @@ def _exited(pid: int) -> bool:
 
 
 class _Server:
+    """The server process, by pidfd where the kernel has them (immune to pid reuse)."""
+
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.fd: int | None = None
         with contextlib.suppress(OSError, AttributeError):
             self.fd = os.pidfd_open(pid)
 
+    def exited(self) -> bool:
+        if self.fd is not None:
+            return bool(select.select([self.fd], [], [], 0)[0])
+        return _exited(self.pid)
+
+    def interrupt(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.fd is not None:
+                signal.pidfd_send_signal(self.fd, signal.SIGINT)
+            else:
+                os.kill(self.pid, signal.SIGINT)
+
     def wait(self, timeout: float) -> bool:
         """True when the server has exited within `timeout` seconds."""
+        if self.fd is not None:
+            return bool(select.select([self.fd], [], [], timeout)[0])
         deadline = time.monotonic() + timeout
         while not _exited(self.pid):
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if time.monotonic() >= deadline:
                 return False
-            if self.fd is not None:
-                select.select([self.fd], [], [], left)
-            else:
-                time.sleep(min(left, 0.1))
+            time.sleep(0.1)
         return True
 
 
@@ -114,7 +126,7 @@ def main(server_pid: int, lifeline: int) -> int:
     grace = DEFAULT_GRACE
     while True:
         ready, _, _ = select.select(watch, [], [], _POLL)
-        if _exited(server_pid):
+        if server.exited():
             break
         regions |= shm_regions(server_pid)
         if lifeline in ready:
@@ -124,8 +136,7 @@ def main(server_pid: int, lifeline: int) -> int:
                 data = ""
             with contextlib.suppress(ValueError, IndexError):
                 grace = float(data.split()[1]) if data.startswith("stop ") else grace
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(server_pid, signal.SIGINT)
+            server.interrupt()
             server.wait(grace)
             break
     sweep(server_pid, regions)
