@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
-from tui.cli import launch_spec
+from tui.cli import launch_spec, say
 from tui.core import errorlog
 from tui.core.client import TritonError
 from tui.core.docker_server import DockerSpec
@@ -216,10 +216,10 @@ def run_console(args: argparse.Namespace) -> int:
         stopping = server is not None and server.running
         session.release()
         if stopping and server is not None:
-            _say(f"triton-tui: tritonserver (pid {server.pid}) is stopping in the background")
+            say(f"triton-tui: tritonserver (pid {server.pid}) is stopping in the background")
     code = int(result or 0)
     if app.server_state == "failed":
-        _say(f"error: {app.server_message}")
+        say(f"error: {app.server_message}")
         code = 1
     # Return the terminal now: a worker thread still blocked in a slow call (a model load, a
     # file read) must not hold up the exit; the server is already in its reaper's hands.
@@ -227,8 +227,3 @@ def run_console(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
     os._exit(code)
-
-
-def _say(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        print(text, file=sys.stderr, flush=True)

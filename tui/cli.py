@@ -7,13 +7,14 @@ Flags are spelled like tritonserver's and perf_analyzer's. The console and every
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import ipaddress
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from tui import __version__
 
@@ -30,6 +31,13 @@ COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
     "coldstart": "tui.commands.coldstart",
 }
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print, but never fail: after a hang-up the terminal is gone (EIO on every write), and
+    nothing that must happen next (stopping a server) may depend on it."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream or sys.stderr, flush=True)
 
 
 class UsageError(Exception):

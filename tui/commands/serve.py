@@ -8,9 +8,15 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, TextIO
+from typing import Any
 
-from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
+from tui.cli import (
+    UsageError,
+    add_server_flags,
+    say,
+    server_from_args,
+    validate_server_flags,
+)
 from tui.core.client import TritonHTTP
 from tui.core.launcher import LaunchError, ServerProcess, exposure_warning
 
@@ -51,15 +57,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.start()
         for warning in server.warnings:
-            _say(f"warning: {warning}")
-        server.lines.subscribe(lambda _seq, line: _say(line, sys.stdout))
+            say(f"warning: {warning}")
+        server.lines.subscribe(lambda _seq, line: say(line, sys.stdout))
         server.wait_ready(args.startup_timeout, stop.is_set)
     except LaunchError as exc:
         server.stop()
         if stop.is_set():
-            _say("triton-tui: interrupted before tritonserver was ready; it is stopped")
+            say("triton-tui: interrupted before tritonserver was ready; it is stopped")
             return 130
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 1
     version = TritonHTTP(server.http_url).server_metadata().get("version", "?")
     where = (
@@ -67,24 +73,17 @@ def run(args: argparse.Namespace) -> int:
         if exposure_warning(server.host)
         else ""
     )
-    _say(
+    say(
         f"triton-tui: tritonserver {version} ready: http://{server.http_url} "
         f"grpc {server.grpc_url} metrics http://{server.metrics_url}/metrics "
         f"({server.label}){where}; Ctrl+C stops it"
     )
     while not stop.wait(0.5):
         if not server.running:
-            _say(f"error: {server.exit_reason()}")
+            say(f"error: {server.exit_reason()}")
             server.stop()
             return 1
     server.release()  # the server starts stopping now, even if we cannot write below
-    _say("triton-tui: stopping tritonserver …")
+    say("triton-tui: stopping tritonserver …")
     server.stop()
     return 0
-
-
-def _say(text: str, stream: TextIO | None = None) -> None:
-    """Print, but never fail: after a hang-up the terminal is gone (EIO), and stopping the
-    server must not depend on it."""
-    with contextlib.suppress(OSError, ValueError):
-        print(text, file=stream or sys.stderr, flush=True)
