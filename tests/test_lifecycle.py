@@ -192,3 +192,32 @@ def test_quit_during_start_up_is_immediate(tmp_path: Path, keys: list[str]) -> N
         assert not alive, f"still running: {[p.cmdline()[:2] for p in alive]}"
     finally:
         term.close()
+
+
+@pytest.mark.slow
+def test_quit_is_not_held_by_a_blocked_file_read(tmp_path: Path) -> None:
+    """A FIFO named config.pbtxt blocks whoever opens it (the server itself, here, for ever);
+    quitting must still be immediate and leave nothing behind."""
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    (repo / "fifo" / "1").mkdir(parents=True)
+    os.mkfifo(repo / "fifo" / "config.pbtxt")
+    term = Terminal(tmp_path.name, [sys.executable, "-m", "tui", "--model-repository", str(repo)])
+    try:
+        term.wait_for("STARTING", timeout=60)
+        proc = term.console_process()
+        deadline = time.monotonic() + 60
+        while not (servers := [p for p in proc.children() if p.name() == "tritonserver"]):
+            assert time.monotonic() < deadline, "no tritonserver"
+            time.sleep(0.2)
+        time.sleep(5)  # the server is stuck on the FIFO by now
+        family = [servers[0], *servers[0].children(recursive=True)]
+        started = time.monotonic()
+        term.tmux("send-keys", "q")
+        _, alive = psutil.wait_procs([proc], timeout=30)
+        assert not alive, "the console did not quit"
+        took = time.monotonic() - started
+        assert took < 5, f"the console took {took:.1f} s to quit"
+        _, alive = psutil.wait_procs(family, timeout=40)
+        assert not alive, f"still running: {[p.cmdline()[:2] for p in alive]}"
+    finally:
+        term.close()
