@@ -126,6 +126,7 @@ def test_serve_ctrl_c_during_start_up_is_immediate(tmp_path: Path, interrupts: i
         (["-u", "localhost:8000", "--metrics-url", "x:0"], "--metrics-url 'x:0'"),
         (["--model-repository", "x", "--listen", "localhost"], "not an IP address"),
         (["bench", "-m", "add_sub", "-u", "not a url"], "expected HOST:PORT"),
+        (["gpu", "--once", "-u", "not a url"], "expected HOST:PORT"),
         (["serve", "--model-repository", "x", "--listen", "nowhere"], "not an IP address"),
         (["deploy", "model.onnx", "--model-repository", "x", "--name", ""], "cannot be empty"),
     ],
