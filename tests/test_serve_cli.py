@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -165,6 +166,16 @@ def _stop(proc: subprocess.Popen[str]) -> None:
     assert proc.wait(timeout=60) == 0
 
 
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback")
 def test_serve_listens_on_ipv6_loopback(tmp_path: Path) -> None:
     repo = copy_demo(tmp_path / "models", ("identity_onnx",))
     proc, ready, _ = _serve_until_ready(repo, "--listen", "::1")
