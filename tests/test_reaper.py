@@ -50,8 +50,9 @@ def _family(server: psutil.Process) -> list[psutil.Process]:
 
 
 def _freeze_stubs(family: list[psutil.Process]) -> None:
-    """Make the stubs deaf to their server's death, as a stub stuck in its own clean-up under
-    load is (it ignores SIGTERM, then hangs): deterministic, where the real hang is 2 in 3."""
+    """Make the stubs deaf to their server's death, as an orphaned stub is under load: its
+    parent-death handling deadlocks (every thread waits on a futex the dead server would have
+    released) and it catches SIGTERM to ignore it. Freezing makes that certain, not 2 in 3."""
     for proc in family[1:]:
         proc.suspend()
 
