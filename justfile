@@ -57,6 +57,10 @@ bench-densenet SECONDS="3": setup
 bench-logs: setup
     {{py}} tests/bench_logs.py
 
+# Quit speed: time from `q` to the terminal given back (target < 1 s) and to the server gone.
+bench-quit ROUNDS="3": setup
+    {{py}} assets/bench/quit.py {{ROUNDS}}
+
 # Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot).
 screenshots: setup
     {{py}} assets/screenshots/take.py

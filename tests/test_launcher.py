@@ -139,3 +139,63 @@ def test_stop_leaves_no_process(tmp_path: Path) -> None:
     server.stop()
     gone, alive = psutil.wait_procs(family, timeout=10)
     assert not alive
+
+
+_NUMPY_FIRST = """import numpy as np  # before triton_python_backend_utils, on purpose
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    def execute(self, requests):
+        out = []
+        for request in requests:
+            x = pb_utils.get_input_tensor_by_name(request, "INPUT0").as_numpy()
+            out.append(pb_utils.InferenceResponse([pb_utils.Tensor("OUTPUT0", np.negative(x))]))
+        return out
+"""
+
+
+def test_python_model_may_import_numpy_first_and_leaves_no_bytecode(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    model = repo / "numpy_first"
+    (model / "1").mkdir(parents=True)
+    (model / "config.pbtxt").write_text(
+        'name: "numpy_first"\nbackend: "python"\nmax_batch_size: 0\n'
+        'input [{ name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] }]\n'
+        'output [{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }]\n'
+    )
+    (model / "1" / "model.py").write_text(_NUMPY_FIRST)
+    server = launch(repo)
+    try:
+        index = {m["name"]: m.get("state") for m in TritonHTTP(server.http_url).repository_index()}
+        assert index == {"add_sub": "READY", "numpy_first": "READY"}, server.errors.reason(
+            "numpy_first"
+        )
+        client = httpclient.InferenceServerClient(server.http_url)
+        inp = httpclient.InferInput("INPUT0", [4], "FP32")
+        inp.set_data_from_numpy(np.arange(4, dtype=np.float32))
+        result = client.infer("numpy_first", [inp]).as_numpy("OUTPUT0")
+        np.testing.assert_array_equal(result, -np.arange(4, dtype=np.float32))
+    finally:
+        server.stop()
+    assert not list(repo.rglob("__pycache__")), "the server wrote bytecode into the repository"
+
+
+def test_exit_reason_names_the_code_and_the_real_error(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    (repo / "broken" / "1").mkdir(parents=True)
+    (repo / "broken" / "config.pbtxt").write_text('name: "broken"\nbackend: "nosuchbackend"\n')
+    server = ServerProcess(
+        LaunchSpec([repo], extra_args=["--model-control-mode=none", "--exit-on-error=true"])
+    )
+    server.start()
+    try:
+        with pytest.raises(LaunchError) as caught:
+            server.wait_ready(90)
+        reason = str(caught.value)
+        assert reason.startswith("tritonserver exited with code 1"), reason
+        assert "broken" in reason
+        for harmless in ("CudaDriverHelper", "NVML", "failed to load all models"):
+            assert harmless not in reason
+    finally:
+        server.stop()

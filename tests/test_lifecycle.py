@@ -101,3 +101,123 @@ def test_nothing_outlives_the_console(console: Terminal, how: str) -> None:
         os.kill(proc.pid, getattr(signal, how))
     _, alive = psutil.wait_procs([proc, *family], timeout=30)
     assert not alive, f"still running after {how}: {[p.cmdline()[:2] for p in alive]}"
+
+
+def _console_with_log(tmp_path: Path, *models: str) -> tuple[Terminal, Path]:
+    """A console whose server also writes its log to a file we can read after the end."""
+    repo = copy_demo(tmp_path / "models", models)
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "tui", "--model-repository", str(repo)]
+    return Terminal(tmp_path.name, [*command, "--", f"--log-file={log}"]), log
+
+
+def _stopped_gracefully(log: Path, timeout: float = 30) -> bool:
+    """The server unloaded its model itself: it was asked to stop, not killed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and "successfully unloaded 'add_sub'" in log.read_text(errors="replace"):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.slow
+def test_hang_up_stops_the_server_gracefully(tmp_path: Path) -> None:
+    """A dropped SSH link: the terminal disappears (SIGHUP, then EIO on every write)."""
+    term, log = _console_with_log(tmp_path, "add_sub")
+    try:
+        term.wait_for("READY", timeout=90)
+        proc = term.console_process()
+        family = _server_family(proc)
+    finally:
+        term.close()  # kills the tmux server: the pane's terminal is gone
+    _, alive = psutil.wait_procs([proc, *family], timeout=40)
+    assert not alive, f"still running: {[p.cmdline()[:2] for p in alive]}"
+    assert _stopped_gracefully(log), log.read_text()[-2000:]
+
+
+@pytest.mark.slow
+def test_quit_returns_the_terminal_at_once_and_still_stops_the_server(tmp_path: Path) -> None:
+    term, log = _console_with_log(tmp_path, "add_sub")
+    try:
+        term.wait_for("READY", timeout=90)
+        proc = term.console_process()
+        family = _server_family(proc)
+        started = time.monotonic()
+        term.tmux("send-keys", "q")
+        psutil.wait_procs([proc], timeout=30)
+        took = time.monotonic() - started
+        assert not proc.is_running()
+        assert took < 3, f"the console took {took:.1f} s to give the terminal back"
+        _, alive = psutil.wait_procs(family, timeout=40)
+        assert not alive, f"still running: {[p.cmdline()[:2] for p in alive]}"
+        assert _stopped_gracefully(log), log.read_text()[-2000:]
+    finally:
+        term.close()
+
+
+def slow_repo(dest: Path, seconds: int = 90) -> Path:
+    """add_sub plus slow_init taking `seconds` to initialise: a server stuck in start-up."""
+    repo = copy_demo(dest, ("add_sub", "slow_init"))
+    config = repo / "slow_init" / "config.pbtxt"
+    text = config.read_text()
+    assert 'string_value: "3"' in text
+    config.write_text(text.replace('string_value: "3"', f'string_value: "{seconds}"'))
+    return repo
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("keys", [["q"], ["C-c"], ["C-c", "C-c"]])
+def test_quit_during_start_up_is_immediate(tmp_path: Path, keys: list[str]) -> None:
+    repo = slow_repo(tmp_path / "models")
+    term = Terminal(tmp_path.name, [sys.executable, "-m", "tui", "--model-repository", str(repo)])
+    try:
+        term.wait_for("STARTING", timeout=60)
+        proc = term.console_process()
+        deadline = time.monotonic() + 60
+        while not [p for p in proc.children() if p.name() == "tritonserver"]:
+            assert time.monotonic() < deadline, "no tritonserver"
+            time.sleep(0.2)
+        server = next(p for p in proc.children() if p.name() == "tritonserver")
+        time.sleep(3)  # slow_init is initialising now
+        family = [server, *server.children(recursive=True)]
+        started = time.monotonic()
+        for key in keys:
+            term.tmux("send-keys", key)
+            time.sleep(0.2)
+        psutil.wait_procs([proc], timeout=60)
+        took = time.monotonic() - started
+        assert took < 5, f"the console took {took:.1f} s to quit during start-up"
+        _, alive = psutil.wait_procs(family, timeout=20)
+        assert not alive, f"still running: {[p.cmdline()[:2] for p in alive]}"
+    finally:
+        term.close()
+
+
+@pytest.mark.slow
+def test_quit_is_not_held_by_a_blocked_file_read(tmp_path: Path) -> None:
+    """A FIFO named config.pbtxt blocks whoever opens it (the server itself, here, for ever);
+    quitting must still be immediate and leave nothing behind."""
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    (repo / "fifo" / "1").mkdir(parents=True)
+    os.mkfifo(repo / "fifo" / "config.pbtxt")
+    term = Terminal(tmp_path.name, [sys.executable, "-m", "tui", "--model-repository", str(repo)])
+    try:
+        term.wait_for("STARTING", timeout=60)
+        proc = term.console_process()
+        deadline = time.monotonic() + 60
+        while not (servers := [p for p in proc.children() if p.name() == "tritonserver"]):
+            assert time.monotonic() < deadline, "no tritonserver"
+            time.sleep(0.2)
+        time.sleep(5)  # the server is stuck on the FIFO by now
+        family = [servers[0], *servers[0].children(recursive=True)]
+        started = time.monotonic()
+        term.tmux("send-keys", "q")
+        _, alive = psutil.wait_procs([proc], timeout=30)
+        assert not alive, "the console did not quit"
+        took = time.monotonic() - started
+        assert took < 5, f"the console took {took:.1f} s to quit"
+        _, alive = psutil.wait_procs(family, timeout=40)
+        assert not alive, f"still running: {[p.cmdline()[:2] for p in alive]}"
+    finally:
+        term.close()

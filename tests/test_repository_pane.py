@@ -132,6 +132,8 @@ async def test_server_dying_later_is_said(tmp_path: Path) -> None:
             await _wait(pilot, lambda: app.server_state == "ready")
             os.kill(server.pid, signal.SIGKILL)  # type: ignore[arg-type]
             await _wait(pilot, lambda: app.server_state == "failed", timeout=15)
-            assert "the server stopped: tritonserver exited with code -9" in app.server_message
+            message = app.server_message
+            assert "the server stopped: tritonserver was killed by SIGKILL" in message
+            assert "CudaDriverHelper" not in message  # a harmless start-up line is not the cause
     finally:
         server.stop()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.conftest import FAST_ONNX_MODEL, ROOT, copy_demo
 from tui.core.client import TritonHTTP
@@ -80,3 +82,122 @@ def test_console_missing_repository_clear_error(tmp_path: Path) -> None:
 def test_serve_without_repository() -> None:
     out = _run("serve")
     assert out.returncode == 3 and "--model-repository" in out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interrupts", [1, 2])
+def test_serve_ctrl_c_during_start_up_is_immediate(tmp_path: Path, interrupts: int) -> None:
+    from tests.test_lifecycle import slow_repo
+
+    repo = slow_repo(tmp_path / "models")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--model-repository", str(repo)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in proc.stdout:  # the server's own log, echoed
+            if "slow_init" in line and "TRITONBACKEND_ModelInstanceInitialize" in line:
+                break
+            assert time.monotonic() < deadline, "slow_init never started initialising"
+        family = psutil.Process(proc.pid).children(recursive=True)
+        started = time.monotonic()
+        for _ in range(interrupts):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.2)
+        code = proc.wait(timeout=90)
+        took = time.monotonic() - started
+        assert took < 6, f"serve took {took:.1f} s to stop during start-up"
+        assert code == 130
+        _, alive = psutil.wait_procs(family, timeout=10)
+        assert not alive
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-u", "not a url"], "-u 'not a url': expected HOST:PORT"),
+        (["-u", "localhost:99999"], "-u 'localhost:99999': expected HOST:PORT"),
+        (["-u", "localhost:8000", "--metrics-url", "x:0"], "--metrics-url 'x:0'"),
+        (["--model-repository", "x", "--listen", "localhost"], "not an IP address"),
+        (["bench", "-m", "add_sub", "-u", "not a url"], "expected HOST:PORT"),
+        (["gpu", "--once", "-u", "not a url"], "expected HOST:PORT"),
+        (["serve", "--model-repository", "x", "--listen", "nowhere"], "not an IP address"),
+        (["deploy", "model.onnx", "--model-repository", "x", "--name", ""], "cannot be empty"),
+    ],
+)
+def test_bad_addresses_and_names_exit_3_in_words(args: list[str], message: str) -> None:
+    out = _run(*args)
+    assert out.returncode == 3, out.stderr
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def _serve_until_ready(repo: Path, *flags: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--model-repository", str(repo), *flags],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    said: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        said.append(line)
+        if "ready: " in line:
+            return proc, line, said
+    proc.kill()
+    raise AssertionError("serve never became ready:\n" + "".join(said))
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_serve_listens_on_ipv6_loopback(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("identity_onnx",))
+    proc, ready, _ = _serve_until_ready(repo, "--listen", "::1")
+    try:
+        url = re.search(r"ready: http://(\S+)", ready)
+        assert url and url.group(1).startswith("[::1]:")
+        assert TritonHTTP(url.group(1)).is_live()
+        _stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_serve_on_every_interface_warns_and_says_where(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("identity_onnx",))
+    proc, ready, said = _serve_until_ready(repo, "--listen", "0.0.0.0")
+    try:
+        warning = next((s for s in said if s.startswith("warning: LISTENING ON 0.0.0.0")), "")
+        assert "model-control API" in warning
+        assert "listening on 0.0.0.0" in ready
+        _stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
 
+from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
-from tui.cli import launch_spec
+from tui.cli import launch_spec, say
+from tui.core import errorlog
 from tui.core.client import TritonError
 from tui.core.docker_server import DockerSpec
 from tui.core.launcher import LaunchError
@@ -92,8 +96,9 @@ class TritonTUI(App[int]):
 
     @work(thread=True, exclusive=True, group="startup")
     def wait_for_server(self) -> None:
+        worker = get_current_worker()  # cancelled on quit: stop waiting at once
         try:
-            self.session.wait_ready(self.startup_timeout)
+            self.session.wait_ready(self.startup_timeout, lambda: worker.is_cancelled)
         except (LaunchError, TritonError) as exc:
             self.call_from_thread(self._set_state, "failed", str(exc))
             return
@@ -140,6 +145,33 @@ class TritonTUI(App[int]):
                 return
         self.exit(0)
 
+    def _handle_exception(self, error: Exception) -> None:
+        """One policy for worker errors: say it, record it, keep running. Anything else still
+        ends the app, as Textual does. (Textual's hook; `exit_on_error` per worker would have to
+        be repeated on every @work and forgotten on the next.)"""
+        if isinstance(error, WorkerFailed) and isinstance(error.error, Exception):
+            try:
+                group = get_current_worker().group  # Textual calls this in the worker's context
+            except NoActiveWorker:
+                group = ""
+            self.worker_failed(error.error, group)
+            return
+        super()._handle_exception(error)
+
+    def worker_failed(self, error: Exception, group: str = "") -> None:
+        where = errorlog.record(error, f"worker {group}")
+        self.log.error(f"worker {group} failed: {error!r}")
+        if group == "startup":  # the header must not say STARTING forever
+            self.server_message = f"cannot use the server: {errorlog.one_line(error)}"
+            self.server_state = "failed"
+        detail = f" (details in {where})" if where else ""
+        self.notify(
+            escape(errorlog.one_line(error)) + detail,
+            title="Background task failed; the console keeps running",
+            severity="error",
+            timeout=15,
+        )
+
     def on_unmount(self) -> None:
         if self.stop_server_on_exit:
             self.session.close()
@@ -178,10 +210,20 @@ def run_console(args: argparse.Namespace) -> int:
     try:
         result = app.run()
     finally:
-        if session.server and session.server.running:
-            print("triton-tui: stopping tritonserver …", file=sys.stderr, flush=True)
-        session.close()
+        # First hand the server to its reaper (it stops it gracefully, and for sure, after we
+        # are gone), then say so: after a hang-up writing to the terminal fails.
+        server = session.server
+        stopping = server is not None and server.running
+        session.release()
+        if stopping and server is not None:
+            say(f"triton-tui: tritonserver (pid {server.pid}) is stopping in the background")
+    code = int(result or 0)
     if app.server_state == "failed":
-        print(f"error: {app.server_message}", file=sys.stderr)
-        return 1
-    return int(result or 0)
+        say(f"error: {app.server_message}")
+        code = 1
+    # Return the terminal now: a worker thread still blocked in a slow call (a model load, a
+    # file read) must not hold up the exit; the server is already in its reaper's hands.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)

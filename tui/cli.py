@@ -7,11 +7,14 @@ Flags are spelled like tritonserver's and perf_analyzer's. The console and every
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import ipaddress
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from tui import __version__
 
@@ -28,6 +31,13 @@ COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
     "coldstart": "tui.commands.coldstart",
 }
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print, but never fail: after a hang-up the terminal is gone (EIO on every write), and
+    nothing that must happen next (stopping a server) may depend on it."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream or sys.stderr, flush=True)
 
 
 class UsageError(Exception):
@@ -144,6 +154,31 @@ def validate_server_flags(args: argparse.Namespace) -> None:
         port = getattr(args, name, None)
         if port is not None and not 0 < port < 65536:
             raise UsageError(f"--{name.replace('_', '-')} {port}: not a TCP port")
+    for flag, value in (
+        ("-u", getattr(args, "url", None)),
+        ("--metrics-url", getattr(args, "metrics_url", None)),
+    ):
+        if value is not None:
+            check_endpoint(flag, value)
+    try:
+        ipaddress.ip_address(args.listen)
+    except ValueError:
+        raise UsageError(
+            f"--listen {args.listen!r}: not an IP address (e.g. 127.0.0.1, ::1 or 0.0.0.0)"
+        ) from None
+
+
+_ENDPOINT = re.compile(
+    r"(?:http://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>\d{1,5}))?/?"
+)
+
+
+def check_endpoint(flag: str, value: str) -> None:
+    """`HOST:PORT` (optionally `http://`), as -u and --metrics-url take it; UsageError if not."""
+    m = _ENDPOINT.fullmatch(value)
+    if not m or (m["port"] is not None and not 0 < int(m["port"]) < 65536):
+        raise UsageError(f"{flag} {value!r}: expected HOST:PORT, e.g. localhost:8000")
 
 
 def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:

@@ -52,6 +52,8 @@ def _confirm(question: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     try:
         validate_server_flags(args)
+        if args.name is not None and not args.name.strip():
+            raise UsageError(f"--name {args.name!r}: a model name cannot be empty")
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

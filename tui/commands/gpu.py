@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tui.cli import UsageError, check_endpoint
 from tui.core.gpu.format import render_json, render_text
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, MIN_INTERVAL, Sampler, Snapshot
 from tui.core.session import Session
@@ -58,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
         print("error: --count must be 0 (no limit) or more", file=sys.stderr)
         return 3
     metrics_url = args.metrics_url
+    try:
+        for flag, value in (("-u", args.url), ("--metrics-url", metrics_url)):
+            if value:
+                check_endpoint(flag, value)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     try:
         if args.url:
             metrics_url = Session.attach(args.url, args.metrics_url).metrics_url

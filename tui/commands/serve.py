@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
 from typing import Any
 
-from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
+from tui.cli import (
+    UsageError,
+    add_server_flags,
+    say,
+    server_from_args,
+    validate_server_flags,
+)
 from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchError
+from tui.core.launcher import LaunchError, ServerProcess, exposure_warning
 
 
 def add_parser(subparsers: Any) -> None:
@@ -39,33 +47,43 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set() and isinstance(server, ServerProcess) and server.pid:  # second Ctrl+C
+            with contextlib.suppress(OSError):
+                os.kill(server.pid, signal.SIGKILL)
         stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     try:
         server.start()
-        server.lines.subscribe(lambda _seq, line: print(line, flush=True))
-        server.wait_ready(args.startup_timeout)
+        for warning in server.warnings:
+            say(f"warning: {warning}")
+        server.lines.subscribe(lambda _seq, line: say(line, sys.stdout))
+        server.wait_ready(args.startup_timeout, stop.is_set)
     except LaunchError as exc:
         server.stop()
-        print(f"error: {exc}", file=sys.stderr)
+        if stop.is_set():
+            say("triton-tui: interrupted before tritonserver was ready; it is stopped")
+            return 130
+        say(f"error: {exc}")
         return 1
-    for warning in server.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     version = TritonHTTP(server.http_url).server_metadata().get("version", "?")
-    print(
+    where = (
+        f"; listening on {server.host}, not only this machine"
+        if exposure_warning(server.host)
+        else ""
+    )
+    say(
         f"triton-tui: tritonserver {version} ready: http://{server.http_url} "
         f"grpc {server.grpc_url} metrics http://{server.metrics_url}/metrics "
-        f"({server.label}); Ctrl+C stops it",
-        file=sys.stderr,
-        flush=True,
+        f"({server.label}){where}; Ctrl+C stops it"
     )
     while not stop.wait(0.5):
         if not server.running:
-            print(f"error: {server.exit_reason()}", file=sys.stderr)
+            say(f"error: {server.exit_reason()}")
             server.stop()
             return 1
-    print("triton-tui: stopping tritonserver …", file=sys.stderr, flush=True)
+    server.release()  # the server starts stopping now, even if we cannot write below
+    say("triton-tui: stopping tritonserver …")
     server.stop()
     return 0

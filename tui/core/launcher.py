@@ -1,22 +1,27 @@
 """Launch a local tritonserver, stream its output, wait for readiness, stop it for sure.
 
-Nothing started here may outlive the console: the server runs in its own process group (so a
-terminal Ctrl+C reaches only the console, which then stops it gracefully), and the kernel kills it
-if the console dies (PR_SET_PDEATHSIG). `start()` must therefore run on a thread that lives as long
-as the server (the main thread): the death signal fires when the *thread* that forked it exits.
+Nothing started here may outlive the console. The server runs in its own session (a terminal
+Ctrl+C or hang-up reaches only the console), and a reaper process (tui/core/reaper.py, in a
+session of its own) holds a lifeline pipe to us: when it closes, however we end, the reaper stops
+the server gracefully, then kills what is left of its session (python backend stubs included) and
+removes their shared-memory regions. As a last resort the kernel sends the server SIGINT when the
+thread that started it exits (PR_SET_PDEATHSIG), so call `start()` on the main thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import ipaddress
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +29,10 @@ from tui.core.client import TritonHTTP
 from tui.core.diagnosis import ModelErrorTracker
 from tui.core.linebuffer import LineBuffer
 from tui.core.locate import ServerBinary, find_tritonserver
+from tui.core.logs.parser import harmless_reason, has_local_gpu
 
 _PR_SET_PDEATHSIG = 1
+REAPER = Path(__file__).with_name("reaper.py")
 
 
 class LaunchError(Exception):
@@ -61,12 +68,32 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def _stop_with_parent() -> None:  # runs in the child between fork and exec
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def _triton_address(service: str, host: str) -> str:
+    """tritonserver spells an IPv6 address differently per service (plain, it binds nothing)."""
+    if ":" not in host:
+        return host
+    return f"[{host}]" if service == "grpc" else f"ipv6:{host}"
+
+
+def exposure_warning(host: str) -> str | None:
+    """A loud warning when the server would listen beyond this machine."""
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    everywhere = " (every interface)" if host in ("0.0.0.0", "::") else ""
+    return (
+        f"LISTENING ON {host}{everywhere}: anyone who can reach this machine can run inference "
+        "and load, unload or replace models through the unauthenticated model-control API "
+        "(--listen 127.0.0.1 keeps it local)"
+    )
 
 
 def _flag_value(args: list[str], flag: str) -> str | None:
@@ -102,6 +129,8 @@ class ServerBase(ABC):
         self.warnings: list[str] = []
         self.host = host
         self.http_port = self.grpc_port = self.metrics_port = 0
+        self.ready = False  # became live once
+        self.stopping = threading.Event()  # stop() or release() was called
 
     @property
     def _client_host(self) -> str:
@@ -139,14 +168,25 @@ class ServerBase(ABC):
     @abstractmethod
     def stop(self, timeout: float = 15.0) -> None: ...
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        """Block until the HTTP endpoint is live; raise LaunchError with the reason otherwise."""
+    def release(self) -> None:
+        """Stop the server without making the caller wait (default: wait)."""
+        self.stop()
+
+    def wait_ready(
+        self, timeout: float = 120.0, cancelled: Callable[[], bool] | None = None
+    ) -> None:
+        """Block until the HTTP endpoint is live; raise LaunchError with the reason otherwise.
+
+        Gives up within ~0.1 s of `cancelled()` turning true or of a stop."""
         client = TritonHTTP(self.http_url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.stopping.is_set() or (cancelled is not None and cancelled()):
+                raise LaunchError("stopped before it was ready")
             if not self.running:
                 raise LaunchError(self.exit_reason())
             if client.is_live():
+                self.ready = True
                 return
             time.sleep(0.1)
         self.stop()
@@ -160,6 +200,8 @@ class ServerProcess(ServerBase):
         self.binary = binary
         self.proc: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
+        self.reaper: subprocess.Popen[bytes] | None = None
+        self._lifeline: int | None = None  # write end; the reaper holds the read end
 
     @property
     def pid(self) -> int | None:
@@ -186,7 +228,7 @@ class ServerProcess(ServerBase):
         args += [f"--model-repository={p}" for p in self.spec.model_repositories]
         for name in ("http", "grpc", "metrics"):
             if _flag_value(extra, f"--{name}-address") is None:
-                args.append(f"--{name}-address={self.host}")
+                args.append(f"--{name}-address={_triton_address(name, self.host)}")
             if _flag_value(extra, f"--{name}-port") is None:
                 args.append(f"--{name}-port={getattr(self, f'{name}_port')}")
         if _flag_value(extra, "--model-control-mode") is None:
@@ -238,6 +280,9 @@ class ServerProcess(ServerBase):
             except Exception as exc:  # BinaryNotFound and cache-dir trouble alike
                 raise LaunchError(str(exc)) from exc
         self._choose_ports()
+        exposed = exposure_warning(self.host)
+        if exposed:
+            self.warnings.insert(0, exposed)
         env = {**os.environ, **self.binary.env}
         env["TRITON_TUI_REPOSITORIES"] = os.pathsep.join(map(str, self.spec.model_repositories))
         try:
@@ -251,10 +296,14 @@ class ServerProcess(ServerBase):
                 bufsize=1,
                 env=env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_stop_with_parent,
+                # Keep SIGPIPE ignored: a server stopping after we are gone must not die of
+                # writing its last log lines to our closed pipe.
+                restore_signals=False,
             )
         except OSError as exc:
             raise LaunchError(f"cannot run {self.binary.path}: {exc.strerror or exc}") from exc
+        self._start_reaper()
         self._reader = threading.Thread(target=self._read, name="tritonserver-log", daemon=True)
         self._reader.start()
 
@@ -265,37 +314,86 @@ class ServerProcess(ServerBase):
         self.lines.close()
 
     def exit_reason(self) -> str:
+        """Why the server ended: the signal or exit code first, then its own errors, never the
+        start-up lines that are harmless here."""
         if self._reader is not None:
             self._reader.join(timeout=2)
         code = self.proc.poll() if self.proc else None
-        errors = self.errors.server_errors()
         lines = [line for _, line in self.lines.snapshot()]
         for line in lines:
-            if "already in use" in line or "Address already in use" in line:
+            if "already in use" in line:
                 return f"tritonserver exited: a port is in use ({line.strip()})"
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"tritonserver was killed by {name}" + (
+                " (not by triton-tui)" if not self.stopping.is_set() else ""
+            )
+        ended = f"tritonserver exited with code {code}"
+        errors = self.errors.server_errors()
         if errors:
-            return "tritonserver exited: " + "; ".join(errors)
-        tail = [ln for ln in lines if ln.startswith(("E", "error", "Error"))][-3:] or lines[-3:]
-        detail = " | ".join(t.strip() for t in tail)
-        return f"tritonserver exited with code {code}" + (f": {detail}" if detail else "")
+            return f"{ended}: " + "; ".join(errors)
+        gpu = has_local_gpu()
+        tail = [
+            ln.strip()
+            for ln in lines
+            if ln.startswith(("E", "error", "Error")) and not harmless_reason(ln, gpu)
+        ][-3:]
+        return ended + (f": {' | '.join(tail)}" if tail else "")
 
     # Stop ----------------------------------------------------------------------------------
+    def _start_reaper(self) -> None:
+        assert self.proc is not None
+        read_end, self._lifeline = os.pipe()
+        try:
+            self.reaper = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(REAPER), str(self.proc.pid), str(read_end)],
+                pass_fds=(read_end,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            raise LaunchError(f"cannot start the server's reaper: {exc}") from exc
+        finally:
+            os.close(read_end)
+
+    def _hand_to_reaper(self, grace: float) -> None:
+        """Tell the reaper to stop the server (SIGINT, then SIGKILL after `grace` seconds)."""
+        self.stopping.set()
+        fd, self._lifeline = self._lifeline, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):  # the reaper already swept a server that exited
+            os.write(fd, f"stop {grace:g}\n".encode())
+        os.close(fd)
+
+    def _grace(self, timeout: float) -> float:
+        # A server still loading its models ignores SIGINT until they are loaded: do not wait.
+        return timeout if self.ready else min(timeout, 1.0)
+
+    def release(self) -> None:
+        """Hand the server to the reaper and return at once: it stops the server gracefully,
+        then removes whatever is left, even after we have exited."""
+        self._hand_to_reaper(self._grace(15.0))
+
     def stop(self, timeout: float = 15.0) -> None:
-        """SIGINT (graceful), then SIGKILL to the whole process group after `timeout`."""
+        """SIGINT (graceful); after `timeout` SIGKILL to the server's whole session. Blocks."""
         proc = self.proc
         if proc is None:
             return
-        if proc.poll() is None:
-            try:
-                proc.send_signal(signal.SIGINT)
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
-            except ProcessLookupError:
-                pass
-        # The server and anything it spawned (python backend stubs).
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        self._hand_to_reaper(self._grace(timeout))
+        if self.reaper is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.reaper.wait(timeout + 10)
+        if proc.poll() is None:  # the reaper is gone (killed?): do its work here
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         if self._reader is not None:
             self._reader.join(timeout=2)

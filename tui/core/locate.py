@@ -19,7 +19,7 @@ from tui.core.paths import cache_dir
 
 NGC_PATH = Path("/opt/tritonserver/bin/tritonserver")
 OUR_BACKENDS = Path(__file__).resolve().parent.parent / "backends"
-_LAYOUT = "2"  # bump when assemble_backend_dir writes something different
+_LAYOUT = "3"  # bump when assemble_backend_dir writes something different
 
 
 class BinaryNotFound(Exception):
@@ -93,7 +93,12 @@ def embedded_binary(root: Path) -> ServerBinary:
     env = {
         "LD_LIBRARY_PATH": os.pathsep.join(
             filter(None, [str(libs), os.environ.get("LD_LIBRARY_PATH", "")])
-        )
+        ),
+        # The stub's interpreter ignores PYTHON* variables but finds its prefix through the
+        # first `python3` on PATH: ours is the one in the virtual environment `_write_env` made.
+        "PATH": os.pathsep.join(
+            filter(None, [str(backend_dir / "env" / "bin"), os.environ.get("PATH", "")])
+        ),
     }
     return ServerBinary(
         root / "bin" / "tritonserver",
@@ -104,12 +109,9 @@ def embedded_binary(root: Path) -> ServerBinary:
 
 
 def assemble_backend_dir(root: Path) -> Path:
-    """Build `<cache>/backends/<key>/` holding the python backend and our python-based backends.
-
-    The stub's embedded interpreter ignores PYTHONPATH, so our copies of
-    triton_python_backend_utils.py and of each python-based backend's model.py first put this
-    environment's site-packages on sys.path. Nothing is written into site-packages.
-    """
+    """Build `<cache>/backends/<key>/` holding the python backend, our python-based backends,
+    and `env/`: the virtual environment the stub's interpreter starts in (see `_write_env`).
+    Nothing is written into site-packages."""
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     stub = root / "python_backend_stubs" / version / "triton_python_backend_stub"
     if not stub.is_file():
@@ -128,16 +130,11 @@ def assemble_backend_dir(root: Path) -> Path:
     src = root / "backends" / "python"
     shutil.copy2(src / "libtriton_python.so", python / "libtriton_python.so")
     shutil.copy2(stub, python / "triton_python_backend_stub")
-    utils = (src / "triton_python_backend_utils.py").read_text()
-    prelude = (
-        "# Added by triton-tui: the stub's interpreter ignores PYTHONPATH.\n"
-        f"import sys as _sys\n_sys.path[:0] = [p for p in {paths!r} if p not in _sys.path]\n"
-    )
-    (python / "triton_python_backend_utils.py").write_text(prelude + utils)
-    for model_py in ours:  # python-based backends are imported before the utils module
-        dest = tmp / model_py.parent.name
-        dest.mkdir()
-        (dest / "model.py").write_text(prelude + model_py.read_text())
+    shutil.copy2(src / "triton_python_backend_utils.py", python / "triton_python_backend_utils.py")
+    for model_py in ours:
+        (tmp / model_py.parent.name).mkdir()
+        shutil.copy2(model_py, tmp / model_py.parent.name / "model.py")
+    _write_env(tmp / "env", target / "env", version, paths)
     (tmp / ".complete").write_text("ok\n")
     if target.exists():
         shutil.rmtree(target, ignore_errors=True)
@@ -146,3 +143,30 @@ def assemble_backend_dir(root: Path) -> Path:
     except OSError:  # another process won the race; use theirs
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _write_env(env: Path, final: Path, version: str, paths: list[str]) -> None:
+    """A virtual environment for the stub's isolated interpreter.
+
+    Its `pyvenv.cfg` points `home` at a folder without a standard library, so the interpreter
+    keeps the one matching its own libpython. The .pth file runs at start-up, before any model
+    is imported, whatever the model imports first: this environment's packages come first on
+    sys.path, and no bytecode is written (no `__pycache__` in model version folders).
+    """
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "python3").symlink_to(sys.executable)
+    (env / "pyvenv.cfg").write_text(
+        f"home = {final / 'bin'}\ninclude-system-site-packages = true\n"
+    )
+    site_dir = env / "lib" / f"python{version}" / "site-packages"
+    site_dir.mkdir(parents=True)
+    (site_dir / "triton_tui.pth").write_text("import triton_tui_env\n")
+    (site_dir / "triton_tui_env.py").write_text(
+        "# Written by triton-tui; imported by triton_tui.pth when the interpreter starts.\n"
+        "import site\nimport sys\n\n"
+        "sys.dont_write_bytecode = True\n"
+        "_before = list(sys.path)\n"
+        f"for _dir in {paths!r}:\n"
+        "    site.addsitedir(_dir)\n"
+        "sys.path[:] = [p for p in sys.path if p not in _before] + _before\n"
+    )

@@ -5,6 +5,7 @@ Every pane and headless command gets a `Session`; it hides whether the server is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,11 +77,20 @@ class Session:
         split_url(metrics_url, 8002)  # validate early
         return cls(client=client, metrics_url=metrics_url)
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def wait_ready(
+        self, timeout: float = 120.0, cancelled: Callable[[], bool] | None = None
+    ) -> None:
         if self.server:
-            self.server.wait_ready(timeout)
+            self.server.wait_ready(timeout, cancelled)
         self.version = str(self.client.server_metadata().get("version", ""))
 
     def close(self) -> None:
+        """Stop a server we run; returns once it is gone."""
         if self.server:
             self.server.stop()
+
+    def release(self) -> None:
+        """Stop a server we run without waiting: a local one is stopped gracefully, and never
+        left behind, by its reaper even after we exit (a container is stopped here)."""
+        if self.server:
+            self.server.release()

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.core.launcher import ServerProcess, exposure_warning
 from tui.core.session import Session
 
 _STATE_STYLE = {"starting": "bold yellow", "ready": "bold green", "failed": "bold red"}
@@ -31,6 +32,8 @@ class ServerBar(Static):
         if s.version:
             text.append(f"  Triton {s.version}")
         text.append(f"  {s.binary_label}", "dim")
+        if isinstance(s.server, ServerProcess) and exposure_warning(s.server.host):
+            text.append(f"  LISTENING ON {s.server.host}", "bold reverse red")
         if state == "failed" and self.server_message:
             text.append(f"\n{self.server_message}", "red")
         return text
