@@ -12,11 +12,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tritonclient.grpc.model_config_pb2 import DataType
+
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import ModelErrorTracker
 from tui.core.modelconfig import (
     FileStamp,
     GenerateError,
+    ModelConfig,
     config_from_onnx,
     pretty,
     save_config,
@@ -96,14 +99,10 @@ def plan_import(source: Path, repository: Path, name: str | None = None) -> Impo
     return python_plan(source, repository, name)
 
 
-def python_plan(source: Path, repository: Path, name: str) -> ImportPlan:
-    """A python-backend skeleton for a file no backend runs: it loads, echoes, and is yours."""
-    config = (
-        f'name: "{name}"\nbackend: "python"\nmax_batch_size: 0\n'
-        'input [\n  {\n    name: "INPUT0"\n    data_type: TYPE_FP32\n    dims: [ -1 ]\n  }\n]\n'
-        'output [\n  {\n    name: "OUTPUT0"\n    data_type: TYPE_FP32\n    dims: [ -1 ]\n  }\n]\n'
-    )
-    model_py = f'''"""Python backend for {name}: load {source.name} in initialize, run it."""
+# The skeleton is a constant: the weights' file name reaches it as a config parameter read at run
+# time, never as text spliced into Python source (a file name is user data, and may be hostile).
+WEIGHTS_PARAMETER = "weights_file"  # the name model.py below reads
+MODEL_PY = '''"""Python backend skeleton: load the weights file in initialize, run it in execute."""
 
 import json
 from pathlib import Path
@@ -114,7 +113,10 @@ import triton_python_backend_utils as pb_utils
 class TritonPythonModel:
     def initialize(self, args):
         self.config = json.loads(args["model_config"])
-        self.weights = Path(args["model_repository"]) / args["model_version"] / "{source.name}"
+        weights = self.config["parameters"]["weights_file"]["string_value"]
+        self.weights = Path(args["model_repository"]) / args["model_version"] / weights
+        if not self.weights.is_file():
+            raise pb_utils.TritonModelException(f"weights file {self.weights} is missing")
         # Load your model from self.weights here.
 
     def execute(self, requests):
@@ -129,7 +131,19 @@ class TritonPythonModel:
     def finalize(self):
         pass
 '''
-    return ImportPlan(source, repository, name, config, kind="python", model_py=model_py)
+
+
+def python_plan(source: Path, repository: Path, name: str) -> ImportPlan:
+    """A python-backend skeleton for a file no backend runs: it loads, echoes, and is yours."""
+    if source.name == "model.py":
+        raise DeployError(
+            f"{source}: the python backend's own file is model.py; rename the weights file"
+        )
+    config = ModelConfig(name=name, backend="python", max_batch_size=0)
+    for tensors, tensor_name in ((config.input, "INPUT0"), (config.output, "OUTPUT0")):
+        tensors.add(name=tensor_name, data_type=DataType.TYPE_FP32, dims=[-1])
+    config.parameters[WEIGHTS_PARAMETER].string_value = source.name
+    return ImportPlan(source, repository, name, pretty(config), kind="python", model_py=MODEL_PY)
 
 
 def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
