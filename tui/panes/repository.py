@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from tui.core.client import TritonError
 from tui.core.modelconfig import NormalizeError, normalize_json
 from tui.core.repository import ModelView, merge, scan_repository
+from tui.core.sanitize import clean, clean_line
 
 STATE_STYLE = {
     "READY": "green",
@@ -181,7 +182,8 @@ class RepositoryPane(Horizontal):
         if view is None:
             return ()
         state = self.busy.get(view.name, view.state)
-        return (view.name, view.version or "-", Text(state, STATE_STYLE.get(state, "")))
+        name = clean_line(view.name)  # a folder name is a file name: it may hold escape codes
+        return (name, clean_line(view.version) or "-", Text(state, STATE_STYLE.get(state, "")))
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -265,7 +267,7 @@ class RepositoryPane(Horizontal):
 
 def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
     text = Text()
-    text.append(view.name, "bold")
+    text.append(clean_line(view.name), "bold")
     state = view.state
     text.append(f"  {state}", STATE_STYLE.get(state, ""))
     if view.version:
@@ -273,16 +275,16 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
     text.append("\n")
     if view.reason:
         text.append("\nReason: ", "bold red")
-        text.append(view.reason.strip() + "\n", "red")
+        text.append(clean(view.reason).strip() + "\n", "red")
     disk = view.disk
     if disk is not None:
         for problem in disk.problems:
-            text.append(f"⚠ {problem}\n", "yellow")
-        text.append(f"\n{disk.path}\n", "dim")
+            text.append(f"⚠ {clean_line(problem)}\n", "yellow")
+        text.append(f"\n{clean_line(str(disk.path))}\n", "dim")
         if not disk.has_config:
             text.append("no config.pbtxt (the server autocompletes it)\n", "italic")
         for f in disk.files[:30]:
-            text.append(f"  {f.path:<24} {_fmt_size(f.size):>9}\n")
+            text.append(f"  {clean_line(f.path):<24} {_fmt_size(f.size):>9}\n")
         if len(disk.files) > 30:
             text.append(f"  … {len(disk.files) - 30} more files\n", "dim")
     if detail is None or view.state != "READY":

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tui.core.logs.parser import Entry, LogParser
+from tui.core.sanitize import clean
 
 LEVELS = ("E", "W", "I", "V")
 _COMPACT_AT = 8192
@@ -47,6 +48,7 @@ class LogStore:
         n = self.total
         added = 0
         for line in lines:
+            line = clean(line)  # a log line may carry terminal control sequences
             entry = feed(line)
             if entry is not last:
                 entry.seq = n
