@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.diagnosis import first_line
+from tui.core.paths import read_regular
 
 _NAME_RE = re.compile(r'^\s*name\s*:\s*"([^"]*)"', re.M)
 _BACKEND_RE = re.compile(r'^\s*(?:backend|platform)\s*:\s*"([^"]*)"', re.M)
@@ -43,7 +44,7 @@ def _files(folder: Path, limit: int = 200) -> list[FileOnDisk]:
 
 def scan_model(folder: Path) -> ModelOnDisk:
     config = folder / "config.pbtxt"
-    model = ModelOnDisk(folder.name, folder, config.is_file())
+    model = ModelOnDisk(folder.name, folder, config.exists())
     children = [p for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"]
     model.versions = sorted((p.name for p in children if p.name.isdigit()), key=int)
     model.files = _files(folder)
@@ -59,8 +60,8 @@ def scan_model(folder: Path) -> ModelOnDisk:
             model.problems.append(f"version {version} is empty")
     if model.has_config:
         try:
-            text = config.read_text(errors="replace")
-        except OSError as exc:
+            text = read_regular(config).decode(errors="replace")
+        except OSError as exc:  # a FIFO or a device is refused at once, never waited on
             model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
             text = ""
         name = _NAME_RE.search(text)

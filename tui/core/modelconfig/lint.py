@@ -20,6 +20,7 @@ from tui.core.modelconfig.ensemble import Composing, validate_steps
 from tui.core.modelconfig.locate import Locator
 from tui.core.modelconfig.parse import parse_config
 from tui.core.modelconfig.rules import validate_config
+from tui.core.paths import read_regular_text, special_kind
 
 CONFIG_NAME = "config.pbtxt"
 
@@ -79,9 +80,9 @@ class RepositoryLinter:
         report = ModelReport(name, shown)
         if name in self.overrides:
             text = self.overrides[name]
-        elif model_dir is not None and (model_dir / CONFIG_NAME).is_file():
+        elif model_dir is not None and (model_dir / CONFIG_NAME).exists():
             try:
-                text = (model_dir / CONFIG_NAME).read_text(encoding="utf-8")
+                text = read_regular_text(model_dir / CONFIG_NAME)
             except (OSError, UnicodeDecodeError) as exc:
                 report.diagnostics.append(Diagnostic(shown, 0, 0, ERROR, str(exc)))
                 return report
@@ -221,7 +222,7 @@ class RepositoryLinter:
             if path is None or not path.is_file():
                 return None
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_regular_text(path)
             except (OSError, UnicodeDecodeError):
                 return None
         return parse_config(text).config
@@ -281,7 +282,7 @@ def lint_model_dir(model_dir: Path | str) -> list[Diagnostic]:
 
 
 def is_model_dir(path: Path) -> bool:
-    return (path / CONFIG_NAME).is_file() or bool(autofill.existing_versions(path))
+    return (path / CONFIG_NAME).exists() or bool(autofill.existing_versions(path))
 
 
 def lint_repository(root: Path | str) -> list[Diagnostic]:
@@ -297,12 +298,15 @@ def lint_repository(root: Path | str) -> list[Diagnostic]:
 def lint_path(path: Path | str) -> list[Diagnostic]:
     """A config.pbtxt file, a model folder or a repository folder."""
     target = Path(path)
+    kind = special_kind(target)
+    if kind:  # a FIFO or a device: say so rather than block on it
+        return [Diagnostic(str(path), 0, 0, ERROR, f"{kind}, not a file: not read")]
     if target.is_file():
         folder = target.resolve().parent
         if target.name == CONFIG_NAME:
             diagnostics = RepositoryLinter(folder.parent).lint(folder.name).diagnostics
         else:
-            text = target.read_text(encoding="utf-8")
+            text = read_regular_text(target)
             diagnostics = lint_text(text, path=str(path))
         return [Diagnostic(str(path), d.line, d.col, d.severity, d.message) for d in diagnostics]
     if is_model_dir(target):

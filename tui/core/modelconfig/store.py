@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.core.paths import read_regular
+
 BACKUP_SUFFIX = ".bak"
 
 
@@ -63,7 +65,7 @@ class FileStamp:
     @classmethod
     def of(cls, path: Path | str) -> FileStamp:
         try:
-            data = Path(path).read_bytes()
+            data = read_regular(path)
             mtime_ns = os.stat(path).st_mtime_ns
         except FileNotFoundError:
             return cls.missing()
@@ -90,7 +92,7 @@ def resolve_inside(path: Path | str, repository_root: Path | str) -> Path:
 def read_config(path: Path | str) -> tuple[str, FileStamp]:
     """The file's text and its stamp (to pass back to `save_config` as `expected`)."""
     real = Path(path)
-    data = real.read_bytes()
+    data = read_regular(real)  # a FIFO or device raises at once instead of blocking
     stamp = FileStamp.of_bytes(data, os.stat(real).st_mtime_ns)
     return data.decode("utf-8"), stamp
 
@@ -138,7 +140,7 @@ def save_config(
     """
     real = resolve_inside(path, repository_root)
     try:
-        old = real.read_bytes()
+        old = read_regular(real)
         old_mode: int | None = os.stat(real).st_mode & 0o7777
         current = FileStamp.of_bytes(old, os.stat(real).st_mtime_ns)
     except FileNotFoundError:
@@ -157,7 +159,7 @@ def restore_backup(path: Path | str, *, repository_root: Path | str) -> FileStam
     real = resolve_inside(path, repository_root)
     bak = resolve_inside(backup_path(real), repository_root)
     try:
-        previous = bak.read_bytes()
+        previous = read_regular(bak)
     except FileNotFoundError:
         raise NoBackupError(f"no backup {bak} to restore") from None
     return save_config(real, previous.decode("utf-8"), repository_root=repository_root)
