@@ -56,7 +56,7 @@ def test_export_writes_visible_lines(tmp_path: Path) -> None:
     store.extend(VERBOSE)
     store.set_filter(levels={"E", "W"})
     out = tmp_path / "sub" / "errors.log"
-    assert store.export(out) == store.visible_count
+    assert store.export(out) == (out, store.visible_count)
     assert out.read_text().splitlines() == store.visible_lines()
     with pytest.raises(IsADirectoryError):
         store.export(tmp_path)

@@ -99,10 +99,18 @@ def run_generate(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         print(f"error: {target} exists; use --force to replace it", file=sys.stderr)
         return EXIT_FINDINGS
+    backup = modelconfig.backup_path(target)
+    before = modelconfig.FileStamp.of(backup)
     try:
         modelconfig.save_config(target, text, repository_root=model_dir.resolve().parent)
     except (modelconfig.StoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
     print(f"wrote {target}", file=sys.stderr)
+    if modelconfig.FileStamp.of(backup) != before:
+        oldest = modelconfig.backup_paths(target)[-1].name
+        print(
+            f"the previous version is kept as {backup} (older ones up to {oldest})",
+            file=sys.stderr,
+        )
     return EXIT_OK

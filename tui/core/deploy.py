@@ -6,6 +6,7 @@ import is all-or-nothing: `ImportResult.undo()` removes exactly what it created.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -20,10 +21,13 @@ from tui.core.modelconfig import (
     FileStamp,
     GenerateError,
     ModelConfig,
+    backup_path,
     config_from_onnx,
+    keep_backup,
     pretty,
     save_config,
 )
+from tui.core.paths import copied_mode
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -55,6 +59,7 @@ class ImportPlan:
 class ImportResult:
     plan: ImportPlan
     created: list[Path] = field(default_factory=list)  # deepest last
+    backups: list[Path] = field(default_factory=list)  # what an overwrite kept of the old model
 
     def undo(self) -> None:
         """Remove what the import created (a cancelled deploy leaves the repository as it was)."""
@@ -168,6 +173,11 @@ def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
             result.created.append(tmp_path)
             with plan.source.open("rb") as src:
                 shutil.copyfileobj(src, tmp)
+        os.chmod(tmp_path, copied_mode(plan.source))  # not the temporary file's 0600
+        replaced = [plan.model_file]
+        if plan.kind == "python":
+            replaced.append(version_dir / "model.py")
+        result.backups = [keep_backup(p) for p in replaced if p.is_file()]  # --force keeps them
         tmp_path.replace(plan.model_file)
         result.created[-1] = plan.model_file
         if plan.kind == "python":
@@ -175,7 +185,10 @@ def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
             result.created.append(version_dir / "model.py")
         config = model_dir / "config.pbtxt"
         expected = None if overwrite else FileStamp.missing()
+        kept = FileStamp.of(backup_path(config))
         save_config(config, plan.config_text, repository_root=plan.repository, expected=expected)
+        if FileStamp.of(backup_path(config)) != kept:
+            result.backups.append(backup_path(config))
         if config not in result.created and not overwrite:
             result.created.append(config)
     except BaseException:

@@ -84,3 +84,21 @@ def special_kind(path: Path | str) -> str:
     except OSError:
         return ""
     return "" if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else _kind(mode)
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (os.umask would, for every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: the brief race of the classic read
+    os.umask(mask)
+    return mask
+
+
+def copied_mode(source: Path | str) -> int:
+    """The permission bits a copy of `source` gets: the source's, less the umask's."""
+    return stat.S_IMODE(os.stat(source).st_mode) & ~current_umask() & 0o777

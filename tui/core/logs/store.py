@@ -8,11 +8,14 @@ pass the current filter, in order; the pane renders from it.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 
 from tui.core.logs.parser import Entry, LogParser
+from tui.core.paths import current_umask
 from tui.core.sanitize import clean
 
 LEVELS = ("E", "W", "I", "V")
@@ -216,24 +219,36 @@ class LogStore:
         return counts
 
     # Export --------------------------------------------------------------------------------
-    def export(self, path: Path) -> int:
-        """Write the visible lines to `path` (created or replaced); returns the line count."""
+    def export(self, path: Path) -> tuple[Path, int]:
+        """Write the visible lines to `path`, or a new name beside it when it exists (see
+        `write_lines`); returns the path written and the line count."""
         lines = self.visible_lines()
-        write_lines(Path(path).expanduser(), lines)
-        return len(lines)
+        return write_lines(Path(path).expanduser(), lines), len(lines)
 
 
-def write_lines(path: Path, lines: list[str]) -> None:
-    """Write `lines` to `path` through a temporary file (no half-written export is left)."""
+def write_lines(path: Path, lines: list[str]) -> Path:
+    """Write `lines` through a temporary file (no half-written export is left) to `path`, or,
+    when a file by that name exists, to the first free `stem-1.suffix`, `stem-2.suffix`, ...:
+    an existing file is never replaced. Returns the path written."""
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory: give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    tmp = Path(name)
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: 0600 until chmod below
             for line in lines:
                 f.write(line)
                 f.write("\n")
-        tmp.replace(path)
+        os.chmod(tmp, 0o666 & ~current_umask())  # as `open` would have made it
+        for n in range(10_000):
+            target = path if n == 0 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+            try:  # claim the name (fails if it exists: no check-then-write race), then fill it
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                continue
+            os.replace(tmp, target)
+            return target
+        raise FileExistsError(f"{path} and 10 000 numbered names beside it exist")
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,7 +1,9 @@
 """Saving config.pbtxt so nothing is lost.
 
 - Atomic: a temporary file in the same folder, fsync, rename over the target, fsync the folder.
-- The previous content is kept as `config.pbtxt.bak` (Triton ignores files it does not know).
+- The previous content is kept as `config.pbtxt.bak`, the ones before it as `config.pbtxt.bak.1`
+  (older) up to `.bak.4` (oldest): five in all, so a second save never loses the original.
+  Triton ignores files it does not know.
 - A path that resolves (symlinks included) outside the model repository is refused.
 - A file that changed on disk since it was read raises `ExternalChangeError`, so a UI can ask.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from pathlib import Path
 from tui.core.paths import read_regular
 
 BACKUP_SUFFIX = ".bak"
+BACKUPS_KEPT = 5
 
 
 class StoreError(Exception):
@@ -76,8 +80,39 @@ class FileStamp:
 
 
 def backup_path(path: Path | str) -> Path:
+    """The newest backup of `path`; `backup_paths` lists them all, newest first."""
     path = Path(path)
     return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def backup_paths(path: Path | str) -> list[Path]:
+    newest = backup_path(path)
+    return [newest] + [newest.with_name(f"{newest.name}.{i}") for i in range(1, BACKUPS_KEPT)]
+
+
+def keep_backup(path: Path, data: bytes | None = None, mode: int | None = None) -> Path:
+    """Keep `data` (default: the file's current content) as the newest backup of `path`; the
+    older ones shift down one place (`.bak` -> `.bak.1` ...) and the oldest past the count goes.
+    Content equal to the newest backup is not kept twice. Returns the newest backup's path."""
+    names = backup_paths(path)
+    if data is not None and names[0].is_file():
+        with contextlib.suppress(OSError):
+            if read_regular(names[0]) == data:
+                return names[0]
+    for older, newer in zip(reversed(names[:-1]), reversed(names[1:]), strict=True):
+        if older.exists():
+            os.replace(older, newer)
+    if data is not None:
+        atomic_write(names[0], data, mode)
+    else:  # a model file may be large: a hard link costs nothing, else copy it
+        tmp = names[0].with_name(f".{names[0].name}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copy2(path, tmp)
+        os.replace(tmp, names[0])
+    return names[0]
 
 
 def resolve_inside(path: Path | str, repository_root: Path | str) -> Path:
@@ -147,9 +182,9 @@ def save_config(
         old, old_mode, current = None, None, FileStamp.missing()
     if expected is not None and not expected.same_content(current):
         raise ExternalChangeError(Path(path), expected, current)
-    if backup and old is not None:
-        atomic_write(backup_path(real), old, old_mode)
     data = text.encode("utf-8")
+    if backup and old is not None and old != data:
+        keep_backup(real, old, old_mode)
     atomic_write(real, data, old_mode if old_mode is not None else 0o644)
     return FileStamp.of(real)
 
