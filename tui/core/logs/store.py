@@ -1,9 +1,11 @@
 """A bounded store of log lines grouped into entries, with the filters and searches the pane uses.
 
 Memory is bounded by a line count (`history`, default 100 000): the oldest lines go first. Lines
-live in a plain list with a moving start index (compacted now and then), so random access by line
-number stays O(1) while the front is trimmed. `visible` holds the absolute numbers of the lines that
-pass the current filter, in order; the pane renders from it.
+live in a plain list with a moving start index, so random access by line number stays O(1) while
+the front is trimmed; the list is compacted every `_COMPACT_AT` trimmed lines, so at most that many
+dead lines stay referenced (compacting only at half the list kept up to `history` dead lines, and
+their entries, alive: twice the memory the cap promises). `visible` holds the absolute numbers
+of the lines that pass the current filter, in order; the pane renders from it.
 """
 
 from __future__ import annotations
@@ -81,11 +83,11 @@ class LogStore:
         # Drop visible numbers below `first`.
         cut = bisect_left(self._visible, self.first, self._vstart)
         self._vstart = cut
-        if self._start >= _COMPACT_AT and self._start * 2 >= len(self._lines):
+        if self._start >= _COMPACT_AT:
             del self._lines[: self._start]
             del self._owner[: self._start]
             self._start = 0
-        if self._vstart >= _COMPACT_AT and self._vstart * 2 >= len(self._visible):
+        if self._vstart >= _COMPACT_AT:
             del self._visible[: self._vstart]
             self._vstart = 0
 
