@@ -16,11 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable, TextArea
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_demo
+from tests.test_config_pane import wait_for
 from tui.app import TritonTUI
+from tui.core.client import TritonHTTP
+from tui.core.launcher import ServerProcess
 from tui.core.linebuffer import LineBuffer
 from tui.core.logs.store import LogStore
+from tui.core.modelconfig import read_config
 from tui.core.sanitize import clean, clean_line
 from tui.core.session import Session
 
@@ -153,4 +158,30 @@ def test_console_follows_a_log_file_with_a_title_sequence(tmp_path: Path, not_tr
 
     drawn = asyncio.run(run())
     assert "hello red" in drawn
+    assert not any(c in drawn for c in CONTROL), repr(drawn)
+
+
+async def test_config_with_escape_codes_is_not_shown_raw(
+    demo_server: ServerProcess, tmp_path: Path
+) -> None:
+    """The editor cannot clean what it edits (saving would change the file unseen): it refuses
+    the file and says where the control character is."""
+    repo = copy_demo(tmp_path / "models", ("add_sub", "densenet_onnx", "identity_onnx"))
+    config = repo / "densenet_onnx" / "config.pbtxt"
+    config.write_text(config.read_text() + "# \x1b]0;PWNED\x07 \x1b[2J\n")
+    with pytest.raises(OSError, match="U\\+001B at line"):
+        read_config(config)
+    session = Session(
+        client=TritonHTTP(demo_server.http_url), server=demo_server, repositories=[repo]
+    )
+    app = TritonTUI(session, stop_server_on_exit=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one("#model-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count >= 3)
+        names = [str(k.value) for k in table.rows]
+        await pilot.press("1", *["down"] * names.index("densenet_onnx"), "2")
+        editor = app.query_one("#config-editor", TextArea)
+        await wait_for(pilot, lambda: "control character" in editor.placeholder)
+        await pilot.pause(0.3)
+        drawn = _screen_text(app)
     assert not any(c in drawn for c in CONTROL), repr(drawn)

@@ -27,6 +27,21 @@ _CONTROL = re.compile(
 )
 
 
+_IN_FILE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def first_control(text: str) -> tuple[int, int, str] | None:
+    """(line, column, U+XXXX) of the first control character a text file should not hold (tab,
+    newline and carriage return are fine), or None. For text that is edited, not just shown:
+    there, removing characters would change the file behind the user's back."""
+    found = _IN_FILE.search(text)
+    if found is None:
+        return None
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    return line, at - (text.rfind("\n", 0, at) + 1) + 1, f"U+{ord(found.group()):04X}"
+
+
 def clean(text: str) -> str:
     """`text` without terminal control sequences or control characters (tab, newline kept)."""
     if text.isprintable():  # the common case, checked in C

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -18,7 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.core.paths import read_regular
+from tui.core.paths import UnreadableFileError, read_regular
+from tui.core.sanitize import first_control
 
 BACKUP_SUFFIX = ".bak"
 BACKUPS_KEPT = 5
@@ -129,7 +131,17 @@ def read_config(path: Path | str) -> tuple[str, FileStamp]:
     real = Path(path)
     data = read_regular(real)  # a FIFO or device raises at once instead of blocking
     stamp = FileStamp.of_bytes(data, os.stat(real).st_mtime_ns)
-    return data.decode("utf-8"), stamp
+    text = data.decode("utf-8")
+    control = first_control(text)
+    if control is not None:  # an editor would show it raw (an escape sequence reaches the tty)
+        line, col, char = control
+        raise UnreadableFileError(
+            errno.EINVAL,
+            f"holds a control character ({char} at line {line}, column {col}); Triton has no use "
+            "for one: remove it with another editor",
+            str(path),
+        )
+    return text, stamp
 
 
 def _fsync_dir(folder: Path) -> None:
