@@ -61,6 +61,11 @@ bench-logs: setup
 bench-quit ROUNDS="3": setup
     {{py}} assets/bench/quit.py {{ROUNDS}}
 
+# Config lint throughput (MB/s) on 1 and 5 MB configs, against protobuf's text_format parse of
+# the same text (the anchor; lint/parse near 1.0: no second pass, linear).
+bench-lint: setup
+    {{py}} assets/bench/lint.py
+
 # Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot).
 screenshots: setup
     {{py}} assets/screenshots/take.py

@@ -4,6 +4,10 @@
    `--log-verbose=1` start-up, load/unload and inference, repeated): target ≥ 200 000 lines/s.
 2. The Logs pane, headless, fed through a real LineBuffer as the launcher feeds it: lines/s end to
    end, then key-press-to-repaint latency while lines arrive at 5 000 lines/s: target ≤ 100 ms.
+3. Memory under a flood: the process's RSS once the history (100 000 lines) is full, once it has
+   been replaced a first time (the buffer, the pane's queue and the store all full: steady state),
+   then after ten more histories of distinct lines; the held lines' own size is the anchor. In
+   the steady state RSS must stay flat (target: growth ≤ 10 %).
 """
 
 from __future__ import annotations
@@ -158,9 +162,57 @@ async def bench_pane(rate: int = 5_000, seconds: float = 6.0) -> None:
         print(f"lines held {held:,} (history {pane.store.history:,}); dropped {dropped}")
 
 
+async def bench_memory(rounds: int = 10) -> None:
+    import gc
+
+    import psutil
+
+    buffer = LineBuffer(100_000)
+    app = Host(buffer)
+    me = psutil.Process()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(LogsPane)
+        sent = 0
+
+        async def one_history() -> None:
+            nonlocal sent
+
+            def write() -> None:  # distinct strings, as the launcher's reader makes them
+                for i in range(sent, sent + 100_000):
+                    buffer.append(f"{RECORDED[i % len(RECORDED)]} #{i}")
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            while writer.is_alive() or pane._pending:  # noqa: SLF001
+                await asyncio.sleep(0.01)
+            sent += 100_000
+            await pilot.pause()
+            gc.collect()
+
+        await one_history()
+        at_cap = me.memory_info().rss
+        held = sum(sys.getsizeof(line) for line in pane.store.visible_lines())
+        await one_history()
+        steady = peak = me.memory_info().rss
+        for _ in range(rounds):
+            await one_history()
+            peak = max(peak, me.memory_info().rss)
+        end = me.memory_info().rss
+        growth = (end - steady) / steady * 100
+        verdict = "OK" if growth <= 10 else "ABOVE TARGET"
+        print(
+            f"memory under a flood: RSS {at_cap / 1e6:.0f} MB with the history full (held "
+            f"lines themselves {held / 1e6:.0f} MB), {steady / 1e6:.0f} MB once replaced (steady "
+            f"state), {end / 1e6:.0f} MB after {rounds * 100_000:,} more lines (peak "
+            f"{peak / 1e6:.0f} MB): {growth:+.1f} % (target ≤ 10 %: {verdict}); "
+            f"lines held {len(pane.store):,}"
+        )
+
+
 def main() -> int:
     bench_parser()
     asyncio.run(bench_pane())
+    asyncio.run(bench_memory())
     return 0
 
 

@@ -212,3 +212,37 @@ def test_headless_deploy_needs_confirmation(tmp_path: Path) -> None:
     )
     assert out.returncode == 3 and "nothing written" in out.stderr
     assert list(repo.iterdir()) == []
+
+
+def _hostile_names(marker: Path) -> list[str]:
+    """File names that ran code when the skeleton spliced them into model.py (issue 13)."""
+    path = marker.as_posix().encode().hex()  # a file name cannot hold '/'
+    payload = f'str(open(bytes.fromhex("{path}").decode(), "w"))'
+    return [
+        f'w" + {payload} + ".bin',  # breaks out of the string literal
+        f'w""" + {payload} + """.bin',  # breaks out of the docstring
+        "w\\\n'.bin",  # backslash, newline and quote must reach the model unchanged
+    ]
+
+
+@pytest.mark.parametrize("case", [0, 1, 2], ids=["quote", "docstring", "escapes"])
+def test_hostile_file_name_never_runs_as_code(tmp_path: Path, case: int) -> None:
+    repo = tmp_path / "models"
+    repo.mkdir()
+    marker = tmp_path / "pwned"
+    source = tmp_path / _hostile_names(marker)[case]
+    source.write_bytes(b"\x80\x04N.")
+    name = f"hostile_{case}"
+    out = subprocess.run(
+        [sys.executable, "-m", "tui", "deploy", str(source), "--model-repository", str(repo)]
+        + ["--name", name, "--python", "--yes"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # the skeleton raises when its weights file is missing: READY proves the name arrived intact
+    assert f"[load] {name} is READY" in out.stdout, out.stdout + out.stderr
+    assert not marker.exists(), "a command in the file name ran when the model loaded"
+    assert (repo / name / "1" / source.name).read_bytes() == source.read_bytes()
+    assert source.name not in (repo / name / "1" / "model.py").read_text()

@@ -87,7 +87,7 @@ def test_model_folder_readme_is_shown_without_control_characters(tmp_path: Path)
     assert "not ImageNet classes" in render_detail(view, None).plain
     (tmp_path / "m" / "1").mkdir(parents=True)
     (tmp_path / "m" / "README.md").write_text("hello \x1b]0;pwned\x07\x1b[2Jworld\nline two\n")
-    assert scan_model(tmp_path / "m").note == "hello ]0;pwned[2Jworld\nline two"
+    assert scan_model(tmp_path / "m").note == "hello world\nline two"
     (tmp_path / "m" / "README.md").unlink()
     (tmp_path / "m" / "README.md").symlink_to(DEMO / "densenet_onnx" / "README.md")
     assert scan_model(tmp_path / "m").note == ""  # a link is not followed

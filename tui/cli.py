@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tui import __version__
+from tui.core.sanitize import guard_stdio
 
 if TYPE_CHECKING:
     from tui.core.docker_server import DockerServer, DockerSpec
@@ -227,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:
+            guard_stdio()  # a headless command prints what servers, logs and files said
             module = importlib.import_module(COMMANDS[argv[0]])
             parser = _Parser(prog="triton-tui")
             sub = parser.add_subparsers(dest="command", parser_class=_Parser)

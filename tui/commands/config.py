@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tui.core import modelconfig
 from tui.core.modelconfig.generate import DEFAULT_MAX_BATCH_SIZE
+from tui.core.modelconfig.target import Target, local_gpus, local_target
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 3
 
@@ -28,6 +29,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     lint.add_argument("paths", nargs="+", metavar="PATH", help="config.pbtxt, model or repo dir")
     lint.add_argument(
         "--no-warnings", action="store_true", help="print errors only (layout warnings hidden)"
+    )
+    lint.add_argument(
+        "--local",
+        action="store_true",
+        help="also check against the tritonserver this machine runs: backend and runtime "
+        "against its backend directory, GPU ids against the GPUs present",
+    )
+    lint.add_argument(
+        "--backend-directory",
+        type=Path,
+        metavar="DIR",
+        help="check backend and runtime against DIR (GPU ids against this machine's GPUs)",
     )
     lint.set_defaults(func=run_lint)
 
@@ -63,9 +76,20 @@ def run_lint(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    target = None
+    if args.backend_directory is not None:
+        if not args.backend_directory.is_dir():
+            print(f"error: {args.backend_directory} is not a directory", file=sys.stderr)
+            return EXIT_USAGE
+        target = Target(args.backend_directory, local_gpus(), "this machine")
+    elif args.local:
+        target = local_target()
+        if target is None:
+            print("error: no tritonserver on this machine to check against", file=sys.stderr)
+            return EXIT_USAGE
     failed = False
     for path in args.paths:
-        for diagnostic in modelconfig.lint_path(path):
+        for diagnostic in modelconfig.lint_path(path, target):
             if diagnostic.is_error:
                 failed = True
             elif args.no_warnings:
@@ -99,10 +123,18 @@ def run_generate(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         print(f"error: {target} exists; use --force to replace it", file=sys.stderr)
         return EXIT_FINDINGS
+    backup = modelconfig.backup_path(target)
+    before = modelconfig.FileStamp.of(backup)
     try:
         modelconfig.save_config(target, text, repository_root=model_dir.resolve().parent)
     except (modelconfig.StoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
     print(f"wrote {target}", file=sys.stderr)
+    if modelconfig.FileStamp.of(backup) != before:
+        oldest = modelconfig.backup_paths(target)[-1].name
+        print(
+            f"the previous version is kept as {backup} (older ones up to {oldest})",
+            file=sys.stderr,
+        )
     return EXIT_OK

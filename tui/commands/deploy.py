@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     _say("import", f"wrote {', '.join(str(p.relative_to(repo)) for p in result.created)}")
+    for backup in result.backups:
+        _say("import", f"the replaced file is kept as {backup.relative_to(repo)}")
 
     server: ServerProcess | DockerServer | None = None
     try:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from tui.core.sanitize import clean, clean_bytes, clean_json
+
 
 class TritonError(Exception):
-    """The server answered with an error, or could not be reached."""
+    """The server answered with an error, or could not be reached (message safe to show)."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(clean(message))
         self.status = status
 
 
@@ -63,12 +65,15 @@ class TritonHTTP:
     def call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
         status, data = self.request(method, path, body, timeout)
         try:
-            parsed = json.loads(data) if data else None
-        except json.JSONDecodeError:
+            parsed = clean_json(json.loads(data)) if data else None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             parsed = None
         if status >= 400:
             message = parsed.get("error") if isinstance(parsed, dict) else None
-            raise TritonError(message or f"HTTP {status} from {path}", status)
+            if not isinstance(message, str):  # not Triton: say so, with a little of what it sent
+                sample = clean_bytes(data[:80]).strip()
+                message = f"HTTP {status} from {path} (not a Triton answer: {sample!r})"
+            raise TritonError(message, status)
         return parsed
 
     # Health and metadata -------------------------------------------------------------------
@@ -125,7 +130,7 @@ def fetch_metrics(url: str, timeout: float = 2.0) -> str:
     try:
         conn.request("GET", "/metrics")
         resp = conn.getresponse()
-        body = resp.read().decode(errors="replace")
+        body = clean_bytes(resp.read())
         if resp.status != 200:
             raise TritonError(
                 f"metrics endpoint {host}:{port} answered HTTP {resp.status}", resp.status

@@ -6,21 +6,28 @@ import is all-or-nothing: `ImportResult.undo()` removes exactly what it created.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tritonclient.grpc.model_config_pb2 import DataType
+
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import ModelErrorTracker
 from tui.core.modelconfig import (
     FileStamp,
     GenerateError,
+    ModelConfig,
+    backup_path,
     config_from_onnx,
+    keep_backup,
     pretty,
     save_config,
 )
+from tui.core.paths import copied_mode
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -52,6 +59,7 @@ class ImportPlan:
 class ImportResult:
     plan: ImportPlan
     created: list[Path] = field(default_factory=list)  # deepest last
+    backups: list[Path] = field(default_factory=list)  # what an overwrite kept of the old model
 
     def undo(self) -> None:
         """Remove what the import created (a cancelled deploy leaves the repository as it was)."""
@@ -96,14 +104,10 @@ def plan_import(source: Path, repository: Path, name: str | None = None) -> Impo
     return python_plan(source, repository, name)
 
 
-def python_plan(source: Path, repository: Path, name: str) -> ImportPlan:
-    """A python-backend skeleton for a file no backend runs: it loads, echoes, and is yours."""
-    config = (
-        f'name: "{name}"\nbackend: "python"\nmax_batch_size: 0\n'
-        'input [\n  {\n    name: "INPUT0"\n    data_type: TYPE_FP32\n    dims: [ -1 ]\n  }\n]\n'
-        'output [\n  {\n    name: "OUTPUT0"\n    data_type: TYPE_FP32\n    dims: [ -1 ]\n  }\n]\n'
-    )
-    model_py = f'''"""Python backend for {name}: load {source.name} in initialize, run it."""
+# The skeleton is a constant: the weights' file name reaches it as a config parameter read at run
+# time, never as text spliced into Python source (a file name is user data, and may be hostile).
+WEIGHTS_PARAMETER = "weights_file"  # the name model.py below reads
+MODEL_PY = '''"""Python backend skeleton: load the weights file in initialize, run it in execute."""
 
 import json
 from pathlib import Path
@@ -114,7 +118,10 @@ import triton_python_backend_utils as pb_utils
 class TritonPythonModel:
     def initialize(self, args):
         self.config = json.loads(args["model_config"])
-        self.weights = Path(args["model_repository"]) / args["model_version"] / "{source.name}"
+        weights = self.config["parameters"]["weights_file"]["string_value"]
+        self.weights = Path(args["model_repository"]) / args["model_version"] / weights
+        if not self.weights.is_file():
+            raise pb_utils.TritonModelException(f"weights file {self.weights} is missing")
         # Load your model from self.weights here.
 
     def execute(self, requests):
@@ -129,7 +136,19 @@ class TritonPythonModel:
     def finalize(self):
         pass
 '''
-    return ImportPlan(source, repository, name, config, kind="python", model_py=model_py)
+
+
+def python_plan(source: Path, repository: Path, name: str) -> ImportPlan:
+    """A python-backend skeleton for a file no backend runs: it loads, echoes, and is yours."""
+    if source.name == "model.py":
+        raise DeployError(
+            f"{source}: the python backend's own file is model.py; rename the weights file"
+        )
+    config = ModelConfig(name=name, backend="python", max_batch_size=0)
+    for tensors, tensor_name in ((config.input, "INPUT0"), (config.output, "OUTPUT0")):
+        tensors.add(name=tensor_name, data_type=DataType.TYPE_FP32, dims=[-1])
+    config.parameters[WEIGHTS_PARAMETER].string_value = source.name
+    return ImportPlan(source, repository, name, pretty(config), kind="python", model_py=MODEL_PY)
 
 
 def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
@@ -154,6 +173,11 @@ def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
             result.created.append(tmp_path)
             with plan.source.open("rb") as src:
                 shutil.copyfileobj(src, tmp)
+        os.chmod(tmp_path, copied_mode(plan.source))  # not the temporary file's 0600
+        replaced = [plan.model_file]
+        if plan.kind == "python":
+            replaced.append(version_dir / "model.py")
+        result.backups = [keep_backup(p) for p in replaced if p.is_file()]  # --force keeps them
         tmp_path.replace(plan.model_file)
         result.created[-1] = plan.model_file
         if plan.kind == "python":
@@ -161,7 +185,10 @@ def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
             result.created.append(version_dir / "model.py")
         config = model_dir / "config.pbtxt"
         expected = None if overwrite else FileStamp.missing()
+        kept = FileStamp.of(backup_path(config))
         save_config(config, plan.config_text, repository_root=plan.repository, expected=expected)
+        if FileStamp.of(backup_path(config)) != kept:
+            result.backups.append(backup_path(config))
         if config not in result.created and not overwrite:
             result.created.append(config)
     except BaseException:

@@ -11,6 +11,8 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
+from tui.core.sanitize import clean
+
 Subscriber = Callable[[int, str], None]
 
 
@@ -27,6 +29,8 @@ class LineBuffer:
         return self._lines.maxlen or 0
 
     def append(self, line: str) -> None:
+        """Add one line, cleaned of terminal control sequences (it will be shown)."""
+        line = clean(line)
         with self._lock:
             self._seq += 1
             item = (self._seq, line)

@@ -1,13 +1,23 @@
-"""The model repository as it is on disk, merged with what the server says about it."""
+"""The model repository as it is on disk, merged with what the server says about it.
+
+`poll` never hides what the server serves: a READY model whose folder left the disk stays listed
+(served, folder gone), and when the server's repository index fails as a whole (one dangling
+symlink does it) each model's state comes from its own ready check and the failure is reported.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import first_line
+from tui.core.paths import read_regular
+from tui.core.sanitize import clean
 
 _NAME_RE = re.compile(r'^\s*name\s*:\s*"([^"]*)"', re.M)
 _BACKEND_RE = re.compile(r'^\s*(?:backend|platform)\s*:\s*"([^"]*)"', re.M)
@@ -33,17 +43,16 @@ class ModelOnDisk:
 
 
 def _note(folder: Path, limit: int = 600) -> str:
-    """A model folder's README.md (its start), without terminal control characters; a link or
-    anything but a regular file (a FIFO would block) is not read."""
+    """The start of a model folder's README.md, cleaned of terminal control sequences; a link or
+    anything but a regular file is not read."""
     path = folder / NOTE_FILE
-    if path.is_symlink() or not path.is_file():
+    if path.is_symlink():
         return ""
     try:
-        with path.open(errors="replace") as f:
-            text = f.read(limit)
+        data = read_regular(path, limit=64 * 1024)
     except OSError:
         return ""
-    return "".join(ch for ch in text if ch.isprintable() or ch == "\n").strip()
+    return clean(data[:limit].decode("utf-8", errors="replace")).strip()
 
 
 def _files(folder: Path, limit: int = 200) -> list[FileOnDisk]:
@@ -57,13 +66,29 @@ def _files(folder: Path, limit: int = 200) -> list[FileOnDisk]:
     return out
 
 
-def scan_model(folder: Path) -> ModelOnDisk:
+def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
+    """One model folder; `root` (the repository) lets a symlink leaving it be named."""
+    if not folder.exists():  # a symlink to nothing (the server's whole index fails on it)
+        target = os.readlink(folder) if folder.is_symlink() else "?"
+        model = ModelOnDisk(folder.name, folder, False)
+        model.problems.append(
+            f"a symlink to {target}, which does not exist: the server's repository index fails "
+            "on it (remove it or fix its target)"
+        )
+        return model
     config = folder / "config.pbtxt"
-    model = ModelOnDisk(folder.name, folder, config.is_file())
+    model = ModelOnDisk(folder.name, folder, config.exists())
     children = [p for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"]
     model.versions = sorted((p.name for p in children if p.name.isdigit()), key=int)
     model.files = _files(folder)
     model.note = _note(folder)
+    if root is not None and folder.is_symlink():
+        real, inside = folder.resolve(), root.resolve()
+        if inside not in real.parents:
+            model.problems.append(
+                f"a symlink to {real}, outside the repository: the server reads (and its python "
+                "stubs may write __pycache__) there"
+            )
     if folder.name.startswith("."):
         model.problems.append("hidden folder: tritonserver still treats it as a model")
     if not model.versions:
@@ -76,8 +101,8 @@ def scan_model(folder: Path) -> ModelOnDisk:
             model.problems.append(f"version {version} is empty")
     if model.has_config:
         try:
-            text = config.read_text(errors="replace")
-        except OSError as exc:
+            text = read_regular(config).decode(errors="replace")
+        except OSError as exc:  # a FIFO or a device is refused at once, never waited on
             model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
             text = ""
         name = _NAME_RE.search(text)
@@ -93,9 +118,23 @@ def scan_model(folder: Path) -> ModelOnDisk:
 
 
 def scan_repository(root: Path) -> list[ModelOnDisk]:
-    if not root.is_dir():
+    """Every model folder; one that cannot be read (removed mid-scan, no permission) is listed
+    with the reason instead of failing the others."""
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
         return []
-    return [scan_model(p) for p in sorted(root.iterdir()) if p.is_dir()]
+    models = []
+    for path in entries:
+        if not (path.is_dir() or (path.is_symlink() and not path.exists())):
+            continue
+        try:
+            models.append(scan_model(path, root))
+        except OSError as exc:
+            model = ModelOnDisk(path.name, path, False)
+            model.problems.append(f"could not be read: {exc.strerror or exc}")
+            models.append(model)
+    return models
 
 
 @dataclass
@@ -103,10 +142,12 @@ class ModelView:
     """One row of the repository pane."""
 
     name: str
-    state: str  # READY, UNAVAILABLE, LOADING, UNLOADING, NOT LOADED, FAILED, NOT ON SERVER
+    state: str  # READY, UNAVAILABLE, LOADING, UNLOADING, NOT LOADED, FAILED, NOT ON SERVER,
+    # NOT READY (the index failed: only the ready check answered)
     version: str = ""
     reason: str = ""
     disk: ModelOnDisk | None = None
+    gone_from_disk: bool = False  # served (READY), but its folder is no longer in the repository
 
     @property
     def summary(self) -> str:
@@ -145,3 +186,40 @@ def merge(
             view.reason = log_reasons.get(model.name, "")
         view.disk = model
     return sorted(by_name.values(), key=lambda v: v.name)
+
+
+@dataclass
+class RepositoryPoll:
+    views: list[ModelView]
+    error: str = ""  # the repository index failed: why (states then come from ready checks)
+
+
+def poll(
+    client: TritonHTTP,
+    repositories: list[Path],
+    log_reasons: dict[str, str] | None = None,
+    known: Iterable[str] = (),
+) -> RepositoryPoll:
+    """Disk and server merged. `known`: names shown before, so a served model whose folder was
+    deleted or renamed is still listed (checked with its own ready endpoint)."""
+    disk = [m for repo in repositories for m in scan_repository(repo)]
+    error = ""
+    index: list[dict[str, Any]] | None
+    try:
+        index = client.repository_index()
+    except TritonError as exc:
+        index, error = None, str(exc)
+    views = merge(disk, index, log_reasons)
+    if index is None:  # one bad entry must not blank every state: ask each model
+        for view in views:
+            if view.state == "UNKNOWN":
+                ready = client.model_ready(view.name)
+                view.state = "READY" if ready else "NOT READY"
+    listed = {v.name for v in views}
+    for name in sorted(set(known) - listed):
+        if client.model_ready(name):
+            views.append(ModelView(name, "READY", gone_from_disk=True))
+    for view in views:
+        if view.state == "READY" and view.disk is None and repositories:
+            view.gone_from_disk = True
+    return RepositoryPoll(sorted(views, key=lambda v: v.name), error)

@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.text_area import TextAreaTheme
 
 from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryLinter, read_config
+from tui.core.modelconfig.target import server_target
 from tui.panes import config_flows
 
 CONFIG_NAME = "config.pbtxt"
@@ -275,7 +276,8 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
     @work(thread=True, exclusive=True, group="config-lint")
     def lint(self, generation: int, name: str, model_dir: Path, text: str) -> None:
         start = time.perf_counter()
-        report = RepositoryLinter(model_dir.parent, {name: text}).lint(name)
+        target = server_target(self.app.session.server)  # type: ignore[attr-defined]
+        report = RepositoryLinter(model_dir.parent, {name: text}, target).lint(name)
         elapsed = (time.perf_counter() - start) * 1000
         self.post_message(ConfigLinted(generation, report.diagnostics, report.config, elapsed))
 

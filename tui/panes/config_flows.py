@@ -32,6 +32,7 @@ from tui.core.modelconfig import (
     restore_backup,
     save_config,
 )
+from tui.core.modelconfig.target import server_target
 from tui.core.paths import cache_dir
 from tui.core.session import Session
 from tui.panes.config_dialogs import Choice, ChoiceScreen, DiffScreen, PickScreen, confirm
@@ -112,8 +113,9 @@ class ConfigFlows:
         doc = self.doc
         assert doc is not None
         text = self.editor.text
+        target = server_target(self.session.server)
         report = await asyncio.to_thread(
-            lambda: RepositoryLinter(doc.root, {doc.name: text}).lint(doc.name)
+            lambda: RepositoryLinter(doc.root, {doc.name: text}, target).lint(doc.name)
         )
         if report.errors:
             listing = "\n".join(f"{d.line}:{d.col} {d.message}" for d in report.errors[:8])

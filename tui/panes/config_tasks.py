@@ -24,6 +24,7 @@ from tui.core.modelconfig import (
     normalize_json,
     parse_config,
 )
+from tui.core.paths import read_regular_text
 from tui.core.session import Session
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def snippet_model(session: Session, doc: OpenConfig, completed: ModelConfig | No
 
 def disk_diff(session: Session, doc: OpenConfig) -> str:
     try:
-        disk = doc.path.read_text(encoding="utf-8")
+        disk = read_regular_text(doc.path)
     except FileNotFoundError:
         disk = ""
     server = session.client.model_config(doc.name)

@@ -48,6 +48,7 @@ class LogExported(Message):
     path: Path
     count: int
     error: str = ""
+    asked: Path | None = None  # the name asked for, when a file had it (never replaced)
 
 
 @dataclass
@@ -332,15 +333,22 @@ class LogsPane(Vertical):
     @work(thread=True, group="log-export")
     def export(self, path: Path, lines: list[str]) -> None:
         try:
-            write_lines(path, lines)
+            written = write_lines(path, lines)
         except OSError as exc:
             self.post_message(LogExported(path, 0, str(exc)))
             return
-        self.post_message(LogExported(path, len(lines)))
+        self.post_message(LogExported(written, len(lines), asked=path if written != path else None))
 
     def on_log_exported(self, message: LogExported) -> None:
         if message.error:
             self.app.notify(f"export failed: {message.error}", severity="error")
+        elif message.asked is not None:
+            self.app.notify(
+                f"{message.asked} exists and was left as it was: {message.count} lines written "
+                f"to {message.path}",
+                severity="warning",
+                timeout=10,
+            )
         else:
             self.app.notify(f"{message.count} lines written to {message.path}")
 

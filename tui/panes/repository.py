@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Static
 
 from tui.core.client import TritonError
 from tui.core.modelconfig import NormalizeError, normalize_json
-from tui.core.repository import ModelView, merge, scan_repository
+from tui.core.repository import ModelView, poll
+from tui.core.sanitize import clean, clean_line
 
 STATE_STYLE = {
     "READY": "green",
@@ -26,7 +27,9 @@ STATE_STYLE = {
     "FAILED": "bold red",
     "NOT LOADED": "dim",
     "NOT ON SERVER": "magenta",
+    "NOT READY": "yellow",
 }
+GONE = "folder gone"  # shown beside READY for a model served without its folder
 
 
 def _fmt_size(size: int) -> str:
@@ -80,6 +83,7 @@ class RepositoryPane(Horizontal):
         table.add_column("State", key="state")
         yield table
         with VerticalScroll(id="model-detail"):
+            yield Static("", id="repository-banner")
             yield Static("Waiting for the server…", id="model-detail-text")
 
     def on_mount(self) -> None:
@@ -112,15 +116,9 @@ class RepositoryPane(Horizontal):
     @work(thread=True, exclusive=True, group="repository-scan")
     def scan(self) -> None:
         session = self.app.session  # type: ignore[attr-defined]
-        disk = [m for repo in session.repositories for m in scan_repository(repo)]
-        index: list[dict[str, Any]] | None
-        error = ""
-        try:
-            index = session.client.repository_index()
-        except TritonError as exc:
-            index, error = None, str(exc)
         reasons = session.errors.reasons() if session.errors else {}
-        self.post_message(RepositoryScanned(merge(disk, index, reasons), error))
+        result = poll(session.client, session.repositories, reasons, known=list(self.views))
+        self.post_message(RepositoryScanned(result.views, result.error))
 
     @work(thread=True, group="repository-detail")
     def fetch_detail(self, name: str) -> None:
@@ -168,9 +166,13 @@ class RepositoryPane(Horizontal):
                     ("name", "version", "state"), self._row(self.views[name]), strict=True
                 ):
                     table.update_cell(name, col, value)
+        banner = ""
         if message.error and self.app.server_state == "ready":  # type: ignore[attr-defined]
-            self.query_one("#model-detail-text", Static).update(Text(message.error, "red"))
-            return
+            banner = (
+                f"The server's repository index failed: {message.error}\n"
+                "States below come from each model's own ready check.\n"
+            )
+        self.query_one("#repository-banner", Static).update(Text(banner, "bold red"))
         selected = self.selected
         if selected and (selected in changed or selected not in self.details):
             self.fetch_detail(selected)
@@ -181,7 +183,11 @@ class RepositoryPane(Horizontal):
         if view is None:
             return ()
         state = self.busy.get(view.name, view.state)
-        return (view.name, view.version or "-", Text(state, STATE_STYLE.get(state, "")))
+        name = clean_line(view.name)  # a folder name is a file name: it may hold escape codes
+        shown = Text(state, STATE_STYLE.get(state, ""))
+        if view.gone_from_disk and view.name not in self.busy:
+            shown.append(f" · {GONE}", "bold magenta")
+        return (name, clean_line(view.version) or "-", shown)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -265,26 +271,32 @@ class RepositoryPane(Horizontal):
 
 def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
     text = Text()
-    text.append(view.name, "bold")
+    text.append(clean_line(view.name), "bold")
     state = view.state
     text.append(f"  {state}", STATE_STYLE.get(state, ""))
     if view.version:
         text.append(f"  version {view.version}")
     text.append("\n")
+    if view.gone_from_disk:
+        text.append(
+            "\nServed, but its folder is no longer in the model repository (deleted or renamed): "
+            "the server keeps serving what it loaded until it is unloaded; a reload will fail.\n",
+            "bold magenta",
+        )
     if view.reason:
         text.append("\nReason: ", "bold red")
-        text.append(view.reason.strip() + "\n", "red")
+        text.append(clean(view.reason).strip() + "\n", "red")
     disk = view.disk
     if disk is not None:
         for problem in disk.problems:
-            text.append(f"⚠ {problem}\n", "yellow")
+            text.append(f"⚠ {clean_line(problem)}\n", "yellow")
         if disk.note:
             text.append(f"\n{disk.note}\n", "italic")
-        text.append(f"\n{disk.path}\n", "dim")
+        text.append(f"\n{clean_line(str(disk.path))}\n", "dim")
         if not disk.has_config:
             text.append("no config.pbtxt (the server autocompletes it)\n", "italic")
         for f in disk.files[:30]:
-            text.append(f"  {f.path:<24} {_fmt_size(f.size):>9}\n")
+            text.append(f"  {clean_line(f.path):<24} {_fmt_size(f.size):>9}\n")
         if len(disk.files) > 30:
             text.append(f"  … {len(disk.files) - 30} more files\n", "dim")
     if detail is None or view.state != "READY":

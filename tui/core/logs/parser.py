@@ -95,6 +95,9 @@ VERBOSE_FILES = frozenset(
 )
 
 _CLOSED, _OPEN, _TRACEBACK = 0, 1, 2
+# Continuation lines kept in one entry's `more` (an endless header-less stream, e.g. a model's own
+# prints after a line ending in ':', would otherwise keep every line alive past the store's cap).
+MAX_CONTINUATION = 2_000
 
 
 class Entry:
@@ -258,7 +261,7 @@ class LogParser:
     def _append(entry: Entry, line: str) -> Entry:
         if entry.more is None:
             entry.more = [line]
-        else:
+        elif len(entry.more) < MAX_CONTINUATION:  # the store holds every line; this is a summary
             entry.more.append(line)
         return entry
 

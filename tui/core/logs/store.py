@@ -1,18 +1,24 @@
 """A bounded store of log lines grouped into entries, with the filters and searches the pane uses.
 
 Memory is bounded by a line count (`history`, default 100 000): the oldest lines go first. Lines
-live in a plain list with a moving start index (compacted now and then), so random access by line
-number stays O(1) while the front is trimmed. `visible` holds the absolute numbers of the lines that
-pass the current filter, in order; the pane renders from it.
+live in a plain list with a moving start index, so random access by line number stays O(1) while
+the front is trimmed; the list is compacted every `_COMPACT_AT` trimmed lines, so at most that many
+dead lines stay referenced (compacting only at half the list kept up to `history` dead lines, and
+their entries, alive: twice the memory the cap promises). `visible` holds the absolute numbers
+of the lines that pass the current filter, in order; the pane renders from it.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 
 from tui.core.logs.parser import Entry, LogParser
+from tui.core.paths import current_umask
+from tui.core.sanitize import clean
 
 LEVELS = ("E", "W", "I", "V")
 _COMPACT_AT = 8192
@@ -47,6 +53,7 @@ class LogStore:
         n = self.total
         added = 0
         for line in lines:
+            line = clean(line)  # a log line may carry terminal control sequences
             entry = feed(line)
             if entry is not last:
                 entry.seq = n
@@ -76,11 +83,11 @@ class LogStore:
         # Drop visible numbers below `first`.
         cut = bisect_left(self._visible, self.first, self._vstart)
         self._vstart = cut
-        if self._start >= _COMPACT_AT and self._start * 2 >= len(self._lines):
+        if self._start >= _COMPACT_AT:
             del self._lines[: self._start]
             del self._owner[: self._start]
             self._start = 0
-        if self._vstart >= _COMPACT_AT and self._vstart * 2 >= len(self._visible):
+        if self._vstart >= _COMPACT_AT:
             del self._visible[: self._vstart]
             self._vstart = 0
 
@@ -214,24 +221,36 @@ class LogStore:
         return counts
 
     # Export --------------------------------------------------------------------------------
-    def export(self, path: Path) -> int:
-        """Write the visible lines to `path` (created or replaced); returns the line count."""
+    def export(self, path: Path) -> tuple[Path, int]:
+        """Write the visible lines to `path`, or a new name beside it when it exists (see
+        `write_lines`); returns the path written and the line count."""
         lines = self.visible_lines()
-        write_lines(Path(path).expanduser(), lines)
-        return len(lines)
+        return write_lines(Path(path).expanduser(), lines), len(lines)
 
 
-def write_lines(path: Path, lines: list[str]) -> None:
-    """Write `lines` to `path` through a temporary file (no half-written export is left)."""
+def write_lines(path: Path, lines: list[str]) -> Path:
+    """Write `lines` through a temporary file (no half-written export is left) to `path`, or,
+    when a file by that name exists, to the first free `stem-1.suffix`, `stem-2.suffix`, ...:
+    an existing file is never replaced. Returns the path written."""
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory: give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    tmp = Path(name)
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: 0600 until chmod below
             for line in lines:
                 f.write(line)
                 f.write("\n")
-        tmp.replace(path)
+        os.chmod(tmp, 0o666 & ~current_umask())  # as `open` would have made it
+        for n in range(10_000):
+            target = path if n == 0 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+            try:  # claim the name (fails if it exists: no check-then-write race), then fill it
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                continue
+            os.replace(tmp, target)
+            return target
+        raise FileExistsError(f"{path} and 10 000 numbered names beside it exist")
     finally:
         tmp.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from tritonclient.grpc import model_config_pb2 as pb
 
 from tui.core.modelconfig import autofill
 from tui.core.modelconfig.pretty import pretty
+from tui.core.paths import MODEL_LIMIT, read_regular
 
 DEFAULT_MAX_BATCH_SIZE = 4  # tritonserver --backend-config=default-max-batch-size
 
@@ -79,7 +80,7 @@ def _spec(value: onnx.ValueInfoProto) -> TensorSpec:
 def model_tensors(model_path: Path) -> tuple[list[TensorSpec], list[TensorSpec]]:
     """Graph inputs (initializers excluded) and outputs of an ONNX file."""
     try:
-        model = onnx.load(str(model_path), load_external_data=False)
+        model = onnx.load_model_from_string(read_regular(model_path, MODEL_LIMIT))
     except Exception as exc:  # onnx raises DecodeError, OSError, ValueError...
         raise GenerateError(f"cannot read {model_path}: {exc}") from exc
     initializers = {t.name for t in model.graph.initializer}

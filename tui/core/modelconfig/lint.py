@@ -20,6 +20,8 @@ from tui.core.modelconfig.ensemble import Composing, validate_steps
 from tui.core.modelconfig.locate import Locator
 from tui.core.modelconfig.parse import parse_config
 from tui.core.modelconfig.rules import validate_config
+from tui.core.modelconfig.target import Target, target_findings
+from tui.core.paths import read_regular_text, special_kind
 
 CONFIG_NAME = "config.pbtxt"
 
@@ -43,12 +45,18 @@ class RepositoryLinter:
     """Lints models of one repository folder, each at most once (composing models are shared).
 
     `overrides` maps a model name to config text that replaces its file on disk (an editor's
-    unsaved buffer).
+    unsaved buffer). `target`, when the server is known, adds its backends and GPUs to the check.
     """
 
-    def __init__(self, root: Path | None, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None,
+        overrides: Mapping[str, str] | None = None,
+        target: Target | None = None,
+    ) -> None:
         self.root = root
         self.overrides = dict(overrides or {})
+        self.target = target
         self._reports: dict[str, ModelReport] = {}
         self._in_progress: set[str] = set()
 
@@ -79,9 +87,9 @@ class RepositoryLinter:
         report = ModelReport(name, shown)
         if name in self.overrides:
             text = self.overrides[name]
-        elif model_dir is not None and (model_dir / CONFIG_NAME).is_file():
+        elif model_dir is not None and (model_dir / CONFIG_NAME).exists():
             try:
-                text = (model_dir / CONFIG_NAME).read_text(encoding="utf-8")
+                text = read_regular_text(model_dir / CONFIG_NAME)
             except (OSError, UnicodeDecodeError) as exc:
                 report.diagnostics.append(Diagnostic(shown, 0, 0, ERROR, str(exc)))
                 return report
@@ -103,6 +111,8 @@ class RepositoryLinter:
         if autofill_error:
             place([Finding(autofill_error)])
         place(validate_config(config, check_backend=not autofill_error))
+        if self.target is not None:
+            place(target_findings(parsed.config, config, self.target))
         if config.name != name and model_dir is not None:
             place(
                 [
@@ -221,7 +231,7 @@ class RepositoryLinter:
             if path is None or not path.is_file():
                 return None
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_regular_text(path)
             except (OSError, UnicodeDecodeError):
                 return None
         return parse_config(text).config
@@ -246,6 +256,7 @@ def lint_text(
     model_dir: Path | str | None = None,
     *,
     path: str | None = None,
+    target: Target | None = None,
 ) -> list[Diagnostic]:
     """Lint editor text. With `model_dir`, the folder's name, layout and siblings count too."""
     if model_dir is None:
@@ -257,9 +268,11 @@ def lint_text(
         config, error = autofill.completed(parsed.config, name, None)
         findings = [Finding(error)] if error else []
         findings.extend(validate_config(config, check_backend=not error))
+        if target is not None:
+            findings.extend(target_findings(parsed.config, config, target))
         return _placed(findings, parsed.locator, shown)
     folder = Path(model_dir)
-    linter = RepositoryLinter(folder.parent, {folder.name: text})
+    linter = RepositoryLinter(folder.parent, {folder.name: text}, target)
     report = linter.lint(folder.name)
     if path is not None:
         return [Diagnostic(path, d.line, d.col, d.severity, d.message) for d in report.diagnostics]
@@ -274,37 +287,47 @@ def _placed(findings: list[Finding], locator: Locator, shown: str) -> list[Diagn
     return out
 
 
-def lint_model_dir(model_dir: Path | str) -> list[Diagnostic]:
+def lint_model_dir(model_dir: Path | str, target: Target | None = None) -> list[Diagnostic]:
     """Lint the model folder (config.pbtxt, layout, and for an ensemble its siblings)."""
     folder = Path(model_dir).resolve()
-    return RepositoryLinter(folder.parent).lint(folder.name).diagnostics
+    return RepositoryLinter(folder.parent, target=target).lint(folder.name).diagnostics
 
 
 def is_model_dir(path: Path) -> bool:
-    return (path / CONFIG_NAME).is_file() or bool(autofill.existing_versions(path))
+    return (path / CONFIG_NAME).exists() or bool(autofill.existing_versions(path))
 
 
-def lint_repository(root: Path | str) -> list[Diagnostic]:
+def lint_repository(root: Path | str, target: Target | None = None) -> list[Diagnostic]:
     """Lint every model folder of a repository (hidden ones too: Triton loads them)."""
     folder = Path(root).resolve()
-    linter = RepositoryLinter(folder)
+    linter = RepositoryLinter(folder, target=target)
     out: list[Diagnostic] = []
-    for child in sorted(p for p in folder.iterdir() if p.is_dir()):
+    children = sorted(p for p in folder.iterdir() if p.is_dir())
+    if not children:
+        message = (
+            "no model here: a repository holds model folders, each with a config.pbtxt or "
+            "a numeric version folder (1/)"
+        )
+        return [Diagnostic(str(root), 0, 0, ERROR, message)]
+    for child in children:
         out.extend(linter.lint(child.name).diagnostics)
     return out
 
 
-def lint_path(path: Path | str) -> list[Diagnostic]:
+def lint_path(path: Path | str, target: Target | None = None) -> list[Diagnostic]:
     """A config.pbtxt file, a model folder or a repository folder."""
-    target = Path(path)
-    if target.is_file():
-        folder = target.resolve().parent
-        if target.name == CONFIG_NAME:
-            diagnostics = RepositoryLinter(folder.parent).lint(folder.name).diagnostics
+    found = Path(path)
+    kind = special_kind(found)
+    if kind:  # a FIFO or a device: say so rather than block on it
+        return [Diagnostic(str(path), 0, 0, ERROR, f"{kind}, not a file: not read")]
+    if found.is_file():
+        folder = found.resolve().parent
+        if found.name == CONFIG_NAME:
+            report = RepositoryLinter(folder.parent, target=target).lint(folder.name)
+            diagnostics = report.diagnostics
         else:
-            text = target.read_text(encoding="utf-8")
-            diagnostics = lint_text(text, path=str(path))
+            diagnostics = lint_text(read_regular_text(found), path=str(path), target=target)
         return [Diagnostic(str(path), d.line, d.col, d.severity, d.message) for d in diagnostics]
-    if is_model_dir(target):
-        return lint_model_dir(target)
-    return lint_repository(target)
+    if is_model_dir(found):
+        return lint_model_dir(found, target)
+    return lint_repository(found, target)

@@ -136,12 +136,23 @@ class _TreeBuilder:
 
 
 class Locator:
-    """Maps field paths of a parsed config to 1-based (line, col)."""
+    """Maps field paths of a parsed config to 1-based (line, col).
+
+    The map is built on the first `find`: a clean config (no finding to place) never pays for a
+    second pass over the text, which for a large file costs as much as parsing it."""
 
     def __init__(self, text: str) -> None:
-        self.root = Node(1, 1)
-        with contextlib.suppress(IndexError, ValueError):  # best effort: positions only
-            _TreeBuilder(_tokens(text)).message(self.root)
+        self._text: str | None = text
+        self._root: Node | None = None
+
+    @property
+    def root(self) -> Node:
+        if self._root is None:
+            self._root = Node(1, 1)
+            with contextlib.suppress(IndexError, ValueError):  # best effort: positions only
+                _TreeBuilder(_tokens(self._text or "")).message(self._root)
+            self._text = None
+        return self._root
 
     def find(self, path: tuple[object, ...]) -> tuple[int, int]:
         """Position of the deepest existing node along `path` (0, 0 for the whole file)."""

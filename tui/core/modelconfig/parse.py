@@ -31,6 +31,12 @@ class ParseResult:
 
 def parse_config(text: str, path: str = "config.pbtxt") -> ParseResult:
     """Parse text; a syntax error becomes one error Diagnostic with its 1-based line and column."""
+    nul = text.find("\0")
+    if nul >= 0:  # Python's text_format lets one pass in a comment or a string; Triton does not
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        message = "NUL byte (\\0) in the file: Triton refuses a config.pbtxt that holds one"
+        return ParseResult(None, [Diagnostic(path, line, col, ERROR, message)], None)
     config = ModelConfig()
     try:
         text_format.Parse(text, config)

@@ -1,7 +1,9 @@
 """Saving config.pbtxt so nothing is lost.
 
 - Atomic: a temporary file in the same folder, fsync, rename over the target, fsync the folder.
-- The previous content is kept as `config.pbtxt.bak` (Triton ignores files it does not know).
+- The previous content is kept as `config.pbtxt.bak`, the ones before it as `config.pbtxt.bak.1`
+  (older) up to `.bak.4` (oldest): five in all, so a second save never loses the original.
+  Triton ignores files it does not know.
 - A path that resolves (symlinks included) outside the model repository is refused.
 - A file that changed on disk since it was read raises `ExternalChangeError`, so a UI can ask.
 """
@@ -9,13 +11,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.core.paths import UnreadableFileError, read_regular
+from tui.core.sanitize import first_control
+
 BACKUP_SUFFIX = ".bak"
+BACKUPS_KEPT = 5
 
 
 class StoreError(Exception):
@@ -63,7 +71,7 @@ class FileStamp:
     @classmethod
     def of(cls, path: Path | str) -> FileStamp:
         try:
-            data = Path(path).read_bytes()
+            data = read_regular(path)
             mtime_ns = os.stat(path).st_mtime_ns
         except FileNotFoundError:
             return cls.missing()
@@ -74,8 +82,39 @@ class FileStamp:
 
 
 def backup_path(path: Path | str) -> Path:
+    """The newest backup of `path`; `backup_paths` lists them all, newest first."""
     path = Path(path)
     return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+def backup_paths(path: Path | str) -> list[Path]:
+    newest = backup_path(path)
+    return [newest] + [newest.with_name(f"{newest.name}.{i}") for i in range(1, BACKUPS_KEPT)]
+
+
+def keep_backup(path: Path, data: bytes | None = None, mode: int | None = None) -> Path:
+    """Keep `data` (default: the file's current content) as the newest backup of `path`; the
+    older ones shift down one place (`.bak` -> `.bak.1` ...) and the oldest past the count goes.
+    Content equal to the newest backup is not kept twice. Returns the newest backup's path."""
+    names = backup_paths(path)
+    if data is not None and names[0].is_file():
+        with contextlib.suppress(OSError):
+            if read_regular(names[0]) == data:
+                return names[0]
+    for older, newer in zip(reversed(names[:-1]), reversed(names[1:]), strict=True):
+        if older.exists():
+            os.replace(older, newer)
+    if data is not None:
+        atomic_write(names[0], data, mode)
+    else:  # a model file may be large: a hard link costs nothing, else copy it
+        tmp = names[0].with_name(f".{names[0].name}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copy2(path, tmp)
+        os.replace(tmp, names[0])
+    return names[0]
 
 
 def resolve_inside(path: Path | str, repository_root: Path | str) -> Path:
@@ -90,9 +129,19 @@ def resolve_inside(path: Path | str, repository_root: Path | str) -> Path:
 def read_config(path: Path | str) -> tuple[str, FileStamp]:
     """The file's text and its stamp (to pass back to `save_config` as `expected`)."""
     real = Path(path)
-    data = real.read_bytes()
+    data = read_regular(real)  # a FIFO or device raises at once instead of blocking
     stamp = FileStamp.of_bytes(data, os.stat(real).st_mtime_ns)
-    return data.decode("utf-8"), stamp
+    text = data.decode("utf-8")
+    control = first_control(text)
+    if control is not None:  # an editor would show it raw (an escape sequence reaches the tty)
+        line, col, char = control
+        raise UnreadableFileError(
+            errno.EINVAL,
+            f"holds a control character ({char} at line {line}, column {col}); Triton has no use "
+            "for one: remove it with another editor",
+            str(path),
+        )
+    return text, stamp
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -138,16 +187,16 @@ def save_config(
     """
     real = resolve_inside(path, repository_root)
     try:
-        old = real.read_bytes()
+        old = read_regular(real)
         old_mode: int | None = os.stat(real).st_mode & 0o7777
         current = FileStamp.of_bytes(old, os.stat(real).st_mtime_ns)
     except FileNotFoundError:
         old, old_mode, current = None, None, FileStamp.missing()
     if expected is not None and not expected.same_content(current):
         raise ExternalChangeError(Path(path), expected, current)
-    if backup and old is not None:
-        atomic_write(backup_path(real), old, old_mode)
     data = text.encode("utf-8")
+    if backup and old is not None and old != data:
+        keep_backup(real, old, old_mode)
     atomic_write(real, data, old_mode if old_mode is not None else 0o644)
     return FileStamp.of(real)
 
@@ -157,7 +206,7 @@ def restore_backup(path: Path | str, *, repository_root: Path | str) -> FileStam
     real = resolve_inside(path, repository_root)
     bak = resolve_inside(backup_path(real), repository_root)
     try:
-        previous = bak.read_bytes()
+        previous = read_regular(bak)
     except FileNotFoundError:
         raise NoBackupError(f"no backup {bak} to restore") from None
     return save_config(real, previous.decode("utf-8"), repository_root=repository_root)

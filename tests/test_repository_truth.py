@@ -1,0 +1,93 @@
+"""The repository pane never hides what the server serves (issue 13), on a real server.
+
+- A READY model whose folder is renamed away stays listed: served, folder gone (it used to vanish
+  while `/v2/models/<name>/ready` still said 200).
+- One dangling symlink fails the server's whole repository index: the other models keep their
+  real state (they all showed UNKNOWN) and a banner gives the reason.
+- A model folder that is a symlink leaving the repository is named as such.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from tests.conftest import copy_demo, launch
+from tests.test_config_pane import wait_for
+from tui.app import TritonTUI
+from tui.core.client import TritonHTTP
+from tui.core.launcher import ServerProcess
+from tui.core.repository import poll
+from tui.core.session import Session
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, ServerProcess]]:
+    repo = copy_demo(tmp_path / "models", ("add_sub", "identity_onnx"))
+    server = launch(repo)
+    yield repo, server
+    server.stop()
+
+
+def _state(app: TritonTUI, name: str) -> str:
+    table = app.query_one("#model-table", DataTable)
+    if name not in [str(k.value) for k in table.rows]:
+        return ""
+    cell = table.get_cell(name, "state")
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def _shown(app: TritonTUI, widget_id: str) -> str:
+    return str(app.query_one(widget_id, Static).render()).strip()
+
+
+async def test_pane_tells_the_truth_when_the_disk_changes(
+    served: tuple[Path, ServerProcess], tmp_path: Path
+) -> None:
+    repo, server = served
+    app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: _state(app, "identity_onnx") == "READY", timeout=30)
+
+        # 1. The folder of a READY model is renamed away: still listed, and said so.
+        shutil.move(repo / "identity_onnx", tmp_path / "renamed")
+        await wait_for(pilot, lambda: "folder gone" in _state(app, "identity_onnx"), timeout=30)
+        assert _state(app, "identity_onnx").startswith("READY")
+        table = app.query_one("#model-table", DataTable)
+        table.move_cursor(row=[str(k.value) for k in table.rows].index("identity_onnx"))
+        await wait_for(
+            pilot, lambda: "no longer in the model repository" in _shown(app, "#model-detail-text")
+        )
+
+        # 2. One dangling symlink fails the whole index: a banner, and real states for the rest.
+        os.symlink(tmp_path / "nowhere", repo / "dangling")
+        await wait_for(pilot, lambda: "index failed" in _shown(app, "#repository-banner"), 30)
+        assert "dangling" in _shown(app, "#repository-banner")
+        await pilot.pause(2.5)  # a few more polls: the states must hold
+        assert _state(app, "add_sub") == "READY"
+        assert _state(app, "identity_onnx").startswith("READY")
+        table.move_cursor(row=[str(k.value) for k in table.rows].index("dangling"))
+        await wait_for(pilot, lambda: "does not exist" in _shown(app, "#model-detail-text"))
+
+        # 3. The link goes; a model folder that is a symlink out of the repository is named.
+        (repo / "dangling").unlink()
+        os.symlink(tmp_path / "renamed", repo / "outside")
+        await wait_for(pilot, lambda: _shown(app, "#repository-banner") == "", timeout=30)
+        await wait_for(pilot, lambda: _state(app, "outside") != "", timeout=30)
+        table.move_cursor(row=[str(k.value) for k in table.rows].index("outside"))
+        await wait_for(pilot, lambda: "outside the repository" in _shown(app, "#model-detail-text"))
+
+
+def test_poll_when_the_index_fails(served: tuple[Path, ServerProcess], tmp_path: Path) -> None:
+    repo, server = served
+    os.symlink(tmp_path / "nowhere", repo / "dangling")
+    result = poll(TritonHTTP(server.http_url), [repo])
+    assert "failed to stat" in result.error
+    states = {v.name: v.state for v in result.views}
+    assert states == {"add_sub": "READY", "dangling": "NOT READY", "identity_onnx": "READY"}

@@ -1,0 +1,138 @@
+"""What only the server a config targets knows: the backends it has, the GPUs present.
+
+Lint cannot see a typo like `backend: "onnxruntme"` or `gpus: [ 3 ]` on a one-GPU machine from
+the text alone; with a `Target` (the server the console launched, or the tritonserver this machine
+would run) it checks `backend` and `runtime` against the backend directory and GPU ids against the
+GPUs present, and proposes the closest name.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from tritonclient.grpc import model_config_pb2 as pb
+
+from tui.core.modelconfig.diagnostics import Finding
+
+DEFAULT_BACKEND_DIR = Path("/opt/tritonserver/backends")
+_NOT_IN_BACKEND_DIR = {"ensemble"}  # built into the server
+
+
+@dataclass(frozen=True)
+class Target:
+    backend_dir: Path | None = None  # None: unknown, backends not checked
+    gpus: tuple[int, ...] | None = None  # None: unknown, GPU ids not checked
+    where: str = "the target server"
+
+    @cached_property
+    def backends(self) -> list[str]:
+        if self.backend_dir is None:
+            return []
+        try:
+            return sorted(p.name for p in self.backend_dir.iterdir() if p.is_dir())
+        except OSError:
+            return []
+
+    def runtimes(self, backend: str) -> list[str]:
+        if self.backend_dir is None:
+            return []
+        try:
+            return sorted(p.name for p in (self.backend_dir / backend).iterdir() if p.is_file())
+        except OSError:
+            return []
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def backend_dir_from_args(args: Sequence[str]) -> Path | None:
+    """`--backend-directory` from a tritonserver command line, else the server's default."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--backend-directory="):
+            return Path(arg.split("=", 1)[1])
+        if arg == "--backend-directory" and i + 1 < len(args):
+            return Path(args[i + 1])
+    return DEFAULT_BACKEND_DIR if DEFAULT_BACKEND_DIR.is_dir() else None
+
+
+def local_gpus() -> tuple[int, ...] | None:
+    """The GPU indices NVML reports on this machine; () without a driver (none present)."""
+    from tui.core.gpu.nvml import open_nvml
+
+    reader, state = open_nvml()
+    if reader is None:
+        return ()
+    try:
+        sample = reader.sample()
+    finally:
+        reader.close()
+    return tuple(g.index for g in sample.gpus) if sample.available else None
+
+
+def local_target(tritonserver: str | None = None) -> Target | None:
+    """The tritonserver this machine would launch (as `find_tritonserver` picks it)."""
+    from tui.core.locate import BinaryNotFound, find_tritonserver
+
+    try:
+        binary = find_tritonserver(tritonserver)
+    except BinaryNotFound:
+        return None
+    return Target(backend_dir_from_args(binary.args), local_gpus(), f"{binary.label}")
+
+
+def target_findings(
+    written: pb.ModelConfig, completed: pb.ModelConfig, target: Target
+) -> Iterator[Finding]:
+    """`backend`/`runtime` of the completed config against the backend directory; GPU ids the
+    file names (not the ones auto-complete would pick) against the GPUs present."""
+    backend = completed.backend
+    backends = target.backends
+    if backend and backends and backend not in _NOT_IN_BACKEND_DIR and backend not in backends:
+        yield Finding(
+            f"backend '{backend}' is not in {target.where}'s backend directory "
+            f"{target.backend_dir} (it has: {', '.join(backends)})"
+            f"{_did_you_mean(backend, backends)}",
+            ("backend",) if written.backend else ("platform",),
+        )
+    elif backend and completed.runtime and backend in backends:
+        runtimes = target.runtimes(backend)
+        if runtimes and completed.runtime not in runtimes:
+            yield Finding(
+                f"runtime '{completed.runtime}' is not in {target.backend_dir / backend}"
+                f"{_did_you_mean(completed.runtime, runtimes)}",
+                ("runtime",),
+            )
+    if target.gpus is None:
+        return
+    present = ", ".join(map(str, target.gpus)) or "none"
+    for i, group in enumerate(written.instance_group):
+        for j, gpu in enumerate(group.gpus):
+            if gpu >= 0 and gpu not in target.gpus:
+                yield Finding(
+                    f"GPU {gpu} does not exist on {target.where}'s machine (GPUs present: "
+                    f"{present})",
+                    ("instance_group", i, "gpus", j),
+                )
+
+
+_SERVER_TARGETS: dict[int, Target | None] = {}
+
+
+def server_target(server: object) -> Target | None:
+    """The target of a server the console launched on this machine (None for an attached or a
+    Docker one: its backends and GPUs are not ours to see). Worked out once per server."""
+    from tui.core.launcher import ServerProcess
+
+    if not isinstance(server, ServerProcess) or server.binary is None:
+        return None
+    key = id(server)
+    if key not in _SERVER_TARGETS:
+        args = server.binary.args + list(server.spec.extra_args)
+        _SERVER_TARGETS[key] = Target(backend_dir_from_args(args), local_gpus(), "the server")
+    return _SERVER_TARGETS[key]
