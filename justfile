@@ -21,8 +21,13 @@ run *ARGS: setup
     {{py}} -m tui --model-repository assets/models {{ARGS}}
 
 # Run the whole test suite against the real embedded server.
-test *ARGS: setup
+test *ARGS: setup test-tools
     {{py}} -m pytest -q {{ARGS}}
+
+# Tools the tests compare against, never package dependencies: the real perf_analyzer 2.41
+# (into ~/.cache/triton-tui/tools; nothing is done when it is already there).
+test-tools: setup
+    -{{py}} tests/tools/install_perf_analyzer.py
 
 # Static checks.
 lint: setup
