@@ -26,6 +26,7 @@ test *ARGS: setup
 lint: setup
     {{venv}}/bin/ruff check tui tests assets
     {{venv}}/bin/ruff format --check tui tests assets
+    {{venv}}/bin/mypy
 
 # Rebuild the demo ONNX models (deterministic; the committed files must not change).
 models: setup

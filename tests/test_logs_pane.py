@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from textual.app import App, ComposeResult
-from textual.reactive import reactive
+from textual.app import ComposeResult
 from textual.widgets import Input
 
 from tui.app import TritonTUI
@@ -19,6 +18,7 @@ from tui.core.linebuffer import LineBuffer
 from tui.core.logs.parser import has_local_gpu
 from tui.core.session import Session
 from tui.panes.logs import LogsPane
+from tui.state import ConsoleApp
 
 
 async def _until(pilot, cond, timeout: float = 10.0) -> bool:  # noqa: ANN001
@@ -90,15 +90,11 @@ async def test_verbose_toggle_changes_what_the_server_logs(
         demo_client.update_log_settings(log_verbose_level=0)
 
 
-class _Host(App[None]):
-    """The smallest app a LogsPane needs (the shell's `session`, `server_state`, `log_file`)."""
-
-    server_state: reactive[str] = reactive("starting")
+class _Host(ConsoleApp):
+    """The smallest app a LogsPane needs: the shared console state, and no other pane."""
 
     def __init__(self, session: object, log_file: Path | None = None, history: int = 100_000):
-        super().__init__()
-        self.session = session
-        self.log_file = log_file
+        super().__init__(session, log_file=log_file)  # type: ignore[arg-type]  # a stand-in
         self.history = history
 
     def compose(self) -> ComposeResult:

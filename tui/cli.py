@@ -10,14 +10,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tui import __version__
-
-if TYPE_CHECKING:
-    from tui.core.docker_server import DockerServer, DockerSpec
-    from tui.core.launcher import LaunchSpec, ServerProcess
+from tui.core.serverspec import server_from_args as server_from_args  # for tui.commands
 
 # Subcommand name -> module under tui.commands providing add_parser(subparsers).
 COMMANDS: dict[str, str] = {
@@ -128,6 +123,11 @@ def console_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="follow this server log file in the logs pane (like tail -F, across rotation)",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="watch only: no load, unload, apply, deploy, probe or log-setting change",
+    )
     return parser
 
 
@@ -144,48 +144,6 @@ def validate_server_flags(args: argparse.Namespace) -> None:
         port = getattr(args, name, None)
         if port is not None and not 0 < port < 65536:
             raise UsageError(f"--{name.replace('_', '-')} {port}: not a TCP port")
-
-
-def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:
-    """What to launch, from the server flags (raises LaunchError for impossible combinations)."""
-    from tui.core.docker_server import DockerSpec
-    from tui.core.launcher import LaunchError, LaunchSpec
-
-    repos = [Path(p) for p in (args.model_repository or [])]
-    ports = {
-        "http_port": args.http_port,
-        "grpc_port": args.grpc_port,
-        "metrics_port": args.metrics_port,
-    }
-    if args.launch_mode == "docker":
-        if len(repos) != 1:
-            raise LaunchError("--launch-mode docker takes exactly one --model-repository")
-        return DockerSpec(
-            image=args.image,
-            model_repository=repos[0],
-            gpus=args.gpus,
-            shm_size=args.shm_size,
-            host_network=args.network_host,
-            listen=args.listen,
-            extra_args=list(args.server_args),
-            **ports,
-        )
-    return LaunchSpec(
-        model_repositories=repos,
-        tritonserver=args.tritonserver,
-        listen=args.listen,
-        extra_args=list(args.server_args),
-        **ports,
-    )
-
-
-def server_from_args(args: argparse.Namespace) -> ServerProcess | DockerServer:
-    """The server the flags ask to launch, local or in Docker (not started yet)."""
-    from tui.core.docker_server import DockerServer, DockerSpec
-    from tui.core.launcher import ServerProcess
-
-    spec = launch_spec(args)
-    return DockerServer(spec) if isinstance(spec, DockerSpec) else ServerProcess(spec)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,6 +31,8 @@ class Choice:
 class ChoiceScreen(ModalScreen[str | None]):
     """Ask a question; dismisses with the chosen `Choice.id`, or None on escape."""
 
+    AUTO_FOCUS = None  # the default answer takes the focus (not a long message's scroll box)
+
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
     ChoiceScreen > Vertical {
@@ -90,13 +92,16 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def confirm(title: str, message: str, yes: str, no: str = "Cancel") -> ChoiceScreen:
-    """A yes/no question whose answer ids are "yes" and "no" (the safe one focused)."""
+def confirm(
+    title: str, message: str, yes: str, no: str = "Cancel", *, default: str = "no"
+) -> ChoiceScreen:
+    """A yes/no question whose answer ids are "yes" and "no" (the safe one, `default`, focused);
+    escape answers None."""
     return ChoiceScreen(
         title,
         message,
         [Choice("yes", yes, yes[0].lower(), "warning"), Choice("no", no, no[0].lower())],
-        default="no",
+        default=default,
     )
 
 

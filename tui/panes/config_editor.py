@@ -27,6 +27,7 @@ from textual.widgets.text_area import TextAreaTheme
 
 from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryLinter, read_config
 from tui.panes import config_flows
+from tui.state import ModelStateChanged, console
 
 CONFIG_NAME = "config.pbtxt"
 LINT_DELAY_S = 0.3
@@ -105,6 +106,12 @@ def diagnostic_label(d: Diagnostic) -> Text:
 
 
 class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
+    HELP = """\
+**Config**: the picked model's config.pbtxt, linted as you type. Enter (or `i`) edits, Esc leaves
+the editor; ctrl+s saves (with a backup), F5 saves and applies it on the server (a refused config
+offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generates a config.
+"""
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("f2", "snippet", "Snippet"),
@@ -130,6 +137,7 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         self._declined = ""  # a selection the user chose not to switch to (unsaved edits)
         self._tabs: TabbedContent | None = None
         self._tab_id = ""
+        self._pending_jump: tuple[str, int, int] | None = None  # (model, line, col) once it is open
 
     def compose(self) -> ComposeResult:
         yield Static(id="config-title")
@@ -156,14 +164,13 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         if self._tabs is not None and tab is not None:
             self._tab_id = tab.id or ""
             self.watch(self._tabs, "active", self._tab_changed, init=False)
-        if hasattr(self.app, "selected_model"):
-            self.watch(self.app, "selected_model", self._selection_changed, init=False)
+        self.watch(self.app, "selected_model", self._selection_changed, init=False)
         self._render_title()
         self._sync()
 
     # Following the repository pane's selection ---------------------------------------------
     @property
-    def is_active(self) -> bool:
+    def is_shown(self) -> bool:
         return self._tabs is None or self._tabs.active == self._tab_id
 
     def _tab_changed(self, active: str) -> None:
@@ -179,8 +186,8 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         self._sync_timer = self.set_timer(SELECTION_SETTLE_S, self._sync)
 
     def _sync(self) -> None:
-        wanted: str = getattr(self.app, "selected_model", "")
-        if not wanted or not self.is_active:
+        wanted = console(self).selected_model
+        if not wanted or not self.is_shown:
             return
         if self.doc is not None and self.doc.name == wanted:
             if not self.modified:
@@ -193,7 +200,7 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
 
     # Opening and linting ---------------------------------------------------------------------
     def find_model_dir(self, name: str) -> tuple[Path, Path] | None:
-        for root in self.app.session.repositories:  # type: ignore[attr-defined]
+        for root in console(self).session.repositories:
             if (Path(root) / name).is_dir():
                 return Path(root) / name, Path(root)
         return None
@@ -239,11 +246,29 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         self.modified = False
         self._show_diagnostics()
         self.lint_now()
-        jump = getattr(self.app, "config_jump", None)  # (model, line, col) asked by another pane
+        jump = self._pending_jump
         if message.doc is not None and jump and jump[0] == message.doc.name:
-            self.app.config_jump = None  # type: ignore[attr-defined]
+            self._pending_jump = None
             editor.move_cursor((max(jump[1] - 1, 0), max(jump[2] - 1, 0)))
             editor.focus()
+
+    def jump_when_open(self, name: str, line: int, col: int) -> None:
+        """Put the cursor at line:col (1-based) of `name`'s config once it is open."""
+        self._pending_jump = (name, line, col)
+        if self.doc is not None and self.doc.name == name and not self.modified:
+            self.open_model(name)
+
+    def on_model_state_changed(self, message: ModelStateChanged) -> None:
+        """A deploy or a refresh may have rewritten the file: re-read it unless edited here."""
+        doc = self.doc
+        if (
+            message.handed_down
+            and doc is not None
+            and not self.modified
+            and message.name in ("", doc.name)
+            and message.action in ("deploy", "file")
+        ):
+            self.open_model(doc.name, doc.stamp)
 
     def load_saved(self, text: str, stamp: FileStamp) -> None:
         """The file on disk now holds `text` (after save or restore)."""

@@ -42,30 +42,34 @@ from tui.panes.config_tasks import (
     load_model,
     snippet_model,
 )
+from tui.state import ModelStateChanged, console
 
 if TYPE_CHECKING:
     from tui.panes.config_editor import OpenConfig
 
 
-class ConfigFlows:
+if TYPE_CHECKING:
+    from textual.widget import Widget as _Base
+else:
+    _Base = object
+
+
+class ConfigFlows(_Base):
     """Flows for `ConfigPane`; the pane provides the state and widgets named below."""
 
     if TYPE_CHECKING:
-        from textual.app import App
-
         from tui.panes.config_editor import ConfigTextArea
 
-        app: App[Any]
         doc: OpenConfig | None
         modified: bool
         completed: ModelConfig | None
-        editor: ConfigTextArea
+
+        @property
+        def editor(self) -> ConfigTextArea: ...
 
         def say(self, message: str, style: str = "") -> None: ...
         def load_saved(self, text: str, stamp: Any) -> None: ...
         def open_model(self, name: str) -> Any: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
         def _render_title(self) -> None: ...
 
     _flowing = False
@@ -73,7 +77,7 @@ class ConfigFlows:
 
     @property
     def session(self) -> Session:
-        return self.app.session  # type: ignore[no-any-return]
+        return console(self.app).session
 
     @property
     def busy(self) -> bool:
@@ -99,14 +103,16 @@ class ConfigFlows:
         self.run_worker(guarded(), group="config-flow")
 
     async def ask(self, screen: Any) -> str | None:
-        return await self.app.push_screen_wait(screen)  # type: ignore[no-any-return]
+        answer: str | None = await self.app.push_screen_wait(screen)
+        return answer
 
     # Save and apply -----------------------------------------------------------------------
     def action_save(self) -> None:
         self.start_flow(self.save_flow())
 
     def action_apply(self) -> None:
-        self.start_flow(self.apply_flow())
+        if console(self.app).may_change_server("applying a config"):
+            self.start_flow(self.apply_flow())
 
     async def save_flow(self) -> bool:
         doc = self.doc
@@ -196,6 +202,7 @@ class ConfigFlows:
                 "The refused version becomes the backup.",
                 yes="Restore and reload",
                 no="Keep my edits",
+                default="yes",
             )
         )
         if answer != "yes":
@@ -219,6 +226,7 @@ class ConfigFlows:
         else:
             self.say(f"{prefix}{name} failed to load: {error}", "bold red")
             self.notify(error, title=f"{name} failed to load", severity="error", timeout=15)
+        self.post_message(ModelStateChanged(name, "restore" if prefix else "apply", error))
         return ok, error
 
     # Generate, diff, snippets ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from tui.core.bench.ranges import Range
 from tui.core.client import TritonError
 from tui.core.deploy import DeployError, ImportPlan, ImportResult
 from tui.core.verify import Mismatch, verify
+from tui.state import console
 
 
 @dataclass
@@ -60,9 +61,10 @@ class DeployScreen(Screen[str | None]):
         Binding("f4", "edit_config", "Edit config", priority=True),
     ]
 
-    def __init__(self, repository: Path) -> None:
+    def __init__(self, repository: Path, path: str = "") -> None:
         super().__init__()
         self.repository = repository
+        self.initial_path = path
         self.plan: ImportPlan | None = None
         self.imported: ImportResult | None = None
         self.cancel = threading.Event()
@@ -92,8 +94,13 @@ class DeployScreen(Screen[str | None]):
         self.query_one("#deploy-actions").display = False
         self.query_one("#deploy-undo").display = False
         self.query_one("#deploy-edit").display = False
-        self.query_one("#deploy-path", Input).focus()
         self.steps: list[Text] = []
+        if self.initial_path:
+            self.query_one("#deploy-path", Input).value = self.initial_path
+            self.query_one("#deploy-name", Input).focus()
+            self._preview()
+        else:
+            self.query_one("#deploy-path", Input).focus()
 
     # Step log ----------------------------------------------------------------------------
     def _log(self, step: str, text: str, style: str = "") -> None:
@@ -151,7 +158,7 @@ class DeployScreen(Screen[str | None]):
     # 2-4. Load, verify, measure ----------------------------------------------------------
     @work(thread=True, exclusive=True, group="deploy-flow")
     def run_flow(self, plan: ImportPlan, overwrite: bool) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = console(self).session
         try:
             self.imported = deploy.apply_import(plan, overwrite=overwrite)
         except (DeployError, OSError) as exc:
@@ -263,7 +270,7 @@ class DeployScreen(Screen[str | None]):
         if self.imported is None:
             return
         name = self.imported.plan.name
-        session = self.app.session  # type: ignore[attr-defined]
+        session = console(self).session
         with contextlib.suppress(TritonError):
             session.client.unload(name)
         self.imported.undo()
@@ -277,8 +284,9 @@ class DeployScreen(Screen[str | None]):
             return
         mismatch = self.first_mismatch
         jump = (mismatch.line, mismatch.col) if mismatch else (1, 1)
-        self.app.config_jump = (self.plan.name, *jump)  # type: ignore[attr-defined]
-        self.dismiss(self.plan.name)
+        app, name = console(self), self.plan.name
+        self.dismiss(name)
+        app.edit_config(name, *jump)
 
     def action_close(self) -> None:
         self.cancel.set()

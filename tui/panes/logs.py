@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from tui.core.paths import cache_dir
 from tui.panes.coldstart import ColdStartView
 from tui.panes.log_settings import LogSettingsScreen
 from tui.panes.logs_view import LogView
+from tui.state import console
 
 FLUSH_INTERVAL = 0.1
 
@@ -56,6 +58,12 @@ class SourceNoticed(Message):
 
 
 class LogsPane(Vertical):
+    HELP = """\
+**Logs**: the server's log, following the tail (`f` pauses). `/` searches (n/N next/previous),
+`m` (or `L` anywhere) shows one model's lines, `E` `W` `I` `V` toggle levels, `e` jumps to the next
+error that matters. `c` switches to the cold-start timeline, where `p` probes the model picked.
+"""
+
     BINDINGS = [
         Binding("slash", "search", "Search", key_display="/"),
         Binding("n", "find(False)", "Next", show=False),
@@ -78,7 +86,7 @@ class LogsPane(Vertical):
         self._pending: deque[str] = deque(maxlen=history)
         self._dropped = 0
         self._last_seq = 0
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._follower: FileFollower | None = None
         self.source = ""
         self.settings: dict[str, Any] | None = None
@@ -99,22 +107,21 @@ class LogsPane(Vertical):
 
     # Sources -------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        app = self.app
-        session = getattr(app, "session", None)
-        log_file = getattr(app, "log_file", None)
+        app = console(self)
+        session, log_file = app.session, app.log_file
         if log_file:
             self._follower = FileFollower(
                 log_file,
                 self._pending.append,
-                notice=lambda text: self.post_message(SourceNoticed(text)),
+                notice=lambda text: self._notice(text),
             ).start()
             self.source = f"file {log_file} (followed)"
-        elif session is not None and session.lines is not None:
+        elif session.lines is not None:
             self._unsubscribe = session.lines.subscribe(self._on_line, replay=True)
             pid = session.server_pid
             self.source = f"launched tritonserver{f' (pid {pid})' if pid else ''}"
         else:
-            url = session.client.url if session is not None else "?"
+            url = session.client.url
             self.source = (
                 f"attached to {url}: no log stream here (the server writes its log where it was "
                 "started, or to its --log-file); its log settings below still apply"
@@ -143,6 +150,9 @@ class LogsPane(Vertical):
             self._unsubscribe()
         if self._follower is not None:
             self._follower.stop(timeout=0.5)
+
+    def _notice(self, text: str) -> None:  # follower thread
+        self.post_message(SourceNoticed(text))
 
     def on_source_noticed(self, message: SourceNoticed) -> None:
         self.app.notify(message.text, title="Log file")
@@ -212,7 +222,7 @@ class LogsPane(Vertical):
 
     @work(thread=True, exclusive=True, group="log-settings")
     def fetch_settings(self, changes: dict[str, Any] | None = None) -> None:
-        client = self.app.session.client  # type: ignore[attr-defined]
+        client = console(self).session.client
         try:
             settings = client.update_log_settings(**changes) if changes else client.log_settings()
         except TritonError as exc:
@@ -343,6 +353,22 @@ class LogsPane(Vertical):
             self.app.notify(f"export failed: {message.error}", severity="error")
         else:
             self.app.notify(f"{message.count} lines written to {message.path}")
+
+    # Acting on one model (from the app) ----------------------------------------------------
+    def show_model(self, name: str) -> None:
+        """Only the lines naming `name`, in the log view."""
+        self.query_one("#logs-switcher", ContentSwitcher).current = "logs-view"
+        self.store.set_filter(model=name)
+        self.view.filter_changed()
+        self.view.focus()
+        self._update_status()
+
+    def probe(self, name: str) -> None:
+        """Open the cold-start section and probe `name` there."""
+        switcher = self.query_one("#logs-switcher", ContentSwitcher)
+        if switcher.current != "coldstart-view":
+            self.action_toggle_coldstart()
+        self.query_one(ColdStartView).start_probe(name)
 
     # Cold start ----------------------------------------------------------------------------
     def action_toggle_coldstart(self) -> None:
