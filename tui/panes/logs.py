@@ -24,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.suggester import SuggestFromList
 from textual.widgets import ContentSwitcher, Input, Static
 
 from tui.core.client import TritonError
@@ -69,11 +70,11 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         Binding("n", "find(False)", "Next", show=False),
         Binding("N", "find(True)", "Prev", show=False),
         Binding("f", "toggle_follow", "Follow"),
-        Binding("e", "next_error", "Next error"),
-        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("e", "next_error", "Error"),
+        Binding("w", "toggle_wrap", "Wrap", show=False),
         Binding("m", "model_filter", "Model"),
-        Binding("x", "export", "Export"),
-        Binding("s", "settings", "Log settings"),
+        Binding("x", "export", "Export", show=False),
+        Binding("s", "settings", "Log settings", show=False),
         Binding("c", "toggle_coldstart", "Cold start"),
         *(Binding(lv, f"toggle_level('{lv}')", f"{lv} filter", show=False) for lv in LEVELS),
         Binding("escape", "close_input", show=False),
@@ -92,6 +93,8 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         self.settings: dict[str, Any] | None = None
         self.settings_error = ""
         self._input_mode = ""
+        self._drafts: dict[str, str] = {}  # what was typed in a prompt left without Enter
+        self._match: tuple[int, int] | None = None  # (k, n): the search match shown
 
     def compose(self) -> ComposeResult:
         yield Static("", id="logs-status")
@@ -173,29 +176,32 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
 
     # Status lines --------------------------------------------------------------------------
     def _update_status(self) -> None:
+        """Most telling first (an 80-column line cuts the end): follow, filters, counts, source."""
         store, view = self.store, self.view
         text = Text()
-        text.append(self.source, "bold")
-        text.append(f"  {len(store)} lines")
-        if self._dropped:
-            text.append(f" ({self._dropped} dropped: the history is full)", "yellow")
-        text.append("  levels ")
-        for lv in LEVELS:
-            text.append(lv if lv in store.levels else "·", "bold" if lv in store.levels else "dim")
+        text.append("FOLLOW" if view.follow else "PAUSED", "green" if view.follow else "yellow")
+        if view.wrap:
+            text.append(" WRAP")
         if store.model:
             text.append(f"  model={store.model}", "cyan")
         if view.search:
             text.append(f"  /{view.search}", "cyan")
-        text.append("  FOLLOW" if view.follow else "  PAUSED", "green" if view.follow else "yellow")
-        if view.wrap:
-            text.append("  WRAP")
+            if self._match is not None:
+                k, n = self._match
+                text.append(f" match {k}/{n}" if n else " no match", "cyan")
         seen = store.seen
         matters = seen["E!"]
         harmless = seen["E"] - matters
         text.append(f"  errors {matters}", "bold red" if matters else "green")
         if harmless:
-            text.append(f" (+{harmless} harmless)", "dim")
-        text.append(f"  warnings {seen['W']}")
+            text.append(f" +{harmless} harmless", "dim")
+        text.append(f"  warn {seen['W']}  ")
+        for lv in LEVELS:
+            text.append(lv if lv in store.levels else "·", "bold" if lv in store.levels else "dim")
+        text.append(f"  {len(store)} lines")
+        if self._dropped:
+            text.append(f" ({self._dropped} dropped: the history is full)", "yellow")
+        text.append(f"  {self.source}", "dim")
         self.query_one("#logs-status", Static).update(text)
 
     def _update_settings(self) -> None:
@@ -288,9 +294,17 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         self._jump(index)
 
     def _jump(self, index: int) -> None:
-        view = self.view
+        view, store = self.view, self.store
         view.follow = False
-        view.show_number(self.store.visible_number(index))
+        number = store.visible_number(index)
+        column = None
+        needle = view.search.lower()
+        if needle:
+            found = [i for i, line in enumerate(store.visible_lines()) if needle in line.lower()]
+            k = found.index(index) + 1 if index in found else 0
+            self._match = (k, len(found))
+            column = store.line(number)[0].lower().find(needle)
+        view.show_number(number, column if column is not None and column >= 0 else None)
         self._update_status()
 
     # The input line (search, model filter, export path) ------------------------------------
@@ -298,7 +312,10 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         box = self.query_one("#logs-input", Input)
         self._input_mode = mode
         box.placeholder = placeholder
-        box.value = value
+        box.value = self._drafts.pop(mode, value)
+        box.suggester = (
+            SuggestFromList(self._model_names(), case_sensitive=False) if mode == "model" else None
+        )
         box.remove_class("hidden")
         box.focus()
 
@@ -316,6 +333,15 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         default = cache_dir() / "exports" / time.strftime("triton-log-%Y%m%d-%H%M%S.log")
         self._open_input("export", "export the visible lines to this file", str(default))
 
+    def _model_names(self) -> list[str]:
+        return sorted({a.model for a in self.timeline.snapshot()})
+
+    @on(Input.Blurred, "#logs-input")
+    def _input_left(self, event: Input.Blurred) -> None:
+        """Tab (or a click) away from a prompt keeps what was typed for the next time."""
+        if self._input_mode and not event.input.has_class("hidden"):
+            self._drafts[self._input_mode] = event.input.value
+
     def action_close_input(self) -> None:
         box = self.query_one("#logs-input", Input)
         if not box.has_class("hidden"):
@@ -329,6 +355,7 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         self.action_close_input()
         if mode == "search":
             self.view.search = value
+            self._match = None
             self.view.refresh()
             if value:
                 self.action_find(False)
