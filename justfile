@@ -48,6 +48,11 @@ bench-loadgen: setup
 bench-logs: setup
     {{py}} tests/bench_logs.py
 
+# Config editor benchmark: key-press-to-repaint while typing into a 20 000-line config.pbtxt,
+# as a ratio against a plain Textual TextArea holding the same text (target: every key < 50 ms).
+bench-config: setup
+    {{py}} tests/bench_config.py
+
 # Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot).
 screenshots: setup
     {{py}} assets/screenshots/take.py

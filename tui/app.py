@@ -34,7 +34,7 @@ class TritonTUI(ModelActions):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "toggle_help", "Help", key_display="?", id="help"),
         # ctrl+p is declared here: Textual adds its own only when no binding opens the palette.
-        Binding("ctrl+p", "command_palette", "Commands", key_display="^p", priority=True),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
         Binding("escape", "close_help", show=False, priority=True),
         Binding("ctrl+r", "refresh_all", "Refresh", show=False),

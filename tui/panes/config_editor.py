@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,11 +22,11 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
-from textual.widgets.text_area import TextAreaTheme
 
 from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryLinter, read_config
 from tui.panes import config_flows
 from tui.state import ModelStateChanged, console
+from tui.widgets.config_text import ConfigTextArea
 
 CONFIG_NAME = "config.pbtxt"
 LINT_DELAY_S = 0.3
@@ -37,14 +36,6 @@ NO_MODEL = "Select a model in the Repository pane (key 1); its config.pbtxt open
 NO_CONFIG = (
     "No config.pbtxt: the server auto-completes this model's config.\n"
     "F8 generates one (from its model.onnx, or from the server's effective config)."
-)
-
-LINT_THEME = TextAreaTheme(
-    name="config-lint",
-    syntax_styles={
-        "lint.error": Style(underline=True, bgcolor="#5f0000"),
-        "lint.warning": Style(underline=True, bgcolor="#5f5f00"),
-    },
 )
 
 
@@ -77,24 +68,6 @@ class ConfigLinted(Message):
     diagnostics: list[Diagnostic]
     config: ModelConfig | None  # the config as Triton would complete it
     elapsed_ms: float
-
-
-class ConfigTextArea(TextArea):
-    """A TextArea whose lines carrying a lint finding are marked (underlined, tinted)."""
-
-    marks: dict[int, str] = {}  # 0-based line -> "lint.error" / "lint.warning"
-
-    def mark_lines(self, marks: dict[int, str]) -> None:
-        self.marks = marks
-        self._build_highlight_map()
-        self.refresh()
-
-    def _build_highlight_map(self) -> None:
-        # Without a tree-sitter language the highlight map is empty: the marks are its only use.
-        super()._build_highlight_map()
-        for line, name in self.marks.items():
-            if line < self.document.line_count:
-                self._highlights[line].append((0, None, name))
 
 
 def diagnostic_label(d: Diagnostic) -> Text:
@@ -156,8 +129,6 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
         return self.query_one("#config-editor", ConfigTextArea)
 
     def on_mount(self) -> None:
-        self.editor.register_theme(LINT_THEME)
-        self.editor.theme = LINT_THEME.name
         self.query_one("#config-diagnostics").display = False
         tab = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
         self._tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
@@ -284,8 +255,15 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
 
     @on(TextArea.Changed, "#config-editor")
     def _changed(self, _event: TextArea.Changed) -> None:
-        self.modified = self.doc is not None and self.editor.text != self.doc.saved_text
-        self._render_title()
+        # Comparing the whole text costs O(file) per key: done on the first change only; once
+        # modified, the debounced lint compares again (typing back to the saved text).
+        was = self.modified
+        if self.doc is None:
+            self.modified = False
+        elif not was:
+            self.modified = self.editor.text != self.doc.saved_text
+        if self.modified != was:
+            self._render_title()
         self._generation += 1
         if self._lint_timer is not None:
             self._lint_timer.stop()
@@ -295,7 +273,11 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
         if self.doc is None:
             return
         self._generation += 1
-        self.lint(self._generation, self.doc.name, self.doc.model_dir, self.editor.text)
+        text = self.editor.text
+        if self.modified and text == self.doc.saved_text:
+            self.modified = False
+            self._render_title()
+        self.lint(self._generation, self.doc.name, self.doc.model_dir, text)
 
     @work(thread=True, exclusive=True, group="config-lint")
     def lint(self, generation: int, name: str, model_dir: Path, text: str) -> None:

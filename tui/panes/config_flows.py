@@ -58,7 +58,7 @@ class ConfigFlows(_Base):
     """Flows for `ConfigPane`; the pane provides the state and widgets named below."""
 
     if TYPE_CHECKING:
-        from tui.panes.config_editor import ConfigTextArea
+        from tui.widgets.config_text import ConfigTextArea
 
         doc: OpenConfig | None
         modified: bool

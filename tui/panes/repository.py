@@ -77,7 +77,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         Binding("u", "app.model('unload')", "Unload"),
         Binding("r", "app.model('reload')", "Reload"),
         Binding("b", "app.bench_model", "Bench"),
-        Binding("e", "app.edit_config", "Config"),
+        Binding("e", "app.edit_config", "Config", show=False),
         Binding("d", "deploy", "Deploy"),
         Binding("slash", "filter", "Filter", key_display="/", show=False),
         Binding("f5", "refresh", "Refresh", show=False),
