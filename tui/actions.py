@@ -25,10 +25,15 @@ if TYPE_CHECKING:
     from tui.panes.repository import RepositoryPane
 
 ServerAction = Literal["load", "unload", "reload"]
+MODEL_KEYS = {"model", "bench_model", "probe_model", "edit_config", "model_logs", "refresh_all"}
 
 
 class ModelActions(ConsoleApp):
     """Actions on `selected_model` (mixed into the app, which owns the panes)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The model keys act from the panes only, not under a dialog or the deploy screen."""
+        return not (action in MODEL_KEYS and len(self.screen_stack) > 1)
 
     # Panes ---------------------------------------------------------------------------------
     def action_show_pane(self, pane_id: str) -> None:

@@ -56,8 +56,24 @@ class MeasureProgressed(Message):
 class DeployScreen(Screen[str | None]):
     """Returns the deployed model's name (or None) when closed."""
 
+    # Fits 80×24: one line per field, the review box only as tall as the config.
+    DEFAULT_CSS = """
+    DeployScreen #deploy { height: 1fr; }
+    DeployScreen #deploy-title { padding: 0 1; }
+    DeployScreen #deploy-inputs { height: 1; }
+    DeployScreen #deploy-path { width: 1fr; }
+    DeployScreen #deploy-name { width: 26; margin-left: 1; }
+    DeployScreen #deploy-preview { margin-left: 1; }
+    DeployScreen #deploy-body { height: 1fr; }
+    DeployScreen #deploy-steps { height: auto; padding: 0 1; }
+    DeployScreen #deploy-config { height: auto; max-height: 14; }
+    DeployScreen #deploy-actions { height: 1; margin: 1 0; }
+    DeployScreen #deploy-actions Button { margin-right: 1; }
+    DeployScreen #deploy-plot, DeployScreen #deploy-advice { height: auto; padding: 0 1; }
+    """
+
     BINDINGS = [
-        Binding("escape", "close", "Close / cancel"),
+        Binding("escape", "close", "Close / cancel", priority=True),
         Binding("f4", "edit_config", "Edit config", priority=True),
     ]
 
@@ -75,16 +91,20 @@ class DeployScreen(Screen[str | None]):
         with Vertical(id="deploy"):
             yield Label(f"Deploy a trained model into {self.repository}", id="deploy-title")
             with Horizontal(id="deploy-inputs"):
-                yield Input(placeholder="path/to/model.onnx", id="deploy-path")
-                yield Input(placeholder="name (default: file name)", id="deploy-name")
-                yield Button("Preview", id="deploy-preview", variant="primary")
+                yield Input(placeholder="path/to/model.onnx", id="deploy-path", compact=True)
+                yield Input(placeholder="name (default: file's)", id="deploy-name", compact=True)
+                yield Button("Preview", id="deploy-preview", variant="primary", compact=True)
             with VerticalScroll(id="deploy-body"):
                 yield Static("", id="deploy-steps")
                 yield TextArea("", id="deploy-config", show_line_numbers=True)
                 with Horizontal(id="deploy-actions"):
-                    yield Button("Write and deploy", id="deploy-write", variant="success")
-                    yield Button("Edit config (f4)", id="deploy-edit")
-                    yield Button("Remove imported model", id="deploy-undo", variant="error")
+                    yield Button(
+                        "Write and deploy", id="deploy-write", variant="success", compact=True
+                    )
+                    yield Button("Edit config (f4)", id="deploy-edit", compact=True)
+                    yield Button(
+                        "Remove imported model", id="deploy-undo", variant="error", compact=True
+                    )
                 yield Static("", id="deploy-plot")
                 yield Static("", id="deploy-advice")
         yield Footer()
@@ -253,8 +273,12 @@ class DeployScreen(Screen[str | None]):
                 f"peak {best.throughput:.1f} infer/s at concurrency {best.value:g}",
                 "green",
             )
+        elif result.status == "unstable":
+            self._log("measure", f"unstable, nothing to compare: {result.message}", "yellow")
         else:
             self._log("measure", f"no level measured: {result.message}", "red")
+        if result.status == "unstable" and result.levels:
+            self._log("measure", f"the last level was unstable: {result.message}", "yellow")
         text = Text()
         for advice in message.advice or []:
             text.append(f"\n{advice.title}\n", "bold yellow")
@@ -263,6 +287,7 @@ class DeployScreen(Screen[str | None]):
         if message.advice == []:
             text.append("\nNo bottleneck stands out at these concurrency levels.", "dim")
         self.query_one("#deploy-advice", Static).update(text)
+        self.query_one("#deploy-body").scroll_end(animate=False)  # the advice, in view
 
     # Actions ------------------------------------------------------------------------------
     @on(Button.Pressed, "#deploy-undo")

@@ -137,13 +137,13 @@ class GpuCard(Vertical):
 
 
 class GpuPane(VerticalScroll):
+    """GPU, host and server metrics, live."""
+
     HELP = """\
 **GPU**: each GPU's use, memory and power from NVML (with a history), the launched server's own
 process, and the server's metrics per model (from its metrics endpoint). Nothing to act on here:
 the keys of the model picked in the Repository pane still work.
 """
-
-    """GPU, host and server metrics, live."""
 
     nvml_module: ClassVar[ModuleType | None] = None  # a pynvml stand-in (tests without a GPU)
 
