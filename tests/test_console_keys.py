@@ -18,10 +18,14 @@ from textual.widgets.data_table import ColumnKey
 
 from tests.conftest import copy_demo, launch
 from tui.app import TritonTUI
+from tui.cli import console_parser
 from tui.core.client import TritonHTTP
+from tui.core.launcher import LaunchSpec, ServerProcess, free_port
+from tui.core.serverspec import build_session
 from tui.core.session import Session
 from tui.panes.bench import BenchPane
 from tui.panes.config_dialogs import ChoiceScreen
+from tui.panes.config_editor import ConfigPane
 from tui.panes.repository import STATE_WIDTH
 from tui.state import ModelStateChanged
 
@@ -157,3 +161,52 @@ async def test_vim_keys_filter_and_escape_closes_help(demo_session: Session) -> 
         assert "every pane acts on" in str(app.screen.query_one("HelpPanel Markdown").source)  # type: ignore[attr-defined]
         await pilot.press("escape")
         await until(pilot, lambda: not app.screen.query("HelpPanel"))
+
+
+def _port_block() -> int:
+    """A port p with p+1 and p+2 free too (tritonserver's 8000/8001/8002 layout)."""
+    for _ in range(50):
+        p = free_port()
+        if p < 65000 and all(_free(p + k) for k in (1, 2)):
+            return p
+    raise AssertionError("no three free ports in a row")
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+async def test_attach_with_the_local_repository_edits_its_config(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("identity_onnx", "add_sub"))
+    p = _port_block()
+    server = ServerProcess(LaunchSpec([repo], http_port=p, grpc_port=p + 1, metrics_port=p + 2))
+    server.start()
+    try:
+        server.wait_ready(90)
+        argv = ["-u", f"127.0.0.1:{p}", "--model-repository", str(repo), "--read-only"]
+        args = console_parser().parse_args(argv)
+        args.server_args = []
+        args.local_repository, args.model_repository = args.model_repository, None  # as main()
+        session = build_session(args)
+        assert session.server is None and session.repositories == [repo]
+        assert session.metrics_url == f"127.0.0.1:{p + 2}"  # found, not the default 8002
+        session.wait_ready()
+        app = TritonTUI(session, stop_server_on_exit=False, read_only=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: rows(app) == ["add_sub", "identity_onnx"])
+            await pilot.press("e")
+            pane = app.query_one(ConfigPane)
+            await until(pilot, lambda: pane.doc is not None and pane.doc.name == "add_sub")
+            assert "max_batch_size: 8" in pane.editor.text
+            await pilot.press("f5")  # applying changes the server: refused when read-only
+            await pilot.pause(0.5)
+            assert not pane.busy
+    finally:
+        server.stop()

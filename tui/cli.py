@@ -161,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours, extra = split_passthrough(argv)
         args = console_parser().parse_args(ours)
         args.server_args = extra
+        if args.url:  # -u with --model-repository: that server's repository, on this box
+            args.local_repository, args.model_repository = args.model_repository, None
         validate_server_flags(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

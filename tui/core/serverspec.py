@@ -58,13 +58,31 @@ def server_from_args(args: argparse.Namespace) -> ServerProcess | DockerServer:
     return DockerServer(spec) if isinstance(spec, DockerSpec) else ServerProcess(spec)
 
 
+def find_metrics_url(url: str) -> str | None:
+    """The attached server's metrics endpoint: tritonserver's layout (HTTP port + 2, as in
+    8000/8001/8002) or the default 8002, whichever answers; None (the default) when neither."""
+    from tui.core.client import TritonError, fetch_metrics, split_url
+
+    host, port = split_url(url, 8000)
+    for candidate in dict.fromkeys((port + 2, 8002)):
+        try:
+            fetch_metrics(f"{host}:{candidate}", timeout=0.5)
+        except TritonError:
+            continue
+        return f"{host}:{candidate}"
+    return None
+
+
 def build_session(args: argparse.Namespace) -> Session:
     """The console's session: attach (-u, --attach-container) or launch (starts the process)."""
     from tui.core.docker_server import DockerSpec
     from tui.core.session import Session
 
     if args.url:
-        return Session.attach(args.url, args.metrics_url)
+        session = Session.attach(args.url, args.metrics_url or find_metrics_url(args.url))
+        # The same box's repository, given with -u: the config and deploy panes work on it.
+        session.repositories = [Path(p) for p in getattr(args, "local_repository", None) or []]
+        return session
     if args.attach_container:
         return Session.attach_container(args.attach_container)
     spec = launch_spec(args)

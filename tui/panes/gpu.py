@@ -320,7 +320,10 @@ the keys of the model picked in the Repository pane still work.
             gpus.display = table.display = False
             return
         if m.error:
-            title.update(Text(f"Server metrics {m.url}: {m.error}", style="red"))
+            hint = ""
+            if console(self).session.server is None and "cannot reach" in m.error:
+                hint = " (pass --metrics-url HOST:PORT: the server's --metrics-port)"
+            title.update(Text(f"Server metrics {m.url}: {m.error}{hint}", style="red"))
             gpus.display = table.display = False
             return
         title.update(f"Server metrics {m.url}  {fmt.server_metrics_line(m)}")
