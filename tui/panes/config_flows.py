@@ -8,7 +8,9 @@ Each flow is a coroutine run as an async worker: it asks its questions with moda
 from __future__ import annotations
 
 import asyncio
+import difflib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,6 +48,19 @@ from tui.state import ModelStateChanged, console
 
 if TYPE_CHECKING:
     from tui.panes.config_editor import OpenConfig
+
+_BLOCK = re.compile(r"^([A-Za-z_]+)\s*\{", re.M)  # a top-level message field: `name {`
+
+
+def single_field_line(config: str, snippet: str) -> tuple[str, int] | None:
+    """(field, 0-based line) when `snippet` sets a message field `config` already has at the top
+    level (one such field only: a second one is invalid; `name [ … ]` lists may repeat)."""
+    first = _BLOCK.match(snippet.lstrip())
+    if first is None:
+        return None
+    field = first.group(1)
+    found = re.search(rf"^{field}\s*\{{", config, re.M)
+    return None if found is None else (field, config.count("\n", 0, found.start()))
 
 
 if TYPE_CHECKING:
@@ -270,8 +285,18 @@ class ConfigFlows(_Base):
         if not diff:
             self.notify(f"{doc.name}: the file on disk and the server's config agree.")
             return
-        note = "  (unsaved edits not included)" if self.modified else ""
-        title = f"{doc.name}: config.pbtxt on disk (-) vs the server's effective config (+){note}"
+        title = f"{doc.name}: config.pbtxt on disk (-) vs the server's effective config (+)"
+        if self.modified:  # the user's own changes first
+            edits = "".join(
+                difflib.unified_diff(
+                    doc.saved_text.splitlines(keepends=True),
+                    self.editor.text.splitlines(keepends=True),
+                    f"{doc.name}/config.pbtxt (on disk)",
+                    f"{doc.name}/config.pbtxt (your edits, not saved)",
+                )
+            )
+            diff = f"{edits}\n{diff}"
+            title = f"{doc.name}: your unsaved edits, then the file on disk vs the server's config"
         await self.ask(DiffScreen(title, diff))
 
     async def snippet_flow(self) -> None:
@@ -284,6 +309,22 @@ class ConfigFlows(_Base):
             return
         model = await asyncio.to_thread(snippet_model, self.session, doc, self.completed)
         text = SNIPPETS[title](model)
+        existing = single_field_line(self.editor.text, text)
+        if existing is not None:
+            field, line = existing
+            answer = await self.ask(
+                confirm(
+                    f"{field} is already set (line {line + 1})",
+                    f"config.pbtxt may hold one {field} only: a second block makes the server "
+                    "refuse the config. Edit the one there instead?",
+                    yes="Go to it",
+                    default="yes",
+                )
+            )
+            if answer == "yes" and self.doc is doc:
+                self.editor.move_cursor((line, 0), center=True)
+                self.editor.focus()
+            return
         row = self.editor.cursor_location[0]
         self.editor.insert(text if text.endswith("\n") else text + "\n", (row, 0))
         self.editor.placeholder = ""
