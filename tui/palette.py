@@ -1,7 +1,9 @@
 """The command palette (ctrl+p or `:`): every console action, with fuzzy model names.
 
 "load add" finds "load add_sub", "bench dense" finds "bench densenet_onnx"; "deploy PATH" offers to
-deploy the file typed. Model names come from the repository pane's list as it is now.
+deploy the file typed. Model names come from the repository pane's list as it is now. A new verb
+on models is one line in MODEL_VERBS naming an app action that takes the model's name (e.g.
+"tune": ("tune the model's batching and instances", "action_tune_model")).
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ class ConsoleCommands(Provider):
         return found
 
     async def discover(self) -> Hits:
+        """Before anything is typed: the commands that are not about one model."""
+        models = set(self.console.known_models())
         for title, call, help_text in self.commands():
-            if " " not in title or not title.startswith(tuple(MODEL_VERBS)):
+            if title.partition(" ")[2] not in models:
                 yield DiscoveryHit(title, call, help=help_text)
 
     async def search(self, query: str) -> Hits:

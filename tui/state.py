@@ -18,6 +18,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 
+from tui.core.docker_server import DockerServer
 from tui.core.session import Session
 
 ServerPhase = Literal["starting", "ready", "failed", "stopping"]
@@ -60,7 +61,9 @@ class ConsoleApp(App[int]):
     def launched(self) -> bool:
         """Whether this console started the server (so it may disrupt it without asking)."""
         server = self.session.server
-        return server is not None and getattr(server, "owned", True)
+        if isinstance(server, DockerServer):
+            return server.owned  # False for --attach-container
+        return server is not None
 
     def may_change_server(self, what: str) -> bool:
         """False (and say why) when the console is read-only."""

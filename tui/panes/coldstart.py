@@ -160,6 +160,7 @@ class ColdStartView(Vertical):
 
     # Probe ---------------------------------------------------------------------------------
     @on(Button.Pressed, "#coldstart-run")
+    @on(Input.Submitted, "#coldstart-n")
     def _run_pressed(self) -> None:
         self.call_later(self.run_action, "app.probe_model")
 

@@ -17,6 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.keys import VimOptionList
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -128,7 +130,7 @@ class PickScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, classes="dialog-title")
-            yield OptionList(*(Option(label, id=item) for item, label in self.items))
+            yield VimOptionList(*(Option(label, id=item) for item, label in self.items))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -27,6 +27,7 @@ from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryL
 from tui.panes import config_flows
 from tui.state import ModelStateChanged, console
 from tui.widgets.config_text import ConfigTextArea
+from tui.widgets.keys import VimOptionList
 
 CONFIG_NAME = "config.pbtxt"
 LINT_DELAY_S = 0.3
@@ -121,7 +122,7 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
             read_only=True,
             placeholder=NO_MODEL,
         )
-        yield OptionList(id="config-diagnostics")
+        yield VimOptionList(id="config-diagnostics")
         yield Static(id="config-status")
 
     @property

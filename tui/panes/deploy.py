@@ -56,6 +56,12 @@ class MeasureProgressed(Message):
 class DeployScreen(Screen[str | None]):
     """Returns the deployed model's name (or None) when closed."""
 
+    HELP = """\
+**Deploy**: type the path of an .onnx file (and a name, or keep the file's), Enter previews the
+config it gets. Review or edit it, then *Write and deploy*: import, load, verify against
+onnxruntime, measure. f4 opens a config the server refused; Esc closes (and cancels).
+"""
+
     # Fits 80×24: one line per field, the review box only as tall as the config.
     DEFAULT_CSS = """
     DeployScreen #deploy { height: 1fr; }

@@ -29,6 +29,7 @@ from tui.core.gpu.history import Histories
 from tui.core.gpu.nvml import GpuSample
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, Sampler, Snapshot, check_interval
 from tui.state import console
+from tui.widgets.keys import VimDataTable
 
 INTERVAL_ENV = "TRITON_TUI_GPU_INTERVAL"
 BARS = "▁▂▃▄▅▆▇█"
@@ -174,7 +175,7 @@ the keys of the model picked in the Repository pane still work.
             models.add_column(label, key=label)
         yield models
         yield Static("GPU processes", classes="gpu-section", id="gpu-procs-title")
-        procs: DataTable[str] = DataTable(id="gpu-procs", cursor_type="row")
+        procs: DataTable[str] = VimDataTable(id="gpu-procs", cursor_type="row")
         for label in ("GPU", "PID", "NAME", "GPU MEMORY", "ROLE"):
             procs.add_column(label, key=label)
         yield procs
