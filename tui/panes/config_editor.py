@@ -202,7 +202,7 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
         if message.reread and self.modified:
             return  # typing began meanwhile: saving will ask about the change on disk
         editor = self.editor
-        self.doc = message.doc
+        previous, self.doc = self.doc, message.doc
         self.diagnostics, self.completed = [], None
         self._declined = ""
         if message.doc is None:
@@ -211,9 +211,18 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
             editor.load_text("")
             self.say(message.error, "yellow")
         else:
+            # The same text again (two opens racing): the cursor stays where it is.
+            again = (
+                previous is not None
+                and previous.name == message.doc.name
+                and editor.text == message.doc.saved_text
+            )
+            cursor = editor.cursor_location
             editor.read_only = False
             editor.placeholder = NO_CONFIG if not message.doc.stamp.exists else ""
             editor.load_text(message.doc.saved_text)
+            if again:
+                editor.move_cursor(cursor)
             self.say("")
         self.modified = False
         self._show_diagnostics()

@@ -194,6 +194,8 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             table.clear()
             for view in shown:
                 table.add_row(*self._row(view), key=view.name)
+                # Sized now: a rebuilt table could keep the width of its header ("add_s").
+                table.update_cell(view.name, "name", view.name, update_width=True)
             if keep in names:
                 table.move_cursor(row=names.index(keep))
         else:
