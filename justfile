@@ -33,6 +33,7 @@ test-tools: setup
 lint: setup
     {{venv}}/bin/ruff check tui tests assets
     {{venv}}/bin/ruff format --check tui tests assets
+    {{venv}}/bin/mypy
 
 # Rebuild the demo ONNX models (deterministic; the committed files must not change).
 models: setup
@@ -70,6 +71,11 @@ bench-quit ROUNDS="3": setup
 # the same text (the anchor; lint/parse near 1.0: no second pass, linear).
 bench-lint: setup
     {{py}} assets/bench/lint.py
+
+# Config editor benchmark: key-press-to-repaint while typing into a 20 000-line config.pbtxt,
+# as a ratio against a plain Textual TextArea holding the same text (target: every key < 50 ms).
+bench-config: setup
+    {{py}} tests/bench_config.py
 
 # Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot).
 screenshots: setup

@@ -21,8 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from textual import events
-from textual.app import App, ComposeResult
-from textual.reactive import reactive
+from textual.app import ComposeResult
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,6 +31,7 @@ from tui.core.linebuffer import LineBuffer  # noqa: E402
 from tui.core.logs.parser import LogParser  # noqa: E402
 from tui.core.logs.store import LogStore  # noqa: E402
 from tui.panes.logs import LogsPane  # noqa: E402
+from tui.state import ConsoleApp  # noqa: E402
 
 RECORDED = (ROOT / "tests" / "data" / "triton_verbose.log").read_text().splitlines()
 
@@ -56,19 +56,18 @@ def bench_parser(n: int = 500_000) -> None:
     print(f"parser + bounded store (history 100 000): {stored:,.0f} lines/s")
 
 
-class Host(App[None]):
-    server_state: reactive[str] = reactive("starting")  # never "ready": no HTTP during the bench
+class Host(ConsoleApp):
+    """The logs pane alone; server_state stays "starting": no HTTP during the bench."""
 
     def __init__(self, buffer: LineBuffer) -> None:
-        super().__init__()
-        self.session = SimpleNamespace(
+        session = SimpleNamespace(
             lines=buffer,
             client=TritonHTTP("127.0.0.1:1"),
             server_pid=None,
             metrics_url=None,
             errors=None,
         )
-        self.log_file = None
+        super().__init__(session)  # type: ignore[arg-type]  # a stand-in session
 
     def compose(self) -> ComposeResult:
         yield LogsPane()

@@ -315,3 +315,29 @@ async def test_external_editor_round_trip(
         await wait_for(pilot, lambda: pane.editor.text.endswith("# from the editor\n"))
         assert pane.editor.text.startswith(before) and pane.modified
         assert not list((tmp_path / "cache" / "triton-tui" / "edit").iterdir())  # temp removed
+
+
+async def test_second_dynamic_batching_is_refused_and_diff_shows_edits_first(
+    session: Session,
+) -> None:
+    app = TritonTUI(session, stop_server_on_exit=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_model(pilot, "add_sub")  # it has `dynamic_batching { }` already
+        before = pane.editor.text
+        line = before.splitlines().index("dynamic_batching { }")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        await pilot.press("enter")  # the first snippet: dynamic_batching
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        assert "already set" in app.screen.title_text
+        await pilot.press("enter")  # "Go to it" is the default
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
+        assert pane.editor.text == before and pane.editor.cursor_location[0] == line
+        # The user's own edit comes first in the diff, before the server's defaults.
+        await type_at(pilot, 2, "6", erase=1)  # max_batch_size: 8 -> 6
+        await pilot.press("escape", "f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), timeout=30)
+        changed = [
+            ln for ln in app.screen.diff.splitlines() if ln[:1] in "+-" and ln[1:2] != ln[:1]
+        ]
+        assert changed[:2] == ["-max_batch_size: 8", "+max_batch_size: 6"], changed[:4]

@@ -7,12 +7,14 @@ The server runs on a copy of the demo ONNX models whose config.pbtxt is replaced
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
 import pytest
 from onnx import TensorProto, helper
+from textual.widgets import Static
 
 from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
 from tests.test_config_pane import SIZE, open_model, wait_for
@@ -120,10 +122,17 @@ async def test_apply_good_then_broken_config_then_restore(
         assert "nope" in app.screen.message  # the server's reason, in its words
         assert "failed to load" in pane.message and "nope" in pane.message
         assert 'name: "nope"' in config.read_text()
+        await wait_for(pilot, lambda: app.focused is not None)
+        assert app.focused is not None and app.focused.id == "choice-yes"  # Enter restores
         await pilot.press("r")  # restore the backup and reload
         await wait_for(pilot, lambda: not pane.busy, timeout=60)
         assert "restored the backup; dyn_onnx is READY" in pane.message, pane.message
         assert config.read_text() == good == pane.editor.text and not pane.modified
         assert 'name: "nope"' in (config.parent / "config.pbtxt.bak").read_text()
+        # The repository pane shows the restored file's size, not the refused one's.
+        await pilot.press("escape", "1")
+        detail = app.query_one("#model-detail-text", Static)
+        size = re.compile(rf"^\s*config\.pbtxt\s+{len(good.encode())} B$", re.M)
+        await wait_for(pilot, lambda: size.search(str(detail.render())) is not None, timeout=30)
     assert client.model_ready("dyn_onnx")
     assert client.model_config("dyn_onnx")["output"][0]["name"] == "y"

@@ -188,7 +188,11 @@ def test_headless_deploy_command(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "[load] clf is READY" in out.stdout
     assert "Triton matches onnxruntime" in out.stdout
-    assert "[measure] concurrency 2:" in out.stdout
+    # A busy machine can make the short windows unstable: said, and the deploy still succeeds.
+    unstable = "[measure] unstable:" in out.stdout
+    assert unstable or "[measure] concurrency 2:" in out.stdout, out.stdout
+    if unstable:
+        assert "(the deploy itself succeeded)" in out.stdout
 
 
 def test_headless_deploy_needs_confirmation(tmp_path: Path) -> None:

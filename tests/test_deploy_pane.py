@@ -58,6 +58,15 @@ async def test_deploy_cancel_before_write_leaves_nothing(tmp_path: Path) -> None
         app = TritonTUI(_session(server), stop_server_on_exit=False)
         async with app.run_test(size=(80, 24)) as pilot:
             await _preview(pilot, app, source)
+            screen = app.screen
+            # At 80×24 every field is on screen, and the review box shows the config itself.
+            for wid in ("#deploy-path", "#deploy-name", "#deploy-preview", "#deploy-write"):
+                region = screen.query_one(wid).region
+                assert region.area and region.right <= 80 and region.bottom <= 23, wid
+            review = screen.query_one("#deploy-config")
+            assert review.region.height >= 10
+            assert review.region.y <= 4  # right under the steps, not under blank lines
+            review.focus()  # Esc leaves from the editor too
             await pilot.press("escape")
             assert not isinstance(app.screen, DeployScreen)
         assert list(repo.iterdir()) == []

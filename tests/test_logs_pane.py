@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from textual.app import App, ComposeResult
-from textual.reactive import reactive
+from textual.app import ComposeResult
 from textual.widgets import Input
 
 from tui.app import TritonTUI
@@ -19,6 +18,7 @@ from tui.core.linebuffer import LineBuffer
 from tui.core.logs.parser import has_local_gpu
 from tui.core.session import Session
 from tui.panes.logs import LogsPane
+from tui.state import ConsoleApp
 
 
 async def _until(pilot, cond, timeout: float = 10.0) -> bool:  # noqa: ANN001
@@ -90,15 +90,11 @@ async def test_verbose_toggle_changes_what_the_server_logs(
         demo_client.update_log_settings(log_verbose_level=0)
 
 
-class _Host(App[None]):
-    """The smallest app a LogsPane needs (the shell's `session`, `server_state`, `log_file`)."""
-
-    server_state: reactive[str] = reactive("starting")
+class _Host(ConsoleApp):
+    """The smallest app a LogsPane needs: the shared console state, and no other pane."""
 
     def __init__(self, session: object, log_file: Path | None = None, history: int = 100_000):
-        super().__init__()
-        self.session = session
-        self.log_file = log_file
+        super().__init__(session, log_file=log_file)  # type: ignore[arg-type]  # a stand-in
         self.history = history
 
     def compose(self) -> ComposeResult:
@@ -166,3 +162,37 @@ async def test_attached_server_without_logs_says_so(demo_client: TritonHTTP) -> 
         pane = app.query_one(LogsPane)
         assert "no log stream" in pane.source
         assert await _until(pilot, lambda: pane.settings is not None)
+
+
+async def test_opens_at_the_tail_when_following(demo_session: Session) -> None:
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(LogsPane).view
+        assert await _until(pilot, lambda: view.virtual_size.height > 30)
+        await pilot.press("3")  # the pane was hidden while the lines arrived
+        assert await _until(pilot, lambda: view.max_scroll_y > 0 and view.size.height > 0)
+        await pilot.pause(0.3)
+        assert view.follow and view.scroll_y == view.max_scroll_y
+
+
+async def test_search_counts_matches_and_scrolls_one_into_view(demo_client: TritonHTTP) -> None:
+    buffer = LineBuffer(1_000)
+    for i in range(200):
+        tail = f" {'x' * 140} needle {i}" if i % 50 == 7 else ""
+        buffer.append(f'I1126 11:40:48.033575 6563 http_server.cc:1280] "line {i}{tail}"')
+    app = _Host(_session(buffer, demo_client))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(LogsPane)
+        assert await _until(pilot, lambda: len(pane.store) == 200)
+        status = pane.query_one("#logs-status")
+        await pilot.press("slash", *"needle", "enter")
+        assert await _until(pilot, lambda: "match 1/4" in str(status.render()))
+        assert pane.view.scroll_x > 60  # the match, past column 140, is on screen
+        await pilot.press("n")
+        assert await _until(pilot, lambda: "match 2/4" in str(status.render()))
+        await pilot.press("N", "N")
+        assert await _until(pilot, lambda: "match 4/4" in str(status.render()))
+        # The model prompt keeps what was typed when Tab leaves it.
+        await pilot.press("m", *"add_s", "tab")
+        await pilot.press("m")
+        assert app.query_one("#logs-input", Input).value == "add_s"

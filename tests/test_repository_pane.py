@@ -11,6 +11,7 @@ from tests.conftest import copy_demo, launch
 from tui.app import TritonTUI
 from tui.core.client import TritonHTTP
 from tui.core.session import Session
+from tui.panes.config_dialogs import ChoiceScreen
 
 
 async def _wait(pilot, predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
@@ -53,7 +54,13 @@ async def test_unload_and_load_change_server_index(tmp_path: Path) -> None:
         app = TritonTUI(_session(server), stop_server_on_exit=False)
         async with app.run_test(size=(100, 30)) as pilot:
             await _wait(pilot, lambda: _states(app).get("add_sub") == "READY")
-            await pilot.press("u")  # first row: add_sub
+            await pilot.press("u")  # first row: add_sub; unloading asks first
+            await _wait(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+            await pilot.press("escape")  # no
+            await _wait(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
+            await pilot.pause(0.5)
+            assert client.model_ready("add_sub")
+            await pilot.press("u", "u")  # asks again; u answers "Unload"
             await _wait(pilot, lambda: _states(app).get("add_sub") == "NOT LOADED")
             index = {m["name"]: m for m in client.repository_index()}
             assert index["add_sub"]["state"] == "UNAVAILABLE"

@@ -69,7 +69,8 @@ def test_bad_flag_exit_code_3() -> None:
 
 
 def test_attach_and_launch_together_refused() -> None:
-    out = _run("-u", "localhost:8000", "--model-repository", "x")
+    # (The console takes both: -u attaches, --model-repository names that server's local files.)
+    out = _run("bench", "-m", "m", "-u", "localhost:8000", "--model-repository", "x")
     assert out.returncode == 3 and "either -u" in out.stderr
 
 

@@ -14,40 +14,47 @@ from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.reactive import reactive
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
-from tui.cli import launch_spec, say
+from tui.actions import ModelActions
 from tui.core import errorlog
 from tui.core.client import TritonError
-from tui.core.docker_server import DockerSpec
 from tui.core.launcher import LaunchError
+from tui.core.sanitize import say
+from tui.core.serverspec import build_session
 from tui.core.session import Session
+from tui.palette import ConsoleCommands
 from tui.panes import PANES
 from tui.widgets.server_bar import ServerBar
 
 
-class TritonTUI(App[int]):
+class TritonTUI(ModelActions):
     CSS_PATH = "app.tcss"
     TITLE = "triton-tui"
-    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "toggle_help", "Help", key_display="?", id="help"),
+        # ctrl+p is declared here: Textual adds its own only when no binding opens the palette.
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
+        Binding("escape", "close_help", show=False, priority=True),
+        Binding("ctrl+r", "refresh_all", "Refresh", show=False),
+        Binding("l", "model('load')", "Load", show=False),
+        Binding("u", "model('unload')", "Unload", show=False),
+        Binding("r", "model('reload')", "Reload", show=False),
+        Binding("b", "bench_model", "Benchmark", show=False),
+        Binding("c", "probe_model", "Cold start", show=False),
+        Binding("e", "edit_config", "Config", show=False),
+        Binding("L", "model_logs", "Its logs", show=False),
         *(
             Binding(p.key, f"show_pane('{p.pane_id}')", p.title, show=False, id=f"pane-{p.pane_id}")
             for p in PANES
         ),
     ]
-
-    server_state: reactive[str] = reactive("starting")
-    server_message: reactive[str] = reactive("")
-    selected_model: reactive[str] = reactive("")  # highlighted in the repository pane
-    config_jump: tuple[str, int, int] | None = None  # (model, line, col) for the config pane
 
     def __init__(
         self,
@@ -56,12 +63,11 @@ class TritonTUI(App[int]):
         stop_server_on_exit: bool = True,
         startup_timeout: float = 120.0,
         log_file: Path | None = None,
+        read_only: bool = False,
     ) -> None:
-        super().__init__()
-        self.session = session
+        super().__init__(session, read_only=read_only, log_file=log_file)
         self.stop_server_on_exit = stop_server_on_exit
         self.startup_timeout = startup_timeout
-        self.log_file = log_file
 
     def compose(self) -> ComposeResult:
         yield ServerBar(self.session).data_bind(TritonTUI.server_state, TritonTUI.server_message)
@@ -113,25 +119,6 @@ class TritonTUI(App[int]):
         elif message:
             self.notify(message, severity="warning", timeout=10)
 
-    def action_show_pane(self, pane_id: str) -> None:
-        tabs = self.query_one("#panes", TabbedContent)
-        # Drop focus first: focus left inside the hidden pane would switch the tabs back.
-        self.screen.set_focus(None)
-        tabs.active = pane_id
-        self.call_after_refresh(self._focus_pane, pane_id)
-
-    def _focus_pane(self, pane_id: str) -> None:
-        pane = self.query_one("#panes", TabbedContent).get_pane(pane_id)
-        target = next((w for w in pane.query("*") if w.focusable), None)
-        if target is not None:
-            self.screen.set_focus(target)
-
-    def action_toggle_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
-
     async def action_quit(self) -> None:
         if not any(w.group == "quit" and not w.is_finished for w in self.workers):
             self._quit_unless_kept()
@@ -177,17 +164,6 @@ class TritonTUI(App[int]):
             self.session.close()
 
 
-def build_session(args: argparse.Namespace) -> Session:
-    if args.url:
-        return Session.attach(args.url, args.metrics_url)
-    if args.attach_container:
-        return Session.attach_container(args.attach_container)
-    spec = launch_spec(args)
-    if isinstance(spec, DockerSpec):
-        return Session.launch_docker(spec)
-    return Session.launch(spec)
-
-
 def run_console(args: argparse.Namespace) -> int:
     if not (args.url or args.model_repository or args.attach_container):
         print(
@@ -206,6 +182,7 @@ def run_console(args: argparse.Namespace) -> int:
         stop_server_on_exit=False,
         startup_timeout=args.startup_timeout,
         log_file=Path(args.log_file).expanduser() if args.log_file else None,
+        read_only=bool(getattr(args, "read_only", False)),
     )
     try:
         result = app.run()

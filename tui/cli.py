@@ -7,21 +7,15 @@ Flags are spelled like tritonserver's and perf_analyzer's. The console and every
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import ipaddress
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 from tui import __version__
 from tui.core.sanitize import guard_stdio
-
-if TYPE_CHECKING:
-    from tui.core.docker_server import DockerServer, DockerSpec
-    from tui.core.launcher import LaunchSpec, ServerProcess
+from tui.core.serverspec import server_from_args as server_from_args  # for tui.commands
 
 # Subcommand name -> module under tui.commands providing add_parser(subparsers).
 COMMANDS: dict[str, str] = {
@@ -32,13 +26,6 @@ COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
     "coldstart": "tui.commands.coldstart",
 }
-
-
-def say(text: str, stream: TextIO | None = None) -> None:
-    """Print, but never fail: after a hang-up the terminal is gone (EIO on every write), and
-    nothing that must happen next (stopping a server) may depend on it."""
-    with contextlib.suppress(OSError, ValueError):
-        print(text, file=stream or sys.stderr, flush=True)
 
 
 class UsageError(Exception):
@@ -139,6 +126,11 @@ def console_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="follow this server log file in the logs pane (like tail -F, across rotation)",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="watch only: no load, unload, apply, deploy, probe or log-setting change",
+    )
     return parser
 
 
@@ -182,48 +174,6 @@ def check_endpoint(flag: str, value: str) -> None:
         raise UsageError(f"{flag} {value!r}: expected HOST:PORT, e.g. localhost:8000")
 
 
-def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:
-    """What to launch, from the server flags (raises LaunchError for impossible combinations)."""
-    from tui.core.docker_server import DockerSpec
-    from tui.core.launcher import LaunchError, LaunchSpec
-
-    repos = [Path(p) for p in (args.model_repository or [])]
-    ports = {
-        "http_port": args.http_port,
-        "grpc_port": args.grpc_port,
-        "metrics_port": args.metrics_port,
-    }
-    if args.launch_mode == "docker":
-        if len(repos) != 1:
-            raise LaunchError("--launch-mode docker takes exactly one --model-repository")
-        return DockerSpec(
-            image=args.image,
-            model_repository=repos[0],
-            gpus=args.gpus,
-            shm_size=args.shm_size,
-            host_network=args.network_host,
-            listen=args.listen,
-            extra_args=list(args.server_args),
-            **ports,
-        )
-    return LaunchSpec(
-        model_repositories=repos,
-        tritonserver=args.tritonserver,
-        listen=args.listen,
-        extra_args=list(args.server_args),
-        **ports,
-    )
-
-
-def server_from_args(args: argparse.Namespace) -> ServerProcess | DockerServer:
-    """The server the flags ask to launch, local or in Docker (not started yet)."""
-    from tui.core.docker_server import DockerServer, DockerSpec
-    from tui.core.launcher import ServerProcess
-
-    spec = launch_spec(args)
-    return DockerServer(spec) if isinstance(spec, DockerSpec) else ServerProcess(spec)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -240,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours, extra = split_passthrough(argv)
         args = console_parser().parse_args(ours)
         args.server_args = extra
+        if args.url:  # -u with --model-repository: that server's repository, on this box
+            args.local_repository, args.model_repository = args.model_repository, None
         validate_server_flags(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

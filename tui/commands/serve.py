@@ -13,12 +13,12 @@ from typing import Any
 from tui.cli import (
     UsageError,
     add_server_flags,
-    say,
     server_from_args,
     validate_server_flags,
 )
 from tui.core.client import TritonHTTP
 from tui.core.launcher import LaunchError, ServerProcess, exposure_warning
+from tui.core.sanitize import say
 
 
 def add_parser(subparsers: Any) -> None:

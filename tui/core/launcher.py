@@ -208,7 +208,7 @@ class ServerProcess(ServerBase):
         return self.proc.pid if self.proc else None
 
     @property
-    def label(self) -> str:
+    def label(self) -> str:  # type: ignore[override]  # an attribute in ServerBase
         return self.binary.label if self.binary else "tritonserver"
 
     @property

@@ -9,6 +9,7 @@ emoji), and is the one function every display path uses: the server's log lines 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sys
@@ -100,3 +101,10 @@ def guard_stdio() -> None:
         sys.stdout = CleanStream(sys.stdout)  # type: ignore[assignment]
     if not isinstance(sys.stderr, CleanStream):
         sys.stderr = CleanStream(sys.stderr)  # type: ignore[assignment]
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print, but never fail: after a hang-up the terminal is gone (EIO on every write), and
+    nothing that must happen next (stopping a server) may depend on it."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=stream or sys.stderr, flush=True)

@@ -1,17 +1,26 @@
-"""The console's panes, one module each. The app shows them in this order, switched by `key`."""
+"""The console's panes, one module each. The app shows them in this order, switched by `key`.
+
+Each pane's module is imported when the app builds it, so importing one pane (or this list) does
+not import the others.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.widget import Widget
 
-from tui.panes.bench import BenchPane
-from tui.panes.config_editor import ConfigPane
-from tui.panes.gpu import GpuPane
-from tui.panes.logs import LogsPane
-from tui.panes.repository import RepositoryPane
+
+def lazy(module: str, name: str) -> Callable[[], Widget]:
+    """A factory building `module.name()`, importing the module on first use."""
+
+    def build() -> Widget:
+        factory: Callable[[], Widget] = getattr(importlib.import_module(module), name)
+        return factory()
+
+    return build
 
 
 @dataclass(frozen=True)
@@ -23,9 +32,9 @@ class PaneSpec:
 
 
 PANES: list[PaneSpec] = [
-    PaneSpec(key="1", pane_id="repository", title="Repository", factory=RepositoryPane),
-    PaneSpec(key="2", pane_id="config", title="Config", factory=ConfigPane),
-    PaneSpec(key="3", pane_id="logs", title="Logs", factory=LogsPane),
-    PaneSpec(key="4", pane_id="gpu", title="GPU", factory=GpuPane),
-    PaneSpec(key="5", pane_id="bench", title="Benchmark", factory=BenchPane),
+    PaneSpec("1", "repository", "Repository", lazy("tui.panes.repository", "RepositoryPane")),
+    PaneSpec("2", "config", "Config", lazy("tui.panes.config_editor", "ConfigPane")),
+    PaneSpec("3", "logs", "Logs", lazy("tui.panes.logs", "LogsPane")),
+    PaneSpec("4", "gpu", "GPU", lazy("tui.panes.gpu", "GpuPane")),
+    PaneSpec("5", "bench", "Benchmark", lazy("tui.panes.bench", "BenchPane")),
 ]

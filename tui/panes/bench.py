@@ -10,6 +10,7 @@ CSV or our JSON (cache dir, or a path typed in the export field).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,9 +35,18 @@ from tui.core.bench.engine import (
 )
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.bench.ranges import RangeError, parse_range
+from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.client import TritonError
 from tui.core.paths import cache_dir
 from tui.panes.bench_results import ResultsPlot, ResultsTable, Run
+from tui.state import ModelSelected, ModelStateChanged, console
+
+
+def clock(seconds: float) -> str:
+    """`m:ss` (or `h:mm:ss`) for an ETA."""
+    minutes, secs = divmod(max(int(seconds + 0.5), 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @dataclass
@@ -59,7 +69,16 @@ class ModelDescribed(Message):
 
 
 class BenchPane(Vertical):
-    BINDINGS = [Binding("escape", "cancel", "Cancel run", id="bench-cancel")]
+    HELP = """\
+**Benchmark**: a perf_analyzer-style sweep of the model picked (the repository selection).
+Set the concurrency range (`1:4` = 1, 2, 3, 4), the window and the stability, then Enter in any
+field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable windows at least.
+"""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel run", id="bench-cancel"),
+        Binding("ctrl+s", "start", "Start", id="bench-start"),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="bench-pane")
@@ -68,6 +87,10 @@ class BenchPane(Vertical):
         self._cancel = threading.Event()
         self._level_text = ""
         self._models: list[str] = []
+        self._described = ""  # the model whose inputs the form shows
+        self._pending = ""  # a model to benchmark as soon as it is listed and described
+        self._started = 0.0
+        self._levels_total = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="bench-form"):
@@ -101,6 +124,7 @@ class BenchPane(Vertical):
 
     def on_mount(self) -> None:
         self.watch(self.app, "server_state", self._server_state_changed)
+        self.watch(self.app, "selected_model", self._follow_selection, init=False)
 
     def on_unmount(self) -> None:
         self._cancel.set()  # a run in progress stops its load generator and returns
@@ -116,42 +140,83 @@ class BenchPane(Vertical):
     @work(thread=True, exclusive=True, group="bench-models")
     def list_models(self) -> None:
         try:
-            index = self.app.session.client.repository_index()
+            index = console(self).session.client.repository_index()
             models = sorted(m["name"] for m in index if m.get("state") == "READY")
             self.post_message(ModelsListed(models))
         except TritonError as exc:
             self.post_message(ModelsListed([], str(exc)))
 
     def on_show(self) -> None:
-        if getattr(self.app, "server_state", "") == "ready" and self.current is None:
+        if console(self).server_state == "ready" and self.current is None:
             self.list_models()  # models may have been loaded or unloaded meanwhile
+
+    def on_model_state_changed(self, message: ModelStateChanged) -> None:
+        if message.handed_down and console(self).server_state == "ready":
+            if message.name == self._described:
+                self._described = ""  # its inputs or batching may have changed
+            self.list_models()
+
+    def _follow_selection(self, name: str) -> None:
+        select = self.query_one("#bench-model", Select)
+        if self.current is None and name in self._models and select.value != name:
+            select.value = name
 
     def on_models_listed(self, message: ModelsListed) -> None:
         select = self.query_one("#bench-model", Select)
         if message.error:
             self._status(f"Cannot list models: {message.error}", "error")
             return
-        if message.models == self._models:
-            return
-        previous = select.value
-        self._models = message.models
-        select.set_options((name, name) for name in message.models)
-        if not message.models:
-            self._status("No model is READY on the server.", "warning")
-            return
-        if self.current is None:
-            self._status("Pick a model, then Start (Esc cancels a run).")
-        select.value = previous if previous in message.models else message.models[0]
+        pending, self._pending = self._pending, ""
+        if pending and pending not in message.models:
+            self._status(f"{pending} is not READY on the server: load it first (l).", "warning")
+        if message.models != self._models:
+            previous = select.value
+            self._models = message.models
+            select.set_options((name, name) for name in message.models)
+            if not message.models:
+                self._status("No model is READY on the server.", "warning")
+                return
+            if self.current is None and not pending:
+                self._status("Enter in any field (or b anywhere) starts; Esc cancels a run.")
+            wanted = console(self).selected_model
+            for name in (wanted, previous, message.models[0]):
+                if name in message.models:
+                    select.value = name
+                    break
+        if pending in message.models:
+            self.start_for(pending)
 
     @on(Select.Changed, "#bench-model")
     def _model_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
+            self._described = ""
             self.describe_model(event.value)
+            if event.select.has_focus_within:  # the user picked it (not a list refresh)
+                self.post_message(ModelSelected(event.value))
         self._update_start()
+
+    def start_for(self, model: str) -> None:
+        """Benchmark `model` with the settings in the form, as soon as its inputs are known."""
+        if self.current is not None:
+            self._status(f"{self.current.label} is running: Esc cancels it first.", "warning")
+            return
+        select = self.query_one("#bench-model", Select)
+        if model not in self._models:
+            self._pending = model
+            self._status(f"looking for {model} on the server …")
+            self.list_models()
+            return
+        if select.value != model:
+            select.value = model  # describes it; the start follows (see on_model_described)
+            self._pending = model
+        elif self._described != model:
+            self._pending = model
+        else:
+            self.action_start()
 
     @work(thread=True, exclusive=True, group="bench-describe")
     def describe_model(self, model: str) -> None:
-        client = self.app.session.client
+        client = console(self).session.client
         try:
             meta, config = client.model_metadata(model), client.model_config(model)
         except TritonError as exc:
@@ -170,11 +235,18 @@ class BenchPane(Vertical):
         )
 
     def on_model_described(self, message: ModelDescribed) -> None:
+        if message.model != self.query_one("#bench-model", Select).value:
+            return  # another model was picked meanwhile
         text = message.error or message.summary
         self.query_one("#bench-inputs", Static).update(text)
         self.query_one("#bench-shapes", Input).value = message.shapes
+        self._described = message.model
         if message.shapes:
+            self._pending = ""
             self._status("Variable dims: replace each N in the shapes field.", "warning")
+        elif self._pending == message.model:
+            self._pending = ""
+            self.action_start()
 
     # Start / cancel ---------------------------------------------------------------------------
     def _status(self, text: str, severity: str = "") -> None:
@@ -185,7 +257,7 @@ class BenchPane(Vertical):
 
     def _update_start(self) -> None:
         running = self.current is not None
-        ready = getattr(self.app, "server_state", "ready") == "ready"
+        ready = console(self).server_state == "ready"
         model = self.query_one("#bench-model", Select).value
         button = self.query_one("#bench-start", Button)
         button.disabled = running or not ready or not isinstance(model, str)
@@ -212,7 +284,7 @@ class BenchPane(Vertical):
             raise ValueError("the stability percentage must be more than 0")
         shapes_text = self.query_one("#bench-shapes", Input).value.split()
         shapes = parse_shapes(shapes_text)
-        session = self.app.session
+        session = console(self).session
         return BenchConfig(
             model=model,
             url=session.client.url,
@@ -226,8 +298,9 @@ class BenchPane(Vertical):
         )
 
     @on(Button.Pressed, "#bench-start")
+    @on(Input.Submitted, "#bench-form Input, #bench-shapes")
     def action_start(self) -> None:
-        if self.current is not None:
+        if self.current is not None or console(self).server_state != "ready":
             return
         try:
             config = self.build_config()
@@ -238,7 +311,14 @@ class BenchPane(Vertical):
         self.current = run
         self._cancel = threading.Event()
         self.query_one(ResultsTable).clear()
-        self._status(f"{run.label}: starting {config.model} at {config.load_range} …")
+        self._started = time.monotonic()
+        self._levels_total = len(list(config.load_range.levels()))
+        least = self._levels_total * STABILITY_WINDOW * config.window_ms / 1000
+        most = self._levels_total * config.max_trials * config.window_ms / 1000
+        self._status(
+            f"{run.label}: starting {config.model} at {config.load_range}"
+            f" · ETA {clock(least)} (up to {clock(most)} if unstable) …"
+        )
         self._update_start()
         self._redraw()
         self.sweep(run, self._cancel)
@@ -250,7 +330,10 @@ class BenchPane(Vertical):
 
     @work(thread=True, group="bench-run")
     def sweep(self, run: Run, cancel: threading.Event) -> None:
-        run_sweep(run.config, lambda event: self.post_message(SweepProgressed(event)), cancel)
+        def progress(event: Event) -> None:
+            self.post_message(SweepProgressed(event))
+
+        run_sweep(run.config, progress, cancel)
 
     def on_sweep_progressed(self, message: SweepProgressed) -> None:
         run, event = self.current, message.event
@@ -258,13 +341,19 @@ class BenchPane(Vertical):
             return
         if isinstance(event, LevelStarted):
             total = str(event.total) if event.total else "∞"
-            self._level_text = f"level {event.index + 1} of {total} (concurrency {event.value:g})"
-            self._status(f"{run.label}: {self._level_text}, measuring …")
+            self._level_text = (
+                f"{run.config.model} level {event.index + 1} of {total}"
+                f" (concurrency {event.value:g})"
+            )
+            self._status(
+                f"{run.label}: {self._level_text}, measuring … · ETA {clock(self.eta(run, 0))}"
+            )
         elif isinstance(event, WindowMeasured):
             what = f"p{run.config.percentile}" if run.config.percentile else "avg"
             self._status(
                 f"{run.label}: {self._level_text} · window {event.trial}"
                 f" · {event.throughput:,.0f} infer/s · {what} {event.latency_us:,} µs"
+                f" · ETA {clock(self.eta(run, event.trial))}"
             )
         elif isinstance(event, LevelMeasured):
             run.levels.append(event.level)
@@ -295,6 +384,14 @@ class BenchPane(Vertical):
         self._update_start()
         self._redraw()
 
+    def eta(self, run: Run, trial: int) -> float:
+        """Seconds left: the levels to come at the pace so far (3 windows each at first)."""
+        window = run.config.window_ms / 1000
+        done = len(run.levels)
+        per_level = (time.monotonic() - self._started) / done if done else STABILITY_WINDOW * window
+        this_level = max(STABILITY_WINDOW - trial, 0) * window
+        return this_level + max(self._levels_total - done - 1, 0) * per_level
+
     # Plot -----------------------------------------------------------------------------------
     def _redraw(self) -> None:
         shown = self.current or (self.runs[-1] if self.runs else None)
@@ -318,9 +415,13 @@ class BenchPane(Vertical):
     def _export_json(self) -> None:
         self._export("json")
 
+    def export_last(self, kind: str) -> None:
+        self._export(kind)
+
     def _export(self, kind: str) -> None:
         run = self.runs[-1] if self.runs else None
         if run is None or run.result is None:
+            self._status("No finished benchmark to export yet.", "warning")
             return
         typed = self.query_one("#bench-export-path", Input).value.strip()
         self.write_export(run, kind, Path(typed).expanduser() if typed else None)

@@ -6,10 +6,11 @@ import os
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.core.bench import plot
 from tui.core.bench.results import BenchConfig, BenchResult, LevelResult
+from tui.widgets.keys import VimDataTable
 
 COLUMNS = (
     "conc",
@@ -48,7 +49,7 @@ class Run:
         )
 
 
-class ResultsTable(DataTable):
+class ResultsTable(VimDataTable):
     """Levels of the run being shown: client latencies and the server breakdown, in µs."""
 
     def on_mount(self) -> None:

@@ -23,6 +23,8 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from tui.core.client import TritonError, fetch_metrics
 from tui.core.logs.coldstart import LoadTimeline, format_seconds, load_durations
 from tui.core.logs.probe import ProbeResult, run_probe
+from tui.state import ModelSelected, console
+from tui.widgets.keys import VimDataTable
 
 SHOWN = 200  # most recent loads in the table
 
@@ -46,7 +48,7 @@ class ModelsListed(Message):
 
 class ColdStartView(Vertical):
     BINDINGS = [
-        Binding("p", "probe", "Probe"),
+        Binding("p", "app.probe_model", "Probe"),
         Binding("y", "copy_snippet", "Copy warmup", show=False),
         Binding("r", "refresh_models", "Refresh", show=False),
     ]
@@ -66,7 +68,7 @@ class ColdStartView(Vertical):
             "the model, loads it timed, then times the first and N steady inferences.",
             id="coldstart-help",
         )
-        table: DataTable[str] = DataTable(id="coldstart-table", cursor_type="row")
+        table: DataTable[str] = VimDataTable(id="coldstart-table", cursor_type="row")
         for label, key in (
             ("Model", "model"),
             ("Ver", "version"),
@@ -132,7 +134,7 @@ class ColdStartView(Vertical):
     # Models and metrics --------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="coldstart-models")
     def action_refresh_models(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = console(self).session
         try:
             models = sorted({m["name"] for m in session.client.repository_index() if "name" in m})
         except TritonError:
@@ -148,24 +150,37 @@ class ColdStartView(Vertical):
         current = select.value
         self.models = message.models
         select.set_options([(m, m) for m in message.models])
-        if current in message.models:
-            select.value = current
+        wanted = console(self).selected_model
+        for name in (current, wanted):
+            if isinstance(name, str) and name in message.models:
+                select.value = name
+                break
         self._metric_loads = message.metric_loads
         self.refresh_table(force=True)
 
     # Probe ---------------------------------------------------------------------------------
     @on(Button.Pressed, "#coldstart-run")
+    @on(Input.Submitted, "#coldstart-n")
     def _run_pressed(self) -> None:
-        self.action_probe()
+        self.call_later(self.run_action, "app.probe_model")
 
-    def action_probe(self) -> None:
+    @on(Select.Changed, "#coldstart-model")
+    def _model_picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.select.has_focus_within:  # the user's pick
+            self.post_message(ModelSelected(event.value))
+
+    def action_probe(self, model: str = "") -> None:
         select = self.query_one("#coldstart-model", Select)
         result_box = self.query_one("#coldstart-result", Static)
         if self.probing:
             self.app.notify("a probe is already running", severity="warning")
             return
-        if select.value is Select.BLANK or select.value is None:
-            result_box.update("Choose a model to probe first.")
+        if not model:
+            model = select.value if isinstance(select.value, str) else ""
+        if not model:
+            result_box.update("Choose a model to probe first (the list below, or key 1).")
+            return
+        if not console(self).may_change_server(f"probing {model}"):
             return
         try:
             n = int(self.query_one("#coldstart-n", Input).value or "20")
@@ -175,18 +190,20 @@ class ColdStartView(Vertical):
             result_box.update("N must be a whole number of at least 1.")
             return
         self.probing = True
-        result_box.update(f"probing {select.value} …")
-        self.probe(str(select.value), n)
+        result_box.update(f"probing {model} …")
+        self.probe(model, n)
 
-    def start_probe(self, model: str, n: int = 20) -> None:
+    def start_probe(self, model: str, n: int | None = None) -> None:
         """Run the probe on `model` (the same as choosing it and pressing p)."""
-        self.query_one("#coldstart-model", Select).value = model
-        self.query_one("#coldstart-n", Input).value = str(n)
-        self.action_probe()
+        if model in self.models:
+            self.query_one("#coldstart-model", Select).value = model
+        if n is not None:
+            self.query_one("#coldstart-n", Input).value = str(n)
+        self.action_probe(model)
 
     @work(thread=True, exclusive=True, group="coldstart-probe")
     def probe(self, model: str, n: int) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = console(self).session
         try:
             result = run_probe(
                 session.client,
@@ -194,7 +211,7 @@ class ColdStartView(Vertical):
                 n,
                 timeline=self.timeline if session.lines is not None else None,
                 metrics_url=session.metrics_url,
-                progress=lambda text: self.post_message(ProbeProgressed(text)),
+                progress=self._progressed,
             )
         except (TritonError, ValueError) as exc:
             reason = session.errors.reason(model) if session.errors else None
@@ -202,6 +219,9 @@ class ColdStartView(Vertical):
             self.post_message(ProbeFinished(None, detail))
             return
         self.post_message(ProbeFinished(result))
+
+    def _progressed(self, text: str) -> None:  # probe thread
+        self.post_message(ProbeProgressed(text))
 
     def on_probe_progressed(self, message: ProbeProgressed) -> None:
         self.query_one("#coldstart-result", Static).update(f"probe: {message.text} …")

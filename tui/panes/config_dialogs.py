@@ -17,6 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.keys import VimOptionList
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -30,6 +32,8 @@ class Choice:
 
 class ChoiceScreen(ModalScreen[str | None]):
     """Ask a question; dismisses with the chosen `Choice.id`, or None on escape."""
+
+    AUTO_FOCUS = None  # the default answer takes the focus (not a long message's scroll box)
 
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
@@ -90,13 +94,16 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def confirm(title: str, message: str, yes: str, no: str = "Cancel") -> ChoiceScreen:
-    """A yes/no question whose answer ids are "yes" and "no" (the safe one focused)."""
+def confirm(
+    title: str, message: str, yes: str, no: str = "Cancel", *, default: str = "no"
+) -> ChoiceScreen:
+    """A yes/no question whose answer ids are "yes" and "no" (the safe one, `default`, focused);
+    escape answers None."""
     return ChoiceScreen(
         title,
         message,
         [Choice("yes", yes, yes[0].lower(), "warning"), Choice("no", no, no[0].lower())],
-        default="no",
+        default=default,
     )
 
 
@@ -123,7 +130,7 @@ class PickScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, classes="dialog-title")
-            yield OptionList(*(Option(label, id=item) for item, label in self.items))
+            yield VimOptionList(*(Option(label, id=item) for item, label in self.items))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

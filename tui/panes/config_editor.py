@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,11 +22,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
-from textual.widgets.text_area import TextAreaTheme
 
 from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryLinter, read_config
 from tui.core.modelconfig.target import server_target
 from tui.panes import config_flows
+from tui.state import ModelStateChanged, console
+from tui.widgets.config_text import ConfigTextArea
+from tui.widgets.keys import VimOptionList
 
 CONFIG_NAME = "config.pbtxt"
 LINT_DELAY_S = 0.3
@@ -37,14 +38,6 @@ NO_MODEL = "Select a model in the Repository pane (key 1); its config.pbtxt open
 NO_CONFIG = (
     "No config.pbtxt: the server auto-completes this model's config.\n"
     "F8 generates one (from its model.onnx, or from the server's effective config)."
-)
-
-LINT_THEME = TextAreaTheme(
-    name="config-lint",
-    syntax_styles={
-        "lint.error": Style(underline=True, bgcolor="#5f0000"),
-        "lint.warning": Style(underline=True, bgcolor="#5f5f00"),
-    },
 )
 
 
@@ -79,24 +72,6 @@ class ConfigLinted(Message):
     elapsed_ms: float
 
 
-class ConfigTextArea(TextArea):
-    """A TextArea whose lines carrying a lint finding are marked (underlined, tinted)."""
-
-    marks: dict[int, str] = {}  # 0-based line -> "lint.error" / "lint.warning"
-
-    def mark_lines(self, marks: dict[int, str]) -> None:
-        self.marks = marks
-        self._build_highlight_map()
-        self.refresh()
-
-    def _build_highlight_map(self) -> None:
-        # Without a tree-sitter language the highlight map is empty: the marks are its only use.
-        super()._build_highlight_map()
-        for line, name in self.marks.items():
-            if line < self.document.line_count:
-                self._highlights[line].append((0, None, name))
-
-
 def diagnostic_label(d: Diagnostic) -> Text:
     where = f"{d.line}:{d.col}" if d.line else "file"
     text = Text(f"{where:>7} ", "dim")
@@ -106,6 +81,12 @@ def diagnostic_label(d: Diagnostic) -> Text:
 
 
 class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
+    HELP = """\
+**Config**: the picked model's config.pbtxt, linted as you type. Enter (or `i`) edits, Esc leaves
+the editor; ctrl+s saves (with a backup), F5 saves and applies it on the server (a refused config
+offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generates a config.
+"""
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("f2", "snippet", "Snippet"),
@@ -131,6 +112,7 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         self._declined = ""  # a selection the user chose not to switch to (unsaved edits)
         self._tabs: TabbedContent | None = None
         self._tab_id = ""
+        self._pending_jump: tuple[str, int, int] | None = None  # (model, line, col) once it is open
 
     def compose(self) -> ComposeResult:
         yield Static(id="config-title")
@@ -141,7 +123,7 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
             read_only=True,
             placeholder=NO_MODEL,
         )
-        yield OptionList(id="config-diagnostics")
+        yield VimOptionList(id="config-diagnostics")
         yield Static(id="config-status")
 
     @property
@@ -149,22 +131,19 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         return self.query_one("#config-editor", ConfigTextArea)
 
     def on_mount(self) -> None:
-        self.editor.register_theme(LINT_THEME)
-        self.editor.theme = LINT_THEME.name
         self.query_one("#config-diagnostics").display = False
         tab = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
         self._tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
         if self._tabs is not None and tab is not None:
             self._tab_id = tab.id or ""
             self.watch(self._tabs, "active", self._tab_changed, init=False)
-        if hasattr(self.app, "selected_model"):
-            self.watch(self.app, "selected_model", self._selection_changed, init=False)
+        self.watch(self.app, "selected_model", self._selection_changed, init=False)
         self._render_title()
         self._sync()
 
     # Following the repository pane's selection ---------------------------------------------
     @property
-    def is_active(self) -> bool:
+    def is_shown(self) -> bool:
         return self._tabs is None or self._tabs.active == self._tab_id
 
     def _tab_changed(self, active: str) -> None:
@@ -180,8 +159,8 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         self._sync_timer = self.set_timer(SELECTION_SETTLE_S, self._sync)
 
     def _sync(self) -> None:
-        wanted: str = getattr(self.app, "selected_model", "")
-        if not wanted or not self.is_active:
+        wanted = console(self).selected_model
+        if not wanted or not self.is_shown:
             return
         if self.doc is not None and self.doc.name == wanted:
             if not self.modified:
@@ -194,7 +173,7 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
 
     # Opening and linting ---------------------------------------------------------------------
     def find_model_dir(self, name: str) -> tuple[Path, Path] | None:
-        for root in self.app.session.repositories:  # type: ignore[attr-defined]
+        for root in console(self).session.repositories:
             if (Path(root) / name).is_dir():
                 return Path(root) / name, Path(root)
         return None
@@ -224,7 +203,7 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         if message.reread and self.modified:
             return  # typing began meanwhile: saving will ask about the change on disk
         editor = self.editor
-        self.doc = message.doc
+        previous, self.doc = self.doc, message.doc
         self.diagnostics, self.completed = [], None
         self._declined = ""
         if message.doc is None:
@@ -233,18 +212,45 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
             editor.load_text("")
             self.say(message.error, "yellow")
         else:
+            # The same text again (two opens racing): the cursor stays where it is.
+            again = (
+                previous is not None
+                and previous.name == message.doc.name
+                and editor.text == message.doc.saved_text
+            )
+            cursor = editor.cursor_location
             editor.read_only = False
             editor.placeholder = NO_CONFIG if not message.doc.stamp.exists else ""
             editor.load_text(message.doc.saved_text)
+            if again:
+                editor.move_cursor(cursor)
             self.say("")
         self.modified = False
         self._show_diagnostics()
         self.lint_now()
-        jump = getattr(self.app, "config_jump", None)  # (model, line, col) asked by another pane
+        jump = self._pending_jump
         if message.doc is not None and jump and jump[0] == message.doc.name:
-            self.app.config_jump = None  # type: ignore[attr-defined]
+            self._pending_jump = None
             editor.move_cursor((max(jump[1] - 1, 0), max(jump[2] - 1, 0)))
             editor.focus()
+
+    def jump_when_open(self, name: str, line: int, col: int) -> None:
+        """Put the cursor at line:col (1-based) of `name`'s config once it is open."""
+        self._pending_jump = (name, line, col)
+        if self.doc is not None and self.doc.name == name and not self.modified:
+            self.open_model(name)
+
+    def on_model_state_changed(self, message: ModelStateChanged) -> None:
+        """A deploy or a refresh may have rewritten the file: re-read it unless edited here."""
+        doc = self.doc
+        if (
+            message.handed_down
+            and doc is not None
+            and not self.modified
+            and message.name in ("", doc.name)
+            and message.action in ("deploy", "file")
+        ):
+            self.open_model(doc.name, doc.stamp)
 
     def load_saved(self, text: str, stamp: FileStamp) -> None:
         """The file on disk now holds `text` (after save or restore)."""
@@ -260,8 +266,15 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
 
     @on(TextArea.Changed, "#config-editor")
     def _changed(self, _event: TextArea.Changed) -> None:
-        self.modified = self.doc is not None and self.editor.text != self.doc.saved_text
-        self._render_title()
+        # Comparing the whole text costs O(file) per key: done on the first change only; once
+        # modified, the debounced lint compares again (typing back to the saved text).
+        was = self.modified
+        if self.doc is None:
+            self.modified = False
+        elif not was:
+            self.modified = self.editor.text != self.doc.saved_text
+        if self.modified != was:
+            self._render_title()
         self._generation += 1
         if self._lint_timer is not None:
             self._lint_timer.stop()
@@ -271,7 +284,11 @@ class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
         if self.doc is None:
             return
         self._generation += 1
-        self.lint(self._generation, self.doc.name, self.doc.model_dir, self.editor.text)
+        text = self.editor.text
+        if self.modified and text == self.doc.saved_text:
+            self.modified = False
+            self._render_title()
+        self.lint(self._generation, self.doc.name, self.doc.model_dir, text)
 
     @work(thread=True, exclusive=True, group="config-lint")
     def lint(self, generation: int, name: str, model_dir: Path, text: str) -> None:

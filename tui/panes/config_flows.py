@@ -8,7 +8,9 @@ Each flow is a coroutine run as an async worker: it asks its questions with moda
 from __future__ import annotations
 
 import asyncio
+import difflib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -43,30 +45,47 @@ from tui.panes.config_tasks import (
     load_model,
     snippet_model,
 )
+from tui.state import ModelStateChanged, console
 
 if TYPE_CHECKING:
     from tui.panes.config_editor import OpenConfig
 
+_BLOCK = re.compile(r"^([A-Za-z_]+)\s*\{", re.M)  # a top-level message field: `name {`
 
-class ConfigFlows:
+
+def single_field_line(config: str, snippet: str) -> tuple[str, int] | None:
+    """(field, 0-based line) when `snippet` sets a message field `config` already has at the top
+    level (one such field only: a second one is invalid; `name [ … ]` lists may repeat)."""
+    first = _BLOCK.match(snippet.lstrip())
+    if first is None:
+        return None
+    field = first.group(1)
+    found = re.search(rf"^{field}\s*\{{", config, re.M)
+    return None if found is None else (field, config.count("\n", 0, found.start()))
+
+
+if TYPE_CHECKING:
+    from textual.widget import Widget as _Base
+else:
+    _Base = object
+
+
+class ConfigFlows(_Base):
     """Flows for `ConfigPane`; the pane provides the state and widgets named below."""
 
     if TYPE_CHECKING:
-        from textual.app import App
+        from tui.widgets.config_text import ConfigTextArea
 
-        from tui.panes.config_editor import ConfigTextArea
-
-        app: App[Any]
         doc: OpenConfig | None
         modified: bool
         completed: ModelConfig | None
-        editor: ConfigTextArea
+
+        @property
+        def editor(self) -> ConfigTextArea: ...
 
         def say(self, message: str, style: str = "") -> None: ...
         def load_saved(self, text: str, stamp: Any) -> None: ...
         def open_model(self, name: str) -> Any: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
         def _render_title(self) -> None: ...
 
     _flowing = False
@@ -74,7 +93,7 @@ class ConfigFlows:
 
     @property
     def session(self) -> Session:
-        return self.app.session  # type: ignore[no-any-return]
+        return console(self.app).session
 
     @property
     def busy(self) -> bool:
@@ -100,14 +119,16 @@ class ConfigFlows:
         self.run_worker(guarded(), group="config-flow")
 
     async def ask(self, screen: Any) -> str | None:
-        return await self.app.push_screen_wait(screen)  # type: ignore[no-any-return]
+        answer: str | None = await self.app.push_screen_wait(screen)
+        return answer
 
     # Save and apply -----------------------------------------------------------------------
     def action_save(self) -> None:
         self.start_flow(self.save_flow())
 
     def action_apply(self) -> None:
-        self.start_flow(self.apply_flow())
+        if console(self.app).may_change_server("applying a config"):
+            self.start_flow(self.apply_flow())
 
     async def save_flow(self) -> bool:
         doc = self.doc
@@ -198,6 +219,7 @@ class ConfigFlows:
                 "The refused version becomes the backup.",
                 yes="Restore and reload",
                 no="Keep my edits",
+                default="yes",
             )
         )
         if answer != "yes":
@@ -221,6 +243,7 @@ class ConfigFlows:
         else:
             self.say(f"{prefix}{name} failed to load: {error}", "bold red")
             self.notify(error, title=f"{name} failed to load", severity="error", timeout=15)
+        self.post_message(ModelStateChanged(name, "restore" if prefix else "apply", error))
         return ok, error
 
     # Generate, diff, snippets ------------------------------------------------------------------
@@ -264,8 +287,18 @@ class ConfigFlows:
         if not diff:
             self.notify(f"{doc.name}: the file on disk and the server's config agree.")
             return
-        note = "  (unsaved edits not included)" if self.modified else ""
-        title = f"{doc.name}: config.pbtxt on disk (-) vs the server's effective config (+){note}"
+        title = f"{doc.name}: config.pbtxt on disk (-) vs the server's effective config (+)"
+        if self.modified:  # the user's own changes first
+            edits = "".join(
+                difflib.unified_diff(
+                    doc.saved_text.splitlines(keepends=True),
+                    self.editor.text.splitlines(keepends=True),
+                    f"{doc.name}/config.pbtxt (on disk)",
+                    f"{doc.name}/config.pbtxt (your edits, not saved)",
+                )
+            )
+            diff = f"{edits}\n{diff}"
+            title = f"{doc.name}: your unsaved edits, then the file on disk vs the server's config"
         await self.ask(DiffScreen(title, diff))
 
     async def snippet_flow(self) -> None:
@@ -278,6 +311,22 @@ class ConfigFlows:
             return
         model = await asyncio.to_thread(snippet_model, self.session, doc, self.completed)
         text = SNIPPETS[title](model)
+        existing = single_field_line(self.editor.text, text)
+        if existing is not None:
+            field, line = existing
+            answer = await self.ask(
+                confirm(
+                    f"{field} is already set (line {line + 1})",
+                    f"config.pbtxt may hold one {field} only: a second block makes the server "
+                    "refuse the config. Edit the one there instead?",
+                    yes="Go to it",
+                    default="yes",
+                )
+            )
+            if answer == "yes" and self.doc is doc:
+                self.editor.move_cursor((line, 0), center=True)
+                self.editor.focus()
+            return
         row = self.editor.cursor_location[0]
         self.editor.insert(text if text.endswith("\n") else text + "\n", (row, 0))
         self.editor.placeholder = ""

@@ -30,6 +30,7 @@ from tui.core.bench.ranges import Range
 from tui.core.client import TritonError
 from tui.core.deploy import DeployError, ImportPlan, ImportResult
 from tui.core.verify import Mismatch, verify
+from tui.state import console
 
 
 @dataclass
@@ -55,14 +56,37 @@ class MeasureProgressed(Message):
 class DeployScreen(Screen[str | None]):
     """Returns the deployed model's name (or None) when closed."""
 
+    HELP = """\
+**Deploy**: type the path of an .onnx file (and a name, or keep the file's), Enter previews the
+config it gets. Review or edit it, then *Write and deploy*: import, load, verify against
+onnxruntime, measure. f4 opens a config the server refused; Esc closes (and cancels).
+"""
+
+    # Fits 80×24: one line per field, the review box only as tall as the config.
+    DEFAULT_CSS = """
+    DeployScreen #deploy { height: 1fr; }
+    DeployScreen #deploy-title { padding: 0 1; }
+    DeployScreen #deploy-inputs { height: 1; }
+    DeployScreen #deploy-path { width: 1fr; }
+    DeployScreen #deploy-name { width: 26; margin-left: 1; }
+    DeployScreen #deploy-preview { margin-left: 1; }
+    DeployScreen #deploy-body { height: 1fr; }
+    DeployScreen #deploy-steps { height: auto; padding: 0 1; }
+    DeployScreen #deploy-config { height: auto; max-height: 14; }
+    DeployScreen #deploy-actions { height: 1; margin: 1 0; }
+    DeployScreen #deploy-actions Button { margin-right: 1; }
+    DeployScreen #deploy-plot, DeployScreen #deploy-advice { height: auto; padding: 0 1; }
+    """
+
     BINDINGS = [
-        Binding("escape", "close", "Close / cancel"),
+        Binding("escape", "close", "Close / cancel", priority=True),
         Binding("f4", "edit_config", "Edit config", priority=True),
     ]
 
-    def __init__(self, repository: Path) -> None:
+    def __init__(self, repository: Path, path: str = "") -> None:
         super().__init__()
         self.repository = repository
+        self.initial_path = path
         self.plan: ImportPlan | None = None
         self.imported: ImportResult | None = None
         self.cancel = threading.Event()
@@ -73,16 +97,20 @@ class DeployScreen(Screen[str | None]):
         with Vertical(id="deploy"):
             yield Label(f"Deploy a trained model into {self.repository}", id="deploy-title")
             with Horizontal(id="deploy-inputs"):
-                yield Input(placeholder="path/to/model.onnx", id="deploy-path")
-                yield Input(placeholder="name (default: file name)", id="deploy-name")
-                yield Button("Preview", id="deploy-preview", variant="primary")
+                yield Input(placeholder="path/to/model.onnx", id="deploy-path", compact=True)
+                yield Input(placeholder="name (default: file's)", id="deploy-name", compact=True)
+                yield Button("Preview", id="deploy-preview", variant="primary", compact=True)
             with VerticalScroll(id="deploy-body"):
                 yield Static("", id="deploy-steps")
                 yield TextArea("", id="deploy-config", show_line_numbers=True)
                 with Horizontal(id="deploy-actions"):
-                    yield Button("Write and deploy", id="deploy-write", variant="success")
-                    yield Button("Edit config (f4)", id="deploy-edit")
-                    yield Button("Remove imported model", id="deploy-undo", variant="error")
+                    yield Button(
+                        "Write and deploy", id="deploy-write", variant="success", compact=True
+                    )
+                    yield Button("Edit config (f4)", id="deploy-edit", compact=True)
+                    yield Button(
+                        "Remove imported model", id="deploy-undo", variant="error", compact=True
+                    )
                 yield Static("", id="deploy-plot")
                 yield Static("", id="deploy-advice")
         yield Footer()
@@ -92,8 +120,13 @@ class DeployScreen(Screen[str | None]):
         self.query_one("#deploy-actions").display = False
         self.query_one("#deploy-undo").display = False
         self.query_one("#deploy-edit").display = False
-        self.query_one("#deploy-path", Input).focus()
         self.steps: list[Text] = []
+        if self.initial_path:
+            self.query_one("#deploy-path", Input).value = self.initial_path
+            self.query_one("#deploy-name", Input).focus()
+            self._preview()
+        else:
+            self.query_one("#deploy-path", Input).focus()
 
     # Step log ----------------------------------------------------------------------------
     def _log(self, step: str, text: str, style: str = "") -> None:
@@ -151,7 +184,7 @@ class DeployScreen(Screen[str | None]):
     # 2-4. Load, verify, measure ----------------------------------------------------------
     @work(thread=True, exclusive=True, group="deploy-flow")
     def run_flow(self, plan: ImportPlan, overwrite: bool) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = console(self).session
         try:
             self.imported = deploy.apply_import(plan, overwrite=overwrite)
         except (DeployError, OSError) as exc:
@@ -246,8 +279,12 @@ class DeployScreen(Screen[str | None]):
                 f"peak {best.throughput:.1f} infer/s at concurrency {best.value:g}",
                 "green",
             )
+        elif result.status == "unstable":
+            self._log("measure", f"unstable, nothing to compare: {result.message}", "yellow")
         else:
             self._log("measure", f"no level measured: {result.message}", "red")
+        if result.status == "unstable" and result.levels:
+            self._log("measure", f"the last level was unstable: {result.message}", "yellow")
         text = Text()
         for advice in message.advice or []:
             text.append(f"\n{advice.title}\n", "bold yellow")
@@ -256,6 +293,7 @@ class DeployScreen(Screen[str | None]):
         if message.advice == []:
             text.append("\nNo bottleneck stands out at these concurrency levels.", "dim")
         self.query_one("#deploy-advice", Static).update(text)
+        self.query_one("#deploy-body").scroll_end(animate=False)  # the advice, in view
 
     # Actions ------------------------------------------------------------------------------
     @on(Button.Pressed, "#deploy-undo")
@@ -263,7 +301,7 @@ class DeployScreen(Screen[str | None]):
         if self.imported is None:
             return
         name = self.imported.plan.name
-        session = self.app.session  # type: ignore[attr-defined]
+        session = console(self).session
         with contextlib.suppress(TritonError):
             session.client.unload(name)
         self.imported.undo()
@@ -277,8 +315,9 @@ class DeployScreen(Screen[str | None]):
             return
         mismatch = self.first_mismatch
         jump = (mismatch.line, mismatch.col) if mismatch else (1, 1)
-        self.app.config_jump = (self.plan.name, *jump)  # type: ignore[attr-defined]
-        self.dismiss(self.plan.name)
+        app, name = console(self), self.plan.name
+        self.dismiss(name)
+        app.edit_config(name, *jump)
 
     def action_close(self) -> None:
         self.cancel.set()

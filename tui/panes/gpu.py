@@ -28,6 +28,8 @@ from tui.core.gpu import format as fmt
 from tui.core.gpu.history import Histories
 from tui.core.gpu.nvml import GpuSample
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, Sampler, Snapshot, check_interval
+from tui.state import console
+from tui.widgets.keys import VimDataTable
 
 INTERVAL_ENV = "TRITON_TUI_GPU_INTERVAL"
 BARS = "▁▂▃▄▅▆▇█"
@@ -138,6 +140,12 @@ class GpuCard(Vertical):
 class GpuPane(VerticalScroll):
     """GPU, host and server metrics, live."""
 
+    HELP = """\
+**GPU**: each GPU's use, memory and power from NVML (with a history), the launched server's own
+process, and the server's metrics per model (from its metrics endpoint). Nothing to act on here:
+the keys of the model picked in the Repository pane still work.
+"""
+
     nvml_module: ClassVar[ModuleType | None] = None  # a pynvml stand-in (tests without a GPU)
 
     def __init__(self, interval: float | None = None) -> None:
@@ -167,7 +175,7 @@ class GpuPane(VerticalScroll):
             models.add_column(label, key=label)
         yield models
         yield Static("GPU processes", classes="gpu-section", id="gpu-procs-title")
-        procs: DataTable[str] = DataTable(id="gpu-procs", cursor_type="row")
+        procs: DataTable[str] = VimDataTable(id="gpu-procs", cursor_type="row")
         for label in ("GPU", "PID", "NAME", "GPU MEMORY", "ROLE"):
             procs.add_column(label, key=label)
         yield procs
@@ -181,14 +189,11 @@ class GpuPane(VerticalScroll):
         self._tick()
 
     def app_session_pid(self) -> int | None:
-        session = getattr(self.app, "session", None)
-        return getattr(session, "server_pid", None)
+        return console(self).session.server_pid
 
     def _metrics_url(self) -> str | None:
-        session = getattr(self.app, "session", None)
-        if session is None or getattr(self.app, "server_state", "ready") != "ready":
-            return None
-        return session.metrics_url
+        app = console(self)
+        return app.session.metrics_url if app.server_state == "ready" else None
 
     def on_show(self) -> None:
         if self.latest is not None:
@@ -267,7 +272,7 @@ class GpuPane(VerticalScroll):
         self._draw_processes(snap)
 
     def _draw_processes(self, snap: Snapshot) -> None:
-        rows = [
+        rows: list[tuple[str, ...]] = [
             (str(g.index), str(p.pid), p.name or "?", fmt.size(p.used_memory), role)
             for g in snap.nvml.gpus
             for p in g.processes or ()
@@ -307,7 +312,7 @@ class GpuPane(VerticalScroll):
         table = self.query_one("#gpu-models", DataTable)
         m = snap.metrics
         if m is None:
-            failed = getattr(self.app, "server_state", "") == "failed"
+            failed = console(self).server_state == "failed"
             title.update(
                 "Server metrics: none (the server failed to start)"
                 if failed
@@ -316,7 +321,10 @@ class GpuPane(VerticalScroll):
             gpus.display = table.display = False
             return
         if m.error:
-            title.update(Text(f"Server metrics {m.url}: {m.error}", style="red"))
+            hint = ""
+            if console(self).session.server is None and "cannot reach" in m.error:
+                hint = " (pass --metrics-url HOST:PORT: the server's --metrics-port)"
+            title.update(Text(f"Server metrics {m.url}: {m.error}{hint}", style="red"))
             gpus.display = table.display = False
             return
         title.update(f"Server metrics {m.url}  {fmt.server_metrics_line(m)}")
@@ -324,8 +332,8 @@ class GpuPane(VerticalScroll):
         gpus.update("\n".join("GPU " + fmt.server_gpu_line(g) for g in m.gpus))
         table.display = bool(m.models)
         wanted = {f"{r.model}/{r.version}": fmt.model_row(r) for r in m.models}
-        for key in [k.value for k in table.rows if k.value not in wanted]:
-            table.remove_row(key)
+        for row_key in [k for k in table.rows if k.value not in wanted]:
+            table.remove_row(row_key)
         for key, row in wanted.items():
             if key in table.rows:
                 for label, cell in zip(fmt.MODEL_HEADER, row, strict=True):

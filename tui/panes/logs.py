@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.suggester import SuggestFromList
 from textual.widgets import ContentSwitcher, Input, Static
 
 from tui.core.client import TritonError
@@ -33,6 +35,7 @@ from tui.core.paths import cache_dir
 from tui.panes.coldstart import ColdStartView
 from tui.panes.log_settings import LogSettingsScreen
 from tui.panes.logs_view import LogView
+from tui.state import console
 
 FLUSH_INTERVAL = 0.1
 
@@ -57,16 +60,22 @@ class SourceNoticed(Message):
 
 
 class LogsPane(Vertical):
+    HELP = """\
+**Logs**: the server's log, following the tail (`f` pauses). `/` searches (n/N next/previous),
+`m` (or `L` anywhere) shows one model's lines, `E` `W` `I` `V` toggle levels, `e` jumps to the next
+error that matters. `c` switches to the cold-start timeline, where `p` probes the model picked.
+"""
+
     BINDINGS = [
         Binding("slash", "search", "Search", key_display="/"),
         Binding("n", "find(False)", "Next", show=False),
         Binding("N", "find(True)", "Prev", show=False),
         Binding("f", "toggle_follow", "Follow"),
-        Binding("e", "next_error", "Next error"),
-        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("e", "next_error", "Error"),
+        Binding("w", "toggle_wrap", "Wrap", show=False),
         Binding("m", "model_filter", "Model"),
-        Binding("x", "export", "Export"),
-        Binding("s", "settings", "Log settings"),
+        Binding("x", "export", "Export", show=False),
+        Binding("s", "settings", "Log settings", show=False),
         Binding("c", "toggle_coldstart", "Cold start"),
         *(Binding(lv, f"toggle_level('{lv}')", f"{lv} filter", show=False) for lv in LEVELS),
         Binding("escape", "close_input", show=False),
@@ -79,12 +88,14 @@ class LogsPane(Vertical):
         self._pending: deque[str] = deque(maxlen=history)
         self._dropped = 0
         self._last_seq = 0
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._follower: FileFollower | None = None
         self.source = ""
         self.settings: dict[str, Any] | None = None
         self.settings_error = ""
         self._input_mode = ""
+        self._drafts: dict[str, str] = {}  # what was typed in a prompt left without Enter
+        self._match: tuple[int, int] | None = None  # (k, n): the search match shown
 
     def compose(self) -> ComposeResult:
         yield Static("", id="logs-status")
@@ -100,22 +111,21 @@ class LogsPane(Vertical):
 
     # Sources -------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        app = self.app
-        session = getattr(app, "session", None)
-        log_file = getattr(app, "log_file", None)
+        app = console(self)
+        session, log_file = app.session, app.log_file
         if log_file:
             self._follower = FileFollower(
                 log_file,
                 self._pending.append,
-                notice=lambda text: self.post_message(SourceNoticed(text)),
+                notice=lambda text: self._notice(text),
             ).start()
             self.source = f"file {log_file} (followed)"
-        elif session is not None and session.lines is not None:
+        elif session.lines is not None:
             self._unsubscribe = session.lines.subscribe(self._on_line, replay=True)
             pid = session.server_pid
             self.source = f"launched tritonserver{f' (pid {pid})' if pid else ''}"
         else:
-            url = session.client.url if session is not None else "?"
+            url = session.client.url
             self.source = (
                 f"attached to {url}: no log stream here (the server writes its log where it was "
                 "started, or to its --log-file); its log settings below still apply"
@@ -145,6 +155,9 @@ class LogsPane(Vertical):
         if self._follower is not None:
             self._follower.stop(timeout=0.5)
 
+    def _notice(self, text: str) -> None:  # follower thread
+        self.post_message(SourceNoticed(text))
+
     def on_source_noticed(self, message: SourceNoticed) -> None:
         self.app.notify(message.text, title="Log file")
 
@@ -164,29 +177,32 @@ class LogsPane(Vertical):
 
     # Status lines --------------------------------------------------------------------------
     def _update_status(self) -> None:
+        """Most telling first (an 80-column line cuts the end): follow, filters, counts, source."""
         store, view = self.store, self.view
         text = Text()
-        text.append(self.source, "bold")
-        text.append(f"  {len(store)} lines")
-        if self._dropped:
-            text.append(f" ({self._dropped} dropped: the history is full)", "yellow")
-        text.append("  levels ")
-        for lv in LEVELS:
-            text.append(lv if lv in store.levels else "·", "bold" if lv in store.levels else "dim")
+        text.append("FOLLOW" if view.follow else "PAUSED", "green" if view.follow else "yellow")
+        if view.wrap:
+            text.append(" WRAP")
         if store.model:
             text.append(f"  model={store.model}", "cyan")
         if view.search:
             text.append(f"  /{view.search}", "cyan")
-        text.append("  FOLLOW" if view.follow else "  PAUSED", "green" if view.follow else "yellow")
-        if view.wrap:
-            text.append("  WRAP")
+            if self._match is not None:
+                k, n = self._match
+                text.append(f" match {k}/{n}" if n else " no match", "cyan")
         seen = store.seen
         matters = seen["E!"]
         harmless = seen["E"] - matters
         text.append(f"  errors {matters}", "bold red" if matters else "green")
         if harmless:
-            text.append(f" (+{harmless} harmless)", "dim")
-        text.append(f"  warnings {seen['W']}")
+            text.append(f" +{harmless} harmless", "dim")
+        text.append(f"  warn {seen['W']}  ")
+        for lv in LEVELS:
+            text.append(lv if lv in store.levels else "·", "bold" if lv in store.levels else "dim")
+        text.append(f"  {len(store)} lines")
+        if self._dropped:
+            text.append(f" ({self._dropped} dropped: the history is full)", "yellow")
+        text.append(f"  {self.source}", "dim")
         self.query_one("#logs-status", Static).update(text)
 
     def _update_settings(self) -> None:
@@ -213,7 +229,7 @@ class LogsPane(Vertical):
 
     @work(thread=True, exclusive=True, group="log-settings")
     def fetch_settings(self, changes: dict[str, Any] | None = None) -> None:
-        client = self.app.session.client  # type: ignore[attr-defined]
+        client = console(self).session.client
         try:
             settings = client.update_log_settings(**changes) if changes else client.log_settings()
         except TritonError as exc:
@@ -279,9 +295,17 @@ class LogsPane(Vertical):
         self._jump(index)
 
     def _jump(self, index: int) -> None:
-        view = self.view
+        view, store = self.view, self.store
         view.follow = False
-        view.show_number(self.store.visible_number(index))
+        number = store.visible_number(index)
+        column = None
+        needle = view.search.lower()
+        if needle:
+            found = [i for i, line in enumerate(store.visible_lines()) if needle in line.lower()]
+            k = found.index(index) + 1 if index in found else 0
+            self._match = (k, len(found))
+            column = store.line(number)[0].lower().find(needle)
+        view.show_number(number, column if column is not None and column >= 0 else None)
         self._update_status()
 
     # The input line (search, model filter, export path) ------------------------------------
@@ -289,7 +313,10 @@ class LogsPane(Vertical):
         box = self.query_one("#logs-input", Input)
         self._input_mode = mode
         box.placeholder = placeholder
-        box.value = value
+        box.value = self._drafts.pop(mode, value)
+        box.suggester = (
+            SuggestFromList(self._model_names(), case_sensitive=False) if mode == "model" else None
+        )
         box.remove_class("hidden")
         box.focus()
 
@@ -307,6 +334,15 @@ class LogsPane(Vertical):
         default = cache_dir() / "exports" / time.strftime("triton-log-%Y%m%d-%H%M%S.log")
         self._open_input("export", "export the visible lines to this file", str(default))
 
+    def _model_names(self) -> list[str]:
+        return sorted({a.model for a in self.timeline.snapshot()})
+
+    @on(Input.Blurred, "#logs-input")
+    def _input_left(self, event: Input.Blurred) -> None:
+        """Tab (or a click) away from a prompt keeps what was typed for the next time."""
+        if self._input_mode and not event.input.has_class("hidden"):
+            self._drafts[self._input_mode] = event.input.value
+
     def action_close_input(self) -> None:
         box = self.query_one("#logs-input", Input)
         if not box.has_class("hidden"):
@@ -320,6 +356,7 @@ class LogsPane(Vertical):
         self.action_close_input()
         if mode == "search":
             self.view.search = value
+            self._match = None
             self.view.refresh()
             if value:
                 self.action_find(False)
@@ -351,6 +388,22 @@ class LogsPane(Vertical):
             )
         else:
             self.app.notify(f"{message.count} lines written to {message.path}")
+
+    # Acting on one model (from the app) ----------------------------------------------------
+    def show_model(self, name: str) -> None:
+        """Only the lines naming `name`, in the log view."""
+        self.query_one("#logs-switcher", ContentSwitcher).current = "logs-view"
+        self.store.set_filter(model=name)
+        self.view.filter_changed()
+        self.view.focus()
+        self._update_status()
+
+    def probe(self, name: str) -> None:
+        """Open the cold-start section and probe `name` there."""
+        switcher = self.query_one("#logs-switcher", ContentSwitcher)
+        if switcher.current != "coldstart-view":
+            self.action_toggle_coldstart()
+        self.query_one(ColdStartView).start_probe(name)
 
     # Cold start ----------------------------------------------------------------------------
     def action_toggle_coldstart(self) -> None:

@@ -139,15 +139,28 @@ class LogView(ScrollView, can_focus=True):
             self._we.extend(ends)
 
     def set_wrap(self, wrap: bool) -> None:
-        top = self._row_number(round(self.scroll_y)) if self.store.visible_count else None
+        """Fold long lines (or not), keeping the cursor line, or the top line, where it was."""
+        if not self.store.visible_count or self.follow:
+            self.wrap = wrap
+            self.filter_changed()
+            return
+        anchor = self.cursor
+        if anchor is None:
+            anchor = self._row_number(round(self.scroll_y))
+        assert anchor is not None
+        offset = self._row_of(anchor) - round(self.scroll_y)  # its screen row
         self.wrap = wrap
+        cursor, self.cursor = self.cursor, None  # filter_changed would centre the cursor
         self.filter_changed()
-        if top is not None and not self.follow:
-            self.scroll_to(y=self._row_of(top), animate=False, immediate=True)
+        self.cursor = cursor
+        self.scroll_to(y=max(0, self._row_of(anchor) - offset), animate=False, immediate=True)
+        self.refresh()
 
     def on_resize(self) -> None:
         if self.wrap and self._text_width() != self._wrap_width:
             self.lines_added()
+        elif self.follow:  # shown for the first time, or resized: the tail stays in view
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     # Row <-> line number -------------------------------------------------------------------
     def _wrap_locate(self, row: int) -> tuple[int, int]:
@@ -175,11 +188,17 @@ class LogView(ScrollView, can_focus=True):
             return max(0, (self._we[i - 1] if i > 0 else 0) - self._wbase)
         return self.store.index_of(number)
 
-    def show_number(self, number: int) -> None:
-        """Put the cursor on line `number` and scroll it to the middle of the view."""
+    def show_number(self, number: int, column: int | None = None) -> None:
+        """Put the cursor on line `number` and scroll it to the middle of the view (and, without
+        wrap, column `column` into view sideways)."""
         self.cursor = number
         row = self._row_of(number)
-        self.scroll_to(y=max(0, row - self.size.height // 2), animate=False, immediate=True)
+        x = None
+        if column is not None and not self.wrap:
+            width = self.scrollable_content_region.width or self.size.width
+            if not self.scroll_x <= column < self.scroll_x + width - len(self.search):
+                x = max(0, column - width // 3)
+        self.scroll_to(x=x, y=max(0, row - self.size.height // 2), animate=False, immediate=True)
         self.refresh()
 
     @property

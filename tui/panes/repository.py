@@ -7,17 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from tui.core.client import TritonError
 from tui.core.modelconfig import NormalizeError, normalize_json
 from tui.core.repository import ModelView, poll
 from tui.core.sanitize import clean, clean_line
+from tui.state import ModelAction, ModelSelected, ModelStateChanged, console
+from tui.widgets.keys import VimDataTable
 
 STATE_STYLE = {
     "READY": "green",
@@ -33,10 +35,11 @@ GONE = "folder gone"  # shown beside READY for a model served without its folder
 
 
 def _fmt_size(size: int) -> str:
+    value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
     return str(size)
 
 
@@ -61,13 +64,26 @@ class ModelActionFinished(Message):
     error: str = ""
 
 
+STATE_WIDTH = max(len(state) for state in STATE_STYLE)  # the State column never clips a word
+
+
 class RepositoryPane(Horizontal):
+    HELP = """\
+**Repository**: the models on disk and on the server; ↑↓ or j/k move, g/G first/last, `/` filters.
+The model under the cursor is the one every pane acts on: `l` `u` `r` load, unload, reload it;
+`b` benchmarks it, `c` times its cold start, `e` edits its config, `L` shows its log lines.
+`d` deploys a new model file; ctrl+r re-reads the server and the disk.
+"""
+
     BINDINGS = [
-        Binding("l", "load", "Load"),
-        Binding("u", "unload", "Unload"),
-        Binding("r", "reload", "Reload"),
+        Binding("l", "app.model('load')", "Load"),
+        Binding("u", "app.model('unload')", "Unload"),
+        Binding("r", "app.model('reload')", "Reload"),
+        Binding("b", "app.bench_model", "Bench"),
+        Binding("e", "app.edit_config", "Config", show=False),
         Binding("d", "deploy", "Deploy"),
-        Binding("ctrl+r,f5", "refresh", "Refresh", show=False),
+        Binding("slash", "filter", "Filter", key_display="/", show=False),
+        Binding("f5", "refresh", "Refresh", show=False),
     ]
 
     def __init__(self) -> None:
@@ -75,20 +91,25 @@ class RepositoryPane(Horizontal):
         self.views: dict[str, ModelView] = {}
         self.details: dict[str, ModelDetailFetched] = {}
         self.busy: dict[str, str] = {}
+        self.pattern = ""  # the `/` filter on model names
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Text | str] = DataTable(id="model-table", cursor_type="row")
-        table.add_column("Model", key="name")
-        table.add_column("Ver", key="version")
-        table.add_column("State", key="state")
-        yield table
+        with Vertical(id="model-list"):
+            table: DataTable[Text | str] = VimDataTable(id="model-table", cursor_type="row")
+            table.add_column("Model", key="name")
+            table.add_column("Ver", key="version")
+            table.add_column("State", key="state", width=STATE_WIDTH)
+            yield table
+            yield Input(placeholder="filter models (Enter keeps, Esc clears)", id="model-filter")
         with VerticalScroll(id="model-detail"):
             yield Static("", id="repository-banner")
             yield Static("Waiting for the server…", id="model-detail-text")
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
+        self.query_one("#model-filter").display = False
         self.watch(self.app, "server_state", self._server_state_changed)
+        self.watch(self.app, "selected_model", self._follow_selection, init=False)
         self.set_interval(2.0, self.refresh_models)
 
     def _server_state_changed(self, state: str) -> None:
@@ -106,23 +127,23 @@ class RepositoryPane(Horizontal):
 
     def refresh_models(self) -> None:
         """Timer tick: rescan while the pane is shown (it rescans as soon as it is shown again)."""
-        if self.app.server_state != "starting" and self.region.area:  # type: ignore[attr-defined]
+        if console(self).server_state != "starting" and self.region.area:
             self.scan()
 
     def on_show(self) -> None:
-        if self.app.server_state != "starting":  # type: ignore[attr-defined]
+        if console(self).server_state != "starting":
             self.scan()
 
     @work(thread=True, exclusive=True, group="repository-scan")
     def scan(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = console(self).session
         reasons = session.errors.reasons() if session.errors else {}
         result = poll(session.client, session.repositories, reasons, known=list(self.views))
         self.post_message(RepositoryScanned(result.views, result.error))
 
     @work(thread=True, group="repository-detail")
     def fetch_detail(self, name: str) -> None:
-        client = self.app.session.client  # type: ignore[attr-defined]
+        client = console(self).session.client
         metadata = config = None
         error = ""
         try:
@@ -133,8 +154,8 @@ class RepositoryPane(Horizontal):
         self.post_message(ModelDetailFetched(name, metadata, config, error))
 
     @work(thread=True, group="repository-action")
-    def run_action(self, name: str, action: str) -> None:
-        client = self.app.session.client  # type: ignore[attr-defined]
+    def run_model_action(self, name: str, action: str) -> None:
+        client = console(self).session.client
         error = ""
         try:
             if action == "unload":
@@ -150,24 +171,11 @@ class RepositoryPane(Horizontal):
     def _scanned(self, message: RepositoryScanned) -> None:
         table = self.query_one(DataTable)
         new = {v.name: v for v in message.views}
-        changed = {n for n, v in new.items() if self._row(self.views.get(n)) != self._row(v)}
+        changed = {n for n, v in new.items() if self.views.get(n) != v}
         self.views = new
-        names = list(new)
-        if [str(k.value) for k in table.rows] != names:
-            keep = self.selected
-            table.clear()
-            for view in message.views:
-                table.add_row(*self._row(view), key=view.name)
-            if keep in self.views:
-                table.move_cursor(row=names.index(keep))
-        else:
-            for name in changed:
-                for col, value in zip(
-                    ("name", "version", "state"), self._row(self.views[name]), strict=True
-                ):
-                    table.update_cell(name, col, value)
+        self._fill(table, changed)
         banner = ""
-        if message.error and self.app.server_state == "ready":  # type: ignore[attr-defined]
+        if message.error and console(self).server_state == "ready":
             banner = (
                 f"The server's repository index failed: {message.error}\n"
                 "States below come from each model's own ready check.\n"
@@ -179,10 +187,34 @@ class RepositoryPane(Horizontal):
         if changed or not selected:
             self._show_detail()
 
+    def _fill(self, table: DataTable[Text | str], changed: set[str]) -> None:
+        """Rows for the models the filter lets through; the cursor stays on its model."""
+        shown = [v for v in self.views.values() if self.pattern.lower() in v.name.lower()]
+        names = [v.name for v in shown]
+        if [str(k.value) for k in table.rows] != names:
+            keep = self.selected or console(self).selected_model
+            table.clear()
+            for view in shown:
+                table.add_row(*self._row(view), key=view.name)
+                # Sized now: a rebuilt table could keep the width of its header ("add_s").
+                table.update_cell(view.name, "name", view.name, update_width=True)
+            if keep in names:
+                table.move_cursor(row=names.index(keep))
+        else:
+            for name in changed & set(names):
+                for col, value in zip(
+                    ("name", "version", "state"), self._row(self.views[name]), strict=True
+                ):
+                    table.update_cell(name, col, value)
+
+    def state_of(self, view: ModelView) -> str:
+        """The state shown in the list and in the detail alike (an action in flight first)."""
+        return self.busy.get(view.name, view.state)
+
     def _row(self, view: ModelView | None) -> tuple[Text | str, ...]:
         if view is None:
             return ()
-        state = self.busy.get(view.name, view.state)
+        state = self.state_of(view)
         name = clean_line(view.name)  # a folder name is a file name: it may hold escape codes
         shown = Text(state, STATE_STYLE.get(state, ""))
         if view.gone_from_disk and view.name not in self.busy:
@@ -192,10 +224,26 @@ class RepositoryPane(Horizontal):
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         name = str(event.row_key.value)
-        self.app.selected_model = name  # type: ignore[attr-defined]
+        self.post_message(ModelSelected(name))
         self._show_detail()
         if name in self.views:
             self.fetch_detail(name)
+
+    def _follow_selection(self, name: str) -> None:
+        """Another pane picked `name`: put the cursor on it."""
+        table = self.query_one(DataTable)
+        if name and name != self.selected and name in [str(k.value) for k in table.rows]:
+            table.move_cursor(row=table.get_row_index(name))
+
+    @on(ModelStateChanged)
+    def _model_changed(self, message: ModelStateChanged) -> None:
+        if not message.handed_down:
+            return
+        if message.name:
+            self.details.pop(message.name, None)
+        else:
+            self.details.clear()
+        self.scan()
 
     @on(ModelDetailFetched)
     def _detail(self, message: ModelDetailFetched) -> None:
@@ -206,6 +254,8 @@ class RepositoryPane(Horizontal):
     def _action_done(self, message: ModelActionFinished) -> None:
         self.busy.pop(message.name, None)
         verb = {"load": "loaded", "unload": "unloaded", "reload": "reloaded"}[message.action]
+        action: ModelAction = "unload" if message.action == "unload" else "load"
+        self.post_message(ModelStateChanged(message.name, action, message.error))
         if message.error:
             self.notify(
                 f"{message.action} {message.name} failed: {message.error}",
@@ -214,8 +264,6 @@ class RepositoryPane(Horizontal):
             )
         else:
             self.notify(f"{message.name} {verb}")
-        self.details.pop(message.name, None)
-        self.scan()
 
     # Rendering -----------------------------------------------------------------------------
     def _show_detail(self) -> None:
@@ -225,32 +273,53 @@ class RepositoryPane(Horizontal):
         if view is None:
             target.update("No models in the repository." if not self.views else "")
             return
-        target.update(render_detail(view, self.details.get(view.name)))
+        target.update(render_detail(view, self.details.get(view.name), self.state_of(view)))
 
     # Actions -------------------------------------------------------------------------------
-    def _act(self, action: str) -> None:
-        name = self.selected
-        if not name or name in self.busy:
+    def act(self, name: str, action: str) -> None:
+        """Load, unload or reload `name` (the app asks and checks read-only before)."""
+        if name in self.busy or name not in self.views:
             return
         self.busy[name] = {"load": "LOADING", "reload": "LOADING", "unload": "UNLOADING"}[action]
-        self.query_one(DataTable).update_cell(name, "state", self._row(self.views[name])[2])
+        if name in [str(k.value) for k in self.query_one(DataTable).rows]:
+            self.query_one(DataTable).update_cell(name, "state", self._row(self.views[name])[2])
+        self._show_detail()
         self.notify(f"{action} {name} …", timeout=3)
-        self.run_action(name, action)
-
-    def action_load(self) -> None:
-        self._act("load")
-
-    def action_unload(self) -> None:
-        self._act("unload")
-
-    def action_reload(self) -> None:
-        self._act("reload")
+        self.run_model_action(name, action)
 
     def action_refresh(self) -> None:
         self.scan()
 
-    def action_deploy(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+    # The `/` filter ------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#model-filter", Input)
+        box.display = True
+        box.value = self.pattern
+        box.focus()
+
+    @on(Input.Changed, "#model-filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.pattern = event.value.strip()
+        self._fill(self.query_one(DataTable), set())
+
+    @on(Input.Submitted, "#model-filter")
+    def _filter_kept(self) -> None:
+        self.query_one(DataTable).focus()
+        self.query_one("#model-filter").display = bool(self.pattern)
+
+    def on_key(self, event: events.Key) -> None:
+        box = self.query_one("#model-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            box.value = ""
+            box.display = False
+            self.query_one(DataTable).focus()
+
+    def action_deploy(self, path: str = "") -> None:
+        app = console(self)
+        if not app.may_change_server("deploying"):
+            return
+        session = app.session
         if not session.repositories:
             self.notify(
                 "deploying needs the model repository on this machine: start with "
@@ -260,19 +329,19 @@ class RepositoryPane(Horizontal):
             return
         from tui.panes.deploy import DeployScreen
 
-        self.app.push_screen(DeployScreen(session.repositories[0]), self._deployed)
+        self.app.push_screen(DeployScreen(session.repositories[0], path), self._deployed)
 
     def _deployed(self, name: str | None) -> None:
+        if name:
+            self.post_message(ModelStateChanged(name, "deploy"))
+            self.post_message(ModelSelected(name))
         self.scan()
-        if name and getattr(self.app, "config_jump", None):
-            self.app.selected_model = name  # type: ignore[attr-defined]
-            self.app.action_show_pane("config")  # type: ignore[attr-defined]
 
 
-def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
+def render_detail(view: ModelView, detail: ModelDetailFetched | None, state: str = "") -> Text:
     text = Text()
     text.append(clean_line(view.name), "bold")
-    state = view.state
+    state = state or view.state
     text.append(f"  {state}", STATE_STYLE.get(state, ""))
     if view.version:
         text.append(f"  version {view.version}")
@@ -299,7 +368,7 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None) -> Text:
             text.append(f"  {clean_line(f.path):<24} {_fmt_size(f.size):>9}\n")
         if len(disk.files) > 30:
             text.append(f"  … {len(disk.files) - 30} more files\n", "dim")
-    if detail is None or view.state != "READY":
+    if detail is None or state != "READY":
         return text
     if detail.metadata:
         text.append("\nInputs and outputs as served\n", "bold")

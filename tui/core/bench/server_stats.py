@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.client import TritonError, TritonHTTP, fetch_metrics
+
+if TYPE_CHECKING:
+    from tui.core.bench.grpc_admin import TritonGRPC
 
 STAT_KEYS = (
     "success",
@@ -39,7 +42,7 @@ def _counters(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def snapshot(client: TritonHTTP, models: list[str]) -> dict[Key, dict[str, Any]]:
+def snapshot(client: TritonHTTP | TritonGRPC, models: list[str]) -> dict[Key, dict[str, Any]]:
     """Cumulative counters of every version of `models` (one request per model)."""
     out: dict[Key, dict[str, Any]] = {}
     for model in models:
@@ -80,7 +83,9 @@ def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[s
     return best, mine[best]
 
 
-def composing_models(client: TritonHTTP, config: dict[str, Any], depth: int = 0) -> list[str]:
+def composing_models(
+    client: TritonHTTP | TritonGRPC, config: dict[str, Any], depth: int = 0
+) -> list[str]:
     """The models an ensemble's steps call, in step order, nested ensembles expanded."""
     steps = (config.get("ensemble_scheduling") or {}).get("step") or []
     out: list[str] = []

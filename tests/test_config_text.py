@@ -1,0 +1,54 @@
+"""The config editor's TextArea keeps its own size and row counts: they match Textual's own."""
+
+from __future__ import annotations
+
+import random
+
+from textual.app import App, ComposeResult
+from textual.widgets.text_area import Document, WrappedDocument
+
+from tui.widgets.config_text import ConfigTextArea
+
+TEXT = "".join(f"line {i}\t{'x' * (i % 37)}\n" for i in range(300))
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ConfigTextArea(TEXT, soft_wrap=True, show_line_numbers=True)
+
+
+async def test_size_and_rows_follow_every_edit_undo_and_redo() -> None:
+    rng = random.Random(7)
+    async with Host().run_test(size=(60, 20)) as pilot:
+        area = pilot.app.query_one(ConfigTextArea)
+        for step in range(120):
+            doc = area.document
+            if step % 10 == 9:
+                area.undo() if step % 20 == 9 else area.redo()
+            else:
+                row = rng.randrange(doc.line_count)
+                end_row = min(doc.line_count - 1, row + rng.randrange(3))
+                start = (row, rng.randrange(len(doc.get_line(row)) + 1))
+                end = (end_row, rng.randrange(len(doc.get_line(end_row)) + 1))
+                start, end = sorted((start, end))
+                insert = rng.choice(["", "a", "bb\ncc", "\n", "tab\there " * rng.randrange(9)])
+                area.replace(insert, start, end)
+            await pilot.pause()
+            fresh = Document(area.text)
+            assert area.document.get_size(4) == fresh.get_size(4), step
+            wrapped = WrappedDocument(fresh, area.wrap_width, area.indent_width)
+            assert area.wrapped_document.height == wrapped.height, step
+        area.load_text("")
+        await pilot.pause()
+        assert area.text == "" and area.wrapped_document.height == 1
+
+
+async def test_lint_marks_paint_the_marked_line_only() -> None:
+    async with Host().run_test(size=(60, 20)) as pilot:
+        area = pilot.app.query_one(ConfigTextArea)
+        area.mark_lines({2: "lint.error"})
+        await pilot.pause()
+        styles = [{s.style.bgcolor for s in area.render_line(y) if s.style} for y in range(4)]
+        red = next(iter(c for c in styles[2] if c is not None and c.name == "#5f0000"), None)
+        assert red is not None
+        assert all(all(c is None or c.name != "#5f0000" for c in styles[y]) for y in (0, 1, 3))

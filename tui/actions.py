@@ -1,0 +1,181 @@
+"""Acting on the selected model from anywhere: the app's keys and palette commands call these.
+
+The selected model is `ConsoleApp.selected_model` (the repository pane's cursor). Each action
+switches to the pane that does the work and hands it the model: `b` benchmarks it with the last
+settings, `c` probes its cold start, `e` opens its config, `L` shows its log lines, `l`/`u`/`r`
+load, unload and reload it. Unloading, and probing a server this console did not launch, ask
+first; a `--read-only` console changes nothing on the server.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from textual import work
+from textual.actions import SkipAction
+from textual.widgets import TabbedContent
+
+from tui.panes.config_dialogs import confirm
+from tui.state import ConsoleApp
+
+if TYPE_CHECKING:
+    from tui.panes.bench import BenchPane
+    from tui.panes.config_editor import ConfigPane
+    from tui.panes.logs import LogsPane
+    from tui.panes.repository import RepositoryPane
+
+ServerAction = Literal["load", "unload", "reload"]
+MODEL_KEYS = {"model", "bench_model", "probe_model", "edit_config", "model_logs", "refresh_all"}
+
+
+class ModelActions(ConsoleApp):
+    """Actions on `selected_model` (mixed into the app, which owns the panes)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The model keys act from the panes only, not under a dialog or the deploy screen."""
+        return not (action in MODEL_KEYS and len(self.screen_stack) > 1)
+
+    # Panes ---------------------------------------------------------------------------------
+    def action_show_pane(self, pane_id: str) -> None:
+        tabs = self.query_one("#panes", TabbedContent)
+        # Drop focus first: focus left inside the hidden pane would switch the tabs back.
+        self.screen.set_focus(None)
+        tabs.active = pane_id
+        self.call_after_refresh(self._focus_pane, pane_id)
+
+    def _focus_pane(self, pane_id: str) -> None:
+        pane = self.query_one("#panes", TabbedContent).get_pane(pane_id)
+        target = next((w for w in pane.query("*") if w.focusable), None)
+        if target is not None:
+            self.screen.set_focus(target)
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_close_help(self) -> None:
+        """Esc closes the help first; otherwise the key goes on to the focused widget."""
+        if not self.screen.query("HelpPanel"):
+            raise SkipAction()
+        self.action_hide_help_panel()
+
+    @property
+    def repository(self) -> RepositoryPane:
+        from tui.panes.repository import RepositoryPane
+
+        return self.query_one(RepositoryPane)
+
+    def known_models(self) -> list[str]:
+        """Every model the repository pane lists (disk and server), in its order."""
+        return list(self.repository.views)
+
+    def _model(self, verb: str) -> str | None:
+        name = self.selected_model
+        if not name:
+            self.notify(f"{verb}: pick a model first (Repository pane, key 1)", severity="warning")
+            return None
+        return name
+
+    # Server actions ------------------------------------------------------------------------
+    def action_model(self, action: ServerAction, name: str = "") -> None:
+        self.act_on_model(action, name)
+
+    @work(group="model-action")
+    async def act_on_model(self, action: ServerAction, name: str = "") -> None:
+        name = name or self._model(action) or ""
+        if not name or not self.may_change_server(f"{action} {name}"):
+            return
+        if action == "unload":
+            answer = await self.push_screen_wait(
+                confirm(
+                    f"Unload {name}?",
+                    f"{name} stops serving requests until it is loaded again.",
+                    yes="Unload",
+                )
+            )
+            if answer != "yes":
+                return
+        self.selected_model = name
+        self.repository.act(name, action)
+
+    # Other panes ---------------------------------------------------------------------------
+    def action_bench_model(self, name: str = "") -> None:
+        """Benchmark the model at once with the benchmark pane's current settings."""
+        from tui.panes.bench import BenchPane
+
+        name = name or self._model("benchmark") or ""
+        if not name:
+            return
+        self.selected_model = name
+        self.action_show_pane("bench")
+        pane: BenchPane = self.query_one(BenchPane)
+        pane.start_for(name)
+
+    @work(group="model-action")
+    async def action_probe_model(self, name: str = "") -> None:
+        """Time a cold start of the model (unload, load, first and steady inferences)."""
+        from tui.panes.logs import LogsPane
+
+        name = name or self._model("probe") or ""
+        if not name or not self.may_change_server(f"probing {name} (it unloads the model)"):
+            return
+        if not self.launched:
+            answer = await self.push_screen_wait(
+                confirm(
+                    f"Probe {name} on a server this console did not launch?",
+                    f"The probe unloads {name}, loads it again and sends it requests: "
+                    "clients of this server get errors meanwhile.",
+                    yes="Probe",
+                )
+            )
+            if answer != "yes":
+                return
+        self.selected_model = name
+        self.action_show_pane("logs")
+        logs: LogsPane = self.query_one(LogsPane)
+        logs.probe(name)
+
+    def action_edit_config(self, name: str = "") -> None:
+        name = name or self._model("edit config") or ""
+        if name:
+            self.edit_config(name)
+
+    def edit_config(self, name: str, line: int = 0, col: int = 0) -> None:
+        """Open `name`'s config.pbtxt in the config pane (the cursor at line:col when given)."""
+        from tui.panes.config_editor import ConfigPane
+
+        self.selected_model = name
+        pane: ConfigPane = self.query_one(ConfigPane)
+        if line:
+            pane.jump_when_open(name, line, col)
+        self.action_show_pane("config")
+
+    def action_model_logs(self, name: str = "") -> None:
+        """Show only the log lines that name the model."""
+        from tui.panes.logs import LogsPane
+
+        name = name or self._model("logs") or ""
+        if not name:
+            return
+        self.selected_model = name
+        self.action_show_pane("logs")
+        logs: LogsPane = self.query_one(LogsPane)
+        logs.show_model(name)
+
+    def action_deploy(self, path: str = "") -> None:
+        self.repository.action_deploy(path)
+
+    def action_export_bench(self, kind: str = "csv") -> None:
+        from tui.panes.bench import BenchPane
+
+        self.action_show_pane("bench")
+        self.query_one(BenchPane).export_last(kind)
+
+    def action_refresh_all(self) -> None:
+        """ctrl+r: every pane re-reads the server and the disk."""
+        from tui.state import ModelStateChanged
+
+        self.post_message(ModelStateChanged("", "file"))
+        self.notify("refreshing from the server and the disk", timeout=2)
