@@ -125,7 +125,7 @@ def test_system_shared_memory(demo_server: ServerProcess, protocol: str) -> None
     url = demo_server.grpc_url if protocol == "grpc" else demo_server.http_url
     events: list = []
     config = BenchConfig(
-        model="densenet_onnx", url=url, protocol=protocol, shared_memory="system", **FAST
+        model="identity_onnx", url=url, protocol=protocol, shared_memory="system", **FAST
     )
     result = run_sweep(config, events.append)
     assert result.status == "ok", result.message
