@@ -21,8 +21,9 @@ run *ARGS: setup
     {{py}} -m tui --model-repository assets/models {{ARGS}}
 
 # Run the whole test suite against the real embedded server.
+# Two workers, one test file each at a time (module fixtures share a server per file).
 test *ARGS: setup test-tools
-    {{py}} -m pytest -q {{ARGS}}
+    {{py}} -m pytest -q -n 2 --dist loadfile {{ARGS}}
 
 # Tools the tests compare against, never package dependencies: the real perf_analyzer 2.41
 # (into ~/.cache/triton-tui/tools; nothing is done when it is already there).

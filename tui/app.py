@@ -78,10 +78,11 @@ class TritonTUI(ModelActions):
         yield Footer()
 
     def on_mount(self) -> None:
-        # SIGTERM, SIGHUP (a dropped SSH link) and a stray SIGINT end the console cleanly; the
-        # server is stopped on the way out. SIGKILL is covered by the server's death signal.
+        # SIGTERM and a stray SIGINT end the console cleanly; the server is stopped on the way
+        # out. A hang-up is `run_console`'s (the terminal is gone: no clean exit can draw), and
+        # SIGKILL is covered by the server's reaper.
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.exit)
         self.wait_for_server()
@@ -184,6 +185,15 @@ def run_console(args: argparse.Namespace) -> int:
         log_file=Path(args.log_file).expanduser() if args.log_file else None,
         read_only=bool(getattr(args, "read_only", False)),
     )
+
+    def hang_up(_signum: int, _frame: object) -> None:
+        """A dropped SSH link. Textual's output thread dies on the first write to the vanished
+        terminal, and its clean exit then waits on that thread for ever: hand the server to its
+        reaper (a pipe write, safe here) and leave at once, from whatever the loop was doing."""
+        session.release()
+        os._exit(128 + signal.SIGHUP)
+
+    signal.signal(signal.SIGHUP, hang_up)
     try:
         result = app.run()
     finally:
