@@ -1,0 +1,262 @@
+"""Tuning on the real embedded server: the search finds better configs, restores the model
+after a tune, a cancel or a kill, records failures, and resumes. Also the models and settings
+the other tune tests share.
+
+`fixed_cost_onnx` is an ONNX model whose every execution costs about the same whatever the batch
+size (a few matrix products that depend on the input only through a sum, then multiplied by
+zero): the case where dynamic batching pays, with a margin larger than this shared machine's
+noise. Its config.pbtxt has batching allowed but the dynamic batcher off: the default to beat.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from tests.conftest import copy_demo, launch
+from tui.core.client import TritonHTTP
+from tui.core.launcher import ServerProcess
+from tui.core.tune import report
+from tui.core.tune.measure import MeasureSettings
+from tui.core.tune.record import TuneRecord, latest_unfinished, load_record
+from tui.core.tune.space import Candidate, SearchSpace, SpaceError, override
+from tui.core.tune.tuner import (
+    CandidateMeasured,
+    CandidateStarted,
+    LevelMeasured,
+    TuneRun,
+    recover,
+    run_tune,
+    same_config,
+)
+
+DENSENET_STANDIN = "densenet_onnx"  # a cheap ONNX model that cannot batch (max_batch_size 0)
+FIXED_COST = "fixed_cost_onnx"
+MA_HEADER = (
+    "Model,Batch,Concurrency,Model Config Path,Instance Group,Max Batch Size,"
+    "Satisfies Constraints,Throughput (infer/sec),p99 Latency (ms)"
+)
+FAST = MeasureSettings(window_ms=300, stability_pct=50, max_trials=10)
+
+FIXED_COST_CONFIG = """name: "fixed_cost_onnx"
+backend: "onnxruntime"
+max_batch_size: 8
+input [ { name: "INPUT0", data_type: TYPE_FP32, dims: [ 16 ] } ]
+output [ { name: "OUTPUT0", data_type: TYPE_FP32, dims: [ 16 ] } ]
+instance_group [ { count: 1, kind: KIND_CPU } ]
+parameters { key: "intra_op_thread_count" value: { string_value: "1" } }
+"""
+
+
+def fixed_cost_model(n: int = 256, products: int = 3) -> onnx.ModelProto:
+    rng = np.random.RandomState(0)
+    weights = numpy_helper.from_array((rng.randn(n, n) * 0.01).astype(np.float32), "W")
+    zero = numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero")
+    nodes = [
+        helper.make_node("ReduceSum", ["INPUT0"], ["s"], keepdims=0),
+        helper.make_node("Mul", ["W", "s"], ["P0"]),
+    ]
+    for i in range(products):
+        nodes.append(helper.make_node("MatMul", [f"P{i}", "W"], [f"P{i + 1}"]))
+    nodes += [
+        helper.make_node("ReduceSum", [f"P{products}"], ["r"], keepdims=0),
+        helper.make_node("Mul", ["r", "zero"], ["r0"]),
+        helper.make_node("Add", ["INPUT0", "r0"], ["OUTPUT0"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "fixed_cost",
+        [helper.make_tensor_value_info("INPUT0", TensorProto.FLOAT, ["batch", 16])],
+        [helper.make_tensor_value_info("OUTPUT0", TensorProto.FLOAT, ["batch", 16])],
+        initializer=[weights, zero],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def tune_repository(dest: Path) -> Path:
+    """add_sub and the DenseNet stand-in from the demo, plus the fixed-cost ONNX model."""
+    repo = copy_demo(dest, ("add_sub", DENSENET_STANDIN))
+    folder = repo / FIXED_COST
+    (folder / "1").mkdir(parents=True)
+    (folder / "1" / "model.onnx").write_bytes(fixed_cost_model().SerializeToString())
+    (folder / "config.pbtxt").write_text(FIXED_COST_CONFIG)
+    return repo
+
+
+# The tests ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tune_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server of our own: tuning reloads models, so the shared demo server is not used."""
+    server = launch(tune_repository(tmp_path_factory.mktemp("tune") / "models"))
+    yield server
+    server.stop()
+
+
+def _record(
+    server: ServerProcess, model: str, mode: str = "quick", **axes: object
+) -> tuple[TuneRecord, dict]:
+    config = TritonHTTP(server.http_url).model_config(model)
+    axes.setdefault("concurrency", [1, 2, 4, 8])
+    space = SearchSpace.for_model(config, has_gpu=False, **axes)  # type: ignore[arg-type]
+    return TuneRecord(model=model, url=server.http_url, space=space, mode=mode), config
+
+
+def _tune(server: ServerProcess, record: TuneRecord, folder: Path, **kwargs: object) -> TuneRecord:
+    run = TuneRun(metrics_url=server.metrics_url, measure=FAST, folder=folder)
+    return run_tune(record, run, **kwargs)  # type: ignore[arg-type]
+
+
+def _served_as_on_disk(server: ServerProcess, model: str, before: dict) -> None:
+    client = TritonHTTP(server.http_url)
+    assert client.model_ready(model)
+    after = client.model_config(model)
+    assert same_config(after, before), "the model still runs a tuned override"
+
+
+def test_space_defaults_follow_model_analyzer() -> None:
+    batching = {"name": "m", "max_batch_size": 8, "dynamic_batching": {}}
+    space = SearchSpace.for_model(batching, has_gpu=False)
+    assert space.kinds == ["KIND_CPU"] and space.counts == [1, 2, 3, 4, 5]
+    assert space.batch_sizes == [1, 2, 4, 8, 16, 32, 64, 128]
+    assert space.concurrency[0] == 1 and space.concurrency[-1] == 1024
+    # 5 counts x (8 batch sizes with the dynamic batcher + 1 without)
+    assert space.size() == 45
+    assert SearchSpace.for_model(batching, has_gpu=True).kinds == ["KIND_GPU"]
+    single = SearchSpace.for_model({"name": "m", "max_batch_size": 0}, has_gpu=False)
+    assert single.batch_sizes == [0] and single.dynamic == [False] and single.size() == 5
+    with pytest.raises(SpaceError):
+        SearchSpace.for_model({"name": "e", "platform": "ensemble"}, has_gpu=False)
+
+
+def test_quick_tune_beats_default_on_a_batching_onnx_model_and_restores(
+    tune_server: ServerProcess, tmp_path: Path
+) -> None:
+    record, before = _record(tune_server, FIXED_COST, counts=[1], batch_sizes=[8])
+    assert not before.get("dynamic_batching")
+    record = _tune(tune_server, record, tmp_path)
+    assert record.status == "done", record.message
+    winner = record.winner
+    assert winner is not None and winner.candidate.dynamic_batching
+    default = record.default
+    assert default is not None and default.best is not None and winner.best is not None
+    assert winner.best.throughput > 1.5 * default.best.throughput
+    assert not record.restore_pending
+    _served_as_on_disk(tune_server, FIXED_COST, before)
+    saved = load_record(record.path)  # type: ignore[arg-type]
+    assert [r.key for r in saved.results] == [r.key for r in record.results]
+    assert report.csv_text(saved).splitlines()[0] == MA_HEADER
+
+
+def test_brute_tune_of_add_sub_measures_every_point_and_restores(
+    tune_server: ServerProcess, tmp_path: Path
+) -> None:
+    record, before = _record(
+        tune_server, "add_sub", "brute", counts=[1, 2], batch_sizes=[8], concurrency=[1, 2, 4]
+    )
+    record = _tune(tune_server, record, tmp_path)
+    assert record.status == "done", record.message
+    # 2 counts x dynamic batching on/off; the default (1 instance, batch 8, dynamic batching)
+    # stands for its own point
+    keys = {r.key for r in record.results}
+    assert keys == {"default", "cpu1-mbs8-nodb", "cpu2-mbs8-nodb", "cpu2-mbs8-db"}
+    assert all(r.status == "ok" and r.levels for r in record.results), [
+        (r.key, r.status, r.reason) for r in record.results
+    ]
+    winner = record.winner
+    assert winner is not None and winner.satisfies
+    assert all(record.score(winner) >= record.score(r) for r in record.results)
+    _served_as_on_disk(tune_server, "add_sub", before)
+
+
+def test_candidates_that_fail_are_recorded_not_fatal(
+    tune_server: ServerProcess, tmp_path: Path
+) -> None:
+    # KIND_GPU on a server without GPUs: the load itself fails
+    record, before = _record(
+        tune_server, "add_sub", "brute", kinds=["KIND_GPU"], counts=[1], batch_sizes=[8]
+    )
+    record = _tune(tune_server, record, tmp_path)
+    assert record.status == "done", record.message
+    failed = [r for r in record.results if r.status == "load_failed"]
+    assert len(failed) == 2 and all("GPU" in r.reason for r in failed)
+    assert record.winner is record.default
+    assert "load failed" in report.reason(record, failed[0])
+    _served_as_on_disk(tune_server, "add_sub", before)
+    # max_batch_size on a model that cannot batch: recorded with the server's reason
+    record, before = _record(
+        tune_server, DENSENET_STANDIN, "brute", batch_sizes=[4], counts=[1], concurrency=[1]
+    )
+    record = _tune(tune_server, record, tmp_path)
+    assert record.status == "done", record.message
+    forced = record.result("cpu1-mbs4-db")
+    assert forced is not None and forced.status in ("load_failed", "error") and forced.reason
+    assert record.winner is record.default
+    _served_as_on_disk(tune_server, DENSENET_STANDIN, before)
+
+
+def test_cancel_mid_tune_leaves_the_model_as_on_disk(
+    tune_server: ServerProcess, tmp_path: Path
+) -> None:
+    record, before = _record(tune_server, FIXED_COST, "brute", counts=[1, 2], batch_sizes=[8])
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, LevelMeasured) and not event.candidate.default:
+            seen.append(event.candidate.key)
+            cancel.set()  # an override is loaded right now
+
+    record = _tune(tune_server, record, tmp_path, on_event=on_event, cancel=cancel)
+    assert seen and record.status == "cancelled"
+    assert record.results[-1].status == "cancelled"
+    assert not record.restore_pending
+    _served_as_on_disk(tune_server, FIXED_COST, before)
+
+
+def test_resume_after_a_killed_tune(tune_server: ServerProcess, tmp_path: Path) -> None:
+    """What a killed console leaves: an override live in the server, a record saying so."""
+    client = TritonHTTP(tune_server.http_url)
+    record, before = _record(tune_server, "add_sub", "brute", counts=[1, 2], batch_sizes=[8])
+    record.space.concurrency = [1, 2]
+    cancel = threading.Event()
+
+    def stop_after_default(event: object) -> None:
+        if isinstance(event, CandidateMeasured):
+            cancel.set()
+
+    record = _tune(tune_server, record, tmp_path, on_event=stop_after_default, cancel=cancel)
+    assert [r.key for r in record.results] == ["default"]
+    default_levels = len(record.results[0].levels)
+    # as if killed while a candidate ran: the override is live and the record says so
+    client.load("add_sub", json.dumps(override(before, Candidate(count=2, max_batch_size=8))))
+    assert not same_config(client.model_config("add_sub"), before)
+    record.status, record.restore_pending = "running", True
+    record.save()
+    # an unrelated tune starting on this server restores the model first
+    assert recover(tune_server.http_url, tmp_path)
+    _served_as_on_disk(tune_server, "add_sub", before)
+    assert not load_record(record.path).restore_pending  # type: ignore[arg-type]
+    # resume: the default is not measured again, the rest is, and the model is restored
+    started: list[str] = []
+    resumed = _tune(
+        tune_server,
+        load_record(record.path),  # type: ignore[arg-type]
+        tmp_path,
+        on_event=lambda e: (
+            started.append(e.candidate.key) if isinstance(e, CandidateStarted) else None
+        ),
+    )
+    assert resumed.status == "done" and "default" not in started and started
+    assert len(resumed.default.levels) == default_levels  # type: ignore[union-attr]
+    assert latest_unfinished("add_sub", tmp_path) is None
+    _served_as_on_disk(tune_server, "add_sub", before)
