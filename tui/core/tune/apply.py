@@ -21,7 +21,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as pb
 
 from tui.core.client import TritonError, TritonHTTP
-from tui.core.modelconfig.diff import normalize_json
+from tui.core.modelconfig.diff import NormalizeError, normalize_json, normalize_text
 from tui.core.modelconfig.pretty import pretty
 from tui.core.modelconfig.store import (
     FileStamp,
@@ -52,9 +52,14 @@ class Plan:
 
     @property
     def diff(self) -> str:
+        """What changes in meaning (both sides in the same layout, so formatting is not noise)."""
+        try:
+            old = normalize_text(self.old_text) if self.old_text.strip() else ""
+        except NormalizeError:
+            old = self.old_text
         return "".join(
             difflib.unified_diff(
-                self.old_text.splitlines(keepends=True),
+                old.splitlines(keepends=True),
                 self.new_text.splitlines(keepends=True),
                 fromfile=f"{self.path} (now)",
                 tofile=f"{self.path} (tuned)",
@@ -158,7 +163,8 @@ def apply(
     except TritonError as exc:
         problem = str(exc)
     if not problem:
-        return Applied(True, f"saved {the_plan.path} (previous kept as config.pbtxt.bak)", level)
+        saved = f"saved {the_plan.path} in Triton's layout (previous kept as config.pbtxt.bak)"
+        return Applied(True, saved, level)
     try:
         if the_plan.stamp.exists:
             restore_backup(the_plan.path, repository_root=the_plan.repository)
