@@ -2,10 +2,8 @@
 after a tune, a cancel or a kill, records failures, and resumes. Also the models and settings
 the other tune tests share.
 
-`fixed_cost_onnx` is an ONNX model whose every execution costs about the same whatever the batch
-size (a few matrix products that depend on the input only through a sum, then multiplied by
-zero): the case where dynamic batching pays, with a margin larger than this shared machine's
-noise. Its config.pbtxt has batching allowed but the dynamic batcher off: the default to beat.
+`fixed_cost_onnx` (assets/bench/tune_models.py) costs about the same per execution whatever the
+batch size: dynamic batching pays there by a margin larger than this shared machine's noise.
 """
 
 from __future__ import annotations
@@ -15,11 +13,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
+from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import copy_demo, launch
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
@@ -38,58 +34,17 @@ from tui.core.tune.tuner import (
 )
 
 DENSENET_STANDIN = "densenet_onnx"  # a cheap ONNX model that cannot batch (max_batch_size 0)
-FIXED_COST = "fixed_cost_onnx"
 MA_HEADER = (
     "Model,Batch,Concurrency,Model Config Path,Instance Group,Max Batch Size,"
     "Satisfies Constraints,Throughput (infer/sec),p99 Latency (ms)"
 )
 FAST = MeasureSettings(window_ms=300, stability_pct=50, max_trials=10)
 
-FIXED_COST_CONFIG = """name: "fixed_cost_onnx"
-backend: "onnxruntime"
-max_batch_size: 8
-input [ { name: "INPUT0", data_type: TYPE_FP32, dims: [ 16 ] } ]
-output [ { name: "OUTPUT0", data_type: TYPE_FP32, dims: [ 16 ] } ]
-instance_group [ { count: 1, kind: KIND_CPU } ]
-parameters { key: "intra_op_thread_count" value: { string_value: "1" } }
-"""
-
-
-def fixed_cost_model(n: int = 256, products: int = 3) -> onnx.ModelProto:
-    rng = np.random.RandomState(0)
-    weights = numpy_helper.from_array((rng.randn(n, n) * 0.01).astype(np.float32), "W")
-    zero = numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero")
-    nodes = [
-        helper.make_node("ReduceSum", ["INPUT0"], ["s"], keepdims=0),
-        helper.make_node("Mul", ["W", "s"], ["P0"]),
-    ]
-    for i in range(products):
-        nodes.append(helper.make_node("MatMul", [f"P{i}", "W"], [f"P{i + 1}"]))
-    nodes += [
-        helper.make_node("ReduceSum", [f"P{products}"], ["r"], keepdims=0),
-        helper.make_node("Mul", ["r", "zero"], ["r0"]),
-        helper.make_node("Add", ["INPUT0", "r0"], ["OUTPUT0"]),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "fixed_cost",
-        [helper.make_tensor_value_info("INPUT0", TensorProto.FLOAT, ["batch", 16])],
-        [helper.make_tensor_value_info("OUTPUT0", TensorProto.FLOAT, ["batch", 16])],
-        initializer=[weights, zero],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
-
 
 def tune_repository(dest: Path) -> Path:
     """add_sub and the DenseNet stand-in from the demo, plus the fixed-cost ONNX model."""
     repo = copy_demo(dest, ("add_sub", DENSENET_STANDIN))
-    folder = repo / FIXED_COST
-    (folder / "1").mkdir(parents=True)
-    (folder / "1" / "model.onnx").write_bytes(fixed_cost_model().SerializeToString())
-    (folder / "config.pbtxt").write_text(FIXED_COST_CONFIG)
+    add_fixed_cost_model(repo)
     return repo
 
 

@@ -25,7 +25,7 @@ from tui.core.bench.ranges import Range
 @dataclass
 class MeasureSettings:
     window_ms: int = 1000
-    stability_pct: float = 10.0
+    stability_pct: float = 20.0  # perf_analyzer's 10 rarely holds on a shared machine
     max_trials: int = 10
     processes: int = 1  # load generator processes
     retries: int = 1  # an unstable level is measured again this many times
@@ -46,6 +46,7 @@ class Level:
     client_cores: float = 0.0  # CPU the client side used, in cores
     host_busy: float = 0.0  # the whole machine's CPU use, 0..1
     error: str = ""  # why there is no figure (unstable, requests failed, ...)
+    unstable: bool = False  # no figure only because the windows never agreed
 
     @property
     def ok(self) -> bool:
@@ -111,6 +112,7 @@ def measure_level(
     )
     if not result.levels:
         level.error = result.message or result.status
+        level.unstable = result.status == "unstable"
         return level
     measured: Any = result.levels[0]
     level.throughput = measured.throughput

@@ -224,3 +224,47 @@ def export(record: TuneRecord, folder: Path) -> list[Path]:
         atomic_write(folder / name, text.encode())
         paths.append(folder / name)
     return paths
+
+
+def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The (p99 ms, throughput) points no other point beats on both, by rising latency."""
+    front: list[tuple[float, float]] = []
+    for latency, throughput in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not front or throughput > front[-1][1]:
+            front.append((latency, throughput))
+    return front
+
+
+def render_plot(
+    record: TuneRecord, *, width: int, height: int, color: bool = True, selected: str = ""
+) -> str:
+    """plotext's drawing of each candidate's best level, throughput against p99, with the Pareto
+    front and the latency budget (call from one thread only: plotext keeps global state)."""
+    import plotext as plt
+
+    points = {}
+    for result in record.results:
+        record.score(result)
+        if result.best is not None:
+            points[result.key] = (result.best.p99_ms, result.best.throughput)
+    if not points:
+        return ""
+    plt.clear_figure()
+    plt.limitsize(False, False)
+    plt.plotsize(max(width, 30), max(height, 8))
+    plt.theme("pro" if color else "clear")
+    xs = [p[0] for p in points.values()]
+    ys = [p[1] for p in points.values()]
+    plt.scatter(xs, ys, label="configs", marker="dot", color="blue+")
+    front = pareto(list(points.values()))
+    plt.plot([p[0] for p in front], [p[1] for p in front], label="Pareto front", color="green+")
+    if selected in points:
+        x, y = points[selected]
+        plt.scatter([x], [y], label="selected", marker="x", color="yellow+")
+    budget = record.constraints.latency_budget_ms
+    if budget is not None:
+        plt.vline(budget, color="red+")
+        plt.text("budget", budget, max(ys), color="red+")
+    plt.xlabel("p99 latency ms")
+    plt.ylabel("infer/s")
+    return plt.build()

@@ -200,20 +200,26 @@ class Tuner:
         return level
 
     def _sweep(self, candidate: Candidate, result: CandidateResult, hint: int | None) -> None:
-        """Concurrency upwards until the gain stalls, the budget is passed or a level fails."""
+        """Concurrency upwards until the gain stalls, the budget is passed or a level fails (an
+        unstable level is skipped once: on a shared machine a noisy moment is not the config)."""
         rec = self.record
         levels = rec.space.concurrency
         start = 0
         if hint is not None and rec.objective != "latency" and hint in levels:
             start = max(0, levels.index(hint) - 1)
         budget = rec.constraints.latency_budget_ms
+        failed = 0
         for concurrency in levels[start:]:
             level = self._measure(candidate, result, concurrency)
-            if not level.ok or (budget is not None and level.p99_ms > budget):
+            if not level.ok:
+                failed += 1
+                if not level.unstable or failed >= 2:  # a noisy moment is given one more level
+                    break
+                continue
+            failed = 0
+            if (budget is not None and level.p99_ms > budget) or self._plateau(result.levels):
                 break
-            if self._plateau(result.levels):
-                break
-        if result.levels and result.levels[0].ok and not self._any_satisfies(result):
+        if any(lv.ok for lv in result.levels) and not self._any_satisfies(result):
             for concurrency in reversed(levels[:start]):  # started high: reach down
                 level = self._measure(candidate, result, concurrency)
                 if not level.ok or rec.constraints.violation(level) == 0:
