@@ -12,6 +12,7 @@ from tui.panes.config_editor import ConfigPane
 from tui.panes.gpu import GpuPane
 from tui.panes.logs import LogsPane
 from tui.panes.repository import RepositoryPane
+from tui.panes.tune import TunePane
 
 
 @dataclass(frozen=True)
@@ -28,4 +29,5 @@ PANES: list[PaneSpec] = [
     PaneSpec(key="3", pane_id="logs", title="Logs", factory=LogsPane),
     PaneSpec(key="4", pane_id="gpu", title="GPU", factory=GpuPane),
     PaneSpec(key="5", pane_id="bench", title="Benchmark", factory=BenchPane),
+    PaneSpec(key="6", pane_id="tune", title="Tune", factory=TunePane),
 ]
