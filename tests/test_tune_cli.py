@@ -22,6 +22,7 @@ FAST = ["-p", "300", "-s", "50", "--concurrency", "1:8"]
         ["--queue-delay", "ten"],
         ["--write", "-u", "127.0.0.1:8000"],
         ["--objective", "speed"],
+        ["--compare", "x.json"],
     ],
 )
 def test_bad_options_exit_3(flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,7 +73,14 @@ def test_tune_exports_csv_and_writes_the_winner(
     assert "measured after reload" in out
     assert "dynamic_batching" in config.read_text()
     assert (config.parent / "config.pbtxt.bak").read_text() == before
-    assert list((tmp_path / "results").glob("*.json"))
+    saved = list((tmp_path / "results").glob("*.json"))
+    assert len(saved) == 1
+    # reopened and compared later, without a server
+    show = ["tune", "-m", FIXED_COST, "--show", "--results", str(tmp_path / "results")]
+    assert main([*show, "--compare", str(saved[0])]) == 0
+    out = capsys.readouterr().out
+    assert f"record: {saved[0]}" in out and "better than the default" in out
+    assert "winner throughput +0.0% (after vs before)" in out
 
 
 def test_no_config_meets_the_constraints_exit_4(

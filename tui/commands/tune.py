@@ -21,7 +21,13 @@ from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError
 from tui.core.tune import apply, report
 from tui.core.tune.measure import MeasureSettings, has_gpu
-from tui.core.tune.record import Constraints, TuneRecord, latest_unfinished, load_record
+from tui.core.tune.record import (
+    Constraints,
+    TuneRecord,
+    latest,
+    latest_unfinished,
+    load_record,
+)
 from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
 from tui.core.tune.tuner import (
     CandidateMeasured,
@@ -108,6 +114,14 @@ def add_parser(subparsers: Any) -> None:
         metavar="FILE",
         help="continue an interrupted tune (default: the latest unfinished one of the model)",
     )
+    p.add_argument(
+        "--show",
+        nargs="?",
+        const="latest",
+        metavar="FILE",
+        help="print a saved tune (default: the model's latest) without measuring anything",
+    )
+    p.add_argument("--compare", type=Path, metavar="FILE", help="with --show: compare with FILE")
     p.add_argument("--export", type=Path, metavar="DIR", help="write Model Analyzer's CSV")
     p.add_argument("--write", action="store_true", help="save the winner to config.pbtxt")
     p.add_argument(
@@ -149,6 +163,7 @@ def check_options(args: argparse.Namespace) -> None:
         ),
         (args.max_batch_size is None or args.max_batch_size >= 1, "--max-batch-size must be >= 1"),
         (args.latency_budget is None or args.latency_budget > 0, "--latency-budget must be > 0"),
+        (not args.compare or args.show, "--compare needs --show"),
         (
             not args.write or args.model_repository or args.repository,
             "--write with -u needs --repository DIR",
@@ -239,8 +254,29 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
     )
 
 
+def show(args: argparse.Namespace) -> int:
+    """Reopen a saved tune (and compare it with another)."""
+    path = latest(args.model, args.results) if args.show == "latest" else Path(args.show)
+    if path is None or not path.is_file():
+        raise UsageError(f"--show: no saved tune of {args.model!r}")
+    try:
+        record = load_record(path)
+        other = load_record(args.compare) if args.compare else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"--show: cannot read a tune record: {exc}") from None
+    print(f"record: {path}\n{report.table(record)}\n\n{report.summary(record)}")
+    if other is not None:
+        print("\n" + report.compare(other, record))
+    if args.export:
+        for written in report.export(record, args.export):
+            print(f"wrote {written}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     check_options(args)
+    if args.show:
+        return show(args)
     server = None
     url = args.url or "localhost:8000"
     metrics_url = args.metrics_url

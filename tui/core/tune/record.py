@@ -247,15 +247,20 @@ def list_records(folder: Path | None = None) -> list[Path]:
     return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def latest_unfinished(model: str, folder: Path | None = None) -> Path | None:
+def latest(model: str, folder: Path | None = None, *, unfinished: bool = False) -> Path | None:
+    """The newest record of `model` (only one that did not finish, when asked)."""
     for path in list_records(folder):
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if data.get("model") == model and data.get("status") != "done":
+        if data.get("model") == model and not (unfinished and data.get("status") == "done"):
             return path
     return None
+
+
+def latest_unfinished(model: str, folder: Path | None = None) -> Path | None:
+    return latest(model, folder, unfinished=True)
 
 
 def _now() -> str:

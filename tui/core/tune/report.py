@@ -107,6 +107,28 @@ def table(record: TuneRecord) -> str:
     )
 
 
+def compare(old: TuneRecord, new: TuneRecord) -> str:
+    """Two tunes side by side: when, how, and what each found; the change between winners."""
+    lines = []
+    for label, record in (("before", old), ("after", new)):
+        winner = record.winner
+        found = "nothing measured"
+        if winner is not None and winner.best is not None:
+            found = (
+                f"{winner.candidate.words()}: {winner.best.throughput:,.1f} infer/s, "
+                f"p99 {winner.best.p99_ms:.2f} ms at concurrency {winner.best.concurrency}"
+            )
+        lines.append(
+            f"{label:6} {record.started_at} {record.mode} {record.status}, "
+            f"{len(record.results)} configs / {record.measurements} measurements: {found}"
+        )
+    a, b = old.winner, new.winner
+    if a is not None and b is not None and a.best and b.best and a.best.throughput:
+        change = 100 * (b.best.throughput / a.best.throughput - 1)
+        lines.append(f"winner throughput {change:+.1f}% (after vs before)")
+    return "\n".join(lines)
+
+
 def config_names(record: TuneRecord) -> dict[str, str]:
     """Model Analyzer's variant names: `<model>_config_default`, `<model>_config_<n>`."""
     names, n = {}, 0
