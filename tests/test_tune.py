@@ -9,6 +9,8 @@ batch size: dynamic batching pays there by a margin larger than this shared mach
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +71,12 @@ def _record(
 def _tune(server: ServerProcess, record: TuneRecord, folder: Path, **kwargs: object) -> TuneRecord:
     run = TuneRun(metrics_url=server.metrics_url, measure=FAST, folder=folder)
     return run_tune(record, run, **kwargs)  # type: ignore[arg-type]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])  # noqa: S607
+    child.wait()
+    return child.pid
 
 
 def _served_as_on_disk(server: ServerProcess, model: str, before: dict) -> None:
@@ -196,6 +204,11 @@ def test_resume_after_a_killed_tune(tune_server: ServerProcess, tmp_path: Path) 
     client.load("add_sub", json.dumps(override(before, Candidate(count=2, max_batch_size=8))))
     assert not same_config(client.model_config("add_sub"), before)
     record.status, record.restore_pending = "running", True
+    record.owner_pid = os.getppid()  # a process that is alive: its tune is not disturbed
+    record.save()
+    assert recover(tune_server.http_url, tmp_path) == []
+    assert not same_config(client.model_config("add_sub"), before)
+    record.owner_pid = _dead_pid()  # the killed console
     record.save()
     # an unrelated tune starting on this server restores the model first
     assert recover(tune_server.http_url, tmp_path)

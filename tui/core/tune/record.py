@@ -125,6 +125,7 @@ class TuneRecord:
     message: str = ""
     notes: list[str] = field(default_factory=list)
     restore_pending: bool = False
+    owner_pid: int = 0  # the process running the tune (a live one is not "killed")
     started_at: str = field(default_factory=lambda: _now())
     finished_at: str = ""
     wall_s: float = 0.0
@@ -176,6 +177,7 @@ class TuneRecord:
             "message": self.message,
             "notes": self.notes,
             "restore_pending": self.restore_pending,
+            "owner_pid": self.owner_pid,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "wall_s": round(self.wall_s, 3),
@@ -199,6 +201,7 @@ class TuneRecord:
             message=data.get("message", ""),
             notes=list(data.get("notes", [])),
             restore_pending=bool(data.get("restore_pending", False)),
+            owner_pid=int(data.get("owner_pid", 0)),
             started_at=data.get("started_at", ""),
             finished_at=data.get("finished_at", ""),
             wall_s=data.get("wall_s", 0.0),

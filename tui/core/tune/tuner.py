@@ -18,11 +18,14 @@ candidate the concurrency sweep starts one step below the current best's best co
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.modelconfig.diff import NormalizeError, normalize_json
@@ -124,6 +127,8 @@ def recover(url: str, folder: Path | None = None, skip: Path | None = None) -> l
             continue
         if not record.restore_pending or record.url != url or path == skip:
             continue
+        if record.owner_pid not in (0, os.getpid()) and psutil.pid_exists(record.owner_pid):
+            continue  # another process is tuning right now: its own finally restores
         try:
             current = client.model_config(record.model)
             if not same_config(current, record.base_config):
@@ -307,7 +312,7 @@ class Tuner:
     def run(self) -> TuneRecord:
         rec = self.record
         t0 = time.monotonic()
-        rec.status, rec.message = "running", ""
+        rec.status, rec.message, rec.owner_pid = "running", "", os.getpid()
         try:
             for line in recover(rec.url, self.run_settings.folder, skip=rec.path):
                 rec.notes.append(line)
