@@ -11,6 +11,7 @@ what limits throughput.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,16 @@ class Level:
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def clean(text: str) -> str:
+    """Server text without terminal control sequences (it is shown in a terminal)."""
+    return _CONTROL.sub("", text)
 
 
 def _cpu_seconds() -> float:
@@ -111,7 +122,7 @@ def measure_level(
         host_busy=max(0.0, 1 - idle / total) if total > 0 else 0.0,
     )
     if not result.levels:
-        level.error = result.message or result.status
+        level.error = clean(result.message or result.status)
         level.unstable = result.status == "unstable"
         return level
     measured: Any = result.levels[0]
@@ -127,5 +138,5 @@ def measure_level(
         )
     level.gpu_util, level.gpu_mem_mb = _gpu_fields(measured.gpu)
     if result.status not in ("ok", "threshold"):
-        level.error = result.message or result.status
+        level.error = clean(result.message or result.status)
     return level

@@ -29,7 +29,7 @@ import psutil
 
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.modelconfig.diff import NormalizeError, normalize_json
-from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune.measure import Level, MeasureSettings, clean, measure_level
 from tui.core.tune.record import (
     CandidateResult,
     TuneRecord,
@@ -172,7 +172,7 @@ class Tuner:
                 timeout=self.run_settings.load_timeout_s,
             )
         except TritonError as exc:
-            text = str(exc)
+            text = clean(str(exc))
             if "polling" in text or "explicit" in text.lower():
                 raise TuneError(
                     "the server does not accept model loads: start it with "
