@@ -35,7 +35,10 @@ from tui.core.tune.tuner import (
     same_config,
 )
 
-DENSENET_STANDIN = "densenet_onnx"  # a cheap ONNX model that cannot batch (max_batch_size 0)
+try:  # a cheap ONNX model that cannot batch (max_batch_size 0), DenseNet's inputs and outputs
+    from tests.conftest import FAST_ONNX_MODEL as DENSENET_STANDIN
+except ImportError:  # before the stand-in moved to tests/models (the demo's is the real one)
+    DENSENET_STANDIN = "densenet_onnx"
 MA_HEADER = (
     "Model,Batch,Concurrency,Model Config Path,Instance Group,Max Batch Size,"
     "Satisfies Constraints,Throughput (infer/sec),p99 Latency (ms)"
