@@ -7,7 +7,7 @@ brute's (target >= 0.95) and quick's wall time over brute's (target <= 0.4). Bec
 measure at different moments, the throughput ratio is also given with both winners' figures
 taken from the brute run (the search's quality without the machine's drift between runs).
 
-    python assets/bench/tune.py [--counts 1:3] [--batch 2:16] [--concurrency 1:64] [-p 500]
+    python assets/bench/tune.py [--counts 1:3] [--batch 2:16] [--concurrency 1:64] [-p 1000]
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def main() -> int:
     parser.add_argument("--counts", default="1:3", help="instance counts MIN:MAX")
     parser.add_argument("--batch", default="2:16", help="max_batch_size MIN:MAX (powers of 2)")
     parser.add_argument("--concurrency", default="1:64", help="MIN:MAX (powers of 2)")
-    parser.add_argument("-p", type=int, default=500, help="measurement window, ms")
-    parser.add_argument("-s", type=float, default=30.0, help="stability percentage")
+    parser.add_argument("-p", type=int, default=1000, help="measurement window, ms")
+    parser.add_argument("-s", type=float, default=20.0, help="stability percentage")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="triton-tui-bench-tune-"))
     add_fixed_cost_model(work / "models")
