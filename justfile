@@ -81,3 +81,9 @@ bench-config: setup
 # Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot).
 screenshots: setup
     {{py}} assets/screenshots/take.py
+
+# Tune benchmark: brute force vs the quick (hill-climbing) search on the same model and space;
+# prints measurements, winners, throughput ratio quick/brute (target >= 0.95) and wall-time ratio
+# (target <= 0.4). Extra arguments go to the script (--counts, --batch, --concurrency, -p, -s).
+bench-tune *ARGS: setup
+    {{py}} assets/bench/tune.py {{ARGS}}

@@ -113,6 +113,14 @@ class ModelActions(ConsoleApp):
         pane: BenchPane = self.query_one(BenchPane)
         pane.start_for(name)
 
+    def action_tune_model(self, name: str = "") -> None:
+        """Open the tune pane on the model (the tune starts with Enter there)."""
+        name = name or self._model("tune") or ""
+        if not name:
+            return
+        self.selected_model = name
+        self.action_show_pane("tune")
+
     @work(group="model-action")
     async def action_probe_model(self, name: str = "") -> None:
         """Time a cold start of the model (unload, load, first and steady inferences)."""

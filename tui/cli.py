@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "gpu": "tui.commands.gpu",
     "config": "tui.commands.config",
     "coldstart": "tui.commands.coldstart",
+    "tune": "tui.commands.tune",
 }
 
 

@@ -28,6 +28,7 @@ MODEL_VERBS: dict[str, tuple[str, str]] = {
     "probe": ("time the model's cold start (unloads it first)", "action_probe_model"),
     "config": ("edit the model's config.pbtxt", "action_edit_config"),
     "logs": ("show only the log lines naming the model", "action_model_logs"),
+    "tune": ("find the model's best config (pane 6)", "action_tune_model"),
 }
 
 

@@ -37,4 +37,5 @@ PANES: list[PaneSpec] = [
     PaneSpec("3", "logs", "Logs", lazy("tui.panes.logs", "LogsPane")),
     PaneSpec("4", "gpu", "GPU", lazy("tui.panes.gpu", "GpuPane")),
     PaneSpec("5", "bench", "Benchmark", lazy("tui.panes.bench", "BenchPane")),
+    PaneSpec("6", "tune", "Tune", lazy("tui.panes.tune", "TunePane")),
 ]

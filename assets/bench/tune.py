@@ -1,0 +1,133 @@
+"""Tune benchmark: brute force against the quick (hill-climbing) search, same model, same space.
+
+Launches the embedded server on a temporary repository holding `fixed_cost_onnx` (see
+tune_models.py), runs `brute` then `quick`, and prints for each the configurations and
+measurements taken, the wall time and the winner; then the ratios: quick's winner throughput over
+brute's (target >= 0.95) and quick's wall time over brute's (target <= 0.4). Because the two runs
+measure at different moments, the throughput ratio is also given with both winners' figures
+taken from the brute run (the search's quality without the machine's drift between runs).
+
+    python assets/bench/tune.py [--counts 1:3] [--batch 2:16] [--concurrency 1:64] [-p 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model  # noqa: E402
+from tui.core.client import TritonHTTP  # noqa: E402
+from tui.core.launcher import LaunchSpec, ServerProcess  # noqa: E402
+from tui.core.tune.measure import MeasureSettings  # noqa: E402
+from tui.core.tune.record import TuneRecord  # noqa: E402
+from tui.core.tune.space import SearchSpace, powers_of_two  # noqa: E402
+from tui.core.tune.tuner import CandidateMeasured, TuneRun, run_tune  # noqa: E402
+
+
+def _pair(text: str) -> tuple[int, int]:
+    low, _, high = text.partition(":")
+    return int(low), int(high or low)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", default="1:3", help="instance counts MIN:MAX")
+    parser.add_argument("--batch", default="2:16", help="max_batch_size MIN:MAX (powers of 2)")
+    parser.add_argument("--concurrency", default="1:64", help="MIN:MAX (powers of 2)")
+    parser.add_argument("-p", type=int, default=1000, help="measurement window, ms")
+    parser.add_argument("-s", type=float, default=20.0, help="stability percentage")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="triton-tui-bench-tune-"))
+    add_fixed_cost_model(work / "models")
+    server = ServerProcess(LaunchSpec([work / "models"]))
+    server.start()
+    try:
+        server.wait_ready(120)
+        config = TritonHTTP(server.http_url).model_config(FIXED_COST)
+        low, high = _pair(args.counts)
+        space = SearchSpace.for_model(
+            config,
+            has_gpu=False,
+            counts=list(range(low, high + 1)),
+            batch_sizes=powers_of_two(*_pair(args.batch)),
+            concurrency=powers_of_two(*_pair(args.concurrency)),
+        )
+        run = TuneRun(server.metrics_url, MeasureSettings(args.p, args.s), work / "records")
+        print(
+            f"model {FIXED_COST}, {space.size()} configs + default, concurrency "
+            f"{args.concurrency}, window {args.p} ms, stability {args.s:g} %",
+            flush=True,
+        )
+        records: dict[str, TuneRecord] = {}
+        walls: dict[str, float] = {}
+        for mode in ("brute", "quick"):
+            record = TuneRecord(FIXED_COST, server.http_url, space, mode=mode, window_ms=args.p)
+            t0 = time.monotonic()
+            records[mode] = run_tune(record, run, _progress(mode))
+            walls[mode] = time.monotonic() - t0
+        return _report(records, walls)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _progress(mode: str):  # type: ignore[no-untyped-def]
+    def on_event(event: object) -> None:
+        if isinstance(event, CandidateMeasured):
+            r = event.result
+            best = max((lv.throughput for lv in r.levels if lv.ok), default=0.0)
+            print(
+                f"  {mode:5} {r.candidate.words():55} {len(r.levels)} levels, "
+                f"best {best:,.0f} infer/s",
+                flush=True,
+            )
+
+    return on_event
+
+
+def _report(records: dict[str, TuneRecord], walls: dict[str, float]) -> int:
+    print()
+    winners = {}
+    for mode, record in records.items():
+        winner = record.winner
+        assert winner is not None and winner.best is not None, f"{mode}: nothing measured"
+        winners[mode] = winner
+        print(
+            f"{mode:5}: {len(record.results):2} configs, {record.measurements:3} measurements, "
+            f"{walls[mode]:6.1f} s; winner {winner.candidate.words()} "
+            f"{winner.best.throughput:,.0f} infer/s at concurrency {winner.best.concurrency} "
+            f"({record.status})"
+        )
+    brute, quick = winners["brute"], winners["quick"]
+    assert brute.best is not None and quick.best is not None
+    same = brute.key == quick.key
+    ratio = quick.best.throughput / brute.best.throughput
+    wall_ratio = walls["quick"] / walls["brute"]
+    print(f"same winner: {'yes' if same else 'no'}")
+    print(f"throughput ratio quick/brute (each run's own figures): {ratio:.2f} (target >= 0.95)")
+    in_brute = records["brute"].result(quick.key)
+    if in_brute is not None:
+        records["brute"].score(in_brute)
+        if in_brute.best is not None:
+            print(
+                "throughput ratio quick/brute (both winners as the brute run measured them): "
+                f"{in_brute.best.throughput / brute.best.throughput:.2f}"
+            )
+    print(f"wall time ratio quick/brute: {wall_ratio:.2f} (target <= 0.4)")
+    print(
+        "measurements ratio quick/brute: "
+        f"{records['quick'].measurements / max(1, records['brute'].measurements):.2f}"
+    )
+    print("note: client and server share this machine's CPUs; other load makes figures drift.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The Tune pane driven with the pilot against a real embedded server of its own (a tune reloads
+models, so the shared demo server is not used)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+
+from assets.bench.tune_models import FIXED_COST
+from tests.conftest import launch
+from tests.test_tune import tune_repository
+from tui.app import TritonTUI
+from tui.core.client import TritonHTTP
+from tui.core.launcher import ServerProcess
+from tui.core.session import Session
+from tui.core.tune.tuner import same_config
+from tui.panes.config_dialogs import ChoiceScreen
+from tui.panes.tune import TunePane
+
+
+@pytest.fixture(scope="module")
+def pane_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = launch(tune_repository(tmp_path_factory.mktemp("tune-pane") / "models"))
+    yield server
+    server.stop()
+
+
+async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.1)
+
+
+def _text(pane: TunePane, selector: str) -> str:
+    return str(pane.query_one(selector, Static).render())
+
+
+def _fill(pane: TunePane, **values: str) -> None:
+    for name, value in values.items():
+        pane.query_one(f"#tune-{name}", Input).value = value
+
+
+async def test_pane_tunes_ranks_plots_applies_and_cancels(
+    pane_server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # tune records land there
+    session = Session.of_server(pane_server)
+    session.wait_ready()
+    client = TritonHTTP(pane_server.http_url)
+    disk_config = client.model_config(FIXED_COST)
+    app = TritonTUI(session, stop_server_on_exit=False)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await _until(pilot, lambda: app.server_state == "ready")
+        await pilot.press("6")
+        await _until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "tune")
+        pane = app.query_one(TunePane)
+        model = pane.query_one("#tune-model", Select)
+        await _until(pilot, lambda: model.value == "add_sub")  # the repository pane's pick
+        app.selected_model = FIXED_COST  # as if highlighted there
+        await _until(pilot, lambda: model.value == FIXED_COST)
+
+        # bad axes are refused with a message and start nothing
+        _fill(pane, counts="3:1")
+        pane.query_one("#tune-window", Input).focus()
+        await pilot.press("enter")
+        assert "Cannot start" in _text(pane, "#tune-status") and not pane.running
+
+        _fill(pane, counts="1:1", batch="8:8", concurrency="1:16", window="300", stability="100")
+        await pilot.press("enter")  # Enter in a field starts
+        assert pane.running
+        await _until(pilot, lambda: " of " in _text(pane, "#tune-status"))
+        await _until(pilot, lambda: not pane.running, timeout=240)
+        status = _text(pane, "#tune-status")
+        assert status.startswith("done:") and "better than the default" in status, status
+        table = pane.query_one(DataTable)
+        assert table.row_count >= 2
+        top = table.get_row_at(0)
+        assert "dynamic batching" in str(top[0]) and top[-1] == "yes"
+        assert "Pareto front" in _text(pane, "#tune-plot")
+        assert "wins" in _text(pane, "#tune-reason")
+        assert same_config(client.model_config(FIXED_COST), disk_config)
+
+        # a applies the selected (winning) row: diff first, then save + reload + verify
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("a")
+        await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        diff = str(app.screen.query_one("#dialog-message", Static).render())
+        assert "+dynamic_batching {" in diff, diff
+        await pilot.press("a")  # the dialog's Apply
+        await _until(pilot, lambda: "pplied" in _text(pane, "#tune-status"), timeout=120)
+        assert _text(pane, "#tune-status").startswith("Applied:"), _text(pane, "#tune-status")
+        config_file = Path(session.repositories[0]) / FIXED_COST / "config.pbtxt"
+        assert "dynamic_batching" in config_file.read_text()
+        assert (config_file.parent / "config.pbtxt.bak").is_file()
+        applied_config = client.model_config(FIXED_COST)
+        assert applied_config.get("dynamic_batching") is not None
+
+        # s starts (focus outside the fields), Esc cancels and the model is as on disk
+        _fill(pane, counts="1:2")
+        pane.query_one("#tune-search", Select).value = "brute"
+        table.focus()
+        await pilot.press("s")
+        assert pane.running
+        await _until(pilot, lambda: pane.query_one(DataTable).row_count >= 1, timeout=120)
+        await pilot.press("escape")
+        await _until(pilot, lambda: not pane.running, timeout=120)
+        assert _text(pane, "#tune-status").startswith("cancelled")
+        assert same_config(client.model_config(FIXED_COST), applied_config)

@@ -1,0 +1,383 @@
+"""`triton-tui tune`: find the best config for a model (Model Analyzer's job), headless.
+
+Launches a server with --model-repository DIR (explicit model control, so candidates can be
+loaded as config overrides), or tunes the model of a running server given with -u HOST:PORT.
+Exit codes: 0 a config met the constraints, 4 none did (the closest is printed), 3 bad options,
+99 the server failed, 130 interrupted (the model is restored either way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
+from tui.commands.bench import _wait_model
+from tui.core.client import TritonError, TritonHTTP
+from tui.core.launcher import LaunchError
+from tui.core.tune import apply, report
+from tui.core.tune.measure import MeasureSettings, has_gpu
+from tui.core.tune.record import (
+    Constraints,
+    TuneRecord,
+    latest,
+    latest_unfinished,
+    load_record,
+)
+from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
+from tui.core.tune.tuner import (
+    CandidateMeasured,
+    CandidateStarted,
+    LevelMeasured,
+    TuneEvent,
+    TuneRun,
+    run_tune,
+)
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "tune",
+        help="find the best config for a model (instances, batching, concurrency)",
+        description="Search instance count, max batch size, dynamic batching and client "
+        "concurrency for the config that maximises the objective within the constraints. "
+        "Candidates are loaded as config overrides (nothing is written) and the model is "
+        "restored at the end; --write saves the winner to config.pbtxt.",
+    )
+    p.add_argument("-m", dest="model", required=True, metavar="MODEL", help="model to tune")
+    p.add_argument("--latency-budget", type=float, metavar="MS", help="p99 latency at most MS")
+    p.add_argument("--min-throughput", type=float, metavar="N", help="infer/sec at least N")
+    p.add_argument("--max-gpu-memory", type=float, metavar="MB", help="GPU memory at most MB")
+    p.add_argument(
+        "--objective",
+        choices=("throughput", "latency", "throughput-per-gb"),
+        default="throughput",
+        help="maximise throughput (default), minimise p99 latency, or throughput per GB of GPU",
+    )
+    p.add_argument(
+        "--search",
+        choices=("quick", "brute"),
+        default="quick",
+        help="quick: hill climbing from the model's own config (default); brute: every point",
+    )
+    p.add_argument("--min-instance-count", type=int, default=1, metavar="N")
+    p.add_argument("--max-instance-count", type=int, default=5, metavar="N")
+    p.add_argument(
+        "--instance-kind",
+        metavar="cpu|gpu|cpu,gpu",
+        help="instance kinds to try (default: gpu where the server has GPUs, else cpu)",
+    )
+    p.add_argument("--min-batch-size", type=int, metavar="N", help="smallest max_batch_size")
+    p.add_argument(
+        "--max-batch-size", type=int, metavar="N", help="largest max_batch_size (default 128)"
+    )
+    p.add_argument(
+        "--dynamic-batching",
+        choices=("both", "on", "off"),
+        help="try dynamic batching on, off or both (default both where the model can batch)",
+    )
+    p.add_argument(
+        "--queue-delay", metavar="US[,US]", help="max_queue_delay_microseconds values (default 0)"
+    )
+    p.add_argument(
+        "--concurrency",
+        default="1:1024",
+        metavar="MIN:MAX",
+        help="client concurrency, powers of two from MIN to MAX (default 1:1024)",
+    )
+    p.add_argument(
+        "-p",
+        "--measurement-interval",
+        type=int,
+        default=1000,
+        metavar="MS",
+        help="measurement window in ms (default 1000)",
+    )
+    p.add_argument(
+        "-s",
+        "--stability-percentage",
+        type=float,
+        default=20.0,
+        metavar="PCT",
+        help="allowed spread of the last 3 windows (default 20)",
+    )
+    p.add_argument("-r", "--max-trials", type=int, default=10, metavar="N")
+    p.add_argument("--results", type=Path, metavar="DIR", help="where tune records go")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="FILE",
+        help="continue an interrupted tune (default: the latest unfinished one of the model)",
+    )
+    p.add_argument(
+        "--show",
+        nargs="?",
+        const="latest",
+        metavar="FILE",
+        help="print a saved tune (default: the model's latest) without measuring anything",
+    )
+    p.add_argument("--compare", type=Path, metavar="FILE", help="with --show: compare with FILE")
+    p.add_argument("--export", type=Path, metavar="DIR", help="write Model Analyzer's CSV")
+    p.add_argument("--write", action="store_true", help="save the winner to config.pbtxt")
+    p.add_argument(
+        "--repository",
+        type=Path,
+        metavar="DIR",
+        help="with -u and --write: the attached server's model repository on this machine",
+    )
+    add_server_flags(p)
+    p.set_defaults(func=run)
+
+
+def _ints(text: str | None, flag: str) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"{flag} {text}: expected comma-separated integers") from None
+
+
+def _concurrency(text: str) -> list[int]:
+    low, _, high = text.partition(":")
+    try:
+        return powers_of_two(int(low), int(high or low))
+    except (ValueError, SpaceError):
+        raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
+
+
+def check_options(args: argparse.Namespace) -> None:
+    validate_server_flags(args)
+    checks = [
+        (args.measurement_interval > 0, "-p must be greater than 0 (ms)"),
+        (args.stability_percentage > 0, "-s must be greater than 0 (percent)"),
+        (args.max_trials >= 3, "-r must be at least 3"),
+        (
+            1 <= args.min_instance_count <= args.max_instance_count,
+            "instance counts: 1 <= min <= max",
+        ),
+        (args.max_batch_size is None or args.max_batch_size >= 1, "--max-batch-size must be >= 1"),
+        (args.latency_budget is None or args.latency_budget > 0, "--latency-budget must be > 0"),
+        (not args.compare or args.show, "--compare needs --show"),
+        (
+            not args.write or args.model_repository or args.repository,
+            "--write with -u needs --repository DIR",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+    _concurrency(args.concurrency)
+    _ints(args.queue_delay, "--queue-delay")
+
+
+def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpace:
+    kinds = None
+    if args.instance_kind:
+        kinds = [f"KIND_{k.strip().upper()}" for k in args.instance_kind.split(",")]
+    sizes = None
+    if args.max_batch_size is not None or args.min_batch_size is not None:
+        sizes = powers_of_two(args.min_batch_size or 1, args.max_batch_size or 128)
+    dynamic = {"on": [True], "off": [False], "both": [True, False], None: None}[
+        args.dynamic_batching
+    ]
+    return SearchSpace.for_model(
+        config,
+        has_gpu=gpu,
+        kinds=kinds,
+        counts=list(range(args.min_instance_count, args.max_instance_count + 1)),
+        batch_sizes=sizes,
+        dynamic=dynamic,
+        queue_delays_us=_ints(args.queue_delay, "--queue-delay"),
+        concurrency=_concurrency(args.concurrency),
+    )
+
+
+def _printer(event: TuneEvent) -> None:
+    if isinstance(event, CandidateStarted):
+        eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
+        bound = "" if event.eta_s is not None else "≤ "
+        print(
+            f"[{event.index}/{bound}{event.total}] {event.candidate.words()} "
+            f"({event.elapsed_s:.0f} s{eta})",
+            flush=True,
+        )
+    elif isinstance(event, LevelMeasured):
+        lv = event.level
+        text = (
+            f"{lv.throughput:,.1f} infer/s, p99 {lv.p99_ms:.2f} ms"
+            if lv.ok
+            else f"no figure: {lv.error}"
+        )
+        print(f"    concurrency {lv.concurrency}: {text}", flush=True)
+    elif isinstance(event, CandidateMeasured) and event.result.status != "ok":
+        print(f"    {event.result.status}: {event.result.reason}", flush=True)
+
+
+def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> TuneRecord:
+    client = TritonHTTP(url, timeout=10.0)
+    if args.resume:
+        path = (
+            latest_unfinished(args.model, args.results)
+            if args.resume == "latest"
+            else Path(args.resume)
+        )
+        if path is None or not path.is_file():
+            raise UsageError(f"--resume: no unfinished tune of {args.model!r} to continue")
+        record = load_record(path)
+        if record.model != args.model:
+            raise UsageError(f"--resume {path}: that tune is of {record.model!r}")
+        record.url = url
+        return record
+    config = client.model_config(args.model)
+    gpu = has_gpu(metrics_url)
+    if args.objective == "throughput-per-gb" and not gpu:
+        raise UsageError("--objective throughput-per-gb needs GPU metrics; this server has none")
+    try:
+        space = build_space(args, config, gpu)
+    except SpaceError as exc:
+        raise UsageError(str(exc)) from None
+    return TuneRecord(
+        model=args.model,
+        url=url,
+        space=space,
+        mode=args.search,
+        objective=args.objective.replace("-", "_"),
+        constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
+        window_ms=args.measurement_interval,
+        base_config=config,
+    )
+
+
+def show(args: argparse.Namespace) -> int:
+    """Reopen a saved tune (and compare it with another)."""
+    path = latest(args.model, args.results) if args.show == "latest" else Path(args.show)
+    if path is None or not path.is_file():
+        raise UsageError(f"--show: no saved tune of {args.model!r}")
+    try:
+        record = load_record(path)
+        other = load_record(args.compare) if args.compare else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"--show: cannot read a tune record: {exc}") from None
+    print(f"record: {path}\n{report.table(record)}\n\n{report.summary(record)}")
+    if other is not None:
+        print("\n" + report.compare(other, record))
+    if args.export:
+        for written in report.export(record, args.export):
+            print(f"wrote {written}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    check_options(args)
+    if args.show:
+        return show(args)
+    server = None
+    url = args.url or "localhost:8000"
+    metrics_url = args.metrics_url
+    repositories = [Path(p) for p in (args.model_repository or [])] or (
+        [args.repository] if args.repository else []
+    )
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        if args.model_repository:
+            try:
+                server = server_from_args(args)
+                server.start()
+                server.wait_ready(args.startup_timeout)
+            except LaunchError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 99
+            url, metrics_url = server.http_url, server.metrics_url
+        elif metrics_url is None:
+            metrics_url = f"{TritonHTTP(url).host}:8002"
+        if not _wait_model(TritonHTTP(url), args.model, args.startup_timeout if server else 5):
+            reason = server.errors.reason(args.model) if server else ""
+            print(
+                f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
+                file=sys.stderr,
+            )
+            return 99
+        try:
+            record = _record(args, url, metrics_url)
+        except TritonError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 99
+        settings = MeasureSettings(
+            args.measurement_interval, args.stability_percentage, args.max_trials
+        )
+        print(
+            f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
+            f"objective {record.objective}, constraints {record.constraints.words()})",
+            flush=True,
+        )
+        run_settings = TuneRun(metrics_url, settings, args.results)
+        record = run_tune(record, run_settings, _printer, cancel)
+        return _finish(args, record, run_settings, repositories)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if server is not None:
+            server.stop()
+
+
+def _finish(
+    args: argparse.Namespace, record: TuneRecord, settings: TuneRun, repositories: list[Path]
+) -> int:
+    for note in record.notes:
+        print(f"note: {note}", flush=True)
+    print(f"\nrecord: {record.path}")
+    if record.results:
+        print(report.table(record))
+        print("\n" + report.summary(record))
+    winner = record.winner
+    if winner is not None:
+        print("\nBest config (config.pbtxt):\n" + report.best_config_text(record, winner))
+    if args.export:
+        for path in report.export(record, args.export):
+            print(f"wrote {path}")
+    if record.status == "cancelled":
+        return 130
+    if record.status == "error":
+        print(f"error: {record.message}", file=sys.stderr)
+        return 99
+    if winner is None or not winner.satisfies:
+        print("No configuration met the constraints; the closest is shown.", file=sys.stderr)
+        return 4
+    if args.write and not winner.candidate.default:
+        assert winner.best is not None
+        return _write(record, winner, settings, repositories)
+    if args.write:
+        print("The model's own config is the best: nothing to write.")
+    return 0
+
+
+def _write(record: TuneRecord, winner: Any, settings: TuneRun, repositories: list[Path]) -> int:
+    try:
+        the_plan = apply.plan(repositories, record.model, winner.candidate, record.base_config)
+    except apply.ApplyError as exc:
+        print(f"error: --write: {exc}", file=sys.stderr)
+        return 99
+    print("\n" + (the_plan.diff or "(no change to config.pbtxt)"))
+    done = apply.apply(
+        the_plan,
+        record.url,
+        settings.metrics_url,
+        record.model,
+        winner.candidate,
+        winner.best.concurrency,
+        settings.measure,
+    )
+    print(("applied: " if done.ok else "not applied: ") + done.message)
+    if done.level is not None and done.level.ok:
+        print(
+            f"measured after reload: {done.level.throughput:,.1f} infer/s, p99 "
+            f"{done.level.p99_ms:.2f} ms at concurrency {done.level.concurrency} "
+            f"(tuned: {winner.best.throughput:,.1f} infer/s; figures vary with the machine's load)"
+        )
+    return 0 if done.ok else 99

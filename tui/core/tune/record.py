@@ -1,0 +1,270 @@
+"""A tune's record: what was asked, every candidate measured (failures with their reason), the
+ranking by objective and constraints. One JSON file per tune, rewritten atomically after each
+candidate, so an interrupted tune resumes and a finished one can be reopened and compared.
+
+`restore_pending` is true while a candidate's config override may be live in the server: a
+console killed mid-tune leaves it set, and the next tune (or the pane) restores the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tui.core.modelconfig.store import atomic_write
+from tui.core.paths import cache_dir
+from tui.core.tune.measure import Level
+from tui.core.tune.space import Candidate, SearchSpace
+
+OBJECTIVES = ("throughput", "latency", "throughput_per_gb")
+RECORD_VERSION = 1
+
+
+def tune_dir() -> Path:
+    path = cache_dir() / "tune"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Constraints:
+    latency_budget_ms: float | None = None  # p99 at most
+    min_throughput: float | None = None
+    max_gpu_memory_mb: float | None = None
+
+    def violation(self, level: Level) -> float:
+        """0 when `level` satisfies every constraint, else how far off it is (relative, summed)."""
+        if not level.ok:
+            return float("inf")
+        off = 0.0
+        if self.latency_budget_ms is not None and level.p99_ms > self.latency_budget_ms:
+            off += level.p99_ms / self.latency_budget_ms - 1
+        if self.min_throughput is not None and level.throughput < self.min_throughput:
+            off += 1 - level.throughput / self.min_throughput
+        mem, cap = level.gpu_mem_mb, self.max_gpu_memory_mb
+        if cap is not None and mem is not None and mem > cap:
+            off += mem / cap - 1
+        return off
+
+    def words(self) -> str:
+        parts = []
+        if self.latency_budget_ms is not None:
+            parts.append(f"p99 ≤ {self.latency_budget_ms:g} ms")
+        if self.min_throughput is not None:
+            parts.append(f"throughput ≥ {self.min_throughput:g} infer/s")
+        if self.max_gpu_memory_mb is not None:
+            parts.append(f"GPU memory ≤ {self.max_gpu_memory_mb:g} MB")
+        return ", ".join(parts) or "none"
+
+
+def objective_value(level: Level, objective: str) -> float:
+    """Higher is better, for every objective."""
+    if objective == "latency":
+        return -level.p99_ms
+    if objective == "throughput_per_gb":
+        return level.throughput / (level.gpu_mem_mb / 1000) if level.gpu_mem_mb else 0.0
+    return level.throughput
+
+
+@dataclass
+class CandidateResult:
+    candidate: Candidate
+    status: str = "ok"  # ok | load_failed | error | cancelled
+    reason: str = ""
+    levels: list[Level] = field(default_factory=list)
+    load_s: float = 0.0
+    wall_s: float = 0.0
+    # filled by `rank`
+    best: Level | None = None
+    satisfies: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.candidate.key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidate": self.candidate.to_dict(),
+            "key": self.key,
+            "words": self.candidate.words(),
+            "status": self.status,
+            "reason": self.reason,
+            "levels": [asdict(level) for level in self.levels],
+            "load_s": round(self.load_s, 3),
+            "wall_s": round(self.wall_s, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CandidateResult:
+        return cls(
+            candidate=Candidate.from_dict(data["candidate"]),
+            status=data.get("status", "ok"),
+            reason=data.get("reason", ""),
+            levels=[Level(**level) for level in data.get("levels", [])],
+            load_s=data.get("load_s", 0.0),
+            wall_s=data.get("wall_s", 0.0),
+        )
+
+
+@dataclass
+class TuneRecord:
+    model: str
+    url: str
+    space: SearchSpace
+    mode: str = "quick"  # or brute
+    objective: str = "throughput"
+    constraints: Constraints = field(default_factory=Constraints)
+    window_ms: int = 1000
+    base_config: dict[str, Any] = field(default_factory=dict)
+    results: list[CandidateResult] = field(default_factory=list)
+    status: str = "running"  # running | done | cancelled | error
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+    restore_pending: bool = False
+    owner_pid: int = 0  # the process running the tune (a live one is not "killed")
+    started_at: str = field(default_factory=lambda: _now())
+    finished_at: str = ""
+    wall_s: float = 0.0
+    path: Path | None = None
+
+    # Queries --------------------------------------------------------------------------------
+    def result(self, key: str) -> CandidateResult | None:
+        return next((r for r in self.results if r.key == key), None)
+
+    @property
+    def default(self) -> CandidateResult | None:
+        return self.result("default")
+
+    @property
+    def measurements(self) -> int:
+        """Measured concurrency levels (Model Analyzer counts these as measurements)."""
+        return sum(len(r.levels) for r in self.results)
+
+    def score(self, result: CandidateResult) -> tuple[int, float]:
+        """Sort key, higher is better: satisfying candidates first, then the objective."""
+        rank(result, self.objective, self.constraints)
+        if result.best is None:
+            return (-1, float("-inf"))
+        if result.satisfies:
+            return (1, objective_value(result.best, self.objective))
+        return (0, -self.constraints.violation(result.best))
+
+    def ranked(self) -> list[CandidateResult]:
+        return sorted(self.results, key=self.score, reverse=True)
+
+    @property
+    def winner(self) -> CandidateResult | None:
+        ranked = self.ranked()
+        return ranked[0] if ranked and ranked[0].best is not None else None
+
+    # Persistence ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": RECORD_VERSION,
+            "model": self.model,
+            "url": self.url,
+            "mode": self.mode,
+            "objective": self.objective,
+            "constraints": asdict(self.constraints),
+            "window_ms": self.window_ms,
+            "space": self.space.to_dict(),
+            "base_config": self.base_config,
+            "status": self.status,
+            "message": self.message,
+            "notes": self.notes,
+            "restore_pending": self.restore_pending,
+            "owner_pid": self.owner_pid,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "wall_s": round(self.wall_s, 3),
+            "measurements": self.measurements,
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> TuneRecord:
+        return cls(
+            model=data["model"],
+            url=data["url"],
+            space=SearchSpace.from_dict(data["space"]),
+            mode=data.get("mode", "quick"),
+            objective=data.get("objective", "throughput"),
+            constraints=Constraints(**data.get("constraints", {})),
+            window_ms=data.get("window_ms", 1000),
+            base_config=data.get("base_config", {}),
+            results=[CandidateResult.from_dict(r) for r in data.get("results", [])],
+            status=data.get("status", "running"),
+            message=data.get("message", ""),
+            notes=list(data.get("notes", [])),
+            restore_pending=bool(data.get("restore_pending", False)),
+            owner_pid=int(data.get("owner_pid", 0)),
+            started_at=data.get("started_at", ""),
+            finished_at=data.get("finished_at", ""),
+            wall_s=data.get("wall_s", 0.0),
+            path=path,
+        )
+
+    def save(self, folder: Path | None = None) -> Path:
+        if self.path is None:
+            folder = folder or tune_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.model)
+            self.path = folder / f"{safe}-{stamp}.json"
+            n = 1
+            while self.path.exists():
+                n += 1
+                self.path = folder / f"{safe}-{stamp}-{n}.json"
+        atomic_write(self.path, (json.dumps(self.to_dict(), indent=1) + "\n").encode())
+        return self.path
+
+
+def rank(result: CandidateResult, objective: str, constraints: Constraints) -> None:
+    """Pick the candidate's best level: the best satisfying one, else the closest to satisfying."""
+    ok = [level for level in result.levels if level.ok]
+    result.best, result.satisfies = None, False
+    if not ok:
+        return
+    good = [level for level in ok if constraints.violation(level) == 0]
+    if good:
+        result.best = max(good, key=lambda level: objective_value(level, objective))
+        result.satisfies = True
+    else:
+        result.best = min(ok, key=constraints.violation)
+
+
+def load_record(path: Path | str) -> TuneRecord:
+    path = Path(path)
+    return TuneRecord.from_dict(json.loads(path.read_text()), path)
+
+
+def list_records(folder: Path | None = None) -> list[Path]:
+    """Saved tunes, newest first."""
+    folder = folder or tune_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def latest(model: str, folder: Path | None = None, *, unfinished: bool = False) -> Path | None:
+    """The newest record of `model` (only one that did not finish, when asked)."""
+    for path in list_records(folder):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("model") == model and not (unfinished and data.get("status") == "done"):
+            return path
+    return None
+
+
+def latest_unfinished(model: str, folder: Path | None = None) -> Path | None:
+    return latest(model, folder, unfinished=True)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

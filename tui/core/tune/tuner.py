@@ -1,0 +1,369 @@
+"""Run a tune: measure the model's own config, then candidates (every point, or a hill climb),
+each loaded through the load API's config override, and restore the model at the end.
+
+`run_tune` blocks (call it on a worker thread) and never raises for server trouble. Restoring is
+an unload followed by a plain load (a plain load alone keeps the override, shared/DESIGN.md); it
+runs in a `finally`, so a cancel or an error restores too. If the process is killed, the record
+keeps `restore_pending`, and `recover` (run at the start of every tune, and by the pane when it
+opens) restores the model the next time: unless the server we launched died with us, in which
+case it comes back with the disk config anyway.
+
+Quick mode climbs from the model's own config: all neighbours of the current point (one step
+along one axis: instance kind, count, dynamic batching/max batch size, queue delay) are measured,
+the best becomes the new point if it beats it, and the climb stops when none does. Within a
+candidate the concurrency sweep starts one step below the current best's best concurrency
+(throughput objectives), and reaches down again when nothing there meets the constraints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from tui.core.client import TritonError, TritonHTTP
+from tui.core.modelconfig.diff import NormalizeError, normalize_json
+from tui.core.sanitize import clean
+from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune.record import (
+    CandidateResult,
+    TuneRecord,
+    list_records,
+    load_record,
+    objective_value,
+)
+from tui.core.tune.space import Candidate, describe_config, override
+
+MIN_GAIN = 0.05  # Model Analyzer: stop a sweep when 4 tries gained under 5 %
+GAIN_TRIES = 4
+
+
+class TuneError(Exception):
+    """The tune cannot go on (the message says why)."""
+
+
+class _Cancelled(Exception):
+    pass
+
+
+# Events (the pane turns them into messages, the command into lines) ---------------------------
+@dataclass
+class CandidateStarted:
+    index: int  # 1-based
+    total: int  # every point of the space plus the default: exact for brute, a bound for quick
+    candidate: Candidate
+    elapsed_s: float
+    eta_s: float | None  # brute: estimate; quick: None (the climb decides how far it goes)
+
+
+@dataclass
+class LevelMeasured:
+    candidate: Candidate
+    level: Level
+
+
+@dataclass
+class CandidateMeasured:
+    index: int
+    result: CandidateResult
+
+
+@dataclass
+class TuneFinished:
+    record: TuneRecord
+
+
+TuneEvent = CandidateStarted | LevelMeasured | CandidateMeasured | TuneFinished
+
+
+@dataclass
+class TuneRun:
+    """How to reach the server and measure (what the record does not keep)."""
+
+    metrics_url: str | None = None
+    measure: MeasureSettings = field(default_factory=MeasureSettings)
+    folder: Path | None = None  # where records live (default: the cache)
+    load_timeout_s: float = 300.0
+
+
+def same_config(a: dict, b: dict) -> bool:
+    try:
+        return normalize_json(a) == normalize_json(b)
+    except NormalizeError:
+        return a == b
+
+
+def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def restore(client: TritonHTTP, model: str, timeout: float = 300.0) -> None:
+    """Back to the on-disk config: unload, wait until gone, load without parameters."""
+    client.unload(model)
+    _wait(lambda: not client.model_ready(model), 60.0)
+    client.load(model, timeout=timeout)
+    if not _wait(lambda: client.model_ready(model), 60.0):
+        raise TritonError(f"model {model!r} is not ready after reloading its on-disk config")
+
+
+def recover(url: str, folder: Path | None = None, skip: Path | None = None) -> list[str]:
+    """Restore models a killed tune left overridden on the server at `url`; say what was done."""
+    done = []
+    client = TritonHTTP(url, timeout=10.0)
+    for path in list_records(folder):
+        try:
+            record = load_record(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not record.restore_pending or record.url != url or path == skip:
+            continue
+        if record.owner_pid not in (0, os.getpid()) and psutil.pid_exists(record.owner_pid):
+            continue  # another process is tuning right now: its own finally restores
+        try:
+            current = client.model_config(record.model)
+            if not same_config(current, record.base_config):
+                restore(client, record.model)
+                done.append(f"restored {record.model} to its on-disk config (left by {path.name})")
+        except TritonError as exc:
+            done.append(f"could not restore {record.model} (left by {path.name}): {exc}")
+            continue
+        record.restore_pending = False
+        record.save()
+    return done
+
+
+class Tuner:
+    def __init__(
+        self,
+        record: TuneRecord,
+        run: TuneRun,
+        on_event: Callable[[TuneEvent], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.record = record
+        self.run_settings = run
+        self.emit = on_event or (lambda event: None)
+        self.cancel = cancel or threading.Event()
+        self.client = TritonHTTP(record.url, timeout=10.0)
+        self.started = time.monotonic()
+        self.measured_now = 0  # candidates measured in this session (for the ETA)
+
+    # One candidate ---------------------------------------------------------------------------
+    def _load(self, candidate: Candidate, result: CandidateResult) -> bool:
+        rec = self.record
+        if not rec.restore_pending:
+            rec.restore_pending = True
+            self.save()
+        t0 = time.monotonic()
+        try:
+            self.client.load(
+                rec.model,
+                json.dumps(override(rec.base_config, candidate)),
+                timeout=self.run_settings.load_timeout_s,
+            )
+        except TritonError as exc:
+            text = clean(str(exc))
+            if "polling" in text or "explicit" in text.lower():
+                raise TuneError(
+                    "the server does not accept model loads: start it with "
+                    "--model-control-mode=explicit (triton-tui's own server does)"
+                ) from exc
+            result.status, result.reason = "load_failed", text
+            return False
+        result.load_s = time.monotonic() - t0
+        if not _wait(lambda: self.client.model_ready(rec.model), 60.0):
+            result.status, result.reason = "load_failed", "not ready after loading"
+            return False
+        return True
+
+    def _measure(self, candidate: Candidate, result: CandidateResult, concurrency: int) -> Level:
+        if self.cancel.is_set():
+            raise _Cancelled
+        rec = self.record
+        level = measure_level(
+            rec.url,
+            self.run_settings.metrics_url,
+            rec.model,
+            concurrency,
+            self.run_settings.measure,
+            self.cancel,
+        )
+        if self.cancel.is_set():
+            raise _Cancelled
+        result.levels.append(level)
+        self.emit(LevelMeasured(candidate, level))
+        return level
+
+    def _sweep(self, candidate: Candidate, result: CandidateResult, hint: int | None) -> None:
+        """Concurrency upwards until the gain stalls, the budget is passed or a level fails (an
+        unstable level is skipped once: on a shared machine a noisy moment is not the config)."""
+        rec = self.record
+        levels = rec.space.concurrency
+        start = 0
+        if hint is not None and rec.objective != "latency" and hint in levels:
+            start = max(0, levels.index(hint) - 1)
+        budget = rec.constraints.latency_budget_ms
+        failed = 0
+        for concurrency in levels[start:]:
+            level = self._measure(candidate, result, concurrency)
+            if not level.ok:
+                failed += 1
+                if not level.unstable or failed >= 2:  # a noisy moment is given one more level
+                    break
+                continue
+            failed = 0
+            if (budget is not None and level.p99_ms > budget) or self._plateau(result.levels):
+                break
+        if any(lv.ok for lv in result.levels) and not self._any_satisfies(result):
+            for concurrency in reversed(levels[:start]):  # started high: reach down
+                level = self._measure(candidate, result, concurrency)
+                if not level.ok or rec.constraints.violation(level) == 0:
+                    break
+        if not any(level.ok for level in result.levels):
+            result.status = "error"
+            result.reason = result.levels[0].error if result.levels else "nothing measured"
+
+    def _any_satisfies(self, result: CandidateResult) -> bool:
+        return any(lv.ok and self.record.constraints.violation(lv) == 0 for lv in result.levels)
+
+    def _plateau(self, levels: list[Level]) -> bool:
+        values = [objective_value(lv, self.record.objective) for lv in levels if lv.ok]
+        if len(values) < GAIN_TRIES:
+            return False
+        window = values[-GAIN_TRIES:]
+        first = window[0]
+        return (max(window) - first) / max(abs(first), 1e-9) < MIN_GAIN
+
+    def evaluate(self, candidate: Candidate, hint: int | None = None) -> CandidateResult:
+        """The candidate's result: from the record when already measured, else measured now."""
+        rec = self.record
+        default = rec.default
+        if not candidate.default and default is not None:
+            own = describe_config(rec.base_config)
+            if Candidate(**{**own.to_dict(), "default": False}) == candidate:
+                return default  # the model's own config, already measured as it is loaded
+        known = rec.result(candidate.key)
+        if known is not None and known.status != "cancelled":
+            return known
+        if self.cancel.is_set():
+            raise _Cancelled
+        if known is not None:
+            rec.results.remove(known)
+        elapsed = time.monotonic() - self.started
+        total = rec.space.size() + 1
+        eta = None
+        if rec.mode == "brute" and self.measured_now:
+            eta = elapsed / self.measured_now * max(0, total - len(rec.results))
+        self.emit(CandidateStarted(len(rec.results) + 1, total, candidate, elapsed, eta))
+        result = CandidateResult(candidate)
+        t0 = time.monotonic()
+        rec.results.append(result)
+        try:
+            if candidate.default or self._load(candidate, result):
+                self._sweep(candidate, result, hint)
+        except _Cancelled:
+            result.status, result.reason = "cancelled", "cancelled"
+            raise
+        finally:
+            result.wall_s = time.monotonic() - t0
+            self.save()
+        self.measured_now += 1
+        self.emit(CandidateMeasured(len(rec.results), result))
+        return result
+
+    # Search modes ----------------------------------------------------------------------------
+    def _best_concurrency(self, result: CandidateResult) -> int | None:
+        self.record.score(result)
+        return result.best.concurrency if result.best else None
+
+    def brute(self) -> None:
+        space = self.record.space
+        for point in space.points():
+            self.evaluate(space.candidate(point))
+
+    def climb(self) -> None:
+        rec, space = self.record, self.record.space
+        point = space.nearest(describe_config(rec.base_config))
+        current = self.evaluate(space.candidate(point))
+        while True:
+            hint = self._best_concurrency(current)
+            trials = [(p, self.evaluate(space.candidate(p), hint)) for p in space.neighbours(point)]
+            if not trials:
+                return
+            best_point, best = max(trials, key=lambda t: rec.score(t[1]))
+            if rec.score(best) <= rec.score(current):
+                return
+            point, current = best_point, best
+
+    # The whole tune --------------------------------------------------------------------------
+    def save(self) -> None:
+        self.record.save(self.run_settings.folder)
+
+    def run(self) -> TuneRecord:
+        rec = self.record
+        t0 = time.monotonic()
+        rec.status, rec.message, rec.owner_pid = "running", "", os.getpid()
+        try:
+            for line in recover(rec.url, self.run_settings.folder, skip=rec.path):
+                rec.notes.append(line)
+            if not rec.base_config:
+                rec.base_config = self.client.model_config(rec.model)
+            if not self.client.model_ready(rec.model):
+                raise TuneError(f"model {rec.model!r} is not ready on {rec.url}")
+            self.save()
+            self.evaluate(describe_config(rec.base_config))
+            if rec.mode == "brute":
+                self.brute()
+            else:
+                self.climb()
+            rec.status = "done"
+        except _Cancelled:
+            rec.status, rec.message = "cancelled", "cancelled"
+        except TuneError as exc:
+            rec.status, rec.message = "error", str(exc)
+        except TritonError as exc:
+            rec.status, rec.message = "error", f"the server stopped answering: {exc}"
+        finally:
+            self._restore()
+            rec.wall_s += time.monotonic() - t0
+            rec.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            self.save()
+        self.emit(TuneFinished(rec))
+        return rec
+
+    def _restore(self) -> None:
+        rec = self.record
+        if not rec.restore_pending:
+            return
+        try:
+            restore(self.client, rec.model, self.run_settings.load_timeout_s)
+            rec.restore_pending = False
+            if not same_config(self.client.model_config(rec.model), rec.base_config):
+                rec.notes.append(
+                    "the model now runs its on-disk config, which differs from the config "
+                    "it ran before the tune (it was overridden before)"
+                )
+        except TritonError as exc:
+            rec.notes.append(f"could not restore {rec.model} to its on-disk config: {exc}")
+            if rec.status == "done":
+                rec.status, rec.message = "error", f"restore failed: {exc}"
+
+
+def run_tune(
+    record: TuneRecord,
+    run: TuneRun,
+    on_event: Callable[[TuneEvent], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> TuneRecord:
+    return Tuner(record, run, on_event, cancel).run()

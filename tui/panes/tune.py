@@ -1,0 +1,430 @@
+"""Tune pane (key 6): find the best config for a model, Model Analyzer's job in the console.
+
+Pick the model (the app's selected model by default), the latency budget, objective, search mode
+and the axes; Enter (in any field) or `s` starts, Esc cancels. A thread worker runs `run_tune`
+(candidates are loaded as config overrides and the model restored after); each candidate lands in
+the ranked table and the plot (throughput against p99, Pareto front, budget line) as it completes.
+The selected row's reason shows below; `a` applies that config: the diff first, then the config
+store saves it, the model is reloaded, verified and measured, and a failure puts the old file back.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
+
+from tui.core.client import TritonError
+from tui.core.tune import apply, report
+from tui.core.tune.measure import MeasureSettings, has_gpu
+from tui.core.tune.record import CandidateResult, Constraints, TuneRecord
+from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
+from tui.core.tune.tuner import (
+    CandidateMeasured,
+    CandidateStarted,
+    TuneEvent,
+    TuneFinished,
+    TuneRun,
+    recover,
+    run_tune,
+)
+from tui.panes.config_dialogs import confirm
+from tui.state import console
+
+COLUMNS = ("config", "conc", "infer/s", "p99 ms", "GPU %", "GPU MB", "ok")
+
+
+@dataclass
+class TuneProgressed(Message):
+    event: TuneEvent
+
+
+@dataclass
+class TuneModelsListed(Message):
+    models: list[str]
+    error: str = ""
+
+
+@dataclass
+class TuneApplied(Message):
+    ok: bool
+    text: str
+
+
+def _pair(text: str, what: str) -> tuple[int, int]:
+    low, _, high = text.strip().partition(":")
+    try:
+        pair = int(low), int(high or low)
+    except ValueError:
+        raise ValueError(f"{what}: expected MIN:MAX, e.g. 1:8") from None
+    if not 1 <= pair[0] <= pair[1]:
+        raise ValueError(f"{what}: expected 1 <= MIN <= MAX")
+    return pair
+
+
+@dataclass
+class Form:
+    model: str
+    budget: float | None
+    window: int
+    stability: float
+    counts: tuple[int, int]
+    batch: tuple[int, int]
+    concurrency: tuple[int, int]
+    mode: str
+    objective: str
+
+    def space(self, config: dict, gpu: bool) -> SearchSpace:
+        can_batch = int(config.get("max_batch_size") or 0) > 0
+        return SearchSpace.for_model(
+            config,
+            has_gpu=gpu,
+            counts=list(range(self.counts[0], self.counts[1] + 1)),
+            batch_sizes=powers_of_two(*self.batch) if can_batch else None,
+            concurrency=powers_of_two(*self.concurrency),
+        )
+
+
+class TunePane(Vertical):
+    BINDINGS = [
+        Binding("s", "start", "Start tune", id="tune-start"),
+        Binding("escape", "cancel", "Cancel tune", id="tune-cancel"),
+        Binding("a", "apply", "Apply config", id="tune-apply"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="tune-pane")
+        self.record: TuneRecord | None = None
+        self.running = False
+        self._cancel = threading.Event()
+        self._models: list[str] = []
+        self._rows: list[CandidateResult] = []
+        self._stability = 20.0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="tune-form"):
+            yield Label("model")
+            yield Select[str]([], prompt="—", id="tune-model", compact=True)
+            yield Label("p99≤ms")
+            yield Input("", placeholder="none", id="tune-budget", type="number", compact=True)
+            yield Select(
+                [("throughput", "throughput"), ("latency", "latency")],
+                value="throughput",
+                allow_blank=False,
+                id="tune-objective",
+                compact=True,
+            )
+            yield Select(
+                [("quick", "quick"), ("brute", "brute")],
+                value="quick",
+                allow_blank=False,
+                id="tune-search",
+                compact=True,
+            )
+            yield Button("Start", id="tune-start-button", variant="primary", compact=True)
+        with Horizontal(id="tune-axes"):
+            yield Label("instances")
+            yield Input("1:5", id="tune-counts", compact=True)
+            yield Label("max batch")
+            yield Input("1:128", id="tune-batch", compact=True)
+            yield Label("conc")
+            yield Input("1:1024", id="tune-concurrency", compact=True)
+            yield Label("ms")
+            yield Input("1000", id="tune-window", type="integer", compact=True)
+            yield Label("stab%")
+            yield Input("20", id="tune-stability", type="number", compact=True)
+        yield Static("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
+        with Horizontal(id="tune-results"):
+            yield DataTable(id="tune-table", zebra_stripes=True, cursor_type="row")
+            yield Static("", id="tune-plot")
+        yield Static("", id="tune-reason")
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.watch(self.app, "server_state", self._server_state_changed)
+        self.watch(self.app, "selected_model", self._follow_selected_model, init=False)
+
+    def on_unmount(self) -> None:
+        self._cancel.set()  # a tune in progress restores the model and returns
+
+    def _selected_model(self) -> str:
+        return console(self).selected_model
+
+    def _follow_selected_model(self) -> None:
+        model = self._selected_model()
+        if model in self._models and not self.running:
+            self.query_one("#tune-model", Select).value = model
+
+    def _server_state_changed(self, state: str) -> None:
+        if state == "ready":
+            self.list_models()
+            self.recover_models()
+
+    def on_show(self) -> None:
+        if console(self).server_state == "ready" and not self.running:
+            self.list_models()
+
+    @work(thread=True, exclusive=True, group="tune-models")
+    def list_models(self) -> None:
+        try:
+            index = console(self).session.client.repository_index()
+            models = sorted(m["name"] for m in index if m.get("state") == "READY")
+            self.post_message(TuneModelsListed(models))
+        except TritonError as exc:
+            self.post_message(TuneModelsListed([], str(exc)))
+
+    @work(thread=True, group="tune-recover")
+    def recover_models(self) -> None:
+        """A console killed mid-tune left an override live: put the disk config back."""
+        for line in recover(console(self).session.client.url):
+            self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)
+
+    def on_tune_models_listed(self, message: TuneModelsListed) -> None:
+        if message.error:
+            self._status(f"Cannot list models: {message.error}", "error")
+            return
+        select = self.query_one("#tune-model", Select)
+        if message.models != self._models:
+            self._models = message.models
+            select.set_options((name, name) for name in message.models)
+        wanted = self._selected_model()
+        if wanted in message.models and not self.running:
+            select.value = wanted
+        elif not isinstance(select.value, str) and message.models:
+            select.value = message.models[0]
+
+    # Start / cancel ---------------------------------------------------------------------------
+    def _status(self, text: str, severity: str = "") -> None:
+        status = self.query_one("#tune-status", Static)
+        status.update(Text(text))
+        status.set_class(severity == "error", "-error")
+        status.set_class(severity == "warning", "-warning")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#tune-start-button")
+    def action_start(self) -> None:
+        if self.running:
+            return
+        model = self.query_one("#tune-model", Select).value
+        if not isinstance(model, str):
+            self._status("Pick a model first.", "error")
+            return
+        try:
+            form = self._form(model)
+        except ValueError as exc:
+            self._status(f"Cannot start: {exc}", "error")
+            return
+        self.running = True
+        self._cancel = threading.Event()
+        self.query_one(DataTable).clear()
+        self._rows = []
+        self.query_one("#tune-start-button", Button).disabled = True
+        self._status(f"Tuning {model}: reading its config …")
+        self.tune(form, self._cancel)
+
+    def _form(self, model: str) -> Form:
+        def value(selector: str) -> str:
+            return self.query_one(selector, Input).value.strip()
+
+        budget = float(value("#tune-budget")) if value("#tune-budget") else None
+        if budget is not None and budget <= 0:
+            raise ValueError("the p99 budget must be more than 0 ms")
+        window = int(value("#tune-window") or "1000")
+        if window <= 0:
+            raise ValueError("the window must be more than 0 ms")
+        stability = float(value("#tune-stability") or "20")
+        if stability <= 0:
+            raise ValueError("the stability percentage must be more than 0")
+        return Form(
+            model=model,
+            budget=budget,
+            window=window,
+            stability=stability,
+            counts=_pair(value("#tune-counts"), "instances"),
+            batch=_pair(value("#tune-batch"), "max batch"),
+            concurrency=_pair(value("#tune-concurrency"), "concurrency"),
+            mode=str(self.query_one("#tune-search", Select).value),
+            objective=str(self.query_one("#tune-objective", Select).value),
+        )
+
+    def action_cancel(self) -> None:
+        if self.running:
+            self._cancel.set()
+            self._status("Cancelling: restoring the model's on-disk config …", "warning")
+
+    @work(thread=True, group="tune-run")
+    def tune(self, form: Form, cancel: threading.Event) -> None:
+        session = console(self).session
+        try:
+            config = session.client.model_config(form.model)
+            space = form.space(config, has_gpu(session.metrics_url))
+        except (TritonError, SpaceError) as exc:
+            self.app.call_from_thread(self._finish_early, f"Cannot start: {exc}")
+            return
+        record = TuneRecord(
+            model=form.model,
+            url=session.client.url,
+            space=space,
+            mode=form.mode,
+            objective=form.objective,
+            constraints=Constraints(latency_budget_ms=form.budget),
+            window_ms=form.window,
+            base_config=config,
+        )
+        self.record = record
+        self._stability = form.stability
+        settings = MeasureSettings(window_ms=form.window, stability_pct=form.stability)
+        run = TuneRun(session.metrics_url, settings)
+
+        def progressed(event: TuneEvent) -> None:
+            self.post_message(TuneProgressed(event))
+
+        run_tune(record, run, progressed, cancel)
+
+    def _finish_early(self, text: str) -> None:
+        self.running = False
+        self.query_one("#tune-start-button", Button).disabled = False
+        self._status(text, "error")
+
+    def on_tune_progressed(self, message: TuneProgressed) -> None:
+        event = message.event
+        if isinstance(event, CandidateStarted):
+            eta = (
+                f", about {event.eta_s:.0f} s left"
+                if event.eta_s is not None
+                else f" (quick: at most {event.total})"
+            )
+            self._status(
+                f"{event.index} of {event.total}: {event.candidate.words()} · "
+                f"{event.elapsed_s:.0f} s elapsed{eta} · Esc cancels"
+            )
+        elif isinstance(event, CandidateMeasured):
+            self._refresh_results()
+        elif isinstance(event, TuneFinished):
+            self._finished(event.record)
+
+    def _finished(self, record: TuneRecord) -> None:
+        self.running = False
+        self.query_one("#tune-start-button", Button).disabled = False
+        self._refresh_results()
+        text = f"{record.status}: " + report.summary(record)
+        if record.message and record.status != "done":
+            text = f"{record.status}: {record.message}. " + report.summary(record)
+        for note in record.notes:
+            text += f" Note: {note}"
+        text += f" Record: {record.path}. Select a row and press a to apply it."
+        severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
+        self._status(text, severity)
+
+    # Results ----------------------------------------------------------------------------------
+    def _refresh_results(self) -> None:
+        record = self.record
+        if record is None:
+            return
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        self._rows = record.ranked()
+        for result in self._rows:
+            best = result.best
+            table.add_row(
+                Text(result.candidate.words()),
+                str(best.concurrency) if best else "—",
+                report.fmt(best.throughput if best else None),
+                report.fmt(best.p99_ms if best else None, 2),
+                report.fmt(100 * best.gpu_util if best and best.gpu_util is not None else None, 0),
+                report.fmt(best.gpu_mem_mb if best else None, 0),
+                "yes" if result.satisfies else ("no" if result.status == "ok" else result.status),
+            )
+        if self._rows:
+            table.move_cursor(row=min(max(row, 0), len(self._rows) - 1))
+        self._show_selected()
+
+    def _selected(self) -> CandidateResult | None:
+        row = self.query_one(DataTable).cursor_row
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    @on(DataTable.RowHighlighted, "#tune-table")
+    def _show_selected(self) -> None:
+        record, result = self.record, self._selected()
+        reason = report.reason(record, result) if record and result else ""
+        self.query_one("#tune-reason", Static).update(Text(reason))
+        self._redraw(result.key if result else "")
+
+    def _redraw(self, selected: str = "") -> None:
+        plot = self.query_one("#tune-plot", Static)
+        if self.record is None:
+            plot.update("")
+            return
+        ansi = report.render_plot(
+            self.record,
+            width=max(30, plot.size.width or 50),
+            height=max(8, plot.size.height or 12),
+            color="NO_COLOR" not in os.environ,
+            selected=selected,
+        )
+        plot.update(Text.from_ansi(ansi) if ansi else "")
+
+    def on_resize(self) -> None:
+        result = self._selected()
+        self._redraw(result.key if result else "")
+
+    # Apply ------------------------------------------------------------------------------------
+    def action_apply(self) -> None:
+        record, result = self.record, self._selected()
+        if self.running or record is None or result is None:
+            return
+        if result.candidate.default or result.best is None:
+            self._status("That is the model's own config (or it has no figures): nothing to apply.")
+            return
+        repos = console(self).session.repositories
+        try:
+            the_plan = apply.plan(repos, record.model, result.candidate, record.base_config)
+        except (apply.ApplyError, OSError) as exc:
+            self._status(f"Cannot apply: {exc}", "error")
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "yes":
+                self._status(f"Applying {result.candidate.words()}: save, reload, verify …")
+                self.apply_plan(the_plan, record, result)
+
+        diff = the_plan.diff or "(no change)"
+        self.app.push_screen(
+            confirm(f"Apply to {the_plan.path}?", diff, "Apply"), callback=answered
+        )
+
+    @work(thread=True, group="tune-apply")
+    def apply_plan(self, the_plan: apply.Plan, record: TuneRecord, result: CandidateResult) -> None:
+        assert result.best is not None
+        session = console(self).session
+        done = apply.apply(
+            the_plan,
+            session.client.url,
+            session.metrics_url,
+            record.model,
+            result.candidate,
+            result.best.concurrency,
+            MeasureSettings(window_ms=record.window_ms, stability_pct=self._stability),
+        )
+        text = done.message
+        if done.level is not None and done.level.ok:
+            text += (
+                f"; measured {done.level.throughput:,.1f} infer/s, p99 {done.level.p99_ms:.2f} ms "
+                f"(tuned {result.best.throughput:,.1f})"
+            )
+        self.post_message(TuneApplied(done.ok, text))
+
+    def on_tune_applied(self, message: TuneApplied) -> None:
+        self._status(
+            ("Applied: " if message.ok else "Not applied: ") + message.text,
+            "" if message.ok else "error",
+        )
