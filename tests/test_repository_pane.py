@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from tests.conftest import copy_demo, launch
 from tui.app import TritonTUI
@@ -36,6 +37,10 @@ async def test_demo_models_shown_ready(demo_session: Session) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await _wait(pilot, lambda: len(_states(app)) == 4)
         assert set(_states(app).values()) == {"READY"}
+        # Names are never cut to the header's width, even before the table had an idle moment.
+        table = app.query_one("#model-table", DataTable)
+        name_width = table.columns[ColumnKey("name")].get_render_width(table)
+        assert name_width >= len("identity_onnx") + 2 * table.cell_padding
         await _wait(
             pilot,
             lambda: (

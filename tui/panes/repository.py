@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -13,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from tui.core.client import TritonError
 from tui.core.modelconfig import NormalizeError, normalize_json
@@ -64,6 +66,7 @@ class ModelActionFinished(Message):
     error: str = ""
 
 
+NAME_WIDTH = 40  # longer names are cut in the list (the detail shows them whole)
 STATE_WIDTH = max(len(state) for state in STATE_STYLE)  # the State column never clips a word
 
 
@@ -196,8 +199,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             table.clear()
             for view in shown:
                 table.add_row(*self._row(view), key=view.name)
-                # Sized now: a rebuilt table could keep the width of its header ("add_s").
-                table.update_cell(view.name, "name", view.name, update_width=True)
+            self._size_name_column(table, names)
             if keep in names:
                 table.move_cursor(row=names.index(keep))
         else:
@@ -206,6 +208,15 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
                     ("name", "version", "state"), self._row(self.views[name]), strict=True
                 ):
                     table.update_cell(name, col, value)
+
+    def _size_name_column(self, table: DataTable[Text | str], names: list[str]) -> None:
+        """The Model column as wide as its longest name, set now: auto widths are measured only
+        when the table is idle, and a busy console showed names cut to the header ("add_s")."""
+        column = table.columns[ColumnKey("name")]
+        width = min(max([cell_len(clean_line(n)) for n in names] + [len("Model")]), NAME_WIDTH)
+        if column.auto_width or column.width != width:
+            column.auto_width, column.width = False, width
+            table.refresh()
 
     def state_of(self, view: ModelView) -> str:
         """The state shown in the list and in the detail alike (an action in flight first)."""
