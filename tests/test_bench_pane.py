@@ -59,7 +59,7 @@ async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_
 
         await _type(pilot, "#bench-range", "1:2")
         await _type(pilot, "#bench-window", "300")
-        await _type(pilot, "#bench-stability", "60")  # the shared machine is noisy
+        await _type(pilot, "#bench-stability", "100")  # the flow is under test, not the machine
         await pilot.click("#bench-start")
         assert pane.current is not None
         assert pane.query_one("#bench-start", Button).disabled

@@ -40,7 +40,11 @@ async def test_deploy_flow_end_to_end(tmp_path: Path) -> None:
             assert list(repo.iterdir()) == []  # nothing written before the review
             await pilot.click("#deploy-write")
             await _wait(pilot, lambda: "clf is READY" in _steps(app), timeout=60)
-            await _wait(pilot, lambda: "peak" in _steps(app), timeout=90)
+            # The measure step ends with a peak, or (on a machine too busy to give stable
+            # windows) says the measurement was unstable; either way the deploy stands.
+            await _wait(
+                pilot, lambda: "peak" in _steps(app) or "unstable" in _steps(app), timeout=90
+            )
             steps = _steps(app)
             assert "z: max abs 0" in steps and "MISMATCH" not in steps
             await pilot.press("escape")
