@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -41,12 +42,8 @@ def parse_config(text: str, path: str = "config.pbtxt") -> ParseResult:
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         message = "NUL byte (\\0) in the file: Triton refuses a config.pbtxt that holds one"
         return ParseResult(None, [Diagnostic(path, line, col, ERROR, message)], None)
-    try:
-        config = fastparse.parse(text, ModelConfig)
-    except fastparse.Unsupported:
-        config = None
-    if config is not None:
-        return ParseResult(config, [], Locator(text))
+    with contextlib.suppress(fastparse.Unsupported):
+        return ParseResult(fastparse.parse(text, ModelConfig), [], Locator(text))
     config = ModelConfig()
     try:
         text_format.Parse(text, config)
