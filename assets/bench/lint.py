@@ -2,8 +2,10 @@
 
 Lint throughput on large generated config.pbtxt files (many inputs; many parameters; a long
 comment), in MB/s, against an anchor measured in the same run on the same text: protobuf's own
-`text_format.Parse`, which lint must call anyway. A ratio near 1.0 means lint adds no second pass
-over the text; the time per MB at two sizes shows it is linear.
+`text_format.Parse` (pure Python), which lint used to call and still calls for whatever its fast
+path leaves aside. `lint/parse` is lint's speed-up over that anchor; the time per MB at two sizes
+shows it is linear. Times are CPU times of this process, so a shared machine's load counts less.
+Target (issue 13): >= 5 MB/s, i.e. about twice text_format's speed.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ def config(kind: str, megabytes: float) -> str:
 def best_of(fn, repeat: int = 2) -> float:  # noqa: ANN001
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
 def main() -> None:
+    slowest = float("inf")
     print(f"{'config':<11} {'MB':>5} {'lint MB/s':>10} {'parse MB/s':>11} {'lint/parse':>11}")
     for kind in ("inputs", "parameters", "comment"):
         for megabytes in (1.0, 5.0):
@@ -54,10 +57,13 @@ def main() -> None:
             size = len(text.encode()) / 1e6
             lint = best_of(lambda text=text: lint_text(text))
             parse = best_of(lambda text=text: text_format.Parse(text, pb.ModelConfig()))
+            slowest = min(slowest, size / lint)
             print(
                 f"{kind:<11} {size:5.1f} {size / lint:10.2f} {size / parse:11.2f} "
                 f"{parse / lint:11.2f}"
             )
+    verdict = "meets" if slowest >= 5 else "MISSES"
+    print(f"slowest lint: {slowest:.2f} MB/s ({verdict} the 5 MB/s target)")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
+from tui.core.modelconfig import fastparse
 from tui.core.modelconfig.diagnostics import ERROR, Diagnostic
 from tui.core.modelconfig.locate import Locator
 
@@ -30,13 +32,18 @@ class ParseResult:
 
 
 def parse_config(text: str, path: str = "config.pbtxt") -> ParseResult:
-    """Parse text; a syntax error becomes one error Diagnostic with its 1-based line and column."""
+    """Parse text; a syntax error becomes one error Diagnostic with its 1-based line and column.
+
+    The common shape goes through the linear fast path; text_format parses the rest and reports
+    every error."""
     nul = text.find("\0")
     if nul >= 0:  # Python's text_format lets one pass in a comment or a string; Triton does not
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         message = "NUL byte (\\0) in the file: Triton refuses a config.pbtxt that holds one"
         return ParseResult(None, [Diagnostic(path, line, col, ERROR, message)], None)
+    with contextlib.suppress(fastparse.Unsupported):
+        return ParseResult(fastparse.parse(text, ModelConfig), [], Locator(text))
     config = ModelConfig()
     try:
         text_format.Parse(text, config)
