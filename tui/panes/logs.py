@@ -219,7 +219,8 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
             text.append(f" · format {s.get('log_format', '?')}")
             if s.get("log_file"):
                 text.append(f" · file {s['log_file']}")
-            text.append("   (s changes these)", "dim")
+            hint = "read-only: not changed here" if console(self).read_only else "s changes these"
+            text.append(f"   ({hint})", "dim")
         self.query_one("#logs-settings", Static).update(text)
 
     # Server log settings -------------------------------------------------------------------
@@ -247,6 +248,8 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         self._update_settings()
 
     def action_settings(self) -> None:
+        if not console(self).may_change_server("changing the server's log settings"):
+            return
         if self.settings is None:
             self.app.notify("the server's log settings are not known yet", severity="warning")
             return
