@@ -36,8 +36,9 @@ SELECTION_SETTLE_S = 0.15
 
 NO_MODEL = "Select a model in the Repository pane (key 1); its config.pbtxt opens here."
 NO_REPOSITORY = (
-    "No local repository: attached with -u, the config files are not known on this machine.\n"
-    "Start with -u URL --model-repository DIR (the server's repository here) to edit them."
+    "No local repository: the server's config files are not on this machine.\n"
+    "Attached with -u URL, add --model-repository DIR (the server's repository\n"
+    "on this machine) to edit them here."
 )
 NO_CONFIG = (
     "No config.pbtxt: the server auto-completes this model's config.\n"
@@ -191,8 +192,7 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
             error = (
                 f"'{name}' has no folder in the local model repository: nothing to edit here."
                 if console(self).session.repositories
-                else f"No local repository: {name}'s config.pbtxt is not on this machine. "
-                "Attached with -u, pass --model-repository DIR (the server's repository here)."
+                else NO_REPOSITORY
             )
             self.post_message(ConfigOpened(name, None, error))
             return
