@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
+from tests.bench_config import big_config
 from tests.conftest import copy_demo
 from tui.app import TritonTUI
 from tui.core.client import TritonHTTP
@@ -341,3 +343,25 @@ async def test_second_dynamic_batching_is_refused_and_diff_shows_edits_first(
             ln for ln in app.screen.diff.splitlines() if ln[:1] in "+-" and ln[1:2] != ln[:1]
         ]
         assert changed[:2] == ["-max_batch_size: 8", "+max_batch_size: 6"], changed[:4]
+
+
+async def test_a_big_file_is_kept_out_of_full_garbage_collections(
+    session: Session, repo: Path
+) -> None:
+    """Python's full collections scan every tracked object, and Textual keeps two lists per line
+    of a wrapped file: once a 20 000-line open settles they are frozen, so a key is never held
+    for a full scan of them (100-250 ms before; `just bench-config` times it)."""
+    (repo / "big" / "1").mkdir(parents=True)
+    (repo / "big" / "config.pbtxt").write_text(big_config())
+    app = TritonTUI(session, stop_server_on_exit=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("2")
+            app.selected_model = "big"
+            pane = pane_of(app)
+            await wait_for(pilot, lambda: pane.doc is not None and pane.doc.name == "big", 60)
+            lines = pane.editor.document.line_count
+            assert lines > 19_000
+            await wait_for(pilot, lambda: len(gc.get_objects()) < lines, 60)
+    finally:
+        gc.unfreeze()

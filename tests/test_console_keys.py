@@ -26,6 +26,8 @@ from tui.core.session import Session
 from tui.panes.bench import BenchPane
 from tui.panes.config_dialogs import ChoiceScreen
 from tui.panes.config_editor import ConfigPane
+from tui.panes.log_settings import LogSettingsScreen
+from tui.panes.logs import LogsPane
 from tui.panes.repository import STATE_WIDTH
 from tui.state import ModelStateChanged
 
@@ -113,6 +115,18 @@ async def test_unload_asks_read_only_refuses_and_states_fit(tmp_path: Path) -> N
             await pilot.pause(0.5)
             assert not isinstance(watch_only.screen, ChoiceScreen)
             assert not watch_only.query_one("RepositoryPane").busy  # type: ignore[attr-defined]
+            # The live log-setting change is a change to the server: refused, and said so.
+            logs = watch_only.query_one(LogsPane)
+            await pilot.press("3")
+            await until(pilot, lambda: logs.settings is not None)
+            assert "read-only" in str(logs.query_one("#logs-settings", Static).render())
+            await pilot.press("s")
+            await pilot.pause(0.5)
+            assert not isinstance(watch_only.screen, LogSettingsScreen)
+            assert any(
+                "read-only" in n.message and "log settings" in n.message
+                for n in watch_only._notifications
+            )
         assert client.model_ready("add_sub")
 
         app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)

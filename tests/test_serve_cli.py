@@ -69,7 +69,8 @@ def test_bad_flag_exit_code_3() -> None:
 
 
 def test_attach_and_launch_together_refused() -> None:
-    # (The console takes both: -u attaches, --model-repository names that server's local files.)
+    # (The console, deploy, coldstart and tune take both: -u attaches, --model-repository names
+    # that server's local files; see test_attach_commands.)
     out = _run("bench", "-m", "m", "-u", "localhost:8000", "--model-repository", "x")
     assert out.returncode == 3 and "either -u" in out.stderr
 

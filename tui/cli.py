@@ -46,7 +46,8 @@ def add_server_flags(
         "--model-repository",
         action="append",
         metavar="DIR",
-        help="model repository to serve (repeatable); launches a server on it",
+        help="model repository to serve (repeatable); launches a server on it. With -u (console, "
+        "deploy, coldstart, tune): the attached server's repository on this machine",
     )
     if attach:
         parser.add_argument(
@@ -135,6 +136,17 @@ def console_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def attach_local_repository(args: argparse.Namespace) -> None:
+    """With -u, --model-repository names the attached server's repository on this machine (to
+    edit or deploy into; nothing is launched on it): it moves to `args.local_repository`.
+
+    For the console and the commands that work on a repository (deploy, coldstart, tune); call
+    before `validate_server_flags`, which refuses the pair otherwise."""
+    args.local_repository = getattr(args, "local_repository", None)
+    if getattr(args, "url", None) and args.model_repository:
+        args.local_repository, args.model_repository = args.model_repository, None
+
+
 def validate_server_flags(args: argparse.Namespace) -> None:
     if getattr(args, "url", None) and args.model_repository:
         raise UsageError("use either -u (attach to a server) or --model-repository (launch one)")
@@ -191,8 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours, extra = split_passthrough(argv)
         args = console_parser().parse_args(ours)
         args.server_args = extra
-        if args.url:  # -u with --model-repository: that server's repository, on this box
-            args.local_repository, args.model_repository = args.model_repository, None
+        attach_local_repository(args)
         validate_server_flags(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

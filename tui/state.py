@@ -25,6 +25,13 @@ ServerPhase = Literal["starting", "ready", "failed", "stopping"]
 ModelAction = Literal["load", "unload", "reload", "apply", "restore", "deploy", "file"]
 
 
+# What the benchmark and tune panes say when the server has no model to measure.
+NO_READY_MODEL = (
+    "No model is READY on the server: load one in the Repository pane (1, then l), "
+    "or deploy one there (d)."
+)
+
+
 @dataclass
 class ModelSelected(Message):
     """A pane's user picked `name` (the repository cursor, the benchmark's model list …)."""

@@ -15,12 +15,19 @@ import json
 import sys
 from typing import Any
 
-from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
+from tui.cli import (
+    UsageError,
+    add_server_flags,
+    attach_local_repository,
+    server_from_args,
+    validate_server_flags,
+)
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.docker_server import DockerServer
 from tui.core.launcher import LaunchError, ServerProcess
 from tui.core.logs.coldstart import LoadTimeline, format_seconds
 from tui.core.logs.probe import ProbeResult, run_probe
+from tui.core.serverspec import find_metrics_url
 
 
 def add_parser(subparsers: Any) -> None:
@@ -51,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: -n must be at least 1", file=sys.stderr)
         return 3
     try:
+        attach_local_repository(args)  # -u with its repository here: the probe uses the server
         validate_server_flags(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -78,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             metrics_url: str | None = server.metrics_url
         else:
             client = TritonHTTP(args.url)
-            metrics_url = args.metrics_url or f"{client.host}:8002"
+            metrics_url = args.metrics_url or find_metrics_url(args.url)
         result = run_probe(
             client, args.model, args.n, timeline=timeline, metrics_url=metrics_url, progress=say
         )

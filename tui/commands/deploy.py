@@ -7,13 +7,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
+from tui.cli import (
+    UsageError,
+    add_server_flags,
+    attach_local_repository,
+    server_from_args,
+    validate_server_flags,
+)
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import RangeError, parse_range
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.deploy import DeployError, apply_import, load, plan_import, python_plan
 from tui.core.docker_server import DockerServer
 from tui.core.launcher import LaunchError, ServerProcess
+from tui.core.serverspec import find_metrics_url
 from tui.core.verify import verify
 
 
@@ -51,15 +58,20 @@ def _confirm(question: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        attach_local_repository(args)  # -u with --model-repository: deploy into its repository
         validate_server_flags(args)
         if args.name is not None and not args.name.strip():
             raise UsageError(f"--name {args.name!r}: a model name cannot be empty")
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    repos = args.model_repository or []
+    repos = args.local_repository or args.model_repository or []
     if len(repos) != 1:
-        print("error: deploy needs exactly one --model-repository DIR", file=sys.stderr)
+        print(
+            "error: deploy needs exactly one --model-repository DIR (with -u: the attached "
+            "server's repository on this machine)",
+            file=sys.stderr,
+        )
         return 3
     repo = Path(repos[0]).expanduser().resolve()
     try:
@@ -141,10 +153,11 @@ def _measure(
 ) -> int:
     from tui.core.advice import advise
 
+    metrics_url = server.metrics_url if server else args.metrics_url or find_metrics_url(args.url)
     config = BenchConfig(
         model=name,
         url=client.url,
-        metrics_url=server.metrics_url if server else None,
+        metrics_url=metrics_url,
         concurrency=parse_range(args.concurrency_range),
         window_ms=args.measurement_interval,
         stability_pct=25.0,

@@ -15,7 +15,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
+from tui.cli import (
+    UsageError,
+    add_server_flags,
+    attach_local_repository,
+    server_from_args,
+    validate_server_flags,
+)
 from tui.commands.bench import _wait_model
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError
@@ -152,6 +158,9 @@ def _concurrency(text: str) -> list[int]:
 
 
 def check_options(args: argparse.Namespace) -> None:
+    attach_local_repository(args)  # -u with --model-repository: as --repository
+    if args.local_repository and not args.repository:
+        args.repository = Path(args.local_repository[0])
     validate_server_flags(args)
     checks = [
         (args.measurement_interval > 0, "-p must be greater than 0 (ms)"),
@@ -166,7 +175,7 @@ def check_options(args: argparse.Namespace) -> None:
         (not args.compare or args.show, "--compare needs --show"),
         (
             not args.write or args.model_repository or args.repository,
-            "--write with -u needs --repository DIR",
+            "--write with -u needs --repository DIR (or --model-repository DIR)",
         ),
     ]
     for ok, message in checks:

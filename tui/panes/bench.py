@@ -39,7 +39,7 @@ from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.client import TritonError
 from tui.core.paths import cache_dir
 from tui.panes.bench_results import ResultsPlot, ResultsTable, Run
-from tui.state import ModelSelected, ModelStateChanged, console
+from tui.state import NO_READY_MODEL, ModelSelected, ModelStateChanged, console
 
 
 def clock(seconds: float) -> str:
@@ -169,12 +169,13 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         pending, self._pending = self._pending, ""
         if pending and pending not in message.models:
             self._status(f"{pending} is not READY on the server: load it first (l).", "warning")
+        elif not message.models:  # said on every listing: "Waiting for the server" is stale
+            self._status(NO_READY_MODEL, "warning")
         if message.models != self._models:
             previous = select.value
             self._models = message.models
             select.set_options((name, name) for name in message.models)
             if not message.models:
-                self._status("No model is READY on the server.", "warning")
                 return
             if self.current is None and not pending:
                 self._status("Enter in any field (or b anywhere) starts; Esc cancels a run.")

@@ -35,6 +35,11 @@ LINT_DELAY_S = 0.3
 SELECTION_SETTLE_S = 0.15
 
 NO_MODEL = "Select a model in the Repository pane (key 1); its config.pbtxt opens here."
+NO_REPOSITORY = (
+    "No local repository: the server's config files are not on this machine.\n"
+    "Attached with -u URL, add --model-repository DIR (the server's repository\n"
+    "on this machine) to edit them here."
+)
 NO_CONFIG = (
     "No config.pbtxt: the server auto-completes this model's config.\n"
     "F8 generates one (from its model.onnx, or from the server's effective config)."
@@ -132,6 +137,8 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
 
     def on_mount(self) -> None:
         self.query_one("#config-diagnostics").display = False
+        if not console(self).session.repositories:
+            self.editor.placeholder = NO_REPOSITORY
         tab = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
         self._tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
         if self._tabs is not None and tab is not None:
@@ -182,7 +189,11 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
     def open_model(self, name: str, unless_stamp: FileStamp | None = None) -> None:
         found = self.find_model_dir(name)
         if found is None:
-            error = f"'{name}' has no folder in the local model repository: nothing to edit here."
+            error = (
+                f"'{name}' has no folder in the local model repository: nothing to edit here."
+                if console(self).session.repositories
+                else NO_REPOSITORY
+            )
             self.post_message(ConfigOpened(name, None, error))
             return
         model_dir, root = found

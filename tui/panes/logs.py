@@ -120,16 +120,23 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
                 notice=lambda text: self._notice(text),
             ).start()
             self.source = f"file {log_file} (followed)"
+            self.view.empty_text = [f"{log_file} has no line yet; it is followed like tail -F."]
         elif session.lines is not None:
             self._unsubscribe = session.lines.subscribe(self._on_line, replay=True)
             pid = session.server_pid
             self.source = f"launched tritonserver{f' (pid {pid})' if pid else ''}"
+            self.view.empty_text = ["Waiting for the server's first log line."]
         else:
             url = session.client.url
-            self.source = (
-                f"attached to {url}: no log stream here (the server writes its log where it was "
-                "started, or to its --log-file); its log settings below still apply"
-            )
+            self.source = f"attached to {url}: no log stream"
+            self.view.empty_text = [
+                f"Attached with -u to {url}: the server's log is not streamed here",
+                "(it writes its log where it was started, or to its --log-file).",
+                "To follow it here, start with --attach-container NAME (a Triton container)",
+                "or --log-file PATH (the server's log file).",
+                "The server's log settings above still show"
+                + ("." if app.read_only else ", and s changes them."),
+            ]
         self.set_interval(FLUSH_INTERVAL, self.flush)
         self.watch(app, "server_state", self._server_state_changed)
         self._update_status()
@@ -219,7 +226,8 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
             text.append(f" · format {s.get('log_format', '?')}")
             if s.get("log_file"):
                 text.append(f" · file {s['log_file']}")
-            text.append("   (s changes these)", "dim")
+            hint = "read-only: not changed here" if console(self).read_only else "s changes these"
+            text.append(f"   ({hint})", "dim")
         self.query_one("#logs-settings", Static).update(text)
 
     # Server log settings -------------------------------------------------------------------
@@ -247,6 +255,8 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         self._update_settings()
 
     def action_settings(self) -> None:
+        if not console(self).may_change_server("changing the server's log settings"):
+            return
         if self.settings is None:
             self.app.notify("the server's log settings are not known yet", severity="warning")
             return

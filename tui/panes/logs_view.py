@@ -28,6 +28,7 @@ _STYLES = {
     "": Style(),
 }
 _HARMLESS = Style(color="yellow", dim=True)
+_EMPTY = Style(dim=True, italic=True)
 _NOTE = Style(color="green", italic=True, dim=True)
 _MATCH = Style(reverse=True)
 _CURSOR = Style(bgcolor="grey23")
@@ -57,6 +58,7 @@ class LogView(ScrollView, can_focus=True):
         self.last_render = 0.0  # perf_counter of the last render_line (benchmarks read it)
         self._width = 0
         self._seen = -1  # the last visible line number laid out
+        self.empty_text: list[str] = []  # shown while the store has no line at all: why, what to do
         # Wrap mode: visible line numbers and the cumulative row count at the end of each,
         # from index `_wk` on (the front is trimmed lazily); `_wbase` rows were trimmed.
         self._wn: list[int] = []
@@ -224,6 +226,10 @@ class LogView(ScrollView, can_focus=True):
             strip = self._strip(number, text, entry, base, col, col + self._wrap_width)
             return strip.crop_extend(0, width, base)
         if row >= self.store.visible_count:
+            if not len(self.store) and row < len(self.empty_text):
+                return Strip([Segment(self.empty_text[row], base + _EMPTY)]).crop_extend(
+                    scroll_x, scroll_x + width, base
+                )
             return Strip.blank(width, base)
         number = self.store.visible_number(row)
         text, entry = self.store.line(number)

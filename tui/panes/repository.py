@@ -277,12 +277,23 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             self.notify(f"{message.name} {verb}")
 
     # Rendering -----------------------------------------------------------------------------
+    def _why_empty(self) -> str:
+        session = console(self).session
+        if session.repositories:
+            where = ", ".join(str(r) for r in session.repositories)
+            return f"No models in the repository ({where}). d deploys a model file into it."
+        return (
+            f"The server at {session.client.url} lists no model. To deploy one from here, "
+            "attach with -u and --model-repository DIR (the server's repository on this "
+            "machine), then press d."
+        )
+
     def _show_detail(self) -> None:
         name = self.selected
         target = self.query_one("#model-detail-text", Static)
         view = self.views.get(name or "")
         if view is None:
-            target.update("No models in the repository." if not self.views else "")
+            target.update(self._why_empty() if not self.views else "")
             return
         target.update(render_detail(view, self.details.get(view.name), self.state_of(view)))
 

@@ -37,7 +37,7 @@ from tui.core.tune.tuner import (
     run_tune,
 )
 from tui.panes.config_dialogs import confirm
-from tui.state import console
+from tui.state import NO_READY_MODEL, console
 
 COLUMNS = ("config", "conc", "infer/s", "p99 ms", "GPU %", "GPU MB", "ok")
 
@@ -200,6 +200,8 @@ class TunePane(Vertical):
             select.value = wanted
         elif not isinstance(select.value, str) and message.models:
             select.value = message.models[0]
+        if not message.models and not self.running:
+            self._status(NO_READY_MODEL, "warning")
 
     # Start / cancel ---------------------------------------------------------------------------
     def _status(self, text: str, severity: str = "") -> None:

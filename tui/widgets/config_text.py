@@ -7,11 +7,14 @@ measures every line after each edit (`MeasuredDocument` re-measures the edited l
 `render_line` joins
 the whole text to learn whether the document is empty, for its placeholder (answered here from the
 first line while a row is painted). Lint marks are painted in `render_line` (the Line API) on the
-rows on screen only, not through the highlight map.
+rows on screen only, not through the highlight map. After a big file is (re)wrapped, its per-line
+lists are frozen out of Python's full garbage collections (`freeze_heap`).
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from typing import Any
 
 from rich.cells import cell_len
@@ -19,6 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Offset, Size
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import (
     Document,
@@ -32,6 +36,23 @@ MARK_STYLES = {
     "lint.error": Style(underline=True, bgcolor="#5f0000"),
     "lint.warning": Style(underline=True, bgcolor="#5f5f00"),
 }
+
+
+FREEZE_FROM_LINES = 5000  # a file this long has its (re)wrapped lines frozen (see freeze_heap)
+FREEZE_SETTLE_S = 0.2  # one freeze for the few rewraps that follow an open or a resize
+
+
+def freeze_heap() -> None:
+    """Collect once, then freeze what survives, so Python's full collections during typing scan
+    only what was made since (call after opening a big file, when a pause is expected).
+
+    A full (generation 2) collection scans every tracked object, and Textual's TextArea keeps three
+    lists per line: with a 20 000-line file open, one collection in the middle of typing held a
+    key for 100–250 ms. The previous freeze is undone first, so garbage with reference cycles
+    stays frozen (uncollected) only until the next big file is opened."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class MeasuredDocument(Document):
@@ -65,9 +86,14 @@ class CountedWrappedDocument(WrappedDocument):
     """A WrappedDocument whose `height` is a running count, updated by each (re)wrap."""
 
     def __init__(
-        self, document: DocumentBase | Document, width: int = 0, tab_width: int = 4
+        self,
+        document: DocumentBase | Document,
+        width: int = 0,
+        tab_width: int = 4,
+        on_wrap: Callable[[], None] | None = None,
     ) -> None:
         self._rows = 0
+        self._on_wrap = on_wrap  # told after each whole-document wrap
         super().__init__(document, width, tab_width)
 
     def _rows_of(self, first: int, last: int) -> int:
@@ -76,6 +102,8 @@ class CountedWrappedDocument(WrappedDocument):
     def wrap(self, width: int, tab_width: int | None = None) -> None:
         super().wrap(width, tab_width)
         self._rows = self._rows_of(0, self.document.line_count - 1)
+        if self._on_wrap is not None:
+            self._on_wrap()
 
     def wrap_range(self, start: Location, old_end: Location, new_end: Location) -> None:
         before = self._rows_of(start[0], old_end[0])  # still the old wrapping here
@@ -93,6 +121,7 @@ class ConfigTextArea(TextArea):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.marks: dict[int, str] = {}  # 0-based line -> "lint.error" / "lint.warning"
         self._painting = False
+        self._freeze_timer: Timer | None = None
         super().__init__(*args, **kwargs)
 
     @property
@@ -121,8 +150,18 @@ class ConfigTextArea(TextArea):
 
     @wrapped_document.setter
     def wrapped_document(self, wrapped: WrappedDocument) -> None:
-        counted = CountedWrappedDocument(self.document, tab_width=self.indent_width)
+        counted = CountedWrappedDocument(
+            self.document, tab_width=self.indent_width, on_wrap=self._wrapped
+        )
         self._counted: WrappedDocument = counted
+
+    def _wrapped(self) -> None:
+        """A whole-file wrap made two lists per line: freeze them once the rewraps settle."""
+        if self.document.line_count < FREEZE_FROM_LINES or not self.is_attached:
+            return
+        if self._freeze_timer is not None:
+            self._freeze_timer.stop()
+        self._freeze_timer = self.set_timer(FREEZE_SETTLE_S, freeze_heap)
 
     def mark_lines(self, marks: dict[int, str]) -> None:
         self.marks = marks
