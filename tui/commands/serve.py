@@ -32,6 +32,18 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        return _serve(args)
+    finally:
+        # The server is stopped: a late Ctrl+C (the second of two) must not kill the interpreter
+        # while it finalises, which restores default handlers and would end us with -SIGINT.
+        if signal.getsignal(signal.SIGINT) is not before:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
+
+
+def _serve(args: argparse.Namespace) -> int:
     if not args.model_repository:
         print("error: serve needs --model-repository DIR", file=sys.stderr)
         return 3
