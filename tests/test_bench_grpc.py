@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import copy_demo
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
+from tui.core.bench.h2 import H2Connection, StreamFailed, request_headers
 from tui.core.bench.inputs import check_response, prepare
 from tui.core.bench.loadgen import LoadGenerator
 from tui.core.bench.ranges import Range
@@ -140,3 +141,49 @@ def test_system_shared_memory(demo_server: ServerProcess, protocol: str) -> None
     assert len(shm.requests[0]) < len(plain.requests[0]) + 200  # references, not the tensors
     assert shm.regions and set(shm.regions[0].offsets) == {"INPUT0", "INPUT1"}
     assert client.call("GET", "/v2/systemsharedmemory/status") == []
+
+
+def _answer(conn: H2Connection, message: bytes) -> bytes:
+    conn.send(message)
+    while (answer := conn.receive()) is None:
+        pass
+    return answer
+
+
+def test_raw_http2_large_request_and_server_errors(demo_server: ServerProcess) -> None:
+    """The load generator's own HTTP/2 client: a 1.3 MB request crosses the 64 KiB flow-control
+    windows whole (the server parses it, then refuses its batch of 20000 with its gRPC status);
+    the same connection then answers small requests correctly; an unknown model's status is
+    counted as an error by the load generator, with the server's message."""
+    from tritonclient.grpc import service_pb2
+
+    host, port = demo_server.grpc_url.rsplit(":", 1)
+    path = "/inference.GRPCInferenceService/ModelInfer"
+    conn = H2Connection(host, int(port), request_headers(demo_server.grpc_url, path), 30)
+
+    def infer(rows: int) -> np.ndarray:
+        data = np.arange(rows * 16, dtype=np.float32)
+        req = service_pb2.ModelInferRequest(model_name="identity_onnx")
+        req.inputs.add(name="INPUT0", datatype="FP32", shape=[rows, 16])
+        req.raw_input_contents.append(data.tobytes())
+        answer = _answer(conn, req.SerializeToString())
+        out = service_pb2.ModelInferResponse.FromString(answer).raw_output_contents[0]
+        np.testing.assert_array_equal(np.frombuffer(out, np.float32), data)
+        return data
+
+    try:
+        infer(4)
+        for _ in range(2):  # flow-control windows are given back between streams
+            with pytest.raises(StreamFailed, match="gRPC status 3: .*batch-size must be <= 4"):
+                infer(20_000)
+            infer(3)
+    finally:
+        conn.close()
+    wrong = service_pb2.ModelInferRequest.FromString(_prepared(demo_server, "grpc").requests[0])
+    wrong.model_name = "no_such_model"
+    with LoadGenerator(host, int(port), [wrong.SerializeToString()], protocol="grpc") as gen:
+        gen.run(concurrency=2)
+        time.sleep(0.5)
+        got = gen.collect()
+    assert got.errors > 0 and len(got.records) == 0
+    assert "no_such_model" in got.first_error

@@ -1,38 +1,31 @@
-"""The load generator's gRPC worker process: one HTTP/2 channel, pre-serialized requests.
+"""The load generator's gRPC worker process: raw HTTP/2 connections, pre-serialized requests.
 
-Same pipe protocol and records as `loadgen_worker` (see there); requests are serialized
-`inference.ModelInferRequest` messages built once, sent on a generic unary method with no
-(de)serializer, so the hot path does no protobuf work. Under concurrency each answer's callback
-(on gRPC's completion thread) sends the next request (faster than blocking calls, even at
-concurrency 1); request rate sends from this thread on schedule, no cap on requests in flight.
+Same pipe protocol and records as `loadgen_worker` (its `WorkerBase` does the commands and the
+plumbing). Requests are serialized `inference.ModelInferRequest` messages built once and sent
+by `tui.core.bench.h2` with one stream in flight per connection, as the HTTP worker does with
+HTTP/1.1: grpcio's per-call cost (Python wrappers, thread hand-offs) held this worker to about
+half of perf_analyzer's throughput, with the CPU mostly idle. Under concurrency each answer
+sends the next request on its connection; request rate sends on schedule from a pool that grows
+when no connection is free (no cap unless `max_conns`). A non-zero gRPC status is an error for
+its request; a broken connection ends the level with an error, as over HTTP.
 Send and receive times are recorded as 0: with pre-serialized bytes and unparsed answers there is
 no marshalling to time (perf_analyzer's "(un)marshal request/response").
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import os
 import random
-import threading
+import select
 import time
-from array import array
 from multiprocessing.connection import Connection
-from typing import Any
 
-import grpc
+from tui.core.bench.h2 import H2Connection, StreamFailed, request_headers
+from tui.core.bench.loadgen_worker import WorkerBase, run_worker
 
 METHOD = "/inference.GRPCInferenceService/ModelInfer"
-CHECK_S = 0.002
-OPTIONS = [
-    ("grpc.max_send_message_length", -1),
-    ("grpc.max_receive_message_length", -1),
-    ("grpc.keepalive_time_ms", 30_000),
-]
 
 
-class _Worker:
+class _Worker(WorkerBase):
     def __init__(
         self,
         conn: Connection,
@@ -42,149 +35,115 @@ class _Worker:
         sample_every: int,
         timeout: float,
     ) -> None:
-        self.conn = conn
-        self.target = f"{host}:{port}"
-        self.channel = grpc.insecure_channel(self.target, options=OPTIONS)
-        self.call = self.channel.unary_unary(METHOD)
-        self.requests = requests
-        self.sample_every = max(1, sample_every)
-        self.timeout = timeout
-        self.records = array("q")
-        self.lock = threading.Lock()  # callbacks append from gRPC's thread
-        self.errors = 0
-        self.first_error = ""
-        self.done = 0
-        self.next_index = 0
-        self.running = False
-        self.in_flight = 0
-        self.drained = threading.Condition(self.lock)
+        super().__init__(conn, host, port, requests, sample_every, timeout)
+        self.headers = request_headers(f"{host}:{port}", METHOD)
 
-    def _request(self) -> tuple[int, bytes]:
+    def _open(self) -> H2Connection:
+        return H2Connection(*self.addr, self.headers, self.timeout)
+
+    def _send(self, c: H2Connection, due: int = 0) -> None:
         i = self.next_index
         self.next_index = i + 1
-        return i, self.requests[i % len(self.requests)]
+        c.index, c.due = i, due
+        c.start = time.monotonic_ns()
+        c.send(self.requests[i % len(self.requests)])
 
-    def _completed(
-        self, index: int, start: int, due: int, answer: bytes | None, error: str
-    ) -> None:
+    def _receive(self, c: H2Connection) -> bool:
+        """Read what arrived on c; True when its stream ended (answered or failed)."""
+        try:
+            answer = c.receive()
+        except StreamFailed as exc:
+            self.errors += 1
+            self.first_error = self.first_error or f"gRPC {exc}"
+            return True
+        if answer is None:
+            return False
         end = time.monotonic_ns()
-        with self.lock:
-            if answer is None:
-                self.errors += 1
-                self.first_error = self.first_error or error
-            else:
-                self.records.extend((start, end, 0, 0, start - due if due else 0))
-                self.done += 1
-                if self.done % self.sample_every == 1 or self.sample_every == 1:
-                    self.conn.send(("sample", index, answer, None))
+        self.records.extend((c.start, end, 0, 0, c.start - c.due if c.due else 0))
+        self.done += 1
+        if self.done % self.sample_every == 1 or self.sample_every == 1:
+            self.conn.send(("sample", c.index, answer, None))
+        return True
 
-    def _flush(self, token: Any) -> None:
-        with self.lock:
-            records, self.records = self.records, array("q")
-            errors, first = self.errors, self.first_error
-            self.errors, self.first_error = 0, ""
-            self.conn.send(
-                (
-                    "data",
-                    token,
-                    records.tobytes(),
-                    errors,
-                    first,
-                    time.process_time_ns(),
-                    time.monotonic_ns(),
-                )
-            )
+    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+        """Closed loop on `concurrency` connections when `rate` is 0, else sends on schedule."""
+        ep = select.epoll()
+        pipe_fd = self.conn.fileno()
+        ep.register(pipe_fd, select.EPOLLIN)
+        by_fd: dict[int, H2Connection] = {}
+        busy: set[int] = set()
 
-    def _poll_command(self, wait: float = 0.0) -> tuple | None:
-        while self.conn.poll(wait):
-            wait = 0.0
-            cmd = self.conn.recv()
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-            else:
-                return cmd
-        return None
+        def add(c: H2Connection) -> H2Connection:
+            by_fd[c.fileno()] = c
+            ep.register(c.fileno(), select.EPOLLIN)
+            return c
 
-    def _async_send(self, due: int = 0) -> None:
-        index, payload = self._request()
-        start = time.monotonic_ns()
-        future = self.call.future(payload, timeout=self.timeout)
-        with self.lock:
-            self.in_flight += 1
+        def renew(c: H2Connection) -> H2Connection:  # stream ids used up: a new connection
+            ep.unregister(c.fileno())
+            del by_fd[c.fileno()]
+            c.close()
+            fresh = self._open()
+            self.pool[self.pool.index(c)] = fresh
+            return add(fresh)
 
-        def done(f: grpc.Future) -> None:
-            try:
-                answer, error = f.result(), ""
-            except grpc.RpcError as exc:
-                answer, error = None, f"gRPC {exc.code().name}: {exc.details()}"
-            self._completed(index, start, due, answer, error)
-            with self.lock:
-                self.in_flight -= 1
-                again = self.running and not due
-                if not self.in_flight:
-                    self.drained.notify_all()
-            if again:  # closed loop: the answer releases the next request
-                self._async_send()
-
-        future.add_done_callback(done)
-
-    def _stop_async(self) -> None:
-        with self.lock:
-            self.running = False
-            if not self.drained.wait_for(lambda: self.in_flight == 0, self.timeout):
-                raise TimeoutError("responses still outstanding after the level ended")
-
-    # Loops ----------------------------------------------------------------------------------
-    def _closed(self, n: int) -> tuple:
-        self.running = True
-        for _ in range(n):
-            self._async_send()
-        try:
-            while True:
-                cmd = self._poll_command(0.5)
-                if cmd is not None:
-                    return cmd
-        finally:
-            self._stop_async()
-
-    def _rate(self, rate: float, poisson: bool) -> tuple:
-        rng = random.Random(0)
-        gap = int(1e9 / rate)
+        idle = [add(c) for c in (self.pool if rate > 0 else self._ensure(concurrency))]
+        if rate <= 0:
+            for c in idle:
+                self._send(c)
+                busy.add(c.fileno())
+            idle = []
         mono = time.monotonic_ns
+        rng = random.Random(0)
+        gap = int(1e9 / rate) if rate > 0 else 0
         next_send = mono()
-        self.running = True
         try:
             while True:
-                now = mono()
-                while now >= next_send:
-                    self._async_send(due=next_send)
-                    next_send += int(rng.expovariate(rate) * 1e9) if poisson else gap
+                timeout = 0.5
+                if rate > 0:
                     now = mono()
-                cmd = self._poll_command(min(CHECK_S, (next_send - now) / 1e9))
-                if cmd is not None:
-                    return cmd
+                    while now >= next_send:
+                        if not idle:
+                            if max_conns and len(by_fd) >= max_conns:
+                                break
+                            self.pool.append(self._open())
+                            idle.append(add(self.pool[-1]))
+                        c = idle.pop()
+                        self._send(c, next_send)
+                        busy.add(c.fileno())
+                        next_send += int(rng.expovariate(rate) * 1e9) if poisson else gap
+                        now = mono()
+                    if idle or not max_conns or len(by_fd) < max_conns:
+                        timeout = max(0.0, (next_send - mono()) / 1e9)
+                for fd, _ in ep.poll(timeout):
+                    if fd == pipe_fd:
+                        cmd = self._poll_command()
+                        if cmd is not None:
+                            self._drain(by_fd, busy, ep)
+                            return cmd
+                        continue
+                    c = by_fd[fd]
+                    if not self._receive(c):
+                        continue
+                    if c.exhausted:
+                        busy.discard(fd)
+                        c = renew(c)
+                    if rate > 0:
+                        busy.discard(c.fileno())
+                        idle.append(c)
+                    else:
+                        self._send(c)
+                        busy.add(c.fileno())
         finally:
-            self._stop_async()
+            ep.close()
 
-    def serve(self) -> None:
-        cmd: tuple = self.conn.recv()
-        while cmd[0] != "stop":
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-                cmd = self.conn.recv()
-                continue
-            if cmd[0] == "idle":
-                self.conn.send(("idle",))
-                cmd = self.conn.recv()
-                continue
-            _, concurrency, rate, poisson, _max_conns = cmd
-            try:
-                self.conn.send(("running", time.monotonic_ns()))
-                cmd = self._rate(rate, poisson) if rate > 0 else self._closed(concurrency)
-            except (OSError, ValueError, TimeoutError) as exc:
-                self.conn.send(("error", f"{self.target}: {exc or type(exc).__name__}"))
-                cmd = self.conn.recv()
-        self.channel.close()
+    def _drain(self, by_fd: dict[int, H2Connection], busy: set[int], ep: select.epoll) -> None:
+        deadline = time.monotonic() + self.timeout
+        while busy and time.monotonic() < deadline:
+            for fd, _ in ep.poll(0.1):
+                if fd in by_fd and self._receive(by_fd[fd]):
+                    busy.discard(fd)
+        if busy:
+            raise TimeoutError("responses still outstanding after the level ended")
 
 
 def worker_main(
@@ -196,10 +155,4 @@ def worker_main(
     timeout: float,
     quiet: bool,
 ) -> None:
-    if quiet:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    gc.disable()
-    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
-        _Worker(conn, host, port, requests, sample_every, timeout).serve()
+    run_worker(_Worker, conn, host, port, requests, sample_every, timeout, quiet)
