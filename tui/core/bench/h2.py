@@ -2,12 +2,14 @@
 
 grpcio spends ~150 µs of Python and thread hand-offs per call, which kept the gRPC load
 generator at about half of perf_analyzer's throughput. This speaks the wire protocol directly
-on a plain socket, one stream at a time per connection (perf_analyzer's sync clients do the
-same): request headers are a fixed HPACK block without indexing, so a request is a few frame
-headers around bytes built once; answers are parsed frame by frame, header blocks decoded with
-`hpack` (the server may index and Huffman-code them), `grpc-status` checked on the trailers.
-It honours flow control both ways, answers SETTINGS and PING, and turns RST_STREAM / GOAWAY /
-a non-200 status / a non-zero grpc-status into an error for the stream.
+on a plain socket, many streams on one connection (as perf_analyzer's clients share one), the
+requests started in one pass going out in one write: request headers are a fixed HPACK block
+without indexing, so a request is a few frame headers around bytes built once; answers are
+parsed frame by frame, header blocks decoded with `hpack` (the server may index and
+Huffman-code them), `grpc-status` checked on the trailers. It honours flow control both ways,
+answers SETTINGS and PING, and turns RST_STREAM / a non-200 status / a non-zero grpc-status into
+an error for its stream ("gRPC status N: message", ...); GOAWAY or a closed socket raise
+ConnectionError.
 """
 
 from __future__ import annotations
@@ -62,13 +64,18 @@ def request_headers(authority: str, path: str) -> bytes:
     )
 
 
-class StreamFailed(Exception):
-    """The server ended a stream with an error (the message is what to report)."""
+class _Stream:
+    __slots__ = ("body", "pending", "tag", "window")
+
+    def __init__(self, tag: object, window: int, pending: memoryview) -> None:
+        self.tag, self.window, self.pending = tag, window, pending
+        self.body: list[bytes] = []
 
 
 class H2Connection:
-    """One connection, one request in flight. `send` starts it, `receive` reads what arrived
-    and returns the answer's message bytes once the stream ends (None while it has not)."""
+    """One connection, any number of streams. `start` queues a request (with a tag of the
+    caller's), `flush` writes what is queued, `receive` reads what arrived (the socket is
+    readable) and returns (tag, answer message or None, error) for each stream that ended."""
 
     def __init__(self, host: str, port: int, headers: bytes, timeout: float) -> None:
         self.sock = socket.create_connection((host, port), timeout=timeout)
@@ -77,25 +84,22 @@ class H2Connection:
         self.decoder = Decoder()
         self.decoder.max_allowed_table_size = 1 << 16
         self.known: dict[bytes, dict[bytes, bytes]] = {}
-        self.stream = -1
-        self.active = False
+        self.streams: dict[int, _Stream] = {}
+        self.last_stream = -1
         self.peer_window = 65_535  # the server's initial stream window (its SETTINGS may change it)
         self.conn_window = 65_535
-        self.stream_window = 0
         self.max_frame = 16_384
         self.received = 0
         self.buf = b""
-        self.body: list[bytes] = []
         self.block = b""
         self.block_ends = False
-        self.pending = memoryview(b"")
-        self.index = self.start = self.due = 0  # the load generator's bookkeeping
         settings = struct.pack(">HIHI", 2, 0, 4, MAX_WINDOW)  # no push, largest window
-        self.sock.sendall(
+        self.out: list[bytes] = [
             PREFACE
             + frame(SETTINGS, 0, 0, settings)
             + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65_535))
-        )
+        ]
+        self.flush()
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -105,41 +109,46 @@ class H2Connection:
 
     @property
     def exhausted(self) -> bool:
-        return self.stream >= 1 << 30
+        """Stream ids run out at 2^31: time for a new connection."""
+        return self.last_stream >= 1 << 30
 
-    def send(self, message: bytes) -> None:
-        """Start a stream carrying one length-prefixed gRPC message."""
-        self.stream += 2
-        self.active = True
-        self.body, self.block, self.block_ends = [], b"", False
-        self.stream_window = self.peer_window
-        self.pending = memoryview(b"\x00" + len(message).to_bytes(4, "big") + message)
-        self._pump(frame(HEADERS, END_HEADERS, self.stream, self.headers))
+    def start(self, message: bytes, tag: object) -> None:
+        """Queue a stream carrying one length-prefixed gRPC message."""
+        self.last_stream = sid = self.last_stream + 2
+        s = _Stream(
+            tag, self.peer_window, memoryview(b"\x00" + len(message).to_bytes(4, "big") + message)
+        )
+        self.streams[sid] = s
+        self.out.append(
+            HEADER.pack(len(self.headers) << 8 | HEADERS, END_HEADERS, sid) + self.headers
+        )
+        self._fill(sid, s)
 
-    def _pump(self, out: bytes = b"") -> None:
-        parts = [out]
-        data = self.pending
+    def _fill(self, sid: int, s: _Stream) -> None:
+        data, out = s.pending, self.out
         while data:
-            n = min(len(data), self.max_frame, self.conn_window, self.stream_window)
+            n = min(len(data), self.max_frame, self.conn_window, s.window)
             if n <= 0:
-                break  # wait for WINDOW_UPDATE
+                break  # the rest waits for WINDOW_UPDATE
             self.conn_window -= n
-            self.stream_window -= n
-            flags = END_STREAM if n == len(data) else 0
-            parts += (HEADER.pack(n << 8 | DATA, flags, self.stream), data[:n])
+            s.window -= n
+            out += (HEADER.pack(n << 8 | DATA, END_STREAM if n == len(data) else 0, sid), data[:n])
             data = data[n:]
-        self.pending = data
-        self.sock.sendall(b"".join(parts))
+        s.pending = data
 
-    def receive(self) -> bytes | None:
-        """Read once from the socket (it is readable); the answer when the stream ended."""
+    def flush(self) -> None:
+        if self.out:
+            self.sock.sendall(b"".join(self.out))
+            self.out = []
+
+    def receive(self) -> list[tuple[object, bytes | None, str]]:
         data = self.sock.recv(1 << 16)
         if not data:
             raise ConnectionError("server closed the connection")
         buf = self.buf + data if self.buf else data
-        answer, failure = None, ""
+        ended: list[tuple[object, bytes | None, str]] = []
+        streams, windows_moved = self.streams, False
         pos, size = 0, len(buf)
-        replies: list[bytes] = []
         while size - pos >= 9:
             head, flags, sid = HEADER.unpack_from(buf, pos)
             length, kind = head >> 8, head & 0xFF
@@ -150,10 +159,11 @@ class H2Connection:
             pos = end
             if kind == DATA:
                 self.received += length
-                if flags & PADDED:
-                    payload = payload[1 : len(payload) - payload[0]]
-                if sid == self.stream and self.active:
-                    self.body.append(payload)
+                s = streams.get(sid)
+                if s is not None:
+                    if flags & PADDED:
+                        payload = payload[1 : len(payload) - payload[0]]
+                    s.body.append(payload)
             elif kind in (HEADERS, CONTINUATION):
                 if kind == HEADERS:
                     if flags & PADDED:
@@ -165,41 +175,40 @@ class H2Connection:
                 if flags & END_HEADERS:
                     fields = self._decode(self.block)
                     self.block = b""
-                    if sid == self.stream and self.active and not failure:
-                        try:
-                            answer = self._headers(fields)
-                        except StreamFailed as exc:
-                            failure = str(exc)
+                    s = streams.get(sid)
+                    if s is not None:
+                        result = self._headers(s, fields)
+                        if result is not None:
+                            del streams[sid]
+                            ended.append((s.tag, *result))
             elif kind == SETTINGS and not flags & ACK:
                 self._settings(payload)
-                replies.append(frame(SETTINGS, ACK, 0))
+                self.out.append(frame(SETTINGS, ACK, 0))
+                windows_moved = True
             elif kind == PING and not flags & ACK:
-                replies.append(frame(PING, ACK, 0, payload))
+                self.out.append(frame(PING, ACK, 0, payload))
             elif kind == WINDOW_UPDATE:
                 inc = int.from_bytes(payload[:4], "big") & MAX_WINDOW
                 if sid == 0:
                     self.conn_window += inc
-                elif sid == self.stream:
-                    self.stream_window += inc
-            elif kind == RST_STREAM and sid == self.stream and self.active and not failure:
-                failure = f"stream reset (HTTP/2 error {int.from_bytes(payload, 'big')})"
+                elif sid in streams:
+                    streams[sid].window += inc
+                windows_moved = True
+            elif kind == RST_STREAM and sid in streams:
+                code = int.from_bytes(payload, "big")
+                ended.append((streams.pop(sid).tag, None, f"stream reset (HTTP/2 error {code})"))
             elif kind == GOAWAY:
                 code = int.from_bytes(payload[4:8], "big")
                 raise ConnectionError(f"GOAWAY {code}: {payload[8:].decode(errors='replace')}")
         self.buf = buf[pos:]
         if self.received > 1 << 30:  # give back what we consumed long before the window ends
-            replies.append(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", self.received)))
+            self.out.append(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", self.received)))
             self.received = 0
-        if failure or answer is not None:
-            self.active = False  # frames still arriving for this stream are ignored
-        if failure:
-            self.pending = memoryview(b"")
-            self.stream_window = 0
-        if replies or self.pending:
-            self._pump(b"".join(replies))
-        if failure:
-            raise StreamFailed(failure)
-        return answer
+        if windows_moved:
+            for sid, s in streams.items():
+                if s.pending:
+                    self._fill(sid, s)
+        return ended
 
     def _decode(self, block: bytes) -> dict[bytes, bytes]:
         """Decode a header block. The server repeats the same few blocks (fields indexed in its
@@ -211,34 +220,35 @@ class H2Connection:
         entries = self.decoder.header_table.dynamic_entries
         before = (len(entries), id(entries[0]) if entries else 0)
         got = dict(self.decoder.decode(block, raw=True))
-        if (len(entries), id(entries[0]) if entries else 0) == before and len(self.known) < 64:
-            self.known[block] = got
-        else:
+        changed = (len(entries), id(entries[0]) if entries else 0) != before
+        if changed or len(self.known) >= 64:
             self.known.clear()
+        if not changed:
+            self.known[block] = got
         return got
 
     def _settings(self, payload: bytes) -> None:
         for i in range(0, len(payload) - 5, 6):
             key, value = struct.unpack_from(">HI", payload, i)
             if key == 4:
-                self.stream_window += value - self.peer_window
+                for s in self.streams.values():
+                    s.window += value - self.peer_window
                 self.peer_window = value
             elif key == 5:
                 self.max_frame = value
 
-    def _headers(self, got: dict[bytes, bytes]) -> bytes | None:
-        """Check a header block of the current stream; the answer when it ends the stream."""
+    def _headers(self, s: _Stream, got: dict[bytes, bytes]) -> tuple[bytes | None, str] | None:
+        """Check a header block of stream s: (answer, "") or (None, error) when it ends it."""
         status = got.get(b":status")
         if status is not None and status != b"200":
-            raise StreamFailed(f"HTTP status {status.decode(errors='replace')}")
+            return None, f"HTTP status {status.decode(errors='replace')}"
         if not self.block_ends:
             return None
         code = got.get(b"grpc-status", b"")
         if code != b"0":
             message = got.get(b"grpc-message", b"").decode(errors="replace")
-            raise StreamFailed(f"gRPC status {code.decode(errors='replace')}: {message}")
-        body = b"".join(self.body)
-        self.body = []
+            return None, f"gRPC status {code.decode(errors='replace')}: {message}"
+        body = b"".join(s.body)
         if len(body) < 5 or body[0]:
-            raise StreamFailed("answer without an uncompressed gRPC message")
-        return body[5:]
+            return None, "answer without an uncompressed gRPC message"
+        return body[5:], ""

@@ -2,12 +2,13 @@
 
 Same pipe protocol and records as `loadgen_worker` (its `WorkerBase` does the commands and the
 plumbing). Requests are serialized `inference.ModelInferRequest` messages built once and sent
-by `tui.core.bench.h2` with one stream in flight per connection, as the HTTP worker does with
-HTTP/1.1: grpcio's per-call cost (Python wrappers, thread hand-offs) held this worker to about
-half of perf_analyzer's throughput, with the CPU mostly idle. Under concurrency each answer
-sends the next request on its connection; request rate sends on schedule from a pool that grows
-when no connection is free (no cap unless `max_conns`). A non-zero gRPC status is an error for
-its request; a broken connection ends the level with an error, as over HTTP.
+by `tui.core.bench.h2`, many streams on one connection (perf_analyzer's clients share one too),
+the requests started after one read leaving in one write: grpcio's per-call cost (Python
+wrappers, thread hand-offs) held this worker to about half of perf_analyzer's throughput, with
+the CPU mostly idle. Under concurrency each answer starts the next request; request rate sends
+on schedule, at most `max_conns` requests in flight (0: no cap), a further connection opened
+per PER_CONNECTION streams. A non-zero gRPC status is an error for its request; a broken
+connection ends the level with an error, as over HTTP.
 Send and receive times are recorded as 0: with pre-serialized bytes and unparsed answers there is
 no marshalling to time (perf_analyzer's "(un)marshal request/response").
 """
@@ -17,26 +18,19 @@ from __future__ import annotations
 import random
 import select
 import time
-from multiprocessing.connection import Connection
+from typing import Any
 
-from tui.core.bench.h2 import H2Connection, StreamFailed, request_headers
+from tui.core.bench.h2 import H2Connection, request_headers
 from tui.core.bench.loadgen_worker import WorkerBase, run_worker
 
 METHOD = "/inference.GRPCInferenceService/ModelInfer"
+PER_CONNECTION = 100  # streams in flight on one connection (servers allow at least 100)
 
 
 class _Worker(WorkerBase):
-    def __init__(
-        self,
-        conn: Connection,
-        host: str,
-        port: int,
-        requests: list[bytes],
-        sample_every: int,
-        timeout: float,
-    ) -> None:
-        super().__init__(conn, host, port, requests, sample_every, timeout)
-        self.headers = request_headers(f"{host}:{port}", METHOD)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.headers = request_headers("{}:{}".format(*self.addr), METHOD)
 
     def _open(self) -> H2Connection:
         return H2Connection(*self.addr, self.headers, self.timeout)
@@ -44,54 +38,57 @@ class _Worker(WorkerBase):
     def _send(self, c: H2Connection, due: int = 0) -> None:
         i = self.next_index
         self.next_index = i + 1
-        c.index, c.due = i, due
-        c.start = time.monotonic_ns()
-        c.send(self.requests[i % len(self.requests)])
+        c.start(self.requests[i % len(self.requests)], (i, time.monotonic_ns(), due))
 
-    def _receive(self, c: H2Connection) -> bool:
-        """Read what arrived on c; True when its stream ended (answered or failed)."""
-        try:
-            answer = c.receive()
-        except StreamFailed as exc:
-            self.errors += 1
-            self.first_error = self.first_error or f"gRPC {exc}"
-            return True
-        if answer is None:
-            return False
-        end = time.monotonic_ns()
-        self.records.extend((c.start, end, 0, 0, c.start - c.due if c.due else 0))
-        self.done += 1
-        if self.done % self.sample_every == 1 or self.sample_every == 1:
-            self.conn.send(("sample", c.index, answer, None))
-        return True
+    def _ended(self, c: H2Connection) -> int:
+        """Read what arrived on c, record the streams that ended; how many did."""
+        ended = c.receive()
+        for (index, start, due), answer, error in ended:
+            if answer is None:
+                self.errors += 1
+                self.first_error = self.first_error or error
+                continue
+            self.records.extend((start, time.monotonic_ns(), 0, 0, start - due if due else 0))
+            self.done += 1
+            if self.done % self.sample_every == 1 or self.sample_every == 1:
+                self.conn.send(("sample", index, answer, None))
+        return len(ended)
 
     def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
-        """Closed loop on `concurrency` connections when `rate` is 0, else sends on schedule."""
+        """Closed loop of `concurrency` streams when `rate` is 0, else sends on schedule with at
+        most `max_conns` requests in flight (0: no cap)."""
         ep = select.epoll()
         pipe_fd = self.conn.fileno()
         ep.register(pipe_fd, select.EPOLLIN)
         by_fd: dict[int, H2Connection] = {}
-        busy: set[int] = set()
 
         def add(c: H2Connection) -> H2Connection:
             by_fd[c.fileno()] = c
             ep.register(c.fileno(), select.EPOLLIN)
             return c
 
-        def renew(c: H2Connection) -> H2Connection:  # stream ids used up: a new connection
-            ep.unregister(c.fileno())
-            del by_fd[c.fileno()]
-            c.close()
-            fresh = self._open()
-            self.pool[self.pool.index(c)] = fresh
-            return add(fresh)
+        def sender(c: H2Connection) -> H2Connection:
+            """c, or a fresh connection once c's stream ids ran out or it is full."""
+            if c.exhausted or len(c.streams) >= PER_CONNECTION:
+                fresh = add(self._open())
+                if c.exhausted:
+                    conns[conns.index(c)] = fresh
+                    self.pool[self.pool.index(c)] = fresh
+                else:
+                    conns.append(fresh)
+                    self.pool.append(fresh)
+                return fresh
+            return c
 
-        idle = [add(c) for c in (self.pool if rate > 0 else self._ensure(concurrency))]
+        n = max(1, -(-concurrency // PER_CONNECTION)) if rate <= 0 else 1
+        conns = [add(c) for c in self._ensure(n)]
+        in_flight = 0
         if rate <= 0:
-            for c in idle:
-                self._send(c)
-                busy.add(c.fileno())
-            idle = []
+            for k in range(concurrency):
+                self._send(conns[k % n])
+            in_flight = concurrency
+        for c in conns:
+            c.flush()
         mono = time.monotonic_ns
         rng = random.Random(0)
         gap = int(1e9 / rate) if rate > 0 else 0
@@ -101,58 +98,52 @@ class _Worker(WorkerBase):
                 timeout = 0.5
                 if rate > 0:
                     now = mono()
-                    while now >= next_send:
-                        if not idle:
-                            if max_conns and len(by_fd) >= max_conns:
-                                break
-                            self.pool.append(self._open())
-                            idle.append(add(self.pool[-1]))
-                        c = idle.pop()
+                    c = min(conns, key=lambda x: len(x.streams))
+                    while now >= next_send and not (max_conns and in_flight >= max_conns):
+                        c = sender(c)
                         self._send(c, next_send)
-                        busy.add(c.fileno())
+                        in_flight += 1
                         next_send += int(rng.expovariate(rate) * 1e9) if poisson else gap
                         now = mono()
-                    if idle or not max_conns or len(by_fd) < max_conns:
+                    for x in conns:
+                        x.flush()
+                    if not (max_conns and in_flight >= max_conns):
                         timeout = max(0.0, (next_send - mono()) / 1e9)
                 for fd, _ in ep.poll(timeout):
                     if fd == pipe_fd:
                         cmd = self._poll_command()
                         if cmd is not None:
-                            self._drain(by_fd, busy, ep)
+                            self._drain(by_fd, ep)
                             return cmd
                         continue
                     c = by_fd[fd]
-                    if not self._receive(c):
-                        continue
-                    if c.exhausted:
-                        busy.discard(fd)
-                        c = renew(c)
-                    if rate > 0:
-                        busy.discard(c.fileno())
-                        idle.append(c)
-                    else:
-                        self._send(c)
-                        busy.add(c.fileno())
+                    ended = self._ended(c)
+                    in_flight -= ended
+                    if rate <= 0 and ended:
+                        fresh = sender(c) if c.exhausted else c
+                        for _ in range(ended):
+                            self._send(fresh)
+                        in_flight += ended
+                        fresh.flush()
+                    c.flush()
+                    if c not in conns and not c.streams:  # replaced and drained
+                        ep.unregister(fd)
+                        del by_fd[fd]
+                        c.close()
         finally:
             ep.close()
 
-    def _drain(self, by_fd: dict[int, H2Connection], busy: set[int], ep: select.epoll) -> None:
+    def _drain(self, by_fd: dict[int, H2Connection], ep: select.epoll) -> None:
         deadline = time.monotonic() + self.timeout
-        while busy and time.monotonic() < deadline:
+        while any(c.streams for c in by_fd.values()) and time.monotonic() < deadline:
             for fd, _ in ep.poll(0.1):
-                if fd in by_fd and self._receive(by_fd[fd]):
-                    busy.discard(fd)
-        if busy:
+                if fd in by_fd:
+                    self._ended(by_fd[fd])
+                    by_fd[fd].flush()
+        if any(c.streams for c in by_fd.values()):
             raise TimeoutError("responses still outstanding after the level ended")
 
 
-def worker_main(
-    conn: Connection,
-    host: str,
-    port: int,
-    requests: list[bytes],
-    sample_every: int,
-    timeout: float,
-    quiet: bool,
-) -> None:
-    run_worker(_Worker, conn, host, port, requests, sample_every, timeout, quiet)
+def worker_main(*args: Any) -> None:
+    """The process `LoadGenerator` starts (arguments: those of `run_worker` after `kind`)."""
+    run_worker(_Worker, *args)

@@ -434,13 +434,6 @@ class _Worker(WorkerBase):
             ep.close()
 
 
-def worker_main(
-    conn: Connection,
-    host: str,
-    port: int,
-    requests: list[bytes],
-    sample_every: int,
-    timeout: float,
-    quiet: bool,
-) -> None:
-    run_worker(_Worker, conn, host, port, requests, sample_every, timeout, quiet)
+def worker_main(*args: Any) -> None:
+    """The process `LoadGenerator` starts (arguments: those of `run_worker` after `kind`)."""
+    run_worker(_Worker, *args)
