@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import copy_demo
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
+from tui.core.bench.h2 import H2Connection, request_headers
 from tui.core.bench.inputs import check_response, prepare
 from tui.core.bench.loadgen import LoadGenerator
 from tui.core.bench.ranges import Range
@@ -140,3 +142,63 @@ def test_system_shared_memory(demo_server: ServerProcess, protocol: str) -> None
     assert len(shm.requests[0]) < len(plain.requests[0]) + 200  # references, not the tensors
     assert shm.regions and set(shm.regions[0].offsets) == {"INPUT0", "INPUT1"}
     assert client.call("GET", "/v2/systemsharedmemory/status") == []
+
+
+def _answers(conn: H2Connection, messages: list[bytes]) -> list[tuple[bytes | None, str]]:
+    """Send the messages as concurrent streams; (answer, error) of each, in order."""
+    for i, message in enumerate(messages):
+        conn.start(message, i)
+    conn.flush()
+    got: dict = {}
+    while len(got) < len(messages):
+        got.update((tag, (answer, error)) for tag, answer, error in conn.receive())
+        conn.flush()
+    return [got[i] for i in range(len(messages))]
+
+
+def test_raw_http2_large_request_and_server_errors(demo_server: ServerProcess) -> None:
+    """The load generator's own HTTP/2 client: 1.3 MB requests cross the 64 KiB flow-control
+    windows whole (the server parses them, then refuses a batch of 20000 with its gRPC status)
+    while small requests on concurrent streams of the same connection get their own answers;
+    an unknown model's status is counted as an error by the load generator, with its message."""
+    from tritonclient.grpc import service_pb2
+
+    host, port = demo_server.grpc_url.rsplit(":", 1)
+    path = "/inference.GRPCInferenceService/ModelInfer"
+    conn = H2Connection(host, int(port), request_headers(demo_server.grpc_url, path), 30)
+
+    def request(rows: int) -> tuple[bytes, np.ndarray]:
+        data = np.arange(rows * 16, dtype=np.float32) + rows
+        req = service_pb2.ModelInferRequest(model_name="identity_onnx")
+        req.inputs.add(name="INPUT0", datatype="FP32", shape=[rows, 16])
+        req.raw_input_contents.append(data.tobytes())
+        return req.SerializeToString(), data
+
+    def output(answer: bytes | None) -> np.ndarray:
+        assert answer is not None
+        out = service_pb2.ModelInferResponse.FromString(answer).raw_output_contents[0]
+        return np.frombuffer(out, np.float32)
+
+    try:
+        for _ in range(2):  # flow-control windows are given back between rounds
+            rows_sent = (4, 20_000, 3, 20_000, 1)
+            sent = [request(rows) for rows in rows_sent]
+            got = _answers(conn, [message for message, _ in sent])
+            for rows, (_, data), (answer, error) in zip(rows_sent, sent, got, strict=True):
+                if rows > 4:
+                    assert answer is None
+                    assert re.match(r"gRPC status 3: .*batch-size must be <= 4", error), error
+                else:
+                    assert error == ""
+                    np.testing.assert_array_equal(output(answer), data)
+        assert not conn.streams
+    finally:
+        conn.close()
+    wrong = service_pb2.ModelInferRequest.FromString(_prepared(demo_server, "grpc").requests[0])
+    wrong.model_name = "no_such_model"
+    with LoadGenerator(host, int(port), [wrong.SerializeToString()], protocol="grpc") as gen:
+        gen.run(concurrency=2)
+        time.sleep(0.5)
+        got = gen.collect()
+    assert got.errors > 0 and len(got.records) == 0
+    assert "no_such_model" in got.first_error

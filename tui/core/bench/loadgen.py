@@ -2,7 +2,8 @@
 
 Each worker (`loadgen_worker`) holds a pool of keep-alive connections and sends the prepared HTTP
 requests verbatim, reading only the status line and Content-Length of each answer; a gRPC worker
-(`loadgen_grpc`) sends pre-serialized requests on one HTTP/2 channel. Per request it
+(`loadgen_grpc`) sends pre-serialized requests on HTTP/2 connections of its own (`h2`), one
+stream in flight on each. Per request it
 records start, end, send time and receive time (monotonic ns, comparable across processes).
 
 `LoadGenerator` drives the workers over pipes from one thread (the engine's): `run` a level,

@@ -1,205 +1,149 @@
-"""The load generator's gRPC worker process: one HTTP/2 channel, pre-serialized requests.
+"""The load generator's gRPC worker process: raw HTTP/2 connections, pre-serialized requests.
 
-Same pipe protocol and records as `loadgen_worker` (see there); requests are serialized
-`inference.ModelInferRequest` messages built once, sent on a generic unary method with no
-(de)serializer, so the hot path does no protobuf work. Under concurrency each answer's callback
-(on gRPC's completion thread) sends the next request (faster than blocking calls, even at
-concurrency 1); request rate sends from this thread on schedule, no cap on requests in flight.
+Same pipe protocol and records as `loadgen_worker` (its `WorkerBase` does the commands and the
+plumbing). Requests are serialized `inference.ModelInferRequest` messages built once and sent
+by `tui.core.bench.h2`, many streams on one connection (perf_analyzer's clients share one too),
+the requests started after one read leaving in one write: grpcio's per-call cost (Python
+wrappers, thread hand-offs) held this worker to about half of perf_analyzer's throughput, with
+the CPU mostly idle. Under concurrency each answer starts the next request; request rate sends
+on schedule, at most `max_conns` requests in flight (0: no cap), a further connection opened
+per PER_CONNECTION streams. A non-zero gRPC status is an error for its request; a broken
+connection ends the level with an error, as over HTTP.
 Send and receive times are recorded as 0: with pre-serialized bytes and unparsed answers there is
 no marshalling to time (perf_analyzer's "(un)marshal request/response").
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import os
 import random
-import threading
+import select
 import time
-from array import array
-from multiprocessing.connection import Connection
 from typing import Any
 
-import grpc
+from tui.core.bench.h2 import H2Connection, request_headers
+from tui.core.bench.loadgen_worker import WorkerBase, run_worker
 
 METHOD = "/inference.GRPCInferenceService/ModelInfer"
-CHECK_S = 0.002
-OPTIONS = [
-    ("grpc.max_send_message_length", -1),
-    ("grpc.max_receive_message_length", -1),
-    ("grpc.keepalive_time_ms", 30_000),
-]
+PER_CONNECTION = 100  # streams in flight on one connection (servers allow at least 100)
 
 
-class _Worker:
-    def __init__(
-        self,
-        conn: Connection,
-        host: str,
-        port: int,
-        requests: list[bytes],
-        sample_every: int,
-        timeout: float,
-    ) -> None:
-        self.conn = conn
-        self.target = f"{host}:{port}"
-        self.channel = grpc.insecure_channel(self.target, options=OPTIONS)
-        self.call = self.channel.unary_unary(METHOD)
-        self.requests = requests
-        self.sample_every = max(1, sample_every)
-        self.timeout = timeout
-        self.records = array("q")
-        self.lock = threading.Lock()  # callbacks append from gRPC's thread
-        self.errors = 0
-        self.first_error = ""
-        self.done = 0
-        self.next_index = 0
-        self.running = False
-        self.in_flight = 0
-        self.drained = threading.Condition(self.lock)
+class _Worker(WorkerBase):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.headers = request_headers("{}:{}".format(*self.addr), METHOD)
 
-    def _request(self) -> tuple[int, bytes]:
+    def _open(self) -> H2Connection:
+        return H2Connection(*self.addr, self.headers, self.timeout)
+
+    def _send(self, c: H2Connection, due: int = 0) -> None:
         i = self.next_index
         self.next_index = i + 1
-        return i, self.requests[i % len(self.requests)]
+        c.start(self.requests[i % len(self.requests)], (i, time.monotonic_ns(), due))
 
-    def _completed(
-        self, index: int, start: int, due: int, answer: bytes | None, error: str
-    ) -> None:
-        end = time.monotonic_ns()
-        with self.lock:
+    def _ended(self, c: H2Connection) -> int:
+        """Read what arrived on c, record the streams that ended; how many did."""
+        ended = c.receive()
+        for (index, start, due), answer, error in ended:
             if answer is None:
                 self.errors += 1
                 self.first_error = self.first_error or error
-            else:
-                self.records.extend((start, end, 0, 0, start - due if due else 0))
-                self.done += 1
-                if self.done % self.sample_every == 1 or self.sample_every == 1:
-                    self.conn.send(("sample", index, answer, None))
+                continue
+            self.records.extend((start, time.monotonic_ns(), 0, 0, start - due if due else 0))
+            self.done += 1
+            if self.done % self.sample_every == 1 or self.sample_every == 1:
+                self.conn.send(("sample", index, answer, None))
+        return len(ended)
 
-    def _flush(self, token: Any) -> None:
-        with self.lock:
-            records, self.records = self.records, array("q")
-            errors, first = self.errors, self.first_error
-            self.errors, self.first_error = 0, ""
-            self.conn.send(
-                (
-                    "data",
-                    token,
-                    records.tobytes(),
-                    errors,
-                    first,
-                    time.process_time_ns(),
-                    time.monotonic_ns(),
-                )
-            )
+    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+        """Closed loop of `concurrency` streams when `rate` is 0, else sends on schedule with at
+        most `max_conns` requests in flight (0: no cap)."""
+        ep = select.epoll()
+        pipe_fd = self.conn.fileno()
+        ep.register(pipe_fd, select.EPOLLIN)
+        by_fd: dict[int, H2Connection] = {}
 
-    def _poll_command(self, wait: float = 0.0) -> tuple | None:
-        while self.conn.poll(wait):
-            wait = 0.0
-            cmd = self.conn.recv()
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-            else:
-                return cmd
-        return None
+        def add(c: H2Connection) -> H2Connection:
+            by_fd[c.fileno()] = c
+            ep.register(c.fileno(), select.EPOLLIN)
+            return c
 
-    def _async_send(self, due: int = 0) -> None:
-        index, payload = self._request()
-        start = time.monotonic_ns()
-        future = self.call.future(payload, timeout=self.timeout)
-        with self.lock:
-            self.in_flight += 1
+        def sender(c: H2Connection) -> H2Connection:
+            """c, or a fresh connection once c's stream ids ran out or it is full."""
+            if c.exhausted or len(c.streams) >= PER_CONNECTION:
+                fresh = add(self._open())
+                if c.exhausted:
+                    conns[conns.index(c)] = fresh
+                    self.pool[self.pool.index(c)] = fresh
+                else:
+                    conns.append(fresh)
+                    self.pool.append(fresh)
+                return fresh
+            return c
 
-        def done(f: grpc.Future) -> None:
-            try:
-                answer, error = f.result(), ""
-            except grpc.RpcError as exc:
-                answer, error = None, f"gRPC {exc.code().name}: {exc.details()}"
-            self._completed(index, start, due, answer, error)
-            with self.lock:
-                self.in_flight -= 1
-                again = self.running and not due
-                if not self.in_flight:
-                    self.drained.notify_all()
-            if again:  # closed loop: the answer releases the next request
-                self._async_send()
-
-        future.add_done_callback(done)
-
-    def _stop_async(self) -> None:
-        with self.lock:
-            self.running = False
-            if not self.drained.wait_for(lambda: self.in_flight == 0, self.timeout):
-                raise TimeoutError("responses still outstanding after the level ended")
-
-    # Loops ----------------------------------------------------------------------------------
-    def _closed(self, n: int) -> tuple:
-        self.running = True
-        for _ in range(n):
-            self._async_send()
-        try:
-            while True:
-                cmd = self._poll_command(0.5)
-                if cmd is not None:
-                    return cmd
-        finally:
-            self._stop_async()
-
-    def _rate(self, rate: float, poisson: bool) -> tuple:
-        rng = random.Random(0)
-        gap = int(1e9 / rate)
+        n = max(1, -(-concurrency // PER_CONNECTION)) if rate <= 0 else 1
+        conns = [add(c) for c in self._ensure(n)]
+        in_flight = 0
+        if rate <= 0:
+            for k in range(concurrency):
+                self._send(conns[k % n])
+            in_flight = concurrency
+        for c in conns:
+            c.flush()
         mono = time.monotonic_ns
+        rng = random.Random(0)
+        gap = int(1e9 / rate) if rate > 0 else 0
         next_send = mono()
-        self.running = True
         try:
             while True:
-                now = mono()
-                while now >= next_send:
-                    self._async_send(due=next_send)
-                    next_send += int(rng.expovariate(rate) * 1e9) if poisson else gap
+                timeout = 0.5
+                if rate > 0:
                     now = mono()
-                cmd = self._poll_command(min(CHECK_S, (next_send - now) / 1e9))
-                if cmd is not None:
-                    return cmd
+                    c = min(conns, key=lambda x: len(x.streams))
+                    while now >= next_send and not (max_conns and in_flight >= max_conns):
+                        c = sender(c)
+                        self._send(c, next_send)
+                        in_flight += 1
+                        next_send += int(rng.expovariate(rate) * 1e9) if poisson else gap
+                        now = mono()
+                    for x in conns:
+                        x.flush()
+                    if not (max_conns and in_flight >= max_conns):
+                        timeout = max(0.0, (next_send - mono()) / 1e9)
+                for fd, _ in ep.poll(timeout):
+                    if fd == pipe_fd:
+                        cmd = self._poll_command()
+                        if cmd is not None:
+                            self._drain(by_fd, ep)
+                            return cmd
+                        continue
+                    c = by_fd[fd]
+                    ended = self._ended(c)
+                    in_flight -= ended
+                    if rate <= 0 and ended:
+                        fresh = sender(c) if c.exhausted else c
+                        for _ in range(ended):
+                            self._send(fresh)
+                        in_flight += ended
+                        fresh.flush()
+                    c.flush()
+                    if c not in conns and not c.streams:  # replaced and drained
+                        ep.unregister(fd)
+                        del by_fd[fd]
+                        c.close()
         finally:
-            self._stop_async()
+            ep.close()
 
-    def serve(self) -> None:
-        cmd: tuple = self.conn.recv()
-        while cmd[0] != "stop":
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-                cmd = self.conn.recv()
-                continue
-            if cmd[0] == "idle":
-                self.conn.send(("idle",))
-                cmd = self.conn.recv()
-                continue
-            _, concurrency, rate, poisson, _max_conns = cmd
-            try:
-                self.conn.send(("running", time.monotonic_ns()))
-                cmd = self._rate(rate, poisson) if rate > 0 else self._closed(concurrency)
-            except (OSError, ValueError, TimeoutError) as exc:
-                self.conn.send(("error", f"{self.target}: {exc or type(exc).__name__}"))
-                cmd = self.conn.recv()
-        self.channel.close()
+    def _drain(self, by_fd: dict[int, H2Connection], ep: select.epoll) -> None:
+        deadline = time.monotonic() + self.timeout
+        while any(c.streams for c in by_fd.values()) and time.monotonic() < deadline:
+            for fd, _ in ep.poll(0.1):
+                if fd in by_fd:
+                    self._ended(by_fd[fd])
+                    by_fd[fd].flush()
+        if any(c.streams for c in by_fd.values()):
+            raise TimeoutError("responses still outstanding after the level ended")
 
 
-def worker_main(
-    conn: Connection,
-    host: str,
-    port: int,
-    requests: list[bytes],
-    sample_every: int,
-    timeout: float,
-    quiet: bool,
-) -> None:
-    if quiet:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    gc.disable()
-    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
-        _Worker(conn, host, port, requests, sample_every, timeout).serve()
+def worker_main(*args: Any) -> None:
+    """The process `LoadGenerator` starts (arguments: those of `run_worker` after `kind`)."""
+    run_worker(_Worker, *args)

@@ -58,7 +58,11 @@ def _header(head: bytes, name: bytes) -> bytes | None:
     return None
 
 
-class _Worker:
+class WorkerBase:
+    """What every worker shares, whatever it speaks: the pipe commands, the records and their
+    flushes, the connection pool. A subclass opens connections (`_open`) and runs a level
+    (`_level`); an OSError or ValueError ends the level with an "error" answer."""
+
     def __init__(
         self,
         conn: Connection,
@@ -73,20 +77,21 @@ class _Worker:
         self.requests = requests
         self.sample_every = max(1, sample_every)
         self.timeout = timeout
-        self.pool: list[_Conn] = []
+        self.pool: list[Any] = []  # connections, each with a `sock`
         self.records = array("q")
         self.errors = 0
         self.done = 0
         self.first_error = ""
         self.next_index = 0
 
-    # Connections ----------------------------------------------------------------------------
-    def _open(self) -> _Conn:
-        sock = socket.create_connection(self.addr, timeout=self.timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return _Conn(sock)
+    def _open(self) -> Any:
+        raise NotImplementedError
 
-    def _ensure(self, n: int) -> list[_Conn]:
+    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+        """Run one level until a command other than "flush" arrives; return that command."""
+        raise NotImplementedError
+
+    def _ensure(self, n: int) -> list[Any]:
         while len(self.pool) < n:
             self.pool.append(self._open())
         return self.pool[:n]
@@ -96,6 +101,90 @@ class _Worker:
             with contextlib.suppress(OSError):
                 c.sock.close()
         self.pool = []
+
+    def _flush(self, token: Any) -> None:
+        records, self.records = self.records, array("q")
+        cpu = time.process_time_ns()
+        self.conn.send(
+            (
+                "data",
+                token,
+                records.tobytes(),
+                self.errors,
+                self.first_error,
+                cpu,
+                time.monotonic_ns(),
+            )
+        )
+        self.errors = 0
+        self.first_error = ""
+
+    def _poll_command(self) -> tuple | None:
+        """Handle flushes inline; return any other command (it ends the current level)."""
+        while self.conn.poll():
+            cmd = self.conn.recv()
+            if cmd[0] == "flush":
+                self._flush(cmd[1])
+            else:
+                return cmd
+        return None
+
+    def serve(self) -> None:
+        cmd: tuple = self.conn.recv()
+        while cmd[0] != "stop":
+            if cmd[0] == "flush":
+                self._flush(cmd[1])
+                cmd = self.conn.recv()
+                continue
+            if cmd[0] == "idle":  # no load until the next "run"; in-flight answers were drained
+                self.conn.send(("idle",))
+                cmd = self.conn.recv()
+                continue
+            _, concurrency, rate, poisson, max_conns = cmd
+            try:
+                self.conn.send(("running", time.monotonic_ns()))
+                cmd = self._level(concurrency, rate, poisson, max_conns)
+            except (OSError, ValueError) as exc:
+                self._close_all()
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                self.conn.send(
+                    ("error", f"{self.addr[0]}:{self.addr[1]}: {reason or type(exc).__name__}")
+                )
+                cmd = self.conn.recv()
+        self._close_all()
+
+
+def run_worker(
+    kind: type[WorkerBase],
+    conn: Connection,
+    host: str,
+    port: int,
+    requests: list[bytes],
+    sample_every: int,
+    timeout: float,
+    quiet: bool,
+) -> None:
+    if quiet:  # under a full-screen UI: nothing of ours may reach its terminal
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    gc.disable()  # the loops make no reference cycles; collections would only add jitter
+    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
+        kind(conn, host, port, requests, sample_every, timeout).serve()
+
+
+class _Worker(WorkerBase):
+    """HTTP/1.1: one request in flight per keep-alive connection."""
+
+    def _open(self) -> _Conn:
+        sock = socket.create_connection(self.addr, timeout=self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(sock)
+
+    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+        if rate > 0:
+            return self._rate(rate, poisson, max_conns)
+        return self._blocking() if concurrency == 1 else self._closed(concurrency)
 
     # Completion -----------------------------------------------------------------------------
     def _sample(self, index: int, buf: bytes, head_end: int) -> None:
@@ -140,34 +229,6 @@ class _Worker:
         c.start = time.monotonic_ns()
         c.sock.sendall(payload)
         c.sent = time.monotonic_ns()
-
-    # Commands -------------------------------------------------------------------------------
-    def _flush(self, token: Any) -> None:
-        records, self.records = self.records, array("q")
-        cpu = time.process_time_ns()
-        self.conn.send(
-            (
-                "data",
-                token,
-                records.tobytes(),
-                self.errors,
-                self.first_error,
-                cpu,
-                time.monotonic_ns(),
-            )
-        )
-        self.errors = 0
-        self.first_error = ""
-
-    def _poll_command(self) -> tuple | None:
-        """Handle flushes inline; return any other command (it ends the current level)."""
-        while self.conn.poll():
-            cmd = self.conn.recv()
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-            else:
-                return cmd
-        return None
 
     # Loops ----------------------------------------------------------------------------------
     def _blocking(self) -> tuple:
@@ -372,49 +433,7 @@ class _Worker:
         finally:
             ep.close()
 
-    def serve(self) -> None:
-        cmd: tuple = self.conn.recv()
-        while cmd[0] != "stop":
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-                cmd = self.conn.recv()
-                continue
-            if cmd[0] == "idle":  # no load until the next "run"; in-flight answers were drained
-                self.conn.send(("idle",))
-                cmd = self.conn.recv()
-                continue
-            _, concurrency, rate, poisson, max_conns = cmd
-            try:
-                self.conn.send(("running", time.monotonic_ns()))
-                if rate > 0:
-                    cmd = self._rate(rate, poisson, max_conns)
-                elif concurrency == 1:
-                    cmd = self._blocking()
-                else:
-                    cmd = self._closed(concurrency)
-            except (OSError, ValueError) as exc:
-                self._close_all()
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                self.conn.send(
-                    ("error", f"{self.addr[0]}:{self.addr[1]}: {reason or type(exc).__name__}")
-                )
-                cmd = self.conn.recv()
-        self._close_all()
 
-
-def worker_main(
-    conn: Connection,
-    host: str,
-    port: int,
-    requests: list[bytes],
-    sample_every: int,
-    timeout: float,
-    quiet: bool,
-) -> None:
-    if quiet:  # under a full-screen UI: nothing of ours may reach its terminal
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    gc.disable()  # the loops make no reference cycles; collections would only add jitter
-    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
-        _Worker(conn, host, port, requests, sample_every, timeout).serve()
+def worker_main(*args: Any) -> None:
+    """The process `LoadGenerator` starts (arguments: those of `run_worker` after `kind`)."""
+    run_worker(_Worker, *args)
