@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from typing import Any
 
 from hpack import Decoder
 
@@ -94,7 +95,7 @@ class H2Connection:
         self.block = b""
         self.block_ends = False
         settings = struct.pack(">HIHI", 2, 0, 4, MAX_WINDOW)  # no push, largest window
-        self.out: list[bytes] = [
+        self.out: list[bytes | memoryview] = [
             PREFACE
             + frame(SETTINGS, 0, 0, settings)
             + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65_535))
@@ -141,7 +142,7 @@ class H2Connection:
             self.sock.sendall(b"".join(self.out))
             self.out = []
 
-    def receive(self) -> list[tuple[object, bytes | None, str]]:
+    def receive(self) -> list[tuple[Any, bytes | None, str]]:
         data = self.sock.recv(1 << 16)
         if not data:
             raise ConnectionError("server closed the connection")
