@@ -15,7 +15,7 @@ from tui.app import TritonTUI
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.modelconfig import lint_text, locate
-from tui.core.modelconfig.target import Target, local_target
+from tui.core.modelconfig.target import Target, local_target, server_target
 from tui.core.session import Session
 
 CONFIG = """name: "m"
@@ -127,3 +127,14 @@ async def test_config_pane_checks_gpus_of_the_launched_server(
         pane = await open_model(pilot, "densenet_onnx")
         await wait_for(pilot, lambda: any("GPU 7" in d.message for d in pane.diagnostics))
         assert any("does not exist" in d.message for d in pane.diagnostics)
+
+
+def test_attached_server_on_this_machine_is_a_target(demo_server: ServerProcess) -> None:
+    """Attached with -u to a tritonserver on this box: its own backend directory is the target
+    (found from the process listening on the port), so a backend typo gets a did-you-mean."""
+    target = server_target(None, demo_server.http_url)
+    assert target is not None and "onnxruntime" in target.backends
+    text = CONFIG.format(backend="onnxruntme", extra="")
+    found = [d.message for d in lint_text(text, target=target)]
+    assert any("did you mean 'onnxruntime'" in m for m in found), found
+    assert server_target(None, "127.0.0.1:9") is None  # nothing listens there

@@ -304,7 +304,8 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
     @work(thread=True, exclusive=True, group="config-lint")
     def lint(self, generation: int, name: str, model_dir: Path, text: str) -> None:
         start = time.perf_counter()
-        target = server_target(self.app.session.server)  # type: ignore[attr-defined]
+        session = console(self).session
+        target = server_target(session.server, session.client.url)
         report = RepositoryLinter(model_dir.parent, {name: text}, target).lint(name)
         elapsed = (time.perf_counter() - start) * 1000
         self.post_message(ConfigLinted(generation, report.diagnostics, report.config, elapsed))

@@ -134,7 +134,7 @@ class ConfigFlows(_Base):
         doc = self.doc
         assert doc is not None
         text = self.editor.text
-        target = server_target(self.session.server)
+        target = server_target(self.session.server, self.session.client.url)
         report = await asyncio.to_thread(
             lambda: RepositoryLinter(doc.root, {doc.name: text}, target).lint(doc.name)
         )

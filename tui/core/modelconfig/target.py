@@ -1,9 +1,9 @@
 """What only the server a config targets knows: the backends it has, the GPUs present.
 
 Lint cannot see a typo like `backend: "onnxruntme"` or `gpus: [ 3 ]` on a one-GPU machine from
-the text alone; with a `Target` (the server the console launched, or the tritonserver this machine
-would run) it checks `backend` and `runtime` against the backend directory and GPU ids against the
-GPUs present, and proposes the closest name.
+the text alone; with a `Target` (the server the console launched or attached to on this machine,
+or the tritonserver this machine would run) it checks `backend` and `runtime` against the backend
+directory and GPU ids against the GPUs present, and proposes the closest name.
 """
 
 from __future__ import annotations
@@ -121,18 +121,55 @@ def target_findings(
                 )
 
 
-_SERVER_TARGETS: dict[int, Target | None] = {}
+_SERVER_TARGETS: dict[object, Target | None] = {}
 
 
-def server_target(server: object) -> Target | None:
-    """The target of a server the console launched on this machine (None for an attached or a
-    Docker one: its backends and GPUs are not ours to see). Worked out once per server."""
+def server_target(server: object, url: str = "") -> Target | None:
+    """The target of the console's server: one it launched on this machine, or the tritonserver
+    listening on `url` when that is a local process (an attached server on this box). None for
+    a Docker or remote one: its backends and GPUs are not ours to see. Worked out once."""
     from tui.core.launcher import ServerProcess
 
-    if not isinstance(server, ServerProcess) or server.binary is None:
+    if isinstance(server, ServerProcess) and server.binary is not None:
+        key: object = id(server)
+        if key not in _SERVER_TARGETS:
+            args = server.binary.args + list(server.spec.extra_args)
+            _SERVER_TARGETS[key] = Target(backend_dir_from_args(args), local_gpus(), "the server")
+        return _SERVER_TARGETS[key]
+    if server is not None or not url:
         return None
-    key = id(server)
-    if key not in _SERVER_TARGETS:
-        args = server.binary.args + list(server.spec.extra_args)
-        _SERVER_TARGETS[key] = Target(backend_dir_from_args(args), local_gpus(), "the server")
-    return _SERVER_TARGETS[key]
+    if url not in _SERVER_TARGETS:
+        command = _local_listener(url)
+        _SERVER_TARGETS[url] = (
+            Target(backend_dir_from_args(command[1:]), local_gpus(), "the attached server")
+            if command
+            else None
+        )
+    return _SERVER_TARGETS[url]
+
+
+def _local_listener(url: str) -> list[str]:
+    """The command line of the tritonserver on this machine listening on `url`'s port (a
+    loopback address only); [] when there is none or it cannot be seen."""
+    import ipaddress
+
+    import psutil
+
+    from tui.core.client import split_url
+
+    host, port = split_url(url, 8000)
+    try:
+        if host != "localhost" and not ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return []
+        listeners = [
+            c.pid
+            for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
+        ]
+        for pid in listeners:
+            command = psutil.Process(pid).cmdline()
+            if command and Path(command[0]).name == "tritonserver":
+                return command
+    except (ValueError, OSError, psutil.Error):
+        pass
+    return []
