@@ -74,6 +74,12 @@ async def test_pane_tells_the_truth_when_the_disk_changes(
         assert _state(app, "identity_onnx").startswith("READY")
         table.move_cursor(row=[str(k.value) for k in table.rows].index("dangling"))
         await wait_for(pilot, lambda: "does not exist" in _shown(app, "#model-detail-text"))
+        # The list was rebuilt under the cursor: the selection must not bounce between rows
+        # (it did, thousands of detail fetches a minute, until the pane stopped updating).
+        await pilot.pause(2.5)
+        fetches = [w for w in app.workers if w.group == "repository-detail"]
+        assert len(fetches) < 20, len(fetches)
+        assert app.selected_model == "dangling"
 
         # 3. The link goes; a model folder that is a symlink out of the repository is named.
         (repo / "dangling").unlink()

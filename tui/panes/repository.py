@@ -235,6 +235,11 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         name = str(event.row_key.value)
+        if name != self.selected:
+            # Stale: the cursor moved on before this was handled (a rebuilt table first
+            # highlights row 0). Passing it on would send the selection back and forth between
+            # this list and the app's selected model, for ever.
+            return
         self.post_message(ModelSelected(name))
         self._show_detail()
         if name in self.views:
