@@ -20,6 +20,7 @@ import random
 import select
 import socket
 import time
+from abc import ABC, abstractmethod
 from array import array
 from multiprocessing.connection import Connection
 from typing import Any
@@ -58,7 +59,7 @@ def _header(head: bytes, name: bytes) -> bytes | None:
     return None
 
 
-class WorkerBase:
+class WorkerBase(ABC):
     """What every worker shares, whatever it speaks: the pipe commands, the records and their
     flushes, the connection pool. A subclass opens connections (`_open`) and runs a level
     (`_level`); an OSError or ValueError ends the level with an "error" answer."""
@@ -84,12 +85,13 @@ class WorkerBase:
         self.first_error = ""
         self.next_index = 0
 
+    @abstractmethod
     def _open(self) -> Any:
-        raise NotImplementedError
+        """A new connection to the server (an object with a `sock`)."""
 
+    @abstractmethod
     def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
         """Run one level until a command other than "flush" arrives; return that command."""
-        raise NotImplementedError
 
     def _ensure(self, n: int) -> list[Any]:
         while len(self.pool) < n:
