@@ -95,6 +95,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         self.details: dict[str, ModelDetailFetched] = {}
         self.busy: dict[str, str] = {}
         self.pattern = ""  # the `/` filter on model names
+        self._announced: list[str] = []  # selections sent to the app, not yet echoed back
 
     def compose(self) -> ComposeResult:
         with Vertical(id="model-list"):
@@ -240,13 +241,22 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             # highlights row 0). Passing it on would send the selection back and forth between
             # this list and the app's selected model, for ever.
             return
-        self.post_message(ModelSelected(name))
+        self._announce(name)
         self._show_detail()
         if name in self.views:
             self.fetch_detail(name)
 
+    def _announce(self, name: str) -> None:
+        self._announced.append(name)
+        self.post_message(ModelSelected(name))
+
     def _follow_selection(self, name: str) -> None:
-        """Another pane picked `name`: put the cursor on it."""
+        """Another pane picked `name`: put the cursor on it. The echo of an older pick of this
+        list, with a newer one still on its way, is not followed: the cursor would go back."""
+        if name in self._announced:
+            del self._announced[: self._announced.index(name) + 1]
+            if self._announced:
+                return
         table = self.query_one(DataTable)
         if name and name != self.selected and name in [str(k.value) for k in table.rows]:
             table.move_cursor(row=table.get_row_index(name))
@@ -361,7 +371,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     def _deployed(self, name: str | None) -> None:
         if name:
             self.post_message(ModelStateChanged(name, "deploy"))
-            self.post_message(ModelSelected(name))
+            self._announce(name)
         self.scan()
 
 
