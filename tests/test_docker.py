@@ -111,6 +111,25 @@ def test_console_killed_container_removed_by_watchdog(client: Any, repo: Path) -
     assert _gone(client, cid), "container outlived the killed console"
 
 
+def test_release_returns_at_once_and_the_watchdog_stops_gracefully(client: Any, repo: Path) -> None:
+    """Quitting the console from Docker mode hands the stop to the watchdog: the terminal comes
+    back before the container is stopped, and the server still unloads its models."""
+    from docker.errors import NotFound
+
+    server = DockerServer(embedded_spec(repo))
+    server.start()
+    cid = server.container.id
+    server.wait_ready(90)
+    server.release()
+    try:
+        client.containers.get(cid)  # release() did not wait for the stop and removal
+    except NotFound:
+        pytest.fail("release() stopped and removed the container itself, making the quit wait")
+    assert _gone(client, cid), "the watchdog did not remove the container"
+    lines = [line for _, line in server.lines.snapshot()]
+    assert any("successfully unloaded 'add_sub'" in line for line in lines), lines[-5:]
+
+
 def test_no_engine_is_said_in_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     with pytest.raises(LaunchError, match="no Docker engine: nothing listens at unix://"):

@@ -101,6 +101,7 @@ class DockerServer(ServerBase):
         self.spec = spec
         super().__init__(spec.history, "127.0.0.1")
         self.container: Any = None
+        self.watchdog: subprocess.Popen[bytes] | None = None
         self.owned = True
         self.label = f"docker image {spec.image}"
 
@@ -246,7 +247,7 @@ class DockerServer(ServerBase):
             self.container = None
             raise LaunchError(_explain_api_error(exc, self.spec)) from exc
         self.label = f"docker {self.container.name} ({self.spec.image})"
-        _start_watchdog(self.container.id)
+        self.watchdog = _start_watchdog(self.container.id)
         threading.Thread(
             target=_log_lines, args=(self.container, self.lines), daemon=True, name="docker-log"
         ).start()
@@ -277,6 +278,21 @@ class DockerServer(ServerBase):
         except APIError as exc:
             if "already in progress" not in str(exc):
                 raise
+        if self.watchdog is not None and self.watchdog.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.watchdog.stdin.close()  # it finds the container gone and exits
+
+    def release(self) -> None:
+        """Hand the stop to the watchdog (graceful, then removed) and return at once."""
+        if self.container is None or not self.owned:
+            return
+        self.stopping.set()
+        if self.watchdog is not None and self.watchdog.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.watchdog.stdin.write(b"stop")
+                self.watchdog.stdin.close()
+                return
+        self.stop()
 
     # Attach ----------------------------------------------------------------------------------
     @classmethod
@@ -340,11 +356,12 @@ def _explain_api_error(exc: Any, spec: DockerSpec) -> str:
     return f"the Docker engine refused to start the container: {text}"
 
 
-def _start_watchdog(container_id: str) -> None:
-    """A detached helper that removes the container if this process dies without doing so."""
-    subprocess.Popen(
+def _start_watchdog(container_id: str) -> subprocess.Popen[bytes]:
+    """A detached helper that stops and removes the container if this process dies without
+    doing so, or when asked to (see `DockerServer.release`)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "tui.core.docker_watchdog", str(os.getpid()), container_id],
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,  # a byte or EOF here means: stop it now (see docker_watchdog)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
