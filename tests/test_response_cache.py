@@ -24,6 +24,8 @@ from tui.core.client import TritonHTTP
 from tui.core.docker_server import DockerServer, DockerSpec
 from tui.core.launcher import ServerProcess
 from tui.core.locate import find_tritonserver
+from tui.core.modelconfig import lint_text
+from tui.core.modelconfig.target import server_target
 from tui.core.serverspec import launch_spec
 
 
@@ -154,6 +156,15 @@ def test_bench_shows_cache_hits_that_match_the_server(served: str, tmp_path: Pat
     assert stats["cache_miss"]["count"] == 1 and stats["compute_infer"]["count"] == 1
     assert stats["cache_hit"]["count"] == stats["success"]["count"] - 1
     assert stats["cache_hit"]["count"] >= srv["cache_hit_count"]
+
+
+def test_a_server_with_a_cache_is_a_target_that_has_one(served: str) -> None:
+    """Attached to the `serve --cache-size` server: its command line shows the cache, so lint
+    does not warn about response_cache."""
+    target = server_target(None, served)
+    assert target is not None and target.cache is True
+    config = Path(ROOT / "assets" / "models" / "add_sub" / "config.pbtxt").read_text()
+    assert lint_text(config + "response_cache { enable: true }\n", target=target) == []
 
 
 def test_uncached_model_on_a_cached_server_has_no_cache_figures(
