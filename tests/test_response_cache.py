@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,29 @@ def test_uncached_model_on_a_cached_server_has_no_cache_figures(
     assert "cache_hit" not in _stats(served, "add_sub")["inference_stats"] or (
         _stats(served, "add_sub")["inference_stats"]["cache_hit"].get("count", 0) == 0
     )
+
+
+@pytest.mark.docker
+def test_docker_server_with_cache_size_caches(tmp_path: Path) -> None:
+    """`--launch-mode docker --cache-size`: the container's tritonserver gets the same flag (here
+    the embedded server mounted into a bare image, its cache library found like the local one;
+    an NGC image has it in /opt/tritonserver/caches, tritonserver's default)."""
+    from tests.docker_support import embedded_spec, engine, ensure_image
+
+    ensure_image(engine())
+    server = DockerServer(embedded_spec(cached_repo(tmp_path / "models"), cache_size=1 << 20))
+    server.start()
+    try:
+        server.wait_ready(90)
+        client = TritonHTTP(server.http_url)
+        deadline = time.monotonic() + 90
+        while not client.model_ready(CACHED) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        tensor = {"datatype": "FP32", "shape": [1, 4], "data": [1.0, 2.0, 3.0, 4.0]}
+        body = {"inputs": [{"name": n, **tensor} for n in ("INPUT0", "INPUT1")]}
+        for _ in range(3):
+            client.call("POST", f"/v2/models/{CACHED}/infer", body, timeout=30)
+        stats = _stats(server.http_url, CACHED)["inference_stats"]
+        assert (stats["cache_miss"]["count"], stats["cache_hit"]["count"]) == (1, 2)
+    finally:
+        server.stop()
