@@ -206,3 +206,36 @@ def test_docker_server_with_cache_size_caches(tmp_path: Path) -> None:
         assert (stats["cache_miss"]["count"], stats["cache_hit"]["count"]) == (1, 2)
     finally:
         server.stop()
+
+
+async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
+    """The Benchmark pane on the cached model: the table's hit-rate column; blank for a model
+    without the cache."""
+    from textual.widgets import DataTable, Select, TabbedContent
+
+    from tests.test_bench_pane import _status, _type, _until
+    from tui.app import TritonTUI
+    from tui.core.session import Session
+    from tui.panes.bench import BenchPane
+    from tui.panes.bench_results import COLUMNS
+
+    app = TritonTUI(Session.attach(served), stop_server_on_exit=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _until(pilot, lambda: app.server_state == "ready")
+        await pilot.press("5")
+        await _until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
+        pane = app.query_one(BenchPane)
+        table = pane.query_one(DataTable)
+        select = pane.query_one("#bench-model", Select)
+        await _until(pilot, lambda: CACHED in str(select._options))
+        for runs, (model, want) in enumerate(((CACHED, "100%"), ("add_sub", "")), 1):
+            select.value = model
+            await _type(pilot, "#bench-range", "1")
+            await _type(pilot, "#bench-window", "300")
+            await _type(pilot, "#bench-stability", "100")
+            await pilot.pause(0.5)
+            await pilot.click("#bench-start")
+            await _until(pilot, lambda n=runs: len(pane.runs) == n and pane.current is None, 60)
+            assert pane.runs[-1].config.model == model and table.row_count == 1, _status(pane)
+            row = table.get_row_at(0)
+            assert row[COLUMNS.index("cache hits")] == want, (model, row)
