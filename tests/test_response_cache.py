@@ -51,6 +51,8 @@ def test_cache_size_reaches_the_launcher_and_the_cache_library_is_found() -> Non
     server = ServerProcess(spec, find_tritonserver())
     command = server.command()
     assert "--cache-config=local,size=268435456" in command
+    target = server_target(server)  # lint knows the launched server has a cache
+    assert target is not None and target.cache is True
     if server.binary is not None and server.binary.source == "embedded":  # the wheel's library
         (folder,) = [a.split("=", 1)[1] for a in command if a.startswith("--cache-directory=")]
         assert (Path(folder) / "local" / "libtritoncache_local.so").is_file()

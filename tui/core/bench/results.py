@@ -76,25 +76,20 @@ class ServerBreakdown:
 
     @property
     def overhead_us(self) -> int:
-        cached = self.cache_hit_count + self.cache_miss_count
-        return max(
-            0,
-            self.request_us
-            - self.queue_us
-            - (self.cache_compute_us if cached else self.compute_us),
-        )
+        looked_up = self.cache_hit_count + self.cache_miss_count
+        served = self.cache_compute_us if looked_up else self.compute_us
+        return max(0, self.request_us - self.queue_us - served)
 
     @classmethod
     def from_delta(cls, delta: dict[str, Any]) -> ServerBreakdown | None:
-        def avg(key: str) -> int:
-            d = delta.get(key) or {}
-            return int(d.get("ns", 0) / d["count"] / 1000) if d.get("count") else 0
-
         def count(key: str) -> int:
             return int((delta.get(key) or {}).get("count", 0))
 
         def ns(key: str) -> int:
             return int((delta.get(key) or {}).get("ns", 0))
+
+        def avg(key: str) -> int:
+            return int(ns(key) / count(key) / 1000) if count(key) else 0
 
         success = count("success")
         if not success:
