@@ -66,6 +66,7 @@ class ServerBreakdown:
     cache_miss_count: int = 0
     cache_miss_us: int = 0  # average time of a miss (lookup + insertion)
     # perf_analyzer's "cache hit/miss": hit, miss and compute time over hits + executions
+    # (without a cache: the compute time, summed before rounding); what its overhead subtracts
     cache_compute_us: int = 0
     name: str = ""  # composing models: model name and version reported
     version: str = ""
@@ -76,9 +77,7 @@ class ServerBreakdown:
 
     @property
     def overhead_us(self) -> int:
-        looked_up = self.cache_hit_count + self.cache_miss_count
-        served = self.cache_compute_us if looked_up else self.compute_us
-        return max(0, self.request_us - self.queue_us - served)
+        return max(0, self.request_us - self.queue_us - (self.cache_compute_us or self.compute_us))
 
     @classmethod
     def from_delta(cls, delta: dict[str, Any]) -> ServerBreakdown | None:
