@@ -1,7 +1,8 @@
 """A model repository for the benchmark tests: the demo's add_sub and cheap ONNX model, plus
-an ensemble of two add_sub-like python models and add_sub with two versions. Built from the demo
-copies, so it follows the demo models. (No response-cache model: the embedded server ships no
-cache library, `--cache-config local` fails with "unable to find 'libtritoncache_local.so'".)"""
+an ensemble of two add_sub-like python models, add_sub with two versions and add_sub with the
+response cache enabled (`CACHED`: cached only on a server launched with a cache, e.g.
+`LaunchSpec(cache_size=CACHE_SIZE)`; the embedded server's wheel has the local cache library).
+Built from the demo copies, so it follows the demo models."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from tests.conftest import FAST_ONNX_MODEL, copy_demo
 ONNX_MODEL = FAST_ONNX_MODEL
 ENSEMBLE = "add_sub_twice"
 VERSIONED = "add_sub_versions"
+CACHED = "add_sub_cached"
+CACHE_SIZE = 1 << 20  # bytes: add_sub's responses under identical inputs need a few hundred
 
 _ENSEMBLE_CONFIG = """name: "add_sub_twice"
 platform: "ensemble"
@@ -67,6 +70,7 @@ def build_bench_repo(dest: Path) -> Path:
     (repo / ENSEMBLE / "config.pbtxt").write_text(_ENSEMBLE_CONFIG)
     versioned = _clone(repo, VERSIONED, "version_policy: { all { } }\n")
     shutil.copytree(versioned / "1", versioned / "2")
+    _clone(repo, CACHED, "response_cache { enable: true }\n")
     add_sleepy(repo)
     return repo
 

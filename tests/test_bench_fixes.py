@@ -177,13 +177,15 @@ def test_ensemble_composing_models(bench_server: ServerProcess) -> None:
     assert [c["name"] for c in record["levels"][0]["composing"]] == ["add_sub_a", "add_sub_b"]
 
 
-def test_cache_columns_when_the_server_reports_hits() -> None:
-    """The embedded server has no cache library (see tests/bench_repo.py), so the statistics of
-    a cached model are given here as the server's statistics API reports them."""
+def test_cache_figures_follow_perf_analyzers_arithmetic() -> None:
+    """perf_analyzer's cache arithmetic on figures large enough to tell formulas apart (on the
+    real cache, tests/test_response_cache.py, every figure is 0-2 usec): "cache hit/miss" is hit,
+    miss and compute time over hits + executions, the overhead subtracts it, the miss latency
+    adds the compute times."""
     from tui.core.bench.results import BenchResult, ServerBreakdown
 
     delta = {
-        "inference_count": 10,
+        "inference_count": 4,
         "execution_count": 4,
         "success": {"count": 10, "ns": 1_000_000},
         "queue": {"count": 10, "ns": 100_000},
@@ -195,13 +197,17 @@ def test_cache_columns_when_the_server_reports_hits() -> None:
     }
     srv = ServerBreakdown.from_delta(delta)
     assert srv is not None and (srv.cache_hit_us, srv.cache_miss_us) == (10, 20)
+    assert (srv.cache_compute_us, srv.overhead_us) == (62, 100 - 10 - 62)
     lat = LatencySummary(10, 200_000, 5, {50: 190_000, 90: 210_000, 95: 220_000, 99: 230_000})
     config = BenchConfig(model="m")
-    result = BenchResult(config, levels=[LevelResult(1, 100.0, lat, srv, {}, 3, 10**9)])
-    header = report.csv_rows(result)[0]
-    assert header[8:11] == ["Server Cache Hit", "Server Cache Miss", "Client Recv"]
-    assert report.csv_rows(result)[1][8:10] == ["10", "20"]
-    assert "cache hit/miss 30 usec" in report.level_block(config, result.levels[0])
+    level = LevelResult(1, 100.0, lat, srv, {}, 3, 10**9, response_cache=True)
+    rows = report.csv_rows(BenchResult(config, levels=[level]))
+    assert rows[0][8:11] == ["Server Cache Hit", "Server Cache Miss", "Client Recv"]
+    assert rows[1][3] == str(200 - 10 - 120 - 10 - 20)  # Network+Server: what is left
+    assert rows[1][8:10] == ["10", "20"]
+    block = report.level_block(config, level)
+    assert "(overhead 28 usec + queue 10 usec + cache hit/miss 62 usec)" in block
+    assert "      Average Cache Miss Latency: 140 usec (cache lookup/insertion 20 usec" in block
 
 
 def test_warnings_reach_the_cli(capsys: pytest.CaptureFixture) -> None:

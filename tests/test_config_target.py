@@ -138,3 +138,20 @@ def test_attached_server_on_this_machine_is_a_target(demo_server: ServerProcess)
     found = [d.message for d in lint_text(text, target=target)]
     assert any("did you mean 'onnxruntime'" in m for m in found), found
     assert server_target(None, "127.0.0.1:9") is None  # nothing listens there
+
+
+def test_response_cache_on_a_server_without_one_is_a_warning(
+    backends: Path, demo_server: ServerProcess
+) -> None:
+    """Triton loads such a model and never caches; the warning says how to give it a cache."""
+    text = CONFIG.format(backend="python", extra="response_cache {\n  enable: true\n}")
+    without = lint_text(text, target=Target(backends, (0,), "the test server", cache=False))
+    assert [(d.line, d.is_error) for d in without] == [(7, False)]
+    assert "was started without a response cache" in without[0].message
+    assert "--cache-size SIZE" in without[0].message
+    assert lint_text(text, target=Target(backends, (0,), "the test server", cache=True)) == []
+    assert lint_text(text, target=Target(backends, (0,), "unknown flags")) == []
+    launched = server_target(demo_server)  # the console's own server, launched without a cache
+    assert launched is not None and launched.cache is False
+    attached = server_target(None, demo_server.http_url)  # the same, found by its command line
+    assert attached is not None and attached.cache is False

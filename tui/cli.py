@@ -73,6 +73,14 @@ def add_server_flags(
     parser.add_argument(
         "--metrics-port", type=int, metavar="N", help="metrics port (default: free)"
     )
+    parser.add_argument(
+        "--cache-size",
+        type=cache_size,
+        metavar="SIZE",
+        help="give the launched server a local response cache of SIZE bytes (k, m, g suffixes: "
+        "256m); it serves models whose config has response_cache { enable: true } "
+        "(tritonserver's --cache-config local,size=BYTES)",
+    )
     docker = parser.add_argument_group("Docker")
     docker.add_argument(
         "--launch-mode",
@@ -103,6 +111,22 @@ def add_server_flags(
         metavar="S",
         help="seconds to wait for the launched server to become ready (default 120)",
     )
+
+
+_SIZE = re.compile(r"(\d+)([kmg]?)(?:i?b)?", re.IGNORECASE)
+
+
+def cache_size(text: str) -> int:
+    """`--cache-size`: bytes, or with a binary k/m/g suffix (256m, 1GiB); more than zero."""
+    m = _SIZE.fullmatch(text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"--cache-size {text!r}: expected a size in bytes, e.g. 268435456 or 256m"
+        )
+    size = int(m[1]) * 1024 ** " kmg".index(m[2].lower() or " ")
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"--cache-size {text!r}: the cache needs some bytes")
+    return size
 
 
 def split_passthrough(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -156,6 +180,17 @@ def validate_server_flags(args: argparse.Namespace) -> None:
         raise UsageError("--launch-mode docker needs --image IMAGE")
     if args.launch_mode != "docker" and (args.image or args.gpus):
         raise UsageError("--image and --gpus need --launch-mode docker")
+    if getattr(args, "cache_size", None) and (
+        getattr(args, "url", None) or getattr(args, "attach_container", None)
+    ):
+        raise UsageError("--cache-size configures a server we launch, not one we attach to")
+    if getattr(args, "cache_size", None) and any(
+        a.split("=", 1)[0] in ("--cache-config", "--response-cache-byte-size")
+        for a in getattr(args, "server_args", [])
+    ):
+        raise UsageError(
+            "--cache-size and tritonserver's own cache flags after -- cannot be combined"
+        )
     for name in ("http_port", "grpc_port", "metrics_port"):
         port = getattr(args, name, None)
         if port is not None and not 0 < port < 65536:

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.core.launcher import LaunchError, ServerBase, check_repository, free_port, port_in_use
+from tui.core.launcher import (
+    LaunchError,
+    ServerBase,
+    cache_args,
+    check_repository,
+    free_port,
+    port_in_use,
+)
 from tui.core.linebuffer import LineBuffer
 
 OWNER_LABEL = "triton-tui.owner"
@@ -41,6 +48,7 @@ class DockerSpec:
     mounts: list[tuple[str, str, str]] = field(default_factory=list)  # (host, container, mode)
     environment: dict[str, str] = field(default_factory=dict)
     history: int = 100_000
+    cache_size: int | None = None  # local response cache; the image has /opt/tritonserver/caches
 
 
 def docker_client() -> Any:
@@ -156,7 +164,7 @@ class DockerServer(ServerBase):
             "--exit-on-error=false",
             "--strict-readiness=false",
         ]
-        return args + self.spec.extra_args
+        return args + cache_args(self.spec.cache_size) + self.spec.extra_args
 
     def create_kwargs(self, ports: dict[str, int]) -> dict[str, Any]:
         """Everything sent to the engine to create the container (inspectable in tests)."""

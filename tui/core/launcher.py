@@ -49,6 +49,13 @@ class LaunchSpec:
     metrics_port: int | None = None
     extra_args: list[str] = field(default_factory=list)
     history: int = 100_000
+    cache_size: int | None = None  # bytes of local response cache (--cache-size)
+
+
+def cache_args(size: int | None) -> list[str]:
+    """tritonserver's flag for a local response cache of `size` bytes; none without a size.
+    Only models whose config enables response_cache use it."""
+    return [f"--cache-config=local,size={size}"] if size else []
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -243,7 +250,7 @@ class ServerProcess(ServerBase):
         for flag, value in defaults:
             if _flag_value(extra, flag) is None:
                 args.append(f"{flag}={value}")
-        return args + self.binary.args + extra
+        return args + self.binary.args + cache_args(self.spec.cache_size) + extra
 
     def _choose_ports(self) -> None:
         extra = self.spec.extra_args

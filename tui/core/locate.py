@@ -31,7 +31,8 @@ class ServerBinary:
     path: Path
     source: str  # "explicit", "PATH", "ngc" or "embedded"
     env: dict[str, str] = field(default_factory=dict)
-    args: list[str] = field(default_factory=list)  # e.g. --backend-directory for the embedded one
+    # e.g. --backend-directory and --cache-directory for the embedded one
+    args: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -100,12 +101,12 @@ def embedded_binary(root: Path) -> ServerBinary:
             filter(None, [str(backend_dir / "env" / "bin"), os.environ.get("PATH", "")])
         ),
     }
-    return ServerBinary(
-        root / "bin" / "tritonserver",
-        "embedded",
-        env=env,
-        args=[f"--backend-directory={backend_dir}"],
-    )
+    args = [f"--backend-directory={backend_dir}"]
+    # The wheel's cache libraries (libtritoncache_local.so): tritonserver looks for them under
+    # /opt/tritonserver/caches unless told, so `--cache-config local,...` failed without this.
+    if (root / "caches").is_dir():
+        args.append(f"--cache-directory={root / 'caches'}")
+    return ServerBinary(root / "bin" / "tritonserver", "embedded", env=env, args=args)
 
 
 def assemble_backend_dir(root: Path) -> Path:

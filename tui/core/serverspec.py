@@ -26,6 +26,7 @@ def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:
         "http_port": args.http_port,
         "grpc_port": args.grpc_port,
         "metrics_port": args.metrics_port,
+        "cache_size": getattr(args, "cache_size", None),
     }
     if args.launch_mode == "docker":
         if len(repos) != 1:

@@ -25,6 +25,7 @@ COLUMNS = (
     "c.infer",
     "c.output",
     "overhead",
+    "cache hits",
 )
 
 
@@ -50,7 +51,8 @@ class Run:
 
 
 class ResultsTable(VimDataTable):
-    """Levels of the run being shown: client latencies and the server breakdown, in µs."""
+    """Levels of the run being shown: client latencies and the server breakdown, in µs; for a
+    model with the response cache, the share of requests answered from it."""
 
     def on_mount(self) -> None:
         self.add_columns(*COLUMNS)
@@ -58,14 +60,18 @@ class ResultsTable(VimDataTable):
     def add_level(self, level: LevelResult) -> None:
         lat, srv = level.latency, level.server
         p = {k: f"{v // 1000:,}" for k, v in lat.percentiles_ns.items()}
-        server = ["", "", "", "", ""]
+        server = ["", "", "", "", "", ""]
         if srv is not None:
+            looked_up = srv.cache_hit_count + srv.cache_miss_count
+            # "off": the config enables the cache but the server has none (never looked up)
+            hits = f"{srv.cache_hit_count / looked_up:.0%}" if looked_up else "off"
             server = [
                 f"{srv.queue_us:,}",
                 f"{srv.compute_input_us:,}",
                 f"{srv.compute_infer_us:,}",
                 f"{srv.compute_output_us:,}",
                 f"{srv.overhead_us:,}",
+                hits if level.response_cache else "",
             ]
         self.add_row(
             f"{level.value:g}",

@@ -108,6 +108,7 @@ class _Sweep:
         self.warnings: list[str] = []
         self.prepared: PreparedRequest | None = None
         self.composing: list[str] = []
+        self.response_cache = False  # the model or a composing model enables response_cache
         self.versions: dict[str, str] = {}  # model -> version reported (moved counts)
         self.checked = 0  # responses compared with the expected outputs so far
         self.gpu: GpuPoller | None = None
@@ -130,6 +131,12 @@ class _Sweep:
         if not self.client.model_ready(cfg.model):
             raise BenchFailed(f"model {cfg.model!r} is not ready on {self.client.url}")
         self.composing = composing_models(self.client, model_config)
+        try:
+            configs = [model_config, *(self.client.model_config(m) for m in self.composing)]
+        except TritonError as exc:
+            raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
+        # As perf_analyzer decides: from the configs, so a cache the server lacks shows as 0 usec
+        self.response_cache = any((c.get("response_cache") or {}).get("enable") for c in configs)
         self.prepared = prepare(
             host=self.client.url,
             model=cfg.model,
@@ -272,6 +279,7 @@ class _Sweep:
             checked=self.checked - checked,
             composing=[(m, self.versions.get(m, "")) for m in self.composing],
             warnings=self.warnings,
+            response_cache=self.response_cache,
         )
 
     def _add_process(self, gen: LoadGenerator, window: Window, value: float) -> bool:

@@ -95,12 +95,13 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
         f"CPU; {level.responses_checked} of {level.responses_seen} responses checked"
     )
     if level.server is not None:
-        lines += ["  Server: ", *_server_lines(level.server, "    ", bool(level.composing))]
+        ensemble, cache = bool(level.composing), level.response_cache
+        lines += ["  Server: ", *_server_lines(level.server, "    ", ensemble, cache)]
     if level.composing:
         lines.append("  Composing models: ")
         for part in level.composing:
             lines.append(f"  {part.name}, version: {part.version}")
-            lines += _server_lines(part, "      ", False)
+            lines += _server_lines(part, "      ", False, level.response_cache)
     if level.gpu:
         lines.append("  Server Prometheus Metrics: ")
         for title, key, unit in (
@@ -118,16 +119,13 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _server_lines(srv: ServerBreakdown, pad: str, ensemble: bool) -> list[str]:
-    cache = srv.cache_hit_count + srv.cache_miss_count
-    if ensemble:
-        compute = srv.compute_input_us + srv.compute_infer_us + srv.compute_output_us
-        parts = f"queue {srv.queue_us} usec + compute {compute} usec"
-    elif cache:
-        parts = (
-            f"queue {srv.queue_us} usec + cache hit/miss "
-            f"{srv.cache_hit_us + srv.cache_miss_us} usec"
-        )
+def _server_lines(srv: ServerBreakdown, pad: str, ensemble: bool, cache: bool) -> list[str]:
+    """perf_analyzer's server block. With `cache` (the config enables response_cache) the
+    compute times give way to its cache hit/miss figures, indented one level deeper."""
+    if cache:
+        parts = f"queue {srv.queue_us} usec + cache hit/miss {srv.cache_compute_us} usec"
+    elif ensemble:
+        parts = f"queue {srv.queue_us} usec + compute {srv.compute_us} usec"
     else:
         parts = (
             f"queue {srv.queue_us} usec + compute input {srv.compute_input_us} usec"
@@ -137,18 +135,27 @@ def _server_lines(srv: ServerBreakdown, pad: str, ensemble: bool) -> list[str]:
     lines = [
         f"{pad}Inference count: {srv.inference_count}",
         f"{pad}Execution count: {srv.execution_count}",
+    ]
+    if cache:
+        lines += [
+            f"{pad}Cache hit count: {srv.cache_hit_count}",
+            f"{pad}Cache miss count: {srv.cache_miss_count}",
+        ]
+    lines += [
         f"{pad}Successful request count: {srv.success_count}",
         f"{pad}Avg request latency: {srv.request_us} usec (overhead {srv.overhead_us} usec"
         f" + {parts})",
     ]
     if cache:
-        lines += [
-            f"{pad}Average Cache Hit Latency: {srv.cache_hit_us} usec ({srv.cache_hit_count} hits)",
-            f"{pad}Average Cache Miss Latency: {srv.cache_miss_us} usec "
-            f"({srv.cache_miss_count} misses; compute input {srv.compute_input_us} usec + "
-            f"compute infer {srv.compute_infer_us} usec + compute output "
-            f"{srv.compute_output_us} usec)",
-        ]
+        deeper = pad + " " * (len(pad) - 2)
+        miss = f"{deeper}Average Cache Miss Latency: {srv.cache_miss_us + srv.compute_us} usec "
+        if not ensemble:
+            miss += (
+                f"(cache lookup/insertion {srv.cache_miss_us} usec + compute input "
+                f"{srv.compute_input_us} usec + compute infer {srv.compute_infer_us} usec + "
+                f"compute output {srv.compute_output_us} usec)"
+            )
+        lines += [f"{deeper}Average Cache Hit Latency: {srv.cache_hit_us} usec", miss]
     return lines
 
 
@@ -173,10 +180,7 @@ def summary_lines(result: BenchResult) -> str:
 def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
     config = result.config
     with_server = any(level.server is not None for level in result.levels)
-    with_cache = any(
-        s is not None and s.cache_hit_count + s.cache_miss_count > 0
-        for s in (level.server for level in result.levels)
-    )
+    with_cache = any(level.response_cache for level in result.levels)
     header = [
         "Concurrency" if config.mode == "concurrency" else "Request Rate",
         "Inferences/Second",
@@ -289,6 +293,7 @@ def level_record(level: LevelResult) -> dict[str, Any]:
         "loadgen_processes": level.processes,
         "responses_checked": level.responses_checked,
         "responses_seen": level.responses_seen,
+        "response_cache": level.response_cache,
         "composing": [
             {**asdict(part), "overhead_us": part.overhead_us} for part in level.composing
         ],

@@ -65,23 +65,39 @@ class ServerBreakdown:
     cache_hit_us: int = 0  # average time of a response-cache hit (lookup)
     cache_miss_count: int = 0
     cache_miss_us: int = 0  # average time of a miss (lookup + insertion)
+    # perf_analyzer's "cache hit/miss": hit, miss and compute time over hits + executions
+    # (without a cache: the compute time, summed before rounding); what its overhead subtracts
+    cache_compute_us: int = 0
     name: str = ""  # composing models: model name and version reported
     version: str = ""
 
     @property
+    def compute_us(self) -> int:
+        return self.compute_input_us + self.compute_infer_us + self.compute_output_us
+
+    @property
     def overhead_us(self) -> int:
-        compute = self.compute_input_us + self.compute_infer_us + self.compute_output_us
-        return max(0, self.request_us - self.queue_us - compute)
+        return max(0, self.request_us - self.queue_us - (self.cache_compute_us or self.compute_us))
 
     @classmethod
     def from_delta(cls, delta: dict[str, Any]) -> ServerBreakdown | None:
-        def avg(key: str) -> int:
-            d = delta.get(key) or {}
-            return int(d.get("ns", 0) / d["count"] / 1000) if d.get("count") else 0
+        def count(key: str) -> int:
+            return int((delta.get(key) or {}).get("count", 0))
 
-        success = (delta.get("success") or {}).get("count", 0)
+        def ns(key: str) -> int:
+            return int((delta.get(key) or {}).get("ns", 0))
+
+        def avg(key: str) -> int:
+            return int(ns(key) / count(key) / 1000) if count(key) else 0
+
+        success = count("success")
         if not success:
             return None
+        served = count("compute_input") + count("cache_hit")  # executed or answered from cache
+        cache_compute_ns = sum(
+            ns(k)
+            for k in ("cache_hit", "cache_miss", "compute_input", "compute_infer", "compute_output")
+        )
         return cls(
             inference_count=int(delta.get("inference_count", 0)),
             execution_count=int(delta.get("execution_count", 0)),
@@ -91,15 +107,17 @@ class ServerBreakdown:
             compute_input_us=avg("compute_input"),
             compute_infer_us=avg("compute_infer"),
             compute_output_us=avg("compute_output"),
-            cache_hit_count=int((delta.get("cache_hit") or {}).get("count", 0)),
+            cache_hit_count=count("cache_hit"),
             cache_hit_us=avg("cache_hit"),
-            cache_miss_count=int((delta.get("cache_miss") or {}).get("count", 0)),
+            cache_miss_count=count("cache_miss"),
             cache_miss_us=avg("cache_miss"),
+            cache_compute_us=cache_compute_ns // (served * 1000) if served else 0,
         )
 
     def with_composing(self, parts: list[ServerBreakdown]) -> ServerBreakdown:
-        """An ensemble's own breakdown with queue and compute summed over its composing models
-        (the ensemble scheduler itself reports none), as perf_analyzer's console shows it."""
+        """An ensemble's own breakdown with queue, compute and cache times summed over its
+        composing models (the ensemble scheduler itself reports none), as perf_analyzer's
+        console shows it."""
         if not parts:
             return self
         return replace(
@@ -108,6 +126,9 @@ class ServerBreakdown:
             compute_input_us=sum(p.compute_input_us for p in parts),
             compute_infer_us=sum(p.compute_infer_us for p in parts),
             compute_output_us=sum(p.compute_output_us for p in parts),
+            cache_hit_us=sum(p.cache_hit_us for p in parts),
+            cache_miss_us=sum(p.cache_miss_us for p in parts),
+            cache_compute_us=sum(p.cache_compute_us for p in parts),
         )
 
 
@@ -127,6 +148,7 @@ class LevelResult:
     responses_checked: int = 0  # responses compared with the expected outputs in this level
     responses_seen: int = 0  # responses received in all of the level's windows
     composing: list[ServerBreakdown] = field(default_factory=list)  # ensemble: per model
+    response_cache: bool = False  # the model's config enables it: perf_analyzer's cache figures
     warnings: list[str] = field(default_factory=list)  # what the CLI prints after the level
 
     @property

@@ -1,9 +1,11 @@
-"""What only the server a config targets knows: the backends it has, the GPUs present.
+"""What only the server a config targets knows: the backends it has, the GPUs present, whether
+it has a response cache.
 
 Lint cannot see a typo like `backend: "onnxruntme"` or `gpus: [ 3 ]` on a one-GPU machine from
 the text alone; with a `Target` (the server the console launched or attached to on this machine,
 or the tritonserver this machine would run) it checks `backend` and `runtime` against the backend
-directory and GPU ids against the GPUs present, and proposes the closest name.
+directory and GPU ids against the GPUs present, and proposes the closest name. A config enabling
+`response_cache` on a server started without a cache is loaded but never cached: a warning.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from tritonclient.grpc import model_config_pb2 as pb
 
-from tui.core.modelconfig.diagnostics import Finding
+from tui.core.modelconfig.diagnostics import WARNING, Finding
 
 DEFAULT_BACKEND_DIR = Path("/opt/tritonserver/backends")
 _NOT_IN_BACKEND_DIR = {"ensemble"}  # built into the server
@@ -27,6 +29,7 @@ class Target:
     backend_dir: Path | None = None  # None: unknown, backends not checked
     gpus: tuple[int, ...] | None = None  # None: unknown, GPU ids not checked
     where: str = "the target server"
+    cache: bool | None = None  # started with a response cache; None: its flags are unknown
 
     @cached_property
     def backends(self) -> list[str]:
@@ -59,6 +62,12 @@ def backend_dir_from_args(args: Sequence[str]) -> Path | None:
         if arg == "--backend-directory" and i + 1 < len(args):
             return Path(args[i + 1])
     return DEFAULT_BACKEND_DIR if DEFAULT_BACKEND_DIR.is_dir() else None
+
+
+def cache_from_args(args: Sequence[str]) -> bool:
+    """Whether a tritonserver command line configures a response cache."""
+    flags = ("--cache-config", "--response-cache-byte-size")
+    return any(arg.split("=", 1)[0] in flags for arg in args)
 
 
 def local_gpus() -> tuple[int, ...] | None:
@@ -108,6 +117,14 @@ def target_findings(
                 f"{_did_you_mean(completed.runtime, runtimes)}",
                 ("runtime",),
             )
+    if written.response_cache.enable and target.cache is False:
+        yield Finding(
+            f"response_cache is enabled but {target.where} was started without a response "
+            "cache: Triton loads the model and never caches its responses (launch the server "
+            "with --cache-size SIZE, tritonserver's --cache-config local,size=BYTES)",
+            ("response_cache", "enable"),
+            WARNING,
+        )
     if target.gpus is None:
         return
     present = ", ".join(map(str, target.gpus)) or "none"
@@ -128,20 +145,31 @@ def server_target(server: object, url: str = "") -> Target | None:
     """The target of the console's server: one it launched on this machine, or the tritonserver
     listening on `url` when that is a local process (an attached server on this box). None for
     a Docker or remote one: its backends and GPUs are not ours to see. Worked out once."""
-    from tui.core.launcher import ServerProcess
+    from tui.core.launcher import ServerProcess, cache_args
 
     if isinstance(server, ServerProcess) and server.binary is not None:
         key: object = id(server)
         if key not in _SERVER_TARGETS:
-            args = server.binary.args + list(server.spec.extra_args)
-            _SERVER_TARGETS[key] = Target(backend_dir_from_args(args), local_gpus(), "the server")
+            args = [
+                *server.binary.args,
+                *cache_args(server.spec.cache_size),
+                *server.spec.extra_args,
+            ]
+            _SERVER_TARGETS[key] = Target(
+                backend_dir_from_args(args), local_gpus(), "the server", cache_from_args(args)
+            )
         return _SERVER_TARGETS[key]
     if server is not None or not url:
         return None
     if url not in _SERVER_TARGETS:
         command = _local_listener(url)
         _SERVER_TARGETS[url] = (
-            Target(backend_dir_from_args(command[1:]), local_gpus(), "the attached server")
+            Target(
+                backend_dir_from_args(command[1:]),
+                local_gpus(),
+                "the attached server",
+                cache_from_args(command[1:]),
+            )
             if command
             else None
         )
