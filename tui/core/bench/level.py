@@ -37,6 +37,7 @@ def judge_level(
     checked: int,
     composing: list[tuple[str, str]],
     warnings: list[str],
+    sequence_model: bool = False,
 ) -> LevelResult:
     """The level's result from its windows; raises OverThreshold or Unstable when it ends the
     sweep. New warnings are also appended to `warnings` (the sweep's, without repeats)."""
@@ -67,6 +68,7 @@ def judge_level(
         responses_checked=checked,
         responses_seen=sum(w.count for w in windows),
         composing=parts,
+        sequence_count=merged.sequences if sequence_model else None,
     )
     if cfg.latency_threshold_ms > 0 and (
         result.stabilizing_us(cfg.percentile) >= cfg.latency_threshold_ms * 1000
