@@ -169,8 +169,10 @@ class SequenceSlots:
         self.length, self.variation = length, variation_pct
         self.rng = random.Random(seed)
 
-    def _new_id(self) -> int:
-        in_use = {i for i, left in zip(self.ids, self.left, strict=True) if left}
+    def _new_id(self, slot: int) -> int:
+        """The next ID of the range not held by another slot (a slot holds its last ID until it
+        starts anew: its END may still be in flight)."""
+        in_use = set(self.ids[:slot] + self.ids[slot + 1 :])
         while True:
             seq_id = self.lo + self.counter % self.size
             self.counter += 1
@@ -186,7 +188,7 @@ class SequenceSlots:
         slot = self.free.popleft()
         start = not self.left[slot]
         if start:
-            self.ids[slot] = self._new_id()
+            self.ids[slot] = self._new_id(slot)
             self.left[slot] = self._new_length()
         self.left[slot] -= 1
         end = not self.left[slot]
