@@ -9,10 +9,8 @@ distinct IDs; before sequence support every request failed (no correlation ID).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,3 +138,181 @@ def test_sequences_are_well_formed(
             level.sequence_count / (level.duration_ns / 1e9)
         )
     assert sum(level.sequence_count for level in result.levels) <= done
+
+
+# Request bytes and slots, without a server ---------------------------------------------------
+def test_grpc_template_carries_id_and_flags() -> None:
+    base = service_pb2.ModelInferRequest(model_name="m").SerializeToString()
+    for template, (start, end) in zip(grpc_templates(base), FLAGS, strict=True):
+        for seq_id in (1, 300, 2**63 - 1):
+            request = service_pb2.ModelInferRequest.FromString(template.render(seq_id))
+            params = request.parameters
+            assert request.model_name == "m"
+            assert params["sequence_id"].int64_param == seq_id
+            assert params["sequence_start"].bool_param is start
+            assert params["sequence_end"].bool_param is end
+
+
+def test_http_template_carries_id_and_flags() -> None:
+    from tui.core.bench.sequences import http_templates
+
+    tensor = httpclient.InferInput("INPUT", [1, 1], "INT32")
+    tensor.set_data_from_numpy(np.array([[5]], np.int32))
+    templates = http_templates("h:1", "/v2/models/m/infer", [tensor], [])
+    for template, (start, end) in zip(templates, FLAGS, strict=True):
+        for seq_id in (1, 2**63 - 1):
+            raw = template.render(seq_id)
+            head, _, body = raw.partition(b"\r\n\r\n")
+            lengths = dict(
+                line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line
+            )
+            assert int(lengths[b"Content-Length"]) == len(body)  # the same for every ID
+            header = json.loads(body[: int(lengths[b"Inference-Header-Content-Length"])])
+            params = header["parameters"]
+            assert (params["sequence_id"], params["sequence_start"], params["sequence_end"]) == (
+                seq_id,
+                start,
+                end,
+            )
+
+
+def test_slots_keep_sequences_apart() -> None:
+    """Every slot runs whole sequences (START first, END last, lengths within the variation)
+    with IDs from the range, never one that another slot holds, even when the range is just
+    as large as the number of slots; closing ends exactly the sequences left open."""
+    from tui.core.bench.sequences import Template
+
+    template = [[Template(f"{flag}:".encode(), b"", False) for flag in range(4)]]
+    slots = SequenceSlots(template, 3, 7, 10, 5, 40.0, seed=1)
+    steps: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    ids: dict[int, int] = {}
+    rng = np.random.default_rng(0)
+    busy: list[int] = []
+    for i in range(3000):
+        while slots.free:
+            raw, slot, ended = slots.take(i)
+            flag, seq_id = int(raw[:1]), int(raw[2:])
+            assert 7 <= seq_id < 10
+            if flag in (0, 3):  # a START: no other slot holds that ID
+                assert seq_id not in [v for k, v in ids.items() if k != slot]
+                assert not steps[slot]
+                ids[slot] = seq_id
+            else:
+                assert ids[slot] == seq_id and steps[slot]
+            steps[slot].append(flag)
+            assert bool(ended) == (flag in (2, 3))
+            if ended:
+                assert 3 <= len(steps[slot]) <= 7 or flag == 3
+                steps[slot] = []
+            busy.append(slot)
+        slots.release(busy.pop(int(rng.integers(len(busy)))))  # answers in any order
+    for slot in busy:
+        slots.release(slot)
+    ends = slots.closing()
+    assert len(ends) == sum(1 for s in steps.values() if s)
+    assert all(raw.startswith(b"2:") for raw in ends)
+    assert len(slots.free) == 3 and not slots.closing()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", (1, 2**63 - 1)), ("5:9", (5, 9)), ("0:4", (1, 4))],
+)
+def test_id_range(text: str, expected: tuple[int, int]) -> None:
+    assert parse_id_range(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a", "5:2", "3:3", "-1:4", "1:2:3", "1:99999999999999999999"])
+def test_bad_id_range(text: str) -> None:
+    with pytest.raises(SequenceError):
+        parse_id_range(text)
+
+
+# CLI ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sequence-id-range", "5:2"], "END must be greater than START"),
+        (["--sequence-id-range", "x"], "expected START[:END]"),
+        (["--sequence-length", "0"], "--sequence-length must be at least 1"),
+        (["--sequence-length-variation", "-1"], "--sequence-length-variation must be >= 0"),
+        (["--num-of-sequences", "0"], "--num-of-sequences must be at least 1"),
+    ],
+)
+def test_bad_sequence_flags_exit_3(
+    args: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["bench", "-m", "x", *args]) == 3
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sequence-id-range", "1:3", "--concurrency-range", "4"], "sequence id collision"),
+        (["--sequence-id-range", "1:3", "--request-rate-range", "10"], "number of sequences (4)"),
+        (["-b", "2"], "batch size > 1"),
+        (["--concurrency-range", "1:0", "-l", "5"], "can not be 0 for sequence models"),
+    ],
+)
+def test_sequence_model_refuses_what_cannot_work(
+    server: ServerProcess, args: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["bench", "-m", SEQUENCE, "-u", server.http_url, *args]) == 3
+    assert message in capsys.readouterr().err
+
+
+def test_cli_reports_sequence_count(
+    server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out_json = tmp_path / "r.json"
+    args = ["-m", SEQUENCE, "-u", server.http_url, "--concurrency-range", "2", "-p", "300"]
+    assert (
+        main(["bench", *args, "-s", "100", "--sequence-length", "5", "--json", str(out_json)]) == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("Request concurrency: 2")
+    assert lines[at + 2].startswith("    Request count: ")
+    assert lines[at + 3].startswith("    Sequence count: ") and lines[at + 3].endswith(" seq/sec)")
+    assert lines[at + 4].startswith("    Throughput: ")
+    record = json.loads(out_json.read_text())
+    level = record["levels"][0]
+    assert level["sequence_count"] >= level["request_count"] / 6 - 3
+    assert record["sequences"]["length"] == 5 and record["async"] is True
+
+
+# The real perf_analyzer on the same model -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("protocol", "load"),
+    [("http", ["--concurrency-range", "2"]), ("grpc", ["--request-rate-range", "200"])],
+)
+def test_same_figures_as_perf_analyzer(
+    perf_analyzer: PerfAnalyzer,  # noqa: F811 - the fixture imported above
+    server: ServerProcess,
+    tmp_path: Path,
+    protocol: str,
+    load: list[str],
+) -> None:
+    """Same flags through both tools (tolerances: test_bench_vs_perf_analyzer's docstring);
+    both must leave the model with no failed request and no sequence open."""
+    url = server.grpc_url if protocol == "grpc" else server.http_url
+    args = ["-m", SEQUENCE, "-u", url, "-i", protocol, *load, "-p", "500", "-s", "100", "-r", "10"]
+    ours_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rate = load[0] == "--request-rate-range"
+    before = model_state(server, SEQUENCE)
+    pa_csv, our_csv = tmp_path / "pa.csv", tmp_path / "ours.csv"
+    theirs = _run(perf_analyzer.command(*args, "-f", str(pa_csv)), perf_analyzer.env, pa_csv)
+    ours = _run(
+        [sys.executable, "-m", "tui", "bench", *args, "-f", str(our_csv)], ours_env, our_csv
+    )
+    after = model_state(server, SEQUENCE)
+    assert after["fail"] == before["fail"] and after["OPEN"] == 0
+    pa_rows, our_rows = _best([theirs]), _best([ours])
+    assert our_rows[0] == pa_rows[0]  # identical header
+    assert [r[0] for r in our_rows[1:]] == [r[0] for r in pa_rows[1:]]
+    a, b = float(pa_rows[1][1]), float(our_rows[1][1])
+    if rate:
+        target = float(pa_rows[1][0])
+        assert abs(a - target) <= RATE_TOL * target and abs(b - target) <= RATE_TOL * target
+    else:
+        assert a / FACTOR <= b <= a * FACTOR, (pa_rows, our_rows)
