@@ -284,6 +284,8 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
 def _printer(config: BenchConfig, verbose: bool) -> Any:
     def on_event(event: Event) -> None:
         if isinstance(event, LevelStarted):
+            if event.index == 0:  # once the model is known (a sequence model runs async)
+                print(report.settings_block(config), flush=True)
             print(report.level_header(config, event.value), flush=True)
         elif isinstance(event, WindowMeasured) and verbose:
             what = f"p{config.percentile} latency" if config.percentile else "Avg latency"
@@ -355,7 +357,6 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 99
-        print(report.settings_block(config), flush=True)
         result = run_sweep(config, _printer(config, args.verbose), cancel)
     finally:
         for sig, handler in previous.items():
