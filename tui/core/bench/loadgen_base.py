@@ -137,7 +137,10 @@ class WorkerBase(ABC):
                 continue
             _, concurrency, rate, poisson, max_conns, sequences = cmd
             if sequences is not None and self.templates:
-                self.seq = SequenceSlots(self.templates, *sequences, first_id=self.ids_used)
+                slots, lo, hi, length, variation, seed = sequences
+                self.seq = SequenceSlots(
+                    self.templates, slots, lo, hi, length, variation, seed, self.ids_used
+                )
             try:
                 self.conn.send(("running", time.monotonic_ns()))
                 cmd = self._level(concurrency, rate, poisson, max_conns)

@@ -7,7 +7,8 @@ the requests started after one read leaving in one write: grpcio's per-call cost
 wrappers, thread hand-offs) held this worker to about half of perf_analyzer's throughput, with
 the CPU mostly idle. Under concurrency each answer starts the next request; request rate sends
 on schedule, at most `max_conns` requests in flight (0: no cap), a further connection opened
-per PER_CONNECTION streams. A non-zero gRPC status is an error for its request; a broken
+per PER_CONNECTION streams; a sequence model's requests also wait for a free sequence slot
+(`loadgen_base`). A non-zero gRPC status is an error for its request; a broken
 connection ends the level with an error, as over HTTP.
 Send and receive times are recorded as 0: with pre-serialized bytes and unparsed answers there is
 no marshalling to time (perf_analyzer's "(un)marshal request/response").
@@ -156,6 +157,7 @@ class _Worker(WorkerBase):
     def _send_all(self, requests: list[bytes]) -> None:
         c = self._ensure(1)[0]
         if c.exhausted:
+            c.close()
             c = self.pool[0] = self._open()
         for payload in requests:
             c.start(payload, (-1, time.monotonic_ns(), 0, -1, 0))
