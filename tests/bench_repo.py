@@ -113,3 +113,18 @@ def add_sleepy(repo: Path) -> None:
     (repo / SLEEPY / "1").mkdir(parents=True)
     (repo / SLEEPY / "config.pbtxt").write_text(_SLEEPY_CONFIG)
     (repo / SLEEPY / "1" / "model.py").write_text(_SLEEPY_MODEL)
+
+
+SEQUENCE = "seq_accumulate"  # tests/models: a stateful python model (direct strategy)
+SEQUENCE_OLDEST = "seq_accumulate_oldest"  # the same under the oldest strategy
+
+
+def build_sequence_repo(dest: Path) -> Path:
+    """The stateful test model, under both of the sequence batcher's strategies."""
+    repo = copy_demo(dest, (SEQUENCE,))
+    oldest = repo / SEQUENCE_OLDEST
+    shutil.copytree(repo / SEQUENCE, oldest)
+    config = oldest / "config.pbtxt"
+    text = config.read_text().replace(f'name: "{SEQUENCE}"', f'name: "{SEQUENCE_OLDEST}"')
+    config.write_text(text.replace("direct { }", "oldest { max_candidate_sequences: 8 }"))
+    return repo

@@ -31,7 +31,7 @@ from tui.core.bench.engine import (
     busiest_cpu,
     run_sweep,
 )
-from tui.core.bench.loadgen import Collected, LoadGenerator
+from tui.core.bench.loadgen import FIELDS, Collected, LoadGenerator
 from tui.core.bench.ranges import Range
 from tui.core.bench.results import LevelResult
 from tui.core.bench.stats import LatencySummary
@@ -231,7 +231,7 @@ def test_warnings_reach_the_cli(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_busiest_cpu() -> None:
-    empty = np.empty((0, 5), np.int64)
+    empty = np.empty((0, FIELDS), np.int64)
     before = Collected(empty, 0, 0, "", [0, 0], [0, 0])
     after = Collected(empty, 0, 0, "", [500_000_000, 950_000_000], [10**9, 10**9])
     assert busiest_cpu(before, after) == pytest.approx(0.95)

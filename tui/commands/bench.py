@@ -29,6 +29,7 @@ from tui.core.bench.engine import (
 )
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.bench.ranges import RangeError, parse_range
+from tui.core.bench.sequences import SequenceError, SequenceOptions, parse_id_range
 from tui.core.client import TritonHTTP
 from tui.core.docker_server import DockerServer
 from tui.core.launcher import LaunchError, ServerProcess
@@ -151,6 +152,40 @@ def add_parser(subparsers: Any) -> None:
         help="request-rate mode: most requests in flight (default 0: no limit, as "
         "perf_analyzer's asynchronous sends)",
     )
+    seq = p.add_argument_group("sequence models (sequence_batching)")
+    seq.add_argument(
+        "--sequence-length",
+        type=int,
+        default=20,
+        metavar="N",
+        help="requests per sequence, varied by --sequence-length-variation (default 20)",
+    )
+    seq.add_argument(
+        "--sequence-length-variation",
+        type=float,
+        default=20.0,
+        metavar="PCT",
+        help="each sequence's length is within +/- PCT %% of --sequence-length (default 20)",
+    )
+    seq.add_argument(
+        "--sequence-id-range",
+        default="1",
+        metavar="START[:END]",
+        help="sequence IDs from START to END (excluded; default 1, no end)",
+    )
+    seq.add_argument(
+        "--num-of-sequences",
+        type=int,
+        default=4,
+        metavar="N",
+        help="request-rate mode: sequences running at once (default 4)",
+    )
+    seq.add_argument(
+        "--serial-sequences",
+        action="store_true",
+        help="at most one request of a sequence in flight (always so here: accepted for "
+        "perf_analyzer's command lines)",
+    )
     p.add_argument(
         "--loadgen-processes",
         type=int,
@@ -185,6 +220,9 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         (args.string_length > 0, "--string-length must be at least 1"),
         (0 <= args.loadgen_processes <= 64, "--loadgen-processes must be in 0..64"),
         (args.request_count >= 0, "--request-count must not be negative"),
+        (args.sequence_length > 0, "--sequence-length must be at least 1"),
+        (args.sequence_length_variation >= 0, "--sequence-length-variation must be >= 0"),
+        (args.num_of_sequences > 0, "--num-of-sequences must be at least 1"),
     ]
     for ok, message in checks:
         if not ok:
@@ -197,7 +235,8 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
             rate = None
             concurrency = parse_range(args.concurrency_range or "1")
         shapes = parse_shapes(args.shape)
-    except (RangeError, InputError) as exc:
+        id_start, id_end = parse_id_range(args.sequence_id_range)
+    except (RangeError, InputError, SequenceError) as exc:
         raise UsageError(str(exc)) from None
     rng = rate or concurrency
     assert rng is not None
@@ -232,12 +271,21 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         async_mode=args.async_mode,
         request_count_total=args.request_count,
         shared_memory=args.shared_memory,
+        sequences=SequenceOptions(
+            length=args.sequence_length,
+            variation_pct=args.sequence_length_variation,
+            id_start=id_start,
+            id_end=id_end,
+            num_sequences=args.num_of_sequences,
+        ),
     )
 
 
 def _printer(config: BenchConfig, verbose: bool) -> Any:
     def on_event(event: Event) -> None:
         if isinstance(event, LevelStarted):
+            if event.index == 0:  # once the model is known (a sequence model runs async)
+                print(report.settings_block(config), flush=True)
             print(report.level_header(config, event.value), flush=True)
         elif isinstance(event, WindowMeasured) and verbose:
             what = f"p{config.percentile} latency" if config.percentile else "Avg latency"
@@ -309,7 +357,6 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 99
-        print(report.settings_block(config), flush=True)
         result = run_sweep(config, _printer(config, args.verbose), cancel)
     finally:
         for sig, handler in previous.items():

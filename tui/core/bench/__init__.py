@@ -1,6 +1,7 @@
 """Benchmark engine with perf_analyzer's semantics (no Textual imports).
 
 ranges: `start:end:step`; stats: percentiles, stability, window merging; inputs: request bodies
-built once; loadgen (+ loadgen_worker): the load generator processes; results: configuration and
-results; engine: the sweep; report: console/CSV/JSON; plot: plotext rendering.
+built once; loadgen (+ loadgen_base, loadgen_worker, loadgen_grpc): the load generator
+processes; sequences: sequence models' IDs and flags; results: configuration and results;
+engine: the sweep; report: console/CSV/JSON; plot: plotext rendering.
 """

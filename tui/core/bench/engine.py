@@ -23,7 +23,7 @@ import numpy as np
 from tui.core.bench.grpc_admin import TritonGRPC
 from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
 from tui.core.bench.level import BenchFailed, OverThreshold, Unstable, judge_level
-from tui.core.bench.loadgen import LATE_NS, Collected, LoadError, LoadGenerator
+from tui.core.bench.loadgen import FIELDS, LATE_NS, Collected, LoadError, LoadGenerator
 from tui.core.bench.results import (
     CLIENT_BOUND_CPU,
     BenchConfig,
@@ -36,6 +36,7 @@ from tui.core.bench.results import (
     SweepFinished,
     WindowMeasured,
 )
+from tui.core.bench.sequences import is_sequence_config
 from tui.core.bench.server_stats import (
     STAT_KEYS,
     GpuPoller,
@@ -113,6 +114,7 @@ class _Sweep:
         self.checked = 0  # responses compared with the expected outputs so far
         self.gpu: GpuPoller | None = None
         self.shm: SystemShm | None = None
+        self.sequence_model = False  # the model (or a composing model) has sequence_batching
 
     def on_sample(self, index: int, body: bytes, header_length: int | None) -> None:
         assert self.prepared is not None
@@ -137,6 +139,9 @@ class _Sweep:
             raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
         # As perf_analyzer decides: from the configs, so a cache the server lacks shows as 0 usec
         self.response_cache = any((c.get("response_cache") or {}).get("enable") for c in configs)
+        self.sequence_model = any(is_sequence_config(c) for c in configs)
+        if self.sequence_model:
+            self._check_sequences()
         self.prepared = prepare(
             host=self.client.url,
             model=cfg.model,
@@ -151,6 +156,7 @@ class _Sweep:
             string_data=cfg.string_data,
             protocol=cfg.protocol,
             shared_memory=cfg.shared_memory,
+            sequence=self.sequence_model,
         )
         if self.prepared.regions:
             try:
@@ -159,19 +165,39 @@ class _Sweep:
                 raise BenchFailed(str(exc)) from exc
         return self.prepared
 
+    def _check_sequences(self) -> None:
+        """perf_analyzer's rules for sequence models; they also run asynchronously (a level whose
+        throughput, not latency, is stable is kept with a warning)."""
+        cfg = self.config
+        if cfg.batch_size > 1:
+            raise InputError("can not specify batch size > 1 when using a sequence model")
+        rng, seq = cfg.load_range, cfg.sequences
+        if cfg.mode == "concurrency" and rng.unbounded:
+            raise InputError("The 'end' concurrency can not be 0 for sequence models")
+        most = int(max(rng.start, rng.end)) if cfg.mode == "concurrency" else seq.num_sequences
+        if seq.id_end - seq.id_start < most:
+            what = "concurrency" if cfg.mode == "concurrency" else "number of sequences"
+            raise InputError(
+                f"sequence id range specified is smaller than the maximum possible {what} "
+                f"({most}), sequence id collision may occur"
+            )
+        cfg.async_mode = True
+
     def _wait(self, seconds: float) -> None:
         if self.cancel.wait(seconds):
             raise _Cancelled
 
     def _start(self, gen: LoadGenerator, value: float) -> Collected:
         cfg = self.config
+        sequences = cfg.sequences if self.sequence_model else None
         if cfg.mode == "concurrency":
-            gen.run(concurrency=int(value))
+            gen.run(concurrency=int(value), sequences=sequences)
         else:
             gen.run(
                 rate=float(value),
                 poisson=cfg.distribution == "poisson",
                 max_connections=cfg.max_connections,
+                sequences=sequences,
             )
         return gen.collect()
 
@@ -214,7 +240,7 @@ class _Sweep:
         before = self._start(gen, value)
         windows: list[Window] = []
         trials: list[tuple[float, int]] = []
-        carry = np.empty((0, 5), np.int64)
+        carry = np.empty((0, FIELDS), np.int64)
         stats_start = snapshot(self.client, models)
         t_start = time.monotonic_ns()
         for trial in range(1, cfg.max_trials + 1):
@@ -246,6 +272,7 @@ class _Sweep:
                 delayed=int((inside[:, 4] > LATE_NS).sum()),
                 client_cpu=busiest_cpu(before, got),
                 composing=parts,
+                sequences=int(inside[:, 5].sum()),
             )
             before = got
             windows.append(window)
@@ -280,6 +307,7 @@ class _Sweep:
             composing=[(m, self.versions.get(m, "")) for m in self.composing],
             warnings=self.warnings,
             response_cache=self.response_cache,
+            sequence_model=self.sequence_model,
         )
 
     def _add_process(self, gen: LoadGenerator, window: Window, value: float) -> bool:
@@ -323,6 +351,7 @@ class _Sweep:
                 processes=max(1, cfg.processes),
                 on_sample=self.on_sample,
                 protocol=cfg.protocol,
+                templates=prepared.templates,
             )
             rng = cfg.load_range
             total = rng.count()

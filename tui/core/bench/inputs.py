@@ -48,6 +48,7 @@ class PreparedRequest:
     binary: bool = True
     protocol: str = "http"  # "grpc": requests are serialized inference.ModelInferRequest
     regions: list[Any] = field(default_factory=list)  # --shared-memory system: shm.Region each
+    templates: list[Any] | None = None  # sequence models: sequences.Template variants per entry
 
 
 def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
@@ -224,8 +225,12 @@ def prepare(
     seed: int = 0,
     protocol: str = "http",
     shared_memory: str = "none",
+    sequence: bool = False,
 ) -> PreparedRequest:
-    """Build the raw requests once. `host` is the HTTP endpoint's host:port."""
+    """Build the raw requests once. `host` is the HTTP endpoint's host:port. For a sequence
+    model (`sequence`) also the templates its sequence IDs and flags are written into."""
+    from tui.core.bench import sequences
+
     inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
     batching = int(config.get("max_batch_size", 0) or 0) > 0
     validation: list[dict[str, np.ndarray]] = []
@@ -250,9 +255,21 @@ def prepare(
             for k, entry in enumerate(data)
         ]
         sizes = [len(r) for r in requests]
+        templates = [sequences.grpc_templates(r) for r in requests] if sequence else None
         return PreparedRequest(
-            model, path, inputs, outputs, requests, sizes, validation, True, "grpc", regions
+            model,
+            path,
+            inputs,
+            outputs,
+            requests,
+            sizes,
+            validation,
+            True,
+            "grpc",
+            regions,
+            templates,
         )
+    templates = [] if sequence else None
     requests, sizes = [], []
     for k, entry in enumerate(data):
         tensors = []
@@ -268,8 +285,20 @@ def prepare(
         body, json_size = httpclient.InferenceServerClient.generate_request_body(tensors, wanted)
         requests.append(http_request(host, path, body, json_size))
         sizes.append(len(body))
+        if templates is not None:
+            templates.append(sequences.http_templates(host, path, tensors, wanted))
     return PreparedRequest(
-        model, path, inputs, outputs, requests, sizes, validation, binary, "http", regions
+        model,
+        path,
+        inputs,
+        outputs,
+        requests,
+        sizes,
+        validation,
+        binary,
+        "http",
+        regions,
+        templates,
     )
 
 

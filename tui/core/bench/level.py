@@ -38,6 +38,7 @@ def judge_level(
     composing: list[tuple[str, str]],
     warnings: list[str],
     response_cache: bool = False,
+    sequence_model: bool = False,
 ) -> LevelResult:
     """The level's result from its windows; raises OverThreshold or Unstable when it ends the
     sweep. New warnings are also appended to `warnings` (the sweep's, without repeats)."""
@@ -69,6 +70,7 @@ def judge_level(
         responses_seen=sum(w.count for w in windows),
         composing=parts,
         response_cache=response_cache,
+        sequence_count=merged.sequences if sequence_model else None,
     )
     if cfg.latency_threshold_ms > 0 and (
         result.stabilizing_us(cfg.percentile) >= cfg.latency_threshold_ms * 1000

@@ -23,8 +23,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tui.core.bench.loadgen_worker import worker_main
+from tui.core.bench.sequences import SequenceOptions, Template, split_ids
 
-FIELDS = 5  # start_ns, end_ns, send_ns, recv_ns, lateness_ns (request-rate sends)
+FIELDS = 6  # start, end, send, recv, lateness (request-rate sends; ns), sequence end (0/1)
 LATE_NS = 1_000_000  # a request-rate send leaving later than this after its time counts as delayed
 
 
@@ -62,7 +63,7 @@ _TRACKER_LOCK = threading.Lock()
 
 @dataclass
 class Collected:
-    records: Any  # numpy int64 array (n, FIELDS): start, end, send, recv, lateness
+    records: Any  # numpy int64 array (n, FIELDS): start, end, send, recv, lateness, seq. end
     errors: int
     delayed: int  # records whose request left more than LATE_NS after its scheduled time
     first_error: str
@@ -84,7 +85,9 @@ class LoadGenerator:
         timeout: float = 30.0,
         on_sample: Any = None,
         protocol: str = "http",
+        templates: list[list[Template]] | None = None,
     ) -> None:
+        """`templates`: a sequence model's requests (sequences.Template), instead of `requests`."""
         self._ctx = mp.get_context("spawn")
         self._target = worker_main
         if protocol == "grpc":
@@ -93,7 +96,7 @@ class LoadGenerator:
             self._target = grpc_main
         self._quiet = not _stderr_is_a_file()
         _ensure_resource_tracker()
-        self._args = (host, port, requests, sample_every, timeout)
+        self._args = (host, port, requests, sample_every, timeout, templates)
         self.timeout = timeout
         self.on_sample = on_sample
         self.pipes: list[Connection] = []
@@ -149,16 +152,29 @@ class LoadGenerator:
         rate: float = 0.0,
         poisson: bool = False,
         max_connections: int = 0,
+        sequences: SequenceOptions | None = None,
     ) -> None:
         """Start (or switch to) a load level; records of earlier levels are dropped.
-        `max_connections` caps request-rate mode's requests in flight (0: no cap)."""
-        shares = self._split(concurrency) if rate <= 0 else [0] * len(self.pipes)
-        rates = [rate / len(self.pipes)] * len(self.pipes) if rate > 0 else [0.0] * len(self.pipes)
+        `max_connections` caps request-rate mode's requests in flight (0: no cap). For a
+        sequence model, `sequences`: each process runs its share of the sequences (concurrency,
+        or `num_sequences` under a request rate, which is shared in proportion) with IDs from a
+        range of its own."""
+        n = len(self.pipes)
+        shares = self._split(concurrency) if rate <= 0 else [0] * n
+        rates = [rate / n] * n if rate > 0 else [0.0] * n
+        seqs: list[tuple | None] = [None] * n
+        if sequences is not None:
+            slots = shares if rate <= 0 else self._split(sequences.num_sequences)
+            if rate > 0:
+                rates = [rate * k / sequences.num_sequences for k in slots]
+            ids = split_ids(sequences.id_start, sequences.id_end, n)
+            opts = (sequences.length, sequences.variation_pct)
+            seqs = [(k, *ids[i], *opts, i + 1) for i, k in enumerate(slots)]
         active, idle = [], []
-        for pipe, share, r in zip(self.pipes, shares, rates, strict=False):
+        for pipe, share, r, seq in zip(self.pipes, shares, rates, seqs, strict=False):
             if share > 0 or r > 0:
-                cap = max(1, max_connections // len(self.pipes)) if max_connections else 0
-                pipe.send(("run", share, r, poisson, cap))
+                cap = max(1, max_connections // n) if max_connections else 0
+                pipe.send(("run", share, r, poisson, cap, seq))
                 active.append(pipe)
             else:  # a process without a share this level must stop its previous one
                 pipe.send(("idle",))

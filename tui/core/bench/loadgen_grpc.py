@@ -1,13 +1,14 @@
 """The load generator's gRPC worker process: raw HTTP/2 connections, pre-serialized requests.
 
-Same pipe protocol and records as `loadgen_worker` (its `WorkerBase` does the commands and the
-plumbing). Requests are serialized `inference.ModelInferRequest` messages built once and sent
-by `tui.core.bench.h2`, many streams on one connection (perf_analyzer's clients share one too),
+Same pipe protocol and records as the HTTP worker (`loadgen_base.WorkerBase` does the commands
+and the plumbing). Requests are serialized `inference.ModelInferRequest` messages built once and
+sent by `tui.core.bench.h2`, many streams on one connection (perf_analyzer's clients share one too),
 the requests started after one read leaving in one write: grpcio's per-call cost (Python
 wrappers, thread hand-offs) held this worker to about half of perf_analyzer's throughput, with
 the CPU mostly idle. Under concurrency each answer starts the next request; request rate sends
 on schedule, at most `max_conns` requests in flight (0: no cap), a further connection opened
-per PER_CONNECTION streams. A non-zero gRPC status is an error for its request; a broken
+per PER_CONNECTION streams; a sequence model's requests also wait for a free sequence slot
+(`loadgen_base`). A non-zero gRPC status is an error for its request; a broken
 connection ends the level with an error, as over HTTP.
 Send and receive times are recorded as 0: with pre-serialized bytes and unparsed answers there is
 no marshalling to time (perf_analyzer's "(un)marshal request/response").
@@ -21,7 +22,7 @@ import time
 from typing import Any
 
 from tui.core.bench.h2 import H2Connection, request_headers
-from tui.core.bench.loadgen_worker import WorkerBase, run_worker
+from tui.core.bench.loadgen_base import WorkerBase, run_worker
 
 METHOD = "/inference.GRPCInferenceService/ModelInfer"
 PER_CONNECTION = 100  # streams in flight on one connection (servers allow at least 100)
@@ -38,17 +39,21 @@ class _Worker(WorkerBase):
     def _send(self, c: H2Connection, due: int = 0) -> None:
         i = self.next_index
         self.next_index = i + 1
-        c.start(self.requests[i % len(self.requests)], (i, time.monotonic_ns(), due))
+        payload, slot, ended = self._take(i)
+        c.start(payload, (i, time.monotonic_ns(), due, slot, ended))
 
     def _ended(self, c: H2Connection) -> int:
         """Read what arrived on c, record the streams that ended; how many did."""
         ended = c.receive()
-        for (index, start, due), answer, error in ended:
+        seq = self.seq
+        for (index, start, due, slot, last), answer, error in ended:
+            if seq is not None:
+                seq.release(slot)
             if answer is None:
                 self.errors += 1
                 self.first_error = self.first_error or error
                 continue
-            self.records.extend((start, time.monotonic_ns(), 0, 0, start - due if due else 0))
+            self.records.extend((start, time.monotonic_ns(), 0, 0, start - due if due else 0, last))
             self.done += 1
             if self.done % self.sample_every == 1 or self.sample_every == 1:
                 self.conn.send(("sample", index, answer, None))
@@ -99,7 +104,11 @@ class _Worker(WorkerBase):
                 if rate > 0:
                     now = mono()
                     c = min(conns, key=lambda x: len(x.streams))
-                    while now >= next_send and not (max_conns and in_flight >= max_conns):
+                    while (
+                        now >= next_send
+                        and not (max_conns and in_flight >= max_conns)
+                        and (self.seq is None or self.seq.free)
+                    ):
                         c = sender(c)
                         self._send(c, next_send)
                         in_flight += 1
@@ -107,7 +116,9 @@ class _Worker(WorkerBase):
                         now = mono()
                     for x in conns:
                         x.flush()
-                    if not (max_conns and in_flight >= max_conns):
+                    if not (max_conns and in_flight >= max_conns) and (
+                        self.seq is None or self.seq.free
+                    ):
                         timeout = max(0.0, (next_send - mono()) / 1e9)
                 for fd, _ in ep.poll(timeout):
                     if fd == pipe_fd:
@@ -142,6 +153,26 @@ class _Worker(WorkerBase):
                     by_fd[fd].flush()
         if any(c.streams for c in by_fd.values()):
             raise TimeoutError("responses still outstanding after the level ended")
+
+    def _send_all(self, requests: list[bytes]) -> None:
+        c = self._ensure(1)[0]
+        if c.exhausted:
+            c.close()
+            c = self.pool[0] = self._open()
+        for payload in requests:
+            c.start(payload, (-1, time.monotonic_ns(), 0, -1, 0))
+        c.flush()
+        deadline = time.monotonic() + self.timeout
+        while c.streams:
+            if time.monotonic() > deadline:
+                raise TimeoutError("sequence ends unanswered")
+            if not select.select([c.fileno()], [], [], 0.1)[0]:
+                continue
+            for _, answer, error in c.receive():
+                if answer is None:
+                    self.errors += 1
+                    self.first_error = self.first_error or error
+            c.flush()
 
 
 def worker_main(*args: Any) -> None:

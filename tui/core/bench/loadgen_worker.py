@@ -1,36 +1,27 @@
-"""The load generator's worker process: keep-alive sockets, pre-encoded requests, timestamps.
+"""The load generator's HTTP worker process: keep-alive sockets, pre-encoded requests, timestamps.
 
 Started by `tui.core.bench.loadgen.LoadGenerator` (spawn); imports nothing heavy so it starts fast.
-Commands on its pipe: ("run", concurrency, rate, poisson, max_connections), ("flush", token),
-("idle",), ("stop",). Answers: ("running", t_ns), ("data", token, records, errors,
-first_error, cpu_ns, t_ns), ("sample", index, body, header_length), ("idle",), ("error", message).
-A record is (start, end, send, recv, lateness) in monotonic ns; lateness is how long after its
-scheduled time a request-rate send left (0 under concurrency). cpu_ns is the process's CPU time,
-so the engine can tell when the load generator itself is the bottleneck.
-At concurrency 1 it runs a blocking loop, above it an epoll loop (both inlined: they are the hot
-path); in request-rate mode it sends on a constant or Poisson schedule.
+Pipe commands, answers and records: `loadgen_base`. At concurrency 1 it runs a blocking loop,
+above it an epoll loop (both inlined: they are the hot path); in request-rate mode it sends on a
+constant or Poisson schedule. A sequence model goes through the request-rate loop (`_rate`), which
+then also serves concurrency: each answer frees its sequence's slot for that slot's next request.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import os
 import random
 import select
 import socket
 import time
-from abc import ABC, abstractmethod
-from array import array
-from multiprocessing.connection import Connection
 from typing import Any
 
-CHECK_NS = 2_000_000  # how often a busy worker looks at its command pipe
+from tui.core.bench.loadgen_base import CHECK_NS, WorkerBase, run_worker
+
 BUF = 1 << 14
 
 
 class _Conn:
-    __slots__ = ("sock", "buf", "need", "start", "sent", "first", "index", "due")
+    __slots__ = ("sock", "buf", "need", "start", "sent", "first", "index", "due", "slot", "ended")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -39,6 +30,8 @@ class _Conn:
         self.start = self.sent = self.first = 0
         self.index = 0
         self.due = 0  # request-rate mode: when the schedule wanted this request sent
+        self.slot = -1  # sequence models: the sequence slot of the request in flight
+        self.ended = 0  # 1 when that request ends its sequence
 
 
 def _content_length(head: bytes) -> int:
@@ -59,122 +52,6 @@ def _header(head: bytes, name: bytes) -> bytes | None:
     return None
 
 
-class WorkerBase(ABC):
-    """What every worker shares, whatever it speaks: the pipe commands, the records and their
-    flushes, the connection pool. A subclass opens connections (`_open`) and runs a level
-    (`_level`); an OSError or ValueError ends the level with an "error" answer."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        host: str,
-        port: int,
-        requests: list[bytes],
-        sample_every: int,
-        timeout: float,
-    ) -> None:
-        self.conn = conn
-        self.addr = (host, port)
-        self.requests = requests
-        self.sample_every = max(1, sample_every)
-        self.timeout = timeout
-        self.pool: list[Any] = []  # connections, each with a `sock`
-        self.records = array("q")
-        self.errors = 0
-        self.done = 0
-        self.first_error = ""
-        self.next_index = 0
-
-    @abstractmethod
-    def _open(self) -> Any:
-        """A new connection to the server (an object with a `sock`)."""
-
-    @abstractmethod
-    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
-        """Run one level until a command other than "flush" arrives; return that command."""
-
-    def _ensure(self, n: int) -> list[Any]:
-        while len(self.pool) < n:
-            self.pool.append(self._open())
-        return self.pool[:n]
-
-    def _close_all(self) -> None:
-        for c in self.pool:
-            with contextlib.suppress(OSError):
-                c.sock.close()
-        self.pool = []
-
-    def _flush(self, token: Any) -> None:
-        records, self.records = self.records, array("q")
-        cpu = time.process_time_ns()
-        self.conn.send(
-            (
-                "data",
-                token,
-                records.tobytes(),
-                self.errors,
-                self.first_error,
-                cpu,
-                time.monotonic_ns(),
-            )
-        )
-        self.errors = 0
-        self.first_error = ""
-
-    def _poll_command(self) -> tuple | None:
-        """Handle flushes inline; return any other command (it ends the current level)."""
-        while self.conn.poll():
-            cmd = self.conn.recv()
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-            else:
-                return cmd
-        return None
-
-    def serve(self) -> None:
-        cmd: tuple = self.conn.recv()
-        while cmd[0] != "stop":
-            if cmd[0] == "flush":
-                self._flush(cmd[1])
-                cmd = self.conn.recv()
-                continue
-            if cmd[0] == "idle":  # no load until the next "run"; in-flight answers were drained
-                self.conn.send(("idle",))
-                cmd = self.conn.recv()
-                continue
-            _, concurrency, rate, poisson, max_conns = cmd
-            try:
-                self.conn.send(("running", time.monotonic_ns()))
-                cmd = self._level(concurrency, rate, poisson, max_conns)
-            except (OSError, ValueError) as exc:
-                self._close_all()
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                self.conn.send(
-                    ("error", f"{self.addr[0]}:{self.addr[1]}: {reason or type(exc).__name__}")
-                )
-                cmd = self.conn.recv()
-        self._close_all()
-
-
-def run_worker(
-    kind: type[WorkerBase],
-    conn: Connection,
-    host: str,
-    port: int,
-    requests: list[bytes],
-    sample_every: int,
-    timeout: float,
-    quiet: bool,
-) -> None:
-    if quiet:  # under a full-screen UI: nothing of ours may reach its terminal
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-    gc.disable()  # the loops make no reference cycles; collections would only add jitter
-    with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
-        kind(conn, host, port, requests, sample_every, timeout).serve()
-
-
 class _Worker(WorkerBase):
     """HTTP/1.1: one request in flight per keep-alive connection."""
 
@@ -184,8 +61,8 @@ class _Worker(WorkerBase):
         return _Conn(sock)
 
     def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
-        if rate > 0:
-            return self._rate(rate, poisson, max_conns)
+        if rate > 0 or self.seq is not None:
+            return self._rate(rate, poisson, max_conns if rate > 0 else concurrency)
         return self._blocking() if concurrency == 1 else self._closed(concurrency)
 
     # Completion -----------------------------------------------------------------------------
@@ -205,12 +82,16 @@ class _Worker(WorkerBase):
         if buf[9:12] != b"200":
             self._failed(buf, head_end)
         else:
-            self.records.extend((c.start, end, c.sent - c.start, end - c.first, c.start - c.due))
+            self.records.extend(
+                (c.start, end, c.sent - c.start, end - c.first, c.start - c.due, c.ended)
+            )
             self.done += 1
             if self.done % self.sample_every == 1 or self.sample_every == 1:
                 self._sample(c.index, buf, head_end)
         c.buf = b""
         c.need = -1
+        if self.seq is not None:
+            self.seq.release(c.slot)
 
     def _feed(self, c: _Conn, data: bytes) -> bool:
         """Add received bytes; True when the response is complete."""
@@ -227,7 +108,7 @@ class _Worker(WorkerBase):
         i = self.next_index
         self.next_index = i + 1
         c.index = i
-        payload = self.requests[i % len(self.requests)]
+        payload, c.slot, c.ended = self._take(i)
         c.start = time.monotonic_ns()
         c.sock.sendall(payload)
         c.sent = time.monotonic_ns()
@@ -270,7 +151,7 @@ class _Worker(WorkerBase):
                 data += more
             end = mono()
             if data[9:12] == b"200":
-                extend((t0, end, t1 - t0, end - t2, 0))
+                extend((t0, end, t1 - t0, end - t2, 0, 0))
                 done += 1
                 if done % every == 1 or every == 1:
                     self._sample(i, data, head_end)
@@ -358,7 +239,7 @@ class _Worker(WorkerBase):
                         continue
                     end = mono()
                     if data[9:12] == b"200":
-                        extend((c.start, end, c.sent - c.start, end - c.first, 0))
+                        extend((c.start, end, c.sent - c.start, end - c.first, 0, 0))
                         done += 1
                         if done % every == 1 or every == 1:
                             self._sample(c.index, data, data.find(b"\r\n\r\n"))
@@ -376,7 +257,9 @@ class _Worker(WorkerBase):
         """Request-rate mode: send on schedule, opening connections as needed (HTTP/1.1 has one
         request in flight per connection). `max_conns` 0 means no cap, as perf_analyzer's
         asynchronous sends; with a cap, sends wait for a free connection and show up as late
-        (each record keeps how late its request left: start - due)."""
+        (each record keeps how late its request left: start - due). A sequence model's sends
+        also wait for a free sequence slot. With `rate` 0 (a sequence model under concurrency
+        `max_conns`) a request leaves whenever a connection and a slot are free."""
         ep = select.epoll()
         pipe_fd = self.conn.fileno()
         ep.register(pipe_fd, select.EPOLLIN)
@@ -394,12 +277,16 @@ class _Worker(WorkerBase):
         idle = list(by_fd.values())
         mono = time.monotonic_ns
         rng = random.Random(0)
-        gap_ns = int(1e9 / rate)
+        closed = rate <= 0
+        gap_ns = 0 if closed else int(1e9 / rate)
+        seq = self.seq
         next_send = mono()
         try:
             while True:
                 now = mono()
                 while now >= next_send:
+                    if seq is not None and not seq.free:
+                        break
                     if not idle:
                         if max_conns and len(by_fd) >= max_conns:
                             break
@@ -408,13 +295,18 @@ class _Worker(WorkerBase):
                         add(c)
                         idle.append(c)
                     c = idle.pop()
-                    c.due = next_send
+                    c.due = now if closed else next_send
                     self._send(c)
                     busy.add(c.sock.fileno())
+                    if closed:
+                        next_send = now = mono()
+                        continue
                     next_send += int(rng.expovariate(rate) * 1e9) if poisson else gap_ns
                     now = mono()
-                can_send = idle or not max_conns or len(by_fd) < max_conns
-                timeout = max(0.0, (next_send - mono()) / 1e9) if can_send else 0.5
+                can_send = (idle or not max_conns or len(by_fd) < max_conns) and (
+                    seq is None or seq.free
+                )
+                timeout = max(0.0, (next_send - mono()) / 1e9) if can_send and not closed else 0.5
                 for fd, _ in ep.poll(timeout):
                     if fd == pipe_fd:
                         cmd = self._poll_command()
@@ -434,6 +326,23 @@ class _Worker(WorkerBase):
                         idle.append(c)
         finally:
             ep.close()
+
+    def _send_all(self, requests: list[bytes]) -> None:
+        conns = self._ensure(len(requests))
+        for c, payload in zip(conns, requests, strict=False):
+            c.sock.settimeout(self.timeout)
+            c.buf, c.need = b"", -1
+            c.sock.sendall(payload)
+        for c in conns:
+            while True:
+                data = c.sock.recv(BUF)
+                if not data:
+                    raise ConnectionError("the server closed the connection")
+                if self._feed(c, data):
+                    break
+            if c.buf[9:12] != b"200":
+                self._failed(c.buf, c.buf.find(b"\r\n\r\n"))
+            c.buf, c.need = b"", -1
 
 
 def worker_main(*args: Any) -> None:

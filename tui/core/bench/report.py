@@ -70,14 +70,21 @@ def level_header(config: BenchConfig, value: float) -> str:
     return f"Request Rate: {value:g} inference requests per seconds"
 
 
+def sequence_line(level: LevelResult) -> str:
+    """perf_analyzer's line for a sequence model (sequences ended within the windows merged)."""
+    return f"Sequence count: {level.sequence_count} ({fmt_num(level.sequence_rate)} seq/sec)"
+
+
 def level_block(config: BenchConfig, level: LevelResult) -> str:
     lat = level.latency
     avg_us = lat.avg_ns // 1000
     lines = [
         "  Client: ",
         f"    Request count: {lat.count}",
-        f"    Throughput: {fmt_num(level.throughput)} infer/sec",
     ]
+    if level.sequence_count is not None:
+        lines.append(f"    {sequence_line(level)}")
+    lines.append(f"    Throughput: {fmt_num(level.throughput)} infer/sec")
     if level.send_rate is not None:
         lines.append(f"    Avg send request rate: {level.send_rate:.2f} infer/sec (measured)")
     if not config.percentile:
@@ -287,6 +294,8 @@ def level_record(level: LevelResult) -> dict[str, Any]:
         "trials": level.trials,
         "duration_s": level.duration_ns / 1e9,
         "delayed_requests": level.delayed,
+        "sequence_count": level.sequence_count,
+        "sequences_per_sec": level.sequence_rate if level.sequence_count is not None else None,
         "send_rate": level.send_rate,
         "client_cpu": level.client_cpu,
         "client_bound": level.client_bound,
@@ -327,6 +336,7 @@ def json_record(result: BenchResult) -> dict[str, Any]:
         "request_count": c.request_count_total,
         "shared_memory": c.shared_memory,
         "loadgen_processes": c.processes,
+        "sequences": asdict(c.sequences),
         "status": result.status,
         "message": result.message,
         "warnings": result.warnings,

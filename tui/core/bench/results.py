@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tui.core.bench.ranges import Range
+from tui.core.bench.sequences import SequenceOptions
 from tui.core.bench.stats import LatencySummary
 
 CLIENT_BOUND_CPU = 0.9  # a load generator process busier than this is the bottleneck
@@ -39,6 +40,7 @@ class BenchConfig:
     request_count_total: int = 0  # --request-count: one window of exactly this many requests
     shared_memory: str = "none"  # or "system": inputs in system shared memory
     async_mode: bool = False  # --async: latency may fail to stabilise if throughput does
+    sequences: SequenceOptions = field(default_factory=SequenceOptions)  # sequence models only
 
     @property
     def load_range(self) -> Range:
@@ -149,12 +151,18 @@ class LevelResult:
     responses_seen: int = 0  # responses received in all of the level's windows
     composing: list[ServerBreakdown] = field(default_factory=list)  # ensemble: per model
     response_cache: bool = False  # the model's config enables it: perf_analyzer's cache figures
+    sequence_count: int | None = None  # sequence models: sequences ended in the windows merged
     warnings: list[str] = field(default_factory=list)  # what the CLI prints after the level
 
     @property
     def client_bound(self) -> bool:
         """The load generator, not the server, limited this level."""
         return self.client_cpu >= CLIENT_BOUND_CPU
+
+    @property
+    def sequence_rate(self) -> float:
+        """Sequences per second (perf_analyzer's "seq/sec")."""
+        return (self.sequence_count or 0) / (self.duration_ns / 1e9) if self.duration_ns else 0.0
 
     def stabilizing_us(self, percentile: int | None) -> int:
         return self.latency.stabilizing_ns(percentile) // 1000

@@ -89,6 +89,7 @@ class Window:
     delayed: int = 0  # request-rate: of the requests counted, those sent late
     client_cpu: float = 0.0  # busiest load generator process's CPU use (0-1)
     composing: dict[str, Any] = field(default_factory=dict)  # ensemble: model -> stats delta
+    sequences: int = 0  # sequence models: requests counted that ended their sequence
 
     @property
     def count(self) -> int:
@@ -196,6 +197,7 @@ def merge_windows(windows: Sequence[Window]) -> Window:
         gpu_samples=[g for w in last for g in w.gpu_samples],
         sent=sum(w.sent for w in last),
         delayed=sum(w.delayed for w in last),
+        sequences=sum(w.sequences for w in last),
         client_cpu=sum(w.client_cpu for w in last) / len(last),
         composing={
             m: merge_server([w.composing[m] for w in last if m in w.composing])

@@ -1,0 +1,318 @@
+"""`triton-tui bench` on a sequence (stateful) model: IDs, START/END flags, ordering, closing.
+
+The model (tests/models/seq_accumulate, a real python-backend model with `sequence_batching`)
+answers a step of a sequence never started, or a START for a sequence still open, with an error,
+and reports how many sequences are open and how many ended (and the longest). So a benchmark
+that ends without failed requests and leaves no sequence open sent well-formed sequences with
+distinct IDs; before sequence support every request failed (no correlation ID).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import tritonclient.http as httpclient
+from tritonclient.grpc import service_pb2
+
+from tests.bench_repo import SEQUENCE, SEQUENCE_OLDEST, build_sequence_repo
+from tests.conftest import ROOT, launch
+from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is a fixture
+    FACTOR,
+    RATE_TOL,
+    _best,
+    _run,
+    perf_analyzer,
+)
+from tests.tools.install_perf_analyzer import PerfAnalyzer
+from tui.cli import main
+from tui.core.bench.engine import BenchConfig, run_sweep
+from tui.core.bench.ranges import Range
+from tui.core.bench.sequences import (
+    FLAGS,
+    SequenceError,
+    SequenceOptions,
+    SequenceSlots,
+    grpc_templates,
+    parse_id_range,
+)
+from tui.core.launcher import ServerProcess
+
+LENGTH, VARIATION = 20, 20.0
+SHORTEST, LONGEST = 16, 24  # 20 +/- 20 %
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = launch(build_sequence_repo(tmp_path_factory.mktemp("seq") / "models"))
+    yield server
+    server.stop()
+
+
+_probe_id = iter(range(10**15, 10**16))
+
+
+def model_state(server: ServerProcess, model: str) -> dict[str, int]:
+    """OPEN, DONE and LONGEST as the model counts them (after a one-step probe sequence of its
+    own, which it counts as done), with the server's success and failure counts."""
+    client = httpclient.InferenceServerClient(server.http_url)
+    tensor = httpclient.InferInput("INPUT", [1, 1], "INT32")
+    tensor.set_data_from_numpy(np.zeros((1, 1), np.int32))
+    result = client.infer(
+        model, [tensor], sequence_id=next(_probe_id), sequence_start=True, sequence_end=True
+    )
+    state = {n: int(result.as_numpy(n).reshape(-1)[0]) for n in ("OPEN", "DONE", "LONGEST")}
+    stats = client.get_inference_statistics(model)["model_stats"][0]["inference_stats"]
+    state["success"], state["fail"] = stats["success"]["count"], stats["fail"]["count"]
+    return state
+
+
+def _sweep(
+    server: ServerProcess, model: str, protocol: str, sequences: SequenceOptions, **load: Any
+) -> tuple[Any, dict[str, int], dict[str, int]]:
+    config = BenchConfig(
+        model=model,
+        url=server.grpc_url if protocol == "grpc" else server.http_url,
+        protocol=protocol,
+        window_ms=400,
+        stability_pct=100,
+        max_trials=8,
+        sequences=sequences,
+        **load,
+    )
+    before = model_state(server, model)
+    result = run_sweep(config)
+    return result, before, model_state(server, model)
+
+
+DEFAULT = SequenceOptions(length=LENGTH, variation_pct=VARIATION)
+CONCURRENCY_1_4 = {"concurrency": Range(1, 4, 3)}
+RATE_300 = {"concurrency": None, "request_rate": Range(300, 1, 1, False)}
+CASES = [
+    (SEQUENCE, "http", DEFAULT, CONCURRENCY_1_4),
+    (SEQUENCE, "grpc", DEFAULT, {"concurrency": Range(3, 1, 1)}),
+    (SEQUENCE, "http", DEFAULT, RATE_300),
+    (SEQUENCE, "grpc", DEFAULT, RATE_300),
+    (SEQUENCE_OLDEST, "http", DEFAULT, {"concurrency": Range(4, 1, 1)}),
+    # two processes, four sequences, exactly four IDs: ranges that overlapped would collide
+    (
+        SEQUENCE,
+        "grpc",
+        SequenceOptions(LENGTH, VARIATION, id_start=7, id_end=11),
+        {"concurrency": Range(4, 1, 1), "processes": 2},
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "protocol", "sequences", "load"), CASES)
+def test_sequences_are_well_formed(
+    server: ServerProcess,
+    model: str,
+    protocol: str,
+    sequences: SequenceOptions,
+    load: dict[str, Any],
+) -> None:
+    result, before, after = _sweep(server, model, protocol, sequences, **load)
+    assert result.status == "ok", result.message
+    assert after["fail"] == before["fail"]  # the server saw no failed request
+    assert after["OPEN"] == 0  # every sequence was ended, the cut-short ones too
+    done = after["DONE"] - before["DONE"] - 1  # less the probe
+    sent = after["success"] - before["success"] - 1
+    assert after["LONGEST"] <= LONGEST
+    assert sent <= LONGEST * done  # every request belonged to a sequence that ended
+    rng = load["concurrency"]
+    slots = sequences.num_sequences if rng is None else int(max(rng.start, rng.end))
+    cut_short = slots * len(result.levels)  # ended early when their level did
+    assert sent >= SHORTEST * (done - cut_short)
+    for level in result.levels:
+        count = level.latency.count
+        assert level.sequence_count is not None
+        assert count / LONGEST - slots - 1 <= level.sequence_count <= count / SHORTEST + slots + 1
+        assert level.sequence_rate == pytest.approx(
+            level.sequence_count / (level.duration_ns / 1e9)
+        )
+    assert sum(level.sequence_count for level in result.levels) <= done
+
+
+# Request bytes and slots, without a server ---------------------------------------------------
+def test_grpc_template_carries_id_and_flags() -> None:
+    base = service_pb2.ModelInferRequest(model_name="m").SerializeToString()
+    for template, (start, end) in zip(grpc_templates(base), FLAGS, strict=True):
+        for seq_id in (1, 300, 2**63 - 1):
+            request = service_pb2.ModelInferRequest.FromString(template.render(seq_id))
+            params = request.parameters
+            assert request.model_name == "m"
+            assert params["sequence_id"].int64_param == seq_id
+            assert params["sequence_start"].bool_param is start
+            assert params["sequence_end"].bool_param is end
+
+
+def test_http_template_carries_id_and_flags() -> None:
+    from tui.core.bench.sequences import http_templates
+
+    tensor = httpclient.InferInput("INPUT", [1, 1], "INT32")
+    tensor.set_data_from_numpy(np.array([[5]], np.int32))
+    templates = http_templates("h:1", "/v2/models/m/infer", [tensor], [])
+    for template, (start, end) in zip(templates, FLAGS, strict=True):
+        for seq_id in (1, 2**63 - 1):
+            raw = template.render(seq_id)
+            head, _, body = raw.partition(b"\r\n\r\n")
+            lengths = dict(
+                line.split(b": ", 1) for line in head.split(b"\r\n")[1:] if b": " in line
+            )
+            assert int(lengths[b"Content-Length"]) == len(body)  # the same for every ID
+            header = json.loads(body[: int(lengths[b"Inference-Header-Content-Length"])])
+            params = header["parameters"]
+            assert (params["sequence_id"], params["sequence_start"], params["sequence_end"]) == (
+                seq_id,
+                start,
+                end,
+            )
+
+
+def test_slots_keep_sequences_apart() -> None:
+    """Every slot runs whole sequences (START first, END last, lengths within the variation)
+    with IDs from the range, never one that another slot holds, even when the range is just
+    as large as the number of slots; closing ends exactly the sequences left open."""
+    from tui.core.bench.sequences import Template
+
+    template = [[Template(f"{flag}:".encode(), b"", False) for flag in range(4)]]
+    slots = SequenceSlots(template, 3, 7, 10, 5, 40.0, seed=1)
+    steps: dict[int, list[int]] = {0: [], 1: [], 2: []}
+    ids: dict[int, int] = {}
+    rng = np.random.default_rng(0)
+    busy: list[int] = []
+    for i in range(3000):
+        while slots.free:
+            raw, slot, ended = slots.take(i)
+            flag, seq_id = int(raw[:1]), int(raw[2:])
+            assert 7 <= seq_id < 10
+            if flag in (0, 3):  # a START: no other slot holds that ID
+                assert seq_id not in [v for k, v in ids.items() if k != slot]
+                assert not steps[slot]
+                ids[slot] = seq_id
+            else:
+                assert ids[slot] == seq_id and steps[slot]
+            steps[slot].append(flag)
+            assert bool(ended) == (flag in (2, 3))
+            if ended:
+                assert 3 <= len(steps[slot]) <= 7 or flag == 3
+                steps[slot] = []
+            busy.append(slot)
+        slots.release(busy.pop(int(rng.integers(len(busy)))))  # answers in any order
+    for slot in busy:
+        slots.release(slot)
+    ends = slots.closing()
+    assert len(ends) == sum(1 for s in steps.values() if s)
+    assert all(raw.startswith(b"2:") for raw in ends)
+    assert len(slots.free) == 3 and not slots.closing()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", (1, 2**63 - 1)), ("5:9", (5, 9)), ("0:4", (1, 4))],
+)
+def test_id_range(text: str, expected: tuple[int, int]) -> None:
+    assert parse_id_range(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a", "5:2", "3:3", "-1:4", "1:2:3", "1:99999999999999999999"])
+def test_bad_id_range(text: str) -> None:
+    with pytest.raises(SequenceError):
+        parse_id_range(text)
+
+
+# CLI ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sequence-id-range", "5:2"], "END must be greater than START"),
+        (["--sequence-id-range", "x"], "expected START[:END]"),
+        (["--sequence-length", "0"], "--sequence-length must be at least 1"),
+        (["--sequence-length-variation", "-1"], "--sequence-length-variation must be >= 0"),
+        (["--num-of-sequences", "0"], "--num-of-sequences must be at least 1"),
+    ],
+)
+def test_bad_sequence_flags_exit_3(
+    args: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["bench", "-m", "x", *args]) == 3
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sequence-id-range", "1:3", "--concurrency-range", "4"], "sequence id collision"),
+        (["--sequence-id-range", "1:3", "--request-rate-range", "10"], "number of sequences (4)"),
+        (["-b", "2"], "batch size > 1"),
+        (["--concurrency-range", "1:0", "-l", "5"], "can not be 0 for sequence models"),
+    ],
+)
+def test_sequence_model_refuses_what_cannot_work(
+    server: ServerProcess, args: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["bench", "-m", SEQUENCE, "-u", server.http_url, *args]) == 3
+    assert message in capsys.readouterr().err
+
+
+def test_cli_reports_sequence_count(
+    server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out_json = tmp_path / "r.json"
+    args = ["-m", SEQUENCE, "-u", server.http_url, "--concurrency-range", "2", "-p", "300"]
+    assert (
+        main(["bench", *args, "-s", "100", "--sequence-length", "5", "--json", str(out_json)]) == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("Request concurrency: 2")
+    assert lines[at + 2].startswith("    Request count: ")
+    assert lines[at + 3].startswith("    Sequence count: ") and lines[at + 3].endswith(" seq/sec)")
+    assert lines[at + 4].startswith("    Throughput: ")
+    record = json.loads(out_json.read_text())
+    level = record["levels"][0]
+    assert level["sequence_count"] >= level["request_count"] / 6 - 3
+    assert record["sequences"]["length"] == 5 and record["async"] is True
+
+
+# The real perf_analyzer on the same model -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("protocol", "load"),
+    [("http", ["--concurrency-range", "2"]), ("grpc", ["--request-rate-range", "200"])],
+)
+def test_same_figures_as_perf_analyzer(
+    perf_analyzer: PerfAnalyzer,  # noqa: F811 - the fixture imported above
+    server: ServerProcess,
+    tmp_path: Path,
+    protocol: str,
+    load: list[str],
+) -> None:
+    """Same flags through both tools (tolerances: test_bench_vs_perf_analyzer's docstring);
+    both must leave the model with no failed request and no sequence open."""
+    url = server.grpc_url if protocol == "grpc" else server.http_url
+    args = ["-m", SEQUENCE, "-u", url, "-i", protocol, *load, "-p", "500", "-s", "100", "-r", "10"]
+    ours_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rate = load[0] == "--request-rate-range"
+    before = model_state(server, SEQUENCE)
+    pa_csv, our_csv = tmp_path / "pa.csv", tmp_path / "ours.csv"
+    theirs = _run(perf_analyzer.command(*args, "-f", str(pa_csv)), perf_analyzer.env, pa_csv)
+    ours = _run(
+        [sys.executable, "-m", "tui", "bench", *args, "-f", str(our_csv)], ours_env, our_csv
+    )
+    after = model_state(server, SEQUENCE)
+    assert after["fail"] == before["fail"] and after["OPEN"] == 0
+    pa_rows, our_rows = _best([theirs]), _best([ours])
+    assert our_rows[0] == pa_rows[0]  # identical header
+    assert [r[0] for r in our_rows[1:]] == [r[0] for r in pa_rows[1:]]
+    a, b = float(pa_rows[1][1]), float(our_rows[1][1])
+    if rate:
+        target = float(pa_rows[1][0])
+        assert abs(a - target) <= RATE_TOL * target and abs(b - target) <= RATE_TOL * target
+    else:
+        assert a / FACTOR <= b <= a * FACTOR, (pa_rows, our_rows)
