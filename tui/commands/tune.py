@@ -39,6 +39,7 @@ from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
     LevelMeasured,
+    Remeasuring,
     TuneEvent,
     TuneRun,
     run_tune,
@@ -214,6 +215,13 @@ def _printer(event: TuneEvent) -> None:
         print(
             f"[{event.index}/{bound}{event.total}] {event.candidate.words()} "
             f"({event.elapsed_s:.0f} s{eta})",
+            flush=True,
+        )
+    elif isinstance(event, Remeasuring):
+        if event.index == 1:
+            print("re-measuring the top configurations (the ranking uses the second figure)")
+        print(
+            f"[again {event.index}/{event.total}] {event.candidate.words()}",
             flush=True,
         )
     elif isinstance(event, LevelMeasured):

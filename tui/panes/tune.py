@@ -26,14 +26,15 @@ from tui.core.client import TritonError
 from tui.core.tune import apply, report
 from tui.core.tune.measure import MeasureSettings, has_gpu
 from tui.core.tune.record import CandidateResult, Constraints, TuneRecord
+from tui.core.tune.restore import recover
 from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
+    Remeasuring,
     TuneEvent,
     TuneFinished,
     TuneRun,
-    recover,
     run_tune,
 )
 from tui.panes.config_dialogs import confirm
@@ -307,6 +308,11 @@ class TunePane(Vertical):
             self._status(
                 f"{event.index} of {event.total}: {event.candidate.words()} · "
                 f"{event.elapsed_s:.0f} s elapsed{eta} · Esc cancels"
+            )
+        elif isinstance(event, Remeasuring):
+            self._status(
+                f"Re-measuring the top configurations, {event.index} of {event.total}: "
+                f"{event.candidate.words()} at concurrency {event.concurrency} · Esc cancels"
             )
         elif isinstance(event, CandidateMeasured):
             self._refresh_results()

@@ -57,8 +57,26 @@ def gain_pct(record: TuneRecord, result: CandidateResult) -> float | None:
     return 100 * (new / base - 1) if base else None
 
 
+def second_look(result: CandidateResult) -> str:
+    """The re-measure of a quick tune's top candidate, against its first figure."""
+    again = result.remeasured[-1] if result.remeasured else None
+    if again is None:
+        return ""
+    if not again.ok:
+        return f"re-measure failed ({again.error}): ranked on the first figure"
+    first = result.first
+    was = f" (first {first.throughput:,.1f})" if first is not None else ""
+    return f"measured twice: {again.throughput:,.1f} infer/s{was}"
+
+
 def reason(record: TuneRecord, result: CandidateResult) -> str:
     """Why this candidate wins or loses, in one line."""
+    text = _reason(record, result)
+    again = second_look(result)
+    return f"{text}; {again}" if again else text
+
+
+def _reason(record: TuneRecord, result: CandidateResult) -> str:
     if result.status != "ok":
         return f"{result.status.replace('_', ' ')}: {result.reason}"
     record.score(result)
@@ -149,7 +167,9 @@ def csv_text(record: TuneRecord) -> str:
     names = config_names(record)
     for result in record.ranked():
         c = result.candidate
+        again = {lv.concurrency: lv for lv in result.remeasured if lv.ok}
         for level in result.levels:
+            level = again.get(level.concurrency, level)  # one row per level: the second figure
             if not level.ok:
                 continue
             ok = record.constraints.violation(level) == 0
@@ -222,7 +242,20 @@ def summary(record: TuneRecord) -> str:
     text += f" ({figures})."
     if not winner.satisfies:
         text += " No configuration met the constraints; this is the closest."
-    return " ".join([text, *not_measured(record)])
+    return " ".join([text, *remeasure_note(record), *not_measured(record)])
+
+
+def remeasure_note(record: TuneRecord) -> list[str]:
+    again = record.remeasured
+    if not again:
+        return []
+    top = sum(1 for r in again if not r.candidate.default)
+    default = " and the default" if any(r.candidate.default for r in again) else ""
+    return [
+        f"The ranking is re-measured: the top {top} configuration{'s' if top != 1 else ''}"
+        f"{default} were measured a second time at their best concurrency and are ranked on "
+        "that figure."
+    ]
 
 
 def best_config_text(record: TuneRecord, result: CandidateResult | None = None) -> str:
