@@ -78,7 +78,7 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         await _until(pilot, lambda: not pane.running, timeout=240)
         status = _text(pane, "#tune-status")
         assert status.startswith("done:") and "better than the default" in status, status
-    assert "The ranking is re-measured" in status
+        assert "The ranking is re-measured" in status
         table = pane.query_one(DataTable)
         assert table.row_count >= 2
         top = table.get_row_at(0)

@@ -26,6 +26,7 @@ from tui.commands.bench import _wait_model
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError
 from tui.core.tune import apply, report
+from tui.core.tune.form import parse_range
 from tui.core.tune.measure import MeasureSettings, has_gpu
 from tui.core.tune.record import (
     Constraints,
@@ -151,10 +152,9 @@ def _ints(text: str | None, flag: str) -> list[int] | None:
 
 
 def _concurrency(text: str) -> list[int]:
-    low, _, high = text.partition(":")
     try:
-        return powers_of_two(int(low), int(high or low))
-    except (ValueError, SpaceError):
+        return powers_of_two(*parse_range(text, "--concurrency"))
+    except ValueError:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
