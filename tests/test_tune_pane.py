@@ -82,7 +82,7 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         table = pane.query_one(DataTable)
         assert table.row_count >= 2
         top = table.get_row_at(0)
-        assert "dynamic batching" in str(top[0]) and top[-1] == "yes"
+        assert str(top[0]).endswith(" dyn") and top[-1] == "yes"  # 1×CPU b≤8 dyn
         assert "Pareto front" in _text(pane, "#tune-plot")
         assert "wins" in _text(pane, "#tune-reason")
         assert same_config(client.model_config(FIXED_COST), disk_config)

@@ -272,7 +272,7 @@ class TunePane(Vertical):
             text = f"{record.status}: {record.message}. " + report.summary(record)
         for note in record.notes:
             text += f" Note: {note}"
-        text += f" Record: {record.path}. Select a row and press a to apply it."
+        text += f" Record: {record.path}. a applies the selected row."
         severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
         self._status(text, severity)
 

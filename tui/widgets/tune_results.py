@@ -1,6 +1,9 @@
 """A tune's results: its candidates ranked by the objective (a table) beside a plot of throughput
 against p99 latency (Pareto front, budget line, the highlighted row marked). Highlighting a row
-posts `CandidateHighlighted`, for the pane to say why that candidate wins or loses."""
+posts `CandidateHighlighted`, for the pane to say why that candidate wins or loses.
+
+Where the two do not fit side by side (an 80-column terminal), the table takes the whole width and
+the plot is left out: the figures matter more than their picture."""
 
 from __future__ import annotations
 
@@ -44,25 +47,32 @@ class TuneResults(Horizontal):
         self.query_one(DataTable).clear()
 
     def show(self, record: TuneRecord) -> None:
-        """The record's candidates, ranked again (the cursor stays on its row number)."""
+        """The record's candidates, ranked again (the cursor stays on its row number). The GPU
+        columns only where some level has GPU figures (a CPU-only server has none)."""
         self.record = record
         table = self.query_one(DataTable)
         row = table.cursor_row
-        table.clear()
         self.rows = record.ranked()
+        gpu = any(lv.gpu_util is not None or lv.gpu_mem_mb is not None for lv in record.levels())
+        table.clear(columns=True)
+        table.add_columns(*(c for c in COLUMNS if gpu or not c.startswith("GPU")))
         for result in self.rows:
             best = result.best
-            table.add_row(
-                Text(result.candidate.words()),
+            cells = [
+                Text(result.candidate.brief()),
                 str(best.concurrency) if best else "—",
                 report.fmt(best.throughput if best else None),
                 report.fmt(best.p99_ms if best else None, 2),
-                report.fmt(100 * best.gpu_util if best and best.gpu_util is not None else None, 0),
-                report.fmt(best.gpu_mem_mb if best else None, 0),
-                "yes" if result.satisfies else ("no" if result.status == "ok" else result.status),
-            )
+            ]
+            if gpu:
+                util = best.gpu_util if best else None
+                cells.append(report.fmt(None if util is None else 100 * util, 0))
+                cells.append(report.fmt(best.gpu_mem_mb if best else None, 0))
+            ok = "yes" if result.satisfies else ("no" if result.status == "ok" else result.status)
+            table.add_row(*cells, ok)
         if self.rows:
             table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        self._fit()
         self._highlighted()
 
     @property
@@ -91,6 +101,12 @@ class TuneResults(Horizontal):
         )
         plot.update(Text.from_ansi(ansi) if ansi else "")
 
+    def _fit(self) -> None:
+        """Narrow: the table's columns do not fit in its share (3/5) beside the plot."""
+        table = self.query_one(DataTable)
+        self.set_class(table.virtual_size.width > self.size.width * 3 / 5, "-narrow")
+
     def on_resize(self) -> None:
+        self._fit()
         result = self.selected
         self._redraw(result.key if result else "")

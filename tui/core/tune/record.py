@@ -4,7 +4,8 @@ candidate, so an interrupted tune resumes and a finished one can be reopened and
 
 A quick tune ends by measuring its top configurations (and the default) once more at their best
 concurrency (`remeasured`); a re-measured candidate is ranked on that second figure alone, since
-the first one is what put it in the top and so tends to be its luckiest.
+the first one is what put it in the top and so tends to be its luckiest. One whose re-measure
+failed keeps its first figure but ranks after those that were measured twice.
 
 `restore_pending` is true while a candidate's config override may be live in the server: a
 console killed mid-tune leaves it set, and the next tune (or the pane) restores the model.
@@ -159,18 +160,25 @@ class TuneRecord:
         """Measured concurrency levels (Model Analyzer counts these as measurements)."""
         return sum(len(r.levels) + len(r.remeasured) for r in self.results)
 
+    def levels(self) -> list[Level]:
+        """Every level with a figure, re-measures included."""
+        return [lv for r in self.results for lv in (*r.levels, *r.remeasured) if lv.ok]
+
     @property
     def remeasured(self) -> list[CandidateResult]:
         return [r for r in self.results if r.remeasured]
 
-    def score(self, result: CandidateResult) -> tuple[int, float]:
-        """Sort key, higher is better: satisfying candidates first, then the objective."""
+    def score(self, result: CandidateResult) -> tuple[int, int, float]:
+        """Sort key, higher is better: satisfying candidates first, then those whose re-measure
+        did not fail (a config that cannot be measured again is not confirmed), then the
+        objective."""
         rank(result, self.objective, self.constraints)
         if result.best is None:
-            return (-1, float("-inf"))
+            return (-1, 0, float("-inf"))
+        steady = 0 if result.remeasured and not any(lv.ok for lv in result.remeasured) else 1
         if result.satisfies:
-            return (1, objective_value(result.best, self.objective))
-        return (0, -self.constraints.violation(result.best))
+            return (1, steady, objective_value(result.best, self.objective))
+        return (0, steady, -self.constraints.violation(result.best))
 
     def ranked(self) -> list[CandidateResult]:
         return sorted(self.results, key=self.score, reverse=True)

@@ -63,7 +63,7 @@ def second_look(result: CandidateResult) -> str:
     if again is None:
         return ""
     if not again.ok:
-        return f"re-measure failed ({again.error}): ranked on the first figure"
+        return f"re-measure failed ({again.error}): ranks after those measured twice"
     first = result.first
     was = f" (first {first.throughput:,.1f})" if first is not None else ""
     return f"measured twice: {again.throughput:,.1f} infer/s{was}"
@@ -192,7 +192,7 @@ def csv_text(record: TuneRecord) -> str:
 def not_measured(record: TuneRecord) -> list[str]:
     """What the figures leave out, and when the client may be what limits them."""
     notes = []
-    levels = [lv for r in record.results for lv in r.levels if lv.ok]
+    levels = record.levels()
     if levels and all(lv.gpu_util is None for lv in levels):
         notes.append(
             "GPU utilization and memory were not measured: the server exports no GPU metrics "
@@ -251,11 +251,7 @@ def remeasure_note(record: TuneRecord) -> list[str]:
         return []
     top = sum(1 for r in again if not r.candidate.default)
     default = " and the default" if any(r.candidate.default for r in again) else ""
-    return [
-        f"The ranking is re-measured: the top {top} configuration{'s' if top != 1 else ''}"
-        f"{default} were measured a second time at their best concurrency and are ranked on "
-        "that figure."
-    ]
+    return [f"The ranking is re-measured (the top {top}{default}, each measured a second time)."]
 
 
 def best_config_text(record: TuneRecord, result: CandidateResult | None = None) -> str:
