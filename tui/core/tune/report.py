@@ -316,6 +316,9 @@ def render_plot(
     if budget is not None:
         plt.vline(budget, color="red+")
         plt.text("budget", budget, max(ys), color="red+")
+    # room above the highest point for the legend (top left), which would hide what it covers
+    span = (max(ys) - min(ys)) or max(ys) / 10 or 1.0
+    plt.ylim(min(ys) - span / 20, max(ys) + span * 4 / max(height - 8, 4))
     plt.xlabel("p99 latency ms")
     plt.ylabel("infer/s")
     return plt.build()
