@@ -30,7 +30,7 @@ from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
     LevelMeasured,
-    Remeasuring,
+    RemeasureStarted,
     TuneRun,
     run_tune,
 )
@@ -262,7 +262,7 @@ def test_quick_tune_re_measures_its_top_configs_and_the_default(
     again: list[str] = []
 
     def on_event(event: object) -> None:
-        if isinstance(event, Remeasuring):
+        if isinstance(event, RemeasureStarted):
             again.append(event.candidate.key)
             if len(again) == 2:
                 cancel.set()  # killed during the second look: it resumes from the record
@@ -276,7 +276,7 @@ def test_quick_tune_re_measures_its_top_configs_and_the_default(
     record = _tune(tune_server, load_record(record.path), tmp_path, on_event=events.append)  # type: ignore[arg-type]
     assert record.status == "done", record.message
     assert not [e for e in events if isinstance(e, CandidateStarted)]  # the climb is not redone
-    resumed = [e.candidate.key for e in events if isinstance(e, Remeasuring)]
+    resumed = [e.candidate.key for e in events if isinstance(e, RemeasureStarted)]
     assert again[0] not in resumed and resumed
     ranked = [r for r in record.ranked() if r.best is not None]
     top = {r.key for r in ranked[:3]} | {"default"}

@@ -40,7 +40,7 @@ from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
     LevelMeasured,
-    Remeasuring,
+    RemeasureStarted,
     TuneEvent,
     TuneRun,
     run_tune,
@@ -217,7 +217,7 @@ def _printer(event: TuneEvent) -> None:
             f"({event.elapsed_s:.0f} s{eta})",
             flush=True,
         )
-    elif isinstance(event, Remeasuring):
+    elif isinstance(event, RemeasureStarted):
         if event.index == 1:
             print("re-measuring the top configurations (the ranking uses the second figure)")
         print(

@@ -3,7 +3,8 @@
 Pick the model (the app's selected model by default), the latency budget, objective, search mode
 and the axes; Enter (in any field) or `s` starts, Esc cancels. A thread worker runs `run_tune`
 (candidates are loaded as config overrides and the model restored after); each candidate lands in
-the ranked table and the plot (throughput against p99, Pareto front, budget line) as it completes.
+the ranked table and the plot (throughput against p99, Pareto front, budget line) as it completes;
+a quick tune ends by measuring its top configurations again, and the status says so.
 The selected row's reason shows below; `a` applies that config: the diff first, then the config
 store saves it, the model is reloaded, verified and measured, and a failure puts the old file back.
 """
@@ -31,7 +32,7 @@ from tui.core.tune.space import SpaceError
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
-    Remeasuring,
+    RemeasureStarted,
     TuneEvent,
     TuneFinished,
     TuneRun,
@@ -253,7 +254,7 @@ class TunePane(Vertical):
                 f"{event.index} of {event.total}: {event.candidate.words()} · "
                 f"{event.elapsed_s:.0f} s elapsed{eta} · Esc cancels"
             )
-        elif isinstance(event, Remeasuring):
+        elif isinstance(event, RemeasureStarted):
             self._status(
                 f"Re-measuring the top configurations, {event.index} of {event.total}: "
                 f"{event.candidate.words()} at concurrency {event.concurrency} · Esc cancels"

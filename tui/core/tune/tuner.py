@@ -74,7 +74,7 @@ class CandidateMeasured:
 
 
 @dataclass
-class Remeasuring:
+class RemeasureStarted:
     index: int  # 1-based, of `total` in this round
     total: int
     candidate: Candidate
@@ -86,7 +86,7 @@ class TuneFinished:
     record: TuneRecord
 
 
-TuneEvent = CandidateStarted | LevelMeasured | CandidateMeasured | Remeasuring | TuneFinished
+TuneEvent = CandidateStarted | LevelMeasured | CandidateMeasured | RemeasureStarted | TuneFinished
 
 
 @dataclass
@@ -279,7 +279,7 @@ class Tuner:
     def _remeasure(self, result: CandidateResult, index: int, total: int) -> None:
         assert result.best is not None
         concurrency = result.best.concurrency
-        self.emit(Remeasuring(index, total, result.candidate, concurrency))
+        self.emit(RemeasureStarted(index, total, result.candidate, concurrency))
         # loaded again even when it is the one loaded (the default: its own config as override)
         scratch = CandidateResult(result.candidate)
         if self._load(result.candidate, scratch):
