@@ -22,17 +22,17 @@ from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.tune import report
-from tui.core.tune.measure import MeasureSettings, clean
-from tui.core.tune.record import TuneRecord, latest_unfinished, load_record
+from tui.core.tune.measure import Level, MeasureSettings, clean
+from tui.core.tune.record import CandidateResult, TuneRecord, latest_unfinished, load_record
+from tui.core.tune.restore import recover, same_config
 from tui.core.tune.space import Candidate, SearchSpace, SpaceError, override
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
     LevelMeasured,
+    RemeasureStarted,
     TuneRun,
-    recover,
     run_tune,
-    same_config,
 )
 
 # A cheap ONNX model that cannot batch (max_batch_size 0), DenseNet's inputs and outputs.
@@ -235,6 +235,64 @@ def test_resume_after_a_killed_tune(tune_server: ServerProcess, tmp_path: Path) 
     assert len(resumed.default.levels) == default_levels  # type: ignore[union-attr]
     assert latest_unfinished("add_sub", tmp_path) is None
     _served_as_on_disk(tune_server, "add_sub", before)
+
+
+def test_a_lucky_first_measurement_does_not_win_once_re_measured() -> None:
+    space = SearchSpace.for_model({"name": "m", "max_batch_size": 8}, has_gpu=False)
+    record = TuneRecord(model="m", url="http://127.0.0.1:1", space=space)
+    lucky = CandidateResult(Candidate(count=2, max_batch_size=8), levels=[Level(4, 1000.0)])
+    steady = CandidateResult(Candidate(count=3, max_batch_size=8), levels=[Level(4, 800.0)])
+    record.results = [lucky, steady]
+    assert record.winner is lucky  # one window each: the lucky one wins
+    lucky.remeasured, steady.remeasured = [Level(4, 500.0)], [Level(4, 790.0)]
+    assert record.winner is steady and steady.best is steady.remeasured[0]
+    assert record.measurements == 4
+    assert "measured twice: 500.0 infer/s (first 1,000.0)" in report.reason(record, lucky)
+    # a re-measure that failed keeps the first figure, but not the lead, and says so
+    lucky.remeasured = [Level(4, error="load failed: out of memory")]
+    assert record.winner is steady and lucky.best is lucky.levels[0]
+    assert "re-measure failed" in report.reason(record, lucky)
+
+
+def test_quick_tune_re_measures_its_top_configs_and_the_default(
+    tune_server: ServerProcess, tmp_path: Path
+) -> None:
+    record, before = _record(tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8])
+    cancel = threading.Event()
+    again: list[str] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, RemeasureStarted):
+            again.append(event.candidate.key)
+            if len(again) == 2:
+                cancel.set()  # killed during the second look: it resumes from the record
+
+    record = _tune(tune_server, record, tmp_path, on_event=on_event, cancel=cancel)
+    assert record.status == "cancelled" and len(record.results) >= 4
+    assert [r.key for r in record.remeasured] == again[:1]
+    _served_as_on_disk(tune_server, FIXED_COST, before)
+
+    events: list[object] = []
+    record = _tune(tune_server, load_record(record.path), tmp_path, on_event=events.append)  # type: ignore[arg-type]
+    assert record.status == "done", record.message
+    assert not [e for e in events if isinstance(e, CandidateStarted)]  # the climb is not redone
+    resumed = [e.candidate.key for e in events if isinstance(e, RemeasureStarted)]
+    assert again[0] not in resumed and resumed
+    ranked = [r for r in record.ranked() if r.best is not None]
+    top = {r.key for r in ranked[:3]} | {"default"}
+    assert top <= {r.key for r in record.remeasured}, [(r.key, r.remeasured) for r in ranked]
+    for result in record.remeasured:
+        (level,) = result.remeasured
+        assert level.ok, level.error
+        first = result.first  # measured again at the concurrency of its first best
+        assert first is not None and first is not level
+        assert result.best is level  # and ranked on the second figure
+    assert record.measurements == sum(len(r.levels) + len(r.remeasured) for r in record.results)
+    assert "The ranking is re-measured" in report.summary(record)
+    saved = load_record(record.path)  # type: ignore[arg-type]
+    assert [r.key for r in saved.remeasured] == [r.key for r in record.remeasured]
+    assert saved.winner is not None and saved.winner.key == record.winner.key  # type: ignore[union-attr]
+    _served_as_on_disk(tune_server, FIXED_COST, before)
 
 
 def test_server_text_is_cleaned_of_terminal_sequences() -> None:

@@ -60,6 +60,7 @@ def test_tune_exports_csv_and_writes_the_winner(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "[1/" in out and "concurrency 8:" in out
+    assert "re-measuring the top configurations" in out and "[again 1/" in out
     assert "Best config (config.pbtxt):" in out and "dynamic_batching" in out
     with open(tmp_path / "export" / "metrics-model-inference.csv", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -67,6 +68,7 @@ def test_tune_exports_csv_and_writes_the_winner(
     assert {r[4] for r in rows[1:]} == {"1:CPU"} and {r[6] for r in rows[1:]} == {"Yes"}
     summary = (tmp_path / "export" / "summary.txt").read_text()
     assert "measurements across" in summary and "better than the default" in summary
+    assert "The ranking is re-measured" in summary
     assert "GPU utilization and memory were not measured" in summary
     # --write: diff shown, saved with a backup, reloaded and measured
     assert "+dynamic_batching {" in out and "applied:" in out, out

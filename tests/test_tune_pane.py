@@ -17,7 +17,7 @@ from tui.app import TritonTUI
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.session import Session
-from tui.core.tune.tuner import same_config
+from tui.core.tune.restore import same_config
 from tui.panes.config_dialogs import ChoiceScreen
 from tui.panes.tune import TunePane
 
@@ -78,10 +78,11 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         await _until(pilot, lambda: not pane.running, timeout=240)
         status = _text(pane, "#tune-status")
         assert status.startswith("done:") and "better than the default" in status, status
+        assert "The ranking is re-measured" in status
         table = pane.query_one(DataTable)
         assert table.row_count >= 2
         top = table.get_row_at(0)
-        assert "dynamic batching" in str(top[0]) and top[-1] == "yes"
+        assert str(top[0]).endswith(" dyn") and top[-1] == "yes"  # 1×CPU b≤8 dyn
         assert "Pareto front" in _text(pane, "#tune-plot")
         assert "wins" in _text(pane, "#tune-reason")
         assert same_config(client.model_config(FIXED_COST), disk_config)

@@ -17,6 +17,7 @@ from tui.app import TritonTUI  # noqa: E402
 from tui.core.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.session import Session  # noqa: E402
 from tui.panes.bench import BenchPane  # noqa: E402
+from tui.panes.tune import TunePane  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SIZE = (120, 36)
@@ -60,6 +61,26 @@ async def shoot(server: ServerProcess) -> None:
         await _until(pilot, lambda: pane.current is None and bool(pane.runs), timeout=180)
         await pilot.pause(1.0)
         app.save_screenshot("bench.svg", str(OUT))
+        await pilot.press("6")
+        await pilot.pause(1.0)
+        await tune(pilot, app.query_one(TunePane))
+        app.save_screenshot("tune.svg", str(OUT))
+
+
+async def tune(pilot, pane: TunePane) -> None:  # noqa: ANN001
+    """A finished quick tune of add_sub over a small space (well under a minute)."""
+    model = pane.query_one("#tune-model", Select)
+    await _until(pilot, lambda: "add_sub" in [value for _, value in model._options])
+    model.value = "add_sub"
+    values = {"counts": "1:2", "batch": "8:8", "concurrency": "1:8", "window": "500"}
+    for name, value in values.items():
+        pane.query_one(f"#tune-{name}", Input).value = value
+    await pilot.pause(0.5)
+    pane.action_start()
+    await pilot.pause(0.5)
+    await _until(pilot, lambda: not pane.running, timeout=180)
+    pane.query_one("#tune-table", DataTable).focus()
+    await pilot.pause(1.0)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from tui.commands.bench import _wait_model
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError
 from tui.core.tune import apply, report
+from tui.core.tune.form import parse_range
 from tui.core.tune.measure import MeasureSettings, has_gpu
 from tui.core.tune.record import (
     Constraints,
@@ -39,6 +40,7 @@ from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
     LevelMeasured,
+    RemeasureStarted,
     TuneEvent,
     TuneRun,
     run_tune,
@@ -150,10 +152,9 @@ def _ints(text: str | None, flag: str) -> list[int] | None:
 
 
 def _concurrency(text: str) -> list[int]:
-    low, _, high = text.partition(":")
     try:
-        return powers_of_two(int(low), int(high or low))
-    except (ValueError, SpaceError):
+        return powers_of_two(*parse_range(text, "--concurrency"))
+    except ValueError:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
@@ -214,6 +215,13 @@ def _printer(event: TuneEvent) -> None:
         print(
             f"[{event.index}/{bound}{event.total}] {event.candidate.words()} "
             f"({event.elapsed_s:.0f} s{eta})",
+            flush=True,
+        )
+    elif isinstance(event, RemeasureStarted):
+        if event.index == 1:
+            print("re-measuring the top configurations (the ranking uses the second figure)")
+        print(
+            f"[again {event.index}/{event.total}] {event.candidate.words()}",
             flush=True,
         )
     elif isinstance(event, LevelMeasured):

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.core.modelconfig import ExternalChangeError
 from tui.widgets.keys import VimOptionList
 
 
@@ -105,6 +106,46 @@ def confirm(
         [Choice("yes", yes, yes[0].lower(), "warning"), Choice("no", no, no[0].lower())],
         default=default,
     )
+
+
+def external_change_question(name: str, exc: ExternalChangeError) -> ChoiceScreen:
+    """config.pbtxt changed on disk under the editor: overwrite, reload or cancel."""
+    if not exc.current.exists:
+        what = "was deleted"
+    elif not exc.expected.exists:
+        what = "was created"
+    else:
+        what = "changed"
+    return ChoiceScreen(
+        "Changed on disk",
+        f"{name}/config.pbtxt {what} on disk since it was opened here.\n"
+        "Overwrite it with this buffer, or reload it from disk (dropping these edits)?",
+        [
+            Choice("overwrite", "Overwrite", "o", "warning"),
+            Choice("reload", "Reload from disk", "r"),
+            Choice("cancel", "Cancel", "c"),
+        ],
+        default="cancel",
+    )
+
+
+def unsaved_edits_question(name: str, wanted: str = "") -> ChoiceScreen:
+    """Before opening model `wanted` (save, discard, keep), or before quitting (no `wanted`)."""
+    if wanted:
+        message = f"{name}/config.pbtxt has unsaved edits. Open {wanted} instead?"
+        choices = [
+            Choice("save", "Save, then open", "s", "primary"),
+            Choice("discard", "Discard edits", "d", "error"),
+            Choice("keep", "Keep editing", "k"),
+        ]
+    else:
+        message = f"{name}/config.pbtxt has unsaved edits."
+        choices = [
+            Choice("save", "Save and quit", "s", "primary"),
+            Choice("discard", "Discard and quit", "d", "error"),
+            Choice("cancel", "Cancel", "c"),
+        ]
+    return ChoiceScreen("Unsaved edits", message, choices, default=choices[-1].id)
 
 
 class PickScreen(ModalScreen[str | None]):

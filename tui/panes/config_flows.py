@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import os
-import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -34,12 +31,19 @@ from tui.core.modelconfig import (
     restore_backup,
     save_config,
 )
+from tui.core.modelconfig.snippets import single_field_line
 from tui.core.modelconfig.target import server_target
-from tui.core.paths import cache_dir
 from tui.core.session import Session
-from tui.panes.config_dialogs import Choice, ChoiceScreen, DiffScreen, PickScreen, confirm
+from tui.panes.config_dialogs import (
+    DiffScreen,
+    PickScreen,
+    confirm,
+    external_change_question,
+    unsaved_edits_question,
+)
 from tui.panes.config_tasks import (
     disk_diff,
+    edit_in_editor,
     editor_command,
     generation_sources,
     load_model,
@@ -48,24 +52,9 @@ from tui.panes.config_tasks import (
 from tui.state import ModelStateChanged, console
 
 if TYPE_CHECKING:
-    from tui.panes.config_editor import OpenConfig
-
-_BLOCK = re.compile(r"^([A-Za-z_]+)\s*\{", re.M)  # a top-level message field: `name {`
-
-
-def single_field_line(config: str, snippet: str) -> tuple[str, int] | None:
-    """(field, 0-based line) when `snippet` sets a message field `config` already has at the top
-    level (one such field only: a second one is invalid; `name [ … ]` lists may repeat)."""
-    first = _BLOCK.match(snippet.lstrip())
-    if first is None:
-        return None
-    field = first.group(1)
-    found = re.search(rf"^{field}\s*\{{", config, re.M)
-    return None if found is None else (field, config.count("\n", 0, found.start()))
-
-
-if TYPE_CHECKING:
     from textual.widget import Widget as _Base
+
+    from tui.panes.config_editor import OpenConfig
 else:
     _Base = object
 
@@ -162,7 +151,7 @@ class ConfigFlows(_Base):
                 )
                 break
             except ExternalChangeError as exc:
-                answer = await self.ask(self._external_change_question(doc, exc))
+                answer = await self.ask(external_change_question(doc.name, exc))
                 if answer == "overwrite":
                     expected, had_file = None, exc.current.exists  # type: ignore[assignment]
                     continue
@@ -182,26 +171,6 @@ class ConfigFlows(_Base):
         kept = " (previous version kept as config.pbtxt.bak)" if had_file else ""
         self.say(f"Saved {time.strftime('%H:%M:%S')}{kept}", "green")
         return True
-
-    @staticmethod
-    def _external_change_question(doc: OpenConfig, exc: ExternalChangeError) -> ChoiceScreen:
-        if not exc.current.exists:
-            what = "was deleted"
-        elif not exc.expected.exists:
-            what = "was created"
-        else:
-            what = "changed"
-        return ChoiceScreen(
-            "Changed on disk",
-            f"{doc.name}/config.pbtxt {what} on disk since it was opened here.\n"
-            "Overwrite it with this buffer, or reload it from disk (dropping these edits)?",
-            [
-                Choice("overwrite", "Overwrite", "o", "warning"),
-                Choice("reload", "Reload from disk", "r"),
-                Choice("cancel", "Cancel", "c"),
-            ],
-            default="cancel",
-        )
 
     async def apply_flow(self) -> None:
         doc = self.doc
@@ -343,27 +312,24 @@ class ConfigFlows(_Base):
         if command is None or not shutil.which(command[0]):
             self.notify("Set $EDITOR to an editor on PATH.", severity="error")
             return
-        folder = cache_dir() / "edit"
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f"{doc.name}-", suffix=".pbtxt")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.editor.text)
+
+        def run(path: Path) -> int | None:
             try:
                 with self.app.suspend():
-                    result = subprocess.run([*command, str(path)], check=False)
+                    return subprocess.run([*command, str(path)], check=False).returncode
             except SuspendNotSupported:
-                self.notify("This terminal cannot hand over to $EDITOR.", severity="error")
-                return
-            text = path.read_text(encoding="utf-8")
+                return None
+
+        try:
+            code, text = edit_in_editor(doc.name, self.editor.text, run)  # the app is suspended
         except (OSError, UnicodeDecodeError) as exc:
             self.notify(f"$EDITOR: {exc}", severity="error")
             return
-        finally:
-            path.unlink(missing_ok=True)
-        if result.returncode != 0:
-            self.say(f"{command[0]} exited with {result.returncode}; buffer unchanged.", "yellow")
+        if code is None:
+            self.notify("This terminal cannot hand over to $EDITOR.", severity="error")
+            return
+        if code != 0:
+            self.say(f"{command[0]} exited with {code}; buffer unchanged.", "yellow")
         elif text != self.editor.text and self.doc is doc:
             self.editor.replace(text, (0, 0), self.editor.document.end)
             self.say(f"Edited in {command[0]}: not saved yet (ctrl+s; ctrl+z undoes).")
@@ -372,18 +338,7 @@ class ConfigFlows(_Base):
     async def switch_flow(self, wanted: str) -> None:
         doc = self.doc
         assert doc is not None
-        answer = await self.ask(
-            ChoiceScreen(
-                "Unsaved edits",
-                f"{doc.name}/config.pbtxt has unsaved edits. Open {wanted} instead?",
-                [
-                    Choice("save", "Save, then open", "s", "primary"),
-                    Choice("discard", "Discard edits", "d", "error"),
-                    Choice("keep", "Keep editing", "k"),
-                ],
-                default="keep",
-            )
-        )
+        answer = await self.ask(unsaved_edits_question(doc.name, wanted))
         if answer == "discard" or (answer == "save" and await self.save_flow()):
             self.open_model(wanted)
         else:
@@ -395,18 +350,7 @@ class ConfigFlows(_Base):
         doc = self.doc
         if doc is None or not self.modified:
             return True
-        answer = await self.ask(
-            ChoiceScreen(
-                "Unsaved edits",
-                f"{doc.name}/config.pbtxt has unsaved edits.",
-                [
-                    Choice("save", "Save and quit", "s", "primary"),
-                    Choice("discard", "Discard and quit", "d", "error"),
-                    Choice("cancel", "Cancel", "c"),
-                ],
-                default="cancel",
-            )
-        )
+        answer = await self.ask(unsaved_edits_question(doc.name))
         if answer == "save":
             return await self.save_flow()
         return answer == "discard"

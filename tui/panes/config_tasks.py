@@ -1,4 +1,5 @@
-"""Blocking work of the config pane's flows, run in threads: load, generate, diff, $EDITOR.
+"""Blocking work of the config pane's flows, run in threads (or with the app suspended, for
+$EDITOR): load, generate, diff, edit in $EDITOR.
 
 No Textual import: each function takes the Session and the open file and returns plain data.
 """
@@ -8,7 +9,10 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core.client import TritonError
@@ -24,7 +28,7 @@ from tui.core.modelconfig import (
     normalize_json,
     parse_config,
 )
-from tui.core.paths import read_regular_text
+from tui.core.paths import cache_dir, read_regular_text
 from tui.core.session import Session
 
 if TYPE_CHECKING:
@@ -109,3 +113,21 @@ def editor_command() -> list[str] | None:
         if value:
             return shlex.split(value)
     return ["vi"] if shutil.which("vi") else None
+
+
+def edit_in_editor(
+    name: str, text: str, run: Callable[[Path], int | None]
+) -> tuple[int | None, str]:
+    """`text` in a temporary file under the cache, `run` (the editor) on it, the file read back:
+    (its exit code, the text), or (None, "") when it could not run. The file is removed after."""
+    folder = cache_dir() / "edit"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{name}-", suffix=".pbtxt")
+    path = Path(tmp)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        code = run(path)
+        return code, ("" if code is None else path.read_text(encoding="utf-8"))
+    finally:
+        path.unlink(missing_ok=True)

@@ -18,32 +18,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.suggester import SuggestFromList
 from textual.widgets import ContentSwitcher, Input, Static
 
-from tui.core.client import TritonError
 from tui.core.logs.coldstart import LoadTimeline
 from tui.core.logs.follow import FileFollower
 from tui.core.logs.store import LEVELS, LogStore, write_lines
 from tui.core.paths import cache_dir
 from tui.panes.coldstart import ColdStartView
-from tui.panes.log_settings import LogSettingsScreen
+from tui.panes.log_settings import LogSettingsLine
+from tui.panes.logs_status import status_text
 from tui.panes.logs_view import LogView
 from tui.state import console
+from tui.widgets.prompt import PromptLine
 
 FLUSH_INTERVAL = 0.1
-
-
-@dataclass
-class LogSettingsFetched(Message):
-    settings: dict[str, Any] | None
-    error: str = ""
 
 
 @dataclass
@@ -91,19 +84,15 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         self._unsubscribe: Callable[[], None] | None = None
         self._follower: FileFollower | None = None
         self.source = ""
-        self.settings: dict[str, Any] | None = None
-        self.settings_error = ""
-        self._input_mode = ""
-        self._drafts: dict[str, str] = {}  # what was typed in a prompt left without Enter
         self._match: tuple[int, int] | None = None  # (k, n): the search match shown
 
     def compose(self) -> ComposeResult:
         yield Static("", id="logs-status")
-        yield Static("", id="logs-settings")
+        yield LogSettingsLine(id="logs-settings")
         with ContentSwitcher(initial="logs-view", id="logs-switcher"):
             yield LogView(self.store, id="logs-view")
             yield ColdStartView(self.timeline, id="coldstart-view")
-        yield Input(id="logs-input", classes="hidden")
+        yield PromptLine(id="logs-input")
 
     @property
     def view(self) -> LogView:
@@ -138,9 +127,7 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
                 + ("." if app.read_only else ", and s changes them."),
             ]
         self.set_interval(FLUSH_INTERVAL, self.flush)
-        self.watch(app, "server_state", self._server_state_changed)
         self._update_status()
-        self._update_settings()
 
     def on_show(self) -> None:
         # Switching to this pane leaves focus on the previous pane's (now hidden) widget.
@@ -184,88 +171,16 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
 
     # Status lines --------------------------------------------------------------------------
     def _update_status(self) -> None:
-        """Most telling first (an 80-column line cuts the end): follow, filters, counts, source."""
-        store, view = self.store, self.view
-        text = Text()
-        text.append("FOLLOW" if view.follow else "PAUSED", "green" if view.follow else "yellow")
-        if view.wrap:
-            text.append(" WRAP")
-        if store.model:
-            text.append(f"  model={store.model}", "cyan")
-        if view.search:
-            text.append(f"  /{view.search}", "cyan")
-            if self._match is not None:
-                k, n = self._match
-                text.append(f" match {k}/{n}" if n else " no match", "cyan")
-        seen = store.seen
-        matters = seen["E!"]
-        harmless = seen["E"] - matters
-        text.append(f"  errors {matters}", "bold red" if matters else "green")
-        if harmless:
-            text.append(f" +{harmless} harmless", "dim")
-        text.append(f"  warn {seen['W']}  ")
-        for lv in LEVELS:
-            text.append(lv if lv in store.levels else "·", "bold" if lv in store.levels else "dim")
-        text.append(f"  {len(store)} lines")
-        if self._dropped:
-            text.append(f" ({self._dropped} dropped: the history is full)", "yellow")
-        text.append(f"  {self.source}", "dim")
+        text = status_text(self.store, self.view, self.source, self._match, self._dropped)
         self.query_one("#logs-status", Static).update(text)
 
-    def _update_settings(self) -> None:
-        s = self.settings
-        text = Text("server logging: ", "bold")
-        if s is None:
-            text.append(self.settings_error or "not read yet (waits for the server)", "dim")
-        else:
-            text.append(f"verbose {s.get('log_verbose_level', '?')}")
-            for key in ("info", "warning", "error"):
-                on_ = bool(s.get(f"log_{key}"))
-                text.append(f" · {key} ")
-                text.append("on" if on_ else "off", "green" if on_ else "red")
-            text.append(f" · format {s.get('log_format', '?')}")
-            if s.get("log_file"):
-                text.append(f" · file {s['log_file']}")
-            hint = "read-only: not changed here" if console(self).read_only else "s changes these"
-            text.append(f"   ({hint})", "dim")
-        self.query_one("#logs-settings", Static).update(text)
-
     # Server log settings -------------------------------------------------------------------
-    def _server_state_changed(self, state: str) -> None:
-        if state == "ready":
-            self.fetch_settings()
-
-    @work(thread=True, exclusive=True, group="log-settings")
-    def fetch_settings(self, changes: dict[str, Any] | None = None) -> None:
-        client = console(self).session.client
-        try:
-            settings = client.update_log_settings(**changes) if changes else client.log_settings()
-        except TritonError as exc:
-            self.post_message(LogSettingsFetched(None, f"cannot read or change: {exc}"))
-            return
-        self.post_message(LogSettingsFetched(settings))
-
-    def on_log_settings_fetched(self, message: LogSettingsFetched) -> None:
-        if message.settings is not None:
-            self.settings = message.settings
-            self.settings_error = ""
-        else:
-            self.settings_error = message.error
-            self.app.notify(message.error, title="Log settings", severity="error")
-        self._update_settings()
+    @property
+    def settings(self) -> dict[str, Any] | None:
+        return self.query_one(LogSettingsLine).settings
 
     def action_settings(self) -> None:
-        if not console(self).may_change_server("changing the server's log settings"):
-            return
-        if self.settings is None:
-            self.app.notify("the server's log settings are not known yet", severity="warning")
-            return
-
-        def apply(changes: dict[str, Any] | None) -> None:
-            if changes:
-                self.fetch_settings(changes)
-
-        self.app.push_screen(LogSettingsScreen(self.settings), apply)
+        self.query_one(LogSettingsLine).change()
 
     # Filters, search, follow ---------------------------------------------------------------
     def action_toggle_level(self, level: str) -> None:
@@ -320,15 +235,8 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
 
     # The input line (search, model filter, export path) ------------------------------------
     def _open_input(self, mode: str, placeholder: str, value: str = "") -> None:
-        box = self.query_one("#logs-input", Input)
-        self._input_mode = mode
-        box.placeholder = placeholder
-        box.value = self._drafts.pop(mode, value)
-        box.suggester = (
-            SuggestFromList(self._model_names(), case_sensitive=False) if mode == "model" else None
-        )
-        box.remove_class("hidden")
-        box.focus()
+        names = self._model_names() if mode == "model" else None
+        self.query_one("#logs-input", PromptLine).open(mode, placeholder, value, names)
 
     def action_search(self) -> None:
         self._open_input(
@@ -347,22 +255,13 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
     def _model_names(self) -> list[str]:
         return sorted({a.model for a in self.timeline.snapshot()})
 
-    @on(Input.Blurred, "#logs-input")
-    def _input_left(self, event: Input.Blurred) -> None:
-        """Tab (or a click) away from a prompt keeps what was typed for the next time."""
-        if self._input_mode and not event.input.has_class("hidden"):
-            self._drafts[self._input_mode] = event.input.value
-
     def action_close_input(self) -> None:
-        box = self.query_one("#logs-input", Input)
-        if not box.has_class("hidden"):
-            box.add_class("hidden")
-            self._input_mode = ""
+        if self.query_one("#logs-input", PromptLine).close():
             self.view.focus()
 
     @on(Input.Submitted, "#logs-input")
     def _input_submitted(self, event: Input.Submitted) -> None:
-        mode, value = self._input_mode, event.value.strip()
+        mode, value = self.query_one("#logs-input", PromptLine).mode, event.value.strip()
         self.action_close_input()
         if mode == "search":
             self.view.search = value

@@ -3,14 +3,14 @@
 Pick the model (the app's selected model by default), the latency budget, objective, search mode
 and the axes; Enter (in any field) or `s` starts, Esc cancels. A thread worker runs `run_tune`
 (candidates are loaded as config overrides and the model restored after); each candidate lands in
-the ranked table and the plot (throughput against p99, Pareto front, budget line) as it completes.
+the ranked table and the plot (throughput against p99, Pareto front, budget line) as it completes;
+a quick tune ends by measuring its top configurations again, and the status says so.
 The selected row's reason shows below; `a` applies that config: the diff first, then the config
 store saves it, the model is reloaded, verified and measured, and a failure puts the old file back.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 
@@ -20,26 +20,27 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.core.client import TritonError
 from tui.core.tune import apply, report
+from tui.core.tune.form import TuneForm
 from tui.core.tune.measure import MeasureSettings, has_gpu
 from tui.core.tune.record import CandidateResult, Constraints, TuneRecord
-from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
+from tui.core.tune.restore import recover
+from tui.core.tune.space import SpaceError
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
+    RemeasureStarted,
     TuneEvent,
     TuneFinished,
     TuneRun,
-    recover,
     run_tune,
 )
 from tui.panes.config_dialogs import confirm
 from tui.state import NO_READY_MODEL, console
-
-COLUMNS = ("config", "conc", "infer/s", "p99 ms", "GPU %", "GPU MB", "ok")
+from tui.widgets.tune_results import CandidateHighlighted, TuneResults
 
 
 @dataclass
@@ -59,40 +60,6 @@ class TuneApplied(Message):
     text: str
 
 
-def _pair(text: str, what: str) -> tuple[int, int]:
-    low, _, high = text.strip().partition(":")
-    try:
-        pair = int(low), int(high or low)
-    except ValueError:
-        raise ValueError(f"{what}: expected MIN:MAX, e.g. 1:8") from None
-    if not 1 <= pair[0] <= pair[1]:
-        raise ValueError(f"{what}: expected 1 <= MIN <= MAX")
-    return pair
-
-
-@dataclass
-class Form:
-    model: str
-    budget: float | None
-    window: int
-    stability: float
-    counts: tuple[int, int]
-    batch: tuple[int, int]
-    concurrency: tuple[int, int]
-    mode: str
-    objective: str
-
-    def space(self, config: dict, gpu: bool) -> SearchSpace:
-        can_batch = int(config.get("max_batch_size") or 0) > 0
-        return SearchSpace.for_model(
-            config,
-            has_gpu=gpu,
-            counts=list(range(self.counts[0], self.counts[1] + 1)),
-            batch_sizes=powers_of_two(*self.batch) if can_batch else None,
-            concurrency=powers_of_two(*self.concurrency),
-        )
-
-
 class TunePane(Vertical):
     BINDINGS = [
         Binding("s", "start", "Start tune", id="tune-start"),
@@ -106,7 +73,6 @@ class TunePane(Vertical):
         self.running = False
         self._cancel = threading.Event()
         self._models: list[str] = []
-        self._rows: list[CandidateResult] = []
         self._stability = 20.0
 
     def compose(self) -> ComposeResult:
@@ -142,13 +108,10 @@ class TunePane(Vertical):
             yield Label("stab%")
             yield Input("20", id="tune-stability", type="number", compact=True)
         yield Static("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
-        with Horizontal(id="tune-results"):
-            yield DataTable(id="tune-table", zebra_stripes=True, cursor_type="row")
-            yield Static("", id="tune-plot")
+        yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
         self.watch(self.app, "server_state", self._server_state_changed)
         self.watch(self.app, "selected_model", self._follow_selected_model, init=False)
 
@@ -226,35 +189,18 @@ class TunePane(Vertical):
             return
         self.running = True
         self._cancel = threading.Event()
-        self.query_one(DataTable).clear()
-        self._rows = []
+        self.query_one(TuneResults).clear()
         self.query_one("#tune-start-button", Button).disabled = True
         self._status(f"Tuning {model}: reading its config …")
         self.tune(form, self._cancel)
 
-    def _form(self, model: str) -> Form:
-        def value(selector: str) -> str:
-            return self.query_one(selector, Input).value.strip()
-
-        budget = float(value("#tune-budget")) if value("#tune-budget") else None
-        if budget is not None and budget <= 0:
-            raise ValueError("the p99 budget must be more than 0 ms")
-        window = int(value("#tune-window") or "1000")
-        if window <= 0:
-            raise ValueError("the window must be more than 0 ms")
-        stability = float(value("#tune-stability") or "20")
-        if stability <= 0:
-            raise ValueError("the stability percentage must be more than 0")
-        return Form(
-            model=model,
-            budget=budget,
-            window=window,
-            stability=stability,
-            counts=_pair(value("#tune-counts"), "instances"),
-            batch=_pair(value("#tune-batch"), "max batch"),
-            concurrency=_pair(value("#tune-concurrency"), "concurrency"),
+    def _form(self, model: str) -> TuneForm:
+        names = ("budget", "window", "stability", "counts", "batch", "concurrency")
+        return TuneForm.parse(
+            model,
             mode=str(self.query_one("#tune-search", Select).value),
             objective=str(self.query_one("#tune-objective", Select).value),
+            fields={name: self.query_one(f"#tune-{name}", Input).value for name in names},
         )
 
     def action_cancel(self) -> None:
@@ -263,7 +209,7 @@ class TunePane(Vertical):
             self._status("Cancelling: restoring the model's on-disk config …", "warning")
 
     @work(thread=True, group="tune-run")
-    def tune(self, form: Form, cancel: threading.Event) -> None:
+    def tune(self, form: TuneForm, cancel: threading.Event) -> None:
         session = console(self).session
         try:
             config = session.client.model_config(form.model)
@@ -308,6 +254,11 @@ class TunePane(Vertical):
                 f"{event.index} of {event.total}: {event.candidate.words()} · "
                 f"{event.elapsed_s:.0f} s elapsed{eta} · Esc cancels"
             )
+        elif isinstance(event, RemeasureStarted):
+            self._status(
+                f"Re-measuring the top configurations, {event.index} of {event.total}: "
+                f"{event.candidate.words()} at concurrency {event.concurrency} · Esc cancels"
+            )
         elif isinstance(event, CandidateMeasured):
             self._refresh_results()
         elif isinstance(event, TuneFinished):
@@ -322,66 +273,22 @@ class TunePane(Vertical):
             text = f"{record.status}: {record.message}. " + report.summary(record)
         for note in record.notes:
             text += f" Note: {note}"
-        text += f" Record: {record.path}. Select a row and press a to apply it."
+        text += f" Record: {record.path}. a applies the selected row."
         severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
         self._status(text, severity)
 
     # Results ----------------------------------------------------------------------------------
     def _refresh_results(self) -> None:
-        record = self.record
-        if record is None:
-            return
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        self._rows = record.ranked()
-        for result in self._rows:
-            best = result.best
-            table.add_row(
-                Text(result.candidate.words()),
-                str(best.concurrency) if best else "—",
-                report.fmt(best.throughput if best else None),
-                report.fmt(best.p99_ms if best else None, 2),
-                report.fmt(100 * best.gpu_util if best and best.gpu_util is not None else None, 0),
-                report.fmt(best.gpu_mem_mb if best else None, 0),
-                "yes" if result.satisfies else ("no" if result.status == "ok" else result.status),
-            )
-        if self._rows:
-            table.move_cursor(row=min(max(row, 0), len(self._rows) - 1))
-        self._show_selected()
+        if self.record is not None:
+            self.query_one(TuneResults).show(self.record)
 
-    def _selected(self) -> CandidateResult | None:
-        row = self.query_one(DataTable).cursor_row
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    @on(DataTable.RowHighlighted, "#tune-table")
-    def _show_selected(self) -> None:
-        record, result = self.record, self._selected()
-        reason = report.reason(record, result) if record and result else ""
+    def on_candidate_highlighted(self, message: CandidateHighlighted) -> None:
+        reason = report.reason(message.record, message.result) if message.result else ""
         self.query_one("#tune-reason", Static).update(Text(reason))
-        self._redraw(result.key if result else "")
-
-    def _redraw(self, selected: str = "") -> None:
-        plot = self.query_one("#tune-plot", Static)
-        if self.record is None:
-            plot.update("")
-            return
-        ansi = report.render_plot(
-            self.record,
-            width=max(30, plot.size.width or 50),
-            height=max(8, plot.size.height or 12),
-            color="NO_COLOR" not in os.environ,
-            selected=selected,
-        )
-        plot.update(Text.from_ansi(ansi) if ansi else "")
-
-    def on_resize(self) -> None:
-        result = self._selected()
-        self._redraw(result.key if result else "")
 
     # Apply ------------------------------------------------------------------------------------
     def action_apply(self) -> None:
-        record, result = self.record, self._selected()
+        record, result = self.record, self.query_one(TuneResults).selected
         if self.running or record is None or result is None:
             return
         if result.candidate.default or result.best is None:

@@ -6,6 +6,7 @@ config (text_format allows a top-level field to appear in any order).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from tritonclient.grpc import model_config_pb2 as pb
@@ -13,6 +14,19 @@ from tritonclient.grpc import model_config_pb2 as pb
 from tui.core.modelconfig.pretty import pretty
 
 WarmupData = str  # "zero" or "random"
+
+_BLOCK = re.compile(r"^([A-Za-z_]+)\s*\{", re.M)  # a top-level message field: `name {`
+
+
+def single_field_line(config: str, snippet: str) -> tuple[str, int] | None:
+    """(field, 0-based line) when `snippet` sets a message field `config` already has at the top
+    level (one such field only: a second one is invalid; `name [ … ]` lists may repeat)."""
+    first = _BLOCK.match(snippet.lstrip())
+    if first is None:
+        return None
+    field = first.group(1)
+    found = re.search(rf"^{field}\s*\{{", config, re.M)
+    return None if found is None else (field, config.count("\n", 0, found.start()))
 
 
 def dynamic_batching(

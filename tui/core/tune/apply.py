@@ -32,8 +32,8 @@ from tui.core.modelconfig.store import (
     save_config,
 )
 from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune.restore import restore
 from tui.core.tune.space import Candidate, describe_config, override
-from tui.core.tune.tuner import restore
 
 
 class ApplyError(Exception):

@@ -2,6 +2,11 @@
 ranking by objective and constraints. One JSON file per tune, rewritten atomically after each
 candidate, so an interrupted tune resumes and a finished one can be reopened and compared.
 
+A quick tune ends by measuring its top configurations (and the default) once more at their best
+concurrency (`remeasured`); a re-measured candidate is ranked on that second figure alone, since
+the first one is what put it in the top and so tends to be its luckiest. One whose re-measure
+failed keeps its first figure but ranks after those that were measured twice.
+
 `restore_pending` is true while a candidate's config override may be live in the server: a
 console killed mid-tune leaves it set, and the next tune (or the pane) restores the model.
 """
@@ -78,6 +83,7 @@ class CandidateResult:
     levels: list[Level] = field(default_factory=list)
     load_s: float = 0.0
     wall_s: float = 0.0
+    remeasured: list[Level] = field(default_factory=list)  # the final pass of a quick tune
     # filled by `rank`
     best: Level | None = None
     satisfies: bool = False
@@ -85,6 +91,14 @@ class CandidateResult:
     @property
     def key(self) -> str:
         return self.candidate.key
+
+    @property
+    def first(self) -> Level | None:
+        """The first-pass level at the concurrency that was re-measured (None if none was)."""
+        if not self.remeasured:
+            return None
+        concurrency = self.remeasured[0].concurrency
+        return next((lv for lv in self.levels if lv.concurrency == concurrency and lv.ok), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +108,7 @@ class CandidateResult:
             "status": self.status,
             "reason": self.reason,
             "levels": [asdict(level) for level in self.levels],
+            "remeasured": [asdict(level) for level in self.remeasured],
             "load_s": round(self.load_s, 3),
             "wall_s": round(self.wall_s, 3),
         }
@@ -105,6 +120,7 @@ class CandidateResult:
             status=data.get("status", "ok"),
             reason=data.get("reason", ""),
             levels=[Level(**level) for level in data.get("levels", [])],
+            remeasured=[Level(**level) for level in data.get("remeasured", [])],
             load_s=data.get("load_s", 0.0),
             wall_s=data.get("wall_s", 0.0),
         )
@@ -142,16 +158,27 @@ class TuneRecord:
     @property
     def measurements(self) -> int:
         """Measured concurrency levels (Model Analyzer counts these as measurements)."""
-        return sum(len(r.levels) for r in self.results)
+        return sum(len(r.levels) + len(r.remeasured) for r in self.results)
 
-    def score(self, result: CandidateResult) -> tuple[int, float]:
-        """Sort key, higher is better: satisfying candidates first, then the objective."""
+    def levels(self) -> list[Level]:
+        """Every level with a figure, re-measures included."""
+        return [lv for r in self.results for lv in (*r.levels, *r.remeasured) if lv.ok]
+
+    @property
+    def remeasured(self) -> list[CandidateResult]:
+        return [r for r in self.results if r.remeasured]
+
+    def score(self, result: CandidateResult) -> tuple[int, int, float]:
+        """Sort key, higher is better: satisfying candidates first, then those whose re-measure
+        did not fail (a config that cannot be measured again is not confirmed), then the
+        objective."""
         rank(result, self.objective, self.constraints)
         if result.best is None:
-            return (-1, float("-inf"))
+            return (-1, 0, float("-inf"))
+        steady = 0 if result.remeasured and not any(lv.ok for lv in result.remeasured) else 1
         if result.satisfies:
-            return (1, objective_value(result.best, self.objective))
-        return (0, -self.constraints.violation(result.best))
+            return (1, steady, objective_value(result.best, self.objective))
+        return (0, steady, -self.constraints.violation(result.best))
 
     def ranked(self) -> list[CandidateResult]:
         return sorted(self.results, key=self.score, reverse=True)
@@ -224,8 +251,10 @@ class TuneRecord:
 
 
 def rank(result: CandidateResult, objective: str, constraints: Constraints) -> None:
-    """Pick the candidate's best level: the best satisfying one, else the closest to satisfying."""
-    ok = [level for level in result.levels if level.ok]
+    """Pick the candidate's best level: the best satisfying one, else the closest to satisfying.
+    A re-measured candidate is judged on its re-measure (its first figures if that failed)."""
+    ok = [level for level in result.remeasured if level.ok]
+    ok = ok or [level for level in result.levels if level.ok]
     result.best, result.satisfies = None, False
     if not ok:
         return

@@ -57,8 +57,26 @@ def gain_pct(record: TuneRecord, result: CandidateResult) -> float | None:
     return 100 * (new / base - 1) if base else None
 
 
+def second_look(result: CandidateResult) -> str:
+    """The re-measure of a quick tune's top candidate, against its first figure."""
+    again = result.remeasured[-1] if result.remeasured else None
+    if again is None:
+        return ""
+    if not again.ok:
+        return f"re-measure failed ({again.error}): ranks after those measured twice"
+    first = result.first
+    was = f" (first {first.throughput:,.1f})" if first is not None else ""
+    return f"measured twice: {again.throughput:,.1f} infer/s{was}"
+
+
 def reason(record: TuneRecord, result: CandidateResult) -> str:
     """Why this candidate wins or loses, in one line."""
+    text = _reason(record, result)
+    again = second_look(result)
+    return f"{text}; {again}" if again else text
+
+
+def _reason(record: TuneRecord, result: CandidateResult) -> str:
     if result.status != "ok":
         return f"{result.status.replace('_', ' ')}: {result.reason}"
     record.score(result)
@@ -149,7 +167,9 @@ def csv_text(record: TuneRecord) -> str:
     names = config_names(record)
     for result in record.ranked():
         c = result.candidate
+        again = {lv.concurrency: lv for lv in result.remeasured if lv.ok}
         for level in result.levels:
+            level = again.get(level.concurrency, level)  # one row per level: the second figure
             if not level.ok:
                 continue
             ok = record.constraints.violation(level) == 0
@@ -172,7 +192,7 @@ def csv_text(record: TuneRecord) -> str:
 def not_measured(record: TuneRecord) -> list[str]:
     """What the figures leave out, and when the client may be what limits them."""
     notes = []
-    levels = [lv for r in record.results for lv in r.levels if lv.ok]
+    levels = record.levels()
     if levels and all(lv.gpu_util is None for lv in levels):
         notes.append(
             "GPU utilization and memory were not measured: the server exports no GPU metrics "
@@ -222,7 +242,16 @@ def summary(record: TuneRecord) -> str:
     text += f" ({figures})."
     if not winner.satisfies:
         text += " No configuration met the constraints; this is the closest."
-    return " ".join([text, *not_measured(record)])
+    return " ".join([text, *remeasure_note(record), *not_measured(record)])
+
+
+def remeasure_note(record: TuneRecord) -> list[str]:
+    again = record.remeasured
+    if not again:
+        return []
+    top = sum(1 for r in again if not r.candidate.default)
+    default = " and the default" if any(r.candidate.default for r in again) else ""
+    return [f"The ranking is re-measured (the top {top}{default}, each measured a second time)."]
 
 
 def best_config_text(record: TuneRecord, result: CandidateResult | None = None) -> str:
@@ -287,6 +316,9 @@ def render_plot(
     if budget is not None:
         plt.vline(budget, color="red+")
         plt.text("budget", budget, max(ys), color="red+")
+    # room above the highest point for the legend (top left), which would hide what it covers
+    span = (max(ys) - min(ys)) or max(ys) / 10 or 1.0
+    plt.ylim(min(ys) - span / 20, max(ys) + span * 4 / max(height - 8, 4))
     plt.xlabel("p99 latency ms")
     plt.ylabel("infer/s")
     return plt.build()

@@ -75,6 +75,16 @@ class Candidate:
         text = ", ".join(parts)
         return f"default: {text}" if self.default else text
 
+    def brief(self) -> str:
+        """`words` for a narrow column: `default 2×CPU b≤8 dyn 100µs`."""
+        parts = [f"{self.count}×{self.kind.removeprefix('KIND_')}"]
+        if self.max_batch_size:
+            parts.append(f"b≤{self.max_batch_size}")
+        parts.append("dyn" if self.dynamic_batching else "no dyn")
+        if self.dynamic_batching and self.queue_delay_us:
+            parts.append(f"{self.queue_delay_us}µs")
+        return " ".join(["default", *parts] if self.default else parts)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -1,18 +1,24 @@
 """Run a tune: measure the model's own config, then candidates (every point, or a hill climb),
 each loaded through the load API's config override, and restore the model at the end.
 
-`run_tune` blocks (call it on a worker thread) and never raises for server trouble. Restoring is
-an unload followed by a plain load (a plain load alone keeps the override, shared/DESIGN.md); it
-runs in a `finally`, so a cancel or an error restores too. If the process is killed, the record
-keeps `restore_pending`, and `recover` (run at the start of every tune, and by the pane when it
-opens) restores the model the next time: unless the server we launched died with us, in which
-case it comes back with the disk config anyway.
+`run_tune` blocks (call it on a worker thread) and never raises for server trouble. Restoring
+(restore.py) runs in a `finally`, so a cancel or an error restores too. If the process is killed,
+the record keeps `restore_pending`, and `recover` restores the model the next time: unless the
+server we launched died with us, in which case it comes back with the disk config anyway.
 
 Quick mode climbs from the model's own config: all neighbours of the current point (one step
 along one axis: instance kind, count, dynamic batching/max batch size, queue delay) are measured,
 the best becomes the new point if it beats it, and the climb stops when none does. Within a
 candidate the concurrency sweep starts one step below the current best's best concurrency
 (throughput objectives), and reaches down again when nothing there meets the constraints.
+
+A climb's winner may owe its place to one lucky window, so the climb ends as Model Analyzer's quick
+search does, with a second look at its top configurations (`REMEASURE_TOP`, Model Analyzer's
+`num_configs_per_model`) and the default: each is loaded again and measured at its best
+concurrency, and ranked on that figure (record.py). Where Model Analyzer sweeps concurrency for
+them and reuses a measurement it already has, this measures again: the point is the noise. When
+the re-measure changes the top, the newcomers are re-measured too, so the final top is all
+measured twice.
 """
 
 from __future__ import annotations
@@ -25,21 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
 from tui.core.client import TritonError, TritonHTTP
-from tui.core.modelconfig.diff import NormalizeError, normalize_json
 from tui.core.sanitize import clean
 from tui.core.tune.measure import Level, MeasureSettings, measure_level
-from tui.core.tune.record import (
-    CandidateResult,
-    TuneRecord,
-    list_records,
-    load_record,
-    objective_value,
-)
+from tui.core.tune.record import CandidateResult, TuneRecord, objective_value
+from tui.core.tune.restore import recover, restore, same_config, wait_until
 from tui.core.tune.space import Candidate, describe_config, override
 
+REMEASURE_TOP = 3  # Model Analyzer's num_configs_per_model default
 MIN_GAIN = 0.05  # Model Analyzer: stop a sweep when 4 tries gained under 5 %
 GAIN_TRIES = 4
 
@@ -75,11 +74,19 @@ class CandidateMeasured:
 
 
 @dataclass
+class RemeasureStarted:
+    index: int  # 1-based, of `total` in this round
+    total: int
+    candidate: Candidate
+    concurrency: int
+
+
+@dataclass
 class TuneFinished:
     record: TuneRecord
 
 
-TuneEvent = CandidateStarted | LevelMeasured | CandidateMeasured | TuneFinished
+TuneEvent = CandidateStarted | LevelMeasured | CandidateMeasured | RemeasureStarted | TuneFinished
 
 
 @dataclass
@@ -90,57 +97,6 @@ class TuneRun:
     measure: MeasureSettings = field(default_factory=MeasureSettings)
     folder: Path | None = None  # where records live (default: the cache)
     load_timeout_s: float = 300.0
-
-
-def same_config(a: dict, b: dict) -> bool:
-    try:
-        return normalize_json(a) == normalize_json(b)
-    except NormalizeError:
-        return a == b
-
-
-def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
-
-
-def restore(client: TritonHTTP, model: str, timeout: float = 300.0) -> None:
-    """Back to the on-disk config: unload, wait until gone, load without parameters."""
-    client.unload(model)
-    _wait(lambda: not client.model_ready(model), 60.0)
-    client.load(model, timeout=timeout)
-    if not _wait(lambda: client.model_ready(model), 60.0):
-        raise TritonError(f"model {model!r} is not ready after reloading its on-disk config")
-
-
-def recover(url: str, folder: Path | None = None, skip: Path | None = None) -> list[str]:
-    """Restore models a killed tune left overridden on the server at `url`; say what was done."""
-    done = []
-    client = TritonHTTP(url, timeout=10.0)
-    for path in list_records(folder):
-        try:
-            record = load_record(path)
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if not record.restore_pending or record.url != url or path == skip:
-            continue
-        if record.owner_pid not in (0, os.getpid()) and psutil.pid_exists(record.owner_pid):
-            continue  # another process is tuning right now: its own finally restores
-        try:
-            current = client.model_config(record.model)
-            if not same_config(current, record.base_config):
-                restore(client, record.model)
-                done.append(f"restored {record.model} to its on-disk config (left by {path.name})")
-        except TritonError as exc:
-            done.append(f"could not restore {record.model} (left by {path.name}): {exc}")
-            continue
-        record.restore_pending = False
-        record.save()
-    return done
 
 
 class Tuner:
@@ -182,7 +138,7 @@ class Tuner:
             result.status, result.reason = "load_failed", text
             return False
         result.load_s = time.monotonic() - t0
-        if not _wait(lambda: self.client.model_ready(rec.model), 60.0):
+        if not wait_until(lambda: self.client.model_ready(rec.model), 60.0):
             result.status, result.reason = "load_failed", "not ready after loading"
             return False
         return True
@@ -306,6 +262,33 @@ class Tuner:
                 return
             point, current = best_point, best
 
+    def remeasure_top(self) -> None:
+        """Measure the top configurations and the default again, until the top is all done."""
+        rec = self.record
+        while True:
+            top = [r for r in rec.ranked() if r.best is not None][:REMEASURE_TOP]
+            default = rec.default
+            if default is not None and default not in top and default.best is not None:
+                top.append(default)
+            todo = [r for r in top if not r.remeasured]
+            if not todo:
+                return
+            for i, result in enumerate(todo, 1):
+                self._remeasure(result, i, len(todo))
+
+    def _remeasure(self, result: CandidateResult, index: int, total: int) -> None:
+        assert result.best is not None
+        concurrency = result.best.concurrency
+        self.emit(RemeasureStarted(index, total, result.candidate, concurrency))
+        # loaded again even when it is the one loaded (the default: its own config as override)
+        scratch = CandidateResult(result.candidate)
+        if self._load(result.candidate, scratch):
+            self._measure(result.candidate, scratch, concurrency)
+        else:
+            scratch.levels = [Level(concurrency, error=f"load failed: {scratch.reason}")]
+        result.remeasured = scratch.levels
+        self.save()
+
     # The whole tune --------------------------------------------------------------------------
     def save(self) -> None:
         self.record.save(self.run_settings.folder)
@@ -327,6 +310,7 @@ class Tuner:
                 self.brute()
             else:
                 self.climb()
+                self.remeasure_top()
             rec.status = "done"
         except _Cancelled:
             rec.status, rec.message = "cancelled", "cancelled"

@@ -1,0 +1,69 @@
+"""What the Tune pane's form asks for, read from its fields' text and checked: the model, the
+budget, the measurement settings, the axes as MIN:MAX ranges, the search mode and the objective.
+A field that does not parse raises ValueError with the words the pane shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.core.tune.space import SearchSpace, powers_of_two
+
+
+def parse_range(text: str, what: str) -> tuple[int, int]:
+    """`MIN:MAX` (or one number) with 1 <= MIN <= MAX."""
+    low, _, high = text.strip().partition(":")
+    try:
+        pair = int(low), int(high or low)
+    except ValueError:
+        raise ValueError(f"{what}: expected MIN:MAX, e.g. 1:8") from None
+    if not 1 <= pair[0] <= pair[1]:
+        raise ValueError(f"{what}: expected 1 <= MIN <= MAX")
+    return pair
+
+
+@dataclass
+class TuneForm:
+    model: str
+    budget: float | None
+    window: int
+    stability: float
+    counts: tuple[int, int]
+    batch: tuple[int, int]
+    concurrency: tuple[int, int]
+    mode: str
+    objective: str
+
+    @classmethod
+    def parse(cls, model: str, mode: str, objective: str, fields: dict[str, str]) -> TuneForm:
+        """From the fields' text, by name: budget, window, stability, counts, batch, concurrency."""
+        text = {name: value.strip() for name, value in fields.items()}
+        budget = float(text["budget"]) if text.get("budget") else None
+        if budget is not None and budget <= 0:
+            raise ValueError("the p99 budget must be more than 0 ms")
+        window = int(text.get("window") or "1000")
+        if window <= 0:
+            raise ValueError("the window must be more than 0 ms")
+        stability = float(text.get("stability") or "20")
+        if stability <= 0:
+            raise ValueError("the stability percentage must be more than 0")
+        return cls(
+            model=model,
+            budget=budget,
+            window=window,
+            stability=stability,
+            counts=parse_range(text.get("counts", ""), "instances"),
+            batch=parse_range(text.get("batch", ""), "max batch"),
+            concurrency=parse_range(text.get("concurrency", ""), "concurrency"),
+            mode=mode,
+            objective=objective,
+        )
+
+    def space(self, config: dict, gpu: bool) -> SearchSpace:
+        can_batch = int(config.get("max_batch_size") or 0) > 0
+        return SearchSpace.for_model(
+            config,
+            has_gpu=gpu,
+            counts=list(range(self.counts[0], self.counts[1] + 1)),
+            batch_sizes=powers_of_two(*self.batch) if can_batch else None,
+            concurrency=powers_of_two(*self.concurrency),
+        )

@@ -1,0 +1,71 @@
+"""Putting a tuned model back to its on-disk config: after a tune, a cancel or an error (the
+tuner's `finally`), and after a console killed mid-tune (`recover`, run at the start of every tune
+and by the pane when it opens).
+
+Restoring is an unload followed by a plain load: a plain load alone keeps the override
+(shared/DESIGN.md). A record whose owner process is still alive is left to that process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from tui.core.client import TritonError, TritonHTTP
+from tui.core.modelconfig.diff import NormalizeError, normalize_json
+from tui.core.tune.record import list_records, load_record
+
+
+def same_config(a: dict, b: dict) -> bool:
+    try:
+        return normalize_json(a) == normalize_json(b)
+    except NormalizeError:
+        return a == b
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def restore(client: TritonHTTP, model: str, timeout: float = 300.0) -> None:
+    """Back to the on-disk config: unload, wait until gone, load without parameters."""
+    client.unload(model)
+    wait_until(lambda: not client.model_ready(model), 60.0)
+    client.load(model, timeout=timeout)
+    if not wait_until(lambda: client.model_ready(model), 60.0):
+        raise TritonError(f"model {model!r} is not ready after reloading its on-disk config")
+
+
+def recover(url: str, folder: Path | None = None, skip: Path | None = None) -> list[str]:
+    """Restore models a killed tune left overridden on the server at `url`; say what was done."""
+    done = []
+    client = TritonHTTP(url, timeout=10.0)
+    for path in list_records(folder):
+        try:
+            record = load_record(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not record.restore_pending or record.url != url or path == skip:
+            continue
+        if record.owner_pid not in (0, os.getpid()) and psutil.pid_exists(record.owner_pid):
+            continue  # another process is tuning right now: its own finally restores
+        try:
+            current = client.model_config(record.model)
+            if not same_config(current, record.base_config):
+                restore(client, record.model)
+                done.append(f"restored {record.model} to its on-disk config (left by {path.name})")
+        except TritonError as exc:
+            done.append(f"could not restore {record.model} (left by {path.name}): {exc}")
+            continue
+        record.restore_pending = False
+        record.save()
+    return done
