@@ -10,10 +10,8 @@ CSV or our JSON (cache dir, or a path typed in the export field).
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.core.bench import report
+from tui.core import bench_form
 from tui.core.bench.engine import (
     BenchConfig,
     BenchResult,
@@ -33,20 +31,9 @@ from tui.core.bench.engine import (
     WindowMeasured,
     run_sweep,
 )
-from tui.core.bench.inputs import InputError, parse_shapes
-from tui.core.bench.ranges import RangeError, parse_range
-from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.client import TritonError
-from tui.core.paths import cache_dir
-from tui.panes.bench_results import ResultsPlot, ResultsTable, Run
+from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
 from tui.state import NO_READY_MODEL, ModelSelected, ModelStateChanged, console
-
-
-def clock(seconds: float) -> str:
-    """`m:ss` (or `h:mm:ss`) for an ETA."""
-    minutes, secs = divmod(max(int(seconds + 0.5), 0), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @dataclass
@@ -85,12 +72,10 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         self.runs: list[Run] = []
         self.current: Run | None = None
         self._cancel = threading.Event()
-        self._level_text = ""
+        self._progress: bench_form.SweepProgress | None = None
         self._models: list[str] = []
         self._described = ""  # the model whose inputs the form shows
         self._pending = ""  # a model to benchmark as soon as it is listed and described
-        self._started = 0.0
-        self._levels_total = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="bench-form"):
@@ -111,16 +96,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         yield Static("Waiting for the server…", id="bench-status")
         yield ResultsPlot("", id="bench-plot")
         yield ResultsTable(id="bench-table", zebra_stripes=True, cursor_type="row")
-        with Horizontal(id="bench-actions"):
-            yield Select[int]([], prompt="overlay: none", id="bench-overlay", compact=True)
-            yield Input(
-                "",
-                placeholder=f"export to (default {cache_dir() / 'bench'})",
-                id="bench-export-path",
-                compact=True,
-            )
-            yield Button("CSV", id="bench-export-csv", disabled=True, compact=True)
-            yield Button("JSON", id="bench-export-json", disabled=True, compact=True)
+        yield RunsBar()
 
     def on_mount(self) -> None:
         self.watch(self.app, "server_state", self._server_state_changed)
@@ -223,17 +199,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         except TritonError as exc:
             self.post_message(ModelDescribed(model, "", "", str(exc)))
             return
-        batching = int(config.get("max_batch_size", 0) or 0) > 0
-        parts, shapes = [], []
-        for t in meta.get("inputs", []):
-            dims = [int(d) for d in t.get("shape", [])][1 if batching else 0 :]
-            parts.append(f"{t['name']} {t['datatype']} {dims}")
-            if any(d < 0 for d in dims):
-                shapes.append(f"{t['name']}:" + ",".join("N" if d < 0 else str(d) for d in dims))
-        batch = f"max batch {config.get('max_batch_size')}" if batching else "no batching"
-        self.post_message(
-            ModelDescribed(model, f"inputs: {'; '.join(parts)} ({batch})", " ".join(shapes))
-        )
+        self.post_message(ModelDescribed(model, *bench_form.describe_inputs(meta, config)))
 
     def on_model_described(self, message: ModelDescribed) -> None:
         if message.model != self.query_one("#bench-model", Select).value:
@@ -269,34 +235,9 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         model = self.query_one("#bench-model", Select).value
         if not isinstance(model, str):
             raise ValueError("pick a model first")
-        rng = parse_range(self.query_one("#bench-range", Input).value or "1")
-        if rng.unbounded:
-            raise ValueError("give an end to the concurrency range (e.g. 1:8)")
-        window_text = self.query_one("#bench-window", Input).value.strip() or "5000"
-        window = int(window_text)
-        if window <= 0:
-            raise ValueError("the window must be more than 0 ms")
-        pct_text = self.query_one("#bench-percentile", Input).value.strip()
-        percentile = int(pct_text) if pct_text else None
-        if percentile is not None and not 0 < percentile < 100:
-            raise ValueError("the percentile must be in 1..99 (or empty for the average)")
-        stability = float(self.query_one("#bench-stability", Input).value.strip() or "10")
-        if stability <= 0:
-            raise ValueError("the stability percentage must be more than 0")
-        shapes_text = self.query_one("#bench-shapes", Input).value.split()
-        shapes = parse_shapes(shapes_text)
+        fields = {f: self.query_one(f"#bench-{f}", Input).value for f in bench_form.FIELDS}
         session = console(self).session
-        return BenchConfig(
-            model=model,
-            url=session.client.url,
-            metrics_url=session.metrics_url,
-            concurrency=rng,
-            window_ms=window,
-            percentile=percentile,
-            stability_pct=stability,
-            shapes=shapes,
-            processes=0,  # automatic: more load generator processes while it is the limit
-        )
+        return bench_form.read_config(model, fields, session.client.url, session.metrics_url)
 
     @on(Button.Pressed, "#bench-start")
     @on(Input.Submitted, "#bench-form Input, #bench-shapes")
@@ -305,21 +246,15 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             return
         try:
             config = self.build_config()
-        except (ValueError, RangeError, InputError) as exc:
+        except ValueError as exc:  # RangeError and InputError among them
             self._status(f"Cannot start: {exc}", "error")
             return
         run = Run(len(self.runs) + 1, config, started=datetime.now().strftime("%H:%M:%S"))
         self.current = run
         self._cancel = threading.Event()
         self.query_one(ResultsTable).clear()
-        self._started = time.monotonic()
-        self._levels_total = len(list(config.load_range.levels()))
-        least = self._levels_total * STABILITY_WINDOW * config.window_ms / 1000
-        most = self._levels_total * config.max_trials * config.window_ms / 1000
-        self._status(
-            f"{run.label}: starting {config.model} at {config.load_range}"
-            f" · ETA {clock(least)} (up to {clock(most)} if unstable) …"
-        )
+        self._progress = bench_form.SweepProgress(run.label, config)
+        self._status(self._progress.starting())
         self._update_start()
         self._redraw()
         self.sweep(run, self._cancel)
@@ -337,27 +272,16 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         run_sweep(run.config, progress, cancel)
 
     def on_sweep_progressed(self, message: SweepProgressed) -> None:
-        run, event = self.current, message.event
-        if run is None:
+        run, progress, event = self.current, self._progress, message.event
+        if run is None or progress is None:
             return
         if isinstance(event, LevelStarted):
-            total = str(event.total) if event.total else "∞"
-            self._level_text = (
-                f"{run.config.model} level {event.index + 1} of {total}"
-                f" (concurrency {event.value:g})"
-            )
-            self._status(
-                f"{run.label}: {self._level_text}, measuring … · ETA {clock(self.eta(run, 0))}"
-            )
+            self._status(progress.level_started(event))
         elif isinstance(event, WindowMeasured):
-            what = f"p{run.config.percentile}" if run.config.percentile else "avg"
-            self._status(
-                f"{run.label}: {self._level_text} · window {event.trial}"
-                f" · {event.throughput:,.0f} infer/s · {what} {event.latency_us:,} µs"
-                f" · ETA {clock(self.eta(run, event.trial))}"
-            )
+            self._status(progress.window_measured(event))
         elif isinstance(event, LevelMeasured):
             run.levels.append(event.level)
+            progress.done = len(run.levels)
             self.query_one(ResultsTable).add_level(event.level)
             self._redraw()
         elif isinstance(event, SweepFinished):
@@ -367,31 +291,10 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         run.result = result
         self.runs.append(run)
         self.current = None
-        done = f"{run.label}: {len(run.levels)} level(s) measured"
-        if result.warnings:
-            done += " (" + "; ".join(result.warnings) + ")"
-        if result.status == "ok":
-            self._status(f"{done}. Done.")
-        elif result.status == "cancelled":
-            self._status(f"{done}; cancelled.", "warning")
-        elif result.status in ("unstable", "threshold"):
-            self._status(f"{done}; {result.message}", "warning")
-        else:
-            self._status(f"{done}; error: {result.message}", "error")
-        overlay = self.query_one("#bench-overlay", Select)
-        overlay.set_options((r.title, r.number) for r in reversed(self.runs))
-        for button in self.query("#bench-export-csv, #bench-export-json").results(Button):
-            button.disabled = False
+        self._status(*bench_form.outcome(run.label, len(run.levels), result))
+        self.query_one(RunsBar).show_runs(self.runs)
         self._update_start()
         self._redraw()
-
-    def eta(self, run: Run, trial: int) -> float:
-        """Seconds left: the levels to come at the pace so far (3 windows each at first)."""
-        window = run.config.window_ms / 1000
-        done = len(run.levels)
-        per_level = (time.monotonic() - self._started) / done if done else STABILITY_WINDOW * window
-        this_level = max(STABILITY_WINDOW - trial, 0) * window
-        return this_level + max(self._levels_total - done - 1, 0) * per_level
 
     # Plot -----------------------------------------------------------------------------------
     def _redraw(self) -> None:
@@ -408,39 +311,8 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         self._redraw()
 
     # Export -----------------------------------------------------------------------------------
-    @on(Button.Pressed, "#bench-export-csv")
-    def _export_csv(self) -> None:
-        self._export("csv")
-
-    @on(Button.Pressed, "#bench-export-json")
-    def _export_json(self) -> None:
-        self._export("json")
-
     def export_last(self, kind: str) -> None:
-        self._export(kind)
+        self.query_one(RunsBar).export(kind)
 
-    def _export(self, kind: str) -> None:
-        run = self.runs[-1] if self.runs else None
-        if run is None or run.result is None:
-            self._status("No finished benchmark to export yet.", "warning")
-            return
-        typed = self.query_one("#bench-export-path", Input).value.strip()
-        self.write_export(run, kind, Path(typed).expanduser() if typed else None)
-
-    @work(thread=True, group="bench-export")
-    def write_export(self, run: Run, kind: str, path: Path | None) -> None:
-        assert run.result is not None
-        try:
-            if path is None:
-                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-                folder = cache_dir() / "bench"
-                folder.mkdir(parents=True, exist_ok=True)
-                path = folder / f"{run.config.model}-{stamp}-{run.label.replace(' ', '')}.{kind}"
-            if kind == "csv":
-                report.write_csv(run.result, path)
-            else:
-                report.write_json(run.result, path)
-        except OSError as exc:
-            self.app.call_from_thread(self._status, f"Export failed: {exc}", "error")
-            return
-        self.app.call_from_thread(self._status, f"{run.label} exported to {path}")
+    def on_export_finished(self, message: ExportFinished) -> None:
+        self._status(message.text, message.severity)

@@ -1,15 +1,23 @@
-"""The Benchmark pane's results: one run's levels as a table, and the plot (with an overlay)."""
+"""The Benchmark pane's results: one run's levels as a table, the plot (with an overlay), and the
+bar under them that picks the run to overlay and exports the last one."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import Static
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, Input, Select, Static
 
 from tui.core.bench import plot
 from tui.core.bench.results import BenchConfig, BenchResult, LevelResult
+from tui.core.bench_form import export
+from tui.core.paths import cache_dir
 from tui.widgets.keys import VimDataTable
 
 COLUMNS = (
@@ -101,3 +109,64 @@ class ResultsPlot(Static):
             color="NO_COLOR" not in os.environ,
         )
         self.update(Text.from_ansi(ansi) if ansi else "")
+
+
+@dataclass
+class ExportFinished(Message):
+    """An export was written, or could not be: `text` says which, for the pane's status line."""
+
+    text: str
+    severity: str = ""
+
+
+class RunsBar(Horizontal):
+    """The finished run to overlay on the plot, and the export of the last one as perf_analyzer
+    CSV or our JSON: to the path typed, else into the cache dir."""
+
+    def __init__(self) -> None:
+        super().__init__(id="bench-actions")
+        self.last: Run | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Select[int]([], prompt="overlay: none", id="bench-overlay", compact=True)
+        yield Input(
+            "",
+            placeholder=f"export to (default {cache_dir() / 'bench'})",
+            id="bench-export-path",
+            compact=True,
+        )
+        yield Button("CSV", id="bench-export-csv", disabled=True, compact=True)
+        yield Button("JSON", id="bench-export-json", disabled=True, compact=True)
+
+    def show_runs(self, runs: list[Run]) -> None:
+        """The finished runs, the newest first in the overlay list; the last one to export."""
+        self.query_one(Select).set_options((r.title, r.number) for r in reversed(runs))
+        self.last = runs[-1]
+        for button in self.query(Button):
+            button.disabled = False
+
+    @on(Button.Pressed, "#bench-export-csv")
+    def _export_csv(self) -> None:
+        self.export("csv")
+
+    @on(Button.Pressed, "#bench-export-json")
+    def _export_json(self) -> None:
+        self.export("json")
+
+    def export(self, kind: str) -> None:
+        run = self.last
+        if run is None or run.result is None:
+            self.post_message(ExportFinished("No finished benchmark to export yet.", "warning"))
+            return
+        typed = self.query_one("#bench-export-path", Input).value.strip()
+        self.write_export(run, kind, Path(typed).expanduser() if typed else None)
+
+    @work(thread=True, group="bench-export")
+    def write_export(self, run: Run, kind: str, path: Path | None) -> None:
+        assert run.result is not None
+        try:
+            path = export(run.result, kind, path, run.label.replace(" ", ""))
+        except OSError as exc:
+            self.post_message(ExportFinished(f"Export failed: {exc}", "error"))
+            return
+        self.post_message(ExportFinished(f"{run.label} exported to {path}"))

@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from tui.core import units
 from tui.core.gpu.metrics import ModelRate, ServerMetrics
 from tui.core.gpu.nvml import GpuSample
 from tui.core.gpu.sampler import Snapshot
@@ -15,13 +16,7 @@ NA = "N/A"
 
 
 def size(n: float | None) -> str:
-    if n is None:
-        return NA
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return NA  # unreachable
+    return NA if n is None else units.size(n)
 
 
 def num(value: float | None, fmt: str = "{:.0f}", unit: str = "") -> str:
