@@ -28,7 +28,7 @@ from tui.panes.config_dialogs import ChoiceScreen
 from tui.panes.config_editor import ConfigPane
 from tui.panes.log_settings import LogSettingsScreen
 from tui.panes.logs import LogsPane
-from tui.panes.repository import STATE_WIDTH
+from tui.panes.repository_list import STATE_WIDTH
 from tui.state import ModelStateChanged
 
 

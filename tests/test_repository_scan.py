@@ -8,7 +8,7 @@ from assets.build_models import committed_files
 from tests.conftest import DEMO, FAST_ONNX_MODEL
 from tui.core.diagnosis import ModelErrorTracker
 from tui.core.repository import ModelView, merge, scan_model, scan_repository
-from tui.panes.repository import render_detail
+from tui.panes.repository_detail import render_detail
 
 
 def test_demo_repository_scans_clean() -> None:

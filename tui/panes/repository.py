@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -14,35 +11,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
-from textual.widgets.data_table import ColumnKey
 
 from tui.core.client import TritonError
-from tui.core.modelconfig import NormalizeError, normalize_json
 from tui.core.repository import ModelView, poll
-from tui.core.sanitize import clean, clean_line
+from tui.panes.repository_detail import ModelDetailFetched, render_detail, row_cells
+from tui.panes.repository_list import ModelTable
 from tui.state import ModelAction, ModelSelected, ModelStateChanged, console
-from tui.widgets.keys import VimDataTable
-
-STATE_STYLE = {
-    "READY": "green",
-    "LOADING": "yellow",
-    "UNLOADING": "yellow",
-    "UNAVAILABLE": "bold red",
-    "FAILED": "bold red",
-    "NOT LOADED": "dim",
-    "NOT ON SERVER": "magenta",
-    "NOT READY": "yellow",
-}
-GONE = "folder gone"  # shown beside READY for a model served without its folder
-
-
-def _fmt_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
 
 
 @dataclass
@@ -52,22 +26,10 @@ class RepositoryScanned(Message):
 
 
 @dataclass
-class ModelDetailFetched(Message):
-    name: str
-    metadata: dict[str, Any] | None
-    config: dict[str, Any] | None
-    error: str = ""
-
-
-@dataclass
 class ModelActionFinished(Message):
     name: str
     action: str
     error: str = ""
-
-
-NAME_WIDTH = 40  # longer names are cut in the list (the detail shows them whole)
-STATE_WIDTH = max(len(state) for state in STATE_STYLE)  # the State column never clips a word
 
 
 class RepositoryPane(Horizontal):
@@ -99,18 +61,14 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
 
     def compose(self) -> ComposeResult:
         with Vertical(id="model-list"):
-            table: DataTable[Text | str] = VimDataTable(id="model-table", cursor_type="row")
-            table.add_column("Model", key="name")
-            table.add_column("Ver", key="version")
-            table.add_column("State", key="state", width=STATE_WIDTH)
-            yield table
+            yield ModelTable()
             yield Input(placeholder="filter models (Enter keeps, Esc clears)", id="model-filter")
         with VerticalScroll(id="model-detail"):
             yield Static("", id="repository-banner")
             yield Static("Waiting for the server…", id="model-detail-text")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(ModelTable).focus()
         self.query_one("#model-filter").display = False
         self.watch(self.app, "server_state", self._server_state_changed)
         self.watch(self.app, "selected_model", self._follow_selection, init=False)
@@ -123,11 +81,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     # Data ----------------------------------------------------------------------------------
     @property
     def selected(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return str(row_key.value)
+        return self.query_one(ModelTable).selected
 
     def refresh_models(self) -> None:
         """Timer tick: rescan while the pane is shown (it rescans as soon as it is shown again)."""
@@ -173,11 +127,10 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     # Messages ------------------------------------------------------------------------------
     @on(RepositoryScanned)
     def _scanned(self, message: RepositoryScanned) -> None:
-        table = self.query_one(DataTable)
         new = {v.name: v for v in message.views}
         changed = {n for n, v in new.items() if self.views.get(n) != v}
         self.views = new
-        self._fill(table, changed)
+        self._fill(changed)
         banner = ""
         if message.error and console(self).server_state == "ready":
             banner = (
@@ -191,47 +144,19 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         if changed or not selected:
             self._show_detail()
 
-    def _fill(self, table: DataTable[Text | str], changed: set[str]) -> None:
+    def _fill(self, changed: set[str]) -> None:
         """Rows for the models the filter lets through; the cursor stays on its model."""
+        table = self.query_one(ModelTable)
         shown = [v for v in self.views.values() if self.pattern.lower() in v.name.lower()]
-        names = [v.name for v in shown]
-        if [str(k.value) for k in table.rows] != names:
-            keep = self.selected or console(self).selected_model
-            table.clear()
-            for view in shown:
-                table.add_row(*self._row(view), key=view.name)
-            self._size_name_column(table, names)
-            if keep in names:
-                table.move_cursor(row=names.index(keep))
-        else:
-            for name in changed & set(names):
-                for col, value in zip(
-                    ("name", "version", "state"), self._row(self.views[name]), strict=True
-                ):
-                    table.update_cell(name, col, value)
-
-    def _size_name_column(self, table: DataTable[Text | str], names: list[str]) -> None:
-        """The Model column as wide as its longest name, set now: auto widths are measured only
-        when the table is idle, and a busy console showed names cut to the header ("add_s")."""
-        column = table.columns[ColumnKey("name")]
-        width = min(max([cell_len(clean_line(n)) for n in names] + [len("Model")]), NAME_WIDTH)
-        if column.auto_width or column.width != width:
-            column.auto_width, column.width = False, width
-            table.refresh()
+        keep = table.selected or console(self).selected_model
+        table.fill(shown, self._row, changed, keep)
 
     def state_of(self, view: ModelView) -> str:
         """The state shown in the list and in the detail alike (an action in flight first)."""
         return self.busy.get(view.name, view.state)
 
-    def _row(self, view: ModelView | None) -> tuple[Text | str, ...]:
-        if view is None:
-            return ()
-        state = self.state_of(view)
-        name = clean_line(view.name)  # a folder name is a file name: it may hold escape codes
-        shown = Text(state, STATE_STYLE.get(state, ""))
-        if view.gone_from_disk and view.name not in self.busy:
-            shown.append(f" · {GONE}", "bold magenta")
-        return (name, clean_line(view.version) or "-", shown)
+    def _row(self, view: ModelView) -> tuple[Text | str, ...]:
+        return row_cells(view, self.state_of(view), view.name in self.busy)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -257,9 +182,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             del self._announced[: self._announced.index(name) + 1]
             if self._announced:
                 return
-        table = self.query_one(DataTable)
-        if name and name != self.selected and name in [str(k.value) for k in table.rows]:
-            table.move_cursor(row=table.get_row_index(name))
+        self.query_one(ModelTable).move_to(name)
 
     @on(ModelStateChanged)
     def _model_changed(self, message: ModelStateChanged) -> None:
@@ -318,8 +241,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         if name in self.busy or name not in self.views:
             return
         self.busy[name] = {"load": "LOADING", "reload": "LOADING", "unload": "UNLOADING"}[action]
-        if name in [str(k.value) for k in self.query_one(DataTable).rows]:
-            self.query_one(DataTable).update_cell(name, "state", self._row(self.views[name])[2])
+        self.query_one(ModelTable).update_row(name, self._row(self.views[name]))
         self._show_detail()
         self.notify(f"{action} {name} …", timeout=3)
         self.run_model_action(name, action)
@@ -337,11 +259,11 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     @on(Input.Changed, "#model-filter")
     def _filter_typed(self, event: Input.Changed) -> None:
         self.pattern = event.value.strip()
-        self._fill(self.query_one(DataTable), set())
+        self._fill(set())
 
     @on(Input.Submitted, "#model-filter")
     def _filter_kept(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(ModelTable).focus()
         self.query_one("#model-filter").display = bool(self.pattern)
 
     def on_key(self, event: events.Key) -> None:
@@ -350,7 +272,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             event.stop()
             box.value = ""
             box.display = False
-            self.query_one(DataTable).focus()
+            self.query_one(ModelTable).focus()
 
     def action_deploy(self, path: str = "") -> None:
         app = console(self)
@@ -373,55 +295,3 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             self.post_message(ModelStateChanged(name, "deploy"))
             self._announce(name)
         self.scan()
-
-
-def render_detail(view: ModelView, detail: ModelDetailFetched | None, state: str = "") -> Text:
-    text = Text()
-    text.append(clean_line(view.name), "bold")
-    state = state or view.state
-    text.append(f"  {state}", STATE_STYLE.get(state, ""))
-    if view.version:
-        text.append(f"  version {view.version}")
-    text.append("\n")
-    if view.gone_from_disk:
-        text.append(
-            "\nServed, but its folder is no longer in the model repository (deleted or renamed): "
-            "the server keeps serving what it loaded until it is unloaded; a reload will fail.\n",
-            "bold magenta",
-        )
-    if view.reason:
-        text.append("\nReason: ", "bold red")
-        text.append(clean(view.reason).strip() + "\n", "red")
-    disk = view.disk
-    if disk is not None:
-        for problem in disk.problems:
-            text.append(f"⚠ {clean_line(problem)}\n", "yellow")
-        if disk.note:
-            text.append(f"\n{disk.note}\n", "italic")
-        text.append(f"\n{clean_line(str(disk.path))}\n", "dim")
-        if not disk.has_config:
-            text.append("no config.pbtxt (the server autocompletes it)\n", "italic")
-        for f in disk.files[:30]:
-            text.append(f"  {clean_line(f.path):<24} {_fmt_size(f.size):>9}\n")
-        if len(disk.files) > 30:
-            text.append(f"  … {len(disk.files) - 30} more files\n", "dim")
-    if detail is None or state != "READY":
-        return text
-    if detail.metadata:
-        text.append("\nInputs and outputs as served\n", "bold")
-        for kind in ("inputs", "outputs"):
-            for t in detail.metadata.get(kind, []):
-                arrow = "→" if kind == "inputs" else "←"
-                text.append(f"  {arrow} {t['name']}  {t['datatype']}  {t['shape']}\n")
-    if detail.config:
-        text.append("\nEffective config (from the server)\n", "bold")
-        text.append(_config_summary(detail.config), "cyan")
-    return text
-
-
-def _config_summary(config: dict[str, Any]) -> str:
-    """The server's effective config (JSON) in config.pbtxt syntax, defaults left out."""
-    try:
-        return normalize_json(config)
-    except NormalizeError:
-        return json.dumps(config, indent=2) + "\n"
