@@ -55,7 +55,7 @@ def test_progress_counts_the_levels_to_come() -> None:
     assert "window 2 · 1,234 infer/s · avg 567 µs · ETA 0:10" in window
 
 
-def test_outcome_and_export(tmp_path: Path) -> None:
+def test_outcome_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = BenchResult(_config(), status="unstable", message="no stable window")
     assert bench_form.outcome("run 2", 3, result) == (
         "run 2: 3 level(s) measured; no stable window",
@@ -63,6 +63,10 @@ def test_outcome_and_export(tmp_path: Path) -> None:
     )
     written = bench_form.export(result, "json", tmp_path / "r.json", "run2")
     assert json.loads(written.read_text())["status"] == "unstable"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no path: the cache dir
+    written = bench_form.export(result, "csv", None, "run2")
+    assert written.parent == tmp_path / "cache" / "triton-tui" / "bench"
+    assert written.name.startswith("m-") and written.name.endswith("-run2.csv")
 
 
 def test_sizes_and_clock() -> None:

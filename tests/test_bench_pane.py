@@ -52,6 +52,8 @@ async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_
             pilot,
             lambda: "INPUT0 FP32 [4]" in str(pane.query_one("#bench-inputs", Static).render()),
         )
+        app.action_export_bench("csv")  # the palette's export, before any run
+        await _until(pilot, lambda: "No finished benchmark to export yet" in _status(pane))
         # bad input is refused with a message and starts nothing
         await _type(pilot, "#bench-range", "0:2")
         await pilot.click("#bench-start")
@@ -85,9 +87,9 @@ async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_
         await pilot.click("#bench-export-json")
         await _until(pilot, jtarget.exists)
         assert json.loads(jtarget.read_text())["model"] == "add_sub"
-        # an export that cannot be written says so
+        # an export that cannot be written says so (asked from the palette this time)
         await _type(pilot, "#bench-export-path", str(tmp_path / "missing" / "x.csv"))
-        await pilot.click("#bench-export-csv")
+        app.action_export_bench("csv")
         await _until(pilot, lambda: "Export failed" in _status(pane))
 
         # second run: cancelled with Esc after its first level; the first run can be overlaid
