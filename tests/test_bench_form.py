@@ -1,4 +1,4 @@
-"""The Benchmark pane's logic without Textual (tui/core/bench_form.py) and the figures it shows
+"""The Benchmark pane's logic without Textual (tui/core/bench/form.py) and the figures it shows
 (tui/core/units.py): the form's checks, the inputs line and shapes template, the ETA, the export."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.core import bench_form
+from tui.core.bench import form as bench_form
 from tui.core.bench.engine import LevelStarted, WindowMeasured
 from tui.core.bench.results import BenchResult
 from tui.core.units import clock, size

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.core import bench_form
+from tui.core.bench import form as bench_form
 from tui.core.bench.engine import (
     BenchConfig,
     BenchResult,

@@ -1,6 +1,6 @@
 """The Repository pane's words for a model: its row in the list (state coloured) and the detail
 beside it (what is on disk, and for a READY model what the server serves), sanitised: a folder
-or file name may hold escape codes."""
+or file name may hold escape codes (the server's answers are cleaned by the client)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None, state: str
     state = state or view.state
     text.append(f"  {state}", STATE_STYLE.get(state, ""))
     if view.version:
-        text.append(f"  version {view.version}")
+        text.append(f"  version {clean_line(view.version)}")
     text.append("\n")
     if view.gone_from_disk:
         text.append(
