@@ -31,6 +31,9 @@ def test_the_form_reads_into_a_config_and_says_what_is_wrong() -> None:
         ({"window": "0"}, "more than 0 ms"),
         ({"percentile": "100"}, "1..99"),
         ({"stability": "0"}, "more than 0"),
+        ({"stability": "nan"}, "more than 0"),
+        ({"window": "inf"}, "more than 0 ms"),  # int(inf) would raise OverflowError
+        ({"window": "soon"}, "the window must be a number, not 'soon'"),
         ({"range": "a"}, "not a non-negative integer"),
     ]:
         with pytest.raises(ValueError, match=words):

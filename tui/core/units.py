@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def size(n: float) -> str:
     """Bytes in B, KiB, MiB or GiB, the first that keeps the figure under 1024 (GiB past it)."""
@@ -17,3 +19,17 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(max(int(seconds + 0.5), 0), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def positive(text: str | None, default: str, what: str, unit: str = "") -> float:
+    """A form field's number (`default` when empty), which must be more than 0 and finite;
+    otherwise a ValueError in words, e.g. "the window must be more than 0 ms"."""
+    raw = (text or "").strip() or default
+    suffix = f" {unit}" if unit else ""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, not {raw!r}") from None
+    if not 0 < value < math.inf:  # NaN too
+        raise ValueError(f"{what} must be more than 0{suffix}")
+    return value

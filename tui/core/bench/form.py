@@ -17,7 +17,7 @@ from tui.core.bench.ranges import parse_range
 from tui.core.bench.results import BenchConfig, BenchResult
 from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.paths import cache_dir
-from tui.core.units import clock
+from tui.core.units import clock, positive
 
 FIELDS = ("range", "window", "percentile", "stability", "shapes")  # the form's text fields
 
@@ -30,15 +30,11 @@ def read_config(
     rng = parse_range(fields.get("range") or "1")
     if rng.unbounded:
         raise ValueError("give an end to the concurrency range (e.g. 1:8)")
-    window = int(text.get("window") or "5000")
-    if window <= 0:
-        raise ValueError("the window must be more than 0 ms")
+    window = int(positive(text.get("window"), "5000", "the window", "ms"))
     percentile = int(text["percentile"]) if text.get("percentile") else None
     if percentile is not None and not 0 < percentile < 100:
         raise ValueError("the percentile must be in 1..99 (or empty for the average)")
-    stability = float(text.get("stability") or "10")
-    if stability <= 0:
-        raise ValueError("the stability percentage must be more than 0")
+    stability = positive(text.get("stability"), "10", "the stability percentage")
     return BenchConfig(
         model=model,
         url=url,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui.core.tune.space import SearchSpace, powers_of_two
+from tui.core.units import positive
 
 
 def parse_range(text: str, what: str) -> tuple[int, int]:
@@ -37,15 +38,11 @@ class TuneForm:
     def parse(cls, model: str, mode: str, objective: str, fields: dict[str, str]) -> TuneForm:
         """From the fields' text, by name: budget, window, stability, counts, batch, concurrency."""
         text = {name: value.strip() for name, value in fields.items()}
-        budget = float(text["budget"]) if text.get("budget") else None
-        if budget is not None and budget <= 0:
-            raise ValueError("the p99 budget must be more than 0 ms")
-        window = int(text.get("window") or "1000")
-        if window <= 0:
-            raise ValueError("the window must be more than 0 ms")
-        stability = float(text.get("stability") or "20")
-        if stability <= 0:
-            raise ValueError("the stability percentage must be more than 0")
+        budget = (
+            positive(text["budget"], "", "the p99 budget", "ms") if text.get("budget") else None
+        )
+        window = int(positive(text.get("window"), "1000", "the window", "ms"))
+        stability = positive(text.get("stability"), "20", "the stability percentage")
         return cls(
             model=model,
             budget=budget,
