@@ -90,6 +90,10 @@ class TritonHTTP:
     def repository_index(self) -> list[dict[str, Any]]:
         return self.call("POST", "/v2/repository/index", {}) or []
 
+    def ready_models(self) -> list[str]:
+        """The names of the models the server has READY, sorted."""
+        return sorted(m["name"] for m in self.repository_index() if m.get("state") == "READY")
+
     def load(self, model: str, config: str | None = None, timeout: float = 600.0) -> None:
         body = {"parameters": {"config": config}} if config is not None else {}
         self.call("POST", f"/v2/repository/models/{quote(model)}/load", body, timeout=timeout)

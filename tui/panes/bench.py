@@ -34,6 +34,7 @@ from tui.core.bench.engine import (
 from tui.core.client import TritonError
 from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
 from tui.state import NO_READY_MODEL, ModelSelected, ModelStateChanged, console
+from tui.widgets.status import StatusLine
 
 
 @dataclass
@@ -93,7 +94,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         with Horizontal(id="bench-inputs-row"):
             yield Static("", id="bench-inputs")
             yield Input("", placeholder="shapes NAME:d1,d2 …", id="bench-shapes", compact=True)
-        yield Static("Waiting for the server…", id="bench-status")
+        yield StatusLine("Waiting for the server…", id="bench-status")
         yield ResultsPlot("", id="bench-plot")
         yield ResultsTable(id="bench-table", zebra_stripes=True, cursor_type="row")
         yield RunsBar()
@@ -116,8 +117,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
     @work(thread=True, exclusive=True, group="bench-models")
     def list_models(self) -> None:
         try:
-            index = console(self).session.client.repository_index()
-            models = sorted(m["name"] for m in index if m.get("state") == "READY")
+            models = console(self).session.client.ready_models()
             self.post_message(ModelsListed(models))
         except TritonError as exc:
             self.post_message(ModelsListed([], str(exc)))
@@ -217,10 +217,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
 
     # Start / cancel ---------------------------------------------------------------------------
     def _status(self, text: str, severity: str = "") -> None:
-        status = self.query_one("#bench-status", Static)
-        status.update(text)
-        status.set_class(severity == "error", "-error")
-        status.set_class(severity == "warning", "-warning")
+        self.query_one("#bench-status", StatusLine).say(text, severity)
 
     def _update_start(self) -> None:
         running = self.current is not None

@@ -40,6 +40,7 @@ from tui.core.tune.tuner import (
 )
 from tui.panes.config_dialogs import confirm
 from tui.state import NO_READY_MODEL, console
+from tui.widgets.status import StatusLine
 from tui.widgets.tune_results import CandidateHighlighted, TuneResults
 
 
@@ -107,7 +108,7 @@ class TunePane(Vertical):
             yield Input("1000", id="tune-window", type="integer", compact=True)
             yield Label("stab%")
             yield Input("20", id="tune-stability", type="number", compact=True)
-        yield Static("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
+        yield StatusLine("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
 
@@ -138,8 +139,7 @@ class TunePane(Vertical):
     @work(thread=True, exclusive=True, group="tune-models")
     def list_models(self) -> None:
         try:
-            index = console(self).session.client.repository_index()
-            models = sorted(m["name"] for m in index if m.get("state") == "READY")
+            models = console(self).session.client.ready_models()
             self.post_message(TuneModelsListed(models))
         except TritonError as exc:
             self.post_message(TuneModelsListed([], str(exc)))
@@ -168,10 +168,7 @@ class TunePane(Vertical):
 
     # Start / cancel ---------------------------------------------------------------------------
     def _status(self, text: str, severity: str = "") -> None:
-        status = self.query_one("#tune-status", Static)
-        status.update(Text(text))
-        status.set_class(severity == "error", "-error")
-        status.set_class(severity == "warning", "-warning")
+        self.query_one("#tune-status", StatusLine).say(text, severity)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#tune-start-button")
