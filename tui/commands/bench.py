@@ -372,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {result.message}", file=sys.stderr)
         return 3
     if result.levels:
-        print(report.summary_lines(result), flush=True)
+        print(report.summary_lines(result), end="", flush=True)  # no blank line after it
     try:
         if args.csv:
             report.write_csv(result, args.csv, args.verbose_csv)
