@@ -267,6 +267,17 @@ def test_json_streams_are_read(tmp_path: Path) -> None:
     path.write_text(json.dumps({"data": [[{"INPUT": [1]}, {"INPUT": [2]}], [{"INPUT": [3]}]]}))
     data, _, streams = load_json_data(path, spec, [], True)
     assert streams == (2, 1) and [int(d["INPUT"][0, 0]) for d in data] == [1, 2, 3]
+    # a model without sequences reads the first stream only, as perf_analyzer
+    from tui.core.bench.inputs import prepare
+
+    metadata = {"name": "m", "inputs": [{"name": "INPUT", "datatype": "INT32", "shape": [-1, 1]}]}
+    config = {"max_batch_size": 8}
+    plain = prepare(host="h:1", model="m", version="", metadata=metadata, config=config,
+                    input_data=str(path))  # fmt: skip
+    assert len(plain.requests) == 2 and plain.streams is None and plain.templates is None
+    stateful = prepare(host="h:1", model="m", version="", metadata=metadata, config=config,
+                       input_data=str(path), sequence=True)  # fmt: skip
+    assert len(stateful.templates) == 3 and stateful.streams == (2, 1)
     path.write_text(json.dumps({"data": [{"INPUT": [1]}, {"INPUT": [2]}]}))
     assert load_json_data(path, spec, [], True)[2] == (2,)
     for bad in (
