@@ -1,7 +1,8 @@
 """A model repository for the benchmark tests: the demo's add_sub and cheap ONNX model, plus
 an ensemble of two add_sub-like python models, add_sub with two versions and add_sub with the
 response cache enabled (`CACHED`: cached only on a server launched with a cache, e.g.
-`LaunchSpec(cache_size=CACHE_SIZE)`; the embedded server's wheel has the local cache library).
+`LaunchSpec(cache_size=CACHE_SIZE)`; the embedded server's wheel has the local cache library)
+and an ensemble of that cached model, itself not cached (`CACHED_ENSEMBLE`).
 Built from the demo copies, so it follows the demo models."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ ONNX_MODEL = FAST_ONNX_MODEL
 ENSEMBLE = "add_sub_twice"
 VERSIONED = "add_sub_versions"
 CACHED = "add_sub_cached"
+CACHED_ENSEMBLE = "add_sub_cached_twice"  # an ensemble (not cached itself) of CACHED twice
 CACHE_SIZE = 1 << 20  # bytes: add_sub's responses under identical inputs need a few hundred
 
 _ENSEMBLE_CONFIG = """name: "add_sub_twice"
@@ -71,6 +73,10 @@ def build_bench_repo(dest: Path) -> Path:
     versioned = _clone(repo, VERSIONED, "version_policy: { all { } }\n")
     shutil.copytree(versioned / "1", versioned / "2")
     _clone(repo, CACHED, "response_cache { enable: true }\n")
+    (repo / CACHED_ENSEMBLE / "1").mkdir(parents=True)
+    config = _ENSEMBLE_CONFIG.replace(f'"{ENSEMBLE}"', f'"{CACHED_ENSEMBLE}"')
+    config = config.replace('"add_sub_a"', f'"{CACHED}"').replace('"add_sub_b"', f'"{CACHED}"')
+    (repo / CACHED_ENSEMBLE / "config.pbtxt").write_text(config)
     add_sleepy(repo)
     return repo
 

@@ -33,7 +33,7 @@ from tui.core.bench.engine import (
 )
 from tui.core.bench.loadgen import FIELDS, Collected, LoadGenerator
 from tui.core.bench.ranges import Range
-from tui.core.bench.results import LevelResult
+from tui.core.bench.results import BenchResult, LevelResult
 from tui.core.bench.stats import LatencySummary
 from tui.core.launcher import ServerProcess
 
@@ -171,8 +171,20 @@ def test_ensemble_composing_models(bench_server: ServerProcess) -> None:
         p.compute_infer_us for p in level.composing
     )
     assert srv.queue_us == sum(p.queue_us for p in level.composing)
+    # the CSV writes the ensemble's own statistics, as perf_analyzer's
+    own = level.server_own
+    assert own is not None and own.success_count == srv.success_count
+    row = report.csv_rows(BenchResult(config, levels=[level]))[1]
+    assert row[4:8] == [
+        str(v)
+        for v in (own.queue_us, own.compute_input_us, own.compute_infer_us, own.compute_output_us)
+    ]
+    # a blank line after the ensemble's block and after each composing model's, as perf_analyzer
     block = report.level_block(config, level)
-    assert "  Composing models: \n  add_sub_a, version: 1\n      Inference count: " in block
+    assert (
+        "usec)\n\n  Composing models: \n  add_sub_a, version: 1\n      Inference count: " in block
+    )
+    assert "usec)\n\n  add_sub_b, version: 1\n" in block and block.endswith("usec)\n")
     record = report.json_record(result)
     assert [c["name"] for c in record["levels"][0]["composing"]] == ["add_sub_a", "add_sub_b"]
 
@@ -182,7 +194,7 @@ def test_cache_figures_follow_perf_analyzers_arithmetic() -> None:
     real cache, tests/test_response_cache.py, every figure is 0-2 usec): "cache hit/miss" is hit,
     miss and compute time over hits + executions, the overhead subtracts it, the miss latency
     adds the compute times."""
-    from tui.core.bench.results import BenchResult, ServerBreakdown
+    from tui.core.bench.results import ServerBreakdown
 
     delta = {
         "inference_count": 4,

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import copy_demo
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
-from tui.core.bench.h2 import H2Connection, request_headers
+from tui.core.bench.h2 import HEADER, RST_STREAM, H2Connection, request_headers
 from tui.core.bench.inputs import check_response, prepare
 from tui.core.bench.loadgen import LoadGenerator
 from tui.core.bench.ranges import Range
@@ -202,3 +202,55 @@ def test_raw_http2_large_request_and_server_errors(demo_server: ServerProcess) -
         got = gen.collect()
     assert got.errors > 0 and len(got.records) == 0
     assert "no_such_model" in got.first_error
+
+
+def _identity(rows: int) -> bytes:
+    from tritonclient.grpc import service_pb2
+
+    req = service_pb2.ModelInferRequest(model_name="identity_onnx")
+    req.inputs.add(name="INPUT0", datatype="FP32", shape=[rows, 16])
+    req.raw_input_contents.append(np.arange(rows * 16, dtype=np.float32).tobytes())
+    return req.SerializeToString()
+
+
+def _frames(raw: bytes) -> list[tuple[int, int, int]]:
+    """(type, flags, stream) of each frame in bytes we wrote."""
+    out, pos = [], 0
+    while pos + 9 <= len(raw):
+        head, flags, sid = HEADER.unpack_from(raw, pos)
+        out.append((head & 0xFF, flags, sid))
+        pos += 9 + (head >> 8)
+    return out
+
+
+def test_raw_http2_early_error_resets_the_stream(demo_server: ServerProcess) -> None:
+    """An 8 MB message to a method the server lacks is refused (UNIMPLEMENTED) after its first
+    64 KiB, before the rest could be sent: its stream is reset from our side too (RST_STREAM on
+    the wire, the unsent data dropped), and the same connection then carries 1.3 MB requests
+    whole across the flow-control windows (the server parses them, then refuses the batch size)
+    and small ones beside them, each with its own answer."""
+    host, port = demo_server.grpc_url.rsplit(":", 1)
+    good = request_headers(demo_server.grpc_url, "/inference.GRPCInferenceService/ModelInfer")
+    bad = request_headers(demo_server.grpc_url, "/inference.GRPCInferenceService/NoSuchMethod")
+    conn = H2Connection(host, int(port), bad, 30)
+    written: list[bytes] = []
+    flush = conn.flush
+
+    def recording_flush() -> None:
+        written.append(b"".join(conn.out))
+        flush()
+
+    conn.flush = recording_flush  # type: ignore[method-assign]
+    try:
+        [(answer, error)] = _answers(conn, [b"\x00" * (8 << 20)])
+        assert answer is None and error.startswith("gRPC status 12"), error
+        assert (RST_STREAM, 0, 1) in _frames(b"".join(written))
+        assert not conn.streams
+        conn.headers = good
+        for _ in range(2):
+            got = _answers(conn, [_identity(20_000), _identity(4), _identity(20_000)])
+            assert [e.split(":")[0] for _, e in got] == ["gRPC status 3", "", "gRPC status 3"]
+            assert "batch-size must be <= 4" in got[0][1] and got[1][0] is not None
+        assert not conn.streams
+    finally:
+        conn.close()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,12 +35,14 @@ from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is
 from tests.tools.install_perf_analyzer import PerfAnalyzer
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
+from tui.core.bench.loadgen import LoadGenerator
 from tui.core.bench.ranges import Range
 from tui.core.bench.sequences import (
     FLAGS,
     SequenceError,
     SequenceOptions,
     SequenceSlots,
+    Template,
     grpc_templates,
     parse_id_range,
 )
@@ -188,9 +192,9 @@ def test_slots_keep_sequences_apart() -> None:
     ids: dict[int, int] = {}
     rng = np.random.default_rng(0)
     busy: list[int] = []
-    for i in range(3000):
+    for _ in range(3000):
         while slots.free:
-            raw, slot, ended = slots.take(i)
+            raw, slot, ended, _ = slots.take()
             flag, seq_id = int(raw[:1]), int(raw[2:])
             assert 7 <= seq_id < 10
             if flag in (0, 3):  # a START: no other slot holds that ID
@@ -212,6 +216,77 @@ def test_slots_keep_sequences_apart() -> None:
     assert len(ends) == sum(1 for s in steps.values() if s)
     assert all(raw.startswith(b"2:") for raw in ends)
     assert len(slots.free) == 3 and not slots.closing()
+
+
+def _marked(entries: int) -> list[list[Template]]:
+    """Templates that render as b"ENTRY.FLAG:ID"."""
+    return [[Template(f"{e}.{f}:".encode(), b"", False) for f in range(4)] for e in range(entries)]
+
+
+def _sequences(slots: SequenceSlots, count: int) -> list[list[int]]:
+    """The data entries of the first `count` sequences that ended, one slot after another."""
+    done: list[list[int]] = []
+    open_: dict[int, list[int]] = {}
+    while len(done) < count:
+        raw, slot, ended, entry = slots.take()
+        assert int(raw.split(b".")[0]) == entry
+        open_.setdefault(slot, []).append(entry)
+        if ended:
+            done.append(open_.pop(slot))
+        slots.release(slot)
+    return done
+
+
+def test_slots_follow_data_streams() -> None:
+    """--input-data with streams (entries 0-2, 3-4, 5): as perf_analyzer, each sequence follows
+    one stream from its first step and, without --sequence-length, is exactly as long; with a
+    length it wraps around its stream. Every stream gets drawn."""
+    streams = (3, 2, 1)
+    whole = {(0, 1, 2), (3, 4), (5,)}
+    slots = SequenceSlots(_marked(6), 2, 1, 100, 20, 20.0, 1, streams=streams, length_given=False)
+    seen = {tuple(seq) for seq in _sequences(slots, 60)}
+    assert seen == whole
+    slots = SequenceSlots(_marked(6), 2, 1, 100, 5, 0.0, 1, streams=streams, length_given=True)
+    seen = {tuple(seq) for seq in _sequences(slots, 60)}
+    assert seen == {(0, 1, 2, 0, 1), (3, 4, 3, 4, 3), (5,) * 5}
+    # a level ending mid-sequence sends END with the sequence's next step
+    slots = SequenceSlots(_marked(6), 1, 1, 100, 20, 0.0, 1, streams=(6,), length_given=False)
+    raw, slot, _, _ = slots.take()
+    slots.release(slot)
+    assert [raw.split(b":")[0] for raw in slots.closing()] == [b"1.2"]
+
+
+def test_json_streams_are_read(tmp_path: Path) -> None:
+    """`data` as a list of streams (lists of steps) is flattened in order with each stream's
+    length; a flat list is one stream; mixing the two, or validation_data that does not align,
+    is refused."""
+    from tui.core.bench.inputs import InputError, TensorSpec, load_json_data
+
+    spec = [TensorSpec("INPUT", "INT32", [1, 1])]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"data": [[{"INPUT": [1]}, {"INPUT": [2]}], [{"INPUT": [3]}]]}))
+    data, _, streams = load_json_data(path, spec, [], True)
+    assert streams == (2, 1) and [int(d["INPUT"][0, 0]) for d in data] == [1, 2, 3]
+    # a model without sequences reads the first stream only, as perf_analyzer
+    from tui.core.bench.inputs import prepare
+
+    metadata = {"name": "m", "inputs": [{"name": "INPUT", "datatype": "INT32", "shape": [-1, 1]}]}
+    config = {"max_batch_size": 8}
+    plain = prepare(host="h:1", model="m", version="", metadata=metadata, config=config,
+                    input_data=str(path))  # fmt: skip
+    assert len(plain.requests) == 2 and plain.streams is None and plain.templates is None
+    stateful = prepare(host="h:1", model="m", version="", metadata=metadata, config=config,
+                       input_data=str(path), sequence=True)  # fmt: skip
+    assert len(stateful.templates) == 3 and stateful.streams == (2, 1)
+    path.write_text(json.dumps({"data": [{"INPUT": [1]}, {"INPUT": [2]}]}))
+    assert load_json_data(path, spec, [], True)[2] == (2,)
+    for bad in (
+        {"data": [[{"INPUT": [1]}], {"INPUT": [2]}]},
+        {"data": [[{"INPUT": [1]}]], "validation_data": [[{}, {}]]},
+    ):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(InputError):
+            load_json_data(path, spec, [], True)
 
 
 @pytest.mark.parametrize(
@@ -279,6 +354,96 @@ def test_cli_reports_sequence_count(
     level = record["levels"][0]
     assert level["sequence_count"] >= level["request_count"] / 6 - 3
     assert record["sequences"]["length"] == 5 and record["async"] is True
+
+
+# --input-data streams on the real model ------------------------------------------------------
+STREAMS = [[1, 2, 4], [100, 200], [7]]  # each sequence's running SUM proves which steps it got
+
+
+def _stream_file(tmp_path: Path, validation: bool = True) -> Path:
+    """The streams, and as validation_data each step's running sum (perf_analyzer wants every
+    output there, so not for it: OPEN, DONE and LONGEST cannot be known)."""
+    path = tmp_path / "streams.json"
+    doc: dict[str, Any] = {"data": [[{"INPUT": [v]} for v in stream] for stream in STREAMS]}
+    if validation:
+        sums = [np.cumsum(stream).tolist() for stream in STREAMS]
+        doc["validation_data"] = [[{"SUM": [v]} for v in stream] for stream in sums]
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _whole_streams(before: dict[str, int], after: dict[str, int]) -> None:
+    """No failure, none left open, and on average at most 3 steps per sequence (the longest
+    stream): before streams each sequence ran 16 to 24 requests."""
+    assert after["fail"] == before["fail"] and after["OPEN"] == 0
+    done = after["DONE"] - before["DONE"] - 1  # less the probe
+    sent = after["success"] - before["success"] - 1
+    assert done > 0 and sent <= max(map(len, STREAMS)) * done
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_sequences_follow_json_streams(
+    server: ServerProcess, tmp_path: Path, protocol: str
+) -> None:
+    """Every answer is sampled: its SUM is the running sum of the steps of one stream sent in
+    order from the first (checked against validation_data for the entry the request came from),
+    so each sequence followed a single stream."""
+    from tui.core.bench.inputs import check_response, prepare
+
+    client = httpclient.InferenceServerClient(server.http_url)
+    prepared = prepare(
+        host=server.http_url,
+        model=SEQUENCE,
+        version="",
+        metadata=client.get_model_metadata(SEQUENCE),
+        config=client.get_model_config(SEQUENCE),
+        input_data=str(_stream_file(tmp_path)),
+        protocol=protocol,
+        sequence=True,
+    )
+    assert prepared.streams == (3, 2, 1) and len(prepared.validation) == 6
+    url = server.grpc_url if protocol == "grpc" else server.http_url
+    host, port = url.rsplit(":", 1)
+    seen: list[tuple[int, bytes, int | None]] = []
+    options = SequenceOptions(length_given=False, streams=prepared.streams)
+    before = model_state(server, SEQUENCE)
+    with LoadGenerator(
+        host,
+        int(port),
+        prepared.requests,
+        sample_every=1,
+        protocol=protocol,
+        templates=prepared.templates,
+        on_sample=lambda i, body, h: seen.append((i, body, h)),
+    ) as gen:
+        gen.run(concurrency=3, sequences=options)
+        time.sleep(1.0)
+        got = gen.collect()
+    _whole_streams(before, model_state(server, SEQUENCE))
+    assert got.errors == 0 and len(seen) >= 30
+    assert {i for i, _, _ in seen} == set(range(6))  # every step of every stream was sent
+    assert [check_response(prepared, i, body, h) for i, body, h in seen] == [None] * len(seen)
+
+
+def test_cli_sequences_follow_json_streams(
+    perf_analyzer: PerfAnalyzer,  # noqa: F811 - the fixture imported above
+    server: ServerProcess,
+    tmp_path: Path,
+) -> None:
+    """The same streams file through perf_analyzer and through `triton-tui bench`: both send
+    whole streams as sequences (the model's counts: at most 3 steps per sequence; before, ours
+    sent 16 to 24)."""
+    data = str(_stream_file(tmp_path, validation=False))
+    args = ["-m", SEQUENCE, "-u", server.http_url, "--concurrency-range", "2", "-p", "300"]
+    args += ["-s", "100", "-r", "10", "--input-data", data]
+    for cmd, env in (
+        (perf_analyzer.command(*args), perf_analyzer.env),
+        ([sys.executable, "-m", "tui", "bench", *args], {**os.environ, "PYTHONPATH": str(ROOT)}),
+    ):
+        before = model_state(server, SEQUENCE)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+        assert proc.returncode == 0, proc.stdout[-800:] + proc.stderr[-800:]
+        _whole_streams(before, model_state(server, SEQUENCE))
 
 
 # The real perf_analyzer on the same model -----------------------------------------------------

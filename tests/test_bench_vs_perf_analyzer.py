@@ -26,8 +26,10 @@ tools, and perf_analyzer's cache columns (it adds them when the config enables r
 must be in the header. Its "Server Compute Infer" is the one miss's compute time, or 0 when that
 miss fell outside the measured windows (perf_analyzer 17221 usec against our 0 in one run): not
 compared; "Server Cache Hit" (a lookup, ~1 usec) is, within SERVER_FACTOR.
-Not compared: "Server Queue" (perf_analyzer 2.41 writes 0 for an ensemble while its console shows
-the composing models' sum, which we write) and the client send/recv columns (each tool times its
+An ensemble's server columns are its own statistics in both tools' CSVs (the consoles show the
+composing models' sums): for the ensemble over the cached model, which is not cached itself,
+the cache columns are 0 in both, compared exactly (the sums would show the composing model's
+cache lookups, 1-2 usec). Not compared: the client send/recv columns (each tool times its
 own client library).
 """
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -42,7 +45,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench_repo import CACHE_SIZE, CACHED, ENSEMBLE, ONNX_MODEL, build_bench_repo
+from tests.bench_repo import (
+    CACHE_SIZE,
+    CACHED,
+    CACHED_ENSEMBLE,
+    ENSEMBLE,
+    ONNX_MODEL,
+    build_bench_repo,
+)
 from tests.conftest import ROOT
 from tests.tools.install_perf_analyzer import InstallError, PerfAnalyzer, install
 from tui.core.launcher import LaunchSpec, ServerProcess
@@ -60,6 +70,7 @@ CASES = [
     (ENSEMBLE, "http", ["--concurrency-range", "2"]),
     (CACHED, "http", ["--concurrency-range", "1"]),
     (CACHED, "grpc", ["--concurrency-range", "2"]),
+    (CACHED_ENSEMBLE, "http", ["--concurrency-range", "2"]),
 ]
 
 
@@ -149,8 +160,12 @@ def test_same_figures_as_perf_analyzer(
     col = {name: i for i, name in enumerate(pa_rows[0])}
     compared = ["Inferences/Second", "p50 latency"]
     compared.append("Server Cache Hit" if model == CACHED else "Server Compute Infer")
-    if model == CACHED:
+    if model in (CACHED, CACHED_ENSEMBLE):
         assert "Server Cache Hit" in col and "Server Cache Miss" in col
+    if model == CACHED_ENSEMBLE:  # the ensemble's own figures: it is not cached itself
+        for pa_row, our_row in zip(pa_rows[1:], our_rows[1:], strict=True):
+            for name in ("Server Cache Hit", "Server Cache Miss"):
+                assert our_row[col[name]] == pa_row[col[name]] == "0", (name, pa_row, our_row)
     for pa_row, our_row in zip(pa_rows[1:], our_rows[1:], strict=True):
         for name in compared:
             a, b = float(pa_row[col[name]]), float(our_row[col[name]])
@@ -161,3 +176,37 @@ def test_same_figures_as_perf_analyzer(
                 continue
             factor = SERVER_FACTOR if name.startswith("Server") else FACTOR
             assert max(a, 1) / factor <= max(b, 1) <= max(a, 1) * factor, (name, pa_row, our_row)
+
+
+def _shape(text: str) -> list[str]:
+    """Lines with their numbers blanked."""
+    return [re.sub(r"\d+(\.\d+)?", "N", line) for line in text.splitlines()]
+
+
+def _server_part(text: str) -> list[str]:
+    """The first level's lines from "  Server: " to the next level (or the summary)."""
+    lines = _shape(text)
+    start = lines.index("  Server: ")
+    end = next(i for i, line in enumerate(lines) if i > start and line and not line.startswith(" "))
+    return lines[start:end]
+
+
+@pytest.mark.parametrize("model", ["add_sub", ENSEMBLE, CACHED_ENSEMBLE])
+def test_same_console_layout_as_perf_analyzer(
+    perf_analyzer: PerfAnalyzer, server: ServerProcess, model: str
+) -> None:
+    """Server blocks line for line, blank lines included (one after an ensemble's own block and
+    after each composing model's), and nothing after the summary's last line."""
+    args = ["-m", model, "-u", server.http_url, "--concurrency-range", "1:2", *FLAGS]
+    ours_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    outs = []
+    for cmd, env in (
+        (perf_analyzer.command(*args), perf_analyzer.env),
+        ([sys.executable, "-m", "tui", "bench", *args], ours_env),
+    ):
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+        assert proc.returncode == 0, proc.stderr[-800:]
+        outs.append(proc.stdout)
+    theirs, ours = outs
+    assert _server_part(ours) == _server_part(theirs)
+    assert _shape(ours)[-3:] == _shape(theirs)[-3:]

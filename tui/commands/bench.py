@@ -156,9 +156,10 @@ def add_parser(subparsers: Any) -> None:
     seq.add_argument(
         "--sequence-length",
         type=int,
-        default=20,
+        default=None,
         metavar="N",
-        help="requests per sequence, varied by --sequence-length-variation (default 20)",
+        help="requests per sequence, varied by --sequence-length-variation (default 20; with "
+        "--input-data, the length of the data stream each sequence follows)",
     )
     seq.add_argument(
         "--sequence-length-variation",
@@ -220,7 +221,10 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         (args.string_length > 0, "--string-length must be at least 1"),
         (0 <= args.loadgen_processes <= 64, "--loadgen-processes must be in 0..64"),
         (args.request_count >= 0, "--request-count must not be negative"),
-        (args.sequence_length > 0, "--sequence-length must be at least 1"),
+        (
+            args.sequence_length is None or args.sequence_length > 0,
+            "--sequence-length must be at least 1",
+        ),
         (args.sequence_length_variation >= 0, "--sequence-length-variation must be >= 0"),
         (args.num_of_sequences > 0, "--num-of-sequences must be at least 1"),
     ]
@@ -272,7 +276,8 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         request_count_total=args.request_count,
         shared_memory=args.shared_memory,
         sequences=SequenceOptions(
-            length=args.sequence_length,
+            length=20 if args.sequence_length is None else args.sequence_length,
+            length_given=args.sequence_length is not None,
             variation_pct=args.sequence_length_variation,
             id_start=id_start,
             id_end=id_end,
@@ -367,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {result.message}", file=sys.stderr)
         return 3
     if result.levels:
-        print(report.summary_lines(result), flush=True)
+        print(report.summary_lines(result), end="", flush=True)  # no blank line after it
     try:
         if args.csv:
             report.write_csv(result, args.csv, args.verbose_csv)

@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -189,7 +190,9 @@ class _Sweep:
 
     def _start(self, gen: LoadGenerator, value: float) -> Collected:
         cfg = self.config
-        sequences = cfg.sequences if self.sequence_model else None
+        sequences = None
+        if self.sequence_model and self.prepared is not None:
+            sequences = replace(cfg.sequences, streams=self.prepared.streams)
         if cfg.mode == "concurrency":
             gen.run(concurrency=int(value), sequences=sequences)
         else:

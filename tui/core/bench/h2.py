@@ -9,7 +9,9 @@ parsed frame by frame, header blocks decoded with `hpack` (the server may index 
 Huffman-code them), `grpc-status` checked on the trailers. It honours flow control both ways,
 answers SETTINGS and PING, and turns RST_STREAM / a non-200 status / a non-zero grpc-status into
 an error for its stream ("gRPC status N: message", ...); GOAWAY or a closed socket raise
-ConnectionError.
+ConnectionError. A stream answered before its whole request was sent (an early error), or ended
+by an error status before the server closed it, is reset from our side (RST_STREAM CANCEL) and
+its unsent data dropped.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION =
     0, 1, 3, 4, 6, 7, 8, 9,
 )  # fmt: skip
 END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY = 0x1, 0x1, 0x4, 0x8, 0x20
+CANCEL = struct.pack(">I", 0x8)  # RST_STREAM error code: the stream is no longer needed
 MAX_WINDOW = (1 << 31) - 1
 HEADER = struct.Struct(">IBI")  # (length << 8 | type), flags, stream id
 
@@ -182,6 +185,11 @@ class H2Connection:
                         if result is not None:
                             del streams[sid]
                             ended.append((s.tag, *result))
+                            if s.pending or not self.block_ends:
+                                # answered before the whole request left, or an error status
+                                # with the stream still open: reset it, so neither side keeps
+                                # a half-open stream (its unsent data never uses a window)
+                                self.out.append(frame(RST_STREAM, 0, sid, CANCEL))
             elif kind == SETTINGS and not flags & ACK:
                 self._settings(payload)
                 self.out.append(frame(SETTINGS, ACK, 0))

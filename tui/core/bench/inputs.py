@@ -3,7 +3,9 @@
 Inputs come from the model's metadata and config (batch dimension when `max_batch_size > 0`);
 variable dimensions need `--shape NAME:d1,d2`. Data is `zero`, `random` (generated once, seeded)
 or a perf_analyzer JSON file (`{"data": [{NAME: [...] | {"content": [...], "shape": [...]} |
-{"b64": "..."}}, ...], "validation_data": [...]}`), used round-robin. Bodies are encoded by
+{"b64": "..."}}, ...], "validation_data": [...]}`), used round-robin; `data` may also be a list
+of streams (lists of steps): a sequence model's sequences each follow one (sequences.py), other
+models read the first, as perf_analyzer. Bodies are encoded by
 `tritonclient.http.InferenceServerClient.generate_request_body`, binary tensors by default; for
 gRPC they are serialized `inference.ModelInferRequest` messages with raw input contents.
 """
@@ -49,6 +51,7 @@ class PreparedRequest:
     protocol: str = "http"  # "grpc": requests are serialized inference.ModelInferRequest
     regions: list[Any] = field(default_factory=list)  # --shared-memory system: shm.Region each
     templates: list[Any] | None = None  # sequence models: sequences.Template variants per entry
+    streams: tuple[int, ...] | None = None  # --input-data: steps per data stream (entries in order)
 
 
 def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
@@ -174,28 +177,47 @@ def _from_json(spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
 
 def load_json_data(
     path: Path, inputs: list[TensorSpec], outputs: list[TensorSpec], batching: bool
-) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]]]:
+) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]], tuple[int, ...]]:
+    """perf_analyzer's JSON: `data` is a list of entries (one stream) or a list of streams, each
+    a list of steps; `validation_data`, when given, has the same layout. Returns the entries
+    stream after stream, the expected outputs aligned with them, and each stream's step count."""
     try:
         doc = json.loads(path.read_text())
     except OSError as exc:
         raise InputError(f"--input-data {path}: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"--input-data {path}: not valid JSON ({exc})") from None
-    entries = doc.get("data") if isinstance(doc, dict) else None
-    if not isinstance(entries, list) or not entries:
+    streams = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(streams, list) or not streams:
         raise InputError(f'--input-data {path}: expected {{"data": [{{...}}, ...]}}')
-    data = []
-    for i, entry in enumerate(entries):
-        missing = [s.name for s in inputs if s.name not in entry]
-        if missing:
-            raise InputError(f"--input-data {path}: data[{i}] lacks input(s) {', '.join(missing)}")
-        data.append({s.name: _from_json(s, entry[s.name], batching) for s in inputs})
-    validation = []
-    for entry in doc.get("validation_data", []) or []:
-        validation.append(
-            {s.name: _from_json(s, entry[s.name], batching) for s in outputs if s.name in entry}
-        )
-    return data, validation
+    nested = isinstance(streams[0], list)
+    if any(isinstance(s, list) != nested for s in streams):
+        raise InputError(f"--input-data {path}: data mixes entries and lists of entries (streams)")
+    if not nested:
+        streams = [streams]
+    expected = doc.get("validation_data") or []
+    if expected and not nested:
+        expected = [expected]
+    if expected and [len(s) for s in expected] != [len(s) for s in streams]:
+        raise InputError(f"--input-data {path}: validation_data does not align with data")
+    data, validation = [], []
+    for k, steps in enumerate(streams):
+        if not steps or not all(isinstance(e, dict) for e in steps):
+            raise InputError(f"--input-data {path}: data stream {k} is not a list of entries")
+        for i, entry in enumerate(steps):
+            missing = [s.name for s in inputs if s.name not in entry]
+            if missing:
+                where = f"data[{k}][{i}]" if nested else f"data[{i}]"
+                raise InputError(
+                    f"--input-data {path}: {where} lacks input(s) {', '.join(missing)}"
+                )
+            data.append({s.name: _from_json(s, entry[s.name], batching) for s in inputs})
+    for steps in expected:
+        for entry in steps:
+            validation.append(
+                {s.name: _from_json(s, entry[s.name], batching) for s in outputs if s.name in entry}
+            )
+    return data, validation, tuple(len(s) for s in streams)
 
 
 def http_request(host: str, path: str, body: bytes, json_size: int | None) -> bytes:
@@ -234,13 +256,16 @@ def prepare(
     inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
     batching = int(config.get("max_batch_size", 0) or 0) > 0
     validation: list[dict[str, np.ndarray]] = []
+    streams = None
     if input_data in ("zero", "random"):
         rng = np.random.default_rng(seed)
         data = [
             {s.name: _generated(s, input_data, rng, string_length, string_data) for s in inputs}
         ]
     else:
-        data, validation = load_json_data(Path(input_data), inputs, outputs, batching)
+        data, validation, streams = load_json_data(Path(input_data), inputs, outputs, batching)
+        if not sequence:  # as perf_analyzer, a model without sequences reads the first stream
+            data, validation, streams = data[: streams[0]], validation[: streams[0]], None
     path = (
         f"/v2/models/{quote(model)}" + (f"/versions/{quote(version)}" if version else "") + "/infer"
     )
@@ -268,6 +293,7 @@ def prepare(
             "grpc",
             regions,
             templates,
+            streams,
         )
     templates = [] if sequence else None
     requests, sizes = [], []
@@ -299,6 +325,7 @@ def prepare(
         "http",
         regions,
         templates,
+        streams,
     )
 
 

@@ -59,6 +59,7 @@ def judge_level(
         throughput=merged.throughput,
         latency=merged.summary(),
         server=server.with_composing(parts) if server is not None else None,
+        server_own=server if parts else None,
         gpu=merged.gpu,
         trials=len(windows),
         duration_ns=merged.duration_ns,

@@ -169,7 +169,8 @@ class LoadGenerator:
                 rates = [rate * k / sequences.num_sequences for k in slots]
             ids = split_ids(sequences.id_start, sequences.id_end, n)
             opts = (sequences.length, sequences.variation_pct)
-            seqs = [(k, *ids[i], *opts, i + 1) for i, k in enumerate(slots)]
+            data = (sequences.streams, sequences.length_given)
+            seqs = [(k, *ids[i], *opts, i + 1, *data) for i, k in enumerate(slots)]
         active, idle = [], []
         for pipe, share, r, seq in zip(self.pipes, shares, rates, seqs, strict=False):
             if share > 0 or r > 0:

@@ -7,7 +7,8 @@ errors, first_error, cpu_ns, t_ns), ("sample", index, body, header_length), ("id
 lateness is how long after its scheduled time a request-rate send left (0 under concurrency),
 sequence_end is 1 for the request that ended a sequence. cpu_ns is the process's CPU time, so the
 engine can tell when the load generator itself is the bottleneck.
-`sequences` is None, or for a sequence model (slots, id_lo, id_hi, length, variation_pct, seed):
+`sequences` is None, or for a sequence model (slots, id_lo, id_hi, length, variation_pct, seed,
+streams, length_given) (see `SequenceSlots`):
 the worker then sends through `SequenceSlots` and, when the level ends, closes the sequences
 still open (`_end_sequences`).
 """
@@ -71,11 +72,12 @@ class WorkerBase(ABC):
     def _send_all(self, requests: list[bytes]) -> None:
         """Send these requests at once, await their answers (errors are counted)."""
 
-    def _take(self, index: int) -> tuple[bytes, int, int]:
-        """The request to send as number `index`: (bytes, sequence slot or -1, sequence end)."""
+    def _take(self, index: int) -> tuple[bytes, int, int, int]:
+        """The request to send as number `index`: (bytes, sequence slot or -1, sequence end,
+        data entry; a sampled answer is checked against that entry's expected outputs)."""
         if self.seq is None:
-            return self.requests[index % len(self.requests)], -1, 0
-        return self.seq.take(index)
+            return self.requests[index % len(self.requests)], -1, 0, index
+        return self.seq.take()
 
     def _end_sequences(self) -> None:
         """Send END for each sequence still open (perf_analyzer does so when a level ends)."""
@@ -137,9 +139,18 @@ class WorkerBase(ABC):
                 continue
             _, concurrency, rate, poisson, max_conns, sequences = cmd
             if sequences is not None and self.templates:
-                slots, lo, hi, length, variation, seed = sequences
+                slots, lo, hi, length, variation, seed, streams, given = sequences
                 self.seq = SequenceSlots(
-                    self.templates, slots, lo, hi, length, variation, seed, self.ids_used
+                    self.templates,
+                    slots,
+                    lo,
+                    hi,
+                    length,
+                    variation,
+                    seed,
+                    self.ids_used,
+                    streams,
+                    given,
                 )
             try:
                 self.conn.send(("running", time.monotonic_ns()))

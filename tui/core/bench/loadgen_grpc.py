@@ -39,8 +39,8 @@ class _Worker(WorkerBase):
     def _send(self, c: H2Connection, due: int = 0) -> None:
         i = self.next_index
         self.next_index = i + 1
-        payload, slot, ended = self._take(i)
-        c.start(payload, (i, time.monotonic_ns(), due, slot, ended))
+        payload, slot, ended, index = self._take(i)
+        c.start(payload, (index, time.monotonic_ns(), due, slot, ended))
 
     def _ended(self, c: H2Connection) -> int:
         """Read what arrived on c, record the streams that ended; how many did."""

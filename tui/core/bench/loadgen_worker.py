@@ -107,8 +107,7 @@ class _Worker(WorkerBase):
     def _send(self, c: _Conn) -> None:
         i = self.next_index
         self.next_index = i + 1
-        c.index = i
-        payload, c.slot, c.ended = self._take(i)
+        payload, c.slot, c.ended, c.index = self._take(i)
         c.start = time.monotonic_ns()
         c.sock.sendall(payload)
         c.sent = time.monotonic_ns()

@@ -104,6 +104,8 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
     if level.server is not None:
         ensemble, cache = bool(level.composing), level.response_cache
         lines += ["  Server: ", *_server_lines(level.server, "    ", ensemble, cache)]
+    else:
+        lines.append("")
     if level.composing:
         lines.append("  Composing models: ")
         for part in level.composing:
@@ -123,11 +125,12 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
                     v = values[key] * 100 if key == "utilization" else values[key]
                     shown = f"{v:.1f}" if key in ("utilization", "power_w") else f"{int(v)}"
                     lines.append(f"      {uuid} : {shown}{unit}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)  # as perf_analyzer, no blank line after the GPU metrics
 
 
 def _server_lines(srv: ServerBreakdown, pad: str, ensemble: bool, cache: bool) -> list[str]:
-    """perf_analyzer's server block. With `cache` (the config enables response_cache) the
+    """perf_analyzer's server block, a blank line after it (so also after an ensemble's own
+    and after each composing model's). With `cache` (the config enables response_cache) the
     compute times give way to its cache hit/miss figures, indented one level deeper."""
     if cache:
         parts = f"queue {srv.queue_us} usec + cache hit/miss {srv.cache_compute_us} usec"
@@ -163,7 +166,7 @@ def _server_lines(srv: ServerBreakdown, pad: str, ensemble: bool, cache: bool) -
                 f"compute output {srv.compute_output_us} usec)"
             )
         lines += [f"{deeper}Average Cache Hit Latency: {srv.cache_hit_us} usec", miss]
-    return lines
+    return [*lines, ""]
 
 
 def summary_lines(result: BenchResult) -> str:
@@ -224,7 +227,7 @@ def csv_rows(result: BenchResult, verbose: bool = False) -> list[list[str]]:
         value = str(int(level.value)) if config.mode == "concurrency" else fmt_num(level.value)
         row = [value, fmt_num(level.throughput), str(send)]
         if with_server:
-            s = level.server
+            s = level.server_own or level.server  # an ensemble's own figures, as perf_analyzer
             q, ci, cf, co, hit, miss = (
                 (
                     s.queue_us,

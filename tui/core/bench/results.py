@@ -150,6 +150,9 @@ class LevelResult:
     responses_checked: int = 0  # responses compared with the expected outputs in this level
     responses_seen: int = 0  # responses received in all of the level's windows
     composing: list[ServerBreakdown] = field(default_factory=list)  # ensemble: per model
+    # an ensemble's own statistics (`server` sums its composing models' times, as perf_analyzer's
+    # console); perf_analyzer's CSV writes these. None: `server` is the model's own.
+    server_own: ServerBreakdown | None = None
     response_cache: bool = False  # the model's config enables it: perf_analyzer's cache figures
     sequence_count: int | None = None  # sequence models: sequences ended in the windows merged
     warnings: list[str] = field(default_factory=list)  # what the CLI prints after the level

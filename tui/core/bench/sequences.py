@@ -11,6 +11,10 @@ requests on different connections, so the server could see a sequence's steps ou
 At the end of a level every open sequence gets one last request with END (perf_analyzer's
 "complete ongoing sequences"), so none is left holding a server slot until its idle timeout.
 
+With `--input-data`, as perf_analyzer, each new sequence draws one of the data streams (uniformly)
+and sends its steps in order, wrapping around; it is as long as that stream unless
+`--sequence-length` was given. Generated data is one entry, sent by every step.
+
 Request bytes are built once per data entry and flag combination, split where the ID goes
 (`Template`); a request is prefix + ID + suffix. Over HTTP the ID sits in a 20-character field of
 the JSON header (right-aligned, spaces before it are JSON whitespace), so lengths never change;
@@ -42,6 +46,8 @@ class SequenceOptions:
     id_start: int = 1
     id_end: int = MAX_ID  # excluded
     num_sequences: int = 4  # request-rate mode: sequences kept going at once
+    length_given: bool = True  # False: with --input-data, a sequence is as long as its stream
+    streams: tuple[int, ...] | None = None  # --input-data's steps per stream (set by the engine)
 
 
 def parse_id_range(text: str) -> tuple[int, int]:
@@ -147,7 +153,9 @@ def grpc_templates(base: bytes) -> list[Template]:
 # The worker's side ---------------------------------------------------------------------------
 class SequenceSlots:
     """A worker's sequences: `slots` of them, IDs in [id_lo, id_hi). `take` gives the next
-    request of a free slot (the one free longest) and busies it until `release`."""
+    request of a free slot (the one free longest) and busies it until `release`. `templates`
+    holds the data entries stream after stream, `streams` each stream's step count (None:
+    generated data, one entry)."""
 
     def __init__(
         self,
@@ -159,15 +167,23 @@ class SequenceSlots:
         variation_pct: float,
         seed: int,
         first_id: int = 0,
+        streams: tuple[int, ...] | None = None,
+        length_given: bool = True,
     ) -> None:
         self.templates = templates
         self.free = deque(range(slots))
         self.ids = [0] * slots
         self.left = [0] * slots  # requests still to send in the slot's sequence; 0: none open
+        self.lengths = [0] * slots  # the length of the slot's sequence
+        self.stream = [0] * slots  # the slot's data stream
         self.lo, self.size = id_lo, id_hi - id_lo
         self.counter = first_id
         self.length, self.variation = length, variation_pct
         self.rng = random.Random(seed)
+        self.steps = list(streams or (len(templates),))
+        self.offsets = [sum(self.steps[:k]) for k in range(len(self.steps))]
+        self.from_data = streams is not None
+        self.length_given = length_given or not self.from_data
 
     def _new_id(self, slot: int) -> int:
         """The next ID of the range not held by another slot (a slot holds its last ID until it
@@ -183,33 +199,47 @@ class SequenceSlots:
         offset = int((2.0 * self.rng.random() - 1.0) * self.variation / 100.0 * self.length)
         return max(1, self.length + offset)
 
-    def take(self, index: int) -> tuple[bytes, int, int]:
-        """(request, slot, 1 when it ends its sequence else 0)."""
+    def _start(self, slot: int) -> None:
+        self.ids[slot] = self._new_id(slot)
+        if self.from_data:
+            self.stream[slot] = self.rng.randrange(len(self.steps))
+        length = self._new_length() if self.length_given else self.steps[self.stream[slot]]
+        self.left[slot] = self.lengths[slot] = length
+
+    def entry(self, slot: int) -> int:
+        """The data entry of the slot's next step."""
+        stream = self.stream[slot]
+        return self.offsets[stream] + (self.lengths[slot] - self.left[slot]) % self.steps[stream]
+
+    def take(self) -> tuple[bytes, int, int, int]:
+        """(request, slot, 1 when it ends its sequence else 0, data entry)."""
         slot = self.free.popleft()
         start = not self.left[slot]
         if start:
-            self.ids[slot] = self._new_id(slot)
-            self.left[slot] = self._new_length()
+            self._start(slot)
+        entry = self.entry(slot)
         self.left[slot] -= 1
         end = not self.left[slot]
-        variants = self.templates[index % len(self.templates)]
+        variants = self.templates[entry]
         return (
             variants[(0 if start else 1) if not end else (3 if start else 2)].render(
                 self.ids[slot]
             ),
             slot,
             int(end),
+            entry,
         )
 
     def release(self, slot: int) -> None:
         self.free.append(slot)
 
     def closing(self) -> list[bytes]:
-        """One END request per open sequence (none may be in flight); all slots are then free."""
+        """One END request per open sequence, its next step (none may be in flight); all slots
+        are then free."""
         ends = []
         for slot, left in enumerate(self.left):
             if left:
+                ends.append(self.templates[self.entry(slot)][2].render(self.ids[slot]))
                 self.left[slot] = 0
-                ends.append(self.templates[0][2].render(self.ids[slot]))
         self.free = deque(range(len(self.left)))
         return ends
