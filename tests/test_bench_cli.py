@@ -62,9 +62,9 @@ def test_bench_against_running_server(
             "-p",
             "300",
             "-s",
-            "60",
+            "100",  # the layout is under test here, not stability: a loaded machine must pass
             "-r",
-            "6",
+            "10",
             "-f",
             str(out_csv),
             "--json",
