@@ -281,21 +281,43 @@ def prepare(
         ]
         sizes = [len(r) for r in requests]
         templates = [sequences.grpc_templates(r) for r in requests] if sequence else None
-        return PreparedRequest(
-            model,
-            path,
-            inputs,
-            outputs,
-            requests,
-            sizes,
-            validation,
-            True,
-            "grpc",
-            regions,
-            templates,
-            streams,
+        binary, kind = True, "grpc"
+    else:
+        requests, sizes, templates = _http_requests(
+            host, path, data, inputs, outputs, regions, binary, sequence
         )
-    templates = [] if sequence else None
+        kind = "http"
+    return PreparedRequest(
+        model,
+        path,
+        inputs,
+        outputs,
+        requests,
+        sizes,
+        validation,
+        binary,
+        kind,
+        regions,
+        templates,
+        streams,
+    )
+
+
+def _http_requests(
+    host: str,
+    path: str,
+    data: list[dict[str, np.ndarray]],
+    inputs: list[TensorSpec],
+    outputs: list[TensorSpec],
+    regions: list[Any],
+    binary: bool,
+    sequence: bool,
+) -> tuple[list[bytes], list[int], list[Any] | None]:
+    """One whole HTTP request per data entry, its body size, and for a sequence model its
+    flag variants (sequences.Template)."""
+    from tui.core.bench import sequences
+
+    templates: list[Any] | None = [] if sequence else None
     requests, sizes = [], []
     for k, entry in enumerate(data):
         tensors = []
@@ -313,20 +335,7 @@ def prepare(
         sizes.append(len(body))
         if templates is not None:
             templates.append(sequences.http_templates(host, path, tensors, wanted))
-    return PreparedRequest(
-        model,
-        path,
-        inputs,
-        outputs,
-        requests,
-        sizes,
-        validation,
-        binary,
-        "http",
-        regions,
-        templates,
-        streams,
-    )
+    return requests, sizes, templates
 
 
 def grpc_request(
