@@ -59,6 +59,17 @@ def test_gpu_instances_use_cuda_on_their_device_when_onnxruntime_has_it(
     )
 
 
+def test_idle_threads_do_not_spin_unless_the_config_says_so(backend: ModuleType) -> None:
+    """Spinning threads took the cores the server and its clients needed (bench-densenet)."""
+    model = ROOT / "assets" / "models" / "identity_onnx" / "1" / "model.onnx"
+    key = "session.intra_op.allow_spinning"
+    options = backend._session(model).get_session_options()
+    assert options.get_session_config_entry(key) == "0"
+    config = {"parameters": {key: {"string_value": "1"}}}
+    options = backend._session(model, config).get_session_options()
+    assert options.get_session_config_entry(key) == "1"
+
+
 def test_cpu_and_model_instances_stay_on_the_cpu(backend: ModuleType) -> None:
     for kind in ("CPU", "MODEL"):
         assert backend.choose_providers(kind, 0, GPU_BUILD) == (["CPUExecutionProvider"], "")
