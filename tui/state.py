@@ -18,6 +18,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 
+from tui.core.client import TritonError
 from tui.core.docker_server import DockerServer
 from tui.core.session import Session
 
@@ -30,6 +31,22 @@ NO_READY_MODEL = (
     "No model is READY on the server: load one in the Repository pane (1, then l), "
     "or deploy one there (d)."
 )
+
+
+@dataclass
+class ReadyModelsListed(Message):
+    """The server's READY models, sorted (empty with `error` when they could not be listed)."""
+
+    models: list[str]
+    error: str = ""
+
+
+def list_ready_models(pane: DOMNode) -> None:
+    """Post `ReadyModelsListed` to `pane`; blocking: call it from a worker thread."""
+    try:
+        pane.post_message(ReadyModelsListed(console(pane).session.client.ready_models()))
+    except TritonError as exc:
+        pane.post_message(ReadyModelsListed([], str(exc)))
 
 
 @dataclass

@@ -33,19 +33,20 @@ from tui.core.bench.engine import (
 )
 from tui.core.client import TritonError
 from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
-from tui.state import NO_READY_MODEL, ModelSelected, ModelStateChanged, console
+from tui.state import (
+    NO_READY_MODEL,
+    ModelSelected,
+    ModelStateChanged,
+    ReadyModelsListed,
+    console,
+    list_ready_models,
+)
 from tui.widgets.status import StatusLine
 
 
 @dataclass
 class SweepProgressed(Message):
     event: Event
-
-
-@dataclass
-class ModelsListed(Message):
-    models: list[str]
-    error: str = ""
 
 
 @dataclass
@@ -116,11 +117,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
 
     @work(thread=True, exclusive=True, group="bench-models")
     def list_models(self) -> None:
-        try:
-            models = console(self).session.client.ready_models()
-            self.post_message(ModelsListed(models))
-        except TritonError as exc:
-            self.post_message(ModelsListed([], str(exc)))
+        list_ready_models(self)
 
     def on_show(self) -> None:
         if console(self).server_state == "ready" and self.current is None:
@@ -137,7 +134,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         if self.current is None and name in self._models and select.value != name:
             select.value = name
 
-    def on_models_listed(self, message: ModelsListed) -> None:
+    def on_ready_models_listed(self, message: ReadyModelsListed) -> None:
         select = self.query_one("#bench-model", Select)
         if message.error:
             self._status(f"Cannot list models: {message.error}", "error")

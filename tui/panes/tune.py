@@ -39,7 +39,7 @@ from tui.core.tune.tuner import (
     run_tune,
 )
 from tui.panes.config_dialogs import confirm
-from tui.state import NO_READY_MODEL, console
+from tui.state import NO_READY_MODEL, ReadyModelsListed, console, list_ready_models
 from tui.widgets.status import StatusLine
 from tui.widgets.tune_results import CandidateHighlighted, TuneResults
 
@@ -47,12 +47,6 @@ from tui.widgets.tune_results import CandidateHighlighted, TuneResults
 @dataclass
 class TuneProgressed(Message):
     event: TuneEvent
-
-
-@dataclass
-class TuneModelsListed(Message):
-    models: list[str]
-    error: str = ""
 
 
 @dataclass
@@ -138,11 +132,7 @@ class TunePane(Vertical):
 
     @work(thread=True, exclusive=True, group="tune-models")
     def list_models(self) -> None:
-        try:
-            models = console(self).session.client.ready_models()
-            self.post_message(TuneModelsListed(models))
-        except TritonError as exc:
-            self.post_message(TuneModelsListed([], str(exc)))
+        list_ready_models(self)
 
     @work(thread=True, group="tune-recover")
     def recover_models(self) -> None:
@@ -150,7 +140,7 @@ class TunePane(Vertical):
         for line in recover(console(self).session.client.url):
             self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)
 
-    def on_tune_models_listed(self, message: TuneModelsListed) -> None:
+    def on_ready_models_listed(self, message: ReadyModelsListed) -> None:
         if message.error:
             self._status(f"Cannot list models: {message.error}", "error")
             return

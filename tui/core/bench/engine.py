@@ -41,7 +41,7 @@ from tui.core.bench.sequences import is_sequence_config
 from tui.core.bench.server_stats import (
     STAT_KEYS,
     GpuPoller,
-    composing_models,
+    composing_configs,
     deltas,
     gpu_sample,
     pick,
@@ -133,11 +133,13 @@ class _Sweep:
             raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
         if not self.client.model_ready(cfg.model):
             raise BenchFailed(f"model {cfg.model!r} is not ready on {self.client.url}")
-        self.composing = composing_models(self.client, model_config)
-        try:
-            configs = [model_config, *(self.client.model_config(m) for m in self.composing)]
-        except TritonError as exc:
-            raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
+        composing = composing_configs(self.client, model_config)
+        self.composing = list(composing)
+        configs = [model_config]
+        for part in composing.values():
+            if isinstance(part, TritonError):
+                raise BenchFailed(f"model {cfg.model!r}: {part}") from part
+            configs.append(part)
         # As perf_analyzer decides: from the configs, so a cache the server lacks shows as 0 usec
         self.response_cache = any((c.get("response_cache") or {}).get("enable") for c in configs)
         self.sequence_model = any(is_sequence_config(c) for c in configs)

@@ -83,23 +83,25 @@ def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[s
     return best, mine[best]
 
 
-def composing_models(
+def composing_configs(
     client: TritonHTTP | TritonGRPC, config: dict[str, Any], depth: int = 0
-) -> list[str]:
-    """The models an ensemble's steps call, in step order, nested ensembles expanded."""
+) -> dict[str, dict[str, Any] | TritonError]:
+    """The models an ensemble's steps call, in step order, nested ensembles expanded, each with
+    its config (or the error that fetching it gave)."""
     steps = (config.get("ensemble_scheduling") or {}).get("step") or []
-    out: list[str] = []
+    out: dict[str, dict[str, Any] | TritonError] = {}
     for step in steps:
         name = str(step.get("model_name", ""))
         if not name or name in out:
             continue
-        out.append(name)
+        try:
+            out[name] = sub = client.model_config(name)
+        except TritonError as exc:
+            out[name] = exc
+            continue
         if depth < 4:
-            try:
-                sub = client.model_config(name)
-            except TritonError:
-                continue
-            out += [m for m in composing_models(client, sub, depth + 1) if m not in out]
+            nested = composing_configs(client, sub, depth + 1)
+            out.update((m, c) for m, c in nested.items() if m not in out)
     return out
 
 
