@@ -18,8 +18,11 @@ server itself is slowed in bursts; ours is also steadily faster than perf_analyz
 must agree within FACTOR = 4 and the server's compute time within SERVER_FACTOR = 6: loose, but
 still failing every error of kind (batch counted twice, usec against msec, requests lost from a
 window, a composing model missed, a client that cannot keep up at all). Request rate is held by
-the schedule more than by the machine: both tools must deliver it within RATE_TOL (10 %; seen:
-ours within 1 %, perf_analyzer up to 3.4 % short when a burst of load delayed its sends).
+the schedule more than by the machine: ours must deliver it within RATE_TOL (10 %; seen: ours
+within 1 %, perf_analyzer up to 3.4 % short when a burst of load delayed its sends), or, where
+the machine could not, come within RATE_TOL of what perf_analyzer delivered in the same spells
+(CI once saw perf_analyzer 25 % short at 300/s over gRPC while the other test worker ran); each
+tool's best of two alternating runs, as for concurrency.
 `-s 100` (both tools) keeps a level from being dropped as unstable in a burst of load.
 The cached model: every request repeats one input, so all but the first are cache hits in both
 tools, and perf_analyzer's cache columns (it adds them when the config enables response_cache)
@@ -139,9 +142,8 @@ def test_same_figures_as_perf_analyzer(
     ours_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     ours_cmd = [sys.executable, "-m", "tui", "bench", *args, "--metrics-url", server.metrics_url]
     rate = load[0] == "--request-rate-range"
-    rounds = 1 if rate else 2
     theirs, ours = [], []
-    for i in range(rounds):  # alternate, so both meet the same spells of load
+    for i in range(2):  # alternate, so both meet the same spells of load
         pa_csv, our_csv = tmp_path / f"pa{i}.csv", tmp_path / f"ours{i}.csv"
         theirs.append(
             _run(perf_analyzer.command(*args, "-f", str(pa_csv)), perf_analyzer.env, pa_csv)
@@ -170,9 +172,10 @@ def test_same_figures_as_perf_analyzer(
         for name in compared:
             a, b = float(pa_row[col[name]]), float(our_row[col[name]])
             if rate and name == "Inferences/Second":
+                # the schedule, or as near it as perf_analyzer came in the same spells of load
                 target = float(pa_row[0])
-                assert abs(a - target) <= RATE_TOL * target, (name, pa_row)
-                assert abs(b - target) <= RATE_TOL * target, (name, our_row)
+                floor = (1 - RATE_TOL) * min(target, a)
+                assert floor <= b <= (1 + RATE_TOL) * target, (name, pa_row, our_row)
                 continue
             factor = SERVER_FACTOR if name.startswith("Server") else FACTOR
             assert max(a, 1) / factor <= max(b, 1) <= max(a, 1) * factor, (name, pa_row, our_row)
