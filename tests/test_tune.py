@@ -257,7 +257,9 @@ def test_a_lucky_first_measurement_does_not_win_once_re_measured() -> None:
 def test_quick_tune_re_measures_its_top_configs_and_the_default(
     tune_server: ServerProcess, tmp_path: Path
 ) -> None:
-    record, before = _record(tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8])
+    record, before = _record(
+        tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8], concurrency=[1, 2, 4]
+    )
     cancel = threading.Event()
     again: list[str] = []
 
