@@ -150,6 +150,10 @@ def test_zero_json_format_and_json_file(tmp_path: Path) -> None:
         ('{"data": []}', "expected"),
         ('{"data": [{"X": 1}]}', "lacks input"),
         ('{"data": [{"A": [1, 2, 3]}]}', "do not fill"),
+        (
+            '{"data": [{"A": [1, 2]}], "validation_data": [{"b": [1, 2]}]}',
+            "names no output of the model \\(b; it has B\\)",
+        ),
     ):
         data.write_text(bad)
         with pytest.raises(InputError, match=message):

@@ -212,8 +212,19 @@ def load_json_data(
                     f"--input-data {path}: {where} lacks input(s) {', '.join(missing)}"
                 )
             data.append({s.name: _from_json(s, entry[s.name], batching) for s in inputs})
-    for steps in expected:
-        for entry in steps:
+    names = [s.name for s in outputs]
+    for k, steps in enumerate(expected):
+        for i, entry in enumerate(steps):
+            # a subset of the outputs may be checked (perf_analyzer wants them all, so a model
+            # with an output no one can predict cannot be validated there); a name the model
+            # does not have is an error, or a misspelt one would silently check nothing
+            unknown = sorted(set(entry) - set(names)) if isinstance(entry, dict) else ["?"]
+            if unknown or not entry:
+                raise InputError(
+                    f"--input-data {path}: validation_data for stream {k}, step {i} names no "
+                    f"output of the model ({', '.join(unknown) or 'empty'}; it has "
+                    f"{', '.join(names)})"
+                )
             validation.append(
                 {s.name: _from_json(s, entry[s.name], batching) for s in outputs if s.name in entry}
             )
