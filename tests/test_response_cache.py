@@ -28,6 +28,8 @@ from tui.core.locate import find_tritonserver
 from tui.core.modelconfig import lint_text
 from tui.core.modelconfig.target import server_target
 from tui.core.serverspec import launch_spec
+from tui.core.session import Session
+from tui.widgets.server_bar import ServerBar
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -53,6 +55,9 @@ def test_cache_size_reaches_the_launcher_and_the_cache_library_is_found() -> Non
     assert "--cache-config=local,size=268435456" in command
     target = server_target(server)  # lint knows the launched server has a cache
     assert target is not None and target.cache is True
+    header = ServerBar(Session.of_server(server)).render().plain  # and the header says so
+    assert "cache 256.0 MiB" in header, header
+    assert "cache" not in ServerBar(Session.attach("localhost:8000")).render().plain
     if server.binary is not None and server.binary.source == "embedded":  # the wheel's library
         (folder,) = [a.split("=", 1)[1] for a in command if a.startswith("--cache-directory=")]
         assert (Path(folder) / "local" / "libtritoncache_local.so").is_file()

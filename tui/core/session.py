@@ -40,6 +40,12 @@ class Session:
         return "attached: no log stream"
 
     @property
+    def cache_size(self) -> int | None:
+        """Bytes of response cache the console launched its server with (None: no cache, or not
+        known: an attached server's flags are not ours)."""
+        return self.server.spec.cache_size if self.server else None
+
+    @property
     def server_pid(self) -> int | None:
         return self.server.pid if self.server else None
 

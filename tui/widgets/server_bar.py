@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from tui.core.launcher import ServerProcess, exposure_warning
 from tui.core.session import Session
+from tui.core.units import size
 
 _STATE_STYLE = {"starting": "bold yellow", "ready": "bold green", "failed": "bold red"}
 
@@ -31,6 +32,8 @@ class ServerBar(Static):
         )
         if s.version:
             text.append(f"  Triton {s.version}")
+        if s.cache_size:
+            text.append(f"  cache {size(s.cache_size)}")
         text.append(f"  {s.binary_label}", "dim")
         if isinstance(s.server, ServerProcess) and exposure_warning(s.server.host):
             text.append(f"  LISTENING ON {s.server.host}", "bold reverse red")
