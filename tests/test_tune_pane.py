@@ -65,6 +65,10 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         app.selected_model = FIXED_COST  # as if highlighted there
         await _until(pilot, lambda: model.value == FIXED_COST)
 
+        # before a tune: no GPU columns (the server's GPUs are known from a tune's figures)
+        headers = [str(c.label) for c in pane.query_one(DataTable).columns.values()]
+        assert headers == ["config", "conc", "infer/s", "p99 ms", "ok"], headers
+
         # bad axes are refused with a message and start nothing
         _fill(pane, counts="3:1")
         pane.query_one("#tune-window", Input).focus()

@@ -40,11 +40,17 @@ class TuneResults(Horizontal):
         yield Static("", id="tune-plot")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.clear()
 
     def clear(self) -> None:
+        """No rows, and no GPU columns until some level has GPU figures."""
         self.rows = []
-        self.query_one(DataTable).clear()
+        self._columns(gpu=False)
+
+    def _columns(self, gpu: bool) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(c for c in COLUMNS if gpu or not c.startswith("GPU")))
 
     def show(self, record: TuneRecord) -> None:
         """The record's candidates, ranked again (the cursor stays on its row number). The GPU
@@ -54,8 +60,7 @@ class TuneResults(Horizontal):
         row = table.cursor_row
         self.rows = record.ranked()
         gpu = any(lv.gpu_util is not None or lv.gpu_mem_mb is not None for lv in record.levels())
-        table.clear(columns=True)
-        table.add_columns(*(c for c in COLUMNS if gpu or not c.startswith("GPU")))
+        self._columns(gpu)
         for result in self.rows:
             best = result.best
             cells = [
