@@ -213,3 +213,34 @@ def test_same_console_layout_as_perf_analyzer(
     theirs, ours = outs
     assert _server_part(ours) == _server_part(theirs)
     assert _shape(ours)[-3:] == _shape(theirs)[-3:]
+
+
+@pytest.mark.parametrize(
+    ("data", "ours_say"),
+    [
+        ("{", "not valid JSON"),
+        ('{"x": 1}', "expected"),
+        ('{"data": [{"X": [1.0]}]}', "lacks input(s) INPUT0, INPUT1"),
+        ('{"data": [{"INPUT0": [1.0, 2.0, 3.0], "INPUT1": [1.0, 2.0, 3.0, 4.0]}]}', "do not fill"),
+    ],
+)
+def test_bad_input_data_exits_as_perf_analyzer(
+    perf_analyzer: PerfAnalyzer, server: ServerProcess, tmp_path: Path, data: str, ours_say: str
+) -> None:
+    """A data file whose contents do not fit the model: both tools refuse it with exit 99 (not
+    3, the code for bad options), ours saying what is wrong."""
+    path = tmp_path / "data.json"
+    path.write_text(data)
+    args = ["-m", "add_sub", "-u", server.http_url, "--input-data", str(path), "-p", "300"]
+    theirs = subprocess.run(
+        perf_analyzer.command(*args), env=perf_analyzer.env, capture_output=True, timeout=120
+    )
+    ours = subprocess.run(
+        [sys.executable, "-m", "tui", "bench", *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert theirs.returncode == ours.returncode == 99, (theirs.returncode, ours.stderr)
+    assert ours_say in ours.stderr
