@@ -47,7 +47,7 @@ def test_bad_flags_exit_3(args: list[str], message: str, capsys: pytest.CaptureF
 def test_bench_against_running_server(
     demo_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    assert main(["bench", "-m", "add_sub", "-u", demo_server.http_url, "-b", "9"]) == 3
+    assert main(["bench", "-m", "add_sub", "-u", demo_server.http_url, "-b", "9"]) == 99
     assert "max_batch_size 8" in capsys.readouterr().err
     out_csv, out_json = tmp_path / "r.csv", tmp_path / "r.json"
     code = main(

@@ -333,7 +333,7 @@ def test_bad_sequence_flags_exit_3(
 def test_sequence_model_refuses_what_cannot_work(
     server: ServerProcess, args: list[str], message: str, capsys: pytest.CaptureFixture
 ) -> None:
-    assert main(["bench", "-m", SEQUENCE, "-u", server.http_url, *args]) == 3
+    assert main(["bench", "-m", SEQUENCE, "-u", server.http_url, *args]) == 99
     assert message in capsys.readouterr().err
 
 

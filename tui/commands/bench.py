@@ -368,9 +368,9 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
         if server is not None:
             server.stop()
-    if result.status == "invalid":
+    if result.status == "invalid":  # the flags or the data do not fit the model: exit 99
         print(f"error: {result.message}", file=sys.stderr)
-        return 3
+        return result.exit_code
     if result.levels:
         print(report.summary_lines(result), end="", flush=True)  # no blank line after it
     try:

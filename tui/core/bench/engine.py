@@ -22,13 +22,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from tui.core.bench.grpc_admin import TritonGRPC
-from tui.core.bench.inputs import (
-    DataError,
-    InputError,
-    PreparedRequest,
-    check_response,
-    prepare,
-)
+from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
 from tui.core.bench.level import BenchFailed, OverThreshold, Unstable, judge_level
 from tui.core.bench.loadgen import FIELDS, LATE_NS, Collected, LoadError, LoadGenerator
 from tui.core.bench.results import (
@@ -398,8 +392,6 @@ class _Sweep:
                 result.status = "ok"
         except _Cancelled:
             result.status, result.message = "cancelled", "cancelled"
-        except DataError as exc:  # the data file's contents: perf_analyzer's exit 99
-            result.status, result.message = "error", str(exc)
         except InputError as exc:
             result.status, result.message = "invalid", str(exc)
         except (BenchFailed, LoadError) as exc:

@@ -26,12 +26,9 @@ from tritonclient.utils import triton_to_np_dtype
 
 
 class InputError(ValueError):
-    """The inputs cannot be built from what the user gave (reported, exit code 3)."""
-
-
-class DataError(InputError):
-    """The --input-data file's contents do not fit the model (reported, exit code 99, as
-    perf_analyzer's "Failed to init manager inputs")."""
+    """The inputs cannot be built from what the user gave: a flag, or the data file, does not
+    fit the model (reported; exit code 99 from a run, as perf_analyzer's; 3 where the CLI finds
+    a flag wrong by itself)."""
 
 
 @dataclass
@@ -172,7 +169,7 @@ def _from_json(spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
     try:
         arr = arr.reshape(shape)
     except ValueError:
-        raise DataError(
+        raise InputError(
             f"input data for {spec.name}: {arr.size} values do not fill shape {shape}"
         ) from None
     if batching:
@@ -189,31 +186,33 @@ def load_json_data(
     try:
         doc = json.loads(path.read_text())
     except OSError as exc:
-        raise DataError(f"--input-data {path}: {exc.strerror or exc}") from None
+        raise InputError(f"--input-data {path}: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
-        raise DataError(f"--input-data {path}: not valid JSON ({exc})") from None
+        raise InputError(f"--input-data {path}: not valid JSON ({exc})") from None
     streams = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(streams, list) or not streams:
-        raise DataError(f'--input-data {path}: expected {{"data": [{{...}}, ...]}}')
+        raise InputError(f'--input-data {path}: expected {{"data": [{{...}}, ...]}}')
     nested = isinstance(streams[0], list)
     if any(isinstance(s, list) != nested for s in streams):
-        raise DataError(f"--input-data {path}: data mixes entries and lists of entries (streams)")
+        raise InputError(f"--input-data {path}: data mixes entries and lists of entries (streams)")
     if not nested:
         streams = [streams]
     expected = doc.get("validation_data") or []
     if expected and not nested:
         expected = [expected]
     if expected and [len(s) for s in expected] != [len(s) for s in streams]:
-        raise DataError(f"--input-data {path}: validation_data does not align with data")
+        raise InputError(f"--input-data {path}: validation_data does not align with data")
     data, validation = [], []
     for k, steps in enumerate(streams):
         if not steps or not all(isinstance(e, dict) for e in steps):
-            raise DataError(f"--input-data {path}: data stream {k} is not a list of entries")
+            raise InputError(f"--input-data {path}: data stream {k} is not a list of entries")
         for i, entry in enumerate(steps):
             missing = [s.name for s in inputs if s.name not in entry]
             if missing:
                 where = f"data[{k}][{i}]" if nested else f"data[{i}]"
-                raise DataError(f"--input-data {path}: {where} lacks input(s) {', '.join(missing)}")
+                raise InputError(
+                    f"--input-data {path}: {where} lacks input(s) {', '.join(missing)}"
+                )
             data.append({s.name: _from_json(s, entry[s.name], batching) for s in inputs})
     names = [s.name for s in outputs]
     for k, steps in enumerate(expected):
@@ -223,7 +222,7 @@ def load_json_data(
             # does not have is an error, or a misspelt one would silently check nothing
             unknown = sorted(set(entry) - set(names)) if isinstance(entry, dict) else ["?"]
             if unknown or not entry:
-                raise DataError(
+                raise InputError(
                     f"--input-data {path}: validation_data for stream {k}, step {i} names no "
                     f"output of the model ({', '.join(unknown) or 'empty'}; it has "
                     f"{', '.join(names)})"

@@ -183,11 +183,11 @@ class BenchResult:
 
     @property
     def exit_code(self) -> int:
-        """perf_analyzer's: 0 ok, 2 no stable measurement, 3 bad options, 99 other failures."""
+        """perf_analyzer's: 0 ok, 2 no stable measurement, 99 other failures, a model the flags
+        or the data file do not fit among them (flags wrong by themselves never get here: the
+        CLI refuses them with 3)."""
         if self.status in ("ok", "threshold", "cancelled"):
             return 0
-        if self.status == "invalid":
-            return 3
         if self.status == "unstable":
             return 0 if self.levels else 2
         return 99
