@@ -103,8 +103,10 @@ class TritonHTTP:
         self.call("POST", f"/v2/repository/models/{quote(model)}/unload", body, timeout=timeout)
 
     # Per model -----------------------------------------------------------------------------
-    def model_metadata(self, model: str) -> dict[str, Any]:
-        return self.call("GET", f"/v2/models/{quote(model)}")
+    def model_metadata(self, model: str, version: str = "") -> dict[str, Any]:
+        """A model's metadata; of one `version` when given (an error if it is not loaded)."""
+        at = f"/versions/{quote(version)}" if version else ""
+        return self.call("GET", f"/v2/models/{quote(model)}{at}")
 
     def model_config(self, model: str) -> dict[str, Any]:
         return self.call("GET", f"/v2/models/{quote(model)}/config")

@@ -127,7 +127,7 @@ class _Sweep:
     def prepare(self) -> PreparedRequest:
         cfg = self.config
         try:
-            metadata = self.client.model_metadata(cfg.model)
+            metadata = self.client.model_metadata(cfg.model, cfg.version)
             model_config = self.client.model_config(cfg.model)
         except TritonError as exc:
             raise BenchFailed(f"model {cfg.model!r}: {exc}") from exc
