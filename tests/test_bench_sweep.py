@@ -124,11 +124,12 @@ def test_bad_inputs_are_reported_not_sent(demo_server: ServerProcess) -> None:
     missing = run_sweep(BenchConfig(model="no_such_model", url=demo_server.http_url))
     assert missing.status == "error" and "no_such_model" in missing.message
     # a version that is not loaded: refused before any load, as perf_analyzer does
-    events: list[object] = []
-    config = BenchConfig(model="add_sub", url=demo_server.http_url, version="7")
-    absent = run_sweep(config, events.append)
-    assert absent.status == "error" and "version 7" in absent.message, absent.message
-    assert not [e for e in events if isinstance(e, LevelStarted)]
+    for protocol, url in (("http", demo_server.http_url), ("grpc", demo_server.grpc_url)):
+        events: list[object] = []
+        config = BenchConfig(model="add_sub", url=url, version="7", protocol=protocol)
+        absent = run_sweep(config, events.append)
+        assert absent.status == "error" and "version 7" in absent.message, absent.message
+        assert not [e for e in events if isinstance(e, LevelStarted)]
     misfit = run_sweep(
         BenchConfig(model="identity_onnx", url=demo_server.http_url, shapes={"INPUT0": [8]})
     )

@@ -32,8 +32,8 @@ class TritonGRPC:
     def server_metadata(self) -> dict[str, Any]:
         return self._call("get_server_metadata", as_json=True)
 
-    def model_metadata(self, model: str) -> dict[str, Any]:
-        return self._call("get_model_metadata", model, as_json=True)
+    def model_metadata(self, model: str, version: str = "") -> dict[str, Any]:
+        return self._call("get_model_metadata", model, version, as_json=True)
 
     def model_config(self, model: str) -> dict[str, Any]:
         return self._call("get_model_config", model, as_json=True).get("config", {})
