@@ -104,6 +104,10 @@ CASES = [
     (SEQUENCE, "http", DEFAULT, RATE_300),
     (SEQUENCE, "grpc", DEFAULT, RATE_300),
     (SEQUENCE_OLDEST, "http", DEFAULT, {"concurrency": Range(4, 1, 1)}),
+    # more sequences than the model's 8 batch slots: the 9th and 10th START wait in the server's
+    # backlog until others end, so at the level's end the others' ENDs must go out first
+    (SEQUENCE, "http", DEFAULT, {"concurrency": Range(10, 1, 1)}),
+    (SEQUENCE, "grpc", DEFAULT, {"concurrency": Range(10, 1, 1)}),
     # two processes, four sequences, exactly four IDs: ranges that overlapped would collide
     (
         SEQUENCE,
@@ -354,6 +358,12 @@ def test_cli_reports_sequence_count(
     level = record["levels"][0]
     assert level["sequence_count"] >= level["request_count"] / 6 - 3
     assert record["sequences"]["length"] == 5 and record["async"] is True
+    # --sync: synchronous even for a sequence model (and an open-ended range is then allowed)
+    args = [*args[:4], "--concurrency-range", "2:0", "-l", "1000", "-r", "3", "--sync"]
+    code = main(["bench", *args, "-p", "200", "-s", "100", "--json", str(out_json)])
+    assert code in (0, 2), capsys.readouterr()
+    assert "  Using synchronous calls for inference" in capsys.readouterr().out.splitlines()
+    assert json.loads(out_json.read_text())["async"] is False
 
 
 # --input-data streams on the real model ------------------------------------------------------

@@ -60,12 +60,19 @@ def add_parser(subparsers: Any) -> None:
         help="protocol: http (binary tensors over HTTP/1.1 keep-alive) or grpc (protobuf over "
         "HTTP/2); -u then names that endpoint (default localhost:8000 / localhost:8001)",
     )
-    p.add_argument(
+    calls = p.add_mutually_exclusive_group()
+    calls.add_argument(
+        "-a",
         "--async",
         dest="async_mode",
         action="store_true",
         help="asynchronous calls: a level whose throughput is stable but latency is not is "
         "kept with a warning (perf_analyzer's --async)",
+    )
+    calls.add_argument(
+        "--sync",
+        action="store_true",
+        help="synchronous calls even for a sequence model (which otherwise runs asynchronously)",
     )
     p.add_argument(
         "--request-count",
@@ -273,6 +280,7 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         max_connections=args.max_threads,
         protocol=args.protocol,
         async_mode=args.async_mode,
+        force_sync=args.sync,
         request_count_total=args.request_count,
         shared_memory=args.shared_memory,
         sequences=SequenceOptions(

@@ -175,8 +175,11 @@ class _Sweep:
         if cfg.batch_size > 1:
             raise InputError("can not specify batch size > 1 when using a sequence model")
         rng, seq = cfg.load_range, cfg.sequences
-        if cfg.mode == "concurrency" and rng.unbounded:
-            raise InputError("The 'end' concurrency can not be 0 for sequence models")
+        if cfg.mode == "concurrency" and rng.unbounded and not cfg.force_sync:
+            raise InputError(
+                "The 'end' concurrency can not be 0 for sequence models when using asynchronous"
+                " API."
+            )
         most = int(max(rng.start, rng.end)) if cfg.mode == "concurrency" else seq.num_sequences
         if seq.id_end - seq.id_start < most:
             what = "concurrency" if cfg.mode == "concurrency" else "number of sequences"
@@ -184,7 +187,7 @@ class _Sweep:
                 f"sequence id range specified is smaller than the maximum possible {what} "
                 f"({most}), sequence id collision may occur"
             )
-        cfg.async_mode = True
+        cfg.async_mode = not cfg.force_sync
 
     def _wait(self, seconds: float) -> None:
         if self.cancel.wait(seconds):

@@ -145,8 +145,24 @@ class _Worker(WorkerBase):
             ep.close()
 
     def _drain(self, by_fd: dict[int, H2Connection], ep: select.epoll) -> None:
+        """Await the answers in flight. A sequence model's open sequences are ended meanwhile,
+        each as soon as its slot is free (SequenceSlots.finish)."""
+        seq = self.seq
+        if seq is not None:
+            seq.finish()
         deadline = time.monotonic() + self.timeout
-        while any(c.streams for c in by_fd.values()) and time.monotonic() < deadline:
+        while time.monotonic() < deadline and (
+            any(c.streams for c in by_fd.values()) or (seq is not None and seq.free)
+        ):
+            while seq is not None and seq.free:
+                c = min(by_fd.values(), key=lambda x: (x.exhausted, len(x.streams)))
+                if c.exhausted:
+                    c = self._open()
+                    self.pool.append(c)
+                    by_fd[c.fileno()] = c
+                    ep.register(c.fileno(), select.EPOLLIN)
+                self._send(c)
+                c.flush()
             for fd, _ in ep.poll(0.1):
                 if fd in by_fd:
                     self._ended(by_fd[fd])

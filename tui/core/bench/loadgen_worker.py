@@ -165,10 +165,22 @@ class _Worker(WorkerBase):
                 if cmd is not None:
                     return cmd
 
-    def _drain(self, conns: list[_Conn], busy: set[int], ep: select.epoll) -> None:
+    def _drain(
+        self, conns: list[_Conn], busy: set[int], ep: select.epoll, idle: list[_Conn] | None = None
+    ) -> None:
+        """Await the answers in flight. A sequence model's open sequences are ended meanwhile,
+        each on an `idle` connection as soon as its slot is free (SequenceSlots.finish)."""
         by_fd = {c.sock.fileno(): c for c in conns}
+        seq = self.seq if idle is not None else None
+        if seq is not None:
+            seq.finish()
         deadline = time.monotonic() + self.timeout
-        while busy and time.monotonic() < deadline:
+        while (busy or (seq and seq.free and idle)) and time.monotonic() < deadline:
+            while seq is not None and seq.free and idle:
+                c = idle.pop()
+                c.due = time.monotonic_ns()
+                self._send(c)
+                busy.add(c.sock.fileno())
             for fd, _ in ep.poll(0.1):
                 if fd in busy:
                     c = by_fd[fd]
@@ -178,6 +190,8 @@ class _Worker(WorkerBase):
                         busy.discard(fd)
                         if data:
                             self._finish(c, time.monotonic_ns())
+                            if idle is not None:
+                                idle.append(c)
         if busy:
             raise TimeoutError("responses still outstanding after the level ended")
 
@@ -310,7 +324,7 @@ class _Worker(WorkerBase):
                     if fd == pipe_fd:
                         cmd = self._poll_command()
                         if cmd is not None:
-                            self._drain(list(by_fd.values()), busy, ep)
+                            self._drain(list(by_fd.values()), busy, ep, idle)
                             return cmd
                         continue
                     c = by_fd[fd]

@@ -40,6 +40,7 @@ class BenchConfig:
     request_count_total: int = 0  # --request-count: one window of exactly this many requests
     shared_memory: str = "none"  # or "system": inputs in system shared memory
     async_mode: bool = False  # --async: latency may fail to stabilise if throughput does
+    force_sync: bool = False  # --sync: not asynchronous even for a sequence model
     sequences: SequenceOptions = field(default_factory=SequenceOptions)  # sequence models only
 
     @property

@@ -9,7 +9,10 @@ those of sequences still open; a slot's next request leaves only when its previo
 back (perf_analyzer's serial sequences, always on here: an HTTP/1.1 client sends overlapping
 requests on different connections, so the server could see a sequence's steps out of order).
 At the end of a level every open sequence gets one last request with END (perf_analyzer's
-"complete ongoing sequences"), so none is left holding a server slot until its idle timeout.
+"complete ongoing sequences"), so none is left holding a server slot until its idle timeout; the
+ENDs go out while the last answers are awaited, since with more sequences than the model's batch
+slots a START waits in the server's backlog until another sequence ends (perf_analyzer 2.41
+stalls there: `--sync` at concurrency 10 on an 8-slot model measured nothing in 58 s).
 
 With `--input-data`, as perf_analyzer, each new sequence draws one of the data streams (uniformly)
 and sends its steps in order, wrapping around; it is as long as that stream unless
@@ -184,6 +187,7 @@ class SequenceSlots:
         self.offsets = [sum(self.steps[:k]) for k in range(len(self.steps))]
         self.from_data = streams is not None
         self.length_given = length_given or not self.from_data
+        self.finishing = False  # the level ended: each open sequence's next step is its END
 
     def _new_id(self, slot: int) -> int:
         """The next ID of the range not held by another slot (a slot holds its last ID until it
@@ -218,6 +222,8 @@ class SequenceSlots:
         if start:
             self._start(slot)
         entry = self.entry(slot)
+        if self.finishing:
+            self.left[slot] = 1
         self.left[slot] -= 1
         end = not self.left[slot]
         variants = self.templates[entry]
@@ -231,7 +237,16 @@ class SequenceSlots:
         )
 
     def release(self, slot: int) -> None:
-        self.free.append(slot)
+        if self.left[slot] or not self.finishing:
+            self.free.append(slot)
+
+    def finish(self) -> None:
+        """From now on `take` gives each open sequence its END, and `free` holds only the open
+        sequences whose last answer came back. Ends are sent while other answers are still
+        awaited: a START queued behind full batch slots (more sequences than the model's
+        batch slots) is answered only once another sequence ends."""
+        self.finishing = True
+        self.free = deque(slot for slot in self.free if self.left[slot])
 
     def closing(self) -> list[bytes]:
         """One END request per open sequence, its next step (none may be in flight); all slots
