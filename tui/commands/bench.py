@@ -317,6 +317,8 @@ def _printer(config: BenchConfig, verbose: bool) -> Any:
             and (event.result.status not in ("ok", "invalid"))
         ):
             print(event.result.message, file=sys.stderr, flush=True)
+        if isinstance(event, SweepFinished) and event.result.aftermath:
+            print(f"Warning: {event.result.aftermath}", file=sys.stderr, flush=True)
 
     return on_event
 

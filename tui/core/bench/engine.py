@@ -393,6 +393,10 @@ class _Sweep:
                 self.emit(LevelMeasured(index, level))
             else:
                 result.status = "ok"
+            try:  # the last level's answers awaited, its sequences ended
+                gen.pause()
+            except LoadError as exc:
+                result.aftermath = f"after the last level: {exc}"
         except _Cancelled:
             result.status, result.message = "cancelled", "cancelled"
         except InputError as exc:

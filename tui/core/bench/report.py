@@ -343,6 +343,7 @@ def json_record(result: BenchResult) -> dict[str, Any]:
         "status": result.status,
         "message": result.message,
         "warnings": result.warnings,
+        "aftermath": result.aftermath,
         "levels": [level_record(level) for level in result.levels],
     }
 

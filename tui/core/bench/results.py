@@ -181,6 +181,7 @@ class BenchResult:
     started_at: str = ""
     server_version: str = ""
     warnings: list[str] = field(default_factory=list)
+    aftermath: str = ""  # trouble after the last level (answers, sequence ENDs): figures stand
 
     @property
     def exit_code(self) -> int:
