@@ -148,8 +148,16 @@ def add_parser(subparsers: Any) -> None:
         "--shared-memory",
         choices=("none", "system"),
         default="none",
-        help="system: inputs placed once in POSIX shared memory, requests only refer to them "
-        "(server on this machine; outputs still come in the responses)",
+        help="system: inputs placed once in POSIX shared memory and outputs written there by "
+        "the server, requests and answers only refer to them (server on this machine)",
+    )
+    p.add_argument(
+        "--output-shared-memory-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="with --shared-memory system: bytes per batch item for each output whose size the "
+        "model does not fix (BYTES, variable dims); a larger answer fails (default 102400)",
     )
     p.add_argument(
         "--max-threads",
@@ -234,6 +242,10 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         ),
         (args.sequence_length_variation >= 0, "--sequence-length-variation must be >= 0"),
         (args.num_of_sequences > 0, "--num-of-sequences must be at least 1"),
+        (
+            args.output_shared_memory_size is None or args.output_shared_memory_size >= 0,
+            "--output-shared-memory-size must not be negative",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -283,6 +295,9 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         force_sync=args.sync,
         request_count_total=args.request_count,
         shared_memory=args.shared_memory,
+        output_shm_size=(
+            102400 if args.output_shared_memory_size is None else args.output_shared_memory_size
+        ),
         sequences=SequenceOptions(
             length=20 if args.sequence_length is None else args.sequence_length,
             length_given=args.sequence_length is not None,
@@ -334,6 +349,12 @@ def _wait_model(client: TritonHTTP, model: str, timeout: float) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     validate_server_flags(args)
+    if args.output_shared_memory_size is not None and args.shared_memory != "system":
+        # perf_analyzer accepts it silently and answers in the response body, as here
+        print(
+            "Warning: --output-shared-memory-size has no effect without --shared-memory system",
+            file=sys.stderr,
+        )
     server: ServerProcess | DockerServer | None = None
     url = args.url or ("localhost:8001" if args.protocol == "grpc" else "localhost:8000")
     metrics_url = args.metrics_url

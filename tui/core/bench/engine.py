@@ -120,7 +120,7 @@ class _Sweep:
     def on_sample(self, index: int, body: bytes, header_length: int | None) -> None:
         assert self.prepared is not None
         self.checked += 1
-        problem = check_response(self.prepared, index, body, header_length)
+        problem = check_response(self.prepared, index, body, header_length, self.shm)
         if problem and len(self.problems) < 10:
             self.problems.append(problem)
 
@@ -159,6 +159,7 @@ class _Sweep:
             string_data=cfg.string_data,
             protocol=cfg.protocol,
             shared_memory=cfg.shared_memory,
+            output_shm_size=cfg.output_shm_size,
             sequence=self.sequence_model,
         )
         if self.prepared.regions:
@@ -335,7 +336,10 @@ class _Sweep:
 
     def _check(self, errors: int, first_error: str) -> None:
         if errors:
-            raise BenchFailed(f"{errors} request(s) failed: {first_error}")
+            hint = ""
+            if "shared memory size specified with the request for output" in first_error:
+                hint = f" (--output-shared-memory-size is {self.config.output_shm_size} bytes)"
+            raise BenchFailed(f"{errors} request(s) failed: {first_error}{hint}")
         if self.problems:
             raise BenchFailed(f"incorrect response: {self.problems[0]}")
 

@@ -7,7 +7,8 @@ or a perf_analyzer JSON file (`{"data": [{NAME: [...] | {"content": [...], "shap
 of streams (lists of steps): a sequence model's sequences each follow one (sequences.py), other
 models read the first, as perf_analyzer. Bodies are encoded by
 `tritonclient.http.InferenceServerClient.generate_request_body`, binary tensors by default; for
-gRPC they are serialized `inference.ModelInferRequest` messages with raw input contents.
+gRPC they are serialized `inference.ModelInferRequest` messages with raw input contents. With
+`--shared-memory system` both inputs and outputs are references into shm.py's regions.
 """
 
 from __future__ import annotations
@@ -260,10 +261,13 @@ def prepare(
     seed: int = 0,
     protocol: str = "http",
     shared_memory: str = "none",
+    output_shm_size: int = 102400,
     sequence: bool = False,
 ) -> PreparedRequest:
     """Build the raw requests once. `host` is the HTTP endpoint's host:port. For a sequence
-    model (`sequence`) also the templates its sequence IDs and flags are written into."""
+    model (`sequence`) also the templates its sequence IDs and flags are written into.
+    `output_shm_size`: with `shared_memory` "system", the bytes per batch item reserved for an
+    output whose size the model does not fix."""
     from tui.core.bench import sequences
 
     inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
@@ -284,9 +288,12 @@ def prepare(
     )
     regions = []
     if shared_memory == "system":
-        from tui.core.bench.shm import layout
+        from tui.core.bench.shm import layout, output_room
 
-        regions = layout(data, {s.name: s.datatype for s in inputs})
+        rooms = {
+            s.name: output_room(s.datatype, s.shape, batch_size, output_shm_size) for s in outputs
+        }
+        regions = layout(data, {s.name: s.datatype for s in inputs}, rooms)
     if protocol == "grpc":
         requests = [
             grpc_request(model, version, inputs, outputs, entry, regions[k] if regions else None)
@@ -343,6 +350,9 @@ def _http_requests(
                 tensor.set_data_from_numpy(entry[spec.name], binary_data=binary)
             tensors.append(tensor)
         wanted = [httpclient.InferRequestedOutput(s.name, binary_data=binary) for s in outputs]
+        for tensor in wanted if regions else []:
+            offset, room = regions[k].outputs[tensor.name()]
+            tensor.set_shared_memory(regions[k].name, room, offset)
         body, json_size = httpclient.InferenceServerClient.generate_request_body(tensors, wanted)
         requests.append(http_request(host, path, body, json_size))
         sizes.append(len(body))
@@ -360,7 +370,7 @@ def grpc_request(
     region: Any = None,
 ) -> bytes:
     """A serialized `inference.ModelInferRequest` with raw (binary) input contents, or with
-    references into a shared memory `region` (shm.Region)."""
+    references into a shared memory `region` (shm.Region) for inputs and outputs."""
     from tritonclient.grpc import service_pb2
 
     from tui.core.bench.shm import raw_bytes
@@ -379,7 +389,13 @@ def grpc_request(
         else:
             request.raw_input_contents.append(raw_bytes(array, spec.datatype))
     for spec in outputs:
-        request.outputs.add().name = spec.name
+        wanted = request.outputs.add()
+        wanted.name = spec.name
+        if region is not None:
+            offset, room = region.outputs[spec.name]
+            wanted.parameters["shared_memory_region"].string_param = region.name
+            wanted.parameters["shared_memory_byte_size"].int64_param = room
+            wanted.parameters["shared_memory_offset"].int64_param = offset
     return request.SerializeToString()
 
 
@@ -392,23 +408,62 @@ def _decode(prepared: PreparedRequest, body: bytes, header_length: int | None) -
     return httpclient.InferResult.from_response_body(body, header_length=header_length)
 
 
+def _shm_output(result: Any, name: str) -> tuple[str, list[int]] | None:
+    """(datatype, shape) of an output the server wrote into shared memory, from the answer."""
+    output = result.get_output(name)
+    if output is None:
+        return None
+    if isinstance(output, dict):  # HTTP's JSON header
+        return output["datatype"], [int(d) for d in output["shape"]]
+    return output.datatype, [int(d) for d in output.shape]
+
+
+def shm_outputs_readable(prepared: PreparedRequest) -> bool:
+    """Whether a sampled answer's outputs can be read back from shared memory. Every request
+    that writes an entry's output room carries that entry's inputs, so the room holds this answer
+    whichever of them wrote last; a sequence model's answers also depend on each sequence's
+    state, so concurrent sequences at the same step would race: only their shapes are checked."""
+    return prepared.templates is None
+
+
 def check_response(
-    prepared: PreparedRequest, index: int, body: bytes, header_length: int | None
+    prepared: PreparedRequest,
+    index: int,
+    body: bytes,
+    header_length: int | None,
+    shm: Any = None,
 ) -> str | None:
-    """Return a problem with a sampled response body, or None when it is a correct answer."""
+    """Return a problem with a sampled response body, or None when it is a correct answer.
+    With outputs in shared memory the answer gives their shapes and `shm` (shm.SystemShm) their
+    data, when shm_outputs_readable; otherwise only the shapes are checked."""
     try:
         result = _decode(prepared, body, header_length)
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the finding
         return f"undecodable response: {exc}"
     expected = prepared.validation[index % len(prepared.validation)] if prepared.validation else {}
+    in_shm = bool(prepared.regions and prepared.regions[0].outputs)
     for spec in prepared.outputs:
-        array = result.as_numpy(spec.name)
-        if array is None:
-            return f"response lacks output {spec.name}"
-        if len(array.shape) != len(spec.shape) or any(
-            d >= 0 and d != a for d, a in zip(spec.shape, array.shape, strict=False)
+        array: np.ndarray | None = None
+        if in_shm:
+            found = _shm_output(result, spec.name)
+            if found is None:
+                return f"response lacks output {spec.name}"
+            datatype, shape = found
+            if shm is not None and shm_outputs_readable(prepared):
+                array = shm.output(index, spec.name, datatype, shape)
+        else:
+            array = result.as_numpy(spec.name)
+            if array is None:
+                return f"response lacks output {spec.name}"
+            shape = list(array.shape)
+        if len(shape) != len(spec.shape) or any(
+            d >= 0 and d != a for d, a in zip(spec.shape, shape, strict=False)
         ):
-            return f"output {spec.name} has shape {list(array.shape)}, expected {spec.shape}"
-        if spec.name in expected and not np.array_equal(array, expected[spec.name]):
+            return f"output {spec.name} has shape {shape}, expected {spec.shape}"
+        if (
+            array is not None
+            and spec.name in expected
+            and not np.array_equal(array, expected[spec.name])
+        ):
             return f"output {spec.name} differs from the validation data"
     return None

@@ -57,8 +57,11 @@ def settings_block(config: BenchConfig) -> str:
         lines.append("  Using asynchronous calls for inference")
     if config.request_count_total:
         lines.append(f"  Measuring exactly {config.request_count_total} requests")
-    if config.shared_memory != "none":
-        lines.append(f"  Using {config.shared_memory} shared memory for inputs")
+    if config.shared_memory != "none":  # perf_analyzer prints nothing of it
+        lines.append(
+            f"  Using {config.shared_memory} shared memory for inputs and outputs "
+            f"({config.output_shm_size} bytes per batch item for an output of no fixed size)"
+        )
     procs = config.processes or f"automatic (up to {usable_cores()})"
     lines.append(f"  Protocol: {config.protocol.upper()}; load generator processes: {procs}")
     return "\n".join(lines) + "\n"
@@ -73,6 +76,11 @@ def level_header(config: BenchConfig, value: float) -> str:
 def sequence_line(level: LevelResult) -> str:
     """perf_analyzer's line for a sequence model (sequences ended within the windows merged)."""
     return f"Sequence count: {level.sequence_count} ({fmt_num(level.sequence_rate)} seq/sec)"
+
+
+def _shapes_only(config: BenchConfig, level: LevelResult) -> bool:
+    """A sequence model's answers in shared memory are checked by shape only (inputs.py)."""
+    return config.shared_memory == "system" and level.sequence_count is not None
 
 
 def level_block(config: BenchConfig, level: LevelResult) -> str:
@@ -100,6 +108,7 @@ def level_block(config: BenchConfig, level: LevelResult) -> str:
     lines.append(
         f"    Load generator: {level.processes} process(es), busiest at {level.client_cpu:.0%} "
         f"CPU; {level.responses_checked} of {level.responses_seen} responses checked"
+        + (" (shapes only: outputs in shared memory)" if _shapes_only(config, level) else "")
     )
     if level.server is not None:
         ensemble, cache = bool(level.composing), level.response_cache
@@ -338,6 +347,7 @@ def json_record(result: BenchResult) -> dict[str, Any]:
         "async": c.async_mode,
         "request_count": c.request_count_total,
         "shared_memory": c.shared_memory,
+        "output_shared_memory_size": c.output_shm_size,
         "loadgen_processes": c.processes,
         "sequences": asdict(c.sequences),
         "status": result.status,

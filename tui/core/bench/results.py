@@ -38,7 +38,8 @@ class BenchConfig:
     max_connections: int = 0  # rate mode: most requests in flight, 0 no cap (perf_analyzer's async)
     protocol: str = "http"  # or "grpc"
     request_count_total: int = 0  # --request-count: one window of exactly this many requests
-    shared_memory: str = "none"  # or "system": inputs in system shared memory
+    shared_memory: str = "none"  # or "system": inputs and outputs in system shared memory
+    output_shm_size: int = 102400  # bytes per batch item for an output of no fixed size
     async_mode: bool = False  # --async: latency may fail to stabilise if throughput does
     force_sync: bool = False  # --sync: not asynchronous even for a sequence model
     sequences: SequenceOptions = field(default_factory=SequenceOptions)  # sequence models only

@@ -1,9 +1,14 @@
-"""`--shared-memory system`: input tensors placed once in POSIX shared memory regions.
+"""`--shared-memory system`: tensors exchanged through POSIX shared memory regions.
 
-One region per input-data entry holds that entry's inputs back to back; requests then carry only
-references (region, offset, byte size), which spares the server from parsing large bodies
-(densenet's 600 KB image). The server must run on this machine. Outputs still come back in the
-response (perf_analyzer would also map them; we check them from the response).
+One region per input-data entry holds that entry's inputs back to back, then room for each of
+its outputs; requests carry only references (region, offset, byte size), which spares the server
+from parsing large bodies (densenet's 600 KB image) and the client from reading the answers'
+data. The server must run on this machine. An output's room is its byte size (batch included)
+when the model fixes it, else `--output-shared-memory-size` bytes per batch item (BYTES outputs
+and variable dims), as perf_analyzer sizes them; a larger answer is the server's error.
+perf_analyzer shares one region per output among all requests; here every request that writes
+an entry's output room carries that entry's inputs, so a sampled answer can be read back from
+its room (see inputs.check_response).
 Regions are registered with the server over the sweep's protocol and removed at its end.
 """
 
@@ -11,11 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tritonclient.utils import serialize_byte_tensor
+from tritonclient.utils import serialize_byte_tensor, triton_to_np_dtype
 
 from tui.core.client import TritonError
 
@@ -26,6 +31,11 @@ class Region:
     key: str  # the POSIX shm key, "/..."
     data: bytes  # the entry's inputs back to back
     offsets: dict[str, tuple[int, int]]  # input name -> (offset, byte size)
+    outputs: dict[str, tuple[int, int]] = field(default_factory=dict)  # output -> (offset, room)
+
+    @property
+    def size(self) -> int:
+        return max([len(self.data), *(at + room for at, room in self.outputs.values())])
 
 
 def raw_bytes(array: np.ndarray, datatype: str) -> bytes:
@@ -34,8 +44,22 @@ def raw_bytes(array: np.ndarray, datatype: str) -> bytes:
     return np.ascontiguousarray(array).tobytes()
 
 
-def layout(entries: list[dict[str, np.ndarray]], datatypes: dict[str, str]) -> list[Region]:
-    """One region per data entry, named after this process so that runs never collide."""
+def output_room(datatype: str, shape: list[int], batch_size: int, variable_size: int) -> int:
+    """Bytes reserved for an output: its size where the model fixes it (`shape` includes the
+    batch), else `variable_size` per batch item (perf_analyzer's rule)."""
+    if datatype == "BYTES" or any(d < 0 for d in shape):
+        return variable_size * batch_size
+    itemsize = 2 if datatype == "BF16" else np.dtype(triton_to_np_dtype(datatype)).itemsize
+    return int(np.prod(shape)) * itemsize
+
+
+def layout(
+    entries: list[dict[str, np.ndarray]],
+    datatypes: dict[str, str],
+    outputs: dict[str, int] | None = None,
+) -> list[Region]:
+    """One region per data entry, named after this process so that runs never collide: the
+    entry's inputs, then `outputs` (name -> room in bytes), each at an 8-byte boundary."""
     regions = []
     for k, entry in enumerate(entries):
         name = f"triton_tui_{os.getpid()}_{k}"
@@ -45,7 +69,12 @@ def layout(entries: list[dict[str, np.ndarray]], datatypes: dict[str, str]) -> l
             offsets[input_name] = (at, len(raw))
             parts.append(raw)
             at += len(raw)
-        regions.append(Region(name, "/" + name, b"".join(parts), offsets))
+        rooms = {}
+        for output_name, room in (outputs or {}).items():
+            at = -(-at // 8) * 8
+            rooms[output_name] = (at, room)
+            at += room
+        regions.append(Region(name, "/" + name, b"".join(parts), offsets, rooms))
     return regions
 
 
@@ -61,7 +90,7 @@ class SystemShm:
         try:
             for region in regions:
                 handle = shared_memory.create_shared_memory_region(
-                    region.name, region.key, max(1, len(region.data))
+                    region.name, region.key, max(1, region.size)
                 )
                 self.handles.append((region, handle))
                 shared_memory.set_shared_memory_region(
@@ -74,12 +103,12 @@ class SystemShm:
 
     def _register(self, region: Region) -> None:
         if hasattr(self.client, "register_system_shm"):
-            self.client.register_system_shm(region.name, region.key, len(region.data))
+            self.client.register_system_shm(region.name, region.key, region.size)
         else:
             self.client.call(
                 "POST",
                 f"/v2/systemsharedmemory/region/{region.name}/register",
-                {"key": region.key, "offset": 0, "byte_size": len(region.data)},
+                {"key": region.key, "offset": 0, "byte_size": region.size},
             )
 
     def _unregister(self, region: Region) -> None:
@@ -87,6 +116,12 @@ class SystemShm:
             self.client.unregister_system_shm(region.name)
         else:
             self.client.call("POST", f"/v2/systemsharedmemory/region/{region.name}/unregister")
+
+    def output(self, index: int, name: str, datatype: str, shape: list[int]) -> np.ndarray:
+        """What the server last wrote for output `name` of data entry `index`."""
+        region, handle = self.handles[index % len(self.handles)]
+        dtype = np.object_ if datatype == "BYTES" else triton_to_np_dtype(datatype)
+        return self._shm.get_contents_as_numpy(handle, dtype, shape, region.outputs[name][0])
 
     def close(self) -> None:
         for region, handle in self.handles:
