@@ -74,6 +74,8 @@ CASES = [
     (CACHED, "http", ["--concurrency-range", "1"]),
     (CACHED, "grpc", ["--concurrency-range", "2"]),
     (CACHED_ENSEMBLE, "http", ["--concurrency-range", "2"]),
+    # inputs and outputs in system shared memory (both tools register and remove the regions)
+    (ONNX_MODEL, "grpc", ["--concurrency-range", "2", "--shared-memory", "system"]),
 ]
 
 
