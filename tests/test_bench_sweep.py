@@ -105,6 +105,19 @@ def test_json_input_data_is_validated(demo_server: ServerProcess, tmp_path: Path
     wrong = run_sweep(config)
     assert wrong.status == "error" and "OUTPUT0 differs" in wrong.message
     assert wrong.exit_code == 99
+    # two entries, the second one's expected output wrong: the sampled answers (one in 1000+)
+    # must reach it too, whatever the parity of the stride
+    data = {
+        "data": [data["data"][0], {"INPUT0": [2, 2, 2, 2], "INPUT1": [1, 1, 1, 1]}],
+        "validation_data": [
+            {"OUTPUT0": [2, 3, 4, 5], "OUTPUT1": [0, 1, 2, 3]},
+            {"OUTPUT0": [3, 3, 3, 3], "OUTPUT1": [9, 9, 9, 9]},
+        ],
+    }
+    bad.write_text(json.dumps(data))
+    config.batch_size, config.request_count_total = 1, 4000
+    second = run_sweep(config)
+    assert second.status == "error" and "OUTPUT1 differs" in second.message, second.message
 
 
 def test_request_rate_mode_holds_the_rate(demo_server: ServerProcess) -> None:

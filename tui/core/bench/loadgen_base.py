@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 import time
 from abc import ABC, abstractmethod
@@ -50,7 +51,11 @@ class WorkerBase(ABC):
         self.templates = templates  # a sequence model's requests (sequences.Template)
         self.seq: SequenceSlots | None = None  # this level's sequences
         self.ids_used = 0  # sequence IDs handed out so far (the next level goes on from there)
+        # a stride sharing no factor with the number of data entries, so the sampled answers
+        # go round all of them (1000 over 2 entries would only ever check one)
         self.sample_every = max(1, sample_every)
+        while math.gcd(self.sample_every, len(requests) or 1) != 1:
+            self.sample_every += 1
         self.timeout = timeout
         self.pool: list[Any] = []  # connections, each with a `sock`
         self.records = array("q")
