@@ -85,7 +85,10 @@ def _sweep(
         url=server.grpc_url if protocol == "grpc" else server.http_url,
         protocol=protocol,
         window_ms=400,
-        stability_pct=100,
+        # Any three windows with answers: stability is not under test here (test_bench_stats
+        # checks the rule), and a burst from the other test worker can hold p95 latency over
+        # 2x apart for all 8 windows (seen: concurrency 4 over gRPC dropped as unstable).
+        stability_pct=10_000,
         max_trials=8,
         sequences=sequences,
         **load,
