@@ -80,7 +80,12 @@ def test_grpc_sweep(demo_server: ServerProcess, mode: str) -> None:
     assert level.server is not None and level.server.success_count > 0
     assert level.responses_checked > 0
     if mode == "request_rate":
-        assert level.send_rate is not None and abs(level.send_rate - 300) < 15
+        # The schedule is never exceeded; short of it only where sends left late, as on a loaded
+        # machine (CI saw perf_analyzer itself 25 % short at 300/s over gRPC), and then said.
+        late = level.delayed > 0.01 * level.latency.count
+        assert level.send_rate is not None and level.send_rate < 315
+        assert level.send_rate > 285 or late, (level.send_rate, level.delayed)
+        assert late == any("not able to keep up" in w for w in level.warnings)
 
 
 def test_request_count_count_windows_and_async(

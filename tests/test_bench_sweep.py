@@ -117,7 +117,13 @@ def test_request_rate_mode_holds_the_rate(demo_server: ServerProcess) -> None:
     )
     result = run_sweep(config)
     assert result.status == "ok", result.message
-    assert result.levels[0].throughput == pytest.approx(200, rel=0.15)
+    level = result.levels[0]
+    # Never over the schedule; under it only where sends left late (a loaded machine), and then
+    # the level says so.
+    late = level.delayed > 0.01 * level.latency.count
+    assert level.throughput < 1.15 * 200
+    assert level.throughput > 0.85 * 200 or late, (level.throughput, level.delayed)
+    assert late == any("not able to keep up" in w for w in level.warnings)
 
 
 def test_bad_inputs_are_reported_not_sent(demo_server: ServerProcess) -> None:
