@@ -77,9 +77,11 @@ def test_request_rate_is_not_capped_at_16_in_flight(bench_server: ServerProcess)
     result = run_sweep(config)
     assert result.status == "ok", result.message
     level = result.levels[0]
-    # measured, not copied: near the target, under it when sends left late (a loaded machine)
-    assert level.send_rate is not None and 700 < level.send_rate < 1100
+    # measured, not copied: near the target, or under it where sends left late (a loaded
+    # machine: CI saw perf_analyzer itself 25 % short at 300/s), as the level then warns
     late = level.delayed > 0.01 * level.latency.count
+    assert level.send_rate is not None and level.send_rate < 1100
+    assert level.send_rate > 700 or late, (level.send_rate, level.delayed)
     assert late == any("not able to keep up" in w for w in level.warnings)
     block = report.level_block(config, level)
     assert f"Avg send request rate: {level.send_rate:.2f} infer/sec (measured)" in block
