@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is
     FACTOR,
     _best,
     _run,
+    _tool,
     perf_analyzer,
     rate_kept,
 )
@@ -444,8 +444,7 @@ def test_cli_sequences_follow_json_streams(
         ([sys.executable, "-m", "tui", "bench", *args], {**os.environ, "PYTHONPATH": str(ROOT)}),
     ):
         before = model_state(server, SEQUENCE)
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-        assert proc.returncode == 0, proc.stdout[-800:] + proc.stderr[-800:]
+        _tool(cmd, env)
         _whole_streams(before, model_state(server, SEQUENCE))
 
 

@@ -102,14 +102,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         server.stop()
 
 
-def _run(cmd: list[str], env: dict[str, str], out: Path) -> list[list[str]]:
-    """Run a tool; one retry when it finds no stable measurement (exit 2) on the busy machine."""
+def _tool(cmd: list[str], env: dict[str, str]) -> str:
+    """Run a tool, its stdout; one retry when it finds no stable measurement (exit 2) on the
+    busy machine."""
     for _ in range(2):
-        out.unlink(missing_ok=True)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
         if proc.returncode != 2:
             break
     assert proc.returncode == 0, f"{cmd[0]} exited {proc.returncode}: {proc.stderr[-800:]}"
+    return proc.stdout
+
+
+def _run(cmd: list[str], env: dict[str, str], out: Path) -> list[list[str]]:
+    """Run a tool (as `_tool`), its CSV file's rows."""
+    out.unlink(missing_ok=True)
+    _tool(cmd, env)
     return list(csv.reader(out.read_text().splitlines()))
 
 
@@ -205,14 +212,7 @@ def test_same_console_layout_as_perf_analyzer(
     after each composing model's), and nothing after the summary's last line."""
     args = ["-m", model, "-u", server.http_url, "--concurrency-range", "1:2", *FLAGS]
     ours_env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    outs = []
-    for cmd, env in (
-        (perf_analyzer.command(*args), perf_analyzer.env),
-        ([sys.executable, "-m", "tui", "bench", *args], ours_env),
-    ):
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-        assert proc.returncode == 0, proc.stderr[-800:]
-        outs.append(proc.stdout)
-    theirs, ours = outs
+    theirs = _tool(perf_analyzer.command(*args), perf_analyzer.env)
+    ours = _tool([sys.executable, "-m", "tui", "bench", *args], ours_env)
     assert _server_part(ours) == _server_part(theirs)
     assert _shape(ours)[-3:] == _shape(theirs)[-3:]
