@@ -103,9 +103,9 @@ def test_bench_launches_its_own_server(tmp_path: Path, capsys: pytest.CaptureFix
             "-p",
             "500",
             "-s",
-            "100",
-            "-r",
-            "10",  # p95 of short windows swings on a loaded machine: room to settle
+            "10000",  # any three windows: p95 of short windows swings over 2x on a loaded
+            "-r",  # machine (a stressed full run exited 2, unstable), and the launch and the
+            "10",  # layout are under test here, not stability
             "--percentile",
             "95",
         ]

@@ -139,9 +139,9 @@ def test_bad_inputs_are_reported_not_sent(demo_server: ServerProcess) -> None:
             model="identity_onnx",
             url=demo_server.http_url,
             shapes={"INPUT0": [16]},
-            max_trials=8,  # a loaded machine needs more windows to settle
+            max_trials=8,
             window_ms=200,
-            stability_pct=100,
+            stability_pct=10_000,  # any three windows: the shape is under test, not stability
         )
     )
     assert shaped.status == "ok", shaped.message
