@@ -25,7 +25,7 @@ import tritonclient.http as httpclient
 from tritonclient.grpc import service_pb2
 
 from tests.bench_repo import SEQUENCE, SEQUENCE_OLDEST, build_sequence_repo
-from tests.conftest import ROOT, launch
+from tests.conftest import ANY_STABILITY, ROOT, launch
 from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is a fixture
     FACTOR,
     _best,
@@ -88,10 +88,7 @@ def _sweep(
         url=server.grpc_url if protocol == "grpc" else server.http_url,
         protocol=protocol,
         window_ms=400,
-        # Any three windows with answers: stability is not under test here (test_bench_stats
-        # checks the rule), and a burst from the other test worker can hold p95 latency over
-        # 2x apart for all 8 windows (seen: concurrency 4 over gRPC dropped as unstable).
-        stability_pct=10_000,
+        stability_pct=ANY_STABILITY,
         max_trials=8,
         sequences=sequences,
         **load,
@@ -348,9 +345,8 @@ def test_cli_reports_sequence_count(
 ) -> None:
     out_json = tmp_path / "r.json"
     args = ["-m", SEQUENCE, "-u", server.http_url, "--concurrency-range", "2", "-p", "300"]
-    assert (
-        main(["bench", *args, "-s", "100", "--sequence-length", "5", "--json", str(out_json)]) == 0
-    )
+    args += ["-s", str(ANY_STABILITY), "--sequence-length", "5", "--json", str(out_json)]
+    assert main(["bench", *args]) == 0
     lines = capsys.readouterr().out.splitlines()
     at = lines.index("Request concurrency: 2")
     assert lines[at + 2].startswith("    Request count: ")
