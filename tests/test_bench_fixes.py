@@ -135,6 +135,7 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
     """Version 1 gets background traffic while version 2 (the default) is measured: only
     version 2's statistics are reported (the old code summed both)."""
     stop = threading.Event()
+    sent_v1 = []
 
     def background() -> None:
         client = httpclient.InferenceServerClient(bench_server.http_url)
@@ -143,6 +144,7 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
             i.set_data_from_numpy(np.ones((1, 4), np.float32))
         while not stop.is_set():
             client.infer(VERSIONED, inputs, model_version="1")
+            sent_v1.append(time.monotonic())
 
     thread = threading.Thread(target=background, daemon=True)
     thread.start()
@@ -154,7 +156,14 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
     assert result.status == "ok", result.message
     level = result.levels[0]
     assert level.server is not None
-    assert abs(level.server.success_count - level.latency.count) <= 0.02 * level.latency.count + 5
+    # The server's count and ours differ by the requests answered while a statistics snapshot
+    # was being taken at a window's edge (a loaded machine slows those calls: 6 % seen); summing
+    # version 1 would add its count over the level, far more.
+    ended = level.duration_ns / 1e9
+    v1 = sum(1 for t in sent_v1 if t >= sent_v1[-1] - ended)  # about the level's share
+    skew = abs(level.server.success_count - level.latency.count)
+    assert v1 > 0.2 * level.latency.count, (v1, level.latency.count)  # the check can tell
+    assert skew < v1 / 2, (skew, v1, level.latency.count)
 
 
 def test_ensemble_composing_models(bench_server: ServerProcess) -> None:
