@@ -88,6 +88,8 @@ def embedded_spec(repo: Path, **overrides: Any) -> DockerSpec:
     for link in ("/lib", "/lib64", "/bin"):  # merged-/usr systems: recreate the links as mounts
         if Path(link).is_symlink():
             mounts.append((str(Path(link).resolve()), link, "ro"))
+    if Path(sys.prefix).is_symlink():  # a git worktree sharing another checkout's .venv: the
+        mounts.append((sys.prefix, sys.prefix, "ro"))  # stub's interpreter is found by that path
     spec = DockerSpec(
         image=IMAGE,
         model_repository=repo,

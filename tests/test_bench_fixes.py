@@ -21,7 +21,7 @@ import pytest
 import tritonclient.http as httpclient
 
 from tests.bench_repo import ENSEMBLE, SLEEP_MS, SLEEPY, VERSIONED, build_bench_repo
-from tests.conftest import ROOT, copy_demo, launch
+from tests.conftest import ANY_STABILITY, ROOT, copy_demo, launch
 from tui.commands.bench import _printer
 from tui.core.bench import report
 from tui.core.bench.engine import (
@@ -37,9 +37,7 @@ from tui.core.bench.results import BenchResult, LevelResult
 from tui.core.bench.stats import LatencySummary
 from tui.core.launcher import ServerProcess
 
-# A wide stability band: the 2-core machine is shared and noisy (the rule is tested exactly in
-# test_bench_stats.py).
-FAST = {"window_ms": 500, "stability_pct": 100.0, "max_trials": 8}
+FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 8}
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +75,11 @@ def test_request_rate_is_not_capped_at_16_in_flight(bench_server: ServerProcess)
     result = run_sweep(config)
     assert result.status == "ok", result.message
     level = result.levels[0]
-    # measured, not copied: near the target, under it when sends left late (a loaded machine)
-    assert level.send_rate is not None and 700 < level.send_rate < 1100
+    # measured, not copied: near the target, or under it where sends left late (a loaded
+    # machine: CI saw perf_analyzer itself 25 % short at 300/s), as the level then warns
     late = level.delayed > 0.01 * level.latency.count
+    assert level.send_rate is not None and level.send_rate < 1100
+    assert level.send_rate > 700 or late, (level.send_rate, level.delayed)
     assert late == any("not able to keep up" in w for w in level.warnings)
     block = report.level_block(config, level)
     assert f"Avg send request rate: {level.send_rate:.2f} infer/sec (measured)" in block
@@ -135,6 +135,7 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
     """Version 1 gets background traffic while version 2 (the default) is measured: only
     version 2's statistics are reported (the old code summed both)."""
     stop = threading.Event()
+    sent_v1 = []
 
     def background() -> None:
         client = httpclient.InferenceServerClient(bench_server.http_url)
@@ -143,6 +144,7 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
             i.set_data_from_numpy(np.ones((1, 4), np.float32))
         while not stop.is_set():
             client.infer(VERSIONED, inputs, model_version="1")
+            sent_v1.append(time.monotonic())
 
     thread = threading.Thread(target=background, daemon=True)
     thread.start()
@@ -154,7 +156,14 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
     assert result.status == "ok", result.message
     level = result.levels[0]
     assert level.server is not None
-    assert abs(level.server.success_count - level.latency.count) <= 0.02 * level.latency.count + 5
+    # The server's count and ours differ by the requests answered while a statistics snapshot
+    # was being taken at a window's edge (a loaded machine slows those calls: 6 % seen); summing
+    # version 1 would add its count over the level, far more.
+    ended = level.duration_ns / 1e9
+    v1 = sum(1 for t in sent_v1 if t >= sent_v1[-1] - ended)  # about the level's share
+    skew = abs(level.server.success_count - level.latency.count)
+    assert v1 > 0.2 * level.latency.count, (v1, level.latency.count)  # the check can tell
+    assert skew < v1 / 2, (skew, v1, level.latency.count)
 
 
 def test_ensemble_composing_models(bench_server: ServerProcess) -> None:

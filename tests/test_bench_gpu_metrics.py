@@ -114,8 +114,10 @@ def test_gpu_polled_every_interval(metrics_endpoint: tuple[str, list[str]]) -> N
     pages += [exposition(*SAMPLES[0])] + [exposition(*s) for s in SAMPLES]
     start = time.monotonic_ns()
     poller = GpuPoller(url, interval=0.1)  # its first page tells it the server has GPUs
-    time.sleep(0.6)
-    poller.close()
+    deadline = time.monotonic() + 30
+    while pages and time.monotonic() < deadline:  # polled three times (slowly on a busy machine)
+        time.sleep(0.05)
+    poller.close()  # lets the poll in progress record its sample
     samples = poller.take(start, time.monotonic_ns())
     assert [s[UUID]["utilization"] for s in samples] == [0.5, 0.7, 0.9]
     lat = np.array([1000, 2000], np.int64)

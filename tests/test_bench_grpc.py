@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import copy_demo
+from tests.conftest import ANY_STABILITY, copy_demo
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.h2 import HEADER, RST_STREAM, H2Connection, request_headers
@@ -20,7 +20,7 @@ from tui.core.bench.ranges import Range
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 
-FAST = {"window_ms": 500, "stability_pct": 100.0, "max_trials": 8}
+FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 8}
 
 
 def _prepared(server: ServerProcess, protocol: str):  # noqa: ANN202
@@ -80,7 +80,12 @@ def test_grpc_sweep(demo_server: ServerProcess, mode: str) -> None:
     assert level.server is not None and level.server.success_count > 0
     assert level.responses_checked > 0
     if mode == "request_rate":
-        assert level.send_rate is not None and abs(level.send_rate - 300) < 15
+        # The schedule is never exceeded; short of it only where sends left late, as on a loaded
+        # machine (CI saw perf_analyzer itself 25 % short at 300/s over gRPC), and then said.
+        late = level.delayed > 0.01 * level.latency.count
+        assert level.send_rate is not None and level.send_rate < 315
+        assert level.send_rate > 285 or late, (level.send_rate, level.delayed)
+        assert late == any("not able to keep up" in w for w in level.warnings)
 
 
 def test_request_count_count_windows_and_async(
@@ -99,7 +104,8 @@ def test_request_count_count_windows_and_async(
     assert all(lv["trials"] == 1 for lv in record["levels"])
     code = main(
         ["bench", "-m", "add_sub", "-u", demo_server.http_url, "--measurement-mode",
-         "count_windows", "--measurement-request-count", "300", "-s", "100", "--json", str(out)]
+         "count_windows", "--measurement-request-count", "300", "-s", str(ANY_STABILITY), "--json",
+         str(out)]
     )  # fmt: skip
     text = capsys.readouterr().out
     assert code == 0, text
@@ -112,7 +118,7 @@ def test_bench_cli_launches_server_for_grpc(tmp_path: Path, capsys: pytest.Captu
     repo = copy_demo(tmp_path / "models", ("add_sub",))
     code = main(
         ["bench", "--model-repository", str(repo), "-m", "add_sub", "-i", "grpc", "-p", "300",
-         "-s", "100", "-r", "4"]
+         "-s", str(ANY_STABILITY), "-r", "4"]
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0, out

@@ -9,6 +9,7 @@ distinct IDs; before sequence support every request failed (no correlation ID).
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -24,13 +25,14 @@ import tritonclient.http as httpclient
 from tritonclient.grpc import service_pb2
 
 from tests.bench_repo import SEQUENCE, SEQUENCE_OLDEST, build_sequence_repo
-from tests.conftest import ROOT, launch
+from tests.conftest import ANY_STABILITY, ROOT, launch
 from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is a fixture
     FACTOR,
-    RATE_TOL,
     _best,
     _run,
+    _tool,
     perf_analyzer,
+    rate_kept,
 )
 from tests.tools.install_perf_analyzer import PerfAnalyzer
 from tui.cli import main
@@ -46,6 +48,7 @@ from tui.core.bench.sequences import (
     grpc_templates,
     parse_id_range,
 )
+from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 
 LENGTH, VARIATION = 20, 20.0
@@ -85,7 +88,7 @@ def _sweep(
         url=server.grpc_url if protocol == "grpc" else server.http_url,
         protocol=protocol,
         window_ms=400,
-        stability_pct=100,
+        stability_pct=ANY_STABILITY,
         max_trials=8,
         sequences=sequences,
         **load,
@@ -346,9 +349,8 @@ def test_cli_reports_sequence_count(
 ) -> None:
     out_json = tmp_path / "r.json"
     args = ["-m", SEQUENCE, "-u", server.http_url, "--concurrency-range", "2", "-p", "300"]
-    assert (
-        main(["bench", *args, "-s", "100", "--sequence-length", "5", "--json", str(out_json)]) == 0
-    )
+    args += ["-s", str(ANY_STABILITY), "--sequence-length", "5", "--json", str(out_json)]
+    assert main(["bench", *args]) == 0
     lines = capsys.readouterr().out.splitlines()
     at = lines.index("Request concurrency: 2")
     assert lines[at + 2].startswith("    Request count: ")
@@ -451,8 +453,7 @@ def test_cli_sequences_follow_json_streams(
         ([sys.executable, "-m", "tui", "bench", *args], {**os.environ, "PYTHONPATH": str(ROOT)}),
     ):
         before = model_state(server, SEQUENCE)
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-        assert proc.returncode == 0, proc.stdout[-800:] + proc.stderr[-800:]
+        _tool(cmd, env)
         _whole_streams(before, model_state(server, SEQUENCE))
 
 
@@ -468,26 +469,64 @@ def test_same_figures_as_perf_analyzer(
     protocol: str,
     load: list[str],
 ) -> None:
-    """Same flags through both tools (tolerances: test_bench_vs_perf_analyzer's docstring);
-    both must leave the model with no failed request and no sequence open."""
+    """Same flags through both tools, each tool's best of two alternating runs (tolerances:
+    test_bench_vs_perf_analyzer's docstring); each run must leave the model with no failed
+    request and no sequence open."""
     url = server.grpc_url if protocol == "grpc" else server.http_url
     args = ["-m", SEQUENCE, "-u", url, "-i", protocol, *load, "-p", "500", "-s", "100", "-r", "10"]
     ours_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ours_cmd = [sys.executable, "-m", "tui", "bench", *args]
     rate = load[0] == "--request-rate-range"
-    before = model_state(server, SEQUENCE)
-    pa_csv, our_csv = tmp_path / "pa.csv", tmp_path / "ours.csv"
-    theirs = _run(perf_analyzer.command(*args, "-f", str(pa_csv)), perf_analyzer.env, pa_csv)
-    ours = _run(
-        [sys.executable, "-m", "tui", "bench", *args, "-f", str(our_csv)], ours_env, our_csv
-    )
-    after = model_state(server, SEQUENCE)
-    assert after["fail"] == before["fail"] and after["OPEN"] == 0
-    pa_rows, our_rows = _best([theirs]), _best([ours])
+    theirs, ours = [], []
+    for i in range(2):  # alternate, so both meet the same spells of load
+        pa_csv, our_csv = tmp_path / f"pa{i}.csv", tmp_path / f"ours{i}.csv"
+        pa_cmd = perf_analyzer.command(*args, "-f", str(pa_csv))
+        theirs.append(_clean_run(server, pa_cmd, perf_analyzer.env, pa_csv, oracle=True))
+        ours.append(_clean_run(server, [*ours_cmd, "-f", str(our_csv)], ours_env, our_csv))
+    pa_rows, our_rows = _best(theirs), _best(ours)
     assert our_rows[0] == pa_rows[0]  # identical header
     assert [r[0] for r in our_rows[1:]] == [r[0] for r in pa_rows[1:]]
     a, b = float(pa_rows[1][1]), float(our_rows[1][1])
     if rate:
-        target = float(pa_rows[1][0])
-        assert abs(a - target) <= RATE_TOL * target and abs(b - target) <= RATE_TOL * target
+        assert rate_kept(float(pa_rows[1][0]), a, b), (pa_rows, our_rows)
     else:
         assert a / FACTOR <= b <= a * FACTOR, (pa_rows, our_rows)
+
+
+PA_STEP_BEFORE_START = "must specify the START flag on the first request of the sequence"
+
+
+def _reload(server: ServerProcess) -> None:
+    """A fresh instance of the model: the open sequences it counted are gone."""
+    client = TritonHTTP(server.http_url)
+    client.unload(SEQUENCE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = {m["name"]: m.get("state") for m in client.repository_index()}
+        if states.get(SEQUENCE) == "UNAVAILABLE":
+            break
+        time.sleep(0.1)
+    client.load(SEQUENCE)
+
+
+def _clean_run(
+    server: ServerProcess, cmd: list[str], env: dict[str, str], out: Path, oracle: bool = False
+) -> list[list[str]]:
+    """A tool's CSV rows (as `_run`); the run must leave the model with no failed request and no
+    sequence open. perf_analyzer (`oracle`) gets one more try where the server refused one of its
+    steps as coming before its sequence's START: a stressed full run saw that once over gRPC at
+    200/s, perf_analyzer's sends bunched up by load (ours wait for a sequence's previous answer).
+    """
+    for _ in range(2 if oracle else 1):
+        before = model_state(server, SEQUENCE)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+        if PA_STEP_BEFORE_START not in proc.stdout + proc.stderr:
+            break
+        _reload(server)  # the sequences the aborted run left open
+    if proc.returncode == 2:  # no stable measurement on the busy machine: once more, as `_run`
+        before = model_state(server, SEQUENCE)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, f"{cmd[0]} exited {proc.returncode}: {proc.stderr[-800:]}"
+    after = model_state(server, SEQUENCE)
+    assert after["fail"] == before["fail"] and after["OPEN"] == 0, (cmd[0], before, after)
+    return list(csv.reader(out.read_text().splitlines()))

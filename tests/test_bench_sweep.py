@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_demo, launch
+from tests.conftest import ANY_STABILITY, copy_demo, launch
 from tui.core.bench import report
 from tui.core.bench.engine import (
     BenchConfig,
@@ -24,9 +24,7 @@ from tui.core.bench.engine import (
 from tui.core.bench.ranges import Range
 from tui.core.launcher import ServerProcess
 
-# The machine is shared and noisy: a wide stability band keeps these deterministic enough; the
-# stability rule itself is tested exactly in test_bench_stats.py.
-FAST = {"window_ms": 500, "stability_pct": 100.0, "max_trials": 10}
+FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 10}
 
 
 def _check_level(level, percentile=None) -> None:  # noqa: ANN001
@@ -130,7 +128,13 @@ def test_request_rate_mode_holds_the_rate(demo_server: ServerProcess) -> None:
     )
     result = run_sweep(config)
     assert result.status == "ok", result.message
-    assert result.levels[0].throughput == pytest.approx(200, rel=0.15)
+    level = result.levels[0]
+    # Never over the schedule; under it only where sends left late (a loaded machine), and then
+    # the level says so.
+    late = level.delayed > 0.01 * level.latency.count
+    assert level.throughput < 1.15 * 200
+    assert level.throughput > 0.85 * 200 or late, (level.throughput, level.delayed)
+    assert late == any("not able to keep up" in w for w in level.warnings)
 
 
 def test_bad_inputs_are_reported_not_sent(demo_server: ServerProcess) -> None:
@@ -153,9 +157,9 @@ def test_bad_inputs_are_reported_not_sent(demo_server: ServerProcess) -> None:
             model="identity_onnx",
             url=demo_server.http_url,
             shapes={"INPUT0": [16]},
-            max_trials=8,  # a loaded machine needs more windows to settle
+            max_trials=8,
             window_ms=200,
-            stability_pct=100,
+            stability_pct=ANY_STABILITY,
         )
     )
     assert shaped.status == "ok", shaped.message

@@ -13,6 +13,7 @@ import tritonclient.http as httpclient
 from tests.conftest import DEMO, copy_demo, launch
 from tui.core.client import TritonHTTP
 from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
+from tui.core.locate import move_into_place
 from tui.core.logs.parser import has_local_gpu
 
 
@@ -199,3 +200,25 @@ def test_exit_reason_names_the_code_and_the_real_error(tmp_path: Path) -> None:
             assert harmless not in reason
     finally:
         server.stop()
+
+
+def _build(folder: Path, marker: str, complete: bool = True) -> Path:
+    (folder / "python").mkdir(parents=True)
+    (folder / "python" / marker).write_text(marker)
+    if complete:
+        (folder / ".complete").write_text("ok\n")
+    return folder
+
+
+def test_a_backend_folder_another_process_finished_is_kept(tmp_path: Path) -> None:
+    """Two consoles (or two test workers on a fresh cache) build the backend folder at once:
+    the one finishing second must not delete the first one's folder, which its server may be
+    loading models from already (the old code removed it before renaming its own)."""
+    target = _build(tmp_path / "key", "theirs")
+    move_into_place(_build(tmp_path / "key.tmp2", "ours"), target)
+    assert (target / "python" / "theirs").is_file() and not (tmp_path / "key.tmp2").exists()
+    # an interrupted build (no .complete) is replaced
+    leftover = _build(tmp_path / "other", "stale", complete=False)
+    move_into_place(_build(tmp_path / "other.tmp2", "fresh"), leftover)
+    assert (leftover / "python" / "fresh").is_file() and (leftover / ".complete").is_file()
+    assert not (leftover / "python" / "stale").exists()

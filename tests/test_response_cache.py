@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.bench_repo import CACHED, _clone
-from tests.conftest import ROOT, copy_demo
+from tests.conftest import ANY_STABILITY, ROOT, copy_demo
 from tui.cli import UsageError, console_parser, validate_server_flags
 from tui.core.client import TritonHTTP
 from tui.core.docker_server import DockerServer, DockerSpec
@@ -140,7 +140,8 @@ def _stats(url: str, model: str) -> dict[str, Any]:
 
 def test_bench_shows_cache_hits_that_match_the_server(served: str, tmp_path: Path) -> None:
     out_csv, out_json = tmp_path / "b.csv", tmp_path / "b.json"
-    flags = ["-u", served, "-p", "500", "-s", "100", "-f", str(out_csv), "--json", str(out_json)]
+    flags = ["-u", served, "-p", "500", "-s", str(ANY_STABILITY), "-f", str(out_csv)]
+    flags += ["--json", str(out_json)]
     proc = _run("bench", "-m", CACHED, *flags)
     assert proc.returncode == 0, proc.stderr
     (level,) = json.loads(out_json.read_text())["levels"]
@@ -179,9 +180,8 @@ def test_uncached_model_on_a_cached_server_has_no_cache_figures(
     served: str, tmp_path: Path
 ) -> None:
     out_csv = tmp_path / "b.csv"
-    proc = _run(
-        "bench", "-m", "add_sub", "-u", served, "-p", "300", "-s", "100", "-f", str(out_csv)
-    )
+    flags = ["-u", served, "-p", "300", "-s", str(ANY_STABILITY), "-f", str(out_csv)]
+    proc = _run("bench", "-m", "add_sub", *flags)
     assert proc.returncode == 0, proc.stderr
     assert "Cache hit" not in proc.stdout and "Server Cache" not in out_csv.read_text()
     assert "cache_hit" not in _stats(served, "add_sub")["inference_stats"] or (
@@ -239,7 +239,7 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
             select.value = model
             await _type(pilot, "#bench-range", "1")
             await _type(pilot, "#bench-window", "300")
-            await _type(pilot, "#bench-stability", "100")
+            await _type(pilot, "#bench-stability", str(ANY_STABILITY))
             await pilot.pause(0.5)
             await pilot.click("#bench-start")
             await _until(pilot, lambda n=runs: len(pane.runs) == n and pane.current is None, 60)

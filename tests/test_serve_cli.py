@@ -37,11 +37,15 @@ def test_serve_runs_from_plain_shell_and_stops_on_ctrl_c(tmp_path: Path) -> None
         url = None
         deadline = time.monotonic() + 60
         assert proc.stderr is not None
+        said: list[str] = []
         while url is None and time.monotonic() < deadline:
             line = proc.stderr.readline()
+            if not line:  # serve exited: say how, with what it printed
+                break
+            said.append(line)
             m = re.search(r"ready: http://(\S+)", line)
             url = m.group(1) if m else None
-        assert url, "serve never printed its URL"
+        assert url, f"serve never printed its URL (exit {proc.poll()}):\n{''.join(said[-15:])}"
         index = {m["name"]: m["state"] for m in TritonHTTP(url).repository_index()}
         # An ONNX model READY proves the python backend stub imported onnxruntime without an
         # activated venv.

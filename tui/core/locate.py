@@ -137,13 +137,23 @@ def assemble_backend_dir(root: Path) -> Path:
         shutil.copy2(model_py, tmp / model_py.parent.name / "model.py")
     _write_env(tmp / "env", target / "env", version, paths)
     (tmp / ".complete").write_text("ok\n")
-    if target.exists():
-        shutil.rmtree(target, ignore_errors=True)
-    try:
-        tmp.rename(target)
-    except OSError:  # another process won the race; use theirs
-        shutil.rmtree(tmp, ignore_errors=True)
+    move_into_place(tmp, target)
     return target
+
+
+def move_into_place(built: Path, target: Path) -> None:
+    """Rename the complete build `built` to `target`. Where another process finished first, its
+    copy is kept (its server may be running from it already) and ours dropped; only a leftover
+    without `.complete` (an interrupted build) is replaced."""
+    for _ in range(2):
+        try:
+            built.rename(target)
+            return
+        except OSError:  # target exists and is not empty
+            if (target / ".complete").is_file():
+                break
+            shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(built, ignore_errors=True)
 
 
 def _write_env(env: Path, final: Path, version: str, paths: list[str]) -> None:
