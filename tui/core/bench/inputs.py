@@ -418,14 +418,6 @@ def _shm_output(result: Any, name: str) -> tuple[str, list[int]] | None:
     return output.datatype, [int(d) for d in output.shape]
 
 
-def shm_outputs_readable(prepared: PreparedRequest) -> bool:
-    """Whether a sampled answer's outputs can be read back from shared memory. Every request
-    that writes an entry's output room carries that entry's inputs, so the room holds this answer
-    whichever of them wrote last; a sequence model's answers also depend on each sequence's
-    state, so concurrent sequences at the same step would race: only their shapes are checked."""
-    return prepared.templates is None
-
-
 def check_response(
     prepared: PreparedRequest,
     index: int,
@@ -435,7 +427,10 @@ def check_response(
 ) -> str | None:
     """Return a problem with a sampled response body, or None when it is a correct answer.
     With outputs in shared memory the answer gives their shapes and `shm` (shm.SystemShm) their
-    data, when shm_outputs_readable; otherwise only the shapes are checked."""
+    data. A sequence model's answers in shared memory are checked by shape only: they depend on
+    each sequence's state, and concurrent sequences at one step share the entry's output room
+    (for other models every request writing a room carries that entry's inputs, so the room
+    holds this answer whichever of them wrote last)."""
     try:
         result = _decode(prepared, body, header_length)
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the finding
@@ -449,7 +444,7 @@ def check_response(
             if found is None:
                 return f"response lacks output {spec.name}"
             datatype, shape = found
-            if shm is not None and shm_outputs_readable(prepared):
+            if shm is not None and prepared.templates is None:
                 array = shm.output(index, spec.name, datatype, shape)
         else:
             array = result.as_numpy(spec.name)
