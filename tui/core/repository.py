@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import first_line
+from tui.core.modelname import model_problem, path_problem
 from tui.core.paths import read_regular
 from tui.core.sanitize import clean
 
@@ -40,6 +41,7 @@ class ModelOnDisk:
     problems: list[str] = field(default_factory=list)
     backend: str = ""
     note: str = ""  # the model folder's README.md, when it has one
+    refused: str = ""  # why triton-tui never hands this model to the server (tui/core/modelname)
 
 
 def _note(folder: Path, limit: int = 600) -> str:
@@ -119,21 +121,24 @@ def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
 
 def scan_repository(root: Path) -> list[ModelOnDisk]:
     """Every model folder; one that cannot be read (removed mid-scan, no permission) is listed
-    with the reason instead of failing the others."""
+    with the reason instead of failing the others. A model whose name (or repository path) must
+    not reach the server says why in `refused`."""
     try:
         entries = sorted(root.iterdir())
     except OSError:
         return []
     models = []
+    unsafe_root = path_problem(root.resolve())
     for path in entries:
         if not (path.is_dir() or (path.is_symlink() and not path.exists())):
             continue
         try:
-            models.append(scan_model(path, root))
+            model = scan_model(path, root)
         except OSError as exc:
             model = ModelOnDisk(path.name, path, False)
             model.problems.append(f"could not be read: {exc.strerror or exc}")
-            models.append(model)
+        model.refused = unsafe_root or model_problem(path) or ""
+        models.append(model)
     return models
 
 
@@ -143,7 +148,8 @@ class ModelView:
 
     name: str
     state: str  # READY, UNAVAILABLE, LOADING, UNLOADING, NOT LOADED, FAILED, NOT ON SERVER,
-    # NOT READY (the index failed: only the ready check answered)
+    # NOT READY (the index failed: only the ready check answered), REFUSED (never handed to the
+    # server: its name is unsafe, see tui/core/modelname.py)
     version: str = ""
     reason: str = ""
     disk: ModelOnDisk | None = None
@@ -162,8 +168,14 @@ def merge(
     """Combine disk, server index and reasons only the log holds into one row per model."""
     log_reasons = log_reasons or {}
     by_name: dict[str, ModelView] = {}
+    # The client cleans the server's answers of control characters; a folder's name is raw. Key
+    # on the folder's name, so a name holding an escape sequence is one row, not two.
+    raw = {clean(m.name): m.name for m in disk if clean(m.name) != m.name}
+    folders = {m.name for m in disk}
     for entry in index or []:
         name = str(entry.get("name", ""))
+        if name not in folders:
+            name = raw.get(name, name)
         state = str(entry.get("state", ""))
         reason = str(entry.get("reason", ""))
         if not state:
@@ -184,6 +196,8 @@ def merge(
             view = by_name[model.name] = ModelView(model.name, state, reason=reason)
         elif view.state in ("UNAVAILABLE", "FAILED") and not view.reason:
             view.reason = log_reasons.get(model.name, "")
+        if model.refused and view.state != "READY":
+            view.state, view.reason = "REFUSED", model.refused
         view.disk = model
     return sorted(by_name.values(), key=lambda v: v.name)
 

@@ -21,6 +21,7 @@ from tui.core.modelconfig.locate import Locator
 from tui.core.modelconfig.parse import parse_config
 from tui.core.modelconfig.rules import validate_config
 from tui.core.modelconfig.target import Target, target_findings
+from tui.core.modelname import model_problem
 from tui.core.paths import read_regular_text, special_kind
 
 CONFIG_NAME = "config.pbtxt"
@@ -124,6 +125,9 @@ class RepositoryLinter:
                 ]
             )
         if model_dir is not None:
+            unsafe = model_problem(model_dir)  # triton-tui never loads it: say so here too
+            if unsafe is not None:
+                place([Finding(unsafe, ("name",))])
             place(layout.check_layout(config, model_dir))
         report.decoupled = config.model_transaction_policy.decoupled
         if not report.errors and config.HasField("ensemble_scheduling"):

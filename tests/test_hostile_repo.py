@@ -1,0 +1,193 @@
+"""A hostile model repository (issue 25): folder names that Triton's python backend would hand to a
+shell are never handed to the server; the console, `serve` and `config lint` say which and why."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO, ROOT, copy_demo
+from tui.core.client import TritonError, TritonHTTP
+from tui.core.launcher import LaunchError, model_load_args
+from tui.core.modelconfig import lint_repository
+from tui.core.modelname import load_problem, name_problem, path_problem, shown
+from tui.core.repository import ModelOnDisk, merge, poll
+from tui.panes.repository_detail import render_detail
+
+# Each would run `touch` (the first two) or leave the server waiting on a stub that never starts.
+UNSAFE = [
+    "$(touch PWNED)",
+    "`touch PWNED_BQ`",
+    "with space",
+    "semi;colon",
+    "tab\there",
+    "new\nline",
+    "quote'd",
+    "\x1b[31mred",
+]
+ENSEMBLE = "safe_ensemble"  # a safe name whose step loads `$(touch PWNED)` with it
+ENSEMBLE_CONFIG = """name: "safe_ensemble"
+platform: "ensemble"
+max_batch_size: 0
+input [ { name: "IN" data_type: TYPE_FP32 dims: [ 4 ] } ]
+output [ { name: "OUT" data_type: TYPE_FP32 dims: [ 4 ] } ]
+ensemble_scheduling { step [ {
+  model_name: "$(touch PWNED)"
+  model_version: -1
+  input_map { key: "INPUT0" value: "IN" }
+  output_map { key: "OUTPUT0" value: "OUT" }
+} ] }
+"""
+
+
+@dataclass
+class Served:
+    repo: Path
+    cwd: Path  # the server's working folder: where `touch PWNED` would land
+    client: TritonHTTP
+    said: str  # what `serve` printed on stderr up to "ready"
+
+
+def _pwned(*folders: Path) -> list[Path]:
+    return [p for folder in folders for p in folder.rglob("PWNED*")]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    base = tmp_path_factory.mktemp("hostile")
+    repo = copy_demo(base / "models", ("add_sub",))
+    for name in UNSAFE:  # an ONNX model without a config: the server autocompletes it
+        shutil.copytree(DEMO / "identity_onnx", repo / name)
+        (repo / name / "config.pbtxt").unlink(missing_ok=True)
+    (repo / ENSEMBLE / "1").mkdir(parents=True)
+    (repo / ENSEMBLE / "config.pbtxt").write_text(ENSEMBLE_CONFIG)
+    cwd = base / "cwd"
+    cwd.mkdir()
+    log = (base / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--model-repository", str(repo)],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=log,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        said: list[str] = []
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            said.append(line)
+            found = re.search(r"ready: http://(\S+)", line)
+            url = found.group(1) if found else None
+        assert url, f"serve never became ready (exit {proc.poll()}):\n{''.join(said[-15:])}"
+        yield Served(repo, cwd, TritonHTTP(url), "".join(said))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_serve_loads_the_safe_model_only_and_says_why_not_the_others(served: Served) -> None:
+    index = {m["name"]: m.get("state") for m in served.client.repository_index()}
+    assert index["add_sub"] == "READY"
+    assert [n for n, state in index.items() if state and n != "add_sub"] == []
+    assert _pwned(served.cwd, served.repo) == []
+    for name in UNSAFE:
+        assert f"warning: model '{shown(name)}' is not loaded: its name holds" in served.said
+    assert "would hand to a shell" in served.said
+    assert f"ensemble '{ENSEMBLE}' is not loaded: it loads model '$(touch PWNED)'" in served.said
+    assert "\x1b" not in served.said  # the folder is named, sanitised
+
+
+def test_load_and_reload_of_an_unsafe_name_are_refused(served: Served) -> None:
+    with pytest.raises(TritonError, match=r"its name holds '\$', '\(', a space and '\)'"):
+        served.client.load("$(touch PWNED)")
+    refused = load_problem([served.repo], ENSEMBLE)  # the console's reload checks its steps
+    assert refused is not None and "it loads model '$(touch PWNED)'" in refused
+    assert load_problem([served.repo], "add_sub") is None
+    time.sleep(0.5)  # a stub, had one started, would have run by now
+    assert _pwned(served.cwd, served.repo) == []
+
+
+def test_repository_pane_says_why_once_per_folder(served: Served) -> None:
+    views = {v.name: v for v in poll(served.client, [served.repo]).views}
+    assert sorted(views) == sorted(["add_sub", ENSEMBLE, *UNSAFE])  # the escape one once
+    assert views["add_sub"].state == "READY" and not views["add_sub"].reason
+    for name in [*UNSAFE, ENSEMBLE]:
+        view = views[name]
+        assert view.state == "REFUSED" and not view.gone_from_disk
+        shown_text = render_detail(view, None).plain
+        assert "Reason: " in shown_text and "would hand to a shell" in shown_text
+        assert "\x1b" not in shown_text
+
+
+def test_lint_flags_the_unsafe_names(served: Served) -> None:
+    found = [d for d in lint_repository(served.repo) if "would hand to a shell" in d.message]
+    flagged = {Path(d.path).parent.name for d in found}
+    assert flagged == {*UNSAFE, ENSEMBLE}
+    assert all(d.is_error for d in found)
+
+
+# Cheap core checks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["add_sub", "bert-large.v2", "модель", "a+b@c,d:e=f", "-x"])
+def test_safe_names(name: str) -> None:
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize("char", list("$`;&|<>(){}[]*?!~#'\"\\ \t\n") + ["\x1b", "\u202e"])
+def test_unsafe_characters(char: str) -> None:
+    problem = name_problem(f"a{char}b")
+    assert problem is not None and "rename the folder" in problem
+    assert all(c.isprintable() for c in problem)
+
+
+def test_unsafe_repository_path_loads_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "my models"
+    copy_demo(root, ("add_sub",))
+    assert path_problem(root) is not None
+    args, refusals = model_load_args([root], [])
+    assert args == ["--model-control-mode=explicit"] and "holds a space" in refusals[0]
+    # Inside a container the repository is mounted at a fixed path: only names count.
+    args, refusals = model_load_args([root], [], check_paths=False)
+    assert args == ["--model-control-mode=explicit", "--load-model=add_sub"] and not refusals
+
+
+def test_user_model_control_that_would_load_an_unsafe_folder_is_refused(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    assert model_load_args([repo], ["--model-control-mode=poll"]) == ([], [])
+    (repo / "a b").mkdir()
+    everything = ["--model-control-mode=explicit", "--load-model=*"]
+    for extra in (["--model-control-mode=none"], everything):
+        with pytest.raises(LaunchError, match="model 'a b' is not loaded"):
+            model_load_args([repo], extra)
+    args = ["--model-control-mode=explicit", "--load-model=add_sub"]
+    assert model_load_args([repo], args)[0] == []
+
+
+def test_escape_named_folder_served_is_one_row(tmp_path: Path) -> None:
+    """The client cleans the index's names; the folder's is raw: one row, READY, not 'gone'."""
+    raw = "\x1b[31mred"
+    disk = [ModelOnDisk(raw, tmp_path / raw, True)]
+    (view,) = merge(disk, [{"name": "red", "version": "1", "state": "READY"}])
+    assert (view.name, view.state, view.disk) == (raw, "READY", disk[0])
