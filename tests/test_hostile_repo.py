@@ -21,7 +21,7 @@ from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError, model_load_args
 from tui.core.modelconfig import lint_repository
 from tui.core.modelname import load_problem, name_problem, path_problem, shown
-from tui.core.repository import ModelOnDisk, merge, poll
+from tui.core.repository import ModelOnDisk, merge, poll, scan_model, scan_repository
 from tui.panes.repository_detail import render_detail
 
 # Each would run `touch` (the first two) or leave the server waiting on a stub that never starts.
@@ -191,3 +191,26 @@ def test_escape_named_folder_served_is_one_row(tmp_path: Path) -> None:
     disk = [ModelOnDisk(raw, tmp_path / raw, True)]
     (view,) = merge(disk, [{"name": "red", "version": "1", "state": "READY"}])
     assert (view.name, view.state, view.disk) == (raw, "READY", disk[0])
+
+
+def test_nested_name_is_not_the_models(tmp_path: Path) -> None:
+    """A config without the optional top-level `name:`: an input's name is not the model's."""
+    folder = tmp_path / "add_sub"
+    shutil.copytree(DEMO / "add_sub", folder)
+    text = (folder / "config.pbtxt").read_text()
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("name:"))
+    (folder / "config.pbtxt").write_text(f'# name: "commented"\n{body}\n')
+    model = scan_model(folder, tmp_path)
+    assert not [p for p in model.problems if "differs" in p], model.problems
+    assert model.backend == "python"
+    (folder / "config.pbtxt").write_text(f'{body}\nname: "other"  # written last\n')
+    assert "config name 'other' differs" in scan_model(folder, tmp_path).problems[0]
+
+
+def test_symlink_loop_is_called_a_loop(tmp_path: Path) -> None:
+    (tmp_path / "loopA").symlink_to("loopB")
+    (tmp_path / "loopB").symlink_to("loopA")
+    (tmp_path / "dangling").symlink_to("nowhere")
+    models = {m.name: m for m in scan_repository(tmp_path)}
+    assert models["loopA"].problems[0].startswith("a symlink loop: loopA → loopB → …")
+    assert models["dangling"].problems[0].startswith("a symlink to nowhere, which does not exist")

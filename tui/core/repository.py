@@ -7,6 +7,7 @@ symlink does it) each model's state comes from its own ready check and the failu
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterable
@@ -20,8 +21,8 @@ from tui.core.modelname import model_problem, path_problem
 from tui.core.paths import read_regular
 from tui.core.sanitize import clean
 
-_NAME_RE = re.compile(r'^\s*name\s*:\s*"([^"]*)"', re.M)
-_BACKEND_RE = re.compile(r'^\s*(?:backend|platform)\s*:\s*"([^"]*)"', re.M)
+# config.pbtxt's tokens that matter to find its top-level fields: comments, strings, brackets.
+_CONFIG_TOKEN = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[{}\[\]<>]|\w+""")
 NOTE_FILE = "README.md"
 
 
@@ -68,14 +69,44 @@ def _files(folder: Path, limit: int = 200) -> list[FileOnDisk]:
     return out
 
 
+def top_level_strings(text: str, fields: set[str]) -> dict[str, str]:
+    """The first value of each of `fields` written at the top level of config.pbtxt `text` (an
+    input's or a step's `name` is nested, and not the model's)."""
+    found: dict[str, str] = {}
+    depth, key = 0, ""
+    for match in _CONFIG_TOKEN.finditer(text):
+        token = match.group()
+        first = token[0]
+        if first == "#":
+            continue
+        if first in "{[<":
+            depth += 1
+        elif first in "}]>":
+            depth = max(depth - 1, 0)
+        elif first in "\"'" and depth == 0 and key in fields:
+            found.setdefault(key, token[1:-1])
+        key = token if depth == 0 and first not in "{[<}]>\"'" else ""
+    return found
+
+
+def _dangling(link: Path) -> str:
+    """What a symlink that leads to no folder is, in words: a loop, or a link to nothing."""
+    target = os.readlink(link) if link.is_symlink() else "?"
+    try:
+        os.stat(link)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symlink loop: {link.name} → {target} → … never reaches a folder"
+    return f"a symlink to {target}, which does not exist"
+
+
 def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
     """One model folder; `root` (the repository) lets a symlink leaving it be named."""
     if not folder.exists():  # a symlink to nothing (the server's whole index fails on it)
-        target = os.readlink(folder) if folder.is_symlink() else "?"
         model = ModelOnDisk(folder.name, folder, False)
         model.problems.append(
-            f"a symlink to {target}, which does not exist: the server's repository index fails "
-            "on it (remove it or fix its target)"
+            f"{_dangling(folder)}: the server's repository index fails on it (remove it or fix "
+            "its target)"
         )
         return model
     config = folder / "config.pbtxt"
@@ -107,13 +138,11 @@ def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
         except OSError as exc:  # a FIFO or a device is refused at once, never waited on
             model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
             text = ""
-        name = _NAME_RE.search(text)
-        if name and name.group(1) != folder.name:
-            model.problems.append(
-                f"config name '{name.group(1)}' differs from folder name '{folder.name}'"
-            )
-        backend = _BACKEND_RE.search(text)
-        model.backend = backend.group(1) if backend else ""
+        fields = top_level_strings(text, {"name", "backend", "platform"})
+        name = fields.get("name")
+        if name is not None and name != folder.name:
+            model.problems.append(f"config name '{name}' differs from folder name '{folder.name}'")
+        model.backend = fields.get("backend", fields.get("platform", ""))
     elif not any(f.path.endswith(".onnx") for f in model.files):
         model.problems.append("no config.pbtxt, and no model file the server can autocomplete from")
     return model
