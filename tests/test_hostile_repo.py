@@ -214,3 +214,39 @@ def test_symlink_loop_is_called_a_loop(tmp_path: Path) -> None:
     models = {m.name: m for m in scan_repository(tmp_path)}
     assert models["loopA"].problems[0].startswith("a symlink loop: loopA → loopB → …")
     assert models["dangling"].problems[0].startswith("a symlink to nowhere, which does not exist")
+
+
+def _without_permission_override() -> list[str]:
+    """A prefix that makes permissions count for the command: as root, drop the capabilities
+    that bypass them (root reads a chmod 000 folder otherwise)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be denied")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+def test_lint_of_an_unreadable_model_folder_is_one_line(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    (repo / "locked" / "1").mkdir(parents=True)
+    (repo / "locked").chmod(0)
+    try:
+        runs = [
+            subprocess.run(
+                [*_without_permission_override(), sys.executable, "-m", "tui", "config", "lint"]
+                + [str(path)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            for path in (repo, repo / "locked", repo / "locked" / "config.pbtxt")
+        ]
+    finally:
+        (repo / "locked").chmod(0o755)
+    for run in runs:
+        assert run.returncode == 1, run.stderr  # an error found (README: config lint)
+        assert "Traceback" not in run.stderr and not run.stderr.strip()
+        (line,) = run.stdout.splitlines()
+        assert "locked" in line and "cannot be read: permission denied" in line
