@@ -19,7 +19,8 @@ import pytest
 from tests.conftest import DEMO, ROOT, copy_demo
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError, model_load_args
-from tui.core.modelconfig import lint_repository
+from tui.core.modelconfig import lint_path, lint_repository
+from tui.core.modelconfig.target import Target
 from tui.core.modelname import load_problem, name_problem, path_problem, shown
 from tui.core.repository import ModelOnDisk, merge, poll, scan_model, scan_repository
 from tui.panes.repository_detail import render_detail
@@ -250,3 +251,17 @@ def test_lint_of_an_unreadable_model_folder_is_one_line(tmp_path: Path) -> None:
         assert "Traceback" not in run.stderr and not run.stderr.strip()
         (line,) = run.stdout.splitlines()
         assert "locked" in line and "cannot be read: permission denied" in line
+
+
+def test_lint_local_flags_kind_gpu_on_a_machine_without_gpu(tmp_path: Path) -> None:
+    repo = copy_demo(tmp_path / "models", ("add_sub",))
+    config = repo / "add_sub" / "config.pbtxt"
+    config.write_text(config.read_text().replace("KIND_CPU", "KIND_GPU"))
+    no_gpu = Target(None, (), "this machine")
+    (finding,) = [d for d in lint_path(repo, no_gpu) if "KIND_GPU" in d.message]
+    assert finding.is_error and finding.line > 1
+    assert "instance group add_sub_0 of model add_sub has kind KIND_GPU but no GPUs" in (
+        finding.message
+    )
+    assert not [d for d in lint_path(repo, Target(None, (0,), "this machine")) if d.is_error]
+    assert not [d for d in lint_path(repo, Target(None, None, "this machine")) if d.is_error]
