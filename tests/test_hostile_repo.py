@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.conftest import DEMO, ROOT, copy_demo
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError, model_load_args
 from tui.core.modelconfig import lint_path, lint_repository
+from tui.core.modelconfig.diagnostics import MESSAGE_LIMIT
 from tui.core.modelconfig.target import Target
 from tui.core.modelname import load_problem, name_problem, path_problem, shown
 from tui.core.repository import ModelOnDisk, merge, poll, scan_model, scan_repository
@@ -265,3 +267,21 @@ def test_lint_local_flags_kind_gpu_on_a_machine_without_gpu(tmp_path: Path) -> N
     )
     assert not [d for d in lint_path(repo, Target(None, (0,), "this machine")) if d.is_error]
     assert not [d for d in lint_path(repo, Target(None, None, "this machine")) if d.is_error]
+
+
+def test_lint_of_a_huge_name_holds_little(tmp_path: Path) -> None:
+    """A 5 MB `name:` took lint to 1.09 GB (a regex frame per character of a string, a 64 MiB
+    read buffer, the name quoted whole in every finding)."""
+    size = 5_000_000
+    (tmp_path / "m" / "1").mkdir(parents=True)
+    (tmp_path / "m" / "config.pbtxt").write_text(f'name: "{"a" * size}"\nbackend: "python"\n')
+    tracemalloc.start()
+    try:
+        found = lint_repository(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * size, f"{peak / 1e6:.0f} MB"
+    assert found and all(len(d.message) <= MESSAGE_LIMIT + 40 for d in found)
+    assert found[0].message.endswith(" characters cut)")
+    assert "unexpected directory name 'm' for model 'aaa" in found[0].message

@@ -88,35 +88,43 @@ def model_folders(root: Path) -> list[Path]:
         return []
 
 
-def ensemble_steps(folder: Path) -> list[str]:
-    """The composing models an ensemble's config.pbtxt names (the server loads them with it);
-    [] for any other model, or a config that cannot be read or parsed (the server refuses it)."""
-    from tui.core.modelconfig.parse import parse_config
-    from tui.core.paths import read_regular_text
-
-    try:
-        text = read_regular_text(folder / "config.pbtxt")
-    except (OSError, UnicodeDecodeError):
-        return []
+def steps_in(text: str) -> list[str]:
+    """The composing models an ensemble's config.pbtxt `text` names (the server loads them with
+    it); [] for any other model, or a config that does not parse (the server refuses it)."""
     if "ensemble_scheduling" not in text:
         return []
+    from tui.core.modelconfig.parse import parse_config
+
     config = parse_config(text).config
     if config is None:
         return []
     return [step.model_name for step in config.ensemble_scheduling.step]
 
 
-def model_problem(folder: Path, seen: frozenset[str] = frozenset()) -> str | None:
+def ensemble_steps(folder: Path) -> list[str]:
+    """`steps_in` of the folder's config.pbtxt; [] when it cannot be read."""
+    from tui.core.paths import read_regular_text
+
+    try:
+        return steps_in(read_regular_text(folder / "config.pbtxt"))
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def model_problem(
+    folder: Path, steps: list[str] | None = None, seen: frozenset[str] = frozenset()
+) -> str | None:
     """Why the model in `folder` must not be loaded: its name, or for an ensemble the name of a
-    model it loads with it (composing models are read from sibling folders, recursively)."""
+    model it loads with it (composing models are read from sibling folders, recursively).
+    `steps`: the folder's own ensemble steps when the caller has read its config already."""
     problem = name_problem(folder.name)
     if problem is not None:
         return problem
     seen = seen | {folder.name}
-    for step in ensemble_steps(folder):
+    for step in ensemble_steps(folder) if steps is None else steps:
         if step in seen:
             continue  # a cycle: the server refuses it, and nothing new is loaded
-        inner = model_problem(folder.parent / step, seen)
+        inner = model_problem(folder.parent / step, seen=seen)
         if inner is not None:
             return f"ensemble '{shown(folder.name)}' is not loaded: it loads {inner}"
     return None

@@ -17,12 +17,15 @@ from typing import Any
 
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import first_line
-from tui.core.modelname import model_problem, path_problem
+from tui.core.modelname import model_problem, name_problem, path_problem, steps_in
 from tui.core.paths import read_regular
 from tui.core.sanitize import clean
 
 # config.pbtxt's tokens that matter to find its top-level fields: comments, strings, brackets.
-_CONFIG_TOKEN = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[{}\[\]<>]|\w+""")
+# (strings as runs between escapes: one regex frame per character would take 1 GB for 5 MB)
+_CONFIG_TOKEN = re.compile(
+    r"""#[^\n]*|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|[{}\[\]<>]|\w+"""
+)
 NOTE_FILE = "README.md"
 
 
@@ -138,13 +141,18 @@ def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
         except OSError as exc:  # a FIFO or a device is refused at once, never waited on
             model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
             text = ""
+        model.refused = model_problem(folder, steps_in(text)) or ""
         fields = top_level_strings(text, {"name", "backend", "platform"})
         name = fields.get("name")
         if name is not None and name != folder.name:
             model.problems.append(f"config name '{name}' differs from folder name '{folder.name}'")
         model.backend = fields.get("backend", fields.get("platform", ""))
-    elif not any(f.path.endswith(".onnx") for f in model.files):
-        model.problems.append("no config.pbtxt, and no model file the server can autocomplete from")
+    else:
+        model.refused = name_problem(folder.name) or ""
+        if not any(f.path.endswith(".onnx") for f in model.files):
+            model.problems.append(
+                "no config.pbtxt, and no model file the server can autocomplete from"
+            )
     return model
 
 
@@ -166,7 +174,7 @@ def scan_repository(root: Path) -> list[ModelOnDisk]:
         except OSError as exc:
             model = ModelOnDisk(path.name, path, False)
             model.problems.append(f"could not be read: {exc.strerror or exc}")
-        model.refused = unsafe_root or model_problem(path) or ""
+        model.refused = unsafe_root or model.refused or name_problem(path.name) or ""
         models.append(model)
     return models
 

@@ -128,7 +128,8 @@ class RepositoryLinter:
                 ]
             )
         if model_dir is not None:
-            unsafe = model_problem(model_dir)  # triton-tui never loads it: say so here too
+            steps = [s.model_name for s in config.ensemble_scheduling.step]
+            unsafe = model_problem(model_dir, steps)  # triton-tui never loads it: say so too
             if unsafe is not None:
                 place([Finding(unsafe, ("name",))])
             place(layout.check_layout(config, model_dir))
