@@ -52,6 +52,13 @@ ensemble_scheduling { step [ {
 } ] }
 """
 
+# Safe names whose config.pbtxt puts a shell command where the stub's command line takes it.
+CONFIG_TRICKS = {
+    "file_trick": 'backend: "onnxruntime"\ndefault_model_filename: "$(touch PWNED_FILE)"\n',
+    "group_trick": 'backend: "onnxruntime"\ninstance_group [ { name: "$(touch PWNED_GROUP)" } ]\n',
+}
+REFUSED = [*UNSAFE, ENSEMBLE, *CONFIG_TRICKS]
+
 
 @dataclass
 class Served:
@@ -72,6 +79,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     for name in UNSAFE:  # an ONNX model without a config: the server autocompletes it
         shutil.copytree(DEMO / "identity_onnx", repo / name)
         (repo / name / "config.pbtxt").unlink(missing_ok=True)
+    for name, config in CONFIG_TRICKS.items():
+        shutil.copytree(DEMO / "identity_onnx", repo / name)
+        (repo / name / "config.pbtxt").write_text(f'name: "{name}"\n{config}')
     (repo / ENSEMBLE / "1").mkdir(parents=True)
     (repo / ENSEMBLE / "config.pbtxt").write_text(ENSEMBLE_CONFIG)
     cwd = base / "cwd"
@@ -118,6 +128,8 @@ def test_serve_loads_the_safe_model_only_and_says_why_not_the_others(served: Ser
         assert f"warning: model '{shown(name)}' is not loaded: its name holds" in served.said
     assert "would hand to a shell" in served.said
     assert f"ensemble '{ENSEMBLE}' is not loaded: it loads model '$(touch PWNED)'" in served.said
+    assert "model 'file_trick' is not loaded: its default_model_filename '$(touch" in served.said
+    assert "model 'group_trick' is not loaded: its instance group name '$(touch" in served.said
     assert "\x1b" not in served.said  # the folder is named, sanitised
 
 
@@ -127,15 +139,17 @@ def test_load_and_reload_of_an_unsafe_name_are_refused(served: Served) -> None:
     refused = load_problem([served.repo], ENSEMBLE)  # the console's reload checks its steps
     assert refused is not None and "it loads model '$(touch PWNED)'" in refused
     assert load_problem([served.repo], "add_sub") is None
+    with pytest.raises(TritonError, match="its instance group name 'a;b' holds ';'"):
+        served.client.load("add_sub", '{"instance_group": [{"name": "a;b"}]}')
     time.sleep(0.5)  # a stub, had one started, would have run by now
     assert _pwned(served.cwd, served.repo) == []
 
 
 def test_repository_pane_says_why_once_per_folder(served: Served) -> None:
     views = {v.name: v for v in poll(served.client, [served.repo]).views}
-    assert sorted(views) == sorted(["add_sub", ENSEMBLE, *UNSAFE])  # the escape one once
+    assert sorted(views) == sorted(["add_sub", *REFUSED])  # the escape one once
     assert views["add_sub"].state == "READY" and not views["add_sub"].reason
-    for name in [*UNSAFE, ENSEMBLE]:
+    for name in REFUSED:
         view = views[name]
         assert view.state == "REFUSED" and not view.gone_from_disk
         shown_text = render_detail(view, None).plain
@@ -146,7 +160,7 @@ def test_repository_pane_says_why_once_per_folder(served: Served) -> None:
 def test_lint_flags_the_unsafe_names(served: Served) -> None:
     found = [d for d in lint_repository(served.repo) if "would hand to a shell" in d.message]
     flagged = {Path(d.path).parent.name for d in found}
-    assert flagged == {*UNSAFE, ENSEMBLE}
+    assert flagged == set(REFUSED)
     assert all(d.is_error for d in found)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import first_line
-from tui.core.modelname import model_problem, name_problem, path_problem, steps_in
+from tui.core.modelname import model_problem, name_problem, path_problem
 from tui.core.paths import read_regular
 from tui.core.sanitize import clean
 
@@ -141,7 +141,7 @@ def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
         except OSError as exc:  # a FIFO or a device is refused at once, never waited on
             model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
             text = ""
-        model.refused = model_problem(folder, steps_in(text)) or ""
+        model.refused = model_problem(folder, text) or ""
         fields = top_level_strings(text, {"name", "backend", "platform"})
         name = fields.get("name")
         if name is not None and name != folder.name:

@@ -128,8 +128,7 @@ class RepositoryLinter:
                 ]
             )
         if model_dir is not None:
-            steps = [s.model_name for s in config.ensemble_scheduling.step]
-            unsafe = model_problem(model_dir, steps)  # triton-tui never loads it: say so too
+            unsafe = model_problem(model_dir, text)  # triton-tui never loads it: say so too
             if unsafe is not None:
                 place([Finding(unsafe, ("name",))])
             place(layout.check_layout(config, model_dir))
