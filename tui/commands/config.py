@@ -71,8 +71,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     generate.set_defaults(func=run_generate)
 
 
+def _missing(path: str) -> bool:
+    """No such path (one that cannot be looked at, without permission, is linted: it says so)."""
+    try:
+        Path(path).stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def run_lint(args: argparse.Namespace) -> int:
-    missing = [p for p in args.paths if not Path(p).exists()]
+    missing = [p for p in args.paths if _missing(p)]
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from tui.core.modelname import json_config_problem, name_problem
 from tui.core.sanitize import clean, clean_bytes, clean_json
 
 
@@ -95,6 +96,10 @@ class TritonHTTP:
         return sorted(m["name"] for m in self.repository_index() if m.get("state") == "READY")
 
     def load(self, model: str, config: str | None = None, timeout: float = 600.0) -> None:
+        # Never handed to the server: see tui/core/modelname.py
+        problem = name_problem(model) or (json_config_problem(config) if config else None)
+        if problem is not None:
+            raise TritonError(problem)
         body = {"parameters": {"config": config}} if config is not None else {}
         self.call("POST", f"/v2/repository/models/{quote(model)}/load", body, timeout=timeout)
 

@@ -24,6 +24,7 @@ from tui.core.launcher import (
     cache_args,
     check_repository,
     free_port,
+    model_load_args,
     port_in_use,
 )
 from tui.core.linebuffer import LineBuffer
@@ -112,6 +113,7 @@ class DockerServer(ServerBase):
         self.watchdog: subprocess.Popen[bytes] | None = None
         self.owned = True
         self.label = f"docker image {spec.image}"
+        self.load_args: list[str] = []  # the models to load at start-up (model_load_args)
 
     @property
     def pid(self) -> int | None:
@@ -158,9 +160,8 @@ class DockerServer(ServerBase):
                 else {"http": 8000, "grpc": 8001, "metrics": 8002}[name]
             )
             args += [f"--{name}-address={inside}", f"--{name}-port={port}"]
+        args += self.load_args or ["--model-control-mode=explicit"]
         args += [
-            "--model-control-mode=explicit",
-            "--load-model=*",
             "--exit-on-error=false",
             "--strict-readiness=false",
         ]
@@ -232,6 +233,11 @@ class DockerServer(ServerBase):
         if self.spec.model_repository is not None:
             self.spec.model_repository = self.spec.model_repository.expanduser().resolve()
             self.warnings += check_repository(self.spec.model_repository)
+            # Mounted at CONTAINER_REPO inside: only the model names reach the server.
+            self.load_args, refused = model_load_args(
+                [self.spec.model_repository], self.spec.extra_args, check_paths=False
+            )
+            self.warnings += refused
         client = docker_client()
         self._ensure_image(client)
         ports = self._ports()

@@ -30,6 +30,7 @@ from tui.core.diagnosis import ModelErrorTracker
 from tui.core.linebuffer import LineBuffer
 from tui.core.locate import ServerBinary, find_tritonserver
 from tui.core.logs.parser import harmless_reason, has_local_gpu
+from tui.core.modelname import load_args, loadable
 
 _PR_SET_PDEATHSIG = 1
 REAPER = Path(__file__).with_name("reaper.py")
@@ -110,6 +111,37 @@ def _flag_value(args: list[str], flag: str) -> str | None:
         if arg == flag and i + 1 < len(args):
             return args[i + 1]
     return None
+
+
+def _flag_values(args: list[str], flag: str) -> list[str]:
+    return [
+        arg.split("=", 1)[1] if arg.startswith(flag + "=") else args[i + 1]
+        for i, arg in enumerate(args)
+        if arg.startswith(flag + "=") or (arg == flag and i + 1 < len(args))
+    ]
+
+
+def model_load_args(
+    repositories: list[Path], extra: list[str], check_paths: bool = True
+) -> tuple[list[str], list[str]]:
+    """tritonserver's flags that load the repositories' models whose names are safe (see
+    tui/core/modelname.py), and a warning in words for each folder left out. Raises LaunchError
+    when the user's own flags would load an unsafe one (model control `none` or `poll` loads every
+    folder, `--load-model=*` too)."""
+    names, refusals = loadable(repositories, check_paths)
+    mode = _flag_value(extra, "--model-control-mode")
+    if mode is None:
+        return load_args(names), refusals
+    wanted = _flag_values(extra, "--load-model")
+    everything = mode != "explicit" or "*" in wanted
+    unsafe = [w for w in wanted if w != "*" and w not in names]
+    if refusals and (everything or unsafe):
+        raise LaunchError(
+            f"{refusals[0]}; with --model-control-mode={mode} "
+            f"{'and --load-model ' if mode == 'explicit' else ''}tritonserver would load it: "
+            "leave these flags to triton-tui, or rename the folder"
+        )
+    return [], refusals
 
 
 def check_repository(path: Path) -> list[str]:
@@ -208,6 +240,7 @@ class ServerProcess(ServerBase):
         self.proc: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
         self.reaper: subprocess.Popen[bytes] | None = None
+        self.load_args: list[str] = []  # the models to load at start-up (model_load_args)
         self._lifeline: int | None = None  # write end; the reaper holds the read end
 
     @property
@@ -238,8 +271,7 @@ class ServerProcess(ServerBase):
                 args.append(f"--{name}-address={_triton_address(name, self.host)}")
             if _flag_value(extra, f"--{name}-port") is None:
                 args.append(f"--{name}-port={getattr(self, f'{name}_port')}")
-        if _flag_value(extra, "--model-control-mode") is None:
-            args += ["--model-control-mode=explicit", "--load-model=*"]
+        args += self.load_args
         # A console-launched server should stop promptly: tritonserver otherwise waits up to 30 s
         # for models that never finish unloading (a failed python-backend load leaves one).
         defaults = (
@@ -281,6 +313,10 @@ class ServerProcess(ServerBase):
         ]
         for repo in self.spec.model_repositories:
             self.warnings += check_repository(repo)
+        self.load_args, refused = model_load_args(
+            self.spec.model_repositories, self.spec.extra_args
+        )
+        self.warnings += refused
         if self.binary is None:
             try:
                 self.binary = find_tritonserver(self.spec.tritonserver)

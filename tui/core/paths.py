@@ -8,6 +8,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -45,6 +46,21 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _read_upto(handle: BinaryIO, expected: int, limit: int) -> bytes:
+    """At most `limit` + 1 bytes, in a buffer the size the file claims (`read(limit + 1)` would
+    allocate the whole limit for every small file), then in 1 MiB steps if it grows."""
+    parts: list[bytes] = []
+    total, step = 0, min(expected, limit) + 1
+    while total <= limit:
+        chunk = handle.read(min(step, limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+        step = 1 << 20
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def read_regular(path: Path | str, limit: int = TEXT_LIMIT) -> bytes:
     """The bytes of a regular file, never blocking: a FIFO or device named like a config raises
     `UnreadableFileError` at once (opened non-blocking, checked with fstat before any read)."""
@@ -63,7 +79,7 @@ def read_regular(path: Path | str, limit: int = TEXT_LIMIT) -> bytes:
                 errno.EFBIG, f"{info.st_size} bytes, over the {limit} byte limit", str(path)
             )
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)
+            data = _read_upto(handle, info.st_size, limit)
         if len(data) > limit:  # it grew while being read
             raise UnreadableFileError(errno.EFBIG, f"over the {limit} byte limit", str(path))
         return data

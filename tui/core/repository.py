@@ -7,6 +7,7 @@ symlink does it) each model's state comes from its own ready check and the failu
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterable
@@ -16,11 +17,15 @@ from typing import Any
 
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import first_line
+from tui.core.modelname import model_problem, name_problem, path_problem
 from tui.core.paths import read_regular
 from tui.core.sanitize import clean
 
-_NAME_RE = re.compile(r'^\s*name\s*:\s*"([^"]*)"', re.M)
-_BACKEND_RE = re.compile(r'^\s*(?:backend|platform)\s*:\s*"([^"]*)"', re.M)
+# config.pbtxt's tokens that matter to find its top-level fields: comments, strings, brackets.
+# (strings as runs between escapes: one regex frame per character would take 1 GB for 5 MB)
+_CONFIG_TOKEN = re.compile(
+    r"""#[^\n]*|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|[{}\[\]<>]|\w+"""
+)
 NOTE_FILE = "README.md"
 
 
@@ -40,6 +45,7 @@ class ModelOnDisk:
     problems: list[str] = field(default_factory=list)
     backend: str = ""
     note: str = ""  # the model folder's README.md, when it has one
+    refused: str = ""  # why triton-tui never hands this model to the server (tui/core/modelname)
 
 
 def _note(folder: Path, limit: int = 600) -> str:
@@ -66,14 +72,44 @@ def _files(folder: Path, limit: int = 200) -> list[FileOnDisk]:
     return out
 
 
+def top_level_strings(text: str, fields: set[str]) -> dict[str, str]:
+    """The first value of each of `fields` written at the top level of config.pbtxt `text` (an
+    input's or a step's `name` is nested, and not the model's)."""
+    found: dict[str, str] = {}
+    depth, key = 0, ""
+    for match in _CONFIG_TOKEN.finditer(text):
+        token = match.group()
+        first = token[0]
+        if first == "#":
+            continue
+        if first in "{[<":
+            depth += 1
+        elif first in "}]>":
+            depth = max(depth - 1, 0)
+        elif first in "\"'" and depth == 0 and key in fields:
+            found.setdefault(key, token[1:-1])
+        key = token if depth == 0 and first not in "{[<}]>\"'" else ""
+    return found
+
+
+def _dangling(link: Path) -> str:
+    """What a symlink that leads to no folder is, in words: a loop, or a link to nothing."""
+    target = os.readlink(link) if link.is_symlink() else "?"
+    try:
+        os.stat(link)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symlink loop: {link.name} → {target} → … never reaches a folder"
+    return f"a symlink to {target}, which does not exist"
+
+
 def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
     """One model folder; `root` (the repository) lets a symlink leaving it be named."""
     if not folder.exists():  # a symlink to nothing (the server's whole index fails on it)
-        target = os.readlink(folder) if folder.is_symlink() else "?"
         model = ModelOnDisk(folder.name, folder, False)
         model.problems.append(
-            f"a symlink to {target}, which does not exist: the server's repository index fails "
-            "on it (remove it or fix its target)"
+            f"{_dangling(folder)}: the server's repository index fails on it (remove it or fix "
+            "its target)"
         )
         return model
     config = folder / "config.pbtxt"
@@ -105,35 +141,41 @@ def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
         except OSError as exc:  # a FIFO or a device is refused at once, never waited on
             model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
             text = ""
-        name = _NAME_RE.search(text)
-        if name and name.group(1) != folder.name:
+        model.refused = model_problem(folder, text) or ""
+        fields = top_level_strings(text, {"name", "backend", "platform"})
+        name = fields.get("name")
+        if name is not None and name != folder.name:
+            model.problems.append(f"config name '{name}' differs from folder name '{folder.name}'")
+        model.backend = fields.get("backend", fields.get("platform", ""))
+    else:
+        model.refused = name_problem(folder.name) or ""
+        if not any(f.path.endswith(".onnx") for f in model.files):
             model.problems.append(
-                f"config name '{name.group(1)}' differs from folder name '{folder.name}'"
+                "no config.pbtxt, and no model file the server can autocomplete from"
             )
-        backend = _BACKEND_RE.search(text)
-        model.backend = backend.group(1) if backend else ""
-    elif not any(f.path.endswith(".onnx") for f in model.files):
-        model.problems.append("no config.pbtxt, and no model file the server can autocomplete from")
     return model
 
 
 def scan_repository(root: Path) -> list[ModelOnDisk]:
     """Every model folder; one that cannot be read (removed mid-scan, no permission) is listed
-    with the reason instead of failing the others."""
+    with the reason instead of failing the others. A model whose name (or repository path) must
+    not reach the server says why in `refused`."""
     try:
         entries = sorted(root.iterdir())
     except OSError:
         return []
     models = []
+    unsafe_root = path_problem(root.resolve())
     for path in entries:
         if not (path.is_dir() or (path.is_symlink() and not path.exists())):
             continue
         try:
-            models.append(scan_model(path, root))
+            model = scan_model(path, root)
         except OSError as exc:
             model = ModelOnDisk(path.name, path, False)
             model.problems.append(f"could not be read: {exc.strerror or exc}")
-            models.append(model)
+        model.refused = unsafe_root or model.refused or name_problem(path.name) or ""
+        models.append(model)
     return models
 
 
@@ -143,7 +185,8 @@ class ModelView:
 
     name: str
     state: str  # READY, UNAVAILABLE, LOADING, UNLOADING, NOT LOADED, FAILED, NOT ON SERVER,
-    # NOT READY (the index failed: only the ready check answered)
+    # NOT READY (the index failed: only the ready check answered), REFUSED (never handed to the
+    # server: its name is unsafe, see tui/core/modelname.py)
     version: str = ""
     reason: str = ""
     disk: ModelOnDisk | None = None
@@ -162,8 +205,14 @@ def merge(
     """Combine disk, server index and reasons only the log holds into one row per model."""
     log_reasons = log_reasons or {}
     by_name: dict[str, ModelView] = {}
+    # The client cleans the server's answers of control characters; a folder's name is raw. Key
+    # on the folder's name, so a name holding an escape sequence is one row, not two.
+    raw = {clean(m.name): m.name for m in disk if clean(m.name) != m.name}
+    folders = {m.name for m in disk}
     for entry in index or []:
         name = str(entry.get("name", ""))
+        if name not in folders:
+            name = raw.get(name, name)
         state = str(entry.get("state", ""))
         reason = str(entry.get("reason", ""))
         if not state:
@@ -184,6 +233,8 @@ def merge(
             view = by_name[model.name] = ModelView(model.name, state, reason=reason)
         elif view.state in ("UNAVAILABLE", "FAILED") and not view.reason:
             view.reason = log_reasons.get(model.name, "")
+        if model.refused and view.state != "READY":
+            view.state, view.reason = "REFUSED", model.refused
         view.disk = model
     return sorted(by_name.values(), key=lambda v: v.name)
 

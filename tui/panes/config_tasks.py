@@ -28,6 +28,7 @@ from tui.core.modelconfig import (
     normalize_json,
     parse_config,
 )
+from tui.core.modelname import load_problem
 from tui.core.paths import cache_dir, read_regular_text
 from tui.core.session import Session
 
@@ -42,6 +43,9 @@ def load_model(session: Session, name: str) -> tuple[bool, str]:
     """Load (or reload) through the load API: (READY?, the server's error and log reason)."""
     errors = session.errors
     before = errors.reason(name) if errors else None
+    refused = load_problem(session.repositories, name)  # an ensemble loads its steps too
+    if refused is not None:
+        return False, refused
     try:
         session.client.load(name)
     except TritonError as exc:

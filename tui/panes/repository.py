@@ -240,6 +240,10 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         """Load, unload or reload `name` (the app asks and checks read-only before)."""
         if name in self.busy or name not in self.views:
             return
+        disk = self.views[name].disk
+        if action != "unload" and disk is not None and disk.refused:
+            self.notify(f"{action} refused: {disk.refused}", severity="error", timeout=15)
+            return
         self.busy[name] = {"load": "LOADING", "reload": "LOADING", "unload": "UNLOADING"}[action]
         self.query_one(ModelTable).update_row(name, self._row(self.views[name]))
         self._show_detail()

@@ -25,6 +25,7 @@ STATE_STYLE = {
     "NOT LOADED": "dim",
     "NOT ON SERVER": "magenta",
     "NOT READY": "yellow",
+    "REFUSED": "bold red",
 }
 GONE = "folder gone"  # shown beside READY for a model served without its folder
 
@@ -65,6 +66,8 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None, state: str
         text.append(clean(view.reason).strip() + "\n", "red")
     disk = view.disk
     if disk is not None:
+        if disk.refused and disk.refused != view.reason:  # served all the same (attached)
+            text.append(f"⚠ {clean_line(disk.refused)}\n", "bold red")
         for problem in disk.problems:
             text.append(f"⚠ {clean_line(problem)}\n", "yellow")
         if disk.note:

@@ -9,6 +9,7 @@ Severity = Literal["error", "warning"]
 
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
+MESSAGE_LIMIT = 1000  # characters of a diagnostic's message
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,14 @@ class Diagnostic:
     col: int
     severity: Severity
     message: str
+
+    def __post_init__(self) -> None:
+        # A finding may quote the config (a name of megabytes): keep its start, say what was cut.
+        if len(self.message) > MESSAGE_LIMIT:
+            cut = len(self.message) - MESSAGE_LIMIT
+            object.__setattr__(
+                self, "message", f"{self.message[:MESSAGE_LIMIT]}… ({cut} characters cut)"
+            )
 
     @property
     def is_error(self) -> bool:

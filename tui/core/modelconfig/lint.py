@@ -21,6 +21,7 @@ from tui.core.modelconfig.locate import Locator
 from tui.core.modelconfig.parse import parse_config
 from tui.core.modelconfig.rules import validate_config
 from tui.core.modelconfig.target import Target, target_findings
+from tui.core.modelname import model_problem
 from tui.core.paths import read_regular_text, special_kind
 
 CONFIG_NAME = "config.pbtxt"
@@ -75,6 +76,9 @@ class RepositoryLinter:
         self._in_progress.add(name)
         try:
             report = self._lint(name)
+        except OSError as exc:  # a folder without permission, removed mid-lint, ...
+            report = ModelReport(name, str(self.model_dir(name) or name))
+            report.diagnostics.append(_unreadable(report.path, exc))
         finally:
             self._in_progress.discard(name)
         self._reports[name] = report
@@ -124,6 +128,9 @@ class RepositoryLinter:
                 ]
             )
         if model_dir is not None:
+            unsafe = model_problem(model_dir, text)  # triton-tui never loads it: say so too
+            if unsafe is not None:
+                place([Finding(unsafe, ("name",))])
             place(layout.check_layout(config, model_dir))
         report.decoupled = config.model_transaction_policy.decoupled
         if not report.errors and config.HasField("ensemble_scheduling"):
@@ -314,8 +321,22 @@ def lint_repository(root: Path | str, target: Target | None = None) -> list[Diag
     return out
 
 
+def _unreadable(path: str, exc: OSError) -> Diagnostic:
+    reason = exc.strerror or str(exc)
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != path else ""
+    return Diagnostic(path, 0, 0, ERROR, f"cannot be read: {reason.lower()}{where}")
+
+
 def lint_path(path: Path | str, target: Target | None = None) -> list[Diagnostic]:
-    """A config.pbtxt file, a model folder or a repository folder."""
+    """A config.pbtxt file, a model folder or a repository folder; one that cannot be read is
+    one error in words (no permission, removed), never an exception."""
+    try:
+        return _lint_path(path, target)
+    except OSError as exc:
+        return [_unreadable(str(path), exc)]
+
+
+def _lint_path(path: Path | str, target: Target | None = None) -> list[Diagnostic]:
     found = Path(path)
     kind = special_kind(found)
     if kind:  # a FIFO or a device: say so rather than block on it

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 from tui.core.modelconfig.diagnostics import MapKey
 
+# A string is matched as runs of plain characters between escapes: the shorter `(?:[^"\\]|\\.)*`
+# made the regex engine keep a backtracking frame per character (a 5 MB string took 1 GB).
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
     | (?P<comment>\#[^\n]*)
-    | (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    | (?P<str>"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')
     | (?P<word>[A-Za-z0-9_.+\-]+)
     | (?P<punct>[{}\[\]<>:,;/])
     | (?P<other>.)

@@ -128,6 +128,8 @@ def target_findings(
     if target.gpus is None:
         return
     present = ", ".join(map(str, target.gpus)) or "none"
+    if not target.gpus:
+        yield from _gpu_groups_without_gpus(written, completed, target.where)
     for i, group in enumerate(written.instance_group):
         for j, gpu in enumerate(group.gpus):
             if gpu >= 0 and gpu not in target.gpus:
@@ -136,6 +138,23 @@ def target_findings(
                     f"{present})",
                     ("instance_group", i, "gpus", j),
                 )
+
+
+def _gpu_groups_without_gpus(
+    written: pb.ModelConfig, completed: pb.ModelConfig, where: str
+) -> Iterator[Finding]:
+    """Triton's refusal of a KIND_GPU instance group (naming no GPU) on a machine without one."""
+    for i, group in enumerate(written.instance_group):
+        if group.kind != pb.ModelInstanceGroup.KIND_GPU or group.gpus:
+            continue  # GPU ids named are checked one by one
+        done = completed.instance_group
+        name = done[i].name if i < len(done) and done[i].name else group.name
+        yield Finding(
+            f"instance group {name} of model {completed.name} has kind KIND_GPU but no GPUs are "
+            f"available on {where}'s machine (use KIND_CPU, or KIND_AUTO to take a GPU where "
+            "there is one)",
+            ("instance_group", i, "kind"),
+        )
 
 
 _SERVER_TARGETS: dict[object, Target | None] = {}
