@@ -8,7 +8,9 @@ import contextlib
 import json
 import resource
 import socket
-from collections.abc import Iterator
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from tui.core.bench.inputs import InputError, TensorSpec, load_json_data
 from tui.core.bench.ranges import FILE_MARGIN, MAX_RATE, Range, RangeError, parse_range
 from tui.core.bench.results import BenchConfig
 from tui.core.launcher import ServerProcess
+from tui.core.linebuffer import MAX_LINE, LineSplitter
+from tui.core.logs.follow import FileFollower
 
 ADD_SUB_INPUTS = [TensorSpec("INPUT0", "FP32", [4]), TensorSpec("INPUT1", "FP32", [4])]
 
@@ -185,3 +189,64 @@ def test_json_data_still_loads(tmp_path: Path) -> None:
     path = _data_file(tmp_path, json.dumps(doc).encode())
     data, validation, streams = load_json_data(path, ADD_SUB_INPUTS, [], batching=False)
     assert data[0]["INPUT0"].tolist() == [1, 2, 3, 4] and streams == (1,) and validation == []
+
+
+# 7. Log lines of any length, a source with no newline -------------------------------------------
+def _wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_splitter_keeps_a_long_lines_start_and_says_how_much_was_cut() -> None:
+    splitter = LineSplitter(max_line=8)
+    assert splitter.feed(b"short\r\nfirst half") == ["short"]
+    assert splitter.cutting and splitter.feed(b" and the rest") == []
+    assert splitter.feed(b"\n0123456789\nend") == ["first ha … [15 B cut]", "01234567 … [2 B cut]"]
+    assert splitter.end() == ["end"] and splitter.end() == []
+
+
+def test_following_a_50_mb_line_holds_only_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "server.log"
+    with open(path, "wb") as f:
+        f.write(b"I1207 big line: ")
+        f.write(b"x" * (50 << 20))
+        f.write(b"\nE1207 next line\n")
+    got: list[str] = []
+    notices: list[str] = []
+    tracemalloc.start()
+    follower = FileFollower(path, got.append, poll=0.05, notice=notices.append).start()
+    try:
+        assert _wait_for(lambda: len(got) == 2), got[:1]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        follower.stop()
+        tracemalloc.stop()
+    assert got[0].startswith("I1207 big line: xxx") and got[1] == "E1207 next line"
+    assert len(got[0].encode()) < MAX_LINE + 30 and got[0].endswith(" … [50.0 MiB cut]")
+    assert peak < 4 << 20, f"{peak:,} bytes traced while following a 50 MB line"
+    assert notices == [
+        f"{path}: a line longer than 16.0 KiB; its start is kept, the rest skipped up to its end"
+    ]
+
+
+def test_following_a_source_with_no_newline_neither_spins_nor_grows() -> None:
+    """`--log-file /dev/zero` spun a core and grew without end (169 -> 276 MB in 40 s)."""
+    got: list[str] = []
+    tracemalloc.start()
+    cpu = time.process_time()
+    follower = FileFollower("/dev/zero", got.append, poll=0.2).start()
+    try:
+        time.sleep(1.0)
+        used = time.process_time() - cpu
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        follower.stop()
+        tracemalloc.stop()
+    assert not follower._thread or not follower._thread.is_alive()
+    assert got == []  # one endless line: nothing complete to show
+    assert used < 0.5, f"{used:.2f} s of CPU in 1 s following /dev/zero"
+    assert peak < 4 << 20, f"{peak:,} bytes traced following /dev/zero"
