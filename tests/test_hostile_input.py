@@ -8,6 +8,7 @@ import contextlib
 import json
 import resource
 import socket
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from tui.core.bench.engine import run_sweep
 from tui.core.bench.inputs import InputError, TensorSpec, load_json_data
 from tui.core.bench.ranges import FILE_MARGIN, MAX_RATE, Range, RangeError, parse_range
 from tui.core.bench.results import BenchConfig
-from tui.core.launcher import ServerProcess
+from tui.core.launcher import LaunchSpec, ServerProcess
 from tui.core.linebuffer import MAX_LINE, LineSplitter
 from tui.core.logs.follow import FileFollower
 
@@ -250,3 +251,28 @@ def test_following_a_source_with_no_newline_neither_spins_nor_grows() -> None:
     assert got == []  # one endless line: nothing complete to show
     assert used < 0.5, f"{used:.2f} s of CPU in 1 s following /dev/zero"
     assert peak < 4 << 20, f"{peak:,} bytes traced following /dev/zero"
+
+
+def test_a_server_printing_a_50_mb_line_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    """The launched server's pipe goes through the same splitter: a stand-in `tritonserver`
+    (--tritonserver names any program) prints one 50 MB line and exits."""
+    binary = tmp_path / "tritonserver"
+    binary.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        "sys.stdout.write('E1207 huge ' + 'y' * (50 << 20) + '\\nI1207 after\\n')\n"
+    )
+    binary.chmod(0o755)
+    (tmp_path / "models").mkdir()
+    server = ServerProcess(LaunchSpec([tmp_path / "models"], tritonserver=str(binary)))
+    tracemalloc.start()
+    try:
+        server.start()
+        assert _wait_for(lambda: server.lines.closed)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        server.stop()
+    lines = [line for _, line in server.lines.snapshot()]
+    assert lines[0].startswith("E1207 huge yyy") and lines[0].endswith(" … [50.0 MiB cut]")
+    assert lines[1:] == ["I1207 after"]
+    assert peak < 8 << 20, f"{peak:,} bytes traced reading a 50 MB line from the server"
