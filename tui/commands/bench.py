@@ -28,7 +28,7 @@ from tui.core.bench.engine import (
     run_sweep,
 )
 from tui.core.bench.inputs import InputError, parse_shapes
-from tui.core.bench.ranges import RangeError, parse_range
+from tui.core.bench.ranges import RangeError, check_concurrency, check_window, parse_range
 from tui.core.bench.sequences import SequenceError, SequenceOptions, parse_id_range
 from tui.core.client import TritonHTTP
 from tui.core.docker_server import DockerServer
@@ -96,7 +96,7 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         default=5000,
         metavar="MS",
-        help="measurement window in ms (default 5000)",
+        help="measurement window in ms (default 5000, at most 86400000: a day)",
     )
     p.add_argument(
         "--measurement-mode", choices=("time_windows", "count_windows"), default="time_windows"
@@ -164,8 +164,8 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="request-rate mode: most requests in flight (default 0: no limit, as "
-        "perf_analyzer's asynchronous sends)",
+        help="request-rate mode: most requests in flight (default 0: as many as the open-file "
+        "limit allows, as perf_analyzer's asynchronous sends)",
     )
     seq = p.add_argument_group("sequence models (sequence_batching)")
     seq.add_argument(
@@ -225,7 +225,6 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
     if args.concurrency_range and args.request_rate_range:
         raise UsageError("--concurrency-range and --request-rate-range are mutually exclusive")
     checks = [
-        (args.measurement_interval > 0, "-p must be greater than 0 (ms)"),
         (args.measurement_request_count > 0, "--measurement-request-count must be above 0"),
         (args.stability_percentage > 0, "-s must be greater than 0 (percent)"),
         (args.max_trials > 0, "-r must be at least 1"),
@@ -251,6 +250,9 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         if not ok:
             raise UsageError(message)
     try:
+        check_window(args.measurement_interval, f"-p {args.measurement_interval}: the window")
+        if args.max_threads:
+            check_concurrency(args.max_threads, f"--max-threads {args.max_threads}")
         if args.request_rate_range:
             rate = parse_range(args.request_rate_range, integral=False, flag="--request-rate-range")
             concurrency = None

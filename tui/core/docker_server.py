@@ -27,7 +27,7 @@ from tui.core.launcher import (
     model_load_args,
     port_in_use,
 )
-from tui.core.linebuffer import LineBuffer
+from tui.core.linebuffer import LineBuffer, LineSplitter
 
 OWNER_LABEL = "triton-tui.owner"
 CONTAINER_REPO = "/models"
@@ -89,17 +89,15 @@ def device_requests(gpus: str | None) -> list[Any]:
 
 
 def _log_lines(container: Any, buffer: LineBuffer) -> None:
-    pending = b""
+    splitter = LineSplitter()  # lines of bounded length, whatever the container prints
     try:
         for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                buffer.append(line.decode(errors="replace").rstrip("\r"))
+            for line in splitter.feed(chunk):
+                buffer.append(line)
     except Exception as exc:  # noqa: BLE001 - the stream ends when the container goes away
         buffer.append(f"[triton-tui] log stream ended: {exc}")
-    if pending:
-        buffer.append(pending.decode(errors="replace"))
+    for line in splitter.end():
+        buffer.append(line)
     buffer.close()
 
 

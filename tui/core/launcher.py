@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tui.core.client import TritonHTTP
 from tui.core.diagnosis import ModelErrorTracker
-from tui.core.linebuffer import LineBuffer
+from tui.core.linebuffer import LineBuffer, LineSplitter
 from tui.core.locate import ServerBinary, find_tritonserver
 from tui.core.logs.parser import harmless_reason, has_local_gpu
 from tui.core.modelname import load_args, loadable
@@ -237,7 +237,7 @@ class ServerProcess(ServerBase):
         super().__init__(spec.history, spec.listen)
         self.spec = spec
         self.binary = binary
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
         self.reaper: subprocess.Popen[bytes] | None = None
         self.load_args: list[str] = []  # the models to load at start-up (model_load_args)
@@ -333,10 +333,7 @@ class ServerProcess(ServerBase):
                 self.command(),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                bufsize=1,
+                stderr=subprocess.STDOUT,  # bytes: `_read` splits them into bounded lines
                 env=env,
                 start_new_session=True,
                 preexec_fn=_stop_with_parent,
@@ -352,8 +349,13 @@ class ServerProcess(ServerBase):
 
     def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+        fd, splitter = self.proc.stdout.fileno(), LineSplitter()
+        with contextlib.suppress(OSError):
+            while chunk := os.read(fd, 1 << 16):  # what the pipe holds, at once
+                for line in splitter.feed(chunk):
+                    self.lines.append(line)
+        for line in splitter.end():
+            self.lines.append(line)
         self.lines.close()
 
     def exit_reason(self) -> str:

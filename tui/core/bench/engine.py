@@ -25,6 +25,7 @@ from tui.core.bench.grpc_admin import TritonGRPC
 from tui.core.bench.inputs import InputError, PreparedRequest, check_response, prepare
 from tui.core.bench.level import BenchFailed, OverThreshold, Unstable, judge_level
 from tui.core.bench.loadgen import FIELDS, LATE_NS, Collected, LoadError, LoadGenerator
+from tui.core.bench.ranges import RangeError, check_concurrency
 from tui.core.bench.results import (
     CLIENT_BOUND_CPU,
     BenchConfig,
@@ -371,6 +372,12 @@ class _Sweep:
             for index, value in enumerate(rng.levels()):
                 if self.cancel.is_set():
                     raise _Cancelled
+                if rng.unbounded and cfg.mode == "concurrency":  # a bounded one was checked
+                    try:
+                        check_concurrency(value, "the open-ended range")
+                    except RangeError as exc:
+                        result.status, result.message = "threshold", f"{exc}; the sweep ends here"
+                        break
                 self.emit(LevelStarted(index, total, value))
                 try:
                     level = self.measure_level(gen, index, value)

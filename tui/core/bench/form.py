@@ -13,7 +13,7 @@ from typing import Any
 from tui.core.bench import report
 from tui.core.bench.engine import LevelStarted, WindowMeasured
 from tui.core.bench.inputs import parse_shapes
-from tui.core.bench.ranges import parse_range
+from tui.core.bench.ranges import check_window, parse_range
 from tui.core.bench.results import BenchConfig, BenchResult
 from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.paths import cache_dir
@@ -30,7 +30,7 @@ def read_config(
     rng = parse_range(fields.get("range") or "1")
     if rng.unbounded:
         raise ValueError("give an end to the concurrency range (e.g. 1:8)")
-    window = int(positive(text.get("window"), "5000", "the window", "ms"))
+    window = check_window(positive(text.get("window"), "5000", "the window", "ms"), "the window")
     percentile = int(text["percentile"]) if text.get("percentile") else None
     if percentile is not None and not 0 < percentile < 100:
         raise ValueError("the percentile must be in 1..99 (or empty for the average)")

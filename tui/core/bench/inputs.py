@@ -178,18 +178,45 @@ def _from_json(spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
     return arr
 
 
+def read_json_data(path: Path) -> Any:
+    """The JSON document `path` holds; InputError, in words naming the file, when it cannot be
+    read, is not UTF-8, is not JSON or nests deeper than Python's parser goes."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+        return json.loads(text)
+    except OSError as exc:
+        raise InputError(f"--input-data {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"--input-data {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}); perf_analyzer's JSON data files are UTF-8"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--input-data {path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"--input-data {path}: JSON nested too deeply to read") from None
+
+
+def _tensor(path: Path, where: str, spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
+    """`_from_json`, its failures on values that are not a tensor of `spec` said in words."""
+    try:
+        return _from_json(spec, value, batching)
+    except InputError as exc:
+        raise InputError(f"--input-data {path}: {where} {exc}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        reason = str(exc).split(". ")[0] or type(exc).__name__
+        raise InputError(
+            f"--input-data {path}: {where} {spec.name} is not a {spec.datatype} tensor ({reason})"
+        ) from None
+
+
 def load_json_data(
     path: Path, inputs: list[TensorSpec], outputs: list[TensorSpec], batching: bool
 ) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]], tuple[int, ...]]:
     """perf_analyzer's JSON: `data` is a list of entries (one stream) or a list of streams, each
     a list of steps; `validation_data`, when given, has the same layout. Returns the entries
     stream after stream, the expected outputs aligned with them, and each stream's step count."""
-    try:
-        doc = json.loads(path.read_text())
-    except OSError as exc:
-        raise InputError(f"--input-data {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--input-data {path}: not valid JSON ({exc})") from None
+    doc = read_json_data(path)
     streams = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(streams, list) or not streams:
         raise InputError(f'--input-data {path}: expected {{"data": [{{...}}, ...]}}')
@@ -201,6 +228,8 @@ def load_json_data(
     expected = doc.get("validation_data") or []
     if expected and not nested:
         expected = [expected]
+    if not isinstance(expected, list) or not all(isinstance(s, list) for s in expected):
+        raise InputError(f"--input-data {path}: validation_data is not laid out as data is")
     if expected and [len(s) for s in expected] != [len(s) for s in streams]:
         raise InputError(f"--input-data {path}: validation_data does not align with data")
     data, validation = [], []
@@ -208,13 +237,13 @@ def load_json_data(
         if not steps or not all(isinstance(e, dict) for e in steps):
             raise InputError(f"--input-data {path}: data stream {k} is not a list of entries")
         for i, entry in enumerate(steps):
+            where = f"data[{k}][{i}]" if nested else f"data[{i}]"
             missing = [s.name for s in inputs if s.name not in entry]
             if missing:
-                where = f"data[{k}][{i}]" if nested else f"data[{i}]"
                 raise InputError(
                     f"--input-data {path}: {where} lacks input(s) {', '.join(missing)}"
                 )
-            data.append({s.name: _from_json(s, entry[s.name], batching) for s in inputs})
+            data.append({s.name: _tensor(path, where, s, entry[s.name], batching) for s in inputs})
     names = [s.name for s in outputs]
     for k, steps in enumerate(expected):
         for i, entry in enumerate(steps):
@@ -228,8 +257,10 @@ def load_json_data(
                     f"output of the model ({', '.join(unknown) or 'empty'}; it has "
                     f"{', '.join(names)})"
                 )
+            where = f"validation_data for stream {k}, step {i}:"
+            entry_outputs = [s for s in outputs if s.name in entry]
             validation.append(
-                {s.name: _from_json(s, entry[s.name], batching) for s in outputs if s.name in entry}
+                {s.name: _tensor(path, where, s, entry[s.name], batching) for s in entry_outputs}
             )
     return data, validation, tuple(len(s) for s in streams)
 

@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tui.core.bench.loadgen_worker import worker_main
+from tui.core.bench.ranges import most_connections
 from tui.core.bench.sequences import SequenceOptions, Template, split_ids
 
 FIELDS = 6  # start, end, send, recv, lateness (request-rate sends; ns), sequence end (0/1)
@@ -155,10 +156,10 @@ class LoadGenerator:
         sequences: SequenceOptions | None = None,
     ) -> None:
         """Start (or switch to) a load level; records of earlier levels are dropped.
-        `max_connections` caps request-rate mode's requests in flight (0: no cap). For a
-        sequence model, `sequences`: each process runs its share of the sequences (concurrency,
-        or `num_sequences` under a request rate, which is shared in proportion) with IDs from a
-        range of its own."""
+        `max_connections` caps request-rate mode's requests in flight (0: as many as the
+        open-file limit allows, `most_connections`). For a sequence model, `sequences`: each
+        process runs its share of the sequences (concurrency, or `num_sequences` under a
+        request rate, which is shared in proportion) with IDs from a range of its own."""
         n = len(self.pipes)
         shares = self._split(concurrency) if rate <= 0 else [0] * n
         rates = [rate / n] * n if rate > 0 else [0.0] * n
@@ -174,7 +175,9 @@ class LoadGenerator:
         active, idle = [], []
         for pipe, share, r, seq in zip(self.pipes, shares, rates, seqs, strict=False):
             if share > 0 or r > 0:
-                cap = max(1, max_connections // n) if max_connections else 0
+                # uncapped (0), a rate past what the server answers would open sockets until
+                # the open-file limit: never more than it allows
+                cap = max(1, (max_connections or most_connections()) // n)
                 pipe.send(("run", share, r, poisson, cap, seq))
                 active.append(pipe)
             else:  # a process without a share this level must stop its previous one
