@@ -15,17 +15,28 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import ROOT, launch
+from tests.test_tune import _dead_pid
+from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import ServerProcess
+from tui.core.session import Session
 from tui.core.tune import apply
 from tui.core.tune.measure import Level, MeasureSettings
-from tui.core.tune.record import TuneRecord, load_record, pending_applies
+from tui.core.tune.record import (
+    AppliedConfig,
+    TuneRecord,
+    load_record,
+    pending_applies,
+    tune_dir,
+)
 from tui.core.tune.restore import restore
 from tui.core.tune.space import Candidate, SearchSpace
+from tui.panes.config_dialogs import ChoiceScreen
 
 # The cheapest tune: one instance, no dynamic batching (the default is the only point, and a brute
 # search does not measure it twice), one concurrency level, short windows.
@@ -110,6 +121,7 @@ from tui.core.tune import apply
 from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.record import TuneRecord
 from tui.core.tune.space import Candidate, SearchSpace
+from tui.panes.config_dialogs import ChoiceScreen
 
 url, repo, results, model = sys.argv[1:5]
 config = TritonHTTP(url).model_config(model)
@@ -194,3 +206,45 @@ def test_an_apply_is_journaled_pending_then_done(
     assert "dynamic_batching" in after
     assert load_record(record.path).applied.state == "done"  # type: ignore[arg-type,union-attr]
     assert pending_applies(tmp_path) == []
+
+
+async def test_the_console_offers_to_restore_a_pending_apply_at_start(
+    server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a kill mid-apply leaves (the test above), found by the console when it starts."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where the console looks
+    repo = Path(server.spec.model_repositories[0])
+    config = repo / FIXED_COST / "config.pbtxt"
+    before = config.read_text()
+    client = TritonHTTP(server.http_url)
+    base = client.model_config(FIXED_COST)
+    tuned = Candidate(count=1, max_batch_size=8, dynamic_batching=True)
+    record = TuneRecord(
+        model=FIXED_COST,
+        url=server.http_url,
+        space=SearchSpace.for_model(base, has_gpu=False),
+        status="done",
+        base_config=base,
+    )
+    record.applied = AppliedConfig(
+        str(config), str(repo), before, apply.tuned_text(before, tuned, base), tuned.words()
+    )
+    config.write_text(record.applied.new_text)
+    restore(client, FIXED_COST)
+    record.applied.pid = _dead_pid()
+    record.save(tune_dir())
+    app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        message = str(app.screen.query_one("#dialog-message", Static).render())
+        assert "stopped before checking it on the server" in message, message
+        await pilot.press("r")  # Restore
+        await _until(pilot, lambda: config.read_text() == before and not _batching(server))
+    assert pending_applies() == []
+
+
+async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.1)
