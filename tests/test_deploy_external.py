@@ -12,8 +12,12 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from textual.widgets import Button
 
 from tests.conftest import launch
+from tests.test_deploy_pane import _preview, _steps
+from tests.test_repository_pane import _session, _wait
+from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.deploy import DeployError, plan_import
 from tui.core.launcher import ServerProcess
@@ -115,3 +119,21 @@ def test_a_model_the_server_cannot_load_is_removed_with_its_real_cause(
     assert "not config.pbtxt" in seen.err and "edit" not in seen.err
     assert "removed broken from" in seen.out
     assert not (repo / "broken").exists()
+
+
+async def test_the_console_removes_a_failed_import_and_says_why(
+    attached: tuple[Path, ServerProcess], tmp_path: Path
+) -> None:
+    repo, server = attached
+    source = make_external(tmp_path / "src", op="NoSuchOp")
+    app = TritonTUI(_session(server), stop_server_on_exit=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _preview(pilot, app, source)  # named after the file: net
+        await pilot.click("#deploy-write")
+        await _wait(pilot, lambda: "load" in _steps(app), timeout=60)
+        await _wait(pilot, lambda: "removed net from" in _steps(app), timeout=5)
+        steps = _steps(app)
+        assert "onnxruntime could not load the model's files" in steps, steps
+        assert "f4" not in steps and "Fix the config" not in steps
+        assert not app.screen.query_one("#deploy-write", Button).disabled  # may write again
+    assert not (repo / "net").exists()
