@@ -17,7 +17,14 @@ from tui.cli import (
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import RangeError, parse_range
 from tui.core.client import TritonError, TritonHTTP
-from tui.core.deploy import DeployError, apply_import, load, plan_import, python_plan
+from tui.core.deploy import (
+    DeployError,
+    apply_import,
+    load,
+    plan_import,
+    python_plan,
+    remove_failed,
+)
 from tui.core.docker_server import DockerServer
 from tui.core.launcher import LaunchError, ServerProcess
 from tui.core.serverspec import find_metrics_url
@@ -82,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     _say("import", f"{plan.source} → {plan.model_file}")
+    for location in plan.external:
+        _say("import", f"external data {location} → {plan.model_file.parent / location}")
     print(plan.config_text, end="" if plan.config_text.endswith("\n") else "\n")
     if not args.yes and not _confirm(f"write {plan.model_dir}?"):
         print("nothing written (pass --yes to write without asking)", file=sys.stderr)
@@ -108,11 +117,8 @@ def run(args: argparse.Namespace) -> int:
         loaded = load(client, plan.name, errors)
         _say("load", loaded.message)
         if not loaded.ok:
-            print(
-                f"fix: edit {plan.model_dir / 'config.pbtxt'} "
-                f"(triton-tui config lint {plan.model_dir}) and deploy again with --force",
-                file=sys.stderr,
-            )
+            print(f"cause: {loaded.cause}", file=sys.stderr)
+            _say("import", remove_failed(client, result))
             return 1
         if plan.kind != "onnx":
             _say("verify", "skipped: python backend skeleton (nothing to compare against)")

@@ -2,8 +2,9 @@
 
 Launches a server with --model-repository DIR (explicit model control, so candidates can be
 loaded as config overrides), or tunes the model of a running server given with -u HOST:PORT.
-Exit codes: 0 a config met the constraints, 4 none did (the closest is printed), 3 bad options,
-99 the server failed, 130 interrupted (the model is restored either way).
+Exit codes: 0 a config met the constraints, 4 none did (the closest is printed), 3 bad options
+(or a --write of this model left unverified by a killed tune: --pending-apply says what to do with
+it), 99 the server failed, 130 interrupted (the model is restored either way).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from tui.core.tune.record import (
     latest,
     latest_unfinished,
     load_record,
+    pending_applies,
 )
+from tui.core.tune.restore import StillOverridden, recover_first
 from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
 from tui.core.tune.tuner import (
     CandidateMeasured,
@@ -137,6 +140,12 @@ def add_parser(subparsers: Any) -> None:
         type=Path,
         metavar="DIR",
         help="with -u and --write: the attached server's model repository on this machine",
+    )
+    p.add_argument(
+        "--pending-apply",
+        choices=("restore", "keep"),
+        help="a --write a killed tune left unverified: put the previous config.pbtxt back "
+        "(and reload the model), or keep the tuned one",
     )
     add_server_flags(p)
     p.set_defaults(func=run)
@@ -321,9 +330,13 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 99
+        if not _settle_applies(args, url, repositories):
+            return 3
         try:
+            for line in recover_first(url, args.model, args.results):  # before the base config
+                print(line, flush=True)
             record = _record(args, url, metrics_url)
-        except TritonError as exc:
+        except (TritonError, StillOverridden) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 99
         settings = MeasureSettings(
@@ -341,6 +354,30 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         if server is not None:
             server.stop()
+
+
+def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]) -> bool:
+    """Report the writes killed tunes left unverified and settle them as --pending-apply says;
+    False when one is of the model to tune and nothing was said (its config is unverified)."""
+    ours = {p.resolve() for p in repositories}
+    for record in pending_applies(args.results):
+        print(f"note: {apply.pending_words(record)}", flush=True)
+        assert record.applied is not None
+        local = Path(record.applied.repository).resolve() in ours or record.url == url
+        if args.pending_apply == "restore":
+            print(apply.undo_pending(record, url if local else None), flush=True)
+        elif args.pending_apply == "keep":
+            print(apply.keep_pending(record), flush=True)
+        elif record.model == args.model:
+            print(
+                f"error: {args.model}'s config.pbtxt holds that unverified tuned config: "
+                "--pending-apply restore puts the previous one back, --pending-apply keep keeps it",
+                file=sys.stderr,
+            )
+            return False
+        else:
+            print("  (--pending-apply restore or keep settles it)", flush=True)
+    return True
 
 
 def _finish(
@@ -389,6 +426,7 @@ def _write(record: TuneRecord, winner: Any, settings: TuneRun, repositories: lis
         winner.candidate,
         winner.best.concurrency,
         settings.measure,
+        record=record,
     )
     print(("applied: " if done.ok else "not applied: ") + done.message)
     if done.level is not None and done.level.ok:

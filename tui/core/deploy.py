@@ -2,21 +2,30 @@
 
 Each step returns a result that says, in words, what happened and how to fix what failed. The
 import is all-or-nothing: `ImportResult.undo()` removes exactly what it created.
+
+An ONNX model may keep its weights in external data files, named relative to the model file: they
+are copied beside model.onnx in the same layout. Only files inside the model's folder are taken (a
+path that escapes it is refused), and each must hold the bytes the model claims (offset + length).
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import onnx
+from onnx import helper
 from tritonclient.grpc.model_config_pb2 import DataType
 
 from tui.core.client import TritonError, TritonHTTP
-from tui.core.diagnosis import ModelErrorTracker
+from tui.core.diagnosis import ModelErrorTracker, first_line
 from tui.core.modelconfig import (
     FileStamp,
     GenerateError,
@@ -27,7 +36,7 @@ from tui.core.modelconfig import (
     pretty,
     save_config,
 )
-from tui.core.paths import copied_mode
+from tui.core.paths import MODEL_LIMIT, copied_mode, read_regular, special_kind
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -45,6 +54,7 @@ class ImportPlan:
     config_text: str
     kind: str = "onnx"  # or "python" (a python-backend skeleton for files no backend runs)
     model_py: str = ""
+    external: list[str] = field(default_factory=list)  # external data files, relative paths
 
     @property
     def model_dir(self) -> Path:
@@ -100,8 +110,99 @@ def plan_import(source: Path, repository: Path, name: str | None = None) -> Impo
                 f"{source.name} cannot be described for the onnxruntime backend ({exc}); "
                 "deploy it with the python backend instead (--python)"
             ) from exc
-        return ImportPlan(source, repository, name, pretty(config))
+        external = external_data(source)
+        return ImportPlan(source, repository, name, pretty(config), external=external)
     return python_plan(source, repository, name)
+
+
+# External data ---------------------------------------------------------------------------------
+def _tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
+    """Every tensor of the graph that may hold data: initializers, constants, subgraphs'."""
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield from (sparse.values, sparse.indices)
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                yield from _tensors(sub)
+
+
+def _claimed(tensor: onnx.TensorProto) -> tuple[str, int]:
+    """(location, the byte just past the tensor's data) of an external tensor."""
+    info = {entry.key: entry.value for entry in tensor.external_data}
+    location = info.get("location", "")
+    try:
+        offset = int(info.get("offset") or 0)
+        if info.get("length"):
+            length = int(info["length"])
+        else:
+            itemsize = helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+            length = itemsize * math.prod(tensor.dims)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DeployError(
+            f"tensor {tensor.name!r} has external data with an unreadable offset or length: {exc}"
+        ) from None
+    return location, offset + length
+
+
+def _inside(folder: Path, location: str, tensor: str) -> Path:
+    """The external file `location` names, which must lie inside `folder` (symlinks followed)."""
+    relative = Path(location)
+    if not location or relative.is_absolute() or ".." in relative.parts:
+        raise DeployError(
+            f"tensor {tensor!r} names its external data {location!r}: only a path inside the "
+            f"model's folder {folder} is copied, and this one is not"
+        )
+    path = folder / relative
+    real, root = path.resolve(), folder.resolve()
+    if root not in real.parents:
+        raise DeployError(
+            f"external data {location!r} (tensor {tensor!r}) resolves to {real}, outside the "
+            f"model's folder {folder}: not copied"
+        )
+    return path
+
+
+def external_data(source: Path) -> list[str]:
+    """The external data files `source` references (relative paths), each checked: inside the
+    model's folder, a regular file, as large as the offsets and lengths the model claims."""
+    try:
+        model = onnx.load_model_from_string(read_regular(source, MODEL_LIMIT))
+    except Exception as exc:  # onnx raises DecodeError, OSError, ValueError...
+        raise DeployError(f"cannot read {source}: {exc}") from exc
+    needed: dict[str, tuple[int, str]] = {}  # location -> (bytes needed, by which tensor)
+    for tensor in _tensors(model.graph):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        location, end = _claimed(tensor)
+        _inside(source.parent, location, tensor.name)
+        key = Path(location).as_posix()
+        if key not in needed or end > needed[key][0]:
+            needed[key] = (end, tensor.name)
+    for location, (end, by) in needed.items():
+        path = source.parent / location
+        kind = special_kind(path)
+        if kind or not path.is_file():
+            what = kind or "missing"
+            raise DeployError(
+                f"{source.name} keeps tensor {by!r} in the external data file {path}, which "
+                f"is {what}: put the model's data files beside it"
+            )
+        size = path.stat().st_size
+        if size < end:
+            raise DeployError(
+                f"external data {path} holds {size} bytes, but tensor {by!r} of {source.name} "
+                f"claims bytes up to {end}: the file is truncated or belongs to another model"
+            )
+    if any(Path(location) == Path("model.onnx") for location in needed):
+        raise DeployError(
+            f"{source.name} keeps data in a file named model.onnx, the name its copy takes: "
+            "rename that data file (onnx.save_model with another location)"
+        )
+    return sorted(needed)
 
 
 # The skeleton is a constant: the weights' file name reaches it as a config parameter read at run
@@ -168,18 +269,11 @@ def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
         if not version_dir.exists():
             version_dir.mkdir()
             result.created.append(version_dir)
-        with tempfile.NamedTemporaryFile(dir=version_dir, delete=False, prefix=".import-") as tmp:
-            tmp_path = Path(tmp.name)
-            result.created.append(tmp_path)
-            with plan.source.open("rb") as src:
-                shutil.copyfileobj(src, tmp)
-        os.chmod(tmp_path, copied_mode(plan.source))  # not the temporary file's 0600
-        replaced = [plan.model_file]
-        if plan.kind == "python":
-            replaced.append(version_dir / "model.py")
-        result.backups = [keep_backup(p) for p in replaced if p.is_file()]  # --force keeps them
-        tmp_path.replace(plan.model_file)
-        result.created[-1] = plan.model_file
+        if plan.kind == "python" and (version_dir / "model.py").is_file():
+            result.backups.append(keep_backup(version_dir / "model.py"))  # --force keeps it
+        _copy(plan.source, plan.model_file, result)
+        for location in plan.external:  # beside model.onnx as beside the source
+            _copy(plan.source.parent / location, version_dir / location, result)
         if plan.kind == "python":
             (version_dir / "model.py").write_text(plan.model_py)
             result.created.append(version_dir / "model.py")
@@ -197,11 +291,52 @@ def apply_import(plan: ImportPlan, *, overwrite: bool = False) -> ImportResult:
     return result
 
 
+def _copy(source: Path, target: Path, result: ImportResult) -> None:
+    """Copy `source` to `target` through a temporary sibling (a replaced file is kept as a
+    backup); what is created is recorded in `result`, folders included, for `undo`."""
+    missing = [folder for folder in target.parents if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir()
+        result.created.append(folder)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, prefix=".import-") as tmp:
+        tmp_path = Path(tmp.name)
+        result.created.append(tmp_path)
+        with source.open("rb") as src:
+            shutil.copyfileobj(src, tmp)
+    os.chmod(tmp_path, copied_mode(source))  # not the temporary file's 0600
+    if target.is_file():
+        result.backups.append(keep_backup(target))
+    tmp_path.replace(target)
+    result.created[-1] = target
+
+
 # 2. Load ---------------------------------------------------------------------------------------
+_RUNTIME = re.compile(r"ONNXRuntimeError|onnxruntime|External data|\.onnx\b", re.I)
+_CONFIG = re.compile(
+    r"config|dims|max_batch_size|data.?type|instance.?group|unexpected (inference )?(input|output)",
+    re.I,
+)
+
+
 @dataclass
 class LoadResult:
     ok: bool
     message: str
+    cause: str = ""  # a failure's cause, in words: what to fix (the model's files or its config)
+
+
+def cause(reason: str) -> str:
+    """What a load failure's reason points at: onnxruntime's own errors are about the model's
+    files (editing config.pbtxt cannot help), Triton's about the config."""
+    line = first_line(reason)
+    if _RUNTIME.search(reason):
+        return (
+            f"onnxruntime could not load the model's files ({line}): the model file or its "
+            "external data is at fault, not config.pbtxt"
+        )
+    if _CONFIG.search(reason):
+        return f"config.pbtxt does not fit the model ({line})"
+    return f"the server refused the model ({line})"
 
 
 def load(client: TritonHTTP, name: str, errors: ModelErrorTracker | None = None) -> LoadResult:
@@ -212,5 +347,17 @@ def load(client: TritonHTTP, name: str, errors: ModelErrorTracker | None = None)
         reason = str(exc)
         if detail and detail not in reason:
             reason = f"{reason} (server log: {detail})"
-        return LoadResult(False, f"{name} failed to load: {reason}")
+        return LoadResult(False, f"{name} failed to load: {reason}", cause(reason))
     return LoadResult(True, f"{name} is READY")
+
+
+def remove_failed(client: TritonHTTP, imported: ImportResult) -> str:
+    """Take a model that failed to load out of the server and the repository; say so."""
+    name = imported.plan.name
+    with contextlib.suppress(TritonError):
+        client.unload(name)
+    if imported.backups:  # it replaced a model: undoing would leave neither one whole
+        kept = ", ".join(p.name for p in imported.backups)
+        return f"{name} replaced a model whose files are kept beside them ({kept}): left in place"
+    imported.undo()
+    return f"removed {name} from {imported.plan.repository}: a failed import is not left behind"

@@ -45,6 +45,7 @@ class StepFinished(Message):
     ok: bool
     text: str
     mismatches: list[Mismatch] | None = None
+    retry: bool = False  # the import was removed: Write may be pressed again
 
 
 @dataclass
@@ -194,18 +195,26 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
             self.imported.undo()
             self.post_message(StepFinished("import", False, "cancelled: nothing was left behind"))
             return
-        self.post_message(StepFinished("import", True, f"{plan.source} → {plan.model_file}"))
-        loaded = deploy.load(session.client, plan.name, session.errors)
+        copied = "".join(f", {location}" for location in plan.external)
         self.post_message(
-            StepFinished(
-                "load",
-                loaded.ok,
-                loaded.message
-                if loaded.ok
-                else (f"{loaded.message}. Fix the config (f4 opens the editor), then reload."),
-            )
+            StepFinished("import", True, f"{plan.source} → {plan.model_file}{copied}")
         )
-        if not loaded.ok or plan.kind != "onnx":
+        loaded = deploy.load(session.client, plan.name, session.errors)
+        if not loaded.ok:  # out of the repository; the review box keeps the config to retry
+            removed = deploy.remove_failed(session.client, self.imported)
+            if not self.imported.created:
+                self.imported = None
+            self.post_message(
+                StepFinished(
+                    "load",
+                    False,
+                    f"{loaded.cause}. {removed}; fix it, then Write again",
+                    retry=True,
+                )
+            )
+            return
+        self.post_message(StepFinished("load", True, loaded.message))
+        if plan.kind != "onnx":
             return
         report = verify(session.client.url, plan.name, plan.model_file, plan.config_text)
         lines = [
@@ -254,6 +263,8 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         if not message.ok and self.imported is not None:
             self.query_one("#deploy-undo").display = True
             self.query_one("#deploy-edit").display = True
+        if message.retry and self.imported is None:
+            self.query_one("#deploy-write", Button).disabled = False
         if message.step == "verify" and message.ok:
             self._log("measure", "concurrency 1 to 4, 1 s windows …")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -26,8 +27,8 @@ from tui.core.client import TritonError
 from tui.core.tune import apply, report
 from tui.core.tune.form import TuneForm
 from tui.core.tune.measure import MeasureSettings, has_gpu
-from tui.core.tune.record import CandidateResult, Constraints, TuneRecord
-from tui.core.tune.restore import recover
+from tui.core.tune.record import CandidateResult, Constraints, TuneRecord, pending_applies
+from tui.core.tune.restore import StillOverridden, recover, recover_first
 from tui.core.tune.space import SpaceError
 from tui.core.tune.tuner import (
     CandidateMeasured,
@@ -136,9 +137,37 @@ class TunePane(Vertical):
 
     @work(thread=True, group="tune-recover")
     def recover_models(self) -> None:
-        """A console killed mid-tune left an override live: put the disk config back."""
-        for line in recover(console(self).session.client.url):
+        """A console killed mid-tune left an override live: put the disk config back. One killed
+        while applying left a tuned config.pbtxt unverified: offer to put the old one back."""
+        session = console(self).session
+        for line in recover(session.client.url):
             self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)
+        ours = {path.resolve() for path in session.repositories}
+        for record in pending_applies():
+            assert record.applied is not None
+            if Path(record.applied.repository).resolve() in ours:
+                self.app.call_from_thread(self._offer_restore, record)
+
+    def _offer_restore(self, record: TuneRecord) -> None:
+        def answered(answer: str | None) -> None:
+            if answer == "yes":
+                self.undo_apply(record)
+            elif answer == "no":
+                self.app.notify(apply.keep_pending(record), title="Tune")
+
+        question = (
+            f"{apply.pending_words(record)}.\n\nPut the previous config back and reload "
+            f"{record.model}, or keep the tuned config unverified?"
+        )
+        self.app.push_screen(
+            confirm("A tuned config was never checked", question, "Restore", "Keep"),
+            callback=answered,
+        )
+
+    @work(thread=True, group="tune-recover")
+    def undo_apply(self, record: TuneRecord) -> None:
+        text = apply.undo_pending(record, console(self).session.client.url)
+        self.app.call_from_thread(self.app.notify, text, title="Tune", timeout=10)
 
     def on_ready_models_listed(self, message: ReadyModelsListed) -> None:
         if message.error:
@@ -199,9 +228,11 @@ class TunePane(Vertical):
     def tune(self, form: TuneForm, cancel: threading.Event) -> None:
         session = console(self).session
         try:
+            for line in recover_first(session.client.url, form.model):  # before the base config
+                self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)
             config = session.client.model_config(form.model)
             space = form.space(config, has_gpu(session.metrics_url))
-        except (TritonError, SpaceError) as exc:
+        except (TritonError, SpaceError, StillOverridden) as exc:
             self.app.call_from_thread(self._finish_early, f"Cannot start: {exc}")
             return
         record = TuneRecord(
@@ -310,6 +341,7 @@ class TunePane(Vertical):
             result.candidate,
             result.best.concurrency,
             MeasureSettings(window_ms=record.window_ms, stability_pct=self._stability),
+            record=record,
         )
         text = done.message
         if done.level is not None and done.level.ok:

@@ -6,12 +6,18 @@ previous file is kept as config.pbtxt.bak by the config store, which saves atomi
 without config.pbtxt gets the complete tuned config. Then: unload and load from disk, check the
 effective config carries the tuned fields and that a short measurement at the tuned concurrency
 succeeds; on any failure the previous file comes back and the model is reloaded from it.
+
+Given the tune's record, the write is journaled there (record.py, `AppliedConfig`): "pending"
+before the file changes, "done" only after the check. A journal left "pending" by a killed process
+is reported by `pending_words` and settled by `undo_pending` (the old text back, the model
+reloaded) or `keep_pending` (the user keeps the unverified text).
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +38,7 @@ from tui.core.modelconfig.store import (
     save_config,
 )
 from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune.record import AppliedConfig, TuneRecord
 from tui.core.tune.restore import restore
 from tui.core.tune.space import Candidate, describe_config, override
 
@@ -139,9 +146,56 @@ def apply(
     concurrency: int,
     settings: MeasureSettings,
     cancel: threading.Event | None = None,
+    record: TuneRecord | None = None,
 ) -> Applied:
-    """Save, reload, verify and measure; put the previous file back on any failure."""
+    """Save, reload, verify and measure; put the previous file back on any failure. With the
+    tune's `record`, each step is journaled in it (saved before the file changes)."""
+    done = _apply(
+        the_plan, url, metrics_url, model, candidate, concurrency, settings, cancel, record
+    )
+    if record is not None and record.applied is not None:
+        journal = record.applied
+        if done.ok:
+            journal.state = "done"
+        elif _holds(the_plan.path, the_plan.old_text):
+            journal.state = "restored"
+        journal.message = done.message  # else "pending": the file holds the unverified text
+        record.save()
+    return done
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file holds `text` ("": that it is absent)."""
+    try:
+        return read_config(path)[0] == text
+    except FileNotFoundError:
+        return not text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _apply(
+    the_plan: Plan,
+    url: str,
+    metrics_url: str | None,
+    model: str,
+    candidate: Candidate,
+    concurrency: int,
+    settings: MeasureSettings,
+    cancel: threading.Event | None,
+    record: TuneRecord | None,
+) -> Applied:
     client = TritonHTTP(url, timeout=10.0)
+    if record is not None:
+        record.applied = AppliedConfig(
+            path=str(the_plan.path),
+            repository=str(the_plan.repository),
+            old_text=the_plan.old_text,
+            new_text=the_plan.new_text,
+            words=candidate.words(),
+            pid=os.getpid(),
+        )
+        record.save()  # the journal first: a kill from here on leaves it "pending"
     try:
         save_config(
             the_plan.path,
@@ -175,3 +229,66 @@ def apply(
         return Applied(False, f"{problem}; the previous config is back", level, True)
     except (StoreError, OSError, TritonError) as exc:
         return Applied(False, f"{problem}; restoring the previous config failed: {exc}", level)
+
+
+# A write left unverified by a killed process ---------------------------------------------------
+def pending_words(record: TuneRecord) -> str:
+    """What a pending journal means, in one line."""
+    applied = record.applied
+    assert applied is not None
+    before = "its previous text" if applied.old_text else "no config.pbtxt before"
+    return (
+        f"{applied.path} holds a tuned config ({applied.words}) written at {applied.started_at} "
+        f"by a tune that stopped before checking it on the server ({before} is kept in the "
+        f"record {record.path})"
+    )
+
+
+def keep_pending(record: TuneRecord) -> str:
+    """The user keeps the unverified text: the journal is closed."""
+    assert record.applied is not None
+    record.applied.state = "kept"
+    record.save()
+    return f"kept the unverified tuned config in {record.applied.path}"
+
+
+def undo_pending(record: TuneRecord, url: str | None) -> str:
+    """Put the text from before the write back (only over the text the write left: a file edited
+    since is not touched), then reload the model on the server at `url` when it is there."""
+    applied = record.applied
+    assert applied is not None
+    path = Path(applied.path)
+    try:
+        current, stamp = read_config(path) if path.is_file() else ("", FileStamp.missing())
+        if current != applied.new_text:
+            raise ApplyError(
+                f"{path} changed since the tuned config was written: left as it is "
+                "(the journal is closed)"
+            )
+        if applied.old_text:
+            save_config(path, applied.old_text, repository_root=applied.repository, expected=stamp)
+        else:
+            path.unlink()
+    except ApplyError as exc:
+        applied.state, applied.message = "kept", str(exc)
+        record.save()
+        return str(exc)
+    except (StoreError, OSError, UnicodeDecodeError) as exc:
+        return f"could not put back the previous {path}: {exc}"
+    applied.state, applied.message = "restored", "restored after an interrupted apply"
+    record.save()
+    done = f"put the previous config back in {path}"
+    return done + _reload(url, record.model)
+
+
+def _reload(url: str | None, model: str) -> str:
+    if url is None:
+        return f"; reload {model} so the server runs it"
+    client = TritonHTTP(url, timeout=10.0)
+    try:
+        if not client.model_ready(model):
+            return f"; {model} is not loaded on {url}: it reads the file when it loads"
+        restore(client, model)
+    except TritonError as exc:
+        return f"; reloading {model} on {url} failed: {exc}"
+    return f" and reloaded {model}"

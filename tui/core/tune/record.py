@@ -9,6 +9,12 @@ failed keeps its first figure but ranks after those that were measured twice.
 
 `restore_pending` is true while a candidate's config override may be live in the server: a
 console killed mid-tune leaves it set, and the next tune (or the pane) restores the model.
+
+`applied` journals a write of the winner to config.pbtxt (apply.py): saved as "pending", with the
+file's text before and after, before the file changes, and marked "done" only once the server ran
+and measured the new config ("restored" when it failed and the old text is back). A process killed
+in between leaves "pending": the next tune and the console find it and offer to put the old text
+back (`pending_applies`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from tui.core.modelconfig.store import atomic_write
 from tui.core.paths import cache_dir
@@ -127,6 +135,26 @@ class CandidateResult:
 
 
 @dataclass
+class AppliedConfig:
+    """The journal of one write of a tuned config to config.pbtxt."""
+
+    path: str  # the config.pbtxt written
+    repository: str  # the model repository it lies in
+    old_text: str  # "" when there was no file
+    new_text: str
+    words: str  # the candidate, in words
+    state: str = "pending"  # pending | done | restored | kept
+    pid: int = 0  # the process applying it
+    started_at: str = field(default_factory=lambda: _now())
+    message: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AppliedConfig:
+        fields = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+@dataclass
 class TuneRecord:
     model: str
     url: str
@@ -142,6 +170,7 @@ class TuneRecord:
     notes: list[str] = field(default_factory=list)
     restore_pending: bool = False
     owner_pid: int = 0  # the process running the tune (a live one is not "killed")
+    applied: AppliedConfig | None = None
     started_at: str = field(default_factory=lambda: _now())
     finished_at: str = ""
     wall_s: float = 0.0
@@ -205,6 +234,7 @@ class TuneRecord:
             "notes": self.notes,
             "restore_pending": self.restore_pending,
             "owner_pid": self.owner_pid,
+            "applied": asdict(self.applied) if self.applied else None,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "wall_s": round(self.wall_s, 3),
@@ -229,6 +259,7 @@ class TuneRecord:
             notes=list(data.get("notes", [])),
             restore_pending=bool(data.get("restore_pending", False)),
             owner_pid=int(data.get("owner_pid", 0)),
+            applied=AppliedConfig.from_dict(data["applied"]) if data.get("applied") else None,
             started_at=data.get("started_at", ""),
             finished_at=data.get("finished_at", ""),
             wall_s=data.get("wall_s", 0.0),
@@ -293,6 +324,24 @@ def latest(model: str, folder: Path | None = None, *, unfinished: bool = False) 
 
 def latest_unfinished(model: str, folder: Path | None = None) -> Path | None:
     return latest(model, folder, unfinished=True)
+
+
+def pending_applies(folder: Path | None = None) -> list[TuneRecord]:
+    """Records whose write of a tuned config was never verified: the process applying it died
+    between changing config.pbtxt and checking it (one that is alive is still at it)."""
+    found = []
+    for path in list_records(folder):
+        try:
+            record = load_record(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        applied = record.applied
+        if applied is None or applied.state != "pending":
+            continue
+        if applied.pid and psutil.pid_exists(applied.pid):
+            continue
+        found.append(record)
+    return found
 
 
 def _now() -> str:
