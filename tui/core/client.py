@@ -129,13 +129,23 @@ def exchange(
         conn.close()
 
 
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return _JSON_KINDS.get(type(value), "a number")
+
+
 def _expect(value: Any, kind: type, where: str, what: str) -> Any:
     """`value` when it has the shape a Triton answer has; a TritonError in words otherwise."""
     if isinstance(value, kind):
         return value
-    shape = "nothing" if value is None else f"a JSON {type(value).__name__}"
-    expected = "an object" if kind is dict else "a list"
-    raise TritonError(f"{where} is not a Triton server: its {what} is {shape}, not {expected}")
+    raise TritonError(
+        f"{where} is not a Triton server: its {what} is {_json_kind(value)}, "
+        f"not {_JSON_KINDS[kind]}"
+    )
 
 
 @dataclass
@@ -260,7 +270,10 @@ class TritonHTTP:
     def model_stats(self, model: str = "") -> list[dict[str, Any]]:
         path = f"/v2/models/{quote(model)}/stats" if model else "/v2/models/stats"
         stats = self._object(path, "statistics").get("model_stats", [])
-        return _expect(stats, list, self.url + path, "model_stats")
+        entries = _expect(stats, list, self.url + path, "model_stats")
+        for entry in entries:
+            _expect(entry, dict, self.url + path, "model_stats entry")
+        return entries
 
     # Logging extension ---------------------------------------------------------------------
     def log_settings(self) -> dict[str, Any]:
