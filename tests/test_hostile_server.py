@@ -10,6 +10,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -241,10 +242,10 @@ class _Pty:
         os.close(self.master)
 
 
-@pytest.mark.parametrize("key", [b"q", b"\x03"])
-def test_quit_is_at_once_while_a_call_hangs_and_exits_130_before_ready(key: bytes) -> None:
-    """The start-up call is stuck on a drip (its deadline is 5 s): `q` or Ctrl+C gives the
-    terminal back at once, and a quit before the server was ready is an interrupt (130)."""
+@pytest.mark.parametrize("how", ["q", "ctrl+c", "SIGTERM"])
+def test_quit_is_at_once_while_a_call_hangs_and_exits_130_before_ready(how: str) -> None:
+    """The start-up call is stuck on a drip (its deadline is 5 s): `q`, Ctrl+C or SIGTERM gives
+    the terminal back at once, and a quit before the server was ready is an interrupt (130)."""
     with hostile("drip", drip_s=0.5) as server:
         term = _Pty("-u", server.url, "--metrics-url", server.url)
         try:
@@ -252,7 +253,10 @@ def test_quit_is_at_once_while_a_call_hangs_and_exits_130_before_ready(key: byte
             assert b"STARTING" in term.out
             time.sleep(0.3)
             started = time.monotonic()
-            os.write(term.master, key)
+            if how == "SIGTERM":
+                term.proc.send_signal(signal.SIGTERM)
+            else:
+                os.write(term.master, b"q" if how == "q" else b"\x03")
             term.read_until(lambda: term.proc.poll() is not None, 10)
             took = time.monotonic() - started
             assert term.proc.wait(10) == 130
