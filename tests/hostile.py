@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -65,6 +66,14 @@ class _Handler(socketserver.BaseRequestHandler):
         while self.server.sent < size and not self.server.stop.is_set():
             self._send_counted(sock, chunk)
 
+    def _h2flood(self, sock: socket.socket) -> None:
+        """HTTP/2 (gRPC): stream 1 answered ":status 200", then DATA frames without end."""
+        frame = struct.Struct(">IBI")  # (length << 8 | type), flags, stream id
+        sock.sendall(frame.pack(4, 0, 0) + frame.pack(1 << 8 | 1, 4, 1) + b"\x88")
+        data = frame.pack(16384 << 8, 0, 1) + b"\0" * 16384
+        while not self.server.stop.is_set():
+            self._send_counted(sock, data)
+
     def _body(self, sock: socket.socket) -> None:
         body = self.server.body
         sock.sendall(HEAD + b"Content-Length: %d\r\n\r\n" % len(body) + body)
@@ -88,7 +97,8 @@ class _Server(socketserver.ThreadingTCPServer):
 
 @contextmanager
 def hostile(mode: str, body: bytes = b"", drip_s: float = 0.2) -> Iterator[_Server]:
-    """A hostile endpoint: mode is silent, drip, endless, huge or body (answer `body`)."""
+    """A hostile endpoint: mode is silent, drip, endless, huge, h2flood or body (answer
+    `body`)."""
     server = _Server(mode, body, drip_s)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
