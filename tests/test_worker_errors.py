@@ -1,6 +1,8 @@
 """One policy for worker errors: a worker that raises never ends the console (notify, record,
-keep running). The worker here really raises: the console attaches to an HTTP server that answers
-every request with JSON Triton never sends (a list where an object belongs)."""
+keep running). The console attaches to an HTTP server that answers every request with JSON Triton
+never sends (a list where an object belongs), which the client now refuses in words (issue 25), so
+the start-up worker's bug is injected: an exception no worker expects.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +44,11 @@ async def test_a_failing_worker_is_reported_and_the_console_keeps_running(
     not_triton: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def bug(*_args: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'get'")
+
+    monkeypatch.setattr(Session, "wait_ready", bug)
     app = TritonTUI(Session.attach(not_triton))
     async with app.run_test(size=(100, 30)) as pilot:
         deadline = asyncio.get_running_loop().time() + 30

@@ -28,6 +28,8 @@ from tui.palette import ConsoleCommands
 from tui.panes import PANES
 from tui.widgets.server_bar import ServerBar
 
+INTERRUPTED = 130  # the exit code of a quit before the server was ready, as `serve`'s Ctrl+C
+
 
 class TritonTUI(ModelActions):
     CSS_PATH = "app.tcss"
@@ -107,7 +109,8 @@ class TritonTUI(ModelActions):
         try:
             self.session.wait_ready(self.startup_timeout, lambda: worker.is_cancelled)
         except (LaunchError, TritonError) as exc:
-            self.call_from_thread(self._set_state, "failed", str(exc))
+            if not worker.is_cancelled:  # quitting during start-up is an interrupt, not a failure
+                self.call_from_thread(self._set_state, "failed", str(exc))
             return
         warnings = self.session.server.warnings if self.session.server else []
         self.call_from_thread(self._set_state, "ready", "; ".join(warnings))
@@ -194,8 +197,11 @@ def run_console(args: argparse.Namespace) -> int:
         os._exit(128 + signal.SIGHUP)
 
     signal.signal(signal.SIGHUP, hang_up)
+    # Our own loop, not asyncio.run's: that one joins every executor thread on the way out, so
+    # a thread worker blocked in a server call (a load: up to 600 s) would hold the terminal.
+    loop = asyncio.new_event_loop()
     try:
-        result = app.run()
+        result = app.run(loop=loop)
     finally:
         # First hand the server to its reaper (it stops it gracefully, and for sure, after we
         # are gone), then say so: after a hang-up writing to the terminal fails.
@@ -208,6 +214,10 @@ def run_console(args: argparse.Namespace) -> int:
     if app.server_state == "failed":
         say(f"error: {app.server_message}")
         code = 1
+    elif app.server_state == "starting":  # q, Ctrl+C or a signal before it was ready: as serve
+        stopped = "; it is stopped" if session.server is not None else ""
+        say(f"triton-tui: interrupted before the server was ready{stopped}")
+        code = INTERRUPTED
     # Return the terminal now: a worker thread still blocked in a slow call (a model load, a
     # file read) must not hold up the exit; the server is already in its reaper's hands.
     with contextlib.suppress(OSError, ValueError):

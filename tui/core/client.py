@@ -9,12 +9,14 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from tui.core.modelname import json_config_problem, name_problem
 from tui.core.sanitize import clean, clean_bytes, clean_json
+from tui.core.units import size
 
 
 class TritonError(Exception):
@@ -35,6 +37,118 @@ def split_url(url: str, default_port: int) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+# Every exchange is bounded: connected within CONNECT_S (or the call's timeout, if shorter), the
+# whole answer, first byte to last, within the call's timeout, and no more bytes than its cap.
+CONNECT_S = 3.0
+_MiB = 1 << 20
+CAPS = {  # what a sane Triton answers, many times over; anything larger is refused unread
+    "index": 8 * _MiB,  # the repository index: ~100 bytes a model
+    "metadata": 4 * _MiB,  # a model's or the server's metadata
+    "config": 16 * _MiB,  # a model's config as JSON
+    "statistics": 32 * _MiB,  # every model's statistics, one entry per batch size seen
+    "metrics": 32 * _MiB,  # Prometheus text: a few lines per model and GPU
+    "log settings": 64 << 10,
+    "answer": 1 * _MiB,  # health, load, unload, shared memory: an empty body or an error
+}
+REFUSE_AGAIN_S = 30.0  # an over-cap answer is not asked for again for this long (polls)
+
+
+class _DeadlineSocket(socket.socket):
+    """A connected socket whose every read waits at most until `deadline` (monotonic): a
+    server that drips a byte at a time cannot stretch the call past it."""
+
+    deadline = 0.0
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("deadline passed")
+        self.settimeout(left)
+        return super().recv_into(buffer, nbytes, flags)
+
+
+class _Connection(http.client.HTTPConnection):
+    """http.client with a connect deadline and a total one on every read."""
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        super().__init__(host, port, timeout=min(timeout, CONNECT_S))
+        self.deadline = time.monotonic() + timeout
+
+    def connect(self) -> None:
+        plain = socket.create_connection((self.host, self.port), self.timeout)
+        sock = _DeadlineSocket(plain.family, plain.type, plain.proto, fileno=plain.detach())
+        sock.deadline = self.deadline
+        sock.settimeout(max(self.deadline - time.monotonic(), 0.001))  # sending, too
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
+
+
+def _read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: str) -> bytes:
+    """The body, read a piece at a time, or a TritonError naming `where` and the size once it
+    is (or says it will be) over `limit`."""
+    declared = resp.getheader("Content-Length", "")
+    if declared.strip().isdigit() and int(declared) > limit:
+        raise TritonError(
+            f"{where} answered {size(int(declared))} ({int(declared)} bytes), over the "
+            f"{size(limit)} cap for {what}; not read"
+        )
+    parts, total = [], 0
+    while piece := resp.read1(64 << 10):
+        total += len(piece)
+        if total > limit:
+            raise TritonError(f"{where} answered more than {size(limit)}, the cap for {what}")
+        parts.append(piece)
+    return b"".join(parts)
+
+
+def exchange(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    payload: bytes | None = None,
+    *,
+    timeout: float,
+    limit: int,
+    what: str,
+) -> tuple[int, bytes]:
+    """One bounded HTTP exchange: (status, body). Connection, deadline and size failures are
+    TritonErrors naming the endpoint."""
+    where = f"http://{host}:{port}{path}"
+    conn = _Connection(host, port, timeout)
+    try:
+        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        conn.request(method, path, body=payload, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, _read_capped(resp, limit, where, what)
+    except (OSError, http.client.HTTPException) as exc:
+        if isinstance(exc, socket.timeout | TimeoutError):
+            raise TritonError(f"{where} gave no complete answer within {timeout:g} s") from exc
+        who = "metrics" if what == "metrics" else "Triton"
+        raise TritonError(f"cannot reach {who} at {host}:{port}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return _JSON_KINDS.get(type(value), "a number")
+
+
+def _expect(value: Any, kind: type, where: str, what: str) -> Any:
+    """`value` when it has the shape a Triton answer has; a TritonError in words otherwise."""
+    if isinstance(value, kind):
+        return value
+    raise TritonError(
+        f"{where} is not a Triton server: its {what} is {_json_kind(value)}, "
+        f"not {_JSON_KINDS[kind]}"
+    )
+
+
 @dataclass
 class TritonHTTP:
     url: str  # host:port of the HTTP endpoint
@@ -43,39 +157,66 @@ class TritonHTTP:
     def __post_init__(self) -> None:
         self.host, self.port = split_url(self.url, 8000)
         self.url = f"{self.host}:{self.port}"
+        self._refused: dict[str, tuple[float, TritonError]] = {}
 
     def request(
-        self, method: str, path: str, body: Any = None, timeout: float | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        timeout: float | None = None,
+        what: str = "answer",
     ) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout or self.timeout)
+        """(status, body) within `timeout` (the client's by default) and `CAPS[what]` bytes."""
+        refused = self._refused.get(path)
+        if refused is not None and time.monotonic() < refused[0]:
+            raise refused[1]  # a poll must not fetch a huge body again and again
+        payload = None if body is None else json.dumps(body).encode()
         try:
-            payload = None if body is None else json.dumps(body).encode()
-            headers = {"Content-Type": "application/json"} if payload is not None else {}
-            conn.request(method, path, body=payload, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, socket.timeout | TimeoutError):
-                raise TritonError(
-                    f"{self.url}: no answer within {timeout or self.timeout:g} s"
-                ) from exc
-            raise TritonError(f"cannot reach Triton at {self.url}: {exc}") from exc
-        finally:
-            conn.close()
+            return exchange(
+                self.host,
+                self.port,
+                method,
+                path,
+                payload,
+                timeout=timeout or self.timeout,
+                limit=CAPS[what],
+                what=what,
+            )
+        except TritonError as exc:
+            if "cap for" in str(exc):
+                self._refused[path] = (time.monotonic() + REFUSE_AGAIN_S, exc)
+            raise
 
-    def call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
-        status, data = self.request(method, path, body, timeout)
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        timeout: float | None = None,
+        what: str = "answer",
+    ) -> Any:
+        status, data = self.request(method, path, body, timeout, what)
+        garbled = False
         try:
             parsed = clean_json(json.loads(data)) if data else None
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            parsed = None
+            parsed, garbled = None, True
         if status >= 400:
             message = parsed.get("error") if isinstance(parsed, dict) else None
             if not isinstance(message, str):  # not Triton: say so, with a little of what it sent
                 sample = clean_bytes(data[:80]).strip()
                 message = f"HTTP {status} from {path} (not a Triton answer: {sample!r})"
             raise TritonError(message, status)
+        if garbled:
+            sample = clean_bytes(data[:80]).strip()
+            raise TritonError(
+                f"{self.url}{path} is not a Triton server: its {what} is not JSON ({sample!r})"
+            )
         return parsed
+
+    def _object(self, path: str, what: str, method: str = "GET", body: Any = None) -> Any:
+        return _expect(self.call(method, path, body, what=what), dict, self.url + path, what)
 
     # Health and metadata -------------------------------------------------------------------
     def is_live(self) -> bool:
@@ -85,11 +226,20 @@ class TritonHTTP:
             return False
 
     def server_metadata(self) -> dict[str, Any]:
-        return self.call("GET", "/v2")
+        return self._object("/v2", "metadata")
 
     # Model repository extension ------------------------------------------------------------
     def repository_index(self) -> list[dict[str, Any]]:
-        return self.call("POST", "/v2/repository/index", {}) or []
+        path = "/v2/repository/index"
+        index = self.call("POST", path, {}, what="index")
+        entries = _expect(index, list, self.url + path, "index")
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise TritonError(
+                    f"{self.url}{path} is not a Triton server: its index holds {entry!r:.60}, "
+                    "not a model entry"
+                )
+        return entries
 
     def ready_models(self) -> list[str]:
         """The names of the models the server has READY, sorted."""
@@ -111,10 +261,10 @@ class TritonHTTP:
     def model_metadata(self, model: str, version: str = "") -> dict[str, Any]:
         """A model's metadata; of one `version` when given (an error if it is not loaded)."""
         at = f"/versions/{quote(version)}" if version else ""
-        return self.call("GET", f"/v2/models/{quote(model)}{at}")
+        return self._object(f"/v2/models/{quote(model)}{at}", "metadata")
 
     def model_config(self, model: str) -> dict[str, Any]:
-        return self.call("GET", f"/v2/models/{quote(model)}/config")
+        return self._object(f"/v2/models/{quote(model)}/config", "config")
 
     def model_ready(self, model: str) -> bool:
         try:
@@ -124,30 +274,26 @@ class TritonHTTP:
 
     def model_stats(self, model: str = "") -> list[dict[str, Any]]:
         path = f"/v2/models/{quote(model)}/stats" if model else "/v2/models/stats"
-        return (self.call("GET", path) or {}).get("model_stats", [])
+        stats = self._object(path, "statistics").get("model_stats", [])
+        entries = _expect(stats, list, self.url + path, "model_stats")
+        for entry in entries:
+            _expect(entry, dict, self.url + path, "model_stats entry")
+        return entries
 
     # Logging extension ---------------------------------------------------------------------
     def log_settings(self) -> dict[str, Any]:
-        return self.call("GET", "/v2/logging")
+        return self._object("/v2/logging", "log settings")
 
     def update_log_settings(self, **settings: Any) -> dict[str, Any]:
-        return self.call("POST", "/v2/logging", settings)
+        return self._object("/v2/logging", "log settings", "POST", settings)
 
 
 def fetch_metrics(url: str, timeout: float = 2.0) -> str:
     """Prometheus text from a metrics endpoint given as host:port (path /metrics)."""
     host, port = split_url(url, 8002)
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        conn.request("GET", "/metrics")
-        resp = conn.getresponse()
-        body = clean_bytes(resp.read())
-        if resp.status != 200:
-            raise TritonError(
-                f"metrics endpoint {host}:{port} answered HTTP {resp.status}", resp.status
-            )
-        return body
-    except (OSError, http.client.HTTPException) as exc:
-        raise TritonError(f"cannot reach metrics at {host}:{port}: {exc}") from exc
-    finally:
-        conn.close()
+    status, body = exchange(
+        host, port, "GET", "/metrics", timeout=timeout, limit=CAPS["metrics"], what="metrics"
+    )
+    if status != 200:
+        raise TritonError(f"metrics endpoint {host}:{port} answered HTTP {status}", status)
+    return clean_bytes(body)

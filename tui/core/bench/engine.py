@@ -365,6 +365,7 @@ class _Sweep:
                 on_sample=self.on_sample,
                 protocol=cfg.protocol,
                 templates=prepared.templates,
+                max_answer=prepared.max_answer,
             )
             rng = cfg.load_range
             total = rng.count()

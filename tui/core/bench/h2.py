@@ -69,11 +69,12 @@ def request_headers(authority: str, path: str) -> bytes:
 
 
 class _Stream:
-    __slots__ = ("body", "pending", "tag", "window")
+    __slots__ = ("body", "pending", "size", "tag", "window")
 
     def __init__(self, tag: object, window: int, pending: memoryview) -> None:
         self.tag, self.window, self.pending = tag, window, pending
         self.body: list[bytes] = []
+        self.size = 0  # bytes of body received
 
 
 class H2Connection:
@@ -81,8 +82,13 @@ class H2Connection:
     caller's), `flush` writes what is queued, `receive` reads what arrived (the socket is
     readable) and returns (tag, answer message or None, error) for each stream that ended."""
 
-    def __init__(self, host: str, port: int, headers: bytes, timeout: float) -> None:
+    def __init__(
+        self, host: str, port: int, headers: bytes, timeout: float, max_answer: int = 1 << 30
+    ) -> None:
+        """`max_answer`: the bytes a stream's answer (or a header block) may take; a larger
+        one raises ValueError rather than being buffered (a hostile or broken server)."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.max_answer = max_answer
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.headers = headers
         self.decoder = Decoder()
@@ -168,6 +174,9 @@ class H2Connection:
                     if flags & PADDED:
                         payload = payload[1 : len(payload) - payload[0]]
                     s.body.append(payload)
+                    s.size += len(payload)
+                    if s.size > self.max_answer:
+                        raise ValueError(self._too_big(s.size))
             elif kind in (HEADERS, CONTINUATION):
                 if kind == HEADERS:
                     if flags & PADDED:
@@ -176,6 +185,8 @@ class H2Connection:
                         payload = payload[5:]
                     self.block_ends = bool(flags & END_STREAM)
                 self.block += payload
+                if len(self.block) > self.max_answer:
+                    raise ValueError(self._too_big(len(self.block)))
                 if flags & END_HEADERS:
                     fields = self._decode(self.block)
                     self.block = b""
@@ -218,6 +229,12 @@ class H2Connection:
                 if s.pending:
                     self._fill(sid, s)
         return ended
+
+    def _too_big(self, size: int) -> str:
+        return (
+            f"an answer of {size} bytes or more, over the {self.max_answer} bytes the model's "
+            "outputs can take (from its metadata)"
+        )
 
     def _decode(self, block: bytes) -> dict[bytes, bytes]:
         """Decode a header block. The server repeats the same few blocks (fields indexed in its

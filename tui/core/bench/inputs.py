@@ -55,6 +55,7 @@ class PreparedRequest:
     regions: list[Any] = field(default_factory=list)  # --shared-memory system: shm.Region each
     templates: list[Any] | None = None  # sequence models: sequences.Template variants per entry
     streams: tuple[int, ...] | None = None  # --input-data: steps per data stream (entries in order)
+    max_answer: int = 1 << 30  # bytes an answer may take (`answer_cap`); more ends the level
 
 
 def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
@@ -351,7 +352,26 @@ def prepare(
         regions,
         templates,
         streams,
+        answer_cap(outputs, batch_size, binary),
     )
+
+
+VARIABLE_OUTPUT_CAP = 64 << 20  # bytes per batch item of an output whose size the model leaves open
+
+
+def answer_cap(outputs: list[TensorSpec], batch_size: int, binary: bool) -> int:
+    """The most bytes one answer may take, from the model's metadata: every output at its size
+    (32 bytes an element as JSON text), VARIABLE_OUTPUT_CAP per batch item where the model does
+    not fix it, twice over, and 1 MiB for the headers and the JSON around them. A hostile or
+    broken server's larger answer ends the level instead of filling the load generator."""
+    from tui.core.bench.shm import output_room
+
+    total = 0
+    for spec in outputs:
+        room = output_room(spec.datatype, spec.shape, batch_size, VARIABLE_OUTPUT_CAP)
+        fixed = spec.datatype != "BYTES" and all(d >= 0 for d in spec.shape)
+        total += room if binary or not fixed else room * 32
+    return 2 * total + (1 << 20)
 
 
 def _http_requests(

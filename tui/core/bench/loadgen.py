@@ -87,8 +87,10 @@ class LoadGenerator:
         on_sample: Any = None,
         protocol: str = "http",
         templates: list[list[Template]] | None = None,
+        max_answer: int = 1 << 30,
     ) -> None:
-        """`templates`: a sequence model's requests (sequences.Template), instead of `requests`."""
+        """`templates`: a sequence model's requests (sequences.Template), instead of `requests`.
+        `max_answer`: the bytes an answer may take (inputs.answer_cap); a larger one is an error."""
         self._ctx = mp.get_context("spawn")
         self._target = worker_main
         if protocol == "grpc":
@@ -97,7 +99,7 @@ class LoadGenerator:
             self._target = grpc_main
         self._quiet = not _stderr_is_a_file()
         _ensure_resource_tracker()
-        self._args = (host, port, requests, sample_every, timeout, templates)
+        self._args = (host, port, requests, sample_every, timeout, templates, max_answer)
         self.timeout = timeout
         self.on_sample = on_sample
         self.pipes: list[Connection] = []

@@ -44,8 +44,10 @@ class WorkerBase(ABC):
         sample_every: int,
         timeout: float,
         templates: list[list[Template]] | None = None,
+        max_answer: int = 1 << 30,
     ) -> None:
         self.conn = conn
+        self.max_answer = max_answer  # bytes; a larger answer ends the level (a hostile server)
         self.addr = (host, port)
         self.requests = requests
         self.templates = templates  # a sequence model's requests (sequences.Template)
@@ -181,6 +183,7 @@ def run_worker(
     sample_every: int,
     timeout: float,
     templates: list[list[Template]] | None,
+    max_answer: int,
     quiet: bool,
 ) -> None:
     if quiet:  # under a full-screen UI: nothing of ours may reach its terminal
@@ -189,4 +192,4 @@ def run_worker(
         os.dup2(devnull, 2)
     gc.disable()  # the loops make no reference cycles; collections would only add jitter
     with contextlib.suppress(EOFError, BrokenPipeError, KeyboardInterrupt):
-        kind(conn, host, port, requests, sample_every, timeout, templates).serve()
+        kind(conn, host, port, requests, sample_every, timeout, templates, max_answer).serve()

@@ -34,7 +34,7 @@ class _Worker(WorkerBase):
         self.headers = request_headers("{}:{}".format(*self.addr), METHOD)
 
     def _open(self) -> H2Connection:
-        return H2Connection(*self.addr, self.headers, self.timeout)
+        return H2Connection(*self.addr, self.headers, self.timeout, self.max_answer)
 
     def _send(self, c: H2Connection, due: int = 0) -> None:
         i = self.next_index

@@ -65,6 +65,15 @@ class _Worker(WorkerBase):
             return self._rate(rate, poisson, max_conns if rate > 0 else concurrency)
         return self._blocking() if concurrency == 1 else self._closed(concurrency)
 
+    def _too_big(self, size: int) -> None:
+        """An answer over what the model's outputs can take (a hostile or broken server): end
+        the level rather than buffer it. Only reached on such an answer: one comparison on the
+        hot path."""
+        raise ValueError(
+            f"an answer of {size} bytes or more, over the {self.max_answer} bytes the model's "
+            "outputs can take (from its metadata)"
+        )
+
     # Completion -----------------------------------------------------------------------------
     def _sample(self, index: int, buf: bytes, head_end: int) -> None:
         hlen = _header(buf[:head_end], b"inference-header-content-length")
@@ -100,8 +109,12 @@ class _Worker(WorkerBase):
         if c.need < 0:
             head_end = buf.find(b"\r\n\r\n")
             if head_end < 0:
+                if len(buf) > self.max_answer:
+                    self._too_big(len(buf))
                 return False
             c.need = head_end + 4 + _content_length(buf[:head_end])
+            if c.need > self.max_answer:
+                self._too_big(c.need)
         return len(buf) >= c.need
 
     def _send(self, c: _Conn) -> None:
@@ -123,6 +136,7 @@ class _Worker(WorkerBase):
         reqs, nreq = self.requests, len(self.requests)
         extend = self.records.extend
         i, done, every = self.next_index, self.done, self.sample_every
+        cap = self.max_answer
         next_check = mono() + CHECK_NS
         while True:
             payload = reqs[i % nreq]
@@ -138,11 +152,15 @@ class _Worker(WorkerBase):
                     raise ConnectionError("the server closed the connection")
                 data += more
                 head_end = data.find(b"\r\n\r\n")
+                if head_end < 0 and len(data) > cap:
+                    self._too_big(len(data))
             k = data.find(b"Content-Length: ", 0, head_end)
             if k >= 0:
                 need = head_end + 4 + int(data[k + 16 : data.find(b"\r\n", k)])
             else:
                 need = head_end + 4 + _content_length(data[:head_end])
+            if need > cap:
+                self._too_big(need)
             while len(data) < need:
                 more = recv(BUF)
                 if not more:
@@ -206,6 +224,7 @@ class _Worker(WorkerBase):
         reqs, nreq = self.requests, len(self.requests)
         extend = self.records.extend
         i, done, every = self.next_index, self.done, self.sample_every
+        cap = self.max_answer
         try:
             for c in conns:
                 c.sock.settimeout(None)
@@ -239,6 +258,8 @@ class _Worker(WorkerBase):
                     if need < 0:
                         head_end = data.find(b"\r\n\r\n")
                         if head_end < 0:
+                            if len(data) > cap:
+                                self._too_big(len(data))
                             c.buf = data
                             continue
                         k = data.find(b"Content-Length: ", 0, head_end)
@@ -246,6 +267,8 @@ class _Worker(WorkerBase):
                             need = head_end + 4 + int(data[k + 16 : data.find(b"\r\n", k)])
                         else:
                             need = head_end + 4 + _content_length(data[:head_end])
+                        if need > cap:
+                            self._too_big(need)
                         c.need = need
                     if len(data) < need:
                         c.buf = data

@@ -1,0 +1,289 @@
+"""Hostile servers (issue 25): every call has a deadline and a size cap, answers of the wrong
+shape are errors in words, and neither `bench -u` nor the console hangs or grows on them.
+
+The endpoints are tiny servers in threads (tests/hostile.py); nothing here starts a tritonserver.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import psutil
+import pytest
+
+from tests.conftest import ROOT
+from tests.hostile import hostile, timed
+from tui.app import TritonTUI
+from tui.core.client import CAPS, TritonError, TritonHTTP, fetch_metrics
+from tui.core.session import Session
+
+# `triton-tui bench -u` against each endpoint, started before the first test so that its 10 s
+# deadline passes while the other tests run; the last test judges them. The wrapper reports the
+# peak RSS.
+_PEAK = (
+    "import resource, runpy, sys\n"
+    "sys.argv[0] = 'triton-tui'\n"
+    "try:\n"
+    "    runpy.run_module('tui', run_name='__main__', alter_sys=True)\n"
+    "finally:\n"
+    "    print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+)
+BENCH_ENDPOINTS = {
+    "drip": ("drip", b""),
+    "endless": ("endless", b""),
+    "huge": ("huge", b""),
+    "html": ("body", b"<html><body>502 Bad Gateway</body></html>"),
+    "malformed": ("body", b'{"name": "triton", "versi'),
+    "list": ("body", b"[]"),
+}
+BENCH_BOUND_S = 10 + 5  # the bench client's deadline, and start-up on a busy machine
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bench_runs() -> Iterator[dict[str, tuple[subprocess.Popen[str], float]]]:
+    with ExitStack() as stack:
+        runs = {}
+        for name, (mode, body) in BENCH_ENDPOINTS.items():
+            server = stack.enter_context(hostile(mode, body))
+            command = [sys.executable, "-c", _PEAK, "bench", "-m", "m", "-u", server.url]
+            proc = subprocess.Popen(
+                command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            stack.callback(proc.kill)
+            runs[name] = (proc, time.monotonic())
+        yield runs
+
+
+# The client -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["drip", "silent"])
+def test_a_call_ends_at_its_deadline(mode: str) -> None:
+    """A byte every 0.2 s defeats a per-read timeout of 1 s; the deadline is on the whole
+    answer. An endpoint that accepts and never answers (a stopped server) ends the same way."""
+    with hostile(mode) as server:
+        took, error = timed(lambda: TritonHTTP(server.url, timeout=1.0).server_metadata())
+    assert isinstance(error, TritonError), error
+    assert f"http://{server.url}/v2 gave no complete answer within 1 s" in str(error)
+    assert took < 2.0, f"the call took {took:.1f} s"
+
+
+def test_an_endless_body_is_cut_at_the_cap_and_not_fetched_again() -> None:
+    with hostile("endless") as server:
+        client = TritonHTTP(server.url)
+        took, error = timed(client.repository_index)
+        assert isinstance(error, TritonError), error
+        assert f"http://{server.url}/v2/repository/index answered more than 8.0 MiB" in str(error)
+        assert "the cap for index" in str(error)
+        # what the client took in: the cap and what was in the sockets' buffers, not more
+        assert server.sent < CAPS["index"] + 16 * 2**20
+        assert took < 5
+        again = server.connections
+        with pytest.raises(TritonError, match="cap for index"):
+            client.repository_index()  # the next poll: refused from memory
+        assert server.connections == again
+
+
+def test_a_declared_huge_body_is_refused_unread() -> None:
+    with hostile("huge") as server:
+        with pytest.raises(TritonError) as caught:
+            TritonHTTP(server.url).model_config("m")
+        with pytest.raises(TritonError, match="cap for metrics"):
+            fetch_metrics(server.url)
+    assert (
+        f"http://{server.url}/v2/models/m/config answered 95.4 MiB (100000000 bytes), "
+        "over the 16.0 MiB cap for config; not read" in str(caught.value)
+    )
+    assert server.sent < 16 * 2**20  # the socket buffers at most
+
+
+SHAPES = [
+    (b"<html><body>502 Bad Gateway</body></html>", "is not JSON ('<html><body>502 Bad"),
+    (b'{"model_stats": 3, "name": ', "is not JSON"),
+    (b"null", "is nothing, not an object"),
+    (b"[1, 2]", "is a list, not an object"),
+    (b'"text"', "is a string, not an object"),
+]
+
+
+@pytest.mark.parametrize(("body", "said"), SHAPES)
+def test_answers_of_the_wrong_shape_are_errors_in_words(body: bytes, said: str) -> None:
+    with hostile("body", body) as server:
+        client = TritonHTTP(server.url)
+        calls = [
+            client.server_metadata,
+            lambda: client.model_metadata("m"),
+            lambda: client.model_config("m"),
+            client.log_settings,
+        ]
+        for call in calls:
+            with pytest.raises(TritonError, match="is not a Triton server") as caught:
+                call()
+            assert said in str(caught.value)
+        with pytest.raises(TritonError, match="is not a Triton server"):
+            client.model_stats()
+        if body != b"[1, 2]":
+            with pytest.raises(TritonError, match="is not a Triton server"):
+                client.repository_index()
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"[1]", "its index holds 1, not a model entry"),
+        (b'{"a": 1}', "its index is an object, not a list"),
+    ],
+)
+def test_an_index_must_list_models(body: bytes, said: str) -> None:
+    with hostile("body", body) as server, pytest.raises(TritonError, match=said):
+        TritonHTTP(server.url).ready_models()
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"model_stats": {"a": 1}}', "its model_stats is an object, not a list"),
+        (b'{"model_stats": [0]}', "its model_stats entry is a number, not an object"),
+    ],
+)
+def test_statistics_must_list_models(body: bytes, said: str) -> None:
+    with hostile("body", body) as server, pytest.raises(TritonError, match=said):
+        TritonHTTP(server.url).model_stats()
+
+
+# The console ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("mode", "body", "said"),
+    [
+        (
+            "body",
+            b"<html>Bad Gateway</html>",
+            "/v2 is not a Triton server: its metadata is not JSON",
+        ),
+        ("body", b"null", "/v2 is not a Triton server: its metadata is nothing, not an object"),
+        ("drip", b"", "/v2 gave no complete answer within 1 s"),
+    ],
+)
+async def test_the_header_says_what_is_wrong_in_words(mode: str, body: bytes, said: str) -> None:
+    """Not STARTING for ever, and not "AttributeError: 'NoneType' object has no attribute"."""
+    with hostile(mode, body) as server:
+        app = TritonTUI(Session(TritonHTTP(server.url, timeout=1.0), metrics_url=server.url))
+        async with app.run_test(size=(100, 30)) as pilot:
+            deadline = time.monotonic() + 5
+            while app.server_state != "failed":
+                assert time.monotonic() < deadline, f"still {app.server_state}"
+                await pilot.pause(0.1)
+            assert said in app.server_message
+            assert "Error" not in app.server_message
+
+
+async def test_the_console_stays_small_on_an_endless_body() -> None:
+    """Every pane polls an endpoint streaming an endless body: each answer is cut at its cap
+    and not asked for again at the next poll."""
+    rss = psutil.Process().memory_info().rss
+    with hostile("endless") as server:
+        app = TritonTUI(Session.attach(server.url, metrics_url=server.url))
+        async with app.run_test(size=(100, 30)) as pilot:
+            for key in "1234":  # every pane once, each polling what it shows
+                await pilot.press(key)
+                await pilot.pause(0.1)
+            await pilot.pause(0.5)
+            sent = server.sent
+            await pilot.pause(1.2)
+            assert app.server_state == "failed"
+            assert "cap for metadata" in app.server_message
+    grown = (psutil.Process().memory_info().rss - rss) / 2**20
+    assert grown < 200, f"RSS grew by {grown:.0f} MiB"
+    assert sent < 200 * 2**20, f"{sent / 2**20:.0f} MiB read"
+    assert server.sent - sent < 40 * 2**20, "a poll fetched an over-cap answer again"
+
+
+class _Pty:
+    """`triton-tui ARGS` on a pseudo-terminal of its own."""
+
+    def __init__(self, *args: str) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        env = dict(os.environ, TERM="xterm-256color")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tui", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master, self.out = master, b""
+
+    def read_until(self, done: object, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:  # type: ignore[operator]
+            if select.select([self.master], [], [], 0.05)[0]:
+                try:
+                    self.out += os.read(self.master, 65536)
+                except OSError:  # the other end is closed
+                    return
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.mark.parametrize("how", ["q", "ctrl+c", "SIGTERM"])
+def test_quit_is_at_once_while_a_call_hangs_and_exits_130_before_ready(how: str) -> None:
+    """The start-up call is stuck on a drip (its deadline is 5 s): `q`, Ctrl+C or SIGTERM gives
+    the terminal back at once, and a quit before the server was ready is an interrupt (130)."""
+    with hostile("drip", drip_s=0.5) as server:
+        term = _Pty("-u", server.url, "--metrics-url", server.url)
+        try:
+            term.read_until(lambda: b"STARTING" in term.out, 30)
+            assert b"STARTING" in term.out
+            time.sleep(0.3)
+            started = time.monotonic()
+            if how == "SIGTERM":
+                term.proc.send_signal(signal.SIGTERM)
+            else:
+                os.write(term.master, b"q" if how == "q" else b"\x03")
+            term.read_until(lambda: term.proc.poll() is not None, 10)
+            took = time.monotonic() - started
+            assert term.proc.wait(10) == 130
+        finally:
+            term.close()
+    assert took < 1.5, f"the console took {took:.1f} s to quit"
+    assert b"triton-tui: interrupted before the server was ready" in term.out
+
+
+# bench -u ---------------------------------------------------------------------------------------
+def test_bench_gives_up_in_one_line_within_its_bound(
+    bench_runs: dict[str, tuple[subprocess.Popen[str], float]],
+) -> None:
+    said = {
+        "drip": "/v2 gave no complete answer within 10 s",
+        "endless": "/v2 answered more than 4.0 MiB, the cap for metadata",
+        "huge": "/v2 answered 95.4 MiB (100000000 bytes), over the 4.0 MiB cap for metadata",
+        "html": "/v2 is not a Triton server: its metadata is not JSON ('<html><body>502",
+        "malformed": "/v2 is not a Triton server: its metadata is not JSON",
+        "list": "/v2 is not a Triton server: its metadata is a list, not an object",
+    }
+    for name, (proc, started) in bench_runs.items():
+        out, err = proc.communicate(timeout=max(1, started + BENCH_BOUND_S - time.monotonic()))
+        took = time.monotonic() - started
+        assert took < BENCH_BOUND_S, f"{name}: {took:.1f} s"
+        lines = err.splitlines()
+        assert proc.returncode == 99, (name, out, err)
+        assert len(lines) == 2 and said[name] in lines[0], (name, err)
+        peak_mib = int(lines[1].split()[1]) / 1024
+        assert peak_mib < 200, f"{name}: peak RSS {peak_mib:.0f} MiB"
