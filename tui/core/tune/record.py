@@ -20,7 +20,6 @@ back (`pending_applies`).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import psutil
 
+from tui.core.export import safe_name
 from tui.core.modelconfig.store import atomic_write
 from tui.core.paths import cache_dir
 from tui.core.tune.measure import Level
@@ -271,7 +271,7 @@ class TuneRecord:
             folder = folder or tune_dir()
             folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.model)
+            safe = safe_name(self.model)
             self.path = folder / f"{safe}-{stamp}.json"
             n = 1
             while self.path.exists():
