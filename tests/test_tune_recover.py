@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Select, Static
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import ROOT, launch
@@ -37,6 +37,7 @@ from tui.core.tune.record import (
 from tui.core.tune.restore import restore
 from tui.core.tune.space import Candidate, SearchSpace
 from tui.panes.config_dialogs import ChoiceScreen
+from tui.panes.tune import TunePane
 
 # The cheapest tune: one instance, no dynamic batching (the default is the only point, and a brute
 # search does not measure it twice), one concurrency level, short windows.
@@ -85,6 +86,12 @@ def _kill_when(child: subprocess.Popen[bytes], happened: Callable[[], bool]) -> 
     child.wait()
 
 
+def _record_of(model: str, base: dict, url: str = "127.0.0.1:1") -> TuneRecord:
+    """A finished tune's record, as a --write starts from."""
+    space = SearchSpace.for_model(base, has_gpu=False)
+    return TuneRecord(model=model, url=url, space=space, status="done", base_config=base)
+
+
 def _records(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
 
@@ -122,6 +129,7 @@ from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.record import TuneRecord
 from tui.core.tune.space import Candidate, SearchSpace
 from tui.panes.config_dialogs import ChoiceScreen
+from tui.panes.tune import TunePane
 
 url, repo, results, model = sys.argv[1:5]
 config = TritonHTTP(url).model_config(model)
@@ -174,13 +182,7 @@ def test_an_apply_is_journaled_pending_then_done(
     before = config.read_text()
     client = TritonHTTP(server.http_url)
     base = client.model_config(FIXED_COST)
-    record = TuneRecord(
-        model=FIXED_COST,
-        url=server.http_url,
-        space=SearchSpace.for_model(base, has_gpu=False),
-        status="done",
-        base_config=base,
-    )
+    record = _record_of(FIXED_COST, base, server.http_url)
     record.save(tmp_path)
     tuned = Candidate(count=1, max_batch_size=8, dynamic_batching=True)
     the_plan = apply.plan([repo], FIXED_COST, tuned, base)
@@ -219,13 +221,7 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
     client = TritonHTTP(server.http_url)
     base = client.model_config(FIXED_COST)
     tuned = Candidate(count=1, max_batch_size=8, dynamic_batching=True)
-    record = TuneRecord(
-        model=FIXED_COST,
-        url=server.http_url,
-        space=SearchSpace.for_model(base, has_gpu=False),
-        status="done",
-        base_config=base,
-    )
+    record = _record_of(FIXED_COST, base, server.http_url)
     record.applied = AppliedConfig(
         str(config), str(repo), before, apply.tuned_text(before, tuned, base), tuned.words()
     )
@@ -238,6 +234,16 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
         await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         message = str(app.screen.query_one("#dialog-message", Static).render())
         assert "stopped before checking it on the server" in message, message
+        await pilot.press("escape")  # not now: a tune of that model asks again, and waits
+        await _until(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
+        await pilot.press("6")
+        pane = app.query_one(TunePane)
+        await _until(pilot, lambda: FIXED_COST in pane._models)
+        pane.query_one("#tune-model", Select).value = FIXED_COST
+        pane.action_start()
+        await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        status = str(pane.query_one("#tune-status", Static).render())
+        assert "Cannot start" in status and not pane.running, status
         await pilot.press("r")  # Restore
         await _until(pilot, lambda: config.read_text() == before and not _batching(server))
     assert pending_applies() == []
@@ -248,3 +254,22 @@ async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN0
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         await pilot.pause(0.1)
+
+
+def test_a_journal_whose_file_was_never_changed_is_closed(tmp_path: Path) -> None:
+    """Killed after the journal was saved but before the file changed: nothing to offer."""
+    config = tmp_path / "m" / "config.pbtxt"
+    config.parent.mkdir()
+    config.write_text('name: "m"\n')
+    record = _record_of("m", {"name": "m"})
+    record.applied = AppliedConfig(str(config), str(tmp_path), config.read_text(), "x", "words")
+    record.applied.pid = _dead_pid()
+    record.save(tmp_path / "results")
+    (pending,) = pending_applies(tmp_path / "results")
+    assert apply.never_written(pending)
+    assert pending_applies(tmp_path / "results") == []
+    config.write_text("x")  # the tuned text did reach it: that one stays pending
+    record.applied.state = "pending"
+    record.save()
+    (pending,) = pending_applies(tmp_path / "results")
+    assert not apply.never_written(pending)

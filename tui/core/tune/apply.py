@@ -244,6 +244,18 @@ def pending_words(record: TuneRecord) -> str:
     )
 
 
+def never_written(record: TuneRecord) -> bool:
+    """True (and the journal closed) when the file still holds its text from before the write:
+    the process died before the tuned text reached it, or after putting the old one back."""
+    applied = record.applied
+    assert applied is not None
+    if not _holds(Path(applied.path), applied.old_text):
+        return False
+    applied.state, applied.message = "restored", "the tuned config never stayed in the file"
+    record.save()
+    return True
+
+
 def keep_pending(record: TuneRecord) -> str:
     """The user keeps the unverified text: the journal is closed."""
     assert record.applied is not None
