@@ -256,7 +256,7 @@ async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN0
         await pilot.pause(0.1)
 
 
-def test_a_journal_whose_file_was_never_changed_is_closed(tmp_path: Path) -> None:
+def test_a_journal_whose_tuned_text_is_not_in_the_file_is_closed(tmp_path: Path) -> None:
     """Killed after the journal was saved but before the file changed: nothing to offer."""
     config = tmp_path / "m" / "config.pbtxt"
     config.parent.mkdir()
@@ -266,10 +266,12 @@ def test_a_journal_whose_file_was_never_changed_is_closed(tmp_path: Path) -> Non
     record.applied.pid = _dead_pid()
     record.save(tmp_path / "results")
     (pending,) = pending_applies(tmp_path / "results")
-    assert apply.never_written(pending)
+    assert apply.tuned_text_gone(pending)
     assert pending_applies(tmp_path / "results") == []
     config.write_text("x")  # the tuned text did reach it: that one stays pending
     record.applied.state = "pending"
     record.save()
     (pending,) = pending_applies(tmp_path / "results")
-    assert not apply.never_written(pending)
+    assert not apply.tuned_text_gone(pending)
+    config.write_text('name: "m"\nmax_batch_size: 4\n')  # edited by hand since: not ours
+    assert apply.tuned_text_gone(pending) and pending_applies(tmp_path / "results") == []

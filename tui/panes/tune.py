@@ -154,7 +154,7 @@ class TunePane(Vertical):
             assert record.applied is not None
             if Path(record.applied.repository).resolve() not in ours:
                 continue
-            if model in (None, record.model) and not apply.never_written(record):
+            if model in (None, record.model) and not apply.tuned_text_gone(record):
                 found.append(record)
         return found
 

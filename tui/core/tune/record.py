@@ -12,7 +12,7 @@ console killed mid-tune leaves it set, and the next tune (or the pane) restores 
 
 `applied` journals a write of the winner to config.pbtxt (apply.py): saved as "pending", with the
 file's text before and after, before the file changes, and marked "done" only once the server ran
-and measured the new config ("restored" when it failed and the old text is back). A process killed
+and measured the new config ("failed" when it did not and the old text is back). A process killed
 in between leaves "pending": the next tune and the console find it and offer to put the old text
 back (`pending_applies`).
 """
@@ -143,7 +143,7 @@ class AppliedConfig:
     old_text: str  # "" when there was no file
     new_text: str
     words: str  # the candidate, in words
-    state: str = "pending"  # pending | done | restored | kept
+    state: str = "pending"  # pending | done | failed (not in the file) | restored | kept
     pid: int = 0  # the process applying it
     started_at: str = field(default_factory=lambda: _now())
     message: str = ""
