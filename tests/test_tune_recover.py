@@ -5,7 +5,6 @@ puts the previous file back when told to. One server of our own for the file (tu
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -26,7 +25,6 @@ from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.session import Session
 from tui.core.tune import apply
-from tui.core.tune.measure import Level, MeasureSettings
 from tui.core.tune.record import (
     AppliedConfig,
     TuneRecord,
@@ -43,7 +41,6 @@ from tui.panes.tune import TunePane
 # search does not measure it twice), one concurrency level, short windows.
 TINY = ["--max-instance-count", "1", "--dynamic-batching", "off", "--concurrency", "1:1"]
 TINY += ["--search", "brute", "-p", "200", "-s", "100"]
-QUICK = MeasureSettings(window_ms=200, stability_pct=100)
 
 
 @pytest.fixture(scope="module")
@@ -170,44 +167,6 @@ def test_a_write_killed_mid_apply_is_reported_and_restored_by_the_next_tune(
     assert pending_applies(results) == []
     tuned = load_record(_records(results)[-1])
     assert "dynamic_batching" not in tuned.base_config
-
-
-def test_an_apply_is_journaled_pending_then_done(
-    server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The journal of a write that is checked: "pending" on disk while the file is changed
-    (seen from the measure, the last step), "done" after, and nothing left to report."""
-    repo = Path(server.spec.model_repositories[0])
-    config = repo / FIXED_COST / "config.pbtxt"
-    before = config.read_text()
-    client = TritonHTTP(server.http_url)
-    base = client.model_config(FIXED_COST)
-    record = _record_of(FIXED_COST, base, server.http_url)
-    record.save(tmp_path)
-    tuned = Candidate(count=1, max_batch_size=8, dynamic_batching=True)
-    the_plan = apply.plan([repo], FIXED_COST, tuned, base)
-    seen: list[str] = []
-    measure = apply.measure_level
-
-    def measure_and_look(*args: object) -> Level:
-        seen.append(json.loads(record.path.read_text())["applied"]["state"])  # type: ignore[union-attr]
-        seen.append(config.read_text())
-        return measure(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(apply, "measure_level", measure_and_look)  # the real one, watched
-    try:
-        done = apply.apply(
-            the_plan, server.http_url, None, FIXED_COST, tuned, 1, QUICK, record=record
-        )
-    finally:
-        after = config.read_text()
-        config.write_text(before)
-        restore(client, FIXED_COST)
-    assert done.ok, done.message
-    assert seen == ["pending", the_plan.new_text]
-    assert "dynamic_batching" in after
-    assert load_record(record.path).applied.state == "done"  # type: ignore[arg-type,union-attr]
-    assert pending_applies(tmp_path) == []
 
 
 async def test_the_console_offers_to_restore_a_pending_apply_at_start(
