@@ -32,7 +32,7 @@ from tui.core.tune.record import (
     pending_applies,
     tune_dir,
 )
-from tui.core.tune.restore import restore
+from tui.core.tune.restore import StillOverridden, recover_first, restore
 from tui.core.tune.space import Candidate, SearchSpace
 from tui.panes.config_dialogs import ChoiceScreen
 from tui.panes.tune import TunePane
@@ -234,3 +234,13 @@ def test_a_journal_whose_tuned_text_is_not_in_the_file_is_closed(tmp_path: Path)
     assert not apply.tuned_text_gone(pending)
     config.write_text('name: "m"\nmax_batch_size: 4\n')  # edited by hand since: not ours
     assert apply.tuned_text_gone(pending) and pending_applies(tmp_path / "results") == []
+
+
+def test_a_model_another_process_is_tuning_is_not_read_as_a_base(tmp_path: Path) -> None:
+    """Its config now is that process's candidate: a second tune of it does not start."""
+    record = _record_of("m", {"name": "m"})
+    record.restore_pending, record.owner_pid = True, os.getppid()  # alive, and not us
+    record.save(tmp_path)
+    with pytest.raises(StillOverridden, match=f"m is being tuned .* by process {os.getppid()}"):
+        recover_first(record.url, "m", tmp_path)
+    assert recover_first(record.url, "other", tmp_path) == []  # another model may be tuned
