@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,7 @@ def test_tune_exports_csv_and_writes_the_winner(
     assert (config.parent / "config.pbtxt.bak").read_text() == before
     saved = list((tmp_path / "results").glob("*.json"))
     assert len(saved) == 1
+    assert json.loads(saved[0].read_text())["applied"]["state"] == "done"  # the journal, closed
     # reopened and compared later, without a server
     show = ["tune", "-m", FIXED_COST, "--show", "--results", str(tmp_path / "results")]
     assert main([*show, "--compare", str(saved[0])]) == 0

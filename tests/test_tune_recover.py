@@ -5,7 +5,6 @@ puts the previous file back when told to. One server of our own for the file (tu
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Select, Static
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import ROOT, launch
@@ -26,7 +25,6 @@ from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.session import Session
 from tui.core.tune import apply
-from tui.core.tune.measure import Level, MeasureSettings
 from tui.core.tune.record import (
     AppliedConfig,
     TuneRecord,
@@ -34,15 +32,15 @@ from tui.core.tune.record import (
     pending_applies,
     tune_dir,
 )
-from tui.core.tune.restore import restore
+from tui.core.tune.restore import StillOverridden, recover_first, restore
 from tui.core.tune.space import Candidate, SearchSpace
 from tui.panes.config_dialogs import ChoiceScreen
+from tui.panes.tune import TunePane
 
 # The cheapest tune: one instance, no dynamic batching (the default is the only point, and a brute
 # search does not measure it twice), one concurrency level, short windows.
 TINY = ["--max-instance-count", "1", "--dynamic-batching", "off", "--concurrency", "1:1"]
 TINY += ["--search", "brute", "-p", "200", "-s", "100"]
-QUICK = MeasureSettings(window_ms=200, stability_pct=100)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +83,12 @@ def _kill_when(child: subprocess.Popen[bytes], happened: Callable[[], bool]) -> 
     child.wait()
 
 
+def _record_of(model: str, base: dict, url: str = "127.0.0.1:1") -> TuneRecord:
+    """A finished tune's record, as a --write starts from."""
+    space = SearchSpace.for_model(base, has_gpu=False)
+    return TuneRecord(model=model, url=url, space=space, status="done", base_config=base)
+
+
 def _records(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
 
@@ -122,6 +126,7 @@ from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.record import TuneRecord
 from tui.core.tune.space import Candidate, SearchSpace
 from tui.panes.config_dialogs import ChoiceScreen
+from tui.panes.tune import TunePane
 
 url, repo, results, model = sys.argv[1:5]
 config = TritonHTTP(url).model_config(model)
@@ -164,50 +169,6 @@ def test_a_write_killed_mid_apply_is_reported_and_restored_by_the_next_tune(
     assert "dynamic_batching" not in tuned.base_config
 
 
-def test_an_apply_is_journaled_pending_then_done(
-    server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The journal of a write that is checked: "pending" on disk while the file is changed
-    (seen from the measure, the last step), "done" after, and nothing left to report."""
-    repo = Path(server.spec.model_repositories[0])
-    config = repo / FIXED_COST / "config.pbtxt"
-    before = config.read_text()
-    client = TritonHTTP(server.http_url)
-    base = client.model_config(FIXED_COST)
-    record = TuneRecord(
-        model=FIXED_COST,
-        url=server.http_url,
-        space=SearchSpace.for_model(base, has_gpu=False),
-        status="done",
-        base_config=base,
-    )
-    record.save(tmp_path)
-    tuned = Candidate(count=1, max_batch_size=8, dynamic_batching=True)
-    the_plan = apply.plan([repo], FIXED_COST, tuned, base)
-    seen: list[str] = []
-    measure = apply.measure_level
-
-    def measure_and_look(*args: object) -> Level:
-        seen.append(json.loads(record.path.read_text())["applied"]["state"])  # type: ignore[union-attr]
-        seen.append(config.read_text())
-        return measure(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(apply, "measure_level", measure_and_look)  # the real one, watched
-    try:
-        done = apply.apply(
-            the_plan, server.http_url, None, FIXED_COST, tuned, 1, QUICK, record=record
-        )
-    finally:
-        after = config.read_text()
-        config.write_text(before)
-        restore(client, FIXED_COST)
-    assert done.ok, done.message
-    assert seen == ["pending", the_plan.new_text]
-    assert "dynamic_batching" in after
-    assert load_record(record.path).applied.state == "done"  # type: ignore[arg-type,union-attr]
-    assert pending_applies(tmp_path) == []
-
-
 async def test_the_console_offers_to_restore_a_pending_apply_at_start(
     server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,13 +180,7 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
     client = TritonHTTP(server.http_url)
     base = client.model_config(FIXED_COST)
     tuned = Candidate(count=1, max_batch_size=8, dynamic_batching=True)
-    record = TuneRecord(
-        model=FIXED_COST,
-        url=server.http_url,
-        space=SearchSpace.for_model(base, has_gpu=False),
-        status="done",
-        base_config=base,
-    )
+    record = _record_of(FIXED_COST, base, server.http_url)
     record.applied = AppliedConfig(
         str(config), str(repo), before, apply.tuned_text(before, tuned, base), tuned.words()
     )
@@ -238,6 +193,16 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
         await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         message = str(app.screen.query_one("#dialog-message", Static).render())
         assert "stopped before checking it on the server" in message, message
+        await pilot.press("escape")  # not now: a tune of that model asks again, and waits
+        await _until(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
+        await pilot.press("6")
+        pane = app.query_one(TunePane)
+        await _until(pilot, lambda: FIXED_COST in pane._models)
+        pane.query_one("#tune-model", Select).value = FIXED_COST
+        pane.action_start()
+        await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        status = str(pane.query_one("#tune-status", Static).render())
+        assert "Cannot start" in status and not pane.running, status
         await pilot.press("r")  # Restore
         await _until(pilot, lambda: config.read_text() == before and not _batching(server))
     assert pending_applies() == []
@@ -248,3 +213,34 @@ async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN0
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         await pilot.pause(0.1)
+
+
+def test_a_journal_whose_tuned_text_is_not_in_the_file_is_closed(tmp_path: Path) -> None:
+    """Killed after the journal was saved but before the file changed: nothing to offer."""
+    config = tmp_path / "m" / "config.pbtxt"
+    config.parent.mkdir()
+    config.write_text('name: "m"\n')
+    record = _record_of("m", {"name": "m"})
+    record.applied = AppliedConfig(str(config), str(tmp_path), config.read_text(), "x", "words")
+    record.applied.pid = _dead_pid()
+    record.save(tmp_path / "results")
+    (pending,) = pending_applies(tmp_path / "results")
+    assert apply.tuned_text_gone(pending)
+    assert pending_applies(tmp_path / "results") == []
+    config.write_text("x")  # the tuned text did reach it: that one stays pending
+    record.applied.state = "pending"
+    record.save()
+    (pending,) = pending_applies(tmp_path / "results")
+    assert not apply.tuned_text_gone(pending)
+    config.write_text('name: "m"\nmax_batch_size: 4\n')  # edited by hand since: not ours
+    assert apply.tuned_text_gone(pending) and pending_applies(tmp_path / "results") == []
+
+
+def test_a_model_another_process_is_tuning_is_not_read_as_a_base(tmp_path: Path) -> None:
+    """Its config now is that process's candidate: a second tune of it does not start."""
+    record = _record_of("m", {"name": "m"})
+    record.restore_pending, record.owner_pid = True, os.getppid()  # alive, and not us
+    record.save(tmp_path)
+    with pytest.raises(StillOverridden, match=f"m is being tuned .* by process {os.getppid()}"):
+        recover_first(record.url, "m", tmp_path)
+    assert recover_first(record.url, "other", tmp_path) == []  # another model may be tuned

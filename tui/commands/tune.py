@@ -361,6 +361,8 @@ def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]
     False when one is of the model to tune and nothing was said (its config is unverified)."""
     ours = {p.resolve() for p in repositories}
     for record in pending_applies(args.results):
+        if apply.tuned_text_gone(record):
+            continue
         print(f"note: {apply.pending_words(record)}", flush=True)
         assert record.applied is not None
         local = Path(record.applied.repository).resolve() in ours or record.url == url

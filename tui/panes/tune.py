@@ -142,11 +142,21 @@ class TunePane(Vertical):
         session = console(self).session
         for line in recover(session.client.url):
             self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)
-        ours = {path.resolve() for path in session.repositories}
+        for record in self._pending_applies():
+            self.app.call_from_thread(self._offer_restore, record)
+
+    def _pending_applies(self, model: str | None = None) -> list[TuneRecord]:
+        """Writes of a tuned config into this session's repositories that a killed process left
+        unchecked (of `model` only, when given)."""
+        ours = {path.resolve() for path in console(self).session.repositories}
+        found = []
         for record in pending_applies():
             assert record.applied is not None
-            if Path(record.applied.repository).resolve() in ours:
-                self.app.call_from_thread(self._offer_restore, record)
+            if Path(record.applied.repository).resolve() not in ours:
+                continue
+            if model in (None, record.model) and not apply.tuned_text_gone(record):
+                found.append(record)
+        return found
 
     def _offer_restore(self, record: TuneRecord) -> None:
         def answered(answer: str | None) -> None:
@@ -227,6 +237,11 @@ class TunePane(Vertical):
     @work(thread=True, group="tune-run")
     def tune(self, form: TuneForm, cancel: threading.Event) -> None:
         session = console(self).session
+        for pending in self._pending_applies(form.model):  # its config.pbtxt is unchecked
+            self.app.call_from_thread(self._offer_restore, pending)
+            text = f"Cannot start: first restore or keep the unchecked config of {form.model}"
+            self.app.call_from_thread(self._finish_early, text)
+            return
         try:
             for line in recover_first(session.client.url, form.model):  # before the base config
                 self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)

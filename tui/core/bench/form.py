@@ -16,6 +16,7 @@ from tui.core.bench.inputs import parse_shapes
 from tui.core.bench.ranges import check_window, parse_range
 from tui.core.bench.results import BenchConfig, BenchResult
 from tui.core.bench.stats import STABILITY_WINDOW
+from tui.core.export import safe_name
 from tui.core.paths import cache_dir
 from tui.core.units import clock, positive
 
@@ -126,7 +127,7 @@ def export(result: BenchResult, kind: str, path: Path | None, tag: str) -> Path:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         folder = cache_dir() / "bench"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{result.config.model}-{stamp}-{tag}.{kind}"
+        path = folder / f"{safe_name(result.config.model)}-{stamp}-{safe_name(tag)}.{kind}"
     if kind == "csv":
         report.write_csv(result, path)
     else:

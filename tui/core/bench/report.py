@@ -17,6 +17,7 @@ from tui.core.bench.engine import (
     usable_cores,
 )
 from tui.core.bench.stats import NO_STD, PERCENTILES
+from tui.core.export import write_export
 
 
 def fmt_num(value: float) -> str:
@@ -281,7 +282,7 @@ def csv_text(result: BenchResult, verbose: bool = False) -> str:
 
 
 def write_csv(result: BenchResult, path: Path, verbose: bool = False) -> None:
-    path.write_text(csv_text(result, verbose))
+    write_export(path, csv_text(result, verbose).encode())
 
 
 # JSON ---------------------------------------------------------------------------------------
@@ -359,4 +360,4 @@ def json_record(result: BenchResult) -> dict[str, Any]:
 
 
 def write_json(result: BenchResult, path: Path) -> None:
-    path.write_text(json.dumps(json_record(result), indent=2) + "\n")
+    write_export(path, (json.dumps(json_record(result), indent=2) + "\n").encode())

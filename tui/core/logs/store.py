@@ -16,8 +16,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 
+from tui.core.export import export_mode
 from tui.core.logs.parser import Entry, LogParser
-from tui.core.paths import current_umask
 from tui.core.sanitize import clean
 
 LEVELS = ("E", "W", "I", "V")
@@ -242,7 +242,7 @@ def write_lines(path: Path, lines: list[str]) -> Path:
             for line in lines:
                 f.write(line)
                 f.write("\n")
-        os.chmod(tmp, 0o666 & ~current_umask())  # as `open` would have made it
+        os.chmod(tmp, export_mode())  # as `open` would have made it
         for n in range(10_000):
             target = path if n == 0 else path.with_name(f"{path.stem}-{n}{path.suffix}")
             try:  # claim the name (fails if it exists: no check-then-write race), then fill it

@@ -10,7 +10,8 @@ succeeds; on any failure the previous file comes back and the model is reloaded 
 Given the tune's record, the write is journaled there (record.py, `AppliedConfig`): "pending"
 before the file changes, "done" only after the check. A journal left "pending" by a killed process
 is reported by `pending_words` and settled by `undo_pending` (the old text back, the model
-reloaded) or `keep_pending` (the user keeps the unverified text).
+reloaded) or `keep_pending` (the user keeps the unverified text); one whose tuned text is no
+longer in the file is closed by `tuned_text_gone`.
 """
 
 from __future__ import annotations
@@ -157,8 +158,8 @@ def apply(
         journal = record.applied
         if done.ok:
             journal.state = "done"
-        elif _holds(the_plan.path, the_plan.old_text):
-            journal.state = "restored"
+        elif not _holds(the_plan.path, the_plan.new_text):
+            journal.state = "failed"  # not saved, or the previous text is back
         journal.message = done.message  # else "pending": the file holds the unverified text
         record.save()
     return done
@@ -242,6 +243,18 @@ def pending_words(record: TuneRecord) -> str:
         f"by a tune that stopped before checking it on the server ({before} is kept in the "
         f"record {record.path})"
     )
+
+
+def tuned_text_gone(record: TuneRecord) -> bool:
+    """True (and the journal closed) when the file does not hold the tuned text: the process died
+    before it reached the file or after the old text was back, or the file was edited since."""
+    applied = record.applied
+    assert applied is not None
+    if _holds(Path(applied.path), applied.new_text):
+        return False
+    applied.state, applied.message = "failed", "the tuned config is not in the file"
+    record.save()
+    return True
 
 
 def keep_pending(record: TuneRecord) -> str:

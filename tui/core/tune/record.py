@@ -12,7 +12,7 @@ console killed mid-tune leaves it set, and the next tune (or the pane) restores 
 
 `applied` journals a write of the winner to config.pbtxt (apply.py): saved as "pending", with the
 file's text before and after, before the file changes, and marked "done" only once the server ran
-and measured the new config ("restored" when it failed and the old text is back). A process killed
+and measured the new config ("failed" when it did not and the old text is back). A process killed
 in between leaves "pending": the next tune and the console find it and offer to put the old text
 back (`pending_applies`).
 """
@@ -20,7 +20,6 @@ back (`pending_applies`).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import psutil
 
+from tui.core.export import safe_name
 from tui.core.modelconfig.store import atomic_write
 from tui.core.paths import cache_dir
 from tui.core.tune.measure import Level
@@ -143,7 +143,7 @@ class AppliedConfig:
     old_text: str  # "" when there was no file
     new_text: str
     words: str  # the candidate, in words
-    state: str = "pending"  # pending | done | restored | kept
+    state: str = "pending"  # pending | done | failed (not in the file) | restored | kept
     pid: int = 0  # the process applying it
     started_at: str = field(default_factory=lambda: _now())
     message: str = ""
@@ -271,7 +271,7 @@ class TuneRecord:
             folder = folder or tune_dir()
             folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.model)
+            safe = safe_name(self.model)
             self.path = folder / f"{safe}-{stamp}.json"
             n = 1
             while self.path.exists():

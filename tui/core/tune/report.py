@@ -8,8 +8,8 @@ import io
 import json
 from pathlib import Path
 
+from tui.core.export import safe_name, write_export
 from tui.core.modelconfig.diff import normalize_json
-from tui.core.modelconfig.store import atomic_write
 from tui.core.tune.record import CandidateResult, TuneRecord
 from tui.core.tune.space import override
 
@@ -267,14 +267,10 @@ def export(record: TuneRecord, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         CSV_NAME: csv_text(record),
-        f"tune-{record.model}.json": json.dumps(record.to_dict(), indent=1) + "\n",
+        f"tune-{safe_name(record.model)}.json": json.dumps(record.to_dict(), indent=1) + "\n",
         "summary.txt": summary(record) + "\n",
     }
-    paths = []
-    for name, text in files.items():
-        atomic_write(folder / name, text.encode())
-        paths.append(folder / name)
-    return paths
+    return [write_export(folder / name, text.encode()) for name, text in files.items()]
 
 
 def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
