@@ -26,6 +26,7 @@ from tui.core.bench.results import BenchConfig
 from tui.core.launcher import LaunchSpec, ServerProcess
 from tui.core.linebuffer import MAX_LINE, LineSplitter
 from tui.core.logs.follow import FileFollower
+from tui.core.tune.form import TuneForm
 
 ADD_SUB_INPUTS = [TensorSpec("INPUT0", "FP32", [4]), TensorSpec("INPUT1", "FP32", [4])]
 
@@ -153,6 +154,26 @@ def test_the_bench_form_refuses_the_same(capsys: pytest.CaptureFixture) -> None:
         bench_form.read_config("m", {**form, "range": "100000"}, "127.0.0.1:1", None)
     with pytest.raises(ValueError, match="at most 86400000 ms"):
         bench_form.read_config("m", {**form, "window": "1e20"}, "127.0.0.1:1", None)
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["-p", "99999999999999999999"], "-p must be more than 0 and at most 86400000 ms"),
+        (["--concurrency", "1:100000"], "--concurrency 1:100000: 100000 requests in flight"),
+    ],
+)
+def test_tune_refuses_the_same_before_sending(
+    flags: list[str], words: str, capsys: pytest.CaptureFixture
+) -> None:
+    with listener() as (url, sock):
+        assert main(["tune", "-m", "add_sub", "-u", url, *flags]) == 3
+        assert_nothing_connected(sock)
+    assert words in one_error_line(capsys.readouterr().err)
+    form = {"counts": "1:2", "batch": "1:8", "concurrency": "1:8"}
+    fields = {**form, "window": "1e20"} if "-p" in flags else {**form, "concurrency": "1:100000"}
+    with pytest.raises(ValueError, match="at most 86400000 ms|open-file limit"):
+        TuneForm.parse("add_sub", "quick", "throughput", fields)
 
 
 def test_a_rate_past_the_server_opens_no_more_sockets_than_the_limit_allows(
