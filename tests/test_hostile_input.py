@@ -176,6 +176,26 @@ def test_tune_refuses_the_same_before_sending(
         TuneForm.parse("add_sub", "quick", "throughput", fields)
 
 
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["-p", "99999999999999999999"], "-p 99999999999999999999: the window must be more"),
+        (["--concurrency-range", "100000"], "open-file limit"),
+    ],
+)
+def test_deploy_refuses_the_same_before_writing_or_sending(
+    tmp_path: Path, flags: list[str], words: str, capsys: pytest.CaptureFixture
+) -> None:
+    repo = tmp_path / "models"
+    repo.mkdir()
+    with listener() as (url, sock):
+        args = ["deploy", str(tmp_path / "m.onnx"), "-u", url, "--model-repository", str(repo)]
+        assert main([*args, "--yes", *flags]) == 3
+        assert_nothing_connected(sock)
+    assert words in one_error_line(capsys.readouterr().err)
+    assert list(repo.iterdir()) == []
+
+
 def test_a_rate_past_the_server_opens_no_more_sockets_than_the_limit_allows(
     demo_server: ServerProcess,
 ) -> None:
