@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import resource
 import socket
 import sys
@@ -21,7 +22,14 @@ from tui.cli import main
 from tui.core.bench import form as bench_form
 from tui.core.bench.engine import run_sweep
 from tui.core.bench.inputs import InputError, TensorSpec, load_json_data
-from tui.core.bench.ranges import FILE_MARGIN, MAX_RATE, Range, RangeError, parse_range
+from tui.core.bench.ranges import (
+    FILE_MARGIN,
+    MAX_RATE,
+    Range,
+    RangeError,
+    most_connections,
+    parse_range,
+)
 from tui.core.bench.results import BenchConfig
 from tui.core.launcher import LaunchSpec, ServerProcess
 from tui.core.linebuffer import MAX_LINE, LineSplitter
@@ -32,12 +40,16 @@ ADD_SUB_INPUTS = [TensorSpec("INPUT0", "FP32", [4]), TensorSpec("INPUT1", "FP32"
 
 
 @contextlib.contextmanager
-def open_file_limit(soft: int) -> Iterator[None]:
-    """This process's soft RLIMIT_NOFILE lowered to `soft` (children inherit it), then restored."""
+def open_file_limit(connections: int) -> Iterator[int]:
+    """This process's soft RLIMIT_NOFILE lowered (children inherit it) so that it leaves about
+    `connections` sockets for a load (`most_connections`), yet room for the files the process
+    holds (a long test run may hold many); yields most_connections(), then restores the limit."""
     old = resource.getrlimit(resource.RLIMIT_NOFILE)
+    held = len(os.listdir("/proc/self/fd"))
+    soft = max(FILE_MARGIN + connections, held + 64)
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, old[1]))
     try:
-        yield
+        yield most_connections()
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, old)
 
@@ -132,17 +144,18 @@ def test_bench_refuses_what_the_machine_cannot_do_before_sending(
 def test_concurrency_past_the_open_file_limit_names_it_and_ulimit(
     capsys: pytest.CaptureFixture,
 ) -> None:
-    soft = FILE_MARGIN + 100
-    with open_file_limit(soft):
-        assert parse_range("100").end == 1  # within: 100 sockets
-        with pytest.raises(RangeError, match="--concurrency-range '1:101'"):
-            parse_range("1:101")
+    with open_file_limit(100) as most:
+        assert parse_range(str(most)).start == most  # within: a socket each
+        with pytest.raises(RangeError, match=f"--concurrency-range '1:{most + 1}'"):
+            parse_range(f"1:{most + 1}")
         with listener() as (url, sock):
-            assert main(["bench", "-m", "add_sub", "-u", url, "--concurrency-range", "4:200"]) == 3
+            flags = ["--concurrency-range", f"4:{most + 100}"]
+            assert main(["bench", "-m", "add_sub", "-u", url, *flags]) == 3
             assert_nothing_connected(sock)
     line = one_error_line(capsys.readouterr().err)
-    assert f"open-file limit allows ({soft} files, 100 for connections" in line
-    assert f"ulimit -n {200 + FILE_MARGIN}" in line or "hard limit" in line
+    soft = most + FILE_MARGIN
+    assert f"open-file limit allows ({soft} files, {most} for connections" in line
+    assert f"ulimit -n {most + 100 + FILE_MARGIN}" in line or "hard limit" in line
     # the deploy command's --concurrency-range goes through the same parse_range
     with pytest.raises(RangeError, match="infer/s"):
         parse_range(str(MAX_RATE * 2), integral=False)
@@ -204,7 +217,7 @@ def test_a_rate_past_the_server_opens_no_more_sockets_than_the_limit_allows(
     errors); the load generator now holds at most what the limit leaves. An open-ended
     concurrency range ends where the limit does."""
     fast = {"window_ms": 200, "stability_pct": ANY_STABILITY, "max_trials": 3, "processes": 1}
-    with open_file_limit(FILE_MARGIN + 3):
+    with open_file_limit(3) as most:
         rate = BenchConfig(
             model="add_sub",
             url=demo_server.http_url,
@@ -216,14 +229,14 @@ def test_a_rate_past_the_server_opens_no_more_sockets_than_the_limit_allows(
         open_ended = BenchConfig(
             model="add_sub",
             url=demo_server.http_url,
-            concurrency=Range(2, 0, 1),
+            concurrency=Range(most - 1, 0, 1),
             latency_threshold_ms=60_000,
             **fast,
         )
         result = run_sweep(open_ended)
     assert result.status == "threshold", result.message
     assert "open-file limit" in result.message and "the sweep ends here" in result.message
-    assert [level.value for level in result.levels] == [2, 3]
+    assert [level.value for level in result.levels] == [most - 1, most]
 
 
 def test_json_data_still_loads(tmp_path: Path) -> None:
