@@ -31,8 +31,9 @@ from tui.core.bench.ranges import (
     parse_range,
 )
 from tui.core.bench.results import BenchConfig
+from tui.core.docker_server import _log_lines
 from tui.core.launcher import LaunchSpec, ServerProcess
-from tui.core.linebuffer import MAX_LINE, LineSplitter
+from tui.core.linebuffer import MAX_LINE, LineBuffer, LineSplitter
 from tui.core.logs.follow import FileFollower
 from tui.core.tune.form import TuneForm
 
@@ -330,3 +331,27 @@ def test_a_server_printing_a_50_mb_line_is_read_in_bounded_memory(tmp_path: Path
     assert lines[0].startswith("E1207 huge yyy") and lines[0].endswith(" … [50.0 MiB cut]")
     assert lines[1:] == ["I1207 after"]
     assert peak < 8 << 20, f"{peak:,} bytes traced reading a 50 MB line from the server"
+
+
+def test_a_containers_log_stream_goes_through_the_same_cap() -> None:
+    """--attach-container's stream (docker's `container.logs(stream=True)`, chunks of bytes).
+    No Docker engine here, so a stand-in container streams one 50 MB line in 64 KiB chunks."""
+
+    class Container:
+        def logs(self, **_options: object) -> Iterator[bytes]:
+            yield b"E1207 huge "
+            for _ in range(800):
+                yield b"z" * (1 << 16)
+            yield b"\nI1207 after\nno newline at the end"
+
+    buffer = LineBuffer()
+    tracemalloc.start()
+    try:
+        _log_lines(Container(), buffer)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    lines = [line for _, line in buffer.snapshot()]
+    assert lines[0].startswith("E1207 huge zzz") and lines[0].endswith(" … [50.0 MiB cut]")
+    assert lines[1:] == ["I1207 after", "no newline at the end"] and buffer.closed
+    assert peak < 4 << 20, f"{peak:,} bytes traced reading a container's 50 MB line"
