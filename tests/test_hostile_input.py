@@ -131,6 +131,7 @@ def test_bench_exits_99_in_one_line_on_a_data_file_it_cannot_read(
         (["--concurrency-range", "1:" + "9" * 400], "is too large"),
         (["--concurrency-range", "100000"], "open-file limit"),
         (["--request-rate-range", "10", "--max-threads", "100000"], "--max-threads 100000"),
+        (["--string-length", "99999999999999999999"], "--string-length must be in 1.."),
     ],
 )
 def test_bench_refuses_what_the_machine_cannot_do_before_sending(

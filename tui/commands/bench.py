@@ -232,7 +232,10 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         (args.latency_threshold >= 0, "-l must not be negative"),
         (args.percentile is None or 0 < args.percentile < 100, "--percentile must be in 1..99"),
         (args.max_threads >= 0, "--max-threads must not be negative"),
-        (args.string_length > 0, "--string-length must be at least 1"),
+        (
+            0 < args.string_length <= 1 << 30,  # each string is built in memory
+            "--string-length must be in 1..1073741824 (1 GiB)",
+        ),
         (0 <= args.loadgen_processes <= 64, "--loadgen-processes must be in 0..64"),
         (args.request_count >= 0, "--request-count must not be negative"),
         (
