@@ -165,7 +165,7 @@ def test_concurrency_past_the_open_file_limit_names_it_and_ulimit(
 
 def test_the_bench_form_refuses_the_same(capsys: pytest.CaptureFixture) -> None:
     form = {"range": "1:4", "window": "500", "percentile": "", "stability": "10", "shapes": ""}
-    with pytest.raises(RangeError, match="open-file limit"):
+    with pytest.raises(RangeError, match="^the concurrency range '100000': .* open-file limit"):
         bench_form.read_config("m", {**form, "range": "100000"}, "127.0.0.1:1", None)
     with pytest.raises(ValueError, match="at most 86400000 ms"):
         bench_form.read_config("m", {**form, "window": "1e20"}, "127.0.0.1:1", None)
