@@ -132,6 +132,8 @@ def test_bench_exits_99_in_one_line_on_a_data_file_it_cannot_read(
         (["--concurrency-range", "100000"], "open-file limit"),
         (["--request-rate-range", "10", "--max-threads", "100000"], "--max-threads 100000"),
         (["--string-length", "99999999999999999999"], "--string-length must be in 1.."),
+        (["-l", "nan"], "-l must be a number of ms, 0 or more"),
+        (["--sequence-length-variation", "inf"], "must be >= 0 and finite"),
     ],
 )
 def test_bench_refuses_what_the_machine_cannot_do_before_sending(
