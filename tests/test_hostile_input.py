@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import resource
 import socket
 import sys
@@ -21,22 +22,35 @@ from tui.cli import main
 from tui.core.bench import form as bench_form
 from tui.core.bench.engine import run_sweep
 from tui.core.bench.inputs import InputError, TensorSpec, load_json_data
-from tui.core.bench.ranges import FILE_MARGIN, MAX_RATE, Range, RangeError, parse_range
+from tui.core.bench.ranges import (
+    FILE_MARGIN,
+    MAX_RATE,
+    Range,
+    RangeError,
+    most_connections,
+    parse_range,
+)
 from tui.core.bench.results import BenchConfig
+from tui.core.docker_server import _log_lines
 from tui.core.launcher import LaunchSpec, ServerProcess
-from tui.core.linebuffer import MAX_LINE, LineSplitter
+from tui.core.linebuffer import MAX_LINE, LineBuffer, LineSplitter
 from tui.core.logs.follow import FileFollower
+from tui.core.tune.form import TuneForm
 
 ADD_SUB_INPUTS = [TensorSpec("INPUT0", "FP32", [4]), TensorSpec("INPUT1", "FP32", [4])]
 
 
 @contextlib.contextmanager
-def open_file_limit(soft: int) -> Iterator[None]:
-    """This process's soft RLIMIT_NOFILE lowered to `soft` (children inherit it), then restored."""
+def open_file_limit(connections: int) -> Iterator[int]:
+    """This process's soft RLIMIT_NOFILE lowered (children inherit it) so that it leaves about
+    `connections` sockets for a load (`most_connections`), yet room for the files the process
+    holds (a long test run may hold many); yields most_connections(), then restores the limit."""
     old = resource.getrlimit(resource.RLIMIT_NOFILE)
+    held = len(os.listdir("/proc/self/fd"))
+    soft = max(FILE_MARGIN + connections, held + 64)
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, old[1]))
     try:
-        yield
+        yield most_connections()
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, old)
 
@@ -117,6 +131,9 @@ def test_bench_exits_99_in_one_line_on_a_data_file_it_cannot_read(
         (["--concurrency-range", "1:" + "9" * 400], "is too large"),
         (["--concurrency-range", "100000"], "open-file limit"),
         (["--request-rate-range", "10", "--max-threads", "100000"], "--max-threads 100000"),
+        (["--string-length", "99999999999999999999"], "--string-length must be in 1.."),
+        (["-l", "nan"], "-l must be a number of ms, 0 or more"),
+        (["--sequence-length-variation", "inf"], "must be >= 0 and finite"),
     ],
 )
 def test_bench_refuses_what_the_machine_cannot_do_before_sending(
@@ -131,17 +148,18 @@ def test_bench_refuses_what_the_machine_cannot_do_before_sending(
 def test_concurrency_past_the_open_file_limit_names_it_and_ulimit(
     capsys: pytest.CaptureFixture,
 ) -> None:
-    soft = FILE_MARGIN + 100
-    with open_file_limit(soft):
-        assert parse_range("100").end == 1  # within: 100 sockets
-        with pytest.raises(RangeError, match="--concurrency-range '1:101'"):
-            parse_range("1:101")
+    with open_file_limit(100) as most:
+        assert parse_range(str(most)).start == most  # within: a socket each
+        with pytest.raises(RangeError, match=f"--concurrency-range '1:{most + 1}'"):
+            parse_range(f"1:{most + 1}")
         with listener() as (url, sock):
-            assert main(["bench", "-m", "add_sub", "-u", url, "--concurrency-range", "4:200"]) == 3
+            flags = ["--concurrency-range", f"4:{most + 100}"]
+            assert main(["bench", "-m", "add_sub", "-u", url, *flags]) == 3
             assert_nothing_connected(sock)
     line = one_error_line(capsys.readouterr().err)
-    assert f"open-file limit allows ({soft} files, 100 for connections" in line
-    assert f"ulimit -n {200 + FILE_MARGIN}" in line or "hard limit" in line
+    soft = most + FILE_MARGIN
+    assert f"open-file limit allows ({soft} files, {most} for connections" in line
+    assert f"ulimit -n {most + 100 + FILE_MARGIN}" in line or "hard limit" in line
     # the deploy command's --concurrency-range goes through the same parse_range
     with pytest.raises(RangeError, match="infer/s"):
         parse_range(str(MAX_RATE * 2), integral=False)
@@ -149,10 +167,50 @@ def test_concurrency_past_the_open_file_limit_names_it_and_ulimit(
 
 def test_the_bench_form_refuses_the_same(capsys: pytest.CaptureFixture) -> None:
     form = {"range": "1:4", "window": "500", "percentile": "", "stability": "10", "shapes": ""}
-    with pytest.raises(RangeError, match="open-file limit"):
+    with pytest.raises(RangeError, match="^the concurrency range '100000': .* open-file limit"):
         bench_form.read_config("m", {**form, "range": "100000"}, "127.0.0.1:1", None)
     with pytest.raises(ValueError, match="at most 86400000 ms"):
         bench_form.read_config("m", {**form, "window": "1e20"}, "127.0.0.1:1", None)
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["-p", "99999999999999999999"], "-p must be more than 0 and at most 86400000 ms"),
+        (["--concurrency", "1:100000"], "--concurrency 1:100000: 100000 requests in flight"),
+    ],
+)
+def test_tune_refuses_the_same_before_sending(
+    flags: list[str], words: str, capsys: pytest.CaptureFixture
+) -> None:
+    with listener() as (url, sock):
+        assert main(["tune", "-m", "add_sub", "-u", url, *flags]) == 3
+        assert_nothing_connected(sock)
+    assert words in one_error_line(capsys.readouterr().err)
+    form = {"counts": "1:2", "batch": "1:8", "concurrency": "1:8"}
+    fields = {**form, "window": "1e20"} if "-p" in flags else {**form, "concurrency": "1:100000"}
+    with pytest.raises(ValueError, match="at most 86400000 ms|open-file limit"):
+        TuneForm.parse("add_sub", "quick", "throughput", fields)
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["-p", "99999999999999999999"], "-p 99999999999999999999: the window must be more"),
+        (["--concurrency-range", "100000"], "open-file limit"),
+    ],
+)
+def test_deploy_refuses_the_same_before_writing_or_sending(
+    tmp_path: Path, flags: list[str], words: str, capsys: pytest.CaptureFixture
+) -> None:
+    repo = tmp_path / "models"
+    repo.mkdir()
+    with listener() as (url, sock):
+        args = ["deploy", str(tmp_path / "m.onnx"), "-u", url, "--model-repository", str(repo)]
+        assert main([*args, "--yes", *flags]) == 3
+        assert_nothing_connected(sock)
+    assert words in one_error_line(capsys.readouterr().err)
+    assert list(repo.iterdir()) == []
 
 
 def test_a_rate_past_the_server_opens_no_more_sockets_than_the_limit_allows(
@@ -163,7 +221,7 @@ def test_a_rate_past_the_server_opens_no_more_sockets_than_the_limit_allows(
     errors); the load generator now holds at most what the limit leaves. An open-ended
     concurrency range ends where the limit does."""
     fast = {"window_ms": 200, "stability_pct": ANY_STABILITY, "max_trials": 3, "processes": 1}
-    with open_file_limit(FILE_MARGIN + 3):
+    with open_file_limit(3) as most:
         rate = BenchConfig(
             model="add_sub",
             url=demo_server.http_url,
@@ -175,14 +233,14 @@ def test_a_rate_past_the_server_opens_no_more_sockets_than_the_limit_allows(
         open_ended = BenchConfig(
             model="add_sub",
             url=demo_server.http_url,
-            concurrency=Range(2, 0, 1),
+            concurrency=Range(most - 1, 0, 1),
             latency_threshold_ms=60_000,
             **fast,
         )
         result = run_sweep(open_ended)
     assert result.status == "threshold", result.message
     assert "open-file limit" in result.message and "the sweep ends here" in result.message
-    assert [level.value for level in result.levels] == [2, 3]
+    assert [level.value for level in result.levels] == [most - 1, most]
 
 
 def test_json_data_still_loads(tmp_path: Path) -> None:
@@ -276,3 +334,27 @@ def test_a_server_printing_a_50_mb_line_is_read_in_bounded_memory(tmp_path: Path
     assert lines[0].startswith("E1207 huge yyy") and lines[0].endswith(" … [50.0 MiB cut]")
     assert lines[1:] == ["I1207 after"]
     assert peak < 8 << 20, f"{peak:,} bytes traced reading a 50 MB line from the server"
+
+
+def test_a_containers_log_stream_goes_through_the_same_cap() -> None:
+    """--attach-container's stream (docker's `container.logs(stream=True)`, chunks of bytes).
+    No Docker engine here, so a stand-in container streams one 50 MB line in 64 KiB chunks."""
+
+    class Container:
+        def logs(self, **_options: object) -> Iterator[bytes]:
+            yield b"E1207 huge "
+            for _ in range(800):
+                yield b"z" * (1 << 16)
+            yield b"\nI1207 after\nno newline at the end"
+
+    buffer = LineBuffer()
+    tracemalloc.start()
+    try:
+        _log_lines(Container(), buffer)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    lines = [line for _, line in buffer.snapshot()]
+    assert lines[0].startswith("E1207 huge zzz") and lines[0].endswith(" … [50.0 MiB cut]")
+    assert lines[1:] == ["I1207 after", "no newline at the end"] and buffer.closed
+    assert peak < 4 << 20, f"{peak:,} bytes traced reading a container's 50 MB line"

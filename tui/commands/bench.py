@@ -9,6 +9,7 @@ Exit codes: 0 ok, 2 no stable measurement, 3 bad options, 99 other failures, 130
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -229,17 +230,23 @@ def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) ->
         (args.stability_percentage > 0, "-s must be greater than 0 (percent)"),
         (args.max_trials > 0, "-r must be at least 1"),
         (args.batch_size > 0, "-b must be at least 1"),
-        (args.latency_threshold >= 0, "-l must not be negative"),
+        (0 <= args.latency_threshold < math.inf, "-l must be a number of ms, 0 or more"),
         (args.percentile is None or 0 < args.percentile < 100, "--percentile must be in 1..99"),
         (args.max_threads >= 0, "--max-threads must not be negative"),
-        (args.string_length > 0, "--string-length must be at least 1"),
+        (
+            0 < args.string_length <= 1 << 30,  # each string is built in memory
+            "--string-length must be in 1..1073741824 (1 GiB)",
+        ),
         (0 <= args.loadgen_processes <= 64, "--loadgen-processes must be in 0..64"),
         (args.request_count >= 0, "--request-count must not be negative"),
         (
             args.sequence_length is None or args.sequence_length > 0,
             "--sequence-length must be at least 1",
         ),
-        (args.sequence_length_variation >= 0, "--sequence-length-variation must be >= 0"),
+        (
+            0 <= args.sequence_length_variation < math.inf,  # nan, inf: no length to draw
+            "--sequence-length-variation must be >= 0 and finite (a percentage)",
+        ),
         (args.num_of_sequences > 0, "--num-of-sequences must be at least 1"),
         (
             args.output_shared_memory_size is None or args.output_shared_memory_size >= 0,

@@ -15,7 +15,7 @@ from tui.cli import (
     validate_server_flags,
 )
 from tui.core.bench.engine import BenchConfig, run_sweep
-from tui.core.bench.ranges import RangeError, parse_range
+from tui.core.bench.ranges import RangeError, check_window, parse_range
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.deploy import (
     DeployError,
@@ -69,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
         validate_server_flags(args)
         if args.name is not None and not args.name.strip():
             raise UsageError(f"--name {args.name!r}: a model name cannot be empty")
-    except UsageError as exc:
+        # the measure step's flags, refused before anything is written or sent
+        parse_range(args.concurrency_range)
+        check_window(args.measurement_interval, f"-p {args.measurement_interval}: the window")
+    except (UsageError, RangeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     repos = args.local_repository or args.model_repository or []

@@ -24,10 +24,11 @@ from tui.cli import (
     validate_server_flags,
 )
 from tui.commands.bench import _wait_model
+from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError
 from tui.core.tune import apply, report
-from tui.core.tune.form import parse_range
+from tui.core.tune.form import parse_concurrency
 from tui.core.tune.measure import MeasureSettings, has_gpu
 from tui.core.tune.record import (
     Constraints,
@@ -162,7 +163,9 @@ def _ints(text: str | None, flag: str) -> list[int] | None:
 
 def _concurrency(text: str) -> list[int]:
     try:
-        return powers_of_two(*parse_range(text, "--concurrency"))
+        return powers_of_two(*parse_concurrency(text, "--concurrency"))
+    except RangeError as exc:  # past the open-file limit
+        raise UsageError(str(exc)) from None
     except ValueError:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
@@ -173,7 +176,10 @@ def check_options(args: argparse.Namespace) -> None:
         args.repository = Path(args.local_repository[0])
     validate_server_flags(args)
     checks = [
-        (args.measurement_interval > 0, "-p must be greater than 0 (ms)"),
+        (
+            0 < args.measurement_interval <= MAX_WINDOW_MS,
+            f"-p must be more than 0 and at most {MAX_WINDOW_MS} ms (a day)",
+        ),
         (args.stability_percentage > 0, "-s must be greater than 0 (percent)"),
         (args.max_trials >= 3, "-r must be at least 3"),
         (

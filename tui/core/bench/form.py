@@ -28,7 +28,7 @@ def read_config(
 ) -> BenchConfig:
     """The form as a BenchConfig, from its fields' text by name (see FIELDS)."""
     text = {name: value.strip() for name, value in fields.items()}
-    rng = parse_range(fields.get("range") or "1")
+    rng = parse_range(fields.get("range") or "1", flag="the concurrency range")
     if rng.unbounded:
         raise ValueError("give an end to the concurrency range (e.g. 1:8)")
     window = check_window(positive(text.get("window"), "5000", "the window", "ms"), "the window")

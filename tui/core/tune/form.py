@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tui.core.bench.ranges import check_concurrency, check_window
 from tui.core.tune.space import SearchSpace, powers_of_two
 from tui.core.units import positive
 
@@ -19,6 +20,14 @@ def parse_range(text: str, what: str) -> tuple[int, int]:
         raise ValueError(f"{what}: expected MIN:MAX, e.g. 1:8") from None
     if not 1 <= pair[0] <= pair[1]:
         raise ValueError(f"{what}: expected 1 <= MIN <= MAX")
+    return pair
+
+
+def parse_concurrency(text: str, what: str) -> tuple[int, int]:
+    """`parse_range`, and a most that fits the open-file limit (RangeError, a ValueError, with
+    the limit and how to raise it): one socket per request in flight."""
+    pair = parse_range(text, what)
+    check_concurrency(pair[1], f"{what} {text.strip()}")
     return pair
 
 
@@ -41,7 +50,9 @@ class TuneForm:
         budget = (
             positive(text["budget"], "", "the p99 budget", "ms") if text.get("budget") else None
         )
-        window = int(positive(text.get("window"), "1000", "the window", "ms"))
+        window = check_window(
+            positive(text.get("window"), "1000", "the window", "ms"), "the window"
+        )
         stability = positive(text.get("stability"), "20", "the stability percentage")
         return cls(
             model=model,
@@ -50,7 +61,7 @@ class TuneForm:
             stability=stability,
             counts=parse_range(text.get("counts", ""), "instances"),
             batch=parse_range(text.get("batch", ""), "max batch"),
-            concurrency=parse_range(text.get("concurrency", ""), "concurrency"),
+            concurrency=parse_concurrency(text.get("concurrency", ""), "concurrency"),
             mode=mode,
             objective=objective,
         )
