@@ -196,7 +196,8 @@ def test_unsafe_repository_path_loads_nothing(tmp_path: Path) -> None:
 
 def test_user_model_control_that_would_load_an_unsafe_folder_is_refused(tmp_path: Path) -> None:
     repo = copy_demo(tmp_path / "models", ("add_sub",))
-    assert model_load_args([repo], ["--model-control-mode=poll"]) == ([], [])
+    args, warnings = model_load_args([repo], ["--model-control-mode=poll"])
+    assert args == [] and "loads every model folder that appears later" in warnings[0]
     (repo / "a b").mkdir()
     everything = ["--model-control-mode=explicit", "--load-model=*"]
     for extra in (["--model-control-mode=none"], everything):
