@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from tests.conftest import DEMO, ROOT, copy_demo
+from tui.app import TritonTUI
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.launcher import LaunchError, model_load_args
 from tui.core.modelconfig import lint_path, lint_repository
@@ -25,7 +27,9 @@ from tui.core.modelconfig.diagnostics import MESSAGE_LIMIT
 from tui.core.modelconfig.target import Target
 from tui.core.modelname import load_problem, name_problem, path_problem, shown
 from tui.core.repository import ModelOnDisk, merge, poll, scan_model, scan_repository
+from tui.core.session import Session
 from tui.panes.repository_detail import render_detail
+from tui.panes.repository_list import ModelTable
 
 # Each would run `touch` (the first two) or leave the server waiting on a stub that never starts.
 UNSAFE = [
@@ -192,7 +196,8 @@ def test_unsafe_repository_path_loads_nothing(tmp_path: Path) -> None:
 
 def test_user_model_control_that_would_load_an_unsafe_folder_is_refused(tmp_path: Path) -> None:
     repo = copy_demo(tmp_path / "models", ("add_sub",))
-    assert model_load_args([repo], ["--model-control-mode=poll"]) == ([], [])
+    args, warnings = model_load_args([repo], ["--model-control-mode=poll"])
+    assert args == [] and "loads every model folder that appears later" in warnings[0]
     (repo / "a b").mkdir()
     everything = ["--model-control-mode=explicit", "--load-model=*"]
     for extra in (["--model-control-mode=none"], everything):
@@ -299,3 +304,26 @@ def test_lint_of_a_huge_name_holds_little(tmp_path: Path) -> None:
     assert found and all(len(d.message) <= MESSAGE_LIMIT + 40 for d in found)
     assert found[0].message.endswith(" characters cut)")
     assert "unexpected directory name 'm' for model 'aaa" in found[0].message
+
+
+async def test_pane_refuses_to_load_and_says_why(served: Served) -> None:
+    session = Session.attach(served.client.url)
+    session.repositories = [served.repo]
+    app = TritonTUI(session, stop_server_on_exit=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one("#model-table", DataTable)
+        for _ in range(300):
+            if table.row_count == len(REFUSED) + 1:
+                break
+            await pilot.pause(0.1)
+        states = {str(k.value): str(table.get_cell(k, "state")) for k in table.rows}
+        assert states["$(touch PWNED)"] == "REFUSED" and states["add_sub"] == "READY"
+        assert "\x1b" not in "".join(str(table.get_cell(k, "name")) for k in table.rows)
+        # The ensemble's name is safe: only the pane knows what it would load with it.
+        app.query_one(ModelTable).move_to(ENSEMBLE)
+        await pilot.pause(0.1)
+        await pilot.press("l")
+        await pilot.pause(0.5)
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert f"load refused: ensemble '{ENSEMBLE}' is not loaded: it loads model '$(" in said
+    assert _pwned(served.cwd, served.repo) == []

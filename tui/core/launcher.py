@@ -141,6 +141,11 @@ def model_load_args(
             f"{'and --load-model ' if mode == 'explicit' else ''}tritonserver would load it: "
             "leave these flags to triton-tui, or rename the folder"
         )
+    if mode == "poll":
+        refusals.append(
+            "with --model-control-mode=poll tritonserver loads every model folder that appears "
+            "later, whatever its name: triton-tui cannot keep one that is unsafe from it"
+        )
     return [], refusals
 
 

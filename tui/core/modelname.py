@@ -45,12 +45,12 @@ def shown(text: str) -> str:
 
 
 def _unsafe_chars(text: str, pattern: re.Pattern[str] = _UNSAFE) -> list[str]:
+    """The first five distinct characters of `text` that `pattern` finds, in order (a few passes
+    in C, whatever the length)."""
     found: list[str] = []
-    for match in pattern.finditer(text):
-        if match.group() not in found:
-            found.append(match.group())
-            if len(found) > 4:
-                break
+    while len(found) < 5 and (match := pattern.search(text)):
+        found.append(match.group())
+        text = text.replace(match.group(), "")
     return found
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tui.core.client import TritonError, TritonHTTP
 from tui.core.diagnosis import first_line
-from tui.core.modelname import model_problem, name_problem, path_problem
+from tui.core.modelname import model_problem, name_problem, path_problem, shown
 from tui.core.paths import read_regular
 from tui.core.sanitize import clean
 
@@ -145,7 +145,9 @@ def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
         fields = top_level_strings(text, {"name", "backend", "platform"})
         name = fields.get("name")
         if name is not None and name != folder.name:
-            model.problems.append(f"config name '{name}' differs from folder name '{folder.name}'")
+            model.problems.append(
+                f"config name '{shown(name)}' differs from folder name '{shown(folder.name)}'"
+            )
         model.backend = fields.get("backend", fields.get("platform", ""))
     else:
         model.refused = name_problem(folder.name) or ""
