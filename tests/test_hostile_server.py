@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -25,7 +26,11 @@ import pytest
 from tests.conftest import ROOT
 from tests.hostile import hostile, timed
 from tui.app import TritonTUI
+from tui.core.bench.h2 import H2Connection
+from tui.core.bench.inputs import VARIABLE_OUTPUT_CAP, TensorSpec, answer_cap
+from tui.core.bench.loadgen import LoadError, LoadGenerator
 from tui.core.client import CAPS, TritonError, TritonHTTP, fetch_metrics
+from tui.core.logs.probe import _Inferer
 from tui.core.session import Session
 
 # `triton-tui bench -u` against each endpoint, started before the first test so that its 10 s
@@ -50,18 +55,31 @@ BENCH_ENDPOINTS = {
 BENCH_BOUND_S = 10 + 5  # the bench client's deadline, and start-up on a busy machine
 
 
+class _BenchRun:
+    """`triton-tui bench -m m -u URL` in the background: its stderr, exit code and duration."""
+
+    def __init__(self, url: str) -> None:
+        command = [sys.executable, "-c", _PEAK, "bench", "-m", "m", "-u", url]
+        pipe = subprocess.PIPE
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(command, cwd=ROOT, text=True, stdout=pipe, stderr=pipe)
+        self.err, self.took = "", float("inf")
+        self.thread = threading.Thread(target=self._wait, daemon=True)
+        self.thread.start()
+
+    def _wait(self) -> None:
+        self.err = self.proc.communicate()[1]
+        self.took = time.monotonic() - self.started
+
+
 @pytest.fixture(scope="module", autouse=True)
-def bench_runs() -> Iterator[dict[str, tuple[subprocess.Popen[str], float]]]:
+def bench_runs() -> Iterator[dict[str, _BenchRun]]:
     with ExitStack() as stack:
         runs = {}
         for name, (mode, body) in BENCH_ENDPOINTS.items():
             server = stack.enter_context(hostile(mode, body))
-            command = [sys.executable, "-c", _PEAK, "bench", "-m", "m", "-u", server.url]
-            proc = subprocess.Popen(
-                command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
-            stack.callback(proc.kill)
-            runs[name] = (proc, time.monotonic())
+            runs[name] = run = _BenchRun(server.url)
+            stack.callback(run.proc.kill)
         yield runs
 
 
@@ -158,6 +176,63 @@ def test_an_index_must_list_models(body: bytes, said: str) -> None:
 def test_statistics_must_list_models(body: bytes, said: str) -> None:
     with hostile("body", body) as server, pytest.raises(TritonError, match=said):
         TritonHTTP(server.url).model_stats()
+
+
+# The load generator ---------------------------------------------------------------------------
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_the_load_generator_refuses_an_answer_larger_than_the_outputs(concurrency: int) -> None:
+    """A 100 MB answer where the model's outputs take a few bytes: the level ends with an
+    error in words instead of the worker buffering it (one comparison on the hot path)."""
+    request = b"POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    with hostile("huge") as server:
+        host, port = server.url.split(":")
+        with (
+            LoadGenerator(host, int(port), [request], timeout=5, max_answer=1 << 20) as gen,
+            pytest.raises(LoadError) as caught,
+        ):
+            gen.run(concurrency=concurrency)
+            time.sleep(0.2)
+            gen.collect()
+        assert server.sent < 32 * 2**20
+    assert f"{server.url}: an answer of 100000" in str(caught.value)
+    assert "over the 1048576 bytes the model's outputs can take" in str(caught.value)
+
+
+def test_a_grpc_answer_larger_than_the_outputs_is_refused() -> None:
+    with hostile("h2flood") as server:
+        host, port = server.url.split(":")
+        conn = H2Connection(host, int(port), b"", 5, max_answer=1 << 20)
+        conn.start(b"request", "tag")
+        conn.flush()
+        with pytest.raises(ValueError, match="over the 1048576 bytes the model's outputs can"):
+            while True:
+                conn.receive()
+        conn.close()
+        assert server.sent < 32 * 2**20
+
+
+def test_the_answer_cap_comes_from_the_outputs() -> None:
+    fixed = [TensorSpec("OUT", "FP32", [8, 16])]  # 8 x 16 x 4 bytes
+    assert answer_cap(fixed, 8, binary=True) == 2 * 512 + 2**20
+    assert answer_cap(fixed, 8, binary=False) == 2 * 512 * 32 + 2**20
+    variable = [TensorSpec("OUT", "BYTES", [8, 1])]
+    assert answer_cap(variable, 8, binary=True) == 2 * 8 * VARIABLE_OUTPUT_CAP + 2**20
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [
+        ("huge", "/infer answered 95.4 MiB (100000000 bytes), over the 1.0 MiB cap for the model"),
+        ("drip", "/infer gave no complete answer within 1 s"),
+    ],
+)
+def test_the_cold_start_probe_inference_is_bounded(mode: str, said: str) -> None:
+    with hostile(mode) as server:
+        infer = _Inferer(TritonHTTP(server.url), "m", b"{}", 1.0, 1 << 20)
+        took, error = timed(infer)
+        infer.close()
+    assert isinstance(error, TritonError) and said in str(error), error
+    assert took < 2
 
 
 # The console ----------------------------------------------------------------------------------
@@ -268,7 +343,7 @@ def test_quit_is_at_once_while_a_call_hangs_and_exits_130_before_ready(how: str)
 
 # bench -u ---------------------------------------------------------------------------------------
 def test_bench_gives_up_in_one_line_within_its_bound(
-    bench_runs: dict[str, tuple[subprocess.Popen[str], float]],
+    bench_runs: dict[str, _BenchRun],
 ) -> None:
     said = {
         "drip": "/v2 gave no complete answer within 10 s",
@@ -278,12 +353,11 @@ def test_bench_gives_up_in_one_line_within_its_bound(
         "malformed": "/v2 is not a Triton server: its metadata is not JSON",
         "list": "/v2 is not a Triton server: its metadata is a list, not an object",
     }
-    for name, (proc, started) in bench_runs.items():
-        out, err = proc.communicate(timeout=max(1, started + BENCH_BOUND_S - time.monotonic()))
-        took = time.monotonic() - started
-        assert took < BENCH_BOUND_S, f"{name}: {took:.1f} s"
-        lines = err.splitlines()
-        assert proc.returncode == 99, (name, out, err)
-        assert len(lines) == 2 and said[name] in lines[0], (name, err)
+    for name, run in bench_runs.items():
+        run.thread.join(max(0.1, run.started + BENCH_BOUND_S - time.monotonic()))
+        assert run.took < BENCH_BOUND_S, f"{name}: {run.took:.1f} s"
+        lines = run.err.splitlines()
+        assert run.proc.returncode == 99, (name, run.err)
+        assert len(lines) == 2 and said[name] in lines[0], (name, run.err)
         peak_mib = int(lines[1].split()[1]) / 1024
         assert peak_mib < 200, f"{name}: peak RSS {peak_mib:.0f} MiB"

@@ -66,12 +66,19 @@ class _DeadlineSocket(socket.socket):
         return super().recv_into(buffer, nbytes, flags)
 
 
-class _Connection(http.client.HTTPConnection):
+class BoundedConnection(http.client.HTTPConnection):
     """http.client with a connect deadline and a total one on every read."""
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
         super().__init__(host, port, timeout=min(timeout, CONNECT_S))
         self.deadline = time.monotonic() + timeout
+
+    def arm(self, timeout: float) -> None:
+        """A fresh deadline for the next exchange on this (kept-alive) connection."""
+        self.deadline = time.monotonic() + timeout
+        if isinstance(self.sock, _DeadlineSocket):
+            self.sock.deadline = self.deadline
+            self.sock.settimeout(timeout)
 
     def connect(self) -> None:
         plain = socket.create_connection((self.host, self.port), self.timeout)
@@ -82,7 +89,7 @@ class _Connection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: str) -> bytes:
+def read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: str) -> bytes:
     """The body, read a piece at a time, or a TritonError naming `where` and the size once it
     is (or says it will be) over `limit`."""
     declared = resp.getheader("Content-Length", "")
@@ -97,6 +104,7 @@ def _read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: s
         if total > limit:
             raise TritonError(f"{where} answered more than {size(limit)}, the cap for {what}")
         parts.append(piece)
+    resp.close()  # read to its end: a kept-alive connection may send the next request
     return b"".join(parts)
 
 
@@ -114,12 +122,12 @@ def exchange(
     """One bounded HTTP exchange: (status, body). Connection, deadline and size failures are
     TritonErrors naming the endpoint."""
     where = f"http://{host}:{port}{path}"
-    conn = _Connection(host, port, timeout)
+    conn = BoundedConnection(host, port, timeout)
     try:
         headers = {"Content-Type": "application/json"} if payload is not None else {}
         conn.request(method, path, body=payload, headers=headers)
         resp = conn.getresponse()
-        return resp.status, _read_capped(resp, limit, where, what)
+        return resp.status, read_capped(resp, limit, where, what)
     except (OSError, http.client.HTTPException) as exc:
         if isinstance(exc, socket.timeout | TimeoutError):
             raise TritonError(f"{where} gave no complete answer within {timeout:g} s") from exc

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from tui.core.client import TritonError, TritonHTTP, fetch_metrics
+from tui.core.bench.inputs import TensorSpec, answer_cap
+from tui.core.client import (
+    BoundedConnection,
+    TritonError,
+    TritonHTTP,
+    fetch_metrics,
+    read_capped,
+)
 from tui.core.logs.coldstart import LoadAttempt, LoadTimeline, format_seconds, load_durations
 
 # The first request is "much slower" when it takes this many times the steady p50 and at least
@@ -117,6 +124,19 @@ def request_body(metadata: dict[str, Any]) -> bytes:
     return json.dumps({"inputs": inputs}).encode()
 
 
+def _output_specs(metadata: dict[str, Any]) -> list[TensorSpec]:
+    """The outputs as the metadata gives them (-1: a size the model leaves open)."""
+    return [
+        TensorSpec(
+            str(o.get("name", "")),
+            str(o.get("datatype", "")),
+            [d if isinstance(d, int) else -1 for d in o["shape"]],
+        )
+        for o in metadata.get("outputs", [])
+        if isinstance(o, dict) and isinstance(o.get("shape"), list)
+    ]
+
+
 def _dims(dims: list[Any]) -> list[int]:
     return [1 if int(d) < 0 else int(d) for d in dims]
 
@@ -141,20 +161,29 @@ def warmup_snippet(config: dict[str, Any]) -> str:
 class _Inferer:
     """POSTs one prepared body over a kept-alive connection; returns the latency in seconds."""
 
-    def __init__(self, client: TritonHTTP, model: str, body: bytes, timeout: float) -> None:
-        self.conn = http.client.HTTPConnection(client.host, client.port, timeout=timeout)
+    def __init__(
+        self, client: TritonHTTP, model: str, body: bytes, timeout: float, limit: int
+    ) -> None:
+        self.conn = BoundedConnection(client.host, client.port, timeout)
         self.path = f"/v2/models/{quote(model)}/infer"
+        self.where = f"http://{client.url}{self.path}"
         self.body = body
         self.headers = {"Content-Type": "application/json"}
+        self.timeout, self.limit = timeout, limit
         self.conn.connect()
 
     def __call__(self) -> float:
         t0 = time.perf_counter()
+        self.conn.arm(self.timeout)
         try:
             self.conn.request("POST", self.path, body=self.body, headers=self.headers)
             resp = self.conn.getresponse()
-            data = resp.read()
+            data = read_capped(resp, self.limit, self.where, "the model's outputs")
         except (OSError, http.client.HTTPException) as exc:
+            if isinstance(exc, TimeoutError):
+                raise TritonError(
+                    f"{self.where} gave no complete answer within {self.timeout:g} s"
+                ) from exc
             raise TritonError(f"inference on {self.path} failed: {exc}") from exc
         elapsed = time.perf_counter() - t0
         if resp.status != 200:
@@ -225,7 +254,8 @@ def run_probe(
     versions = metadata.get("versions") or [""]
     result.version = str(versions[-1])
     result.warmup_configured = bool(config.get("model_warmup"))
-    inferer = _Inferer(client, model, request_body(metadata), timeout=min(timeout, 120.0))
+    limit = answer_cap(_output_specs(metadata), 1, binary=False)
+    inferer = _Inferer(client, model, request_body(metadata), min(timeout, 120.0), limit)
     try:
         say("first inference")
         result.first_s = inferer()
