@@ -29,6 +29,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 if not more:
                     return
                 data += more
+            self.server.paths.append(data.split(b" ", 2)[1].decode(errors="replace"))
             getattr(self, f"_{self.server.mode}")(sock)
         except OSError:  # the client gave up: what we want
             pass
@@ -88,6 +89,7 @@ class _Server(socketserver.ThreadingTCPServer):
         self.mode, self.body, self.drip_s = mode, body, drip_s
         self.stop = threading.Event()
         self.connections = 0
+        self.paths: list[str] = []  # of every request, in order
         self.sent = 0  # body bytes sent by `endless` and `huge`
 
     @property

@@ -17,7 +17,9 @@ import sys
 import termios
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import psutil
@@ -26,6 +28,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.hostile import hostile, timed
 from tui.app import TritonTUI
+from tui.core.bench.grpc_admin import TritonGRPC
 from tui.core.bench.h2 import H2Connection
 from tui.core.bench.inputs import VARIABLE_OUTPUT_CAP, TensorSpec, answer_cap
 from tui.core.bench.loadgen import LoadError, LoadGenerator
@@ -105,9 +108,13 @@ def test_an_endless_body_is_cut_at_the_cap_and_not_fetched_again() -> None:
         # what the client took in: the cap and what was in the sockets' buffers, not more
         assert server.sent < CAPS["index"] + 16 * 2**20
         assert took < 5
+        with pytest.raises(TritonError, match="cap for metrics"):
+            fetch_metrics(server.url)
         again = server.connections
         with pytest.raises(TritonError, match="cap for index"):
             client.repository_index()  # the next poll: refused from memory
+        with pytest.raises(TritonError, match="cap for metrics"):
+            fetch_metrics(server.url)
         assert server.connections == again
 
 
@@ -211,6 +218,29 @@ def test_a_grpc_answer_larger_than_the_outputs_is_refused() -> None:
         assert server.sent < 32 * 2**20
 
 
+def test_a_grpc_control_answer_is_capped() -> None:
+    """`bench -i grpc`'s metadata, config and statistics calls: tritonclient takes 2 GiB."""
+    import grpc
+
+    def huge(_request: bytes, _context: object) -> bytes:
+        return b"x" * (CAPS["statistics"] + 1)
+
+    method = grpc.unary_unary_rpc_method_handler(huge)  # bytes in, bytes out
+    service = "inference.GRPCInferenceService"
+    options = [("grpc.max_send_message_length", 64 << 20)]
+    server = grpc.server(ThreadPoolExecutor(1), options=options)
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(service, {"ServerMetadata": method}),)
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with pytest.raises(TritonError, match=r"larger than max \(33554433 vs. 33554432\)"):
+            TritonGRPC(f"127.0.0.1:{port}").server_metadata()
+    finally:
+        server.stop(0)
+
+
 def test_the_answer_cap_comes_from_the_outputs() -> None:
     fixed = [TensorSpec("OUT", "FP32", [8, 16])]  # 8 x 16 x 4 bytes
     assert answer_cap(fixed, 8, binary=True) == 2 * 512 + 2**20
@@ -263,23 +293,23 @@ async def test_the_header_says_what_is_wrong_in_words(mode: str, body: bytes, sa
 
 async def test_the_console_stays_small_on_an_endless_body() -> None:
     """Every pane polls an endpoint streaming an endless body: each answer is cut at its cap
-    and not asked for again at the next poll."""
+    and not asked for again at the next poll (polls are a second apart; this runs 2.5 s)."""
     rss = psutil.Process().memory_info().rss
     with hostile("endless") as server:
         app = TritonTUI(Session.attach(server.url, metrics_url=server.url))
         async with app.run_test(size=(100, 30)) as pilot:
-            for key in "1234":  # every pane once, each polling what it shows
+            for key in "2341":  # every pane once; the repository pane, shown last, polls
                 await pilot.press(key)
                 await pilot.pause(0.1)
-            await pilot.pause(0.5)
-            sent = server.sent
-            await pilot.pause(1.2)
+            await pilot.pause(2.5)
             assert app.server_state == "failed"
             assert "cap for metadata" in app.server_message
     grown = (psutil.Process().memory_info().rss - rss) / 2**20
     assert grown < 200, f"RSS grew by {grown:.0f} MiB"
-    assert sent < 200 * 2**20, f"{sent / 2**20:.0f} MiB read"
-    assert server.sent - sent < 40 * 2**20, "a poll fetched an over-cap answer again"
+    assert {"/v2", "/v2/repository/index"} <= set(server.paths), server.paths
+    asked = Counter(server.paths)
+    assert max(asked.values()) == 1, f"over-cap answers fetched again: {asked}"
+    assert server.sent < 160 * 2**20, f"{server.sent / 2**20:.0f} MiB read"
 
 
 class _Pty:

@@ -50,6 +50,11 @@ CAPS = {  # what a sane Triton answers, many times over; anything larger is refu
     "answer": 1 * _MiB,  # health, load, unload, shared memory: an empty body or an error
 }
 REFUSE_AGAIN_S = 30.0  # an over-cap answer is not asked for again for this long (polls)
+_refused: dict[str, tuple[float, TritonError]] = {}  # endpoint URL -> (until, its error)
+
+
+class OversizeError(TritonError):
+    """An answer over its cap (the message names the endpoint and the size)."""
 
 
 class _DeadlineSocket(socket.socket):
@@ -94,7 +99,7 @@ def read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: st
     is (or says it will be) over `limit`."""
     declared = resp.getheader("Content-Length", "")
     if declared.strip().isdigit() and int(declared) > limit:
-        raise TritonError(
+        raise OversizeError(
             f"{where} answered {size(int(declared))} ({int(declared)} bytes), over the "
             f"{size(limit)} cap for {what}; not read"
         )
@@ -102,7 +107,7 @@ def read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: st
     while piece := resp.read1(64 << 10):
         total += len(piece)
         if total > limit:
-            raise TritonError(f"{where} answered more than {size(limit)}, the cap for {what}")
+            raise OversizeError(f"{where} answered more than {size(limit)}, the cap for {what}")
         parts.append(piece)
     resp.close()  # read to its end: a kept-alive connection may send the next request
     return b"".join(parts)
@@ -120,14 +125,21 @@ def exchange(
     what: str,
 ) -> tuple[int, bytes]:
     """One bounded HTTP exchange: (status, body). Connection, deadline and size failures are
-    TritonErrors naming the endpoint."""
+    TritonErrors naming the endpoint. An endpoint whose answer was over its cap is refused from
+    memory for REFUSE_AGAIN_S: a poll must not fetch a huge body again and again."""
     where = f"http://{host}:{port}{path}"
+    refused = _refused.get(where)
+    if refused is not None and time.monotonic() < refused[0]:
+        raise refused[1]
     conn = BoundedConnection(host, port, timeout)
     try:
         headers = {"Content-Type": "application/json"} if payload is not None else {}
         conn.request(method, path, body=payload, headers=headers)
         resp = conn.getresponse()
         return resp.status, read_capped(resp, limit, where, what)
+    except OversizeError as exc:
+        _refused[where] = (time.monotonic() + REFUSE_AGAIN_S, exc)
+        raise
     except (OSError, http.client.HTTPException) as exc:
         if isinstance(exc, socket.timeout | TimeoutError):
             raise TritonError(f"{where} gave no complete answer within {timeout:g} s") from exc
@@ -164,7 +176,6 @@ class TritonHTTP:
     def __post_init__(self) -> None:
         self.host, self.port = split_url(self.url, 8000)
         self.url = f"{self.host}:{self.port}"
-        self._refused: dict[str, tuple[float, TritonError]] = {}
 
     def request(
         self,
@@ -175,25 +186,17 @@ class TritonHTTP:
         what: str = "answer",
     ) -> tuple[int, bytes]:
         """(status, body) within `timeout` (the client's by default) and `CAPS[what]` bytes."""
-        refused = self._refused.get(path)
-        if refused is not None and time.monotonic() < refused[0]:
-            raise refused[1]  # a poll must not fetch a huge body again and again
         payload = None if body is None else json.dumps(body).encode()
-        try:
-            return exchange(
-                self.host,
-                self.port,
-                method,
-                path,
-                payload,
-                timeout=timeout or self.timeout,
-                limit=CAPS[what],
-                what=what,
-            )
-        except TritonError as exc:
-            if "cap for" in str(exc):
-                self._refused[path] = (time.monotonic() + REFUSE_AGAIN_S, exc)
-            raise
+        return exchange(
+            self.host,
+            self.port,
+            method,
+            path,
+            payload,
+            timeout=timeout or self.timeout,
+            limit=CAPS[what],
+            what=what,
+        )
 
     def call(
         self,
