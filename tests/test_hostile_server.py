@@ -11,6 +11,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import termios
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -87,15 +88,45 @@ def bench_runs() -> Iterator[dict[str, _BenchRun]]:
 
 
 # The client -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("mode", ["drip", "silent"])
-def test_a_call_ends_at_its_deadline(mode: str) -> None:
+def test_a_dripped_answer_ends_at_the_deadline() -> None:
     """A byte every 0.2 s defeats a per-read timeout of 1 s; the deadline is on the whole
-    answer. An endpoint that accepts and never answers (a stopped server) ends the same way."""
-    with hostile(mode) as server:
+    answer."""
+    with hostile("drip") as server:
         took, error = timed(lambda: TritonHTTP(server.url, timeout=1.0).server_metadata())
     assert isinstance(error, TritonError), error
     assert f"http://{server.url}/v2 gave no complete answer within 1 s" in str(error)
     assert took < 2.0, f"the call took {took:.1f} s"
+
+
+def test_a_stopped_server_is_given_up_at_the_deadline() -> None:
+    """A real process stopped with SIGSTOP: the kernel still accepts its connections."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = TritonHTTP(f"127.0.0.1:{port}", timeout=1.0)
+        deadline = time.monotonic() + 10
+        while not client.is_live() and "404" not in _error(client.server_metadata):
+            assert time.monotonic() < deadline, "http.server did not start"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGSTOP)
+        took, error = timed(client.server_metadata)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert isinstance(error, TritonError), error
+    assert f"http://127.0.0.1:{port}/v2 gave no complete answer within 1 s" in str(error)
+    assert took < 2
+
+
+def _error(call: Callable[[], object]) -> str:
+    try:
+        call()
+    except TritonError as exc:
+        return str(exc)
+    return ""
 
 
 def test_an_endless_body_is_cut_at_the_cap_and_not_fetched_again() -> None:
