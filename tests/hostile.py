@@ -1,5 +1,6 @@
 """Hostile HTTP endpoints on 127.0.0.1, each in a thread: what a broken or malicious "Triton"
-may do to the client (drip, never answer, an endless or huge body, JSON of the wrong shape, HTML).
+may do to the client (drip, an endless or huge body, JSON of the wrong shape, HTML, an HTTP/2
+stream without end).
 """
 
 from __future__ import annotations
@@ -37,10 +38,6 @@ class _Handler(socketserver.BaseRequestHandler):
     def _send_counted(self, sock: socket.socket, data: bytes) -> None:
         sock.sendall(data)
         self.server.sent += len(data)
-
-    def _silent(self, sock: socket.socket) -> None:
-        """Accept, read the request, never answer (a stopped process does the same)."""
-        self.server.stop.wait(60)
 
     def _drip(self, sock: socket.socket) -> None:
         """A valid answer, one byte every `DRIP_S`: each read gets a byte well within any
@@ -99,8 +96,7 @@ class _Server(socketserver.ThreadingTCPServer):
 
 @contextmanager
 def hostile(mode: str, body: bytes = b"", drip_s: float = 0.2) -> Iterator[_Server]:
-    """A hostile endpoint: mode is silent, drip, endless, huge, h2flood or body (answer
-    `body`)."""
+    """A hostile endpoint: mode is drip, endless, huge, h2flood or body (answer `body`)."""
     server = _Server(mode, body, drip_s)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
