@@ -1,7 +1,9 @@
 """A small, thread-safe client for Triton's HTTP/REST control plane (KServe v2 + extensions).
 
 Every call opens its own connection, so workers on different threads can share one instance.
-Inference traffic does not go through here: the benchmark has its own load generator.
+Inference traffic does not go through here: the benchmark has its own load generator. Every
+exchange is bounded in time and size (`exchange`): a server that drips, stalls or streams an
+endless answer costs a call its deadline and at most its cap, never the caller's thread or memory.
 """
 
 from __future__ import annotations
@@ -221,12 +223,16 @@ class TritonHTTP:
         if garbled:
             sample = clean_bytes(data[:80]).strip()
             raise TritonError(
-                f"{self.url}{path} is not a Triton server: its {what} is not JSON ({sample!r})"
+                f"{self.where(path)} is not a Triton server: its {what} is not JSON ({sample!r})"
             )
         return parsed
 
+    def where(self, path: str) -> str:
+        """The endpoint's URL, as messages name it."""
+        return f"http://{self.url}{path}"
+
     def _object(self, path: str, what: str, method: str = "GET", body: Any = None) -> Any:
-        return _expect(self.call(method, path, body, what=what), dict, self.url + path, what)
+        return _expect(self.call(method, path, body, what=what), dict, self.where(path), what)
 
     # Health and metadata -------------------------------------------------------------------
     def is_live(self) -> bool:
@@ -242,11 +248,11 @@ class TritonHTTP:
     def repository_index(self) -> list[dict[str, Any]]:
         path = "/v2/repository/index"
         index = self.call("POST", path, {}, what="index")
-        entries = _expect(index, list, self.url + path, "index")
+        entries = _expect(index, list, self.where(path), "index")
         for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
                 raise TritonError(
-                    f"{self.url}{path} is not a Triton server: its index holds {entry!r:.60}, "
+                    f"{self.where(path)} is not a Triton server: its index holds {entry!r:.60}, "
                     "not a model entry"
                 )
         return entries
@@ -281,9 +287,9 @@ class TritonHTTP:
     def model_stats(self, model: str = "") -> list[dict[str, Any]]:
         path = f"/v2/models/{quote(model)}/stats" if model else "/v2/models/stats"
         stats = self._object(path, "statistics").get("model_stats", [])
-        entries = _expect(stats, list, self.url + path, "model_stats")
+        entries = _expect(stats, list, self.where(path), "model_stats")
         for entry in entries:
-            _expect(entry, dict, self.url + path, "model_stats entry")
+            _expect(entry, dict, self.where(path), "model_stats entry")
         return entries
 
     # Logging extension ---------------------------------------------------------------------
