@@ -36,6 +36,7 @@ from tui.core.bench.loadgen import LoadError, LoadGenerator
 from tui.core.client import CAPS, TritonError, TritonHTTP, fetch_metrics
 from tui.core.logs.probe import _Inferer
 from tui.core.session import Session
+from tui.core.verify import verify
 
 # `triton-tui bench -u` against each endpoint, started before the first test so that its 10 s
 # deadline passes while the other tests run; the last test judges them. The wrapper reports the
@@ -294,6 +295,34 @@ def test_the_cold_start_probe_inference_is_bounded(mode: str, said: str) -> None
         infer.close()
     assert isinstance(error, TritonError) and said in str(error), error
     assert took < 2
+
+
+IDENTITY = ROOT / "assets" / "models" / "identity_onnx" / "1" / "model.onnx"
+IDENTITY_META = (
+    b'{"name": "m", "inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 4]}], '
+    b'"outputs": [{"name": "OUTPUT0", "datatype": "FP32", "shape": [1, 4]}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("routes", "said"),
+    [
+        ({}, "cannot read the served model's metadata: http://{url}/v2/models/m answered 95.4"),
+        (
+            {"/v2/models/m": IDENTITY_META},
+            "Triton could not run the model: http://{url}/v2/models/m/infer answered 95.4 MiB "
+            "(100000000 bytes), over the 1.0 MiB cap for the model's outputs",
+        ),
+    ],
+)
+def test_deploy_verify_is_bounded(routes: dict[str, bytes], said: str) -> None:
+    """The deploy flow's verify step: metadata at its cap, the answer at what the outputs take
+    (16 bytes here), both at a deadline (tritonclient read anything, for as long as it came)."""
+    with hostile("huge", routes=routes) as server:
+        report = verify(server.url, "m", IDENTITY, 'name: "m"\nbackend: "onnxruntime"\n')
+    said = said.format(url=server.url)
+    assert any(said in p.message for p in report.problems), report.problems
+    assert server.sent < 32 * 2**20
 
 
 # The console ----------------------------------------------------------------------------------

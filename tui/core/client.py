@@ -143,12 +143,32 @@ def exchange(
         _refused[where] = (time.monotonic() + REFUSE_AGAIN_S, exc)
         raise
     except (OSError, http.client.HTTPException) as exc:
-        if isinstance(exc, socket.timeout | TimeoutError):
-            raise TritonError(f"{where} gave no complete answer within {timeout:g} s") from exc
         who = "metrics" if what == "metrics" else "Triton"
-        raise TritonError(f"cannot reach {who} at {host}:{port}: {exc}") from exc
+        raise failure(exc, where, timeout, f"{who} at {host}:{port}") from exc
     finally:
         conn.close()
+
+
+def failure(exc: Exception, where: str, timeout: float, who: str) -> TritonError:
+    """A failed exchange with `where` in words: past its deadline, or `who` not reachable."""
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return TritonError(f"{where} gave no complete answer within {timeout:g} s")
+    return TritonError(f"cannot reach {who}: {exc}")
+
+
+def _error_text(status: int, path: str, data: bytes, parsed: Any = None) -> str:
+    """Triton's own error message from an error answer, or a little of what a non-Triton
+    server sent."""
+    if parsed is None:
+        try:
+            parsed = clean_json(json.loads(data))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            parsed = None
+    message = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(message, str):
+        return message
+    sample = clean_bytes(data[:80]).strip()
+    return f"HTTP {status} from {path} (not a Triton answer: {sample!r})"
 
 
 _JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
@@ -215,11 +235,7 @@ class TritonHTTP:
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             parsed, garbled = None, True
         if status >= 400:
-            message = parsed.get("error") if isinstance(parsed, dict) else None
-            if not isinstance(message, str):  # not Triton: say so, with a little of what it sent
-                sample = clean_bytes(data[:80]).strip()
-                message = f"HTTP {status} from {path} (not a Triton answer: {sample!r})"
-            raise TritonError(message, status)
+            raise TritonError(_error_text(status, path, data, parsed), status)
         if garbled:
             sample = clean_bytes(data[:80]).strip()
             raise TritonError(
@@ -291,6 +307,29 @@ class TritonHTTP:
         for entry in entries:
             _expect(entry, dict, self.where(path), "model_stats entry")
         return entries
+
+    def infer(
+        self, model: str, body: bytes, json_size: int | None, limit: int, timeout: float = 120.0
+    ) -> tuple[bytes, int | None]:
+        """POST a KServe v2 request (tritonclient's `generate_request_body`): the answer's body
+        and its JSON header's length (None: all JSON), within `timeout` and `limit` bytes."""
+        path = f"/v2/models/{quote(model)}/infer"
+        headers = {"Content-Type": "application/octet-stream"}
+        if json_size is not None:
+            headers["Inference-Header-Content-Length"] = str(json_size)
+        conn = BoundedConnection(self.host, self.port, timeout)
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = read_capped(resp, limit, self.where(path), "the model's outputs")
+        except (OSError, http.client.HTTPException) as exc:
+            raise failure(exc, self.where(path), timeout, f"Triton at {self.url}") from exc
+        finally:
+            conn.close()
+        if resp.status != 200:
+            raise TritonError(_error_text(resp.status, path, data), resp.status)
+        length = resp.getheader("Inference-Header-Content-Length", "")
+        return data, int(length) if length.isdigit() else None
 
     # Logging extension ---------------------------------------------------------------------
     def log_settings(self) -> dict[str, Any]:

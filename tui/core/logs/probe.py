@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from tui.core.bench.inputs import TensorSpec, answer_cap
+from tui.core.bench.inputs import answer_cap, output_specs
 from tui.core.client import (
     BoundedConnection,
     TritonError,
     TritonHTTP,
+    failure,
     fetch_metrics,
     read_capped,
 )
@@ -124,19 +125,6 @@ def request_body(metadata: dict[str, Any]) -> bytes:
     return json.dumps({"inputs": inputs}).encode()
 
 
-def _output_specs(metadata: dict[str, Any]) -> list[TensorSpec]:
-    """The outputs as the metadata gives them (-1: a size the model leaves open)."""
-    return [
-        TensorSpec(
-            str(o.get("name", "")),
-            str(o.get("datatype", "")),
-            [d if isinstance(d, int) else -1 for d in o["shape"]],
-        )
-        for o in metadata.get("outputs", [])
-        if isinstance(o, dict) and isinstance(o.get("shape"), list)
-    ]
-
-
 def _dims(dims: list[Any]) -> list[int]:
     return [1 if int(d) < 0 else int(d) for d in dims]
 
@@ -166,7 +154,7 @@ class _Inferer:
     ) -> None:
         self.conn = BoundedConnection(client.host, client.port, timeout)
         self.path = f"/v2/models/{quote(model)}/infer"
-        self.where = f"http://{client.url}{self.path}"
+        self.where, self.who = client.where(self.path), f"Triton at {client.url}"
         self.body = body
         self.headers = {"Content-Type": "application/json"}
         self.timeout, self.limit = timeout, limit
@@ -180,11 +168,7 @@ class _Inferer:
             resp = self.conn.getresponse()
             data = read_capped(resp, self.limit, self.where, "the model's outputs")
         except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, TimeoutError):
-                raise TritonError(
-                    f"{self.where} gave no complete answer within {self.timeout:g} s"
-                ) from exc
-            raise TritonError(f"inference on {self.path} failed: {exc}") from exc
+            raise failure(exc, self.where, self.timeout, self.who) from exc
         elapsed = time.perf_counter() - t0
         if resp.status != 200:
             try:
@@ -254,7 +238,7 @@ def run_probe(
     versions = metadata.get("versions") or [""]
     result.version = str(versions[-1])
     result.warmup_configured = bool(config.get("model_warmup"))
-    limit = answer_cap(_output_specs(metadata), 1, binary=False)
+    limit = answer_cap(output_specs(metadata), 1, binary=False)
     inferer = _Inferer(client, model, request_body(metadata), min(timeout, 120.0), limit)
     try:
         say("first inference")
