@@ -22,11 +22,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_demo
 from tests.hostile import hostile, timed
 from tui.app import TritonTUI
 from tui.core.bench.grpc_admin import TritonGRPC
@@ -429,6 +430,26 @@ def test_quit_is_at_once_while_a_call_hangs_and_exits_130_before_ready(how: str)
             term.close()
     assert took < 1.5, f"the console took {took:.1f} s to quit"
     assert b"triton-tui: interrupted before the server was ready" in term.out
+
+
+def test_ctrl_c_during_a_launch_exits_130_not_1(tmp_path: Path) -> None:
+    """The launched server's start-up was cancelled by the quit: an interrupt (130, as serve),
+    not a failure (it said 'stopped before it was ready' and exited 1)."""
+    repo = copy_demo(tmp_path / "models", ("slow_init",))  # 3 s in start-up at least
+    term = _Pty("--model-repository", str(repo))
+    try:
+        term.read_until(lambda: b"STARTING" in term.out, 30)
+        assert b"STARTING" in term.out
+        server = [p for p in psutil.Process(term.proc.pid).children() if p.name() == "tritonserver"]
+        os.write(term.master, b"\x03")
+        term.read_until(lambda: term.proc.poll() is not None, 10)
+        assert term.proc.wait(10) == 130, term.out[-300:]
+    finally:
+        term.close()
+    assert b"triton-tui: interrupted before tritonserver was ready" in term.out
+    assert b"stopped before it was ready" not in term.out
+    _, alive = psutil.wait_procs(server, timeout=20)
+    assert not alive
 
 
 # bench -u ---------------------------------------------------------------------------------------
