@@ -1,5 +1,6 @@
 """Hostile HTTP endpoints on 127.0.0.1, each in a thread: what a broken or malicious "Triton"
-may do to the client (drip, never answer, an endless or huge body, JSON of the wrong shape, HTML).
+may do to the client (drip, an endless or huge body, JSON of the wrong shape, HTML, an HTTP/2
+stream without end).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class _Handler(socketserver.BaseRequestHandler):
                 if not more:
                     return
                 data += more
+            path = data.split(b" ", 2)[1].decode(errors="replace")
+            self.server.paths.append(path)
+            if path in self.server.routes:  # a sane answer here, the hostile one elsewhere
+                body = self.server.routes[path]
+                sock.sendall(HEAD + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                return
             getattr(self, f"_{self.server.mode}")(sock)
         except OSError:  # the client gave up: what we want
             pass
@@ -36,10 +43,6 @@ class _Handler(socketserver.BaseRequestHandler):
     def _send_counted(self, sock: socket.socket, data: bytes) -> None:
         sock.sendall(data)
         self.server.sent += len(data)
-
-    def _silent(self, sock: socket.socket) -> None:
-        """Accept, read the request, never answer (a stopped process does the same)."""
-        self.server.stop.wait(60)
 
     def _drip(self, sock: socket.socket) -> None:
         """A valid answer, one byte every `DRIP_S`: each read gets a byte well within any
@@ -83,11 +86,12 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, mode: str, body: bytes, drip_s: float) -> None:
+    def __init__(self, mode: str, body: bytes, drip_s: float, routes: dict[str, bytes]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.mode, self.body, self.drip_s = mode, body, drip_s
+        self.mode, self.body, self.drip_s, self.routes = mode, body, drip_s, routes
         self.stop = threading.Event()
         self.connections = 0
+        self.paths: list[str] = []  # of every request, in order
         self.sent = 0  # body bytes sent by `endless` and `huge`
 
     @property
@@ -96,10 +100,12 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 @contextmanager
-def hostile(mode: str, body: bytes = b"", drip_s: float = 0.2) -> Iterator[_Server]:
-    """A hostile endpoint: mode is silent, drip, endless, huge, h2flood or body (answer
-    `body`)."""
-    server = _Server(mode, body, drip_s)
+def hostile(
+    mode: str, body: bytes = b"", drip_s: float = 0.2, routes: dict[str, bytes] | None = None
+) -> Iterator[_Server]:
+    """A hostile endpoint: mode is drip, endless, huge, h2flood or body (answer `body`); the
+    paths in `routes` get their body instead."""
+    server = _Server(mode, body, drip_s, routes or {})
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

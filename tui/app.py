@@ -215,8 +215,8 @@ def run_console(args: argparse.Namespace) -> int:
         say(f"error: {app.server_message}")
         code = 1
     elif app.server_state == "starting":  # q, Ctrl+C or a signal before it was ready: as serve
-        stopped = "; it is stopped" if session.server is not None else ""
-        say(f"triton-tui: interrupted before the server was ready{stopped}")
+        what = "tritonserver" if session.server is not None else "the server"
+        say(f"triton-tui: interrupted before {what} was ready")
         code = INTERRUPTED
     # Return the terminal now: a worker thread still blocked in a slow call (a model load, a
     # file read) must not hold up the exit; the server is already in its reaper's hands.

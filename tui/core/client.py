@@ -1,7 +1,9 @@
 """A small, thread-safe client for Triton's HTTP/REST control plane (KServe v2 + extensions).
 
 Every call opens its own connection, so workers on different threads can share one instance.
-Inference traffic does not go through here: the benchmark has its own load generator.
+Inference traffic does not go through here: the benchmark has its own load generator. Every
+exchange is bounded in time and size (`exchange`): a server that drips, stalls or streams an
+endless answer costs a call its deadline and at most its cap, never the caller's thread or memory.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ CAPS = {  # what a sane Triton answers, many times over; anything larger is refu
     "answer": 1 * _MiB,  # health, load, unload, shared memory: an empty body or an error
 }
 REFUSE_AGAIN_S = 30.0  # an over-cap answer is not asked for again for this long (polls)
+_refused: dict[str, tuple[float, TritonError]] = {}  # endpoint URL -> (until, its error)
+
+
+class OversizeError(TritonError):
+    """An answer over its cap (the message names the endpoint and the size)."""
 
 
 class _DeadlineSocket(socket.socket):
@@ -67,12 +74,19 @@ class _DeadlineSocket(socket.socket):
         return super().recv_into(buffer, nbytes, flags)
 
 
-class _Connection(http.client.HTTPConnection):
+class BoundedConnection(http.client.HTTPConnection):
     """http.client with a connect deadline and a total one on every read."""
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
         super().__init__(host, port, timeout=min(timeout, CONNECT_S))
         self.deadline = time.monotonic() + timeout
+
+    def arm(self, timeout: float) -> None:
+        """A fresh deadline for the next exchange on this (kept-alive) connection."""
+        self.deadline = time.monotonic() + timeout
+        if isinstance(self.sock, _DeadlineSocket):
+            self.sock.deadline = self.deadline
+            self.sock.settimeout(timeout)
 
     def connect(self) -> None:
         plain = socket.create_connection((self.host, self.port), self.timeout)
@@ -83,12 +97,12 @@ class _Connection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: str) -> bytes:
+def read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: str) -> bytes:
     """The body, read a piece at a time, or a TritonError naming `where` and the size once it
     is (or says it will be) over `limit`."""
     declared = resp.getheader("Content-Length", "")
     if declared.strip().isdigit() and int(declared) > limit:
-        raise TritonError(
+        raise OversizeError(
             f"{where} answered {size(int(declared))} ({int(declared)} bytes), over the "
             f"{size(limit)} cap for {what}; not read"
         )
@@ -96,8 +110,9 @@ def _read_capped(resp: http.client.HTTPResponse, limit: int, where: str, what: s
     while piece := resp.read1(64 << 10):
         total += len(piece)
         if total > limit:
-            raise TritonError(f"{where} answered more than {size(limit)}, the cap for {what}")
+            raise OversizeError(f"{where} answered more than {size(limit)}, the cap for {what}")
         parts.append(piece)
+    resp.close()  # read to its end: a kept-alive connection may send the next request
     return b"".join(parts)
 
 
@@ -113,21 +128,48 @@ def exchange(
     what: str,
 ) -> tuple[int, bytes]:
     """One bounded HTTP exchange: (status, body). Connection, deadline and size failures are
-    TritonErrors naming the endpoint."""
+    TritonErrors naming the endpoint. An endpoint whose answer was over its cap is refused from
+    memory for REFUSE_AGAIN_S: a poll must not fetch a huge body again and again."""
     where = f"http://{host}:{port}{path}"
-    conn = _Connection(host, port, timeout)
+    refused = _refused.get(where)
+    if refused is not None and time.monotonic() < refused[0]:
+        raise refused[1]
+    conn = BoundedConnection(host, port, timeout)
     try:
         headers = {"Content-Type": "application/json"} if payload is not None else {}
         conn.request(method, path, body=payload, headers=headers)
         resp = conn.getresponse()
-        return resp.status, _read_capped(resp, limit, where, what)
+        return resp.status, read_capped(resp, limit, where, what)
+    except OversizeError as exc:
+        _refused[where] = (time.monotonic() + REFUSE_AGAIN_S, exc)
+        raise
     except (OSError, http.client.HTTPException) as exc:
-        if isinstance(exc, socket.timeout | TimeoutError):
-            raise TritonError(f"{where} gave no complete answer within {timeout:g} s") from exc
         who = "metrics" if what == "metrics" else "Triton"
-        raise TritonError(f"cannot reach {who} at {host}:{port}: {exc}") from exc
+        raise failure(exc, where, timeout, f"{who} at {host}:{port}") from exc
     finally:
         conn.close()
+
+
+def failure(exc: Exception, where: str, timeout: float, who: str) -> TritonError:
+    """A failed exchange with `where` in words: past its deadline, or `who` not reachable."""
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return TritonError(f"{where} gave no complete answer within {timeout:g} s")
+    return TritonError(f"cannot reach {who}: {exc}")
+
+
+def _error_text(status: int, path: str, data: bytes, parsed: Any = None) -> str:
+    """Triton's own error message from an error answer, or a little of what a non-Triton
+    server sent."""
+    if parsed is None:
+        try:
+            parsed = clean_json(json.loads(data))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            parsed = None
+    message = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(message, str):
+        return message
+    sample = clean_bytes(data[:80]).strip()
+    return f"HTTP {status} from {path} (not a Triton answer: {sample!r})"
 
 
 _JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
@@ -157,7 +199,6 @@ class TritonHTTP:
     def __post_init__(self) -> None:
         self.host, self.port = split_url(self.url, 8000)
         self.url = f"{self.host}:{self.port}"
-        self._refused: dict[str, tuple[float, TritonError]] = {}
 
     def request(
         self,
@@ -168,25 +209,17 @@ class TritonHTTP:
         what: str = "answer",
     ) -> tuple[int, bytes]:
         """(status, body) within `timeout` (the client's by default) and `CAPS[what]` bytes."""
-        refused = self._refused.get(path)
-        if refused is not None and time.monotonic() < refused[0]:
-            raise refused[1]  # a poll must not fetch a huge body again and again
         payload = None if body is None else json.dumps(body).encode()
-        try:
-            return exchange(
-                self.host,
-                self.port,
-                method,
-                path,
-                payload,
-                timeout=timeout or self.timeout,
-                limit=CAPS[what],
-                what=what,
-            )
-        except TritonError as exc:
-            if "cap for" in str(exc):
-                self._refused[path] = (time.monotonic() + REFUSE_AGAIN_S, exc)
-            raise
+        return exchange(
+            self.host,
+            self.port,
+            method,
+            path,
+            payload,
+            timeout=timeout or self.timeout,
+            limit=CAPS[what],
+            what=what,
+        )
 
     def call(
         self,
@@ -203,20 +236,20 @@ class TritonHTTP:
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             parsed, garbled = None, True
         if status >= 400:
-            message = parsed.get("error") if isinstance(parsed, dict) else None
-            if not isinstance(message, str):  # not Triton: say so, with a little of what it sent
-                sample = clean_bytes(data[:80]).strip()
-                message = f"HTTP {status} from {path} (not a Triton answer: {sample!r})"
-            raise TritonError(message, status)
+            raise TritonError(_error_text(status, path, data, parsed), status)
         if garbled:
             sample = clean_bytes(data[:80]).strip()
             raise TritonError(
-                f"{self.url}{path} is not a Triton server: its {what} is not JSON ({sample!r})"
+                f"{self.where(path)} is not a Triton server: its {what} is not JSON ({sample!r})"
             )
         return parsed
 
+    def where(self, path: str) -> str:
+        """The endpoint's URL, as messages name it."""
+        return f"http://{self.url}{path}"
+
     def _object(self, path: str, what: str, method: str = "GET", body: Any = None) -> Any:
-        return _expect(self.call(method, path, body, what=what), dict, self.url + path, what)
+        return _expect(self.call(method, path, body, what=what), dict, self.where(path), what)
 
     # Health and metadata -------------------------------------------------------------------
     def is_live(self) -> bool:
@@ -232,11 +265,11 @@ class TritonHTTP:
     def repository_index(self) -> list[dict[str, Any]]:
         path = "/v2/repository/index"
         index = self.call("POST", path, {}, what="index")
-        entries = _expect(index, list, self.url + path, "index")
+        entries = _expect(index, list, self.where(path), "index")
         for entry in entries:
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
                 raise TritonError(
-                    f"{self.url}{path} is not a Triton server: its index holds {entry!r:.60}, "
+                    f"{self.where(path)} is not a Triton server: its index holds {entry!r:.60}, "
                     "not a model entry"
                 )
         return entries
@@ -275,10 +308,33 @@ class TritonHTTP:
     def model_stats(self, model: str = "") -> list[dict[str, Any]]:
         path = f"/v2/models/{quote(model)}/stats" if model else "/v2/models/stats"
         stats = self._object(path, "statistics").get("model_stats", [])
-        entries = _expect(stats, list, self.url + path, "model_stats")
+        entries = _expect(stats, list, self.where(path), "model_stats")
         for entry in entries:
-            _expect(entry, dict, self.url + path, "model_stats entry")
+            _expect(entry, dict, self.where(path), "model_stats entry")
         return entries
+
+    def infer(
+        self, model: str, body: bytes, json_size: int | None, limit: int, timeout: float = 120.0
+    ) -> tuple[bytes, int | None]:
+        """POST a KServe v2 request (tritonclient's `generate_request_body`): the answer's body
+        and its JSON header's length (None: all JSON), within `timeout` and `limit` bytes."""
+        path = f"/v2/models/{quote(model)}/infer"
+        headers = {"Content-Type": "application/octet-stream"}
+        if json_size is not None:
+            headers["Inference-Header-Content-Length"] = str(json_size)
+        conn = BoundedConnection(self.host, self.port, timeout)
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = read_capped(resp, limit, self.where(path), "the model's outputs")
+        except (OSError, http.client.HTTPException) as exc:
+            raise failure(exc, self.where(path), timeout, f"Triton at {self.url}") from exc
+        finally:
+            conn.close()
+        if resp.status != 200:
+            raise TritonError(_error_text(resp.status, path, data), resp.status)
+        length = resp.getheader("Inference-Header-Content-Length", "")
+        return data, int(length) if length.isdigit() else None
 
     # Logging extension ---------------------------------------------------------------------
     def log_settings(self) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from tui.core.bench.inputs import answer_cap, output_specs
+from tui.core.client import TritonError, TritonHTTP
 from tui.core.modelconfig import parse_config
 from tui.core.modelconfig.generate import TensorSpec, model_tensors
 
@@ -167,10 +169,10 @@ def verify(
     from tritonclient.utils import InferenceServerException
 
     problems = check_against_onnx(config_text, onnx_path)
-    client = httpclient.InferenceServerClient(url)
+    client = TritonHTTP(url)  # bounded in time and size, unlike tritonclient's own client
     try:
-        meta = client.get_model_metadata(name)
-    except InferenceServerException as exc:
+        meta = client.model_metadata(name)
+    except TritonError as exc:
         problems.append(Mismatch(name, f"cannot read the served model's metadata: {exc}"))
         return VerifyReport([], problems, atol, rtol)
     rng = np.random.default_rng(seed)
@@ -182,10 +184,20 @@ def verify(
         inp = httpclient.InferInput(t["name"], list(shape), t["datatype"])
         inp.set_data_from_numpy(arrays[t["name"]])
         requests.append(inp)
+    body, json_size = httpclient.InferenceServerClient.generate_request_body(requests)
     try:
-        served = client.infer(name, requests)
-    except InferenceServerException as exc:
-        problems.append(Mismatch(name, f"Triton could not run the model: {exc.message()}"))
+        answer, header_length = client.infer(
+            name, body, json_size, answer_cap(output_specs(meta), 1, binary=True)
+        )
+    except TritonError as exc:
+        problems.append(Mismatch(name, f"Triton could not run the model: {exc}"))
+        return VerifyReport([], problems, atol, rtol)
+    try:
+        served = httpclient.InferenceServerClient.parse_response_body(
+            answer, header_length=header_length
+        )
+    except (ValueError, KeyError, InferenceServerException) as exc:
+        problems.append(Mismatch(name, f"Triton's answer could not be read: {exc}"))
         return VerifyReport([], problems, atol, rtol)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     feed = {i.name: arrays[i.name] for i in session.get_inputs() if i.name in arrays}

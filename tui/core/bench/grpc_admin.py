@@ -11,7 +11,7 @@ from typing import Any
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
 
-from tui.core.client import TritonError, split_url
+from tui.core.client import CAPS, TritonError, split_url
 
 
 class TritonGRPC:
@@ -21,7 +21,12 @@ class TritonGRPC:
         self.host, self.port = split_url(url, 8001)
         self.url = f"{self.host}:{self.port}"
         self.timeout = timeout
-        self._client = grpcclient.InferenceServerClient(self.url)
+        # The statistics are the largest control answer; tritonclient would take up to 2 GiB.
+        limits = [
+            ("grpc.max_send_message_length", CAPS["answer"]),
+            ("grpc.max_receive_message_length", CAPS["statistics"]),
+        ]
+        self._client = grpcclient.InferenceServerClient(self.url, channel_args=limits)
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         try:

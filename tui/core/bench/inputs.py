@@ -356,6 +356,19 @@ def prepare(
     )
 
 
+def output_specs(metadata: dict[str, Any]) -> list[TensorSpec]:
+    """The outputs as a model's metadata gives them (-1: a size the model leaves open)."""
+    return [
+        TensorSpec(
+            str(o.get("name", "")),
+            str(o.get("datatype", "")),
+            [d if isinstance(d, int) else -1 for d in o["shape"]],
+        )
+        for o in metadata.get("outputs", [])
+        if isinstance(o, dict) and isinstance(o.get("shape"), list)
+    ]
+
+
 VARIABLE_OUTPUT_CAP = 64 << 20  # bytes per batch item of an output whose size the model leaves open
 
 

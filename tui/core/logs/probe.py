@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from tui.core.client import TritonError, TritonHTTP, fetch_metrics
+from tui.core.bench.inputs import answer_cap, output_specs
+from tui.core.client import (
+    BoundedConnection,
+    TritonError,
+    TritonHTTP,
+    failure,
+    fetch_metrics,
+    read_capped,
+)
 from tui.core.logs.coldstart import LoadAttempt, LoadTimeline, format_seconds, load_durations
 
 # The first request is "much slower" when it takes this many times the steady p50 and at least
@@ -141,21 +149,26 @@ def warmup_snippet(config: dict[str, Any]) -> str:
 class _Inferer:
     """POSTs one prepared body over a kept-alive connection; returns the latency in seconds."""
 
-    def __init__(self, client: TritonHTTP, model: str, body: bytes, timeout: float) -> None:
-        self.conn = http.client.HTTPConnection(client.host, client.port, timeout=timeout)
+    def __init__(
+        self, client: TritonHTTP, model: str, body: bytes, timeout: float, limit: int
+    ) -> None:
+        self.conn = BoundedConnection(client.host, client.port, timeout)
         self.path = f"/v2/models/{quote(model)}/infer"
+        self.where, self.who = client.where(self.path), f"Triton at {client.url}"
         self.body = body
         self.headers = {"Content-Type": "application/json"}
+        self.timeout, self.limit = timeout, limit
         self.conn.connect()
 
     def __call__(self) -> float:
         t0 = time.perf_counter()
+        self.conn.arm(self.timeout)
         try:
             self.conn.request("POST", self.path, body=self.body, headers=self.headers)
             resp = self.conn.getresponse()
-            data = resp.read()
+            data = read_capped(resp, self.limit, self.where, "the model's outputs")
         except (OSError, http.client.HTTPException) as exc:
-            raise TritonError(f"inference on {self.path} failed: {exc}") from exc
+            raise failure(exc, self.where, self.timeout, self.who) from exc
         elapsed = time.perf_counter() - t0
         if resp.status != 200:
             try:
@@ -225,7 +238,8 @@ def run_probe(
     versions = metadata.get("versions") or [""]
     result.version = str(versions[-1])
     result.warmup_configured = bool(config.get("model_warmup"))
-    inferer = _Inferer(client, model, request_body(metadata), timeout=min(timeout, 120.0))
+    limit = answer_cap(output_specs(metadata), 1, binary=False)
+    inferer = _Inferer(client, model, request_body(metadata), min(timeout, 120.0), limit)
     try:
         say("first inference")
         result.first_s = inferer()
