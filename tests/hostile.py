@@ -17,11 +17,13 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: _Server
+    server: HostileServer
 
     def handle(self) -> None:
         sock: socket.socket = self.request
         self.server.connections += 1
+        if self.server.first_at is None:
+            self.server.first_at = time.monotonic()
         sock.settimeout(5)
         try:
             data = b""
@@ -82,7 +84,7 @@ class _Handler(socketserver.BaseRequestHandler):
         sock.sendall(HEAD + b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
 
-class _Server(socketserver.ThreadingTCPServer):
+class HostileServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -91,6 +93,7 @@ class _Server(socketserver.ThreadingTCPServer):
         self.mode, self.body, self.drip_s, self.routes = mode, body, drip_s, routes
         self.stop = threading.Event()
         self.connections = 0
+        self.first_at: float | None = None  # monotonic time of the first connection
         self.paths: list[str] = []  # of every request, in order
         self.sent = 0  # body bytes sent by `endless` and `huge`
 
@@ -102,10 +105,10 @@ class _Server(socketserver.ThreadingTCPServer):
 @contextmanager
 def hostile(
     mode: str, body: bytes = b"", drip_s: float = 0.2, routes: dict[str, bytes] | None = None
-) -> Iterator[_Server]:
+) -> Iterator[HostileServer]:
     """A hostile endpoint: mode is drip, endless, huge, h2flood or body (answer `body`); the
     paths in `routes` get their body instead."""
-    server = _Server(mode, body, drip_s, routes or {})
+    server = HostileServer(mode, body, drip_s, routes or {})
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
