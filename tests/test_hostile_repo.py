@@ -320,10 +320,18 @@ async def test_pane_refuses_to_load_and_says_why(served: Served) -> None:
         assert states["$(touch PWNED)"] == "REFUSED" and states["add_sub"] == "READY"
         assert "\x1b" not in "".join(str(table.get_cell(k, "name")) for k in table.rows)
         # The ensemble's name is safe: only the pane knows what it would load with it.
-        app.query_one(ModelTable).move_to(ENSEMBLE)
-        await pilot.pause(0.1)
+        models = app.query_one(ModelTable)
+        for _ in range(100):  # a rescan may redraw the table between a move and the key
+            models.move_to(ENSEMBLE)
+            await pilot.pause(0.1)
+            if models.selected == ENSEMBLE:
+                break
         await pilot.press("l")
-        await pilot.pause(0.5)
-        said = " ".join(str(n.message) for n in app._notifications)
-        assert f"load refused: ensemble '{ENSEMBLE}' is not loaded: it loads model '$(" in said
+        wanted = f"load refused: ensemble '{ENSEMBLE}' is not loaded: it loads model '$("
+        for _ in range(100):
+            said = " ".join(str(n.message) for n in app._notifications)
+            if wanted in said:
+                break
+            await pilot.pause(0.1)
+        assert wanted in said, said
     assert _pwned(served.cwd, served.repo) == []

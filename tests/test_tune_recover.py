@@ -190,7 +190,12 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
     record.save(tune_dir())
     app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await _until(  # pushed first, composed a moment later
+            pilot,
+            lambda: (
+                isinstance(app.screen, ChoiceScreen) and bool(app.screen.query("#dialog-message"))
+            ),
+        )
         message = str(app.screen.query_one("#dialog-message", Static).render())
         assert "stopped before checking it on the server" in message, message
         await pilot.press("escape")  # not now: a tune of that model asks again, and waits
@@ -200,7 +205,12 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
         await _until(pilot, lambda: FIXED_COST in pane._models)
         pane.query_one("#tune-model", Select).value = FIXED_COST
         pane.action_start()
-        await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await _until(  # pushed first, composed a moment later
+            pilot,
+            lambda: (
+                isinstance(app.screen, ChoiceScreen) and bool(app.screen.query("#dialog-message"))
+            ),
+        )
         status = str(pane.query_one("#tune-status", Static).render())
         assert "Cannot start" in status and not pane.running, status
         await pilot.press("r")  # Restore

@@ -77,7 +77,9 @@ class ChoiceScreen(ModalScreen[str | None]):
                     yield Button(label, id=f"choice-{choice.id}", variant=choice.variant)  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
-        self.query_one(f"#choice-{self.default}", Button).focus()
+        # A query, not query_one: on a loaded machine Mount has been seen before the buttons.
+        for button in self.query(f"#choice-{self.default}"):
+            button.focus()
 
     def on_key(self, event) -> None:  # noqa: ANN001 - textual.events.Key
         for choice in self.choices:
