@@ -1,0 +1,146 @@
+"""Infer and verify any loaded model (`triton-tui infer`, `triton-tui verify`, `i` and `V`),
+against the shared demo server: one request, its outputs, the same request as curl, and
+Polygraphy's comparison with onnxruntime on the served model file."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from tui.cli import main
+from tui.core import infer
+from tui.core.client import TritonHTTP
+from tui.core.launcher import ServerProcess
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_add_sub_answers_the_exact_sum_and_difference_shown_in_json_and_as_curl(
+    demo_server: ServerProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = demo_server.http_url
+    code, out, err = _run(capsys, "infer", "-m", "add_sub", "-u", url, "--json", "--seed", "7")
+    assert code == 0, err
+    record = json.loads(out)
+    a, b = (np.array(record["inputs"][n]["data"], np.float32) for n in ("INPUT0", "INPUT1"))
+    outputs = record["outputs"]
+    assert outputs["OUTPUT0"]["shape"] == [1, 4] and outputs["OUTPUT0"]["datatype"] == "FP32"
+    assert np.array_equal(np.array(outputs["OUTPUT0"]["data"], np.float32), a + b)
+    assert np.array_equal(np.array(outputs["OUTPUT1"]["data"], np.float32), a - b)
+    assert record["client_us"] > 0 and record["server"]["requests"] >= 1
+
+    code, text, err = _run(capsys, "infer", "-m", "add_sub", "-u", url, "--seed", "7")
+    assert code == 0, err
+    shown = ", ".join(f"{v:.6g}" for v in a + b)
+    assert f"OUTPUT0  FP32 [1, 4]  min {min(a + b):.6g}" in text and f"[{shown}]" in text
+    curl = next(line.strip() for line in text.splitlines() if line.strip().startswith("curl -"))
+    answer = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=30)
+    by_name = {o["name"]: o["data"] for o in json.loads(answer.stdout)["outputs"]}
+    assert np.array_equal(np.array(by_name["OUTPUT0"], np.float32), a + b)
+    assert np.array_equal(np.array(by_name["OUTPUT1"], np.float32), a - b)
+
+
+def test_densenet_top5_is_onnxruntimes(demo_server: ServerProcess, demo_repo: Path) -> None:
+    client = TritonHTTP(demo_server.http_url)
+    result = infer.run(client, infer.InferOptions("densenet_onnx", seed=3))
+    summary = infer.summarize("prob_1", "FP32", result.outputs["prob_1"], False)
+    session = ort.InferenceSession(
+        str(demo_repo / "densenet_onnx" / "1" / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
+    (direct,) = session.run(None, {"data_0": result.request.inputs["data_0"]})
+    expected = np.argsort(-direct.ravel(), kind="stable")[:5].tolist()
+    assert [index for index, _value, _label in summary.top] == expected
+    assert summary.nan == summary.inf == 0 and summary.maximum is not None
+
+
+def test_a_wrong_shape_in_the_data_file_gets_tritons_message_naming_the_input(
+    demo_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(
+        json.dumps(
+            {"data": [{"INPUT0": [1, 2, 3, 4], "INPUT1": {"content": [1, 2, 3], "shape": [3]}}]}
+        )
+    )
+    argv = ("infer", "-m", "add_sub", "-u", demo_server.http_url, "--input-data", str(data))
+    code, _out, err = _run(capsys, *argv)
+    assert code == 99
+    assert "unexpected shape for input 'INPUT1'" in err and "Expected [-1,4]" in err
+    code, _out, err = _run(capsys, "infer", "-m", "no_such_model", "-u", demo_server.http_url)
+    assert code == 99 and "'no_such_model' is not ready" in err
+
+
+def test_curl_and_python_never_splice_user_data_into_code(tmp_path: Path) -> None:
+    name = "m'; rm -rf ~ #"
+    request_file = tmp_path / "it's here" / "request.json"
+    curl = infer.curl_command("127.0.0.1:8000", name, request_file)
+    words = shlex.split(curl)
+    assert words[4] == "http://127.0.0.1:8000/v2/models/m%27%3B%20rm%20-rf%20~%20%23/infer"
+    assert words[-1] == f"@{request_file}"
+    snippet = infer.python_snippet("127.0.0.1:8000", name, request_file)
+    compile(snippet, "snippet", "exec")  # a valid program: the name is a literal in it
+    assert f"client.infer({name!r}, inputs)" in snippet
+
+
+def _swapped(path: Path) -> None:
+    """identity_onnx's model file replaced by one with other weights: OUTPUT0 = INPUT0 * 1.01."""
+    scale = numpy_helper.from_array(np.array(1.01, np.float32), "scale")
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["INPUT0", "scale"], ["OUTPUT0"])],
+        "swapped",
+        [helper.make_tensor_value_info("INPUT0", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("OUTPUT0", TensorProto.FLOAT, [1, 16])],
+        initializer=[scale],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, path)
+
+
+def test_verify_agrees_on_onnx_models_and_names_the_tensor_of_a_swapped_file(
+    demo_server: ServerProcess,
+    demo_repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, repo = demo_server.http_url, str(demo_repo)
+    for model in ("densenet_onnx", "identity_onnx"):
+        code, out, err = _run(capsys, "verify", "-m", model, "-u", url, "--model-repository", repo)
+        assert code == 0, out + err
+        assert "agree: every output within atol 1e-05, rtol 1e-05" in out
+    # The server still serves the identity; the file on disk now holds other weights.
+    swapped = tmp_path / "models"
+    shutil.copytree(demo_repo / "identity_onnx", swapped / "identity_onnx")
+    _swapped(swapped / "identity_onnx" / "1" / "model.onnx")
+    argv = ("verify", "-m", "identity_onnx", "-u", url, "--model-repository", str(swapped))
+    code, out, err = _run(capsys, *argv)
+    assert code == 1, out + err
+    assert "OUTPUT0: MISMATCH" in out and "DISAGREE (OUTPUT0)" in out
+    assert "worst at [0," in out
+    code, out, _err = _run(capsys, *argv, "--json", "--rtol", "0.02")  # within 1 % it agrees
+    assert code == 0 and json.loads(out)["outputs"][0]["mismatches"] == 0
+
+
+def test_verify_says_in_one_line_why_a_python_model_cannot_be_compared(
+    demo_server: ServerProcess, demo_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ("verify", "-m", "add_sub", "-u", demo_server.http_url)
+    code, out, _err = _run(capsys, *argv, "--model-repository", str(demo_repo))
+    assert code == 99
+    assert out.strip().splitlines() == [
+        "cannot verify: add_sub runs on 'python', not ONNX: there is no model file to run in "
+        "onnxruntime (infer works on it)"
+    ]

@@ -1,0 +1,509 @@
+"""One inference on any loaded model: the recipe `triton-tui infer` prints and the infer screen
+renders (the seed's "can I infer on it?").
+
+`build_request` fills each input from the model's metadata and config (random values in a
+sensible range for its dtype, zeros, a constant, or the first entry of a perf_analyzer
+`--input-data` JSON file: tui.core.bench.inputs reads it); `send` runs it over HTTP (the bounded
+client: a deadline and an answer cap from the model's output metadata) or gRPC (the same bounds
+through tritonclient's channel), timing it on the client and, from the model's statistics, on
+the server. `summarize` describes every output (shape, dtype, min/max/mean, NaN and Inf counts,
+top-k with labels for a classification-shaped one, BYTES as text); `request_json`,
+`curl_command` and `python_snippet` give the same request as an operator pastes it into a ticket:
+the values live in a JSON file the command and the snippet read, never in the code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+from tui.core.bench.inputs import (
+    InputError,
+    TensorSpec,
+    answer_cap,
+    fill_tensor,
+    load_json_data,
+    tensor_specs,
+)
+from tui.core.client import TritonError, TritonHTTP
+from tui.core.export import safe_name, write_export
+from tui.core.paths import cache_dir, read_regular
+from tui.core.sanitize import clean, clean_line
+
+FILLS = ("random", "zero", "constant", "file")
+TOP_K = 5
+SHOWN_VALUES = 16  # raw values printed per tensor in text (all of them in --json and paged)
+STRING_LENGTH = 16  # characters of a random BYTES element
+TIMEOUT_S = 120.0
+LABEL_LIMIT = 4 << 20  # bytes of a label file read
+
+
+@dataclass
+class InferOptions:
+    """What one inference is built from; the defaults are the CLI's and the screen's."""
+
+    model: str
+    fill: str = "random"  # one of FILLS
+    constant: str = "1"  # the value of every element with fill "constant" (text for BYTES)
+    data_file: Path | None = None  # fill "file": perf_analyzer's --input-data JSON
+    batch_size: int = 1
+    shapes: dict[str, list[int]] = field(default_factory=dict)  # sizes for -1 dims
+    protocol: str = "http"  # or "grpc"
+    seed: int = 0
+    timeout: float = TIMEOUT_S
+
+
+@dataclass
+class InferRequest:
+    model: str
+    inputs: dict[str, np.ndarray]  # by name, in the model's order
+    datatypes: dict[str, str]
+    outputs: list[TensorSpec]
+    batching: bool
+    fill: str
+
+
+@dataclass
+class InferResult:
+    request: InferRequest
+    outputs: dict[str, np.ndarray]
+    datatypes: dict[str, str]
+    client_us: float
+    server: dict[str, float]  # server-side µs of this request from the model's statistics
+    protocol: str
+
+
+class NotReady(TritonError):
+    """The model is not READY on the server (the message says its state and how to load it)."""
+
+
+# Building the request -----------------------------------------------------------------------
+def _constant(spec: TensorSpec, value: str) -> np.ndarray:
+    if spec.datatype == "BYTES":
+        return np.full(spec.shape, value.encode(), dtype=np.object_)
+    from tritonclient.utils import triton_to_np_dtype
+
+    dtype = triton_to_np_dtype(spec.datatype)
+    if dtype is None:
+        raise InputError(f"input {spec.name}: datatype {spec.datatype} is not supported")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(f"constant {value!r} is not a number for {spec.datatype}") from None
+    if np.dtype(dtype).kind in "iub" and not number.is_integer():
+        raise InputError(f"constant {value!r} is not an integer for {spec.datatype}")
+    return np.full(spec.shape, number, dtype=dtype)
+
+
+def variable_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[str, list[int]]:
+    """The inputs with a dimension the model leaves open (-1), their dims without the batch
+    one: the sizes a user is asked for."""
+    batching = int(config.get("max_batch_size", 0) or 0) > 0
+    found = {}
+    for tensor in metadata.get("inputs", []):
+        dims = [int(d) for d in tensor.get("shape", [])][1 if batching else 0 :]
+        if any(d < 0 for d in dims):
+            found[str(tensor["name"])] = dims
+    return found
+
+
+def build_request(
+    metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
+) -> InferRequest:
+    """The inputs of one request (InputError, in words, when the options do not fit)."""
+    if options.fill not in FILLS:
+        raise InputError(f"fill {options.fill!r}: expected one of {', '.join(FILLS)}")
+    inputs, outputs = tensor_specs(metadata, config, options.batch_size, options.shapes)
+    batching = int(config.get("max_batch_size", 0) or 0) > 0
+    rng = np.random.default_rng(options.seed)
+    if options.fill == "file":
+        if options.data_file is None:
+            raise InputError("fill 'file' needs a perf_analyzer --input-data JSON file")
+        data, _validation, _streams = load_json_data(options.data_file, inputs, outputs, batching)
+        arrays = data[0]
+    elif options.fill == "constant":
+        arrays = {s.name: _constant(s, options.constant) for s in inputs}
+    else:
+        mode = "zero" if options.fill == "zero" else "random"
+        arrays = {s.name: fill_tensor(s, mode, rng, STRING_LENGTH) for s in inputs}
+    return InferRequest(
+        options.model,
+        {s.name: arrays[s.name] for s in inputs},
+        {s.name: s.datatype for s in inputs},
+        outputs,
+        batching,
+        options.fill,
+    )
+
+
+# Sending it ---------------------------------------------------------------------------------
+def check_ready(client: TritonHTTP, model: str) -> None:
+    """NotReady, naming the model's state and reason, unless the server has it READY."""
+    if client.model_ready(model):
+        return
+    state, reason = "not loaded", ""
+    try:
+        for entry in client.repository_index():
+            if entry.get("name") == model:
+                state = str(entry.get("state") or "UNKNOWN")
+                reason = str(entry.get("reason") or "")
+    except TritonError:
+        pass
+    because = f": {reason}" if reason else ""
+    raise NotReady(f"model {model!r} is not ready ({state}{because}); load it first")
+
+
+_STAT_PARTS = ("queue", "compute_input", "compute_infer", "compute_output")
+
+
+def _stats_ns(client: TritonHTTP, model: str) -> dict[str, int]:
+    try:
+        stats = client.model_stats(model)
+    except TritonError:
+        return {}
+    totals = dict.fromkeys(_STAT_PARTS, 0)
+    totals["count"] = 0
+    for entry in stats:
+        inference = entry.get("inference_stats", {})
+        for part in _STAT_PARTS:
+            totals[part] += int(inference.get(part, {}).get("ns", 0) or 0)
+        totals["count"] += int(inference.get("success", {}).get("count", 0) or 0)
+    return totals
+
+
+def _server_us(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
+    """This request's server-side times: the statistics' growth (other clients' requests in
+    the same moment would add to it; `requests` says how many were counted)."""
+    if not before or not after:
+        return {}
+    out: dict[str, float] = {f"{p}_us": (after[p] - before[p]) / 1000 for p in _STAT_PARTS}
+    out["requests"] = after["count"] - before["count"]
+    return out
+
+
+def _http_tensors(request: InferRequest, binary: bool = True) -> tuple[list[Any], list[Any]]:
+    import tritonclient.http as httpclient
+
+    tensors = []
+    for name, array in request.inputs.items():
+        tensor = httpclient.InferInput(name, list(array.shape), request.datatypes[name])
+        tensor.set_data_from_numpy(array, binary_data=binary)
+        tensors.append(tensor)
+    wanted = [httpclient.InferRequestedOutput(s.name, binary_data=binary) for s in request.outputs]
+    return tensors, wanted
+
+
+def _send_http(
+    client: TritonHTTP, request: InferRequest, cap: int, timeout: float
+) -> dict[str, np.ndarray]:
+    import tritonclient.http as httpclient
+
+    tensors, wanted = _http_tensors(request)
+    body, json_size = httpclient.InferenceServerClient.generate_request_body(tensors, wanted)
+    answer, header_length = client.infer(request.model, body, json_size, cap, timeout)
+    try:
+        result = httpclient.InferResult.from_response_body(answer, header_length=header_length)
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is the finding
+        raise TritonError(f"the answer could not be read: {exc}") from exc
+    found = {}
+    for spec in request.outputs:
+        array = result.as_numpy(spec.name)
+        if array is not None:
+            found[spec.name] = array
+    return found
+
+
+def _send_grpc(url: str, request: InferRequest, cap: int, timeout: float) -> dict[str, np.ndarray]:
+    import tritonclient.grpc as grpcclient
+    from tritonclient.utils import InferenceServerException
+
+    limits = [
+        ("grpc.max_send_message_length", 1 << 30),
+        ("grpc.max_receive_message_length", min(cap, (1 << 31) - 1)),
+    ]
+    client = grpcclient.InferenceServerClient(url, channel_args=limits)
+    tensors = []
+    for name, array in request.inputs.items():
+        tensor = grpcclient.InferInput(name, list(array.shape), request.datatypes[name])
+        tensor.set_data_from_numpy(array)
+        tensors.append(tensor)
+    wanted = [grpcclient.InferRequestedOutput(s.name) for s in request.outputs]
+    try:
+        result = client.infer(request.model, tensors, outputs=wanted, client_timeout=timeout)
+    except InferenceServerException as exc:
+        raise TritonError(str(exc.message())) from exc
+    finally:
+        client.close()
+    return {s.name: a for s in request.outputs if (a := result.as_numpy(s.name)) is not None}
+
+
+def send(
+    client: TritonHTTP,
+    request: InferRequest,
+    protocol: str = "http",
+    grpc_url: str = "",
+    timeout: float = TIMEOUT_S,
+) -> InferResult:
+    """Run `request` once; TritonError (Triton's own words) when the server refuses it."""
+    cap = answer_cap(
+        request.outputs,
+        next(iter(request.inputs.values())).shape[0] if request.batching else 1,
+        binary=True,
+    )
+    before = _stats_ns(client, request.model)
+    start = time.perf_counter()
+    if protocol == "grpc":
+        outputs = _send_grpc(grpc_url, request, cap, timeout)
+    else:
+        outputs = _send_http(client, request, cap, timeout)
+    client_us = (time.perf_counter() - start) * 1e6
+    datatypes = {s.name: s.datatype for s in request.outputs}
+    server = _server_us(before, _stats_ns(client, request.model))
+    return InferResult(request, outputs, datatypes, client_us, server, protocol)
+
+
+def run(
+    client: TritonHTTP,
+    options: InferOptions,
+    grpc_url: str = "",
+    progress: Callable[[str], None] | None = None,
+) -> InferResult:
+    """The whole recipe: ready check, metadata and config, the request, the answer."""
+    say = progress or (lambda _t: None)
+    check_ready(client, options.model)
+    say(f"reading {options.model}'s metadata")
+    metadata = client.model_metadata(options.model)
+    config = client.model_config(options.model)
+    request = build_request(metadata, config, options)
+    say(f"sending one request over {options.protocol.upper()}")
+    return send(client, request, options.protocol, grpc_url, options.timeout)
+
+
+# Describing the outputs ---------------------------------------------------------------------
+@dataclass
+class TensorSummary:
+    name: str
+    datatype: str
+    shape: list[int]
+    minimum: float | None = None
+    maximum: float | None = None
+    mean: float | None = None
+    nan: int = 0
+    inf: int = 0
+    top: list[tuple[int, float, str]] = field(default_factory=list)  # index, value, label
+    text: list[str] = field(default_factory=list)  # BYTES elements as text (the first ones)
+    values: list[Any] = field(default_factory=list)  # the first SHOWN_VALUES values
+    count: int = 0  # elements in all
+
+    def lines(self) -> list[str]:
+        """The summary in words, one item a line (the CLI prints them, the screen shows them)."""
+        head = f"{self.name}  {self.datatype} {self.shape}"
+        out = []
+        if self.minimum is not None:
+            head += f"  min {self.minimum:.6g}  max {self.maximum:.6g}  mean {self.mean:.6g}"
+            if self.nan or self.inf:
+                head += f"  NaN {self.nan}  Inf {self.inf}"
+        out.append(head)
+        if self.top:
+            out.append(f"  top-{len(self.top)}:")
+            out += [
+                f"    {i:>6}  {v:.6g}" + (f"  {label}" if label else "") for i, v, label in self.top
+            ]
+        if self.text:
+            out += [f"  {t!r}" for t in self.text]
+        elif self.values:
+            shown = ", ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in self.values)
+            out.append(f"  [{shown}{', …' if self.count > len(self.values) else ''}]")
+        return out
+
+
+CLASSES = 10  # a score vector at least this long is classification-shaped (any, with labels)
+
+
+def _classes(array: np.ndarray, batching: bool, labelled: bool) -> np.ndarray | None:
+    """The score vector of a classification-shaped output (one dim over 1, at least CLASSES
+    long or labelled; of the first batch item when batched), or None."""
+    if array.dtype.kind not in "fiu" or array.size < 2:
+        return None
+    item = array[0] if batching and array.ndim > 1 else array
+    squeezed = np.squeeze(item)
+    long_enough = squeezed.size >= (2 if labelled else CLASSES)
+    return squeezed if squeezed.ndim == 1 and long_enough else None
+
+
+def read_labels(model_dir: Path | None, config: dict[str, Any], output: str) -> list[str]:
+    """The lines of the output's `label_filename` in the model folder (cleaned), or []."""
+    if model_dir is None:
+        return []
+    for entry in config.get("output", []):
+        if entry.get("name") == output and entry.get("label_filename"):
+            path = model_dir / str(entry["label_filename"])
+            if path.resolve().parent != model_dir.resolve():
+                return []
+            try:
+                text = read_regular(path, limit=LABEL_LIMIT).decode("utf-8", "replace")
+            except OSError:
+                return []
+            return [clean_line(line.strip()) for line in text.splitlines()]
+    return []
+
+
+def summarize(
+    name: str,
+    datatype: str,
+    array: np.ndarray,
+    batching: bool,
+    labels: list[str] | None = None,
+    classify: bool = True,
+) -> TensorSummary:
+    """`array` described; top-k when `classify` and it is classification-shaped."""
+    summary = TensorSummary(name, datatype, list(array.shape), count=int(array.size))
+    if datatype == "BYTES":
+        flat = array.ravel()[:SHOWN_VALUES]
+        summary.text = [clean(_text(v)) for v in flat]
+        return summary
+    numbers = array.astype(np.float64) if array.dtype.kind in "fiub" else None
+    if numbers is None or numbers.size == 0:
+        return summary
+    finite = numbers[np.isfinite(numbers)]
+    summary.nan = int(np.isnan(numbers).sum())
+    summary.inf = int(np.isinf(numbers).sum())
+    if finite.size:
+        summary.minimum = float(finite.min())
+        summary.maximum = float(finite.max())
+        summary.mean = float(finite.mean())
+    summary.values = [_plain(v) for v in array.ravel()[:SHOWN_VALUES]]
+    scores = _classes(array, batching, bool(labels)) if classify else None
+    if scores is not None:
+        order = np.argsort(-scores.astype(np.float64), kind="stable")[:TOP_K]
+        summary.top = [
+            (int(i), float(scores[i]), labels[i] if labels and i < len(labels) else "")
+            for i in order
+        ]
+    return summary
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as JSON takes it (non-finite floats as the strings "nan", "inf")."""
+    if isinstance(value, bytes | np.bytes_):
+        return _text(bytes(value))
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        number = float(value)
+        return number if math.isfinite(number) else str(number)
+    return _text(value)
+
+
+def tensor_json(array: np.ndarray, datatype: str) -> dict[str, Any]:
+    return {
+        "shape": list(array.shape),
+        "datatype": datatype,
+        "data": [_plain(v) for v in array.ravel()],
+    }
+
+
+def result_json(result: InferResult) -> dict[str, Any]:
+    """`--json`: the issue's record (data flat, row-major, BYTES as strings)."""
+    request = result.request
+    return {
+        "model": request.model,
+        "protocol": result.protocol,
+        "inputs": {n: tensor_json(a, request.datatypes[n]) for n, a in request.inputs.items()},
+        "outputs": {n: tensor_json(a, result.datatypes[n]) for n, a in result.outputs.items()},
+        "client_us": round(result.client_us, 1),
+        "server": result.server,
+    }
+
+
+# The same request, to copy ------------------------------------------------------------------
+def request_json(request: InferRequest) -> dict[str, Any]:
+    """The KServe v2 JSON body of `request` (what the curl command posts)."""
+    return {
+        "inputs": [
+            {"name": n, **tensor_json(a, request.datatypes[n])} for n, a in request.inputs.items()
+        ],
+        "outputs": [{"name": s.name} for s in request.outputs],
+    }
+
+
+def infer_url(url: str, model: str) -> str:
+    return f"http://{url}/v2/models/{quote(model, safe='')}/infer"
+
+
+def curl_command(url: str, model: str, request_file: Path | str) -> str:
+    """curl posting the request file (every part shell-quoted; the values stay in the file)."""
+    return (
+        f"curl -sS -X POST {shlex.quote(infer_url(url, model))} "
+        f"-H 'Content-Type: application/json' -d @{shlex.quote(str(request_file))}"
+    )
+
+
+def python_snippet(url: str, model: str, request_file: Path | str) -> str:
+    """A tritonclient script that reads the request file (names as Python literals)."""
+    return f"""\
+import json
+
+import numpy as np
+import tritonclient.http as httpclient
+from tritonclient.utils import triton_to_np_dtype
+
+with open({str(request_file)!r}) as f:
+    request = json.load(f)
+inputs = []
+for t in request["inputs"]:
+    tensor = httpclient.InferInput(t["name"], t["shape"], t["datatype"])
+    dtype = object if t["datatype"] == "BYTES" else triton_to_np_dtype(t["datatype"])
+    tensor.set_data_from_numpy(np.array(t["data"], dtype=dtype).reshape(t["shape"]))
+    inputs.append(tensor)
+client = httpclient.InferenceServerClient({url!r})
+result = client.infer({model!r}, inputs)
+for out in request["outputs"]:
+    print(out["name"], result.as_numpy(out["name"]))
+"""
+
+
+def request_bytes(request: InferRequest) -> bytes:
+    return json.dumps(request_json(request)).encode()
+
+
+def last_request_file(model: str) -> Path:
+    """Where the last request to `model` is kept for the printed curl command (our cache)."""
+    return cache_dir() / "infer" / f"{safe_name(model)}-request.json"
+
+
+def keep_request(request: InferRequest) -> Path:
+    """Write the request's JSON where `last_request_file` says; its path."""
+    path = last_request_file(request.model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_export(path, request_bytes(request))
+
+
+def export_request(url: str, request: InferRequest, folder: Path | None = None) -> Path:
+    """`x`: request.json, curl.sh and infer.py in a new folder (under our cache unless given);
+    the folder. The scripts name the request file by its absolute path."""
+    if folder is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = cache_dir() / "infer" / f"{safe_name(request.model)}-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder.resolve() / "request.json"
+    write_export(data, request_bytes(request))
+    write_export(folder / "curl.sh", (curl_command(url, request.model, data) + "\n").encode())
+    write_export(folder / "infer.py", python_snippet(url, request.model, data).encode())
+    return folder
