@@ -4,7 +4,10 @@ Polygraphy's comparison with onnxruntime on the served model file."""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -15,11 +18,15 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from textual.widgets import DataTable, Static
 
+from tui.app import TritonTUI
 from tui.cli import main
 from tui.core import infer
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
+from tui.core.session import Session
+from tui.panes.infer import InferScreen
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -144,3 +151,44 @@ def test_verify_says_in_one_line_why_a_python_model_cannot_be_compared(
         "cannot verify: add_sub runs on 'python', not ONNX: there is no model file to run in "
         "onnxruntime (infer works on it)"
     ]
+
+
+def _screen_text(app: TritonTUI) -> str:
+    """What the terminal shows, as text (the screenshot without its markup)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+
+
+async def _until(pilot, predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await pilot.pause(0.1)
+
+
+async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
+    demo_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # where `x` writes
+    exports = tmp_path / "triton-tui" / "infer"
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#model-table", DataTable)
+        await _until(pilot, lambda: table.row_count == 4)
+        await pilot.press("i")  # add_sub: the first row
+        screen = app.screen
+        assert isinstance(screen, InferScreen)
+        out = screen.query_one("#infer-out", Static)
+        await _until(pilot, lambda: "outputs:" in str(out.render()))
+        shown = _screen_text(app)
+        assert "OUTPUT0  FP32 [1, 4]  min" in shown and "INPUT0  FP32 [1, 4]" in shown
+        assert "curl" in str(out.render()) and "Write" in shown
+        await pilot.press("x")
+        await _until(pilot, lambda: len(list(exports.glob("add_sub-*/curl.sh"))) == 1)
+        (folder,) = (p for p in exports.glob("add_sub-*") if p.is_dir())
+        assert sorted(p.name for p in folder.iterdir()) == ["curl.sh", "infer.py", "request.json"]
+        assert f"-d @{folder / 'request.json'}" in (folder / "curl.sh").read_text()
+        await pilot.press("escape", "j", "j")  # identity_onnx
+        await pilot.press("V")
+        out = app.screen.query_one("#infer-out", Static)
+        await _until(pilot, lambda: "agree:" in str(out.render()))
+        assert "OUTPUT0: ok" in _screen_text(app)

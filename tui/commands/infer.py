@@ -150,50 +150,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"note: the request could not be kept for curl: {exc}", file=sys.stderr)
         request_file = None
-    print("\n".join(render_text(result, config, repo, url, request_file)))
+    model_dir = repo / args.model if repo is not None else None
+    lines = infer.result_lines(result, config, model_dir)
+    lines += infer.copy_lines(url, args.model, request_file)
+    print("\n".join(lines))
     return 0
-
-
-def render_text(
-    result: infer.InferResult,
-    config: dict[str, Any],
-    repo: Path | None,
-    url: str,
-    request_file: Path | None,
-) -> list[str]:
-    request = result.request
-    out = [f"{request.model} over {result.protocol.upper()}: {timing(result)}"]
-    out.append(f"inputs ({request.fill}):")
-    for name, array in request.inputs.items():
-        summary = infer.summarize(
-            name, request.datatypes[name], array, request.batching, classify=False
-        )
-        out += ["  " + line for line in summary.lines()]
-    out.append("outputs:")
-    model_dir = repo / request.model if repo is not None else None
-    for name, array in result.outputs.items():
-        labels = infer.read_labels(model_dir, config, name)
-        summary = infer.summarize(name, result.datatypes[name], array, request.batching, labels)
-        out += ["  " + line for line in summary.lines()]
-    if request_file is not None:
-        out.append(f"the same request with curl (its JSON is in {request_file}):")
-        out.append("  " + infer.curl_command(url, request.model, request_file))
-        out.append("and with tritonclient:")
-        out += [
-            "  " + line
-            for line in infer.python_snippet(url, request.model, request_file).splitlines()
-        ]
-    return out
-
-
-def timing(result: infer.InferResult) -> str:
-    text = f"client {result.client_us / 1000:.2f} ms"
-    server = result.server
-    if server:
-        compute = sum(
-            server.get(f"{p}_us", 0.0) for p in ("compute_input", "compute_infer", "compute_output")
-        )
-        text += (
-            f", server queue {server['queue_us'] / 1000:.2f} ms, compute {compute / 1000:.2f} ms"
-        )
-    return text

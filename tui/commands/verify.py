@@ -20,7 +20,7 @@ from tui.commands.infer import (
 from tui.core.bench.inputs import InputError
 from tui.core.client import TritonError
 from tui.core.launcher import LaunchError
-from tui.core.verify import ATOL, RTOL, ServedVerify, verify_served
+from tui.core.verify import ATOL, RTOL, ServedVerify, verdict_lines, verify_served
 
 
 def add_parser(subparsers: Any) -> None:
@@ -60,31 +60,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(as_json(verdict)))
     else:
-        print("\n".join(render_text(verdict)))
+        print("\n".join(verdict_lines(verdict)))
     return verdict.exit_code
-
-
-def render_text(verdict: ServedVerify) -> list[str]:
-    """The verdict in lines (the verify screen shows the same)."""
-    report = verdict.report
-    if report is None:
-        out = [f"cannot verify: {verdict.reason}"]
-        out += [f"  triton-tui verify -m {step}" for step in verdict.steps]
-        return out
-    out = [f"{verdict.model}: Triton against onnxruntime on {verdict.model_file}"]
-    for mismatch in report.problems:
-        where = f"{verdict.config_file}:{mismatch.line}:{mismatch.col}: " if mismatch.line else ""
-        out.append(f"config: {where}{mismatch.message}")
-    for check in report.outputs:
-        out += check.lines()
-    tolerance = f"atol {report.atol:g}, rtol {report.rtol:g}"
-    if report.ok:
-        out.append(f"agree: every output within {tolerance}")
-    else:
-        bad = [c.name for c in report.outputs if not c.ok]
-        named = f" ({', '.join(bad)})" if bad else ""
-        out.append(f"DISAGREE{named}: beyond {tolerance} or a config mismatch")
-    return out
 
 
 def as_json(verdict: ServedVerify) -> dict[str, Any]:

@@ -432,6 +432,49 @@ def result_json(result: InferResult) -> dict[str, Any]:
     }
 
 
+def timing(result: InferResult) -> str:
+    """Client time, and the server's queue and compute time from its statistics."""
+    text = f"client {result.client_us / 1000:.2f} ms"
+    server = result.server
+    if server:
+        parts = ("compute_input_us", "compute_infer_us", "compute_output_us")
+        compute = sum(server.get(p, 0.0) for p in parts)
+        text += (
+            f", server queue {server['queue_us'] / 1000:.2f} ms, compute {compute / 1000:.2f} ms"
+        )
+    return text
+
+
+def result_lines(
+    result: InferResult, config: dict[str, Any], model_dir: Path | None = None
+) -> list[str]:
+    """The request and its answer in words (`triton-tui infer` prints them, the screen shows
+    them): timing, each input, each output with its top-k labelled from `model_dir`."""
+    request = result.request
+    out = [f"{request.model} over {result.protocol.upper()}: {timing(result)}"]
+    out.append(f"inputs ({request.fill}):")
+    for name, array in request.inputs.items():
+        summary = summarize(name, request.datatypes[name], array, request.batching, classify=False)
+        out += ["  " + line for line in summary.lines()]
+    out.append("outputs:")
+    for name, array in result.outputs.items():
+        labels = read_labels(model_dir, config, name)
+        summary = summarize(name, result.datatypes[name], array, request.batching, labels)
+        out += ["  " + line for line in summary.lines()]
+    return out
+
+
+def copy_lines(url: str, model: str, request_file: Path | None) -> list[str]:
+    """The curl command and the tritonclient snippet, as printed under the outputs."""
+    if request_file is None:
+        return []
+    out = [f"the same request with curl (its JSON is in {request_file}):"]
+    out.append("  " + curl_command(url, model, request_file))
+    out.append("and with tritonclient:")
+    out += ["  " + line for line in python_snippet(url, model, request_file).splitlines()]
+    return out
+
+
 # The same request, to copy ------------------------------------------------------------------
 def request_json(request: InferRequest) -> dict[str, Any]:
     """The KServe v2 JSON body of `request` (what the curl command posts)."""

@@ -411,3 +411,26 @@ def _step_is_onnx(client: TritonHTTP, model: str) -> bool:
         return _is_onnx(client.model_metadata(model), client.model_config(model))
     except TritonError:
         return False
+
+
+def verdict_lines(verdict: ServedVerify) -> list[str]:
+    """The verdict in words (`triton-tui verify` prints them, the verify screen shows them)."""
+    report = verdict.report
+    if report is None:
+        out = [f"cannot verify: {verdict.reason}"]
+        out += [f"  triton-tui verify -m {step}" for step in verdict.steps]
+        return out
+    out = [f"{verdict.model}: Triton against onnxruntime on {verdict.model_file}"]
+    for mismatch in report.problems:
+        where = f"{verdict.config_file}:{mismatch.line}:{mismatch.col}: " if mismatch.line else ""
+        out.append(f"config: {where}{mismatch.message}")
+    for check in report.outputs:
+        out += check.lines()
+    tolerance = f"atol {report.atol:g}, rtol {report.rtol:g}"
+    if report.ok:
+        out.append(f"agree: every output within {tolerance}")
+    else:
+        bad = [c.name for c in report.outputs if not c.ok]
+        named = f" ({', '.join(bad)})" if bad else ""
+        out.append(f"DISAGREE{named}: beyond {tolerance} or a config mismatch")
+    return out
