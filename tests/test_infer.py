@@ -49,6 +49,13 @@ def test_add_sub_answers_the_exact_sum_and_difference_shown_in_json_and_as_curl(
     assert np.array_equal(np.array(outputs["OUTPUT1"]["data"], np.float32), a - b)
     assert record["client_us"] > 0 and record["server"]["requests"] >= 1
 
+    grpc = ("-i", "grpc", "--grpc-url", demo_server.grpc_url)
+    code, out, err = _run(
+        capsys, "infer", "-m", "add_sub", "-u", url, "--json", "--seed", "7", *grpc
+    )
+    assert code == 0, err
+    assert json.loads(out)["outputs"]["OUTPUT1"]["data"] == outputs["OUTPUT1"]["data"]
+
     code, text, err = _run(capsys, "infer", "-m", "add_sub", "-u", url, "--seed", "7")
     assert code == 0, err
     shown = ", ".join(f"{v:.6g}" for v in a + b)
@@ -100,6 +107,30 @@ def test_curl_and_python_never_splice_user_data_into_code(tmp_path: Path) -> Non
     snippet = infer.python_snippet("127.0.0.1:8000", name, request_file)
     compile(snippet, "snippet", "exec")  # a valid program: the name is a literal in it
     assert f"client.infer({name!r}, inputs)" in snippet
+
+
+def test_outputs_are_described_labelled_text_and_paged(tmp_path: Path) -> None:
+    """Top-k labelled from the config's label_filename, BYTES as text (cleaned), NaN/Inf counted,
+    every value paged in rows with their flat index."""
+    (tmp_path / "labels.txt").write_text("".join(f"class {i}\n" for i in range(12)))
+    config = {"output": [{"name": "scores", "label_filename": "labels.txt"}]}
+    labels = infer.read_labels(tmp_path, config, "scores")
+    scores = np.arange(12, dtype=np.float32).reshape(1, 12)
+    scores[0, 3] = 99.0
+    summary = infer.summarize("scores", "FP32", scores, True, labels)
+    assert summary.top[:2] == [(3, 99.0, "class 3"), (11, 11.0, "class 11")]
+    assert "         3  99  class 3" in summary.lines()
+    odd = np.array([1.0, np.nan, np.inf, -np.inf, 2.0], np.float32)
+    described = infer.summarize("odd", "FP32", odd, False)
+    assert (described.nan, described.inf, described.minimum, described.maximum) == (1, 2, 1, 2)
+    assert infer.tensor_json(odd, "FP32")["data"][1:4] == ["nan", "inf", "-inf"]
+    text = infer.summarize("t", "BYTES", np.array([b"caf\xc3\xa9", b"\x1b[31mred"], object), False)
+    assert text.lines()[1:] == ["  'café'", "  'red'"]  # the escape sequence removed
+    paged = infer.summarize("v", "INT32", np.arange(40, dtype=np.int32), False, shown=32)
+    assert paged.lines()[-2:] == [
+        "       24: 24  25  26  27  28  29  30  31",
+        "  … 8 more (--json has them all)",
+    ]
 
 
 def _swapped(path: Path) -> None:

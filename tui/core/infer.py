@@ -42,7 +42,9 @@ from tui.core.sanitize import clean, clean_line
 
 FILLS = ("random", "zero", "constant", "file")
 TOP_K = 5
-SHOWN_VALUES = 16  # raw values printed per tensor in text (all of them in --json and paged)
+SHOWN_VALUES = 16  # raw values printed per tensor in text (all of them in --json)
+PAGED_VALUES = 10_000  # raw values per tensor the screen pages through ("all values")
+ROW = 8  # values a row when paged
 STRING_LENGTH = 16  # characters of a random BYTES element
 TIMEOUT_S = 120.0
 LABEL_LIMIT = 4 << 20  # bytes of a label file read
@@ -321,8 +323,14 @@ class TensorSummary:
             ]
         if self.text:
             out += [f"  {t!r}" for t in self.text]
+        elif len(self.values) > SHOWN_VALUES:  # paged: rows with the flat index of their first
+            for start in range(0, len(self.values), ROW):
+                row = "  ".join(_number(v) for v in self.values[start : start + ROW])
+                out.append(f"  {start:>7}: {row}")
+            if self.count > len(self.values):
+                out.append(f"  … {self.count - len(self.values)} more (--json has them all)")
         elif self.values:
-            shown = ", ".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in self.values)
+            shown = ", ".join(_number(v) for v in self.values)
             out.append(f"  [{shown}{', …' if self.count > len(self.values) else ''}]")
         return out
 
@@ -365,11 +373,13 @@ def summarize(
     batching: bool,
     labels: list[str] | None = None,
     classify: bool = True,
+    shown: int = SHOWN_VALUES,
 ) -> TensorSummary:
-    """`array` described; top-k when `classify` and it is classification-shaped."""
+    """`array` described with its first `shown` values; top-k when `classify` and it is
+    classification-shaped."""
     summary = TensorSummary(name, datatype, list(array.shape), count=int(array.size))
     if datatype == "BYTES":
-        flat = array.ravel()[:SHOWN_VALUES]
+        flat = array.ravel()[:shown]
         summary.text = [clean(_text(v)) for v in flat]
         return summary
     numbers = array.astype(np.float64) if array.dtype.kind in "fiub" else None
@@ -382,7 +392,7 @@ def summarize(
         summary.minimum = float(finite.min())
         summary.maximum = float(finite.max())
         summary.mean = float(finite.mean())
-    summary.values = [_plain(v) for v in array.ravel()[:SHOWN_VALUES]]
+    summary.values = [_plain(v) for v in array.ravel()[:shown]]
     scores = _classes(array, batching, bool(labels)) if classify else None
     if scores is not None:
         order = np.argsort(-scores.astype(np.float64), kind="stable")[:TOP_K]
@@ -391,6 +401,10 @@ def summarize(
             for i in order
         ]
     return summary
+
+
+def _number(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _text(value: Any) -> str:
@@ -446,7 +460,10 @@ def timing(result: InferResult) -> str:
 
 
 def result_lines(
-    result: InferResult, config: dict[str, Any], model_dir: Path | None = None
+    result: InferResult,
+    config: dict[str, Any],
+    model_dir: Path | None = None,
+    shown: int = SHOWN_VALUES,
 ) -> list[str]:
     """The request and its answer in words (`triton-tui infer` prints them, the screen shows
     them): timing, each input, each output with its top-k labelled from `model_dir`."""
@@ -454,12 +471,14 @@ def result_lines(
     out = [f"{request.model} over {result.protocol.upper()}: {timing(result)}"]
     out.append(f"inputs ({request.fill}):")
     for name, array in request.inputs.items():
-        summary = summarize(name, request.datatypes[name], array, request.batching, classify=False)
+        datatype = request.datatypes[name]
+        summary = summarize(name, datatype, array, request.batching, classify=False, shown=shown)
         out += ["  " + line for line in summary.lines()]
     out.append("outputs:")
     for name, array in result.outputs.items():
         labels = read_labels(model_dir, config, name)
-        summary = summarize(name, result.datatypes[name], array, request.batching, labels)
+        datatype = result.datatypes[name]
+        summary = summarize(name, datatype, array, request.batching, labels, shown=shown)
         out += ["  " + line for line in summary.lines()]
     return out
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -45,6 +46,7 @@ class ModelRead(Message):
 class Answered(Message):
     lines: list[str]
     ok: bool = True
+    result: infer.InferResult | None = None
     not_ready: bool = False
     request: infer.InferRequest | None = None
     line: int = 0  # verify: the first config mismatch's line in config.pbtxt
@@ -58,8 +60,8 @@ class InferScreen(Screen[None]):
     HELP = """\
 **Infer / verify** the model: pick how inputs are filled (random, zeros, a constant, or a
 perf_analyzer JSON file), the batch size and the sizes of variable dims, then Enter (or
-ctrl+s) sends it. `x` writes request.json, curl.sh and infer.py; f4 opens a config the verify
-step found wrong; Esc closes.
+ctrl+s) sends it. `a` pages through every value (PgUp/PgDn), `x` writes request.json, curl.sh
+and infer.py; f4 opens a config the verify step found wrong; Esc closes.
 """
 
     DEFAULT_CSS = """
@@ -78,6 +80,7 @@ step found wrong; Esc closes.
         Binding("escape", "close", "Close", priority=True),
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("x", "write", "Write curl/python"),
+        Binding("a", "all_values", "All values"),
         Binding("f4", "edit_config", "Edit config", show=False, priority=True),
     ]
 
@@ -88,11 +91,14 @@ step found wrong; Esc closes.
         self.config: dict[str, Any] = {}
         self.request: infer.InferRequest | None = None
         self.mismatch: tuple[int, int] = (0, 0)
+        self.result: infer.InferResult | None = None
+        self.extra: list[str] = []
+        self.all_values = False
 
     def compose(self) -> ComposeResult:
         what = "Verify" if self.verify else "Infer"
         with Vertical(id="infer"):
-            yield Label(f"{what} {self.model}", id="infer-title")
+            yield Label(Text(f"{what} {self.model}"), id="infer-title")
             with Horizontal(id="infer-form"):
                 yield Select(
                     FILL_CHOICES, value="random", allow_blank=False, id="infer-fill", compact=True
@@ -107,7 +113,7 @@ step found wrong; Esc closes.
                 yield Button("Send", id="infer-send", variant="primary", compact=True)
             with VerticalScroll(id="infer-body"):
                 yield Static("reading the model's metadata…", id="infer-out")
-                yield Button(f"Load {self.model}", id="infer-load", compact=True)
+                yield Button(Text(f"Load {self.model}"), id="infer-load", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -207,24 +213,38 @@ step found wrong; Esc closes.
         except (TritonError, InputError) as exc:
             self.post_message(Answered([f"error: {exc}"], False))
             return
-        model_dir = repo / self.model if repo is not None else None
-        lines = infer.result_lines(result, self.config, model_dir)
         try:
             request_file: Path | None = infer.keep_request(result.request)
         except OSError:
             request_file = None
         extra = infer.copy_lines(client.url, self.model, request_file)
-        self.post_message(Answered(lines, request=result.request, extra=extra))
+        self.post_message(Answered([], result=result, request=result.request, extra=extra))
 
     def _grpc_url(self) -> str:
         server = console(self).session.server
         return getattr(server, "grpc_url", "") if server is not None else ""
 
+    def _result_lines(self) -> list[str]:
+        assert self.result is not None
+        repo = console(self).session.repositories
+        model_dir = repo[0] / self.model if repo else None
+        shown = infer.PAGED_VALUES if self.all_values else infer.SHOWN_VALUES
+        lines = infer.result_lines(self.result, self.config, model_dir, shown)
+        return lines + ([""] + self.extra if self.extra else [])
+
+    def action_all_values(self) -> None:
+        if self.result is None:
+            return
+        self.all_values = not self.all_values
+        self._show(self._result_lines())
+
     @on(Answered)
     def _answered(self, message: Answered) -> None:
         self.request = message.request or self.request
         self.mismatch = (message.line, message.col)
-        self._show(message.lines + ([""] + message.extra if message.extra else []), message.ok)
+        self.result, self.extra = message.result, message.extra
+        lines = self._result_lines() if message.result is not None else message.lines
+        self._show(lines, message.ok)
         self.query_one("#infer-load").display = message.not_ready
         if message.line:
             self.notify("f4 opens the config at the first mismatch", timeout=5)
@@ -246,9 +266,9 @@ step found wrong; Esc closes.
         try:
             folder = infer.export_request(console(self).session.client.url, self.request)
         except OSError as exc:
-            self.notify(f"cannot write: {exc}", severity="error")
+            self.notify(escape(f"cannot write: {exc}"), severity="error")
             return
-        self.notify(f"request.json, curl.sh and infer.py written to {folder}", timeout=10)
+        self.notify(escape(f"request.json, curl.sh and infer.py written to {folder}"), timeout=10)
 
     def action_edit_config(self) -> None:
         line, col = self.mismatch
