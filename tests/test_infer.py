@@ -26,6 +26,7 @@ from tui.core import infer
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.session import Session
+from tui.core.verify import compare_output
 from tui.panes.infer import InferScreen
 
 
@@ -128,9 +129,24 @@ def test_outputs_are_described_labelled_text_and_paged(tmp_path: Path) -> None:
     assert text.lines()[1:] == ["  'café'", "  'red'"]  # the escape sequence removed
     paged = infer.summarize("v", "INT32", np.arange(40, dtype=np.int32), False, shown=32)
     assert paged.lines()[-2:] == [
-        "       24: 24  25  26  27  28  29  30  31",
+        "       30:       30        31",
         "  … 8 more (--json has them all)",
     ]
+
+
+def test_outputs_compare_as_polygraphy_does() -> None:
+    """An element fails only over both tolerances; NaN and infinities fail (Polygraphy's
+    infinities_compare_equal is off by default); the worst index and the histogram say where."""
+    want = np.array([[1000.0, 1e-7, 0.0, 5.0, np.nan, np.inf]], np.float32)
+    got = np.array([[1000.001, 2e-7, 0.0, 5.5, np.nan, np.inf]], np.float32)
+    check = compare_output("y", got, want, 1e-5, 1e-5)
+    # 1000.001 is 1e-3 off (over atol) but 1e-6 relative: fine. 2e-7 vs 1e-7: 1e-7 absolute:
+    # fine. 5.5 vs 5: a mismatch, the worst finite one; NaN and inf: mismatches
+    assert (check.ok, check.mismatches, check.size) == (False, 3, 6)
+    assert check.worst == (0, 4) and check.max_abs == float("inf")
+    assert check.histogram == [1, 0, 1, 0, 0, 1, 0, 3]  # 0, ≤1e-6 (float32), ≤1e-3, >1e-2
+    assert compare_output("y", want[:, :4], want[:, :4], 1e-5, 1e-5).ok
+    assert "shape [1, 4] from Triton vs [1, 6]" in compare_output("y", got[:, :4], want, 0, 0).note
 
 
 def _swapped(path: Path) -> None:

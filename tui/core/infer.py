@@ -44,7 +44,7 @@ FILLS = ("random", "zero", "constant", "file")
 TOP_K = 5
 SHOWN_VALUES = 16  # raw values printed per tensor in text (all of them in --json)
 PAGED_VALUES = 10_000  # raw values per tensor the screen pages through ("all values")
-ROW = 8  # values a row when paged
+ROW = 6  # values a row when paged (fits 80 columns)
 STRING_LENGTH = 16  # characters of a random BYTES element
 TIMEOUT_S = 120.0
 LABEL_LIMIT = 4 << 20  # bytes of a label file read
@@ -325,8 +325,8 @@ class TensorSummary:
             out += [f"  {t!r}" for t in self.text]
         elif len(self.values) > SHOWN_VALUES:  # paged: rows with the flat index of their first
             for start in range(0, len(self.values), ROW):
-                row = "  ".join(_number(v) for v in self.values[start : start + ROW])
-                out.append(f"  {start:>7}: {row}")
+                row = " ".join(_cell(v) for v in self.values[start : start + ROW])
+                out.append(f"  {start:>7}:{row}")
             if self.count > len(self.values):
                 out.append(f"  … {self.count - len(self.values)} more (--json has them all)")
         elif self.values:
@@ -401,6 +401,10 @@ def summarize(
             for i in order
         ]
     return summary
+
+
+def _cell(value: Any) -> str:
+    return f"{value:>9.4g}" if isinstance(value, float) else f"{value!s:>9}"
 
 
 def _number(value: Any) -> str:

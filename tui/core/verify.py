@@ -119,10 +119,12 @@ def _dtype(value: int) -> str:
     return model_config_pb2.DataType.Name(value)
 
 
-# Polygraphy's defaults (polygraphy run --atol/--rtol, CompareFunc.simple): an element is a
-# mismatch when its absolute error is over atol AND its relative error over rtol.
+# Polygraphy's defaults (polygraphy run --atol/--rtol, CompareFunc.simple, check_error_stat
+# "elemwise"): an element is a mismatch when its absolute error is over atol AND its relative
+# error (to onnxruntime's value, the reference) over rtol.
 ATOL = 1e-5
 RTOL = 1e-5
+EPSILON = 2.220446049250313e-16  # added to a reference value of 0 for the relative error
 # The error histogram's bins: absolute error up to each bound, and one for anything above.
 HISTOGRAM_BOUNDS = (0.0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 HISTOGRAM_LABELS = ("0", *(f"≤{b:g}" for b in HISTOGRAM_BOUNDS[1:]), f">{HISTOGRAM_BOUNDS[-1]:g}")
@@ -181,12 +183,13 @@ def compare_output(
             name, 0.0 if same else inf, 0.0 if same else inf, same, "compared as text"
         )
     served, direct = got.astype(np.float64), want.astype(np.float64)
-    diff = np.abs(served - direct)
-    both_nan = np.isnan(served) & np.isnan(direct)
-    diff[both_nan | (served == direct)] = 0.0  # equal infinities and NaNs in the same place
-    rel = diff / np.maximum(np.abs(direct), 1e-12)
-    rel[diff == 0] = 0.0
-    bad = ~((diff <= atol) | (rel <= rtol))  # NaN errors count as mismatches
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # As Polygraphy: NaN anywhere, and infinities (its infinities_compare_equal is off by
+        # default), give a NaN error, which counts as a mismatch; onnxruntime's zeros get an
+        # epsilon before dividing.
+        diff = np.abs(served - direct)
+        rel = diff / np.abs(np.where(direct == 0, EPSILON, direct))
+    bad = ((diff > atol) | np.isnan(diff)) & ((rel > rtol) | np.isnan(rel))
     if diff.size == 0:
         return OutputCheck(name, 0.0, 0.0, True, size=0)
     ranked = np.where(np.isnan(diff), inf, diff)

@@ -52,6 +52,7 @@ class Answered(Message):
     line: int = 0  # verify: the first config mismatch's line in config.pbtxt
     col: int = 0
     extra: list[str] = field(default_factory=list)  # the curl and Python lines
+    steps: list[str] = field(default_factory=list)  # verify on an ensemble: its ONNX steps
 
 
 class InferScreen(Screen[None]):
@@ -74,12 +75,14 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
     InferScreen #infer-shapes { width: 24; }
     InferScreen #infer-body { height: 1fr; padding: 0 1; }
     InferScreen #infer-load { margin: 1 0; }
+    InferScreen #infer-steps { height: auto; margin: 1 0; }
+    InferScreen #infer-steps Button { margin-right: 1; }
     """
 
     BINDINGS = [
         Binding("escape", "close", "Close", priority=True),
         Binding("ctrl+s", "send", "Send", priority=True),
-        Binding("x", "write", "Write curl/python"),
+        Binding("x", "write", "Write"),
         Binding("a", "all_values", "All values"),
         Binding("f4", "edit_config", "Edit config", show=False, priority=True),
     ]
@@ -114,6 +117,7 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
             with VerticalScroll(id="infer-body"):
                 yield Static("reading the model's metadata…", id="infer-out")
                 yield Button(Text(f"Load {self.model}"), id="infer-load", compact=True)
+                yield Horizontal(id="infer-steps")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -203,6 +207,7 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
                         request=verdict.request,
                         line=first.line if first else 0,
                         col=first.col if first else 0,
+                        steps=verdict.steps,
                     )
                 )
                 return
@@ -246,6 +251,12 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
         lines = self._result_lines() if message.result is not None else message.lines
         self._show(lines, message.ok)
         self.query_one("#infer-load").display = message.not_ready
+        steps = self.query_one("#infer-steps", Horizontal)
+        steps.remove_children()
+        steps.mount_all(
+            Button(Text(f"Verify {step}"), name=step, classes="infer-step", compact=True)
+            for step in message.steps
+        )
         if message.line:
             self.notify("f4 opens the config at the first mismatch", timeout=5)
         self.query_one("#infer-body").focus()
@@ -258,6 +269,12 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
     def _load(self) -> None:
         self.dismiss(None)
         self.app.call_later(self.app.run_action, f"model('load', {self.model!r})")
+
+    @on(Button.Pressed, ".infer-step")
+    def _verify_step(self, event: Button.Pressed) -> None:
+        step = event.button.name or ""
+        self.dismiss(None)
+        self.app.call_later(self.app.run_action, f"verify_model({step!r})")
 
     def action_write(self) -> None:
         if self.request is None:
