@@ -18,7 +18,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Static
 
 from tui.app import TritonTUI
 from tui.cli import main
@@ -186,6 +186,16 @@ def test_verify_agrees_on_onnx_models_and_names_the_tensor_of_a_swapped_file(
     assert "worst at [0," in out
     code, out, _err = _run(capsys, *argv, "--json", "--rtol", "0.02")  # within 1 % it agrees
     assert code == 0 and json.loads(out)["outputs"][0]["mismatches"] == 0
+    # A config on disk that does not match the file: explained per tensor, at its line
+    config = swapped / "identity_onnx" / "config.pbtxt"
+    config.write_text(
+        'name: "identity_onnx"\nbackend: "onnxruntime"\nmax_batch_size: 4\n'
+        'input [{ name: "INPUT0", data_type: TYPE_FP32, dims: [16] }]\n'
+        'output [{ name: "OUTPUT0", data_type: TYPE_FP64, dims: [16] }]\n'
+    )
+    code, out, _err = _run(capsys, *argv, "--rtol", "0.02")
+    assert code == 1
+    assert f"config: {config}:5:" in out and "config data type TYPE_FP64 but the ONNX" in out
 
 
 def test_verify_says_in_one_line_why_a_python_model_cannot_be_compared(
@@ -239,3 +249,9 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         out = app.screen.query_one("#infer-out", Static)
         await _until(pilot, lambda: "agree:" in str(out.render()))
         assert "OUTPUT0: ok" in _screen_text(app)
+        await pilot.press("escape")
+        app.action_infer_model("no_such_model")  # as the palette's "infer no_such_model"
+        await _until(pilot, lambda: bool(app.screen.query("#infer-out")))
+        out = app.screen.query_one("#infer-out", Static)
+        await _until(pilot, lambda: "not ready" in str(out.render()))
+        assert app.screen.query_one("#infer-load", Button).display

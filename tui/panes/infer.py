@@ -130,6 +130,11 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
     def read_model(self) -> None:
         client = console(self).session.client
         try:
+            infer.check_ready(client, self.model)
+        except infer.NotReady as exc:
+            self.post_message(Answered([str(exc)], False, not_ready=True))
+            return
+        try:
             metadata = client.model_metadata(self.model)
             config = client.model_config(self.model)
         except TritonError as exc:
@@ -139,9 +144,10 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
 
     @on(ModelRead)
     def _read(self, message: ModelRead) -> None:
+        if not self.is_attached:  # closed while the worker read
+            return
         if message.metadata is None or message.config is None:
             self._show([f"cannot read {self.model}: {message.error}"], ok=False)
-            self.query_one("#infer-load").display = True
             return
         self.config = message.config
         max_batch = int(message.config.get("max_batch_size", 0) or 0)
@@ -245,6 +251,8 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
 
     @on(Answered)
     def _answered(self, message: Answered) -> None:
+        if not self.is_attached:
+            return
         self.request = message.request or self.request
         self.mismatch = (message.line, message.col)
         self.result, self.extra = message.result, message.extra
