@@ -18,7 +18,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from tui.app import TritonTUI
 from tui.cli import main
@@ -244,6 +244,12 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         (folder,) = (p for p in exports.glob("add_sub-*") if p.is_dir())
         assert sorted(p.name for p in folder.iterdir()) == ["curl.sh", "infer.py", "request.json"]
         assert f"-d @{folder / 'request.json'}" in (folder / "curl.sh").read_text()
+        screen.query_one("#infer-protocol", Select).value = "grpc"
+        screen.query_one("#infer-fill", Select).value = "constant"
+        screen.query_one("#infer-value", Input).value = "2.5"
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: "over GRPC" in str(out.render()))
+        assert "OUTPUT0  FP32 [1, 4]  min 5  max 5  mean 5" in str(out.render())
         await pilot.press("escape", "j", "j")  # identity_onnx
         await pilot.press("V")
         out = app.screen.query_one("#infer-out", Static)

@@ -73,6 +73,7 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
     InferScreen #infer-value { width: 1fr; }
     InferScreen #infer-batch { width: 10; }
     InferScreen #infer-shapes { width: 24; }
+    InferScreen #infer-protocol { width: 10; }
     InferScreen #infer-body { height: 1fr; padding: 0 1; }
     InferScreen #infer-load { margin: 1 0; }
     InferScreen #infer-steps { height: auto; margin: 1 0; }
@@ -113,6 +114,13 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
                 )
                 yield Input(placeholder="batch", id="infer-batch", compact=True)
                 yield Input(placeholder="NAME:d1,d2 sizes", id="infer-shapes", compact=True)
+                yield Select(
+                    [("HTTP", "http"), ("gRPC", "grpc")],
+                    value="http",
+                    allow_blank=False,
+                    id="infer-protocol",
+                    compact=True,
+                )
                 yield Button("Send", id="infer-send", variant="primary", compact=True)
             with VerticalScroll(id="infer-body"):
                 yield Static("reading the model's metadata…", id="infer-out")
@@ -181,6 +189,7 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
             data_file=Path(value).expanduser() if fill == "file" and value else None,
             batch_size=int(batch),
             shapes=parse_shapes(shapes),
+            protocol=str(self.query_one("#infer-protocol", Select).value),
         )
 
     @on(Input.Submitted)
@@ -232,8 +241,11 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
         self.post_message(Answered([], result=result, request=result.request, extra=extra))
 
     def _grpc_url(self) -> str:
-        server = console(self).session.server
-        return getattr(server, "grpc_url", "") if server is not None else ""
+        """The launched server's gRPC endpoint; an attached one's at its host, port 8001."""
+        session = console(self).session
+        if session.server is not None:
+            return str(session.server.grpc_url)
+        return f"{session.client.host}:8001"
 
     def _result_lines(self) -> list[str]:
         assert self.result is not None
