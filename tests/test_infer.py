@@ -22,7 +22,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from tui.app import TritonTUI
 from tui.cli import main
-from tui.core import infer
+from tui.core import infer, infer_report
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.session import Session
@@ -71,7 +71,7 @@ def test_add_sub_answers_the_exact_sum_and_difference_shown_in_json_and_as_curl(
 def test_densenet_top5_is_onnxruntimes(demo_server: ServerProcess, demo_repo: Path) -> None:
     client = TritonHTTP(demo_server.http_url)
     result = infer.run(client, infer.InferOptions("densenet_onnx", seed=3))
-    summary = infer.summarize("prob_1", "FP32", result.outputs["prob_1"], False)
+    summary = infer_report.summarize("prob_1", "FP32", result.outputs["prob_1"], False)
     session = ort.InferenceSession(
         str(demo_repo / "densenet_onnx" / "1" / "model.onnx"), providers=["CPUExecutionProvider"]
     )
@@ -101,11 +101,11 @@ def test_a_wrong_shape_in_the_data_file_gets_tritons_message_naming_the_input(
 def test_curl_and_python_never_splice_user_data_into_code(tmp_path: Path) -> None:
     name = "m'; rm -rf ~ #"
     request_file = tmp_path / "it's here" / "request.json"
-    curl = infer.curl_command("127.0.0.1:8000", name, request_file)
+    curl = infer_report.curl_command("127.0.0.1:8000", name, request_file)
     words = shlex.split(curl)
     assert words[4] == "http://127.0.0.1:8000/v2/models/m%27%3B%20rm%20-rf%20~%20%23/infer"
     assert words[-1] == f"@{request_file}"
-    snippet = infer.python_snippet("127.0.0.1:8000", name, request_file)
+    snippet = infer_report.python_snippet("127.0.0.1:8000", name, request_file)
     compile(snippet, "snippet", "exec")  # a valid program: the name is a literal in it
     assert f"client.infer({name!r}, inputs)" in snippet
 
@@ -115,19 +115,21 @@ def test_outputs_are_described_labelled_text_and_paged(tmp_path: Path) -> None:
     every value paged in rows with their flat index."""
     (tmp_path / "labels.txt").write_text("".join(f"class {i}\n" for i in range(12)))
     config = {"output": [{"name": "scores", "label_filename": "labels.txt"}]}
-    labels = infer.read_labels(tmp_path, config, "scores")
+    labels = infer_report.read_labels(tmp_path, config, "scores")
     scores = np.arange(12, dtype=np.float32).reshape(1, 12)
     scores[0, 3] = 99.0
-    summary = infer.summarize("scores", "FP32", scores, True, labels)
+    summary = infer_report.summarize("scores", "FP32", scores, True, labels)
     assert summary.top[:2] == [(3, 99.0, "class 3"), (11, 11.0, "class 11")]
     assert "         3  99  class 3" in summary.lines()
     odd = np.array([1.0, np.nan, np.inf, -np.inf, 2.0], np.float32)
-    described = infer.summarize("odd", "FP32", odd, False)
+    described = infer_report.summarize("odd", "FP32", odd, False)
     assert (described.nan, described.inf, described.minimum, described.maximum) == (1, 2, 1, 2)
-    assert infer.tensor_json(odd, "FP32")["data"][1:4] == ["nan", "inf", "-inf"]
-    text = infer.summarize("t", "BYTES", np.array([b"caf\xc3\xa9", b"\x1b[31mred"], object), False)
+    assert infer_report.tensor_json(odd, "FP32")["data"][1:4] == ["nan", "inf", "-inf"]
+    text = infer_report.summarize(
+        "t", "BYTES", np.array([b"caf\xc3\xa9", b"\x1b[31mred"], object), False
+    )
     assert text.lines()[1:] == ["  'café'", "  'red'"]  # the escape sequence removed
-    paged = infer.summarize("v", "INT32", np.arange(40, dtype=np.int32), False, shown=32)
+    paged = infer_report.summarize("v", "INT32", np.arange(40, dtype=np.int32), False, shown=32)
     assert paged.lines()[-2:] == [
         "       30:       30        31",
         "  … 8 more (--json has them all)",

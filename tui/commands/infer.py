@@ -18,7 +18,7 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
-from tui.core import infer
+from tui.core import infer, infer_report
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.client import TritonError, TritonHTTP, split_url
 from tui.core.launcher import LaunchError
@@ -142,16 +142,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return FAILED
     if args.json:
-        record = infer.result_json(result)
+        record = infer_report.result_json(result)
         print(json.dumps(record))
         return 0
     try:
-        request_file: Path | None = infer.keep_request(result.request)
+        request_file: Path | None = infer_report.keep_request(result.request)
     except OSError as exc:
         print(f"note: the request could not be kept for curl: {exc}", file=sys.stderr)
         request_file = None
     model_dir = repo / args.model if repo is not None else None
-    lines = infer.result_lines(result, config, model_dir)
-    lines += infer.copy_lines(url, args.model, request_file)
+    lines = infer_report.result_lines(result, config, model_dir)
+    lines += infer_report.copy_lines(url, args.model, request_file)
     print("\n".join(lines))
     return 0

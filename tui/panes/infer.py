@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from tui.core import infer
+from tui.core import infer, infer_report
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.client import TritonError
 from tui.core.verify import verdict_lines, verify_served
@@ -234,10 +234,10 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
             self.post_message(Answered([f"error: {exc}"], False))
             return
         try:
-            request_file: Path | None = infer.keep_request(result.request)
+            request_file: Path | None = infer_report.keep_request(result.request)
         except OSError:
             request_file = None
-        extra = infer.copy_lines(client.url, self.model, request_file)
+        extra = infer_report.copy_lines(client.url, self.model, request_file)
         self.post_message(Answered([], result=result, request=result.request, extra=extra))
 
     def _grpc_url(self) -> str:
@@ -251,8 +251,8 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
         assert self.result is not None
         repo = console(self).session.repositories
         model_dir = repo[0] / self.model if repo else None
-        shown = infer.PAGED_VALUES if self.all_values else infer.SHOWN_VALUES
-        lines = infer.result_lines(self.result, self.config, model_dir, shown)
+        shown = infer_report.PAGED_VALUES if self.all_values else infer_report.SHOWN_VALUES
+        lines = infer_report.result_lines(self.result, self.config, model_dir, shown)
         return lines + ([""] + self.extra if self.extra else [])
 
     def action_all_values(self) -> None:
@@ -301,7 +301,7 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
             self.notify("nothing sent yet", severity="warning")
             return
         try:
-            folder = infer.export_request(console(self).session.client.url, self.request)
+            folder = infer_report.export_request(console(self).session.client.url, self.request)
         except OSError as exc:
             self.notify(escape(f"cannot write: {exc}"), severity="error")
             return
