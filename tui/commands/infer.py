@@ -53,7 +53,7 @@ def add_parser(subparsers: Any) -> None:
 
 def add_request_flags(parser: argparse.ArgumentParser) -> None:
     """Flags infer and verify share: the model, its input data, sizes of open dims, --json."""
-    parser.add_argument("-m", "--model", required=True, metavar="MODEL")
+    parser.add_argument("-m", "--model", required=True, metavar="MODEL", help="a loaded model")
     parser.add_argument(
         "--input-data", type=Path, metavar="FILE", help="perf_analyzer JSON data (first entry)"
     )
