@@ -151,6 +151,7 @@ def check_ready(client: TritonHTTP, model: str) -> None:
 
 
 _STAT_PARTS = ("queue", "compute_input", "compute_infer", "compute_output")
+STATS_TRIES = 10
 
 
 def _stats_ns(client: TritonHTTP, model: str) -> dict[str, int]:
@@ -255,7 +256,13 @@ def send(
         outputs = _send_http(client, request, cap, timeout)
     client_us = (time.perf_counter() - start) * 1e6
     datatypes = {s.name: s.datatype for s in request.outputs}
-    server = _server_us(before, _stats_ns(client, request.model))
+    after = _stats_ns(client, request.model)
+    for _ in range(STATS_TRIES):  # a backend may count the request just after answering it
+        if not before or not after or after["count"] > before["count"]:
+            break
+        time.sleep(0.02)
+        after = _stats_ns(client, request.model)
+    server = _server_us(before, after)
     return InferResult(request, outputs, datatypes, client_us, server, protocol)
 
 
