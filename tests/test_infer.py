@@ -37,8 +37,12 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_add_sub_answers_the_exact_sum_and_difference_shown_in_json_and_as_curl(
-    demo_server: ServerProcess, capsys: pytest.CaptureFixture[str]
+    demo_server: ServerProcess,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # where the request for curl is kept
     url = demo_server.http_url
     code, out, err = _run(capsys, "infer", "-m", "add_sub", "-u", url, "--json", "--seed", "7")
     assert code == 0, err
@@ -62,6 +66,7 @@ def test_add_sub_answers_the_exact_sum_and_difference_shown_in_json_and_as_curl(
     shown = ", ".join(f"{v:.6g}" for v in a + b)
     assert f"OUTPUT0  FP32 [1, 4]  min {min(a + b):.6g}" in text and f"[{shown}]" in text
     curl = next(line.strip() for line in text.splitlines() if line.strip().startswith("curl -"))
+    assert f"-d @{tmp_path}/triton-tui/infer/add_sub-request.json" in curl
     answer = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=30)
     by_name = {o["name"]: o["data"] for o in json.loads(answer.stdout)["outputs"]}
     assert np.array_equal(np.array(by_name["OUTPUT0"], np.float32), a + b)
