@@ -3,8 +3,9 @@
 The selected model is `ConsoleApp.selected_model` (the repository pane's cursor). Each action
 switches to the pane that does the work and hands it the model: `b` benchmarks it with the last
 settings, `c` probes its cold start, `e` opens its config, `L` shows its log lines, `l`/`u`/`r`
-load, unload and reload it. Unloading, and probing a server this console did not launch, ask
-first; a `--read-only` console changes nothing on the server.
+load, unload and reload it; `i` and `V` (repository pane) infer it once and verify it against
+onnxruntime on a screen of their own. Unloading, and probing a server this console did not
+launch, ask first; a `--read-only` console changes nothing on the server.
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ if TYPE_CHECKING:
     from tui.panes.repository import RepositoryPane
 
 ServerAction = Literal["load", "unload", "reload"]
-MODEL_KEYS = {"model", "bench_model", "probe_model", "edit_config", "model_logs", "refresh_all"}
+MODEL_KEYS = {
+    "model",
+    "bench_model",
+    "probe_model",
+    "edit_config",
+    "model_logs",
+    "refresh_all",
+    "infer_model",
+    "verify_model",
+}
 
 
 class ModelActions(ConsoleApp):
@@ -171,6 +181,23 @@ class ModelActions(ConsoleApp):
         self.action_show_pane("logs")
         logs: LogsPane = self.query_one(LogsPane)
         logs.show_model(name)
+
+    def action_infer_model(self, name: str = "") -> None:
+        """Send one request to the model and show its outputs (and the curl for it)."""
+        self._infer_screen(name, verify=False)
+
+    def action_verify_model(self, name: str = "") -> None:
+        """Compare the model's outputs on Triton with onnxruntime's on its file."""
+        self._infer_screen(name, verify=True)
+
+    def _infer_screen(self, name: str, verify: bool) -> None:
+        from tui.panes.infer import InferScreen
+
+        name = name or self._model("verify" if verify else "infer") or ""
+        if not name:
+            return
+        self.selected_model = name
+        self.push_screen(InferScreen(name, verify=verify))
 
     def action_deploy(self, path: str = "") -> None:
         self.repository.action_deploy(path)

@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "config": "tui.commands.config",
     "coldstart": "tui.commands.coldstart",
     "tune": "tui.commands.tune",
+    "infer": "tui.commands.infer",
+    "verify": "tui.commands.verify",
 }
 
 

@@ -29,6 +29,8 @@ MODEL_VERBS: dict[str, tuple[str, str]] = {
     "config": ("edit the model's config.pbtxt", "action_edit_config"),
     "logs": ("show only the log lines naming the model", "action_model_logs"),
     "tune": ("find the model's best config (pane 6)", "action_tune_model"),
+    "infer": ("send one request, see its outputs, curl and Python", "action_infer_model"),
+    "verify": ("compare its outputs with onnxruntime's (Polygraphy)", "action_verify_model"),
 }
 
 

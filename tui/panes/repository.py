@@ -36,7 +36,8 @@ class RepositoryPane(Horizontal):
     HELP = """\
 **Repository**: the models on disk and on the server; ↑↓ or j/k move, g/G first/last, `/` filters.
 The model under the cursor is the one every pane acts on: `l` `u` `r` load, unload, reload it;
-`b` benchmarks it, `c` times its cold start, `e` edits its config, `L` shows its log lines.
+`b` benchmarks it, `c` times its cold start, `e` edits its config, `L` shows its log lines;
+`i` sends it one request (outputs, curl, Python), `V` verifies it against onnxruntime.
 `d` deploys a new model file; ctrl+r re-reads the server and the disk.
 """
 
@@ -45,6 +46,8 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         Binding("u", "app.model('unload')", "Unload"),
         Binding("r", "app.model('reload')", "Reload"),
         Binding("b", "app.bench_model", "Bench"),
+        Binding("i", "app.infer_model", "Infer", show=False),  # the footer is full at 80
+        Binding("V", "app.verify_model", "Verify", show=False),
         Binding("e", "app.edit_config", "Config", show=False),
         Binding("d", "deploy", "Deploy"),
         Binding("slash", "filter", "Filter", key_display="/", show=False),

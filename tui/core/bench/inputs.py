@@ -155,6 +155,14 @@ def _generated(
     return rng.random(spec.shape).astype(dtype)
 
 
+def fill_tensor(
+    spec: TensorSpec, mode: str, rng: np.random.Generator, string_length: int = 128
+) -> np.ndarray:
+    """One input's values: `mode` "zero" or "random" (integers within ±100, floats in [0, 1),
+    BYTES as random letters and digits of `string_length`), as the benchmark generates them."""
+    return _generated(spec, mode, rng, string_length, None)
+
+
 def _from_json(spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
     dtype = np.object_ if spec.datatype == "BYTES" else triton_to_np_dtype(spec.datatype)
     shape = spec.shape[1:] if batching else spec.shape

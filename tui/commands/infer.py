@@ -1,0 +1,157 @@
+"""`triton-tui infer -m MODEL`: one request to a loaded model, its outputs, and the same request
+as curl and tritonclient Python (the recipe is tui.core.infer; the infer screen renders it)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tui.cli import (
+    UsageError,
+    add_server_flags,
+    attach_local_repository,
+    server_from_args,
+    validate_server_flags,
+)
+from tui.core import infer, infer_report
+from tui.core.bench.inputs import InputError, parse_shapes
+from tui.core.client import TritonError, TritonHTTP, split_url
+from tui.core.launcher import LaunchError
+
+FAILED = 99  # as bench (perf_analyzer's GENERIC_ERROR)
+BAD_FLAGS = 3
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "infer",
+        help="send one request to a loaded model and show its outputs, with curl and Python",
+        description="Build a request from MODEL's metadata (random, zeros, a constant or a "
+        "perf_analyzer --input-data file), send it once, and describe every output: shape, "
+        "dtype, min/max/mean, NaN/Inf counts, top-k of a classification-shaped output, BYTES "
+        "as text. Prints the same request as a curl command and a tritonclient snippet. "
+        "Exit 0 answered, 99 failed, 3 bad flags.",
+    )
+    add_request_flags(parser)
+    fill = parser.add_mutually_exclusive_group()
+    fill.add_argument("--random", action="store_true", help="random inputs (default)")
+    fill.add_argument("--zero", action="store_true", help="every input all zeros")
+    fill.add_argument("--constant", metavar="VALUE", help="every element VALUE (text for BYTES)")
+    parser.add_argument("-b", "--batch-size", type=int, default=1, metavar="N")
+    parser.add_argument("-i", "--protocol", choices=("http", "grpc"), default="http")
+    parser.add_argument(
+        "--grpc-url", metavar="HOST:PORT", help="with -u and -i grpc (default: host:8001)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    parser.set_defaults(func=run)
+
+
+def add_request_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags infer and verify share: the model, its input data, sizes of open dims, --json."""
+    parser.add_argument("-m", "--model", required=True, metavar="MODEL", help="a loaded model")
+    parser.add_argument(
+        "--input-data", type=Path, metavar="FILE", help="perf_analyzer JSON data (first entry)"
+    )
+    parser.add_argument(
+        "--shape",
+        action="append",
+        metavar="NAME:d1,d2",
+        help="size of an input's variable (-1) dims, as perf_analyzer (repeatable)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_server_flags(parser)
+
+
+@contextlib.contextmanager
+def served(args: argparse.Namespace) -> Iterator[tuple[TritonHTTP, str, Path | None]]:
+    """(client, gRPC URL, repository on this machine or None) for -u or --model-repository;
+    a launched server is stopped on the way out. LaunchError when it cannot start."""
+    repos = getattr(args, "local_repository", None) or args.model_repository or []
+    repo = Path(repos[0]).expanduser() if len(repos) == 1 else None
+    if args.url:
+        client = TritonHTTP(args.url)
+        grpc_url = getattr(args, "grpc_url", None) or f"{split_url(args.url, 8000)[0]}:8001"
+        yield client, grpc_url, repo
+        return
+    server = server_from_args(args)
+    try:
+        server.start()
+        server.wait_ready(args.startup_timeout)
+        yield TritonHTTP(server.http_url), server.grpc_url, repo
+    finally:
+        server.stop()
+
+
+def check_flags(args: argparse.Namespace) -> str | None:
+    """The reason the flags are wrong, or None."""
+    try:
+        attach_local_repository(args)
+        validate_server_flags(args)
+    except UsageError as exc:
+        return str(exc)
+    if bool(args.url) == bool(args.model_repository):
+        return "give -u HOST:PORT (a running server) or --model-repository DIR (launch one)"
+    if args.input_data is not None and not args.input_data.is_file():
+        return f"--input-data {args.input_data}: no such file"
+    return None
+
+
+def options_from(args: argparse.Namespace) -> infer.InferOptions:
+    """InferOptions from the flags (InputError on a bad --shape)."""
+    fill, constant = "random", "1"
+    if args.input_data is not None:
+        fill = "file"
+    elif getattr(args, "zero", False):
+        fill = "zero"
+    elif getattr(args, "constant", None) is not None:
+        fill, constant = "constant", args.constant
+    return infer.InferOptions(
+        model=args.model,
+        fill=fill,
+        constant=constant,
+        data_file=args.input_data,
+        batch_size=getattr(args, "batch_size", 1),
+        shapes=parse_shapes(args.shape),
+        protocol=getattr(args, "protocol", "http"),
+        seed=getattr(args, "seed", 0),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = check_flags(args)
+    if args.input_data is not None and getattr(args, "random", False):
+        problem = "--input-data and --random cannot be combined"
+    try:
+        options = options_from(args)
+    except InputError as exc:
+        problem = problem or str(exc)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return BAD_FLAGS
+    try:
+        with served(args) as (client, grpc_url, repo):
+            result = infer.run(client, options, grpc_url)
+            config = client.model_config(args.model)
+            url = client.url
+    except (TritonError, InputError, LaunchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return FAILED
+    if args.json:
+        record = infer_report.result_json(result)
+        print(json.dumps(record))
+        return 0
+    try:
+        request_file: Path | None = infer_report.keep_request(result.request)
+    except OSError as exc:
+        print(f"note: the request could not be kept for curl: {exc}", file=sys.stderr)
+        request_file = None
+    model_dir = repo / args.model if repo is not None else None
+    lines = infer_report.result_lines(result, config, model_dir)
+    lines += infer_report.copy_lines(url, args.model, request_file)
+    print("\n".join(lines))
+    return 0
