@@ -110,9 +110,9 @@ def test_curl_and_python_never_splice_user_data_into_code(tmp_path: Path) -> Non
     words = shlex.split(curl)
     assert words[4] == "http://127.0.0.1:8000/v2/models/m%27%3B%20rm%20-rf%20~%20%23/infer"
     assert words[-1] == f"@{request_file}"
-    snippet = infer_report.python_snippet("127.0.0.1:8000", name, request_file)
-    compile(snippet, "snippet", "exec")  # a valid program: the name is a literal in it
-    assert f"client.infer({name!r}, inputs)" in snippet
+    run = shlex.split(infer_report.python_command("127.0.0.1:8000", name, request_file))
+    assert run == ["python3", "infer.py", "127.0.0.1:8000", name, str(request_file)]
+    compile(infer_report.PYTHON_SNIPPET, "snippet", "exec")  # a program with no user data
 
 
 def test_outputs_are_described_labelled_text_and_paged(tmp_path: Path) -> None:
@@ -249,7 +249,12 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         await pilot.press("x")
         await _until(pilot, lambda: len(list(exports.glob("add_sub-*/curl.sh"))) == 1)
         (folder,) = (p for p in exports.glob("add_sub-*") if p.is_dir())
-        assert sorted(p.name for p in folder.iterdir()) == ["curl.sh", "infer.py", "request.json"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "curl.sh",
+            "infer.py",
+            "request.json",
+            "run-infer.sh",
+        ]
         assert f"-d @{folder / 'request.json'}" in (folder / "curl.sh").read_text()
         screen.query_one("#infer-protocol", Select).value = "grpc"
         screen.query_one("#infer-fill", Select).value = "constant"

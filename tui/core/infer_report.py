@@ -232,8 +232,9 @@ def copy_lines(url: str, model: str, request_file: Path | None) -> list[str]:
         return []
     out = [f"the same request with curl (its JSON is in {request_file}):"]
     out.append("  " + curl_command(url, model, request_file))
-    out.append("and with tritonclient:")
-    out += ["  " + line for line in python_snippet(url, model, request_file).splitlines()]
+    out.append("and with tritonclient (x writes it as infer.py), run as")
+    out.append("  " + python_command(url, model, request_file))
+    out += ["  " + line for line in PYTHON_SNIPPET.splitlines()]
     return out
 
 
@@ -260,16 +261,18 @@ def curl_command(url: str, model: str, request_file: Path | str) -> str:
     )
 
 
-def python_snippet(url: str, model: str, request_file: Path | str) -> str:
-    """A tritonclient script that reads the request file (names as Python literals)."""
-    return f"""\
+# The script holds no user data: the URL, the model and the request file come from its command
+# line (`python_command`), so nothing the user or a server named is spliced into code.
+PYTHON_SNIPPET = """\
 import json
+import sys
 
 import numpy as np
 import tritonclient.http as httpclient
 from tritonclient.utils import triton_to_np_dtype
 
-with open({str(request_file)!r}) as f:
+url, model, request_file = sys.argv[1:4]
+with open(request_file) as f:
     request = json.load(f)
 inputs = []
 for t in request["inputs"]:
@@ -277,11 +280,16 @@ for t in request["inputs"]:
     dtype = object if t["datatype"] == "BYTES" else triton_to_np_dtype(t["datatype"])
     tensor.set_data_from_numpy(np.array(t["data"], dtype=dtype).reshape(t["shape"]))
     inputs.append(tensor)
-client = httpclient.InferenceServerClient({url!r})
-result = client.infer({model!r}, inputs)
+result = httpclient.InferenceServerClient(url).infer(model, inputs)
 for out in request["outputs"]:
     print(out["name"], result.as_numpy(out["name"]))
 """
+
+
+def python_command(url: str, model: str, request_file: Path | str, script: str = "infer.py") -> str:
+    """How to run PYTHON_SNIPPET saved as `script` (every argument shell-quoted)."""
+    args = (script, url, model, str(request_file))
+    return "python3 " + " ".join(shlex.quote(a) for a in args)
 
 
 def request_bytes(request: InferRequest) -> bytes:
@@ -301,8 +309,8 @@ def keep_request(request: InferRequest) -> Path:
 
 
 def export_request(url: str, request: InferRequest, folder: Path | None = None) -> Path:
-    """`x`: request.json, curl.sh and infer.py in a new folder (under our cache unless given);
-    the folder. The scripts name the request file by its absolute path."""
+    """`x`: request.json, curl.sh, infer.py and run-infer.sh in a new folder (under our cache
+    unless given); the folder. The scripts name the request file by its absolute path."""
     if folder is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         folder = cache_dir() / "infer" / f"{safe_name(request.model)}-{stamp}"
@@ -310,5 +318,7 @@ def export_request(url: str, request: InferRequest, folder: Path | None = None) 
     data = folder.resolve() / "request.json"
     write_export(data, request_bytes(request))
     write_export(folder / "curl.sh", (curl_command(url, request.model, data) + "\n").encode())
-    write_export(folder / "infer.py", python_snippet(url, request.model, data).encode())
+    write_export(folder / "infer.py", PYTHON_SNIPPET.encode())
+    run = python_command(url, request.model, data, str(folder.resolve() / "infer.py"))
+    write_export(folder / "run-infer.sh", (run + "\n").encode())
     return folder

@@ -61,8 +61,8 @@ class InferScreen(Screen[None]):
     HELP = """\
 **Infer / verify** the model: pick how inputs are filled (random, zeros, a constant, or a
 perf_analyzer JSON file), the batch size and the sizes of variable dims, then Enter (or
-ctrl+s) sends it. `a` pages through every value (PgUp/PgDn), `x` writes request.json, curl.sh
-and infer.py; f4 opens a config the verify step found wrong; Esc closes.
+ctrl+s) sends it. `a` pages through every value (PgUp/PgDn), `x` writes request.json, curl.sh,
+infer.py and run-infer.sh; f4 opens a config the verify step found wrong; Esc closes.
 """
 
     DEFAULT_CSS = """
@@ -305,7 +305,10 @@ and infer.py; f4 opens a config the verify step found wrong; Esc closes.
         except OSError as exc:
             self.notify(escape(f"cannot write: {exc}"), severity="error")
             return
-        self.notify(escape(f"request.json, curl.sh and infer.py written to {folder}"), timeout=10)
+        self.notify(
+            escape(f"request.json, curl.sh, infer.py and run-infer.sh written to {folder}"),
+            timeout=10,
+        )
 
     def action_edit_config(self) -> None:
         line, col = self.mismatch
