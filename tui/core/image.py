@@ -63,7 +63,7 @@ def decode_png(data: bytes, name: str = "image") -> tuple[np.ndarray, int]:
     chunks = _chunks(data, name)
     if not chunks or chunks[0][0] != b"IHDR" or len(chunks[0][1]) != 13:
         raise ImageError(f"{name}: not a valid PNG (no header)")
-    width, height, depth, colour, _comp, _filter, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
     channels = _PNG_CHANNELS.get(colour)
     if channels is None or depth not in (1, 2, 4, 8, 16) or width == 0 or height == 0:
         raise ImageError(f"{name}: a PNG of colour type {colour}, {depth} bits is not valid")
@@ -187,7 +187,7 @@ def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def layout(dims: list[int]) -> str | None:
-    """"CHW" for dims [3,H,W], "HWC" for [H,W,3] (either under one leading dim, such as N), or
+    """ "CHW" for dims [3,H,W], "HWC" for [H,W,3] (either under one leading dim, such as N), or
     None: not shaped like an image. -1 stands for any size."""
     if len(dims) == 4:
         dims = dims[1:]

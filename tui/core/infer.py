@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tui.core import image
 from tui.core.bench.inputs import (
     InputError,
     TensorSpec,
@@ -29,7 +30,6 @@ from tui.core.bench.inputs import (
     load_json_data,
     tensor_specs,
 )
-from tui.core import image
 from tui.core.client import TritonError, TritonHTTP
 
 FILLS = ("random", "zero", "constant", "file", "image")
