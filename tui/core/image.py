@@ -182,8 +182,9 @@ def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
         return image.astype(np.float64)
     y0, y1, wy = _axis(image.shape[0], height)
     x0, x1, wx = _axis(image.shape[1], width)
-    rows = image[y0] * (1 - wy)[:, None, None] + image[y1] * wy[:, None, None]
-    return rows[:, x0] * (1 - wx)[None, :, None] + rows[:, x1] * wx[None, :, None]
+    image = image.astype(np.float64)
+    rows = image[y0] + (image[y1] - image[y0]) * wy[:, None, None]  # exact where they agree
+    return rows[:, x0] + (rows[:, x1] - rows[:, x0]) * wx[None, :, None]
 
 
 def layout(dims: list[int]) -> str | None:
@@ -202,7 +203,7 @@ def layout(dims: list[int]) -> str | None:
 
 def describe_scale(datatype: str, scale: str) -> str:
     if datatype in INT_TYPES:
-        return "raw 0..255" + ("" if scale == "raw" else f" ({datatype}: not scaled)")
+        return f"raw 0..255 ({datatype}: not scaled)"
     return {
         "unit": "scaled to [0,1]",
         "raw": "raw 0..255",
