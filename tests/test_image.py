@@ -105,6 +105,8 @@ def test_png_decodes_every_colour_type_and_filter_exactly(
 ) -> None:
     high = 16 if colour == 3 else 1 << depth
     samples = RNG.integers(0, high, size=(10, 7, channels))
+    few = np.unique(np.minimum([0, 1, 2, high // 2, high - 1], high - 1))  # even rows: few values, many Paeth ties
+    samples[::2] = RNG.choice(few, size=(5, 7, channels))
     palette = RNG.integers(0, 256, size=(16, 3), dtype=np.uint8) if colour == 3 else None
     data = encode_png(samples, depth, colour, palette.tobytes() if palette is not None else b"")
     pixels, maxval = image.decode_png(data)
