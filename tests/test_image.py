@@ -105,7 +105,8 @@ def test_png_decodes_every_colour_type_and_filter_exactly(
 ) -> None:
     high = 16 if colour == 3 else 1 << depth
     samples = RNG.integers(0, high, size=(10, 7, channels))
-    few = np.unique(np.minimum([0, 1, 2, high // 2, high - 1], high - 1))  # even rows: few values, many Paeth ties
+    # even rows of a few values: many ties in the Paeth predictor
+    few = np.unique(np.minimum([0, 1, 2, high // 2, high - 1], high - 1))
     samples[::2] = RNG.choice(few, size=(5, 7, channels))
     palette = RNG.integers(0, 256, size=(16, 3), dtype=np.uint8) if colour == 3 else None
     data = encode_png(samples, depth, colour, palette.tobytes() if palette is not None else b"")
@@ -202,13 +203,14 @@ def test_a_batching_hwc_uint8_input_with_open_dims_takes_the_image_as_it_is(
     with pytest.raises(infer.NoImageInput, match="no input shaped like an image"):
         infer.build_request(_metadata([-1, 4], "FP32"), {"max_batch_size": 4}, options)
     with pytest.raises(InputError, match="needs an image file"):
-        infer.build_request(
-            _metadata([3, 8, 8], "FP32"), {}, infer.InferOptions("m", fill="image")
-        )
+        infer.build_request(_metadata([3, 8, 8], "FP32"), {}, infer.InferOptions("m", fill="image"))
 
 
 def test_infer_image_file_on_densenet_sends_the_resized_scaled_image(
-    demo_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo_server: ServerProcess,
+    demo_repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     colour = np.array([10, 200, 255])
     png = tmp_path / "solid.png"
@@ -224,5 +226,9 @@ def test_infer_image_file_on_densenet_sends_the_resized_scaled_image(
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "data_0 ← solid.png 5×4 resized to 224×224, CHW, scaled to [0,1]" in text
-    assert main(["infer", "-m", "add_sub", "-u", demo_server.http_url, "--image-file", str(png)]) == 3
+    add_sub = ["infer", "-m", "add_sub", "-u", demo_server.http_url, "--image-file", str(png)]
+    assert main(add_sub) == 3
     assert "'add_sub' has no input shaped like an image" in capsys.readouterr().err
+    verify = ["verify", "-m", "identity_onnx", "-u", demo_server.http_url, "--image-file"]
+    assert main([*verify, str(png), "--model-repository", str(demo_repo)]) == 3
+    assert "'identity_onnx' has no input shaped like an image" in capsys.readouterr().err
