@@ -262,7 +262,21 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         await pilot.press("ctrl+s")
         await _until(pilot, lambda: "over GRPC" in str(out.render()))
         assert "OUTPUT0  FP32 [1, 4]  min 5  max 5  mean 5" in str(out.render())
-        await pilot.press("escape", "j", "j")  # identity_onnx
+        # An image for densenet_onnx's data_0 [1,3,224,224]: the layout and scaling said
+        ppm = tmp_path / "red.ppm"
+        ppm.write_bytes(b"P6 2 2 255\n" + bytes([255, 0, 0] * 4))
+        await pilot.press("escape", "j", "i")  # densenet_onnx
+        screen = app.screen
+        out = screen.query_one("#infer-out", Static)
+        await _until(pilot, lambda: "outputs:" in str(out.render()))  # its first (random) send
+        screen.query_one("#infer-fill", Select).value = "image"
+        screen.query_one("#infer-value", Input).value = str(ppm)
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: "inputs (image):" in str(out.render()))
+        shown = _screen_text(app)
+        assert "data_0 ← red.ppm 2×2 resized to 224×224, CHW, scaled to [0,1]" in shown
+        assert "data_0  FP32 [1, 3, 224, 224]  min 0  max 1" in shown
+        await pilot.press("escape", "j")  # identity_onnx
         await pilot.press("V")
         out = app.screen.query_one("#infer-out", Static)
         await _until(pilot, lambda: "agree:" in str(out.render()))

@@ -18,7 +18,7 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
-from tui.core import infer, infer_report
+from tui.core import image, infer, infer_report
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.client import TritonError, TritonHTTP, split_url
 from tui.core.launcher import LaunchError
@@ -31,11 +31,11 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "infer",
         help="send one request to a loaded model and show its outputs, with curl and Python",
-        description="Build a request from MODEL's metadata (random, zeros, a constant or a "
-        "perf_analyzer --input-data file), send it once, and describe every output: shape, "
-        "dtype, min/max/mean, NaN/Inf counts, top-k of a classification-shaped output, BYTES "
-        "as text. Prints the same request as a curl command and a tritonclient snippet. "
-        "Exit 0 answered, 99 failed, 3 bad flags.",
+        description="Build a request from MODEL's metadata (random, zeros, a constant, a "
+        "perf_analyzer --input-data file or an --image-file), send it once, and describe every "
+        "output: shape, dtype, min/max/mean, NaN/Inf counts, top-k of a classification-shaped "
+        "output, BYTES as text. Prints the same request as a curl command and a tritonclient "
+        "snippet. Exit 0 answered, 99 failed, 3 bad flags.",
     )
     add_request_flags(parser)
     fill = parser.add_mutually_exclusive_group()
@@ -56,6 +56,20 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", required=True, metavar="MODEL", help="a loaded model")
     parser.add_argument(
         "--input-data", type=Path, metavar="FILE", help="perf_analyzer JSON data (first entry)"
+    )
+    parser.add_argument(
+        "--image-file",
+        type=Path,
+        metavar="FILE",
+        help=f"an image ({image.FORMATS}) for the inputs shaped like an image ([3,H,W] CHW or "
+        "[H,W,3] HWC, optional batch dim): resized bilinearly to H×W (-1: its own size), RGB",
+    )
+    parser.add_argument(
+        "--image-scale",
+        choices=image.SCALES,
+        default="unit",
+        help="float image inputs: unit = [0,1] (default), raw = 0..255, imagenet = [0,1] then "
+        "ImageNet mean/std; integer inputs always take 0..255",
     )
     parser.add_argument(
         "--shape",
@@ -98,6 +112,17 @@ def check_flags(args: argparse.Namespace) -> str | None:
         return "give -u HOST:PORT (a running server) or --model-repository DIR (launch one)"
     if args.input_data is not None and not args.input_data.is_file():
         return f"--input-data {args.input_data}: no such file"
+    if args.image_file is not None:
+        if args.input_data is not None:
+            return "--input-data and --image-file cannot be combined"
+        if getattr(args, "zero", False) or getattr(args, "constant", None) is not None:
+            return "--image-file fills the image inputs and the others with random values: " + (
+                "no --zero or --constant with it"
+            )
+        try:
+            image.read_image(args.image_file)
+        except image.ImageError as exc:
+            return str(exc)
     return None
 
 
@@ -106,6 +131,8 @@ def options_from(args: argparse.Namespace) -> infer.InferOptions:
     fill, constant = "random", "1"
     if args.input_data is not None:
         fill = "file"
+    elif args.image_file is not None:
+        fill = "image"
     elif getattr(args, "zero", False):
         fill = "zero"
     elif getattr(args, "constant", None) is not None:
@@ -115,6 +142,8 @@ def options_from(args: argparse.Namespace) -> infer.InferOptions:
         fill=fill,
         constant=constant,
         data_file=args.input_data,
+        image_file=args.image_file,
+        image_scale=args.image_scale,
         batch_size=getattr(args, "batch_size", 1),
         shapes=parse_shapes(args.shape),
         protocol=getattr(args, "protocol", "http"),
@@ -138,6 +167,9 @@ def run(args: argparse.Namespace) -> int:
             result = infer.run(client, options, grpc_url)
             config = client.model_config(args.model)
             url = client.url
+    except infer.NoImageInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_FLAGS
     except (TritonError, InputError, LaunchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return FAILED

@@ -19,6 +19,7 @@ from tui.commands.infer import (
 )
 from tui.core.bench.inputs import InputError
 from tui.core.client import TritonError
+from tui.core.infer import NoImageInput
 from tui.core.launcher import LaunchError
 from tui.core.verify import ATOL, RTOL, ServedVerify, verdict_lines, verify_served
 
@@ -54,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with served(args) as (client, _grpc_url, repo):
             verdict = verify_served(client, options, repo, atol=args.atol, rtol=args.rtol)
+    except NoImageInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_FLAGS
     except (TritonError, InputError, LaunchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return FAILED

@@ -3,7 +3,8 @@ renders (the seed's "can I infer on it?").
 
 `build_request` fills each input from the model's metadata and config (random values in a
 sensible range for its dtype, zeros, a constant, or the first entry of a perf_analyzer
-`--input-data` JSON file: tui.core.bench.inputs reads it); `send` runs it over HTTP (the bounded
+`--input-data` JSON file: tui.core.bench.inputs reads it, or an image file for inputs shaped like
+an image: tui.core.image decodes, resizes and scales it); `send` runs it over HTTP (the bounded
 client: a deadline and an answer cap from the model's output metadata) or gRPC (the same bounds
 through tritonclient's channel), timing it on the client and, from the model's statistics, on
 the server. What an answer looks like in words, and the same request as curl and Python, is
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tui.core import image
 from tui.core.bench.inputs import (
     InputError,
     TensorSpec,
@@ -30,7 +32,7 @@ from tui.core.bench.inputs import (
 )
 from tui.core.client import TritonError, TritonHTTP
 
-FILLS = ("random", "zero", "constant", "file")
+FILLS = ("random", "zero", "constant", "file", "image")
 STRING_LENGTH = 16  # characters of a random BYTES element
 TIMEOUT_S = 120.0
 
@@ -43,6 +45,8 @@ class InferOptions:
     fill: str = "random"  # one of FILLS
     constant: str = "1"  # the value of every element with fill "constant" (text for BYTES)
     data_file: Path | None = None  # fill "file": perf_analyzer's --input-data JSON
+    image_file: Path | None = None  # fill "image": a PNG, PPM or PGM for the image inputs
+    image_scale: str = "unit"  # float image inputs: one of image.SCALES
     batch_size: int = 1
     shapes: dict[str, list[int]] = field(default_factory=dict)  # sizes for -1 dims
     protocol: str = "http"  # or "grpc"
@@ -58,6 +62,7 @@ class InferRequest:
     outputs: list[TensorSpec]
     batching: bool
     fill: str
+    notes: list[str] = field(default_factory=list)  # how an image became each image input
 
 
 @dataclass
@@ -72,6 +77,10 @@ class InferResult:
 
 class NotReady(TritonError):
     """The model is not READY on the server (the message says its state and how to load it)."""
+
+
+class NoImageInput(InputError):
+    """An image file was given for a model with no input shaped like an image (a bad flag)."""
 
 
 # Building the request -----------------------------------------------------------------------
@@ -104,16 +113,82 @@ def variable_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[st
     return found
 
 
+def image_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[str, list[int]]:
+    """The inputs shaped like an image ([3,H,W] or [H,W,3], under one more leading dim or not)
+    of a numeric type that holds 0..255, their dims without the batch one."""
+    batching = int(config.get("max_batch_size", 0) or 0) > 0
+    found = {}
+    for tensor in metadata.get("inputs", []):
+        dims = [int(d) for d in tensor.get("shape", [])][1 if batching else 0 :]
+        numeric = tensor.get("datatype") in image.FLOAT_TYPES + image.INT_TYPES
+        if numeric and image.layout(dims) is not None:
+            found[str(tensor["name"])] = dims
+    return found
+
+
+def _image_dims(dims: list[int], height: int, width: int) -> list[int]:
+    """An image input's open dims (-1) set: H and W the image's own, a leading one 1."""
+    core = list(dims[-3:])
+    h, w = (1, 2) if image.layout(dims) == "CHW" else (0, 1)
+    core[h] = height if core[h] < 0 else core[h]
+    core[w] = width if core[w] < 0 else core[w]
+    return [1 if d < 0 else d for d in dims[:-3]] + [3 if d < 0 else d for d in core]
+
+
+def _read_image(
+    metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
+) -> tuple[dict[str, list[int]], np.ndarray]:
+    """(the image inputs' dims, the image as RGB 0..255), in words when either is missing."""
+    if options.image_file is None:
+        raise InputError("fill 'image' needs an image file (PNG, PPM or PGM)")
+    targets = image_inputs(metadata, config)
+    if not targets:
+        raise NoImageInput(
+            f"model {options.model!r} has no input shaped like an image ([3,H,W] or [H,W,3], "
+            "optional batch dim, numeric) to take an image file"
+        )
+    if options.image_scale not in image.SCALES:
+        raise InputError(f"image scale {options.image_scale!r}: one of {', '.join(image.SCALES)}")
+    try:
+        pixels, maxval = image.read_image(options.image_file)
+    except image.ImageError as exc:
+        raise InputError(str(exc)) from None
+    return targets, image.to_rgb255(pixels, maxval)
+
+
 def build_request(
     metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
 ) -> InferRequest:
     """The inputs of one request (InputError, in words, when the options do not fit)."""
     if options.fill not in FILLS:
         raise InputError(f"fill {options.fill!r}: expected one of {', '.join(FILLS)}")
-    inputs, outputs = tensor_specs(metadata, config, options.batch_size, options.shapes)
+    shapes, notes = options.shapes, []
+    targets: dict[str, list[int]] = {}
+    rgb = np.zeros((1, 1, 3))
+    if options.fill == "image":
+        targets, rgb = _read_image(metadata, config, options)
+        shapes = dict(shapes)
+        for name, dims in targets.items():
+            if name not in shapes and any(d < 0 for d in dims):
+                shapes[name] = _image_dims(dims, rgb.shape[0], rgb.shape[1])
+    inputs, outputs = tensor_specs(metadata, config, options.batch_size, shapes)
     batching = int(config.get("max_batch_size", 0) or 0) > 0
     rng = np.random.default_rng(options.seed)
-    if options.fill == "file":
+    if options.fill == "image":  # the image inputs take the image, the others random values
+        arrays = {}
+        for s in inputs:
+            if s.name not in targets:
+                arrays[s.name] = fill_tensor(s, "random", rng, STRING_LENGTH)
+                continue
+            try:
+                arrays[s.name], how = image.image_tensor(
+                    rgb, s.shape, s.datatype, options.image_scale
+                )
+            except image.ImageError as exc:
+                raise InputError(f"input {s.name}: {exc}") from None
+            assert options.image_file is not None
+            notes.append(f"{s.name} ← {options.image_file.name} {how}")
+    elif options.fill == "file":
         if options.data_file is None:
             raise InputError("fill 'file' needs a perf_analyzer --input-data JSON file")
         data, _validation, _streams = load_json_data(options.data_file, inputs, outputs, batching)
@@ -130,6 +205,7 @@ def build_request(
         outputs,
         batching,
         options.fill,
+        notes,
     )
 
 

@@ -213,6 +213,7 @@ def result_lines(
     request = result.request
     out = [f"{request.model} over {result.protocol.upper()}: {timing(result)}"]
     out.append(f"inputs ({request.fill}):")
+    out += ["  " + note for note in request.notes]
     for name, array in request.inputs.items():
         datatype = request.datatypes[name]
         summary = summarize(name, datatype, array, request.batching, classify=False, shown=shown)

@@ -424,6 +424,7 @@ def verdict_lines(verdict: ServedVerify) -> list[str]:
         out += [f"  triton-tui verify -m {step}" for step in verdict.steps]
         return out
     out = [f"{verdict.model}: Triton against onnxruntime on {verdict.model_file}"]
+    out += [f"input {note}" for note in (verdict.request.notes if verdict.request else [])]
     for mismatch in report.problems:
         where = f"{verdict.config_file}:{mismatch.line}:{mismatch.col}: " if mismatch.line else ""
         out.append(f"config: {where}{mismatch.message}")

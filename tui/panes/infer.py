@@ -32,6 +32,7 @@ FILL_CHOICES = [
     ("zeros", "zero"),
     ("constant", "constant"),
     ("file", "file"),
+    ("image", "image"),
 ]
 
 
@@ -59,10 +60,12 @@ class InferScreen(Screen[None]):
     """`verify` False: infer the model; True: verify it against onnxruntime."""
 
     HELP = """\
-**Infer / verify** the model: pick how inputs are filled (random, zeros, a constant, or a
-perf_analyzer JSON file), the batch size and the sizes of variable dims, then Enter (or
-ctrl+s) sends it. `a` pages through every value (PgUp/PgDn), `x` writes request.json, curl.sh,
-infer.py and run-infer.sh; f4 opens a config the verify step found wrong; Esc closes.
+**Infer / verify** the model: pick how inputs are filled (random, zeros, a constant, a
+perf_analyzer JSON file, or an image file (PNG, PPM, PGM) for inputs shaped like an image:
+resized, RGB, floats scaled to [0,1]; the layout is said above the inputs), the batch size
+and the sizes of variable dims, then Enter (or ctrl+s) sends it. `a` pages through every value
+(PgUp/PgDn), `x` writes request.json, curl.sh, infer.py and run-infer.sh; f4 opens a config
+the verify step found wrong; Esc closes.
 """
 
     DEFAULT_CSS = """
@@ -108,7 +111,7 @@ infer.py and run-infer.sh; f4 opens a config the verify step found wrong; Esc cl
                     FILL_CHOICES, value="random", allow_blank=False, id="infer-fill", compact=True
                 )
                 yield Input(
-                    placeholder="constant value, or data file path",
+                    placeholder="constant value, or data or image file path",
                     id="infer-value",
                     compact=True,
                 )
@@ -187,6 +190,7 @@ infer.py and run-infer.sh; f4 opens a config the verify step found wrong; Esc cl
             fill=fill,
             constant=value or "1",
             data_file=Path(value).expanduser() if fill == "file" and value else None,
+            image_file=Path(value).expanduser() if fill == "image" and value else None,
             batch_size=int(batch),
             shapes=parse_shapes(shapes),
             protocol=str(self.query_one("#infer-protocol", Select).value),
