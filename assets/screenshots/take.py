@@ -17,6 +17,8 @@ from tui.app import TritonTUI  # noqa: E402
 from tui.core.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.session import Session  # noqa: E402
 from tui.panes.bench import BenchPane  # noqa: E402
+from tui.panes.infer import InferScreen  # noqa: E402
+from tui.panes.repository_list import ModelTable  # noqa: E402
 from tui.panes.tune import TunePane  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
@@ -39,6 +41,7 @@ async def shoot(server: ServerProcess) -> None:
         await _until(pilot, lambda: table.row_count == 4)
         await pilot.pause(1.5)
         app.save_screenshot("repository.svg", str(OUT))
+        await infer(pilot, app)
         await pilot.press("2")
         await pilot.pause(2.0)
         app.save_screenshot("config.svg", str(OUT))
@@ -65,6 +68,20 @@ async def shoot(server: ServerProcess) -> None:
         await pilot.pause(1.0)
         await tune(pilot, app.query_one(TunePane))
         app.save_screenshot("tune.svg", str(OUT))
+
+
+async def infer(pilot, app: TritonTUI) -> None:  # noqa: ANN001
+    """`i` on densenet_onnx: one random request, its top-5 and the curl command."""
+    app.query_one(ModelTable).move_to("densenet_onnx")
+    await pilot.pause(0.5)
+    await pilot.press("i")
+    await _until(pilot, lambda: isinstance(app.screen, InferScreen))
+    out = app.screen.query_one("#infer-out")
+    await _until(pilot, lambda: "outputs" in str(out.render()))
+    await pilot.pause(1.0)
+    app.save_screenshot("infer.svg", str(OUT))
+    await pilot.press("escape")
+    await pilot.pause(0.5)
 
 
 async def tune(pilot, pane: TunePane) -> None:  # noqa: ANN001
