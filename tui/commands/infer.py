@@ -112,6 +112,8 @@ def check_flags(args: argparse.Namespace) -> str | None:
         return "give -u HOST:PORT (a running server) or --model-repository DIR (launch one)"
     if args.input_data is not None and not args.input_data.is_file():
         return f"--input-data {args.input_data}: no such file"
+    if args.input_data is not None and getattr(args, "random", False):
+        return "--input-data and --random cannot be combined"
     if args.image_file is not None:
         if args.input_data is not None:
             return "--input-data and --image-file cannot be combined"
@@ -151,16 +153,25 @@ def options_from(args: argparse.Namespace) -> infer.InferOptions:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    problem = check_flags(args)
-    if args.input_data is not None and getattr(args, "random", False):
-        problem = "--input-data and --random cannot be combined"
+def request_options(
+    args: argparse.Namespace, problem: str | None = None
+) -> infer.InferOptions | None:
+    """The request's options from the flags of infer and verify, or None once the first problem
+    (`problem`, a command's own, else the shared flags') is printed."""
+    problem = problem or check_flags(args)
     try:
         options = options_from(args)
     except InputError as exc:
         problem = problem or str(exc)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
+        return None
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    options = request_options(args)
+    if options is None:
         return BAD_FLAGS
     try:
         with served(args) as (client, grpc_url, repo):

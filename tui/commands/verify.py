@@ -13,8 +13,7 @@ from tui.commands.infer import (
     BAD_FLAGS,
     FAILED,
     add_request_flags,
-    check_flags,
-    options_from,
+    request_options,
     served,
 )
 from tui.core.bench.inputs import InputError
@@ -42,15 +41,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = check_flags(args)
-    if not (args.atol >= 0 and args.rtol >= 0):
-        problem = problem or "--atol and --rtol must be zero or more"
-    try:
-        options = options_from(args)
-    except InputError as exc:
-        problem = problem or str(exc)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
+    tolerances = args.atol >= 0 and args.rtol >= 0  # False for NaN too
+    options = request_options(args, None if tolerances else "--atol and --rtol must be 0 or more")
+    if options is None:
         return BAD_FLAGS
     try:
         with served(args) as (client, _grpc_url, repo):
