@@ -60,7 +60,7 @@ def term(tmp_path: Path, repo: Path) -> Iterator[Keys]:
         console.close()
 
 
-def test_one_key_benchmark_and_palette_commands(term: Keys) -> None:
+def test_one_key_benchmark_infer_and_palette_commands(term: Keys) -> None:
     term.press("j")  # identity_onnx
     term.press("b")
     screen = term.wait_for("identity_onnx level 1", timeout=60)
@@ -80,6 +80,18 @@ def test_one_key_benchmark_and_palette_commands(term: Keys) -> None:
     term.wait_for("identity_onnx level 1", timeout=60)
     term.press("Escape")
     term.wait_for("cancelled", timeout=60)
+    # Infer with `i` on the selected model, verify from the palette (issue 20), at 80x24.
+    term.press("1")
+    term.press("i")
+    screen = term.wait_for("OUTPUT0  FP32", timeout=60)
+    assert "Infer identity_onnx" in screen and "identity_onnx over HTTP: client" in screen
+    term.press("Escape")
+    term.press(":")
+    term.type("verify iden")
+    term.wait_for("verify identity_onnx")
+    term.press("Enter")
+    screen = term.wait_for("agree: every output within", timeout=60)
+    assert "OUTPUT0: ok" in screen
 
 
 def test_unload_asks_state_fits_and_detail_follows_apply(term: Keys, repo: Path) -> None:
