@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
-from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
+from tests.conftest import ANY_STABILITY, FAST_ONNX_MODEL, copy_demo, launch
 from tui.core.client import TritonHTTP
 from tui.core.launcher import ServerProcess
 from tui.core.tune import report
@@ -41,7 +41,9 @@ MA_HEADER = (
     "Model,Batch,Concurrency,Model Config Path,Instance Group,Max Batch Size,"
     "Satisfies Constraints,Throughput (infer/sec),p99 Latency (ms)"
 )
-FAST = MeasureSettings(window_ms=300, stability_pct=50, max_trials=10)
+# Any three windows with answers make a level: these tests are of the tuner, not of the stability
+# rule (test_bench_stats.py), and on a loaded host an unstable level cost up to 2 x 10 windows.
+FAST = MeasureSettings(window_ms=300, stability_pct=ANY_STABILITY, max_trials=10)
 
 
 def tune_repository(dest: Path) -> Path:
@@ -105,7 +107,8 @@ def test_space_defaults_follow_model_analyzer() -> None:
 def test_quick_tune_beats_default_on_a_batching_onnx_model_and_restores(
     tune_server: ServerProcess, tmp_path: Path
 ) -> None:
-    record, before = _record(tune_server, FIXED_COST, counts=[1], batch_sizes=[8])
+    # one level, where batching pays most (the sweep itself: test_quick_tune_re_measures...)
+    record, before = _record(tune_server, FIXED_COST, counts=[1], batch_sizes=[8], concurrency=[8])
     assert not before.get("dynamic_batching")
     record = _tune(tune_server, record, tmp_path)
     assert record.status == "done", record.message
@@ -130,7 +133,7 @@ def test_brute_tune_of_add_sub_measures_every_point_and_restores(
     tune_server: ServerProcess, tmp_path: Path
 ) -> None:
     record, before = _record(
-        tune_server, "add_sub", "brute", counts=[1, 2], batch_sizes=[8], concurrency=[1, 2]
+        tune_server, "add_sub", "brute", counts=[1, 2], batch_sizes=[8], concurrency=[1]
     )
     record = _tune(tune_server, record, tmp_path)
     assert record.status == "done", record.message
@@ -182,7 +185,10 @@ def test_candidates_that_fail_are_recorded_not_fatal(
 def test_cancel_mid_tune_leaves_the_model_as_on_disk(
     tune_server: ServerProcess, tmp_path: Path
 ) -> None:
-    record, before = _record(tune_server, FIXED_COST, "brute", counts=[1, 2], batch_sizes=[8])
+    # two levels: the cancel comes after the candidate's first, while it still has one to go
+    record, before = _record(
+        tune_server, FIXED_COST, "brute", counts=[1, 2], batch_sizes=[8], concurrency=[1, 2]
+    )
     cancel = threading.Event()
     seen: list[str] = []
 
@@ -201,8 +207,10 @@ def test_cancel_mid_tune_leaves_the_model_as_on_disk(
 def test_resume_after_a_killed_tune(tune_server: ServerProcess, tmp_path: Path) -> None:
     """What a killed console leaves: an override live in the server, a record saying so."""
     client = TritonHTTP(tune_server.http_url)
-    record, before = _record(tune_server, "add_sub", "brute", counts=[1, 2], batch_sizes=[8])
-    record.space.concurrency = [1, 2]
+    # one point besides the default (which is add_sub's own config), one level
+    record, before = _record(
+        tune_server, "add_sub", "brute", counts=[1], batch_sizes=[8], concurrency=[1]
+    )
     cancel = threading.Event()
 
     def stop_after_default(event: object) -> None:
@@ -262,8 +270,10 @@ def test_a_lucky_first_measurement_does_not_win_once_re_measured() -> None:
 def test_quick_tune_re_measures_its_top_configs_and_the_default(
     tune_server: ServerProcess, tmp_path: Path
 ) -> None:
+    # one level per candidate (the re-measure is what is tested), where both batching and a
+    # second instance beat the default: the climb moves and reaches a fourth point
     record, before = _record(
-        tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8], concurrency=[1, 2, 4]
+        tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8], concurrency=[4]
     )
     cancel = threading.Event()
     again: list[str] = []

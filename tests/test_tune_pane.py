@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from assets.bench.tune_models import FIXED_COST
-from tests.conftest import launch
+from tests.conftest import ANY_STABILITY, launch
 from tests.test_tune import tune_repository
 from tui.app import TritonTUI
 from tui.core.client import TritonHTTP
@@ -75,7 +75,9 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         await pilot.press("enter")
         assert "Cannot start" in _text(pane, "#tune-status") and not pane.running
 
-        _fill(pane, counts="1:1", batch="8:8", concurrency="1:16", window="300", stability="100")
+        # two levels where batching pays; any three windows make a level (not the stability rule)
+        _fill(pane, counts="1:1", batch="8:8", concurrency="8:16", window="300")
+        _fill(pane, stability=str(ANY_STABILITY))
         await pilot.press("enter")  # Enter in a field starts
         assert pane.running
         await _until(pilot, lambda: " of " in _text(pane, "#tune-status"))
