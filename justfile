@@ -21,9 +21,11 @@ run *ARGS: setup
     {{py}} -m tui --model-repository assets/models {{ARGS}}
 
 # Run the whole test suite against the real embedded server.
-# Two workers, one test file each at a time (module fixtures share a server per file).
+# Three workers, one test file each at a time (module fixtures share a server per file): the
+# suite waits on servers, sockets and timed windows more than it computes, so on 2 cores a third
+# worker cut the wall time from 10.1 to 7.6 min.
 test *ARGS: setup test-tools
-    {{py}} -m pytest -q -n 2 --dist loadfile {{ARGS}}
+    {{py}} -m pytest -q -n 3 --dist loadfile {{ARGS}}
 
 # The quick subset for the edit-test loop (parsers, lint, stores, forms, statistics, sanitising,
 # a few pilot tests): no Docker engine, no perf_analyzer, at most the shared demo server; under a
