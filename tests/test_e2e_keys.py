@@ -82,6 +82,7 @@ def test_one_key_benchmark_infer_and_palette_commands(term: Keys) -> None:
     term.wait_for("cancelled", timeout=60)
     # Infer with `i` on the selected model, verify from the palette (issue 20), at 80x24.
     term.press("1")
+    term.press("k", "j")  # identity_onnx, the second row, wherever the palette left the cursor
     term.press("i")
     screen = term.wait_for("OUTPUT0  FP32", timeout=60)
     assert "Infer identity_onnx" in screen and "identity_onnx over HTTP: client" in screen

@@ -34,8 +34,6 @@ class Choice:
 class ChoiceScreen(ModalScreen[str | None]):
     """Ask a question; dismisses with the chosen `Choice.id`, or None on escape."""
 
-    AUTO_FOCUS = None  # the default answer takes the focus (not a long message's scroll box)
-
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
     ChoiceScreen > Vertical {
@@ -74,12 +72,24 @@ class ChoiceScreen(ModalScreen[str | None]):
                     at = choice.label.lower().find(choice.key)
                     if at >= 0:
                         label.stylize("underline", at, at + 1)
-                    yield Button(label, id=f"choice-{choice.id}", variant=choice.variant)  # type: ignore[arg-type]
+                    yield Button(
+                        label,
+                        id=f"choice-{choice.id}",
+                        variant=choice.variant,  # type: ignore[arg-type]
+                        classes="default-choice" if choice.id == self.default else "",
+                    )
 
     def on_mount(self) -> None:
-        # A query, not query_one: on a loaded machine Mount has been seen before the buttons.
-        for button in self.query(f"#choice-{self.default}"):
+        self._focus_default()
+
+    def _focus_default(self) -> None:
+        """The safe answer takes the focus (from whatever had it under the dialog). On a loaded
+        machine Mount was seen before the buttons were there: then once they are."""
+        for button in self.query(".default-choice"):
             button.focus()
+            return
+        if self.is_attached:
+            self.call_after_refresh(self._focus_default)
 
     def on_key(self, event) -> None:  # noqa: ANN001 - textual.events.Key
         for choice in self.choices:
