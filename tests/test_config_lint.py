@@ -341,6 +341,20 @@ def test_cli_lint_exit_codes_and_format(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["config", "lint", str(tmp_path)]) == 1  # the whole repository
 
 
+def test_cli_lint_of_a_file_that_is_not_utf8_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bare file and a model's config.pbtxt that are not UTF-8: an error in words, exit 1."""
+    (tmp_path / "bad.json").write_bytes(b"\xff\xfe bad")
+    assert main(["config", "lint", str(tmp_path / "bad.json")]) == 1
+    out = capsys.readouterr().out.strip()
+    assert out == f"{tmp_path / 'bad.json'}:1:1: not UTF-8 text (byte 0xff at offset 0)"
+    model = write_model(tmp_path / "repo", "latin", SIMPLE.replace('"simple"', '"latin"'))
+    (model / "config.pbtxt").write_bytes(b'name: "caf\xe9"')
+    assert main(["config", "lint", str(tmp_path / "repo")]) == 1
+    assert "not UTF-8 text (byte 0xe9 at offset 10)" in capsys.readouterr().out
+
+
 # ------------------------------------------------------------------ never crash
 
 

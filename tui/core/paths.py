@@ -88,8 +88,13 @@ def read_regular(path: Path | str, limit: int = TEXT_LIMIT) -> bytes:
 
 
 def read_regular_text(path: Path | str, limit: int = TEXT_LIMIT) -> str:
-    """`read_regular` decoded as UTF-8 (UnicodeDecodeError when it is not)."""
+    """`read_regular` decoded as UTF-8 (UnicodeDecodeError when it is not: `not_utf8` words it)."""
     return read_regular(path, limit).decode("utf-8")
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """A decoding failure in words: which byte, where."""
+    return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
 
 
 def special_kind(path: Path | str) -> str:

@@ -25,6 +25,8 @@ import numpy as np
 import tritonclient.http as httpclient
 from tritonclient.utils import triton_to_np_dtype
 
+from tui.core.paths import not_utf8
+
 
 class InputError(ValueError):
     """The inputs cannot be built from what the user gave: a flag, or the data file, does not
@@ -197,8 +199,7 @@ def read_json_data(path: Path) -> Any:
         raise InputError(f"--input-data {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"--input-data {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-            f"offset {exc.start}); perf_analyzer's JSON data files are UTF-8"
+            f"--input-data {path}: {not_utf8(exc)}; perf_analyzer's JSON data files are UTF-8"
         ) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"--input-data {path}: not valid JSON ({exc})") from None

@@ -22,7 +22,7 @@ from tui.core.modelconfig.parse import parse_config
 from tui.core.modelconfig.rules import validate_config
 from tui.core.modelconfig.target import Target, target_findings
 from tui.core.modelname import model_problem
-from tui.core.paths import read_regular_text, special_kind
+from tui.core.paths import not_utf8, read_regular_text, special_kind
 
 CONFIG_NAME = "config.pbtxt"
 
@@ -94,8 +94,11 @@ class RepositoryLinter:
         elif model_dir is not None and (model_dir / CONFIG_NAME).exists():
             try:
                 text = read_regular_text(model_dir / CONFIG_NAME)
-            except (OSError, UnicodeDecodeError) as exc:
+            except OSError as exc:
                 report.diagnostics.append(Diagnostic(shown, 0, 0, ERROR, str(exc)))
+                return report
+            except UnicodeDecodeError as exc:
+                report.diagnostics.append(Diagnostic(shown, 0, 0, ERROR, not_utf8(exc)))
                 return report
         else:
             text = ""  # no file: Triton auto-completes from scratch
@@ -328,12 +331,14 @@ def _unreadable(path: str, exc: OSError) -> Diagnostic:
 
 
 def lint_path(path: Path | str, target: Target | None = None) -> list[Diagnostic]:
-    """A config.pbtxt file, a model folder or a repository folder; one that cannot be read is
-    one error in words (no permission, removed), never an exception."""
+    """A config.pbtxt file, a model folder or a repository folder; one that cannot be read or
+    decoded is one error in words (no permission, removed, not UTF-8), never an exception."""
     try:
         return _lint_path(path, target)
     except OSError as exc:
         return [_unreadable(str(path), exc)]
+    except UnicodeDecodeError as exc:
+        return [Diagnostic(str(path), 0, 0, ERROR, not_utf8(exc))]
 
 
 def _lint_path(path: Path | str, target: Target | None = None) -> list[Diagnostic]:
