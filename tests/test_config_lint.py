@@ -429,3 +429,15 @@ def test_core_does_not_import_textual() -> None:
     code = "import sys, tui.core.modelconfig, tui.commands.config; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_undefined_data_type_number_is_named_not_raised() -> None:
+    """A mutated config (seed 903 of the test above) gave an ensemble step data type 32, which
+    the DataType enum does not define: the inconsistency is worded, not a ValueError."""
+    from tui.core.modelconfig.ensemble import _consistency, _Tensor
+
+    said = _consistency(_Tensor.of("a", False, 32, [4]), _Tensor.of("b", False, 11, [4]), "")
+    assert said == (
+        "inconsistent data type: data type 32 is inferred from model a while TYPE_FP32 is "
+        "inferred from model b"
+    )

@@ -183,11 +183,17 @@ class _Tensor:
         return cls(model, data_type, tuple(dims), full)
 
 
+def _type_name(data_type: int) -> str:
+    """TYPE_FP32 and the like; a number the enum does not define (a mutated config) as itself."""
+    value = pb.DataType.DESCRIPTOR.values_by_number.get(data_type)
+    return value.name if value is not None else f"data type {data_type}"
+
+
 def _consistency(lhs: _Tensor, rhs: _Tensor, prefix: str) -> str | None:
     if lhs.data_type != rhs.data_type:
         return (
-            f"{prefix}inconsistent data type: {pb.DataType.Name(lhs.data_type)} is inferred from "
-            f"model {lhs.model} while {pb.DataType.Name(rhs.data_type)} is inferred from model "
+            f"{prefix}inconsistent data type: {_type_name(lhs.data_type)} is inferred from "
+            f"model {lhs.model} while {_type_name(rhs.data_type)} is inferred from model "
             f"{rhs.model}"
         )
     if not _dims_match(lhs.dims, rhs.dims) and not _dims_match(lhs.full_dims, rhs.full_dims):
