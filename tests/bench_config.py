@@ -30,7 +30,7 @@ from textual.widgets import TextArea
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tui.core.client import TritonHTTP  # noqa: E402
+from tui.core.server.client import TritonHTTP  # noqa: E402
 from tui.panes.config_editor import ConfigPane  # noqa: E402
 from tui.state import ConsoleApp  # noqa: E402
 

@@ -27,10 +27,10 @@ from textual.app import ComposeResult
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tui.core.client import TritonHTTP  # noqa: E402
-from tui.core.linebuffer import LineBuffer  # noqa: E402
 from tui.core.logs.parser import LogParser  # noqa: E402
 from tui.core.logs.store import LogStore  # noqa: E402
+from tui.core.server.client import TritonHTTP  # noqa: E402
+from tui.core.util.linebuffer import LineBuffer  # noqa: E402
 from tui.panes.logs import LogsPane  # noqa: E402
 from tui.state import ConsoleApp  # noqa: E402
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from assets.build_models import ensure_densenet
-from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchSpec, ServerProcess
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import LaunchSpec, ServerProcess
+from tui.core.server.session import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "assets" / "models"

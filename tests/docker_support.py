@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from tui.core.docker_server import DockerSpec
-from tui.core.locate import find_tritonserver
-from tui.core.paths import cache_dir
+from tui.core.server.docker_server import DockerSpec
+from tui.core.server.locate import find_tritonserver
+from tui.core.util.paths import cache_dir
 
 IMAGE = "triton-tui-test:rootfs"
 

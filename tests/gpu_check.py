@@ -35,11 +35,11 @@ import tritonclient.http as httpclient  # noqa: E402
 from conftest import copy_demo, launch  # noqa: E402
 
 from assets.build_models import ensure_densenet  # noqa: E402
-from tui.core.client import fetch_metrics  # noqa: E402
 from tui.core.gpu.format import render_text  # noqa: E402
 from tui.core.gpu.metrics import parse_metrics  # noqa: E402
 from tui.core.gpu.nvml import NvmlReader, NvmlUnavailable  # noqa: E402
 from tui.core.gpu.sampler import Sampler, Snapshot  # noqa: E402
+from tui.core.server.client import fetch_metrics  # noqa: E402
 
 SPIN_CONFIG = """name: "gpu_spin"
 backend: "python"

@@ -16,8 +16,8 @@ from tests.conftest import copy_demo, launch
 from tests.test_deploy import make_onnx
 from tui.cli import main
 from tui.commands import tune
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from tests.conftest import launch
 from tests.test_console_keys import rows, until
 from tui.app import TritonTUI
 from tui.cli import console_parser
-from tui.core.launcher import ServerProcess
-from tui.core.serverspec import build_session
-from tui.core.session import Session
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.serverspec import build_session
+from tui.core.server.session import Session
 from tui.panes.config_editor import ConfigPane
 from tui.panes.logs import LogsPane
 from tui.state import NO_READY_MODEL

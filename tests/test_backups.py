@@ -20,13 +20,13 @@ from tests.test_config_pane import SIZE, open_model, type_at_end, wait_for
 from tests.test_deploy import make_onnx
 from tests.test_logs_pane import _Host, _session, _until
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.deploy import apply_import, plan_import
-from tui.core.launcher import ServerProcess
 from tui.core.logs.store import write_lines
 from tui.core.modelconfig import backup_paths, save_config
 from tui.core.modelconfig.store import BACKUPS_KEPT
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
+from tui.core.workflows.deploy import apply_import, plan_import
 from tui.panes.logs import LogsPane
 
 

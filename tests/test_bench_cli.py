@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ANY_STABILITY, copy_demo
 from tui.cli import main
-from tui.core.launcher import ServerProcess
+from tui.core.server.launcher import ServerProcess
 
 HEADER = (
     "Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,"

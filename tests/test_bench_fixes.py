@@ -35,7 +35,7 @@ from tui.core.bench.loadgen import FIELDS, Collected, LoadGenerator
 from tui.core.bench.ranges import Range
 from tui.core.bench.results import BenchResult, LevelResult
 from tui.core.bench.stats import LatencySummary
-from tui.core.launcher import ServerProcess
+from tui.core.server.launcher import ServerProcess
 
 FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 8}
 
@@ -87,7 +87,7 @@ def test_request_rate_is_not_capped_at_16_in_flight(bench_server: ServerProcess)
 
 def _sleepy_request(server: ServerProcess) -> bytes:
     from tui.core.bench.inputs import prepare
-    from tui.core.client import TritonHTTP
+    from tui.core.server.client import TritonHTTP
 
     client = TritonHTTP(server.http_url)
     prepared = prepare(

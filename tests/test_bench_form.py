@@ -1,5 +1,6 @@
 """The Benchmark pane's logic without Textual (tui/core/bench/form.py) and the figures it shows
-(tui/core/units.py): the form's checks, the inputs line and shapes template, the ETA, the export."""
+(tui/core/util/units.py): the form's checks, the inputs line and shapes template, the ETA,
+the export."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tui.core.bench import form as bench_form
 from tui.core.bench.engine import LevelStarted, WindowMeasured
 from tui.core.bench.results import BenchResult
-from tui.core.units import clock, size
+from tui.core.util.units import clock, size
 
 FORM = {"range": "1:4", "window": "500", "percentile": "", "stability": "10", "shapes": ""}
 

@@ -17,8 +17,8 @@ from tui.core.bench.h2 import HEADER, RST_STREAM, H2Connection, request_headers
 from tui.core.bench.inputs import check_response, prepare
 from tui.core.bench.loadgen import LoadGenerator
 from tui.core.bench.ranges import Range
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
 
 FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 8}
 

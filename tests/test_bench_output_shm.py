@@ -24,8 +24,8 @@ from tui.cli import main
 from tui.core.bench.engine import BenchConfig, LevelStarted, run_sweep
 from tui.core.bench.inputs import prepare
 from tui.core.bench.ranges import Range
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
 
 VARIABLE = "add_sub_var"  # add_sub with dims [ -1 ]: outputs of no fixed size
 FAST = {"window_ms": 400, "stability_pct": 100.0, "max_trials": 8}

@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static, TabbedCont
 
 from tests.conftest import ANY_STABILITY
 from tui.app import TritonTUI
-from tui.core.session import Session
+from tui.core.server.session import Session
 from tui.panes.bench import BenchPane
 
 

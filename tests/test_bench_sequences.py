@@ -48,8 +48,8 @@ from tui.core.bench.sequences import (
     grpc_templates,
     parse_id_range,
 )
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
 
 LENGTH, VARIATION = 20, 20.0
 SHORTEST, LONGEST = 16, 24  # 20 +/- 20 %

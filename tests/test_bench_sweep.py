@@ -22,7 +22,7 @@ from tui.core.bench.engine import (
     run_sweep,
 )
 from tui.core.bench.ranges import Range
-from tui.core.launcher import ServerProcess
+from tui.core.server.launcher import ServerProcess
 
 FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 10}
 

@@ -58,7 +58,7 @@ from tests.bench_repo import (
 )
 from tests.conftest import ROOT
 from tests.tools.install_perf_analyzer import InstallError, PerfAnalyzer, install
-from tui.core.launcher import LaunchSpec, ServerProcess
+from tui.core.server.launcher import LaunchSpec, ServerProcess
 
 FACTOR = 4.0
 SERVER_FACTOR = 6.0

@@ -9,7 +9,7 @@ import pytest
 from conftest import copy_demo, launch
 
 from tui.app import TritonTUI
-from tui.core.session import Session
+from tui.core.server.session import Session
 from tui.panes.coldstart import ColdStartView
 from tui.panes.logs import LogsPane
 

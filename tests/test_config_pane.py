@@ -20,9 +20,9 @@ from textual.widgets import DataTable, OptionList
 from tests.bench_config import big_config
 from tests.conftest import copy_demo
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
 from tui.panes.config_dialogs import ChoiceScreen, DiffScreen, PickScreen
 from tui.panes.config_editor import ConfigPane
 

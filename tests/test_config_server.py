@@ -19,10 +19,10 @@ from textual.widgets import Static
 from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
 from tests.test_config_pane import SIZE, open_model, wait_for
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
 from tui.core.modelconfig import generate_config, parse_config
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
 from tui.panes.config_dialogs import ChoiceScreen, PickScreen
 
 GENERATED = (FAST_ONNX_MODEL, "identity_onnx", "dyn_onnx")

@@ -12,11 +12,11 @@ import pytest
 from tests.conftest import ROOT, copy_demo
 from tests.test_config_pane import SIZE, open_model, wait_for
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
 from tui.core.modelconfig import lint_text, locate
 from tui.core.modelconfig.target import Target, local_target, server_target
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
 
 CONFIG = """name: "m"
 backend: "{backend}"

@@ -19,10 +19,10 @@ from textual.widgets.data_table import ColumnKey
 from tests.conftest import copy_demo, launch
 from tui.app import TritonTUI
 from tui.cli import console_parser
-from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchSpec, ServerProcess, free_port
-from tui.core.serverspec import build_session
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import LaunchSpec, ServerProcess, free_port
+from tui.core.server.serverspec import build_session
+from tui.core.server.session import Session
 from tui.panes.bench import BenchPane
 from tui.panes.config_dialogs import ChoiceScreen
 from tui.panes.config_editor import ConfigPane

@@ -13,11 +13,11 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from tests.conftest import ROOT, launch
-from tui.core import deploy
-from tui.core.client import TritonHTTP
-from tui.core.deploy import DeployError, apply_import, plan_import
-from tui.core.launcher import ServerProcess
-from tui.core.verify import check_against_onnx, verify
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.workflows import deploy
+from tui.core.workflows.deploy import DeployError, apply_import, plan_import
+from tui.core.workflows.verify import check_against_onnx, verify
 
 
 def make_onnx(path: Path, batch: int | str, n_out: int = 3) -> Path:

@@ -19,8 +19,8 @@ from tests.test_deploy_pane import _preview, _steps
 from tests.test_repository_pane import _session, _wait
 from tui.app import TritonTUI
 from tui.cli import main
-from tui.core.deploy import DeployError, plan_import
-from tui.core.launcher import ServerProcess
+from tui.core.server.launcher import ServerProcess
+from tui.core.workflows.deploy import DeployError, plan_import
 
 
 def make_external(folder: Path, op: str = "Add", location: str = "data/weights.bin") -> Path:

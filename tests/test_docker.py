@@ -12,9 +12,9 @@ import pytest
 
 from tests.conftest import copy_demo
 from tests.docker_support import embedded_spec, engine, ensure_image
-from tui.core.client import TritonHTTP
-from tui.core.docker_server import OWNER_LABEL, DockerServer, DockerSpec, device_requests
-from tui.core.launcher import LaunchError, free_port
+from tui.core.server.client import TritonHTTP
+from tui.core.server.docker_server import OWNER_LABEL, DockerServer, DockerSpec, device_requests
+from tui.core.server.launcher import LaunchError, free_port
 
 pytestmark = pytest.mark.docker
 
@@ -93,7 +93,7 @@ def test_console_killed_container_removed_by_watchdog(client: Any, repo: Path) -
     script = (
         "import sys, time; from pathlib import Path\n"
         "from tests.docker_support import embedded_spec\n"
-        "from tui.core.docker_server import DockerServer\n"
+        "from tui.core.server.docker_server import DockerServer\n"
         "s = DockerServer(embedded_spec(Path(sys.argv[1])))\n"
         "s.start(); print(s.container.id, flush=True); time.sleep(120)\n"
     )
@@ -187,7 +187,7 @@ async def test_console_on_docker_shows_logs_and_quit_removes_container(
     client: Any, repo: Path
 ) -> None:
     from tui.app import TritonTUI
-    from tui.core.session import Session
+    from tui.core.server.session import Session
     from tui.panes.logs import LogsPane
 
     session = Session.launch_docker(embedded_spec(repo))

@@ -11,7 +11,7 @@ import tritonclient.http as httpclient
 
 from tui.cli import main
 from tui.core.gpu import Sampler
-from tui.core.launcher import ServerProcess
+from tui.core.server.launcher import ServerProcess
 
 
 def send_add_sub(url: str, count: int) -> None:

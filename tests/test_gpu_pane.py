@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TabbedContent
 
 from tui.app import TritonTUI
-from tui.core.session import Session
+from tui.core.server.session import Session
 from tui.panes.gpu import GpuCard, GpuPane, GraphRow, HistoryGraph
 
 

@@ -31,11 +31,11 @@ from tui.core.bench.ranges import (
     parse_range,
 )
 from tui.core.bench.results import BenchConfig
-from tui.core.docker_server import _log_lines
-from tui.core.launcher import LaunchSpec, ServerProcess
-from tui.core.linebuffer import MAX_LINE, LineBuffer, LineSplitter
 from tui.core.logs.follow import FileFollower
+from tui.core.server.docker_server import _log_lines
+from tui.core.server.launcher import LaunchSpec, ServerProcess
 from tui.core.tune.form import TuneForm
+from tui.core.util.linebuffer import MAX_LINE, LineBuffer, LineSplitter
 
 ADD_SUB_INPUTS = [TensorSpec("INPUT0", "FP32", [4]), TensorSpec("INPUT1", "FP32", [4])]
 

@@ -20,14 +20,14 @@ from textual.widgets import DataTable
 
 from tests.conftest import DEMO, ROOT, copy_demo
 from tui.app import TritonTUI
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.launcher import LaunchError, model_load_args
 from tui.core.modelconfig import lint_path, lint_repository
 from tui.core.modelconfig.diagnostics import MESSAGE_LIMIT
 from tui.core.modelconfig.target import Target
-from tui.core.modelname import load_problem, name_problem, path_problem, shown
-from tui.core.repository import ModelOnDisk, merge, poll, scan_model, scan_repository
-from tui.core.session import Session
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.launcher import LaunchError, model_load_args
+from tui.core.server.modelname import load_problem, name_problem, path_problem, shown
+from tui.core.server.session import Session
+from tui.core.store.repository import ModelOnDisk, merge, poll, scan_model, scan_repository
 from tui.panes.repository_detail import render_detail
 from tui.panes.repository_list import ModelTable
 

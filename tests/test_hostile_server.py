@@ -34,10 +34,10 @@ from tui.core.bench.grpc_admin import TritonGRPC
 from tui.core.bench.h2 import H2Connection
 from tui.core.bench.inputs import VARIABLE_OUTPUT_CAP, TensorSpec, answer_cap
 from tui.core.bench.loadgen import LoadError, LoadGenerator
-from tui.core.client import CAPS, TritonError, TritonHTTP, fetch_metrics
 from tui.core.logs.probe import _Inferer
-from tui.core.session import Session
-from tui.core.verify import verify
+from tui.core.server.client import CAPS, TritonError, TritonHTTP, fetch_metrics
+from tui.core.server.session import Session
+from tui.core.workflows.verify import verify
 
 # `triton-tui bench -u` against each endpoint, started before the first test so that its 10 s
 # deadline passes while the other tests run; the last test judges them. The wrapper reports the

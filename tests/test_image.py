@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from tui.cli import main
-from tui.core import image, infer
 from tui.core.bench.inputs import InputError
-from tui.core.launcher import ServerProcess
+from tui.core.server.launcher import ServerProcess
+from tui.core.util import image
+from tui.core.workflows import infer
 
 
 # An encoder of our own, byte by byte as the PNG specification writes it -------------------------

@@ -22,11 +22,11 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from tui.app import TritonTUI
 from tui.cli import main
-from tui.core import infer, infer_report
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.session import Session
-from tui.core.verify import compare_output
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
+from tui.core.workflows import infer, infer_report
+from tui.core.workflows.verify import compare_output
 from tui.panes.infer import InferScreen
 
 

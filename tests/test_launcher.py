@@ -11,10 +11,10 @@ import pytest
 import tritonclient.http as httpclient
 
 from tests.conftest import DEMO, copy_demo, launch
-from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchError, LaunchSpec, ServerProcess
-from tui.core.locate import move_into_place
 from tui.core.logs.parser import has_local_gpu
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import LaunchError, LaunchSpec, ServerProcess
+from tui.core.server.locate import move_into_place
 
 
 def test_demo_models_all_ready(demo_client: TritonHTTP) -> None:

@@ -12,11 +12,11 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.linebuffer import LineBuffer
 from tui.core.logs.parser import has_local_gpu
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
+from tui.core.util.linebuffer import LineBuffer
 from tui.panes.logs import LogsPane
 from tui.state import ConsoleApp
 

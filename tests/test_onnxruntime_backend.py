@@ -17,10 +17,10 @@ import onnxruntime as ort
 import pytest
 
 from tests.conftest import FAST_ONNX_MODEL, ROOT, copy_demo, launch
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.locate import _embedded_root
 from tui.core.logs.parser import has_local_gpu
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.locate import _embedded_root
 
 GPU_BUILD = ["CUDAExecutionProvider", "CPUExecutionProvider"]
 

@@ -19,8 +19,8 @@ import pytest
 import tritonclient.http as httpclient
 
 from tests.conftest import ROOT, copy_demo
-from tui.core.client import TritonHTTP
-from tui.core.reaper import session_members, shm_regions
+from tui.core.server.client import TritonHTTP
+from tui.core.server.reaper import session_members, shm_regions
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from textual.widgets.data_table import ColumnKey
 
 from tests.conftest import copy_demo, launch
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.session import Session
 from tui.panes.config_dialogs import ChoiceScreen
 
 

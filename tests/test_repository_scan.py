@@ -6,8 +6,8 @@ from pathlib import Path
 
 from assets.build_models import committed_files
 from tests.conftest import DEMO, FAST_ONNX_MODEL
-from tui.core.diagnosis import ModelErrorTracker
-from tui.core.repository import ModelView, merge, scan_model, scan_repository
+from tui.core.store.repository import ModelView, merge, scan_model, scan_repository
+from tui.core.workflows.diagnosis import ModelErrorTracker
 from tui.panes.repository_detail import render_detail
 
 

@@ -21,10 +21,10 @@ from textual.widgets import DataTable, Static
 from tests.conftest import copy_demo, launch
 from tests.test_config_pane import wait_for
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.repository import poll
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
+from tui.core.store.repository import poll
 
 
 @pytest.fixture

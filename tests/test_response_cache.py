@@ -21,14 +21,14 @@ import pytest
 from tests.bench_repo import CACHED, _clone
 from tests.conftest import ANY_STABILITY, ROOT, copy_demo
 from tui.cli import UsageError, console_parser, validate_server_flags
-from tui.core.client import TritonHTTP
-from tui.core.docker_server import DockerServer, DockerSpec
-from tui.core.launcher import ServerProcess
-from tui.core.locate import find_tritonserver
 from tui.core.modelconfig import lint_text
 from tui.core.modelconfig.target import server_target
-from tui.core.serverspec import launch_spec
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.docker_server import DockerServer, DockerSpec
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.locate import find_tritonserver
+from tui.core.server.serverspec import launch_spec
+from tui.core.server.session import Session
 from tui.widgets.server_bar import ServerBar
 
 
@@ -222,7 +222,7 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
 
     from tests.test_bench_pane import _status, _type, _until
     from tui.app import TritonTUI
-    from tui.core.session import Session
+    from tui.core.server.session import Session
     from tui.panes.bench import BenchPane
     from tui.panes.bench_results import COLUMNS
 

@@ -21,13 +21,13 @@ from textual.widgets import DataTable, TextArea
 from tests.conftest import ROOT, copy_demo
 from tests.test_config_pane import wait_for
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.linebuffer import LineBuffer
 from tui.core.logs.store import LogStore
 from tui.core.modelconfig import read_config
-from tui.core.sanitize import clean, clean_line
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
+from tui.core.util.linebuffer import LineBuffer
+from tui.core.util.sanitize import clean, clean_line
 
 EVIL = (
     "\x1b]0;PWNED\x07"  # OSC: set the window title

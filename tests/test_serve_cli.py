@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from tests.conftest import FAST_ONNX_MODEL, ROOT, copy_demo
-from tui.core.client import TritonHTTP
+from tui.core.server.client import TritonHTTP
 
 
 def _plain_env() -> dict[str, str]:

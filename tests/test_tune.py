@@ -19,8 +19,8 @@ import pytest
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import ANY_STABILITY, FAST_ONNX_MODEL, copy_demo, launch
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
 from tui.core.tune import report
 from tui.core.tune.measure import Level, MeasureSettings, clean
 from tui.core.tune.record import CandidateResult, TuneRecord, latest_unfinished, load_record

@@ -14,9 +14,9 @@ from assets.bench.tune_models import FIXED_COST
 from tests.conftest import ANY_STABILITY, launch
 from tests.test_tune import tune_repository
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
 from tui.core.tune.restore import same_config
 from tui.panes.config_dialogs import ChoiceScreen
 from tui.panes.tune import TunePane

@@ -21,9 +21,9 @@ from tests.conftest import ROOT, launch
 from tests.test_tune import _dead_pid
 from tui.app import TritonTUI
 from tui.cli import main
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.launcher import ServerProcess
-from tui.core.session import Session
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
 from tui.core.tune import apply
 from tui.core.tune.record import (
     AppliedConfig,
@@ -120,7 +120,7 @@ def test_a_tune_killed_mid_search_is_recovered_before_the_next_reads_its_base(
 APPLY = """
 import sys
 from pathlib import Path
-from tui.core.client import TritonHTTP
+from tui.core.server.client import TritonHTTP
 from tui.core.tune import apply
 from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.record import TuneRecord

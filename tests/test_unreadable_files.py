@@ -1,7 +1,7 @@
 """A FIFO, a device or a huge file where a config is expected never blocks nor explodes (issue 13).
 
 A FIFO named config.pbtxt used to block a worker thread forever (opening a FIFO waits for a
-writer), and then `q` hung. Every file read goes through `tui.core.paths.read_regular`.
+writer), and then `q` hung. Every file read goes through `tui.core.util.paths.read_regular`.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from textual.widgets import DataTable, TextArea
 from tests.conftest import ROOT, copy_demo
 from tests.test_config_pane import SIZE, wait_for
 from tui.app import TritonTUI
-from tui.core.client import TritonHTTP
-from tui.core.launcher import ServerProcess
 from tui.core.modelconfig import FileStamp, lint_path, read_config
-from tui.core.paths import UnreadableFileError, read_regular
-from tui.core.repository import scan_repository
-from tui.core.session import Session
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
+from tui.core.store.repository import scan_repository
+from tui.core.util.paths import UnreadableFileError, read_regular
 
 
 @pytest.fixture

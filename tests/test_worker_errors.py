@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tui.app import TritonTUI
-from tui.core.session import Session
+from tui.core.server.session import Session
 
 
 class _NotTriton(http.server.BaseHTTPRequestHandler):

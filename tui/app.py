@@ -18,12 +18,12 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
 from tui.actions import ModelActions
-from tui.core import errorlog
-from tui.core.client import TritonError
-from tui.core.launcher import LaunchError
-from tui.core.sanitize import say
-from tui.core.serverspec import build_session
-from tui.core.session import Session
+from tui.core.server.client import TritonError
+from tui.core.server.launcher import LaunchError
+from tui.core.server.serverspec import build_session
+from tui.core.server.session import Session
+from tui.core.util import errorlog
+from tui.core.util.sanitize import say
 from tui.palette import ConsoleCommands
 from tui.panes import PANES
 from tui.widgets.server_bar import ServerBar

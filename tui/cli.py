@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from tui import __version__
-from tui.core.sanitize import guard_stdio
-from tui.core.serverspec import server_from_args as server_from_args  # for tui.commands
+from tui.core.server.serverspec import server_from_args as server_from_args  # for tui.commands
+from tui.core.util.sanitize import guard_stdio
 
 # Subcommand name -> module under tui.commands providing add_parser(subparsers).
 COMMANDS: dict[str, str] = {

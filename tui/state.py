@@ -18,9 +18,9 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 
-from tui.core.client import TritonError
-from tui.core.docker_server import DockerServer
-from tui.core.session import Session
+from tui.core.server.client import TritonError
+from tui.core.server.docker_server import DockerServer
+from tui.core.server.session import Session
 
 ServerPhase = Literal["starting", "ready", "failed", "stopping"]
 ModelAction = Literal["load", "unload", "reload", "apply", "restore", "deploy", "file"]

@@ -34,9 +34,9 @@ from tests.tools.install_perf_analyzer import PerfAnalyzer, install  # noqa: E40
 from tui.core.bench.inputs import prepare  # noqa: E402
 from tui.core.bench.loadgen import LoadGenerator  # noqa: E402
 from tui.core.bench.stats import percentile  # noqa: E402
-from tui.core.client import TritonHTTP  # noqa: E402
-from tui.core.launcher import LaunchSpec, ServerProcess  # noqa: E402
-from tui.core.paths import cache_dir  # noqa: E402
+from tui.core.server.client import TritonHTTP  # noqa: E402
+from tui.core.server.launcher import LaunchSpec, ServerProcess  # noqa: E402
+from tui.core.util.paths import cache_dir  # noqa: E402
 
 LUA = Path(__file__).with_name("infer.lua")
 

@@ -27,7 +27,7 @@ import onnx
 import onnxruntime as ort
 
 from assets.build_models import DENSENET_FILE, MODELS, ensure_densenet, model_cost
-from tui.core.launcher import LaunchSpec, ServerProcess
+from tui.core.server.launcher import LaunchSpec, ServerProcess
 
 LEVELS = (1, 2, 3, 4)
 

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model  # noqa: E402
-from tui.core.client import TritonHTTP  # noqa: E402
-from tui.core.launcher import LaunchSpec, ServerProcess  # noqa: E402
+from tui.core.server.client import TritonHTTP  # noqa: E402
+from tui.core.server.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.tune.measure import MeasureSettings  # noqa: E402
 from tui.core.tune.record import TuneRecord  # noqa: E402
 from tui.core.tune.space import SearchSpace, powers_of_two  # noqa: E402

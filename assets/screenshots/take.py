@@ -14,8 +14,8 @@ sys.path.insert(0, str(ROOT))
 from textual.widgets import DataTable, Input, Select  # noqa: E402
 
 from tui.app import TritonTUI  # noqa: E402
-from tui.core.launcher import LaunchSpec, ServerProcess  # noqa: E402
-from tui.core.session import Session  # noqa: E402
+from tui.core.server.launcher import LaunchSpec, ServerProcess  # noqa: E402
+from tui.core.server.session import Session  # noqa: E402
 from tui.panes.bench import BenchPane  # noqa: E402
 from tui.panes.infer import InferScreen  # noqa: E402
 from tui.panes.repository_list import ModelTable  # noqa: E402

@@ -31,9 +31,9 @@ from tui.core.bench.engine import (
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.bench.ranges import RangeError, check_concurrency, check_window, parse_range
 from tui.core.bench.sequences import SequenceError, SequenceOptions, parse_id_range
-from tui.core.client import TritonHTTP
-from tui.core.docker_server import DockerServer
-from tui.core.launcher import LaunchError, ServerProcess
+from tui.core.server.client import TritonHTTP
+from tui.core.server.docker_server import DockerServer
+from tui.core.server.launcher import LaunchError, ServerProcess
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

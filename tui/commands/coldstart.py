@@ -22,12 +22,12 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.docker_server import DockerServer
-from tui.core.launcher import LaunchError, ServerProcess
 from tui.core.logs.coldstart import LoadTimeline, format_seconds
 from tui.core.logs.probe import ProbeResult, run_probe
-from tui.core.serverspec import find_metrics_url
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.docker_server import DockerServer
+from tui.core.server.launcher import LaunchError, ServerProcess
+from tui.core.server.serverspec import find_metrics_url
 
 
 def add_parser(subparsers: Any) -> None:

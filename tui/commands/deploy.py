@@ -16,8 +16,11 @@ from tui.cli import (
 )
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import RangeError, check_window, parse_range
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.deploy import (
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.docker_server import DockerServer
+from tui.core.server.launcher import LaunchError, ServerProcess
+from tui.core.server.serverspec import find_metrics_url
+from tui.core.workflows.deploy import (
     DeployError,
     apply_import,
     load,
@@ -25,10 +28,7 @@ from tui.core.deploy import (
     python_plan,
     remove_failed,
 )
-from tui.core.docker_server import DockerServer
-from tui.core.launcher import LaunchError, ServerProcess
-from tui.core.serverspec import find_metrics_url
-from tui.core.verify import verify
+from tui.core.workflows.verify import verify
 
 
 def add_parser(subparsers: Any) -> None:
@@ -160,7 +160,7 @@ def _measure(
     args: argparse.Namespace,
     server: ServerProcess | DockerServer | None,
 ) -> int:
-    from tui.core.advice import advise
+    from tui.core.workflows.advice import advise
 
     metrics_url = server.metrics_url if server else args.metrics_url or find_metrics_url(args.url)
     config = BenchConfig(

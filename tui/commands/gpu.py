@@ -15,7 +15,7 @@ from typing import Any
 from tui.cli import UsageError, check_endpoint
 from tui.core.gpu.format import render_json, render_text
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, MIN_INTERVAL, Sampler, Snapshot
-from tui.core.session import Session
+from tui.core.server.session import Session
 
 
 def add_parser(subparsers: Any) -> None:

@@ -1,5 +1,6 @@
 """`triton-tui infer -m MODEL`: one request to a loaded model, its outputs, and the same request
-as curl and tritonclient Python (the recipe is tui.core.infer; the infer screen renders it)."""
+as curl and tritonclient Python (the recipe is tui.core.workflows.infer; the infer screen
+renders it)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
-from tui.core import image, infer, infer_report
 from tui.core.bench.inputs import InputError, parse_shapes
-from tui.core.client import TritonError, TritonHTTP, split_url
-from tui.core.launcher import LaunchError
+from tui.core.server.client import TritonError, TritonHTTP, split_url
+from tui.core.server.launcher import LaunchError
+from tui.core.util import image
+from tui.core.workflows import infer, infer_report
 
 FAILED = 99  # as bench (perf_analyzer's GENERIC_ERROR)
 BAD_FLAGS = 3

@@ -16,9 +16,9 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
-from tui.core.client import TritonHTTP
-from tui.core.launcher import LaunchError, ServerProcess, exposure_warning
-from tui.core.sanitize import say
+from tui.core.server.client import TritonHTTP
+from tui.core.server.launcher import LaunchError, ServerProcess, exposure_warning
+from tui.core.util.sanitize import say
 
 
 def add_parser(subparsers: Any) -> None:

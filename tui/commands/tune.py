@@ -25,8 +25,8 @@ from tui.cli import (
 )
 from tui.commands.bench import _wait_model
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.launcher import LaunchError
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.launcher import LaunchError
 from tui.core.tune import apply, report
 from tui.core.tune.form import parse_concurrency
 from tui.core.tune.measure import MeasureSettings, has_gpu

@@ -1,5 +1,6 @@
 """`triton-tui verify -m MODEL`: Polygraphy's comparison for any loaded ONNX model: the same
-inputs through Triton and through onnxruntime on the served model file (tui.core.verify)."""
+inputs through Triton and through onnxruntime on the served model file
+(tui.core.workflows.verify)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from tui.commands.infer import (
     served,
 )
 from tui.core.bench.inputs import InputError
-from tui.core.client import TritonError
-from tui.core.infer import NoImageInput
-from tui.core.launcher import LaunchError
-from tui.core.verify import ATOL, RTOL, ServedVerify, verdict_lines, verify_served
+from tui.core.server.client import TritonError
+from tui.core.server.launcher import LaunchError
+from tui.core.workflows.infer import NoImageInput
+from tui.core.workflows.verify import ATOL, RTOL, ServedVerify, verdict_lines, verify_served
 
 
 def add_parser(subparsers: Any) -> None:

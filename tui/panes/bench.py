@@ -31,7 +31,7 @@ from tui.core.bench.engine import (
     WindowMeasured,
     run_sweep,
 )
-from tui.core.client import TritonError
+from tui.core.server.client import TritonError
 from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
 from tui.state import (
     NO_READY_MODEL,

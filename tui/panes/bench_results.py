@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Select, Static
 from tui.core.bench import plot
 from tui.core.bench.form import export
 from tui.core.bench.results import BenchConfig, BenchResult, LevelResult
-from tui.core.paths import cache_dir
+from tui.core.util.paths import cache_dir
 from tui.widgets.keys import VimDataTable
 
 COLUMNS = (

@@ -20,9 +20,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Select, Static
 
-from tui.core.client import TritonError, fetch_metrics
 from tui.core.logs.coldstart import LoadTimeline, format_seconds, load_durations
 from tui.core.logs.probe import ProbeResult, run_probe
+from tui.core.server.client import TritonError, fetch_metrics
 from tui.state import ModelSelected, console
 from tui.widgets.keys import VimDataTable
 

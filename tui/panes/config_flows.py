@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import SuspendNotSupported
 
-from tui.core.client import TritonError
 from tui.core.modelconfig import (
     SNIPPETS,
     ExternalChangeError,
@@ -33,7 +32,8 @@ from tui.core.modelconfig import (
 )
 from tui.core.modelconfig.snippets import single_field_line
 from tui.core.modelconfig.target import server_target
-from tui.core.session import Session
+from tui.core.server.client import TritonError
+from tui.core.server.session import Session
 from tui.panes.config_dialogs import (
     DiffScreen,
     PickScreen,

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.core.client import TritonError
-from tui.core.diagnosis import first_line
 from tui.core.modelconfig import (
     GenerateError,
     ModelConfig,
@@ -28,9 +26,11 @@ from tui.core.modelconfig import (
     normalize_json,
     parse_config,
 )
-from tui.core.modelname import load_problem
-from tui.core.paths import cache_dir, read_regular_text
-from tui.core.session import Session
+from tui.core.server.client import TritonError
+from tui.core.server.modelname import load_problem
+from tui.core.server.session import Session
+from tui.core.util.paths import cache_dir, read_regular_text
+from tui.core.workflows.diagnosis import first_line
 
 if TYPE_CHECKING:
     from tui.panes.config_editor import OpenConfig

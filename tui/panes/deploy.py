@@ -22,14 +22,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
-from tui.core import deploy
-from tui.core.advice import Advice, advise
 from tui.core.bench import plot
 from tui.core.bench.engine import BenchConfig, BenchResult, LevelMeasured, run_sweep
 from tui.core.bench.ranges import Range
-from tui.core.client import TritonError
-from tui.core.deploy import DeployError, ImportPlan, ImportResult
-from tui.core.verify import Mismatch, verify
+from tui.core.server.client import TritonError
+from tui.core.workflows import deploy
+from tui.core.workflows.advice import Advice, advise
+from tui.core.workflows.deploy import DeployError, ImportPlan, ImportResult
+from tui.core.workflows.verify import Mismatch, verify
 from tui.state import console
 
 

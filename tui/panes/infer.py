@@ -1,8 +1,8 @@
 """Infer and verify screen (`i` / `V` on the repository pane, palette "infer MODEL", "verify
 MODEL"): one request to the selected model, its outputs, and the same request as curl and
 tritonclient Python; or Polygraphy's comparison with onnxruntime. The work is the core's
-(tui.core.infer, tui.core.verify): this screen only asks for the inputs and shows the lines the
-CLI prints.
+(tui.core.workflows.infer, tui.core.workflows.verify): this screen only asks for the inputs
+and shows the lines the CLI prints.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from tui.core import infer, infer_report
 from tui.core.bench.inputs import InputError, parse_shapes
-from tui.core.client import TritonError
-from tui.core.verify import verdict_lines, verify_served
+from tui.core.server.client import TritonError
+from tui.core.workflows import infer, infer_report
+from tui.core.workflows.verify import verdict_lines, verify_served
 from tui.state import console
 
 FILL_CHOICES = [

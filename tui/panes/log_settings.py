@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from tui.core.client import TritonError
+from tui.core.server.client import TritonError
 from tui.state import console
 
 

@@ -28,7 +28,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from tui.core.logs.coldstart import LoadTimeline
 from tui.core.logs.follow import FileFollower
 from tui.core.logs.store import LEVELS, LogStore, write_lines
-from tui.core.paths import cache_dir
+from tui.core.util.paths import cache_dir
 from tui.panes.coldstart import ColdStartView
 from tui.panes.log_settings import LogSettingsLine
 from tui.panes.logs_status import status_text

@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from tui.core.client import TritonError
-from tui.core.repository import ModelView, poll
+from tui.core.server.client import TritonError
+from tui.core.store.repository import ModelView, poll
 from tui.panes.repository_detail import ModelDetailFetched, render_detail, row_cells
 from tui.panes.repository_list import ModelTable
 from tui.state import ModelAction, ModelSelected, ModelStateChanged, console

@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.message import Message
 
 from tui.core.modelconfig import NormalizeError, normalize_json
-from tui.core.repository import ModelView
-from tui.core.sanitize import clean, clean_line
-from tui.core.units import size
+from tui.core.store.repository import ModelView
+from tui.core.util.sanitize import clean, clean_line
+from tui.core.util.units import size
 
 STATE_STYLE = {
     "READY": "green",

@@ -9,8 +9,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets.data_table import ColumnKey
 
-from tui.core.repository import ModelView
-from tui.core.sanitize import clean_line
+from tui.core.store.repository import ModelView
+from tui.core.util.sanitize import clean_line
 from tui.panes.repository_detail import STATE_STYLE
 from tui.widgets.keys import VimDataTable
 

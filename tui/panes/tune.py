@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.core.client import TritonError
+from tui.core.server.client import TritonError
 from tui.core.tune import apply, report
 from tui.core.tune.form import TuneForm
 from tui.core.tune.measure import MeasureSettings, has_gpu

@@ -6,9 +6,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.core.launcher import ServerProcess, exposure_warning
-from tui.core.session import Session
-from tui.core.units import size
+from tui.core.server.launcher import ServerProcess, exposure_warning
+from tui.core.server.session import Session
+from tui.core.util.units import size
 
 _STATE_STYLE = {"starting": "bold yellow", "ready": "bold green", "failed": "bold red"}
 

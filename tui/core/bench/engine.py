@@ -55,7 +55,7 @@ from tui.core.bench.stats import (
     is_stable,
     merge_gpu,
 )
-from tui.core.client import TritonError, TritonHTTP
+from tui.core.server.client import TritonError, TritonHTTP
 
 __all__ = [
     "STAT_KEYS",

@@ -16,9 +16,9 @@ from tui.core.bench.inputs import parse_shapes
 from tui.core.bench.ranges import check_window, parse_range
 from tui.core.bench.results import BenchConfig, BenchResult
 from tui.core.bench.stats import STABILITY_WINDOW
-from tui.core.export import safe_name
-from tui.core.paths import cache_dir
-from tui.core.units import clock, positive
+from tui.core.util.export import safe_name
+from tui.core.util.paths import cache_dir
+from tui.core.util.units import clock, positive
 
 FIELDS = ("range", "window", "percentile", "stability", "shapes")  # the form's text fields
 

@@ -11,7 +11,7 @@ from typing import Any
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
 
-from tui.core.client import CAPS, TritonError, split_url
+from tui.core.server.client import CAPS, TritonError, split_url
 
 
 class TritonGRPC:

@@ -25,7 +25,7 @@ import numpy as np
 import tritonclient.http as httpclient
 from tritonclient.utils import triton_to_np_dtype
 
-from tui.core.paths import not_utf8
+from tui.core.util.paths import not_utf8
 
 
 class InputError(ValueError):

@@ -17,7 +17,7 @@ from tui.core.bench.engine import (
     usable_cores,
 )
 from tui.core.bench.stats import NO_STD, PERCENTILES
-from tui.core.export import write_export
+from tui.core.util.export import write_export
 
 
 def fmt_num(value: float) -> str:

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from tui.core.client import TritonError, TritonHTTP, fetch_metrics
+from tui.core.server.client import TritonError, TritonHTTP, fetch_metrics
 
 if TYPE_CHECKING:
     from tui.core.bench.grpc_admin import TritonGRPC

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from tritonclient.utils import serialize_byte_tensor, triton_to_np_dtype
 
-from tui.core.client import TritonError
+from tui.core.server.client import TritonError
 
 
 @dataclass

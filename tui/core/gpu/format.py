@@ -7,10 +7,10 @@ import json
 import time
 from typing import Any
 
-from tui.core import units
 from tui.core.gpu.metrics import ModelRate, ServerMetrics
 from tui.core.gpu.nvml import GpuSample
 from tui.core.gpu.sampler import Snapshot
+from tui.core.util import units
 
 NA = "N/A"
 

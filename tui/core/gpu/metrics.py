@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tui.core.client import TritonError, fetch_metrics
+from tui.core.server.client import TritonError, fetch_metrics
 
 # Per-model counters (labels model, version) that rates and averages are derived from.
 COUNTERS = (

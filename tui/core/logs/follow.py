@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from tui.core.linebuffer import LineSplitter
-from tui.core.units import size
+from tui.core.util.linebuffer import LineSplitter
+from tui.core.util.units import size
 
 LineCallback = Callable[[str], None]
 _CHUNK = 1 << 16

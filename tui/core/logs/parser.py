@@ -21,7 +21,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from tui.core.diagnosis import unquote
+from tui.core.workflows.diagnosis import unquote
 
 _DEFAULT = re.compile(r"([IWEV])\d{4} [\d:.]+ +\d+ ([^\]\s]+)\] ?")
 _ISO = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z ([IWEV]) \d+ ([^\]\s]+)\] ?")

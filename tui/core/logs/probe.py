@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 from tui.core.bench.inputs import answer_cap, output_specs
-from tui.core.client import (
+from tui.core.logs.coldstart import LoadAttempt, LoadTimeline, format_seconds, load_durations
+from tui.core.server.client import (
     BoundedConnection,
     TritonError,
     TritonHTTP,
@@ -27,7 +28,6 @@ from tui.core.client import (
     fetch_metrics,
     read_capped,
 )
-from tui.core.logs.coldstart import LoadAttempt, LoadTimeline, format_seconds, load_durations
 
 # The first request is "much slower" when it takes this many times the steady p50 and at least
 # this long in absolute terms (a 3 ms first call against 0.5 ms steady is not worth a warmup).

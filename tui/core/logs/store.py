@@ -16,9 +16,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from pathlib import Path
 
-from tui.core.export import export_mode
 from tui.core.logs.parser import Entry, LogParser
-from tui.core.sanitize import clean
+from tui.core.util.export import export_mode
+from tui.core.util.sanitize import clean
 
 LEVELS = ("E", "W", "I", "V")
 _COMPACT_AT = 8192

@@ -15,7 +15,7 @@ from tritonclient.grpc import model_config_pb2 as pb
 
 from tui.core.modelconfig import autofill
 from tui.core.modelconfig.pretty import pretty
-from tui.core.paths import MODEL_LIMIT, read_regular
+from tui.core.util.paths import MODEL_LIMIT, read_regular
 
 DEFAULT_MAX_BATCH_SIZE = 4  # tritonserver --backend-config=default-max-batch-size
 

@@ -21,8 +21,8 @@ from tui.core.modelconfig.locate import Locator
 from tui.core.modelconfig.parse import parse_config
 from tui.core.modelconfig.rules import validate_config
 from tui.core.modelconfig.target import Target, target_findings
-from tui.core.modelname import model_problem
-from tui.core.paths import not_utf8, read_regular_text, special_kind
+from tui.core.server.modelname import model_problem
+from tui.core.util.paths import not_utf8, read_regular_text, special_kind
 
 CONFIG_NAME = "config.pbtxt"
 

@@ -19,8 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.core.paths import UnreadableFileError, read_regular
-from tui.core.sanitize import first_control
+from tui.core.util.paths import UnreadableFileError, read_regular
+from tui.core.util.sanitize import first_control
 
 BACKUP_SUFFIX = ".bak"
 BACKUPS_KEPT = 5

@@ -86,7 +86,7 @@ def local_gpus() -> tuple[int, ...] | None:
 
 def local_target(tritonserver: str | None = None) -> Target | None:
     """The tritonserver this machine would launch (as `find_tritonserver` picks it)."""
-    from tui.core.locate import BinaryNotFound, find_tritonserver
+    from tui.core.server.locate import BinaryNotFound, find_tritonserver
 
     try:
         binary = find_tritonserver(tritonserver)
@@ -164,7 +164,7 @@ def server_target(server: object, url: str = "") -> Target | None:
     """The target of the console's server: one it launched on this machine, or the tritonserver
     listening on `url` when that is a local process (an attached server on this box). None for
     a Docker or remote one: its backends and GPUs are not ours to see. Worked out once."""
-    from tui.core.launcher import ServerProcess, cache_args
+    from tui.core.server.launcher import ServerProcess, cache_args
 
     if isinstance(server, ServerProcess) and server.binary is not None:
         key: object = id(server)
@@ -202,7 +202,7 @@ def _local_listener(url: str) -> list[str]:
 
     import psutil
 
-    from tui.core.client import split_url
+    from tui.core.server.client import split_url
 
     host, port = split_url(url, 8000)
     try:

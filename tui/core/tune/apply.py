@@ -27,7 +27,6 @@ from typing import Any
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as pb
 
-from tui.core.client import TritonError, TritonHTTP
 from tui.core.modelconfig.diff import NormalizeError, normalize_json, normalize_text
 from tui.core.modelconfig.pretty import pretty
 from tui.core.modelconfig.store import (
@@ -38,6 +37,7 @@ from tui.core.modelconfig.store import (
     restore_backup,
     save_config,
 )
+from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune.measure import Level, MeasureSettings, measure_level
 from tui.core.tune.record import AppliedConfig, TuneRecord
 from tui.core.tune.restore import restore

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tui.core.bench.ranges import check_concurrency, check_window
 from tui.core.tune.space import SearchSpace, powers_of_two
-from tui.core.units import positive
+from tui.core.util.units import positive
 
 
 def parse_range(text: str, what: str) -> tuple[int, int]:

@@ -20,7 +20,7 @@ import psutil
 
 from tui.core.bench.engine import BenchConfig, gpu_sample, run_sweep
 from tui.core.bench.ranges import Range
-from tui.core.sanitize import clean
+from tui.core.util.sanitize import clean
 
 
 @dataclass

@@ -27,11 +27,11 @@ from typing import Any
 
 import psutil
 
-from tui.core.export import safe_name
 from tui.core.modelconfig.store import atomic_write
-from tui.core.paths import cache_dir
 from tui.core.tune.measure import Level
 from tui.core.tune.space import Candidate, SearchSpace
+from tui.core.util.export import safe_name
+from tui.core.util.paths import cache_dir
 
 OBJECTIVES = ("throughput", "latency", "throughput_per_gb")
 RECORD_VERSION = 1

@@ -8,10 +8,10 @@ import io
 import json
 from pathlib import Path
 
-from tui.core.export import safe_name, write_export
 from tui.core.modelconfig.diff import normalize_json
 from tui.core.tune.record import CandidateResult, TuneRecord
 from tui.core.tune.space import override
+from tui.core.util.export import safe_name, write_export
 
 CSV_NAME = "metrics-model-inference.csv"
 CSV_HEADER = [

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psutil
 
-from tui.core.client import TritonError, TritonHTTP
 from tui.core.modelconfig.diff import NormalizeError, normalize_json
+from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune.record import TuneRecord, list_records, load_record
 
 

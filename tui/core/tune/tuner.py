@@ -31,12 +31,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.sanitize import clean
+from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune.measure import Level, MeasureSettings, measure_level
 from tui.core.tune.record import CandidateResult, TuneRecord, objective_value
 from tui.core.tune.restore import recover, restore, same_config, wait_until
 from tui.core.tune.space import Candidate, describe_config, override
+from tui.core.util.sanitize import clean
 
 REMEASURE_TOP = 3  # Model Analyzer's num_configs_per_model default
 MIN_GAIN = 0.05  # Model Analyzer: stop a sweep when 4 tries gained under 5 %

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from tui.core.bench.inputs import answer_cap, output_specs
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.infer import InferOptions, InferRequest, build_request, check_ready, send
 from tui.core.modelconfig import parse_config
 from tui.core.modelconfig.generate import TensorSpec, model_tensors
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.workflows.infer import InferOptions, InferRequest, build_request, check_ready, send
 
 
 @dataclass

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.diagnosis import first_line
-from tui.core.modelname import model_problem, name_problem, path_problem, shown
-from tui.core.paths import read_regular
-from tui.core.sanitize import clean
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.modelname import model_problem, name_problem, path_problem, shown
+from tui.core.util.paths import read_regular
+from tui.core.util.sanitize import clean
+from tui.core.workflows.diagnosis import first_line
 
 # config.pbtxt's tokens that matter to find its top-level fields: comments, strings, brackets.
 # (strings as runs between escapes: one regex frame per character would take 1 GB for 5 MB)
@@ -188,7 +188,7 @@ class ModelView:
     name: str
     state: str  # READY, UNAVAILABLE, LOADING, UNLOADING, NOT LOADED, FAILED, NOT ON SERVER,
     # NOT READY (the index failed: only the ready check answered), REFUSED (never handed to the
-    # server: its name is unsafe, see tui/core/modelname.py)
+    # server: its name is unsafe, see tui/core/server/modelname.py)
     version: str = ""
     reason: str = ""
     disk: ModelOnDisk | None = None

@@ -4,11 +4,11 @@ renders (the seed's "can I infer on it?").
 `build_request` fills each input from the model's metadata and config (random values in a
 sensible range for its dtype, zeros, a constant, or the first entry of a perf_analyzer
 `--input-data` JSON file: tui.core.bench.inputs reads it, or an image file for inputs shaped like
-an image: tui.core.image decodes, resizes and scales it); `send` runs it over HTTP (the bounded
+an image: tui.core.util.image decodes, resizes and scales it); `send` runs it over HTTP (the bounded
 client: a deadline and an answer cap from the model's output metadata) or gRPC (the same bounds
 through tritonclient's channel), timing it on the client and, from the model's statistics, on
 the server. What an answer looks like in words, and the same request as curl and Python, is
-tui.core.infer_report's.
+tui.core.workflows.infer_report's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from tui.core import image
 from tui.core.bench.inputs import (
     InputError,
     TensorSpec,
@@ -30,7 +29,8 @@ from tui.core.bench.inputs import (
     load_json_data,
     tensor_specs,
 )
-from tui.core.client import TritonError, TritonHTTP
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.util import image
 
 FILLS = ("random", "zero", "constant", "file", "image")
 STRING_LENGTH = 16  # characters of a random BYTES element

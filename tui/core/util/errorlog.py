@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 
-from tui.core.paths import cache_dir
+from tui.core.util.paths import cache_dir
 
 _LIMIT = 1_000_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

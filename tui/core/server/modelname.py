@@ -157,7 +157,7 @@ def model_folders(root: Path) -> list[Path]:
 
 
 def _config_text(folder: Path) -> str:
-    from tui.core.paths import read_regular_text
+    from tui.core.util.paths import read_regular_text
 
     try:
         return read_regular_text(folder / "config.pbtxt")

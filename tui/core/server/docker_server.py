@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.core.launcher import (
+from tui.core.server.launcher import (
     LaunchError,
     ServerBase,
     cache_args,
@@ -27,7 +27,7 @@ from tui.core.launcher import (
     model_load_args,
     port_in_use,
 )
-from tui.core.linebuffer import LineBuffer, LineSplitter
+from tui.core.util.linebuffer import LineBuffer, LineSplitter
 
 OWNER_LABEL = "triton-tui.owner"
 CONTAINER_REPO = "/models"
@@ -372,7 +372,7 @@ def _start_watchdog(container_id: str) -> subprocess.Popen[bytes]:
     """A detached helper that stops and removes the container if this process dies without
     doing so, or when asked to (see `DockerServer.release`)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "tui.core.docker_watchdog", str(os.getpid()), container_id],
+        [sys.executable, "-m", "tui.core.server.docker_watchdog", str(os.getpid()), container_id],
         stdin=subprocess.PIPE,  # a byte or EOF here means: stop it now (see docker_watchdog)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -2,7 +2,7 @@
 grey+alpha, RGBA, palette; not interlaced) and binary netpbm (P5 PGM, P6 PPM) decoded with zlib,
 struct and numpy; bilinear resizing (pixel centres, as OpenCV's INTER_LINEAR and PIL without
 antialiasing); the layout an input's dims ask for ([3,H,W] CHW or [H,W,3] HWC, optionally under
-one leading dim); and the scaling its datatype takes. tui.core.infer fills inputs with it.
+one leading dim); and the scaling its datatype takes. tui.core.workflows.infer fills inputs with it.
 """
 
 from __future__ import annotations

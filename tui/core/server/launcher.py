@@ -1,7 +1,7 @@
 """Launch a local tritonserver, stream its output, wait for readiness, stop it for sure.
 
 Nothing started here may outlive the console. The server runs in its own session (a terminal
-Ctrl+C or hang-up reaches only the console), and a reaper process (tui/core/reaper.py, in a
+Ctrl+C or hang-up reaches only the console), and a reaper process (tui/core/server/reaper.py, in a
 session of its own) holds a lifeline pipe to us: when it closes, however we end, the reaper stops
 the server gracefully, then kills what is left of its session (python backend stubs included) and
 removes their shared-memory regions. As a last resort the kernel sends the server SIGINT when the
@@ -25,12 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.core.client import TritonHTTP
-from tui.core.diagnosis import ModelErrorTracker
-from tui.core.linebuffer import LineBuffer, LineSplitter
-from tui.core.locate import ServerBinary, find_tritonserver
 from tui.core.logs.parser import harmless_reason, has_local_gpu
-from tui.core.modelname import load_args, loadable
+from tui.core.server.client import TritonHTTP
+from tui.core.server.locate import ServerBinary, find_tritonserver
+from tui.core.server.modelname import load_args, loadable
+from tui.core.util.linebuffer import LineBuffer, LineSplitter
+from tui.core.workflows.diagnosis import ModelErrorTracker
 
 _PR_SET_PDEATHSIG = 1
 REAPER = Path(__file__).with_name("reaper.py")
@@ -125,7 +125,8 @@ def model_load_args(
     repositories: list[Path], extra: list[str], check_paths: bool = True
 ) -> tuple[list[str], list[str]]:
     """tritonserver's flags that load the repositories' models whose names are safe (see
-    tui/core/modelname.py), and a warning in words for each folder left out. Raises LaunchError
+    tui/core/server/modelname.py), and a warning in words for each folder left out. Raises
+    LaunchError
     when the user's own flags would load an unsafe one (model control `none` or `poll` loads every
     folder, `--load-model=*` too)."""
     names, refusals = loadable(repositories, check_paths)

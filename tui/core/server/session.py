@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.core.client import TritonHTTP, split_url
-from tui.core.diagnosis import ModelErrorTracker
-from tui.core.docker_server import DockerServer, DockerSpec
-from tui.core.launcher import LaunchSpec, ServerProcess
-from tui.core.linebuffer import LineBuffer
+from tui.core.server.client import TritonHTTP, split_url
+from tui.core.server.docker_server import DockerServer, DockerSpec
+from tui.core.server.launcher import LaunchSpec, ServerProcess
+from tui.core.util.linebuffer import LineBuffer
+from tui.core.workflows.diagnosis import ModelErrorTracker
 
 
 @dataclass

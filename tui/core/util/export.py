@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tui.core.paths import current_umask, special_kind
+from tui.core.util.paths import current_umask, special_kind
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from tui.core.modelname import json_config_problem, name_problem
-from tui.core.sanitize import clean, clean_bytes, clean_json
-from tui.core.units import size
+from tui.core.server.modelname import json_config_problem, name_problem
+from tui.core.util.sanitize import clean, clean_bytes, clean_json
+from tui.core.util.units import size
 
 
 class TritonError(Exception):
@@ -279,7 +279,7 @@ class TritonHTTP:
         return sorted(m["name"] for m in self.repository_index() if m.get("state") == "READY")
 
     def load(self, model: str, config: str | None = None, timeout: float = 600.0) -> None:
-        # Never handed to the server: see tui/core/modelname.py
+        # Never handed to the server: see tui/core/server/modelname.py
         problem = name_problem(model) or (json_config_problem(config) if config else None)
         if problem is not None:
             raise TritonError(problem)

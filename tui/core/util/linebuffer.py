@@ -12,8 +12,8 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from tui.core.sanitize import clean
-from tui.core.units import size
+from tui.core.util.sanitize import clean
+from tui.core.util.units import size
 
 Subscriber = Callable[[int, str], None]
 # The most of one log line kept, in bytes: its start says what it is (a line wider than a hundred

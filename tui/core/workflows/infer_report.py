@@ -1,4 +1,4 @@
-"""What one inference looks like (tui.core.infer runs it): every output described (shape,
+"""What one inference looks like (tui.core.workflows.infer runs it): every output described (shape,
 dtype, min/max/mean, NaN and Inf counts, top-k with labels for a classification-shaped one, BYTES
 as text) in the lines `triton-tui infer` prints and the infer screen shows, the issue's JSON
 record, and the same request as an operator pastes it into a ticket: a curl command and a
@@ -18,10 +18,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from tui.core.export import safe_name, write_export
-from tui.core.infer import InferRequest, InferResult
-from tui.core.paths import cache_dir, read_regular
-from tui.core.sanitize import clean, clean_line
+from tui.core.util.export import safe_name, write_export
+from tui.core.util.paths import cache_dir, read_regular
+from tui.core.util.sanitize import clean, clean_line
+from tui.core.workflows.infer import InferRequest, InferResult
 
 TOP_K = 5
 SHOWN_VALUES = 16  # raw values printed per tensor in text (all of them in --json)

@@ -15,10 +15,10 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.core.paths import cache_dir
+from tui.core.util.paths import cache_dir
 
 NGC_PATH = Path("/opt/tritonserver/bin/tritonserver")
-OUR_BACKENDS = Path(__file__).resolve().parent.parent / "backends"
+OUR_BACKENDS = Path(__file__).resolve().parents[2] / "backends"
 _LAYOUT = "3"  # bump when assemble_backend_dir writes something different
 
 

@@ -1,4 +1,4 @@
-"""`python -m tui.core.docker_watchdog PARENT_PID CONTAINER_ID`
+"""`python -m tui.core.server.docker_watchdog PARENT_PID CONTAINER_ID`
 
 Stops and removes the container once PARENT_PID is gone (the console was SIGKILLed, hung up or
 crashed before it could clean up), or at once when its standard input (a pipe from the console)

@@ -1,4 +1,5 @@
-"""Deploy a trained model: import it into a repository and load it (verify: tui.core.verify).
+"""Deploy a trained model: import it into a repository and load it
+(verify: tui.core.workflows.verify).
 
 Each step returns a result that says, in words, what happened and how to fix what failed. The
 import is all-or-nothing: `ImportResult.undo()` removes exactly what it created.
@@ -24,8 +25,6 @@ import onnx
 from onnx import helper
 from tritonclient.grpc.model_config_pb2 import DataType
 
-from tui.core.client import TritonError, TritonHTTP
-from tui.core.diagnosis import ModelErrorTracker, first_line
 from tui.core.modelconfig import (
     FileStamp,
     GenerateError,
@@ -36,7 +35,9 @@ from tui.core.modelconfig import (
     pretty,
     save_config,
 )
-from tui.core.paths import MODEL_LIMIT, copied_mode, read_regular, special_kind
+from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.util.paths import MODEL_LIMIT, copied_mode, read_regular, special_kind
+from tui.core.workflows.diagnosis import ModelErrorTracker, first_line
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.core.docker_server import DockerServer, DockerSpec
-    from tui.core.launcher import LaunchSpec, ServerProcess
-    from tui.core.session import Session
+    from tui.core.server.docker_server import DockerServer, DockerSpec
+    from tui.core.server.launcher import LaunchSpec, ServerProcess
+    from tui.core.server.session import Session
 
 
 def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:
     """What to launch, from the server flags (raises LaunchError for impossible combinations)."""
-    from tui.core.docker_server import DockerSpec
-    from tui.core.launcher import LaunchError, LaunchSpec
+    from tui.core.server.docker_server import DockerSpec
+    from tui.core.server.launcher import LaunchError, LaunchSpec
 
     repos = [Path(p) for p in (args.model_repository or [])]
     ports = {
@@ -52,8 +52,8 @@ def launch_spec(args: argparse.Namespace) -> LaunchSpec | DockerSpec:
 
 def server_from_args(args: argparse.Namespace) -> ServerProcess | DockerServer:
     """The server the flags ask to launch, local or in Docker (not started yet)."""
-    from tui.core.docker_server import DockerServer, DockerSpec
-    from tui.core.launcher import ServerProcess
+    from tui.core.server.docker_server import DockerServer, DockerSpec
+    from tui.core.server.launcher import ServerProcess
 
     spec = launch_spec(args)
     return DockerServer(spec) if isinstance(spec, DockerSpec) else ServerProcess(spec)
@@ -62,7 +62,7 @@ def server_from_args(args: argparse.Namespace) -> ServerProcess | DockerServer:
 def find_metrics_url(url: str) -> str | None:
     """The attached server's metrics endpoint: tritonserver's layout (HTTP port + 2, as in
     8000/8001/8002) or the default 8002, whichever answers; None (the default) when neither."""
-    from tui.core.client import TritonError, fetch_metrics, split_url
+    from tui.core.server.client import TritonError, fetch_metrics, split_url
 
     host, port = split_url(url, 8000)
     for candidate in dict.fromkeys((port + 2, 8002)):
@@ -76,8 +76,8 @@ def find_metrics_url(url: str) -> str | None:
 
 def build_session(args: argparse.Namespace) -> Session:
     """The console's session: attach (-u, --attach-container) or launch (starts the process)."""
-    from tui.core.docker_server import DockerSpec
-    from tui.core.session import Session
+    from tui.core.server.docker_server import DockerSpec
+    from tui.core.server.session import Session
 
     if args.url:
         session = Session.attach(args.url, args.metrics_url or find_metrics_url(args.url))

@@ -1,0 +1,1 @@
+"""Workflows that both front ends run: deploy, verify, infer, advice and diagnosis."""
