@@ -6,26 +6,30 @@ settings, `c` probes its cold start, `e` opens its config, `L` shows its log lin
 load, unload and reload it; `i` and `V` (repository pane) infer it once and verify it against
 onnxruntime on a screen of their own. Unloading, and probing a server this console did not
 launch, ask first; a `--read-only` console changes nothing on the server.
+
+The app never calls a pane: it switches tabs and posts an intent (tui/intents.py) to every pane,
+and the pane that does the work handles it. The model list comes from the store.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Literal
 
 from textual import work
 from textual.actions import SkipAction
 from textual.widgets import TabbedContent
 
+from tui.intents import (
+    BenchExportRequested,
+    BenchRequested,
+    ConfigJumpRequested,
+    DeployRequested,
+    ModelActionRequested,
+    ModelLogsRequested,
+    ProbeRequested,
+    ServerAction,
+)
 from tui.panes.config_dialogs import confirm
-from tui.state import ConsoleApp
+from tui.state import ConsoleApp, ModelStateChanged
 
-if TYPE_CHECKING:
-    from tui.panes.bench import BenchPane
-    from tui.panes.config_editor import ConfigPane
-    from tui.panes.logs import LogsPane
-    from tui.panes.repository import RepositoryPane
-
-ServerAction = Literal["load", "unload", "reload"]
 MODEL_KEYS = {
     "model",
     "bench_model",
@@ -71,15 +75,9 @@ class ModelActions(ConsoleApp):
             raise SkipAction()
         self.action_hide_help_panel()
 
-    @property
-    def repository(self) -> RepositoryPane:
-        from tui.panes.repository import RepositoryPane
-
-        return self.query_one(RepositoryPane)
-
     def known_models(self) -> list[str]:
-        """Every model the repository pane lists (disk and server), in its order."""
-        return list(self.repository.views)
+        """Every model the store lists (disk and server), by name."""
+        return self.store.snapshot.names
 
     def _model(self, verb: str) -> str | None:
         name = self.selected_model
@@ -108,20 +106,17 @@ class ModelActions(ConsoleApp):
             if answer != "yes":
                 return
         self.selected_model = name
-        self.repository.act(name, action)
+        self.tell_panes(lambda: ModelActionRequested(name, action))
 
     # Other panes ---------------------------------------------------------------------------
     def action_bench_model(self, name: str = "") -> None:
         """Benchmark the model at once with the benchmark pane's current settings."""
-        from tui.panes.bench import BenchPane
-
         name = name or self._model("benchmark") or ""
         if not name:
             return
         self.selected_model = name
         self.action_show_pane("bench")
-        pane: BenchPane = self.query_one(BenchPane)
-        pane.start_for(name)
+        self.tell_panes(lambda: BenchRequested(name))
 
     def action_tune_model(self, name: str = "") -> None:
         """Open the tune pane on the model (the tune starts with Enter there)."""
@@ -134,8 +129,6 @@ class ModelActions(ConsoleApp):
     @work(group="model-action")
     async def action_probe_model(self, name: str = "") -> None:
         """Time a cold start of the model (unload, load, first and steady inferences)."""
-        from tui.panes.logs import LogsPane
-
         name = name or self._model("probe") or ""
         if not name or not self.may_change_server(f"probing {name} (it unloads the model)"):
             return
@@ -152,8 +145,7 @@ class ModelActions(ConsoleApp):
                 return
         self.selected_model = name
         self.action_show_pane("logs")
-        logs: LogsPane = self.query_one(LogsPane)
-        logs.probe(name)
+        self.tell_panes(lambda: ProbeRequested(name))
 
     def action_edit_config(self, name: str = "") -> None:
         name = name or self._model("edit config") or ""
@@ -162,25 +154,19 @@ class ModelActions(ConsoleApp):
 
     def edit_config(self, name: str, line: int = 0, col: int = 0) -> None:
         """Open `name`'s config.pbtxt in the config pane (the cursor at line:col when given)."""
-        from tui.panes.config_editor import ConfigPane
-
         self.selected_model = name
-        pane: ConfigPane = self.query_one(ConfigPane)
         if line:
-            pane.jump_when_open(name, line, col)
+            self.tell_panes(lambda: ConfigJumpRequested(name, line, col))
         self.action_show_pane("config")
 
     def action_model_logs(self, name: str = "") -> None:
         """Show only the log lines that name the model."""
-        from tui.panes.logs import LogsPane
-
         name = name or self._model("logs") or ""
         if not name:
             return
         self.selected_model = name
         self.action_show_pane("logs")
-        logs: LogsPane = self.query_one(LogsPane)
-        logs.show_model(name)
+        self.tell_panes(lambda: ModelLogsRequested(name))
 
     def action_infer_model(self, name: str = "") -> None:
         """Send one request to the model and show its outputs (and the curl for it)."""
@@ -200,17 +186,13 @@ class ModelActions(ConsoleApp):
         self.push_screen(InferScreen(name, verify=verify))
 
     def action_deploy(self, path: str = "") -> None:
-        self.repository.action_deploy(path)
+        self.tell_panes(lambda: DeployRequested(path))
 
     def action_export_bench(self, kind: str = "csv") -> None:
-        from tui.panes.bench import BenchPane
-
         self.action_show_pane("bench")
-        self.query_one(BenchPane).export_last(kind)
+        self.tell_panes(lambda: BenchExportRequested(kind))
 
     def action_refresh_all(self) -> None:
         """ctrl+r: every pane re-reads the server and the disk."""
-        from tui.state import ModelStateChanged
-
         self.post_message(ModelStateChanged("", "file"))
         self.notify("refreshing from the server and the disk", timeout=2)

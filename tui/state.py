@@ -5,22 +5,29 @@ picked in any pane is `selected_model`: panes announce a new pick with `ModelSel
 the reactive to follow it. Anything that changed a model on the server or on disk (load, unload,
 apply, restore, deploy) posts `ModelStateChanged`; the app hands a copy to every pane so each one
 re-reads what it shows.
+
+The models themselves live in one store (`ConsoleApp.store`, tui/core/store/models.py), refreshed
+by one worker at a time (`refresh_models`); after each refresh that moved something the app hands
+every pane a `ModelsChanged` (and `ReadyModelsListed` when the READY set changed, or was asked).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from textual import work
 from textual.app import App
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 
-from tui.core.server.client import TritonError
 from tui.core.server.docker_server import DockerServer
 from tui.core.server.session import Session
+from tui.core.store.models import ModelStore, StoreSnapshot, StoreSource, StoreUpdate
+from tui.core.store.truth import server_backends
 
 ServerPhase = Literal["starting", "ready", "failed", "stopping"]
 ModelAction = Literal["load", "unload", "reload", "apply", "restore", "deploy", "file"]
@@ -34,7 +41,7 @@ NO_READY_MODEL = (
 
 
 @dataclass
-class ReadyModelsListed(Message):
+class ReadyModelsListed(Message, bubble=False):
     """The server's READY models, sorted (empty with `error` when they could not be listed)."""
 
     models: list[str]
@@ -42,11 +49,31 @@ class ReadyModelsListed(Message):
 
 
 def list_ready_models(pane: DOMNode) -> None:
-    """Post `ReadyModelsListed` to `pane`; blocking: call it from a worker thread."""
-    try:
-        pane.post_message(ReadyModelsListed(console(pane).session.client.ready_models()))
-    except TritonError as exc:
-        pane.post_message(ReadyModelsListed([], str(exc)))
+    """Ask the store for a fresh listing: every pane then gets `ReadyModelsListed`. Call it from
+    a worker thread (the name and the thread are those of the callers before the store)."""
+    app = console(pane)
+    app.call_from_thread(app.refresh_models, True)
+
+
+@dataclass
+class ModelsChanged(Message, bubble=False):
+    """The store moved: `changed` names differ (a row, or what the server serves of it);
+    `listing` when models came or went or the index error changed."""
+
+    snapshot: StoreSnapshot
+    changed: frozenset[str]
+    listing: bool
+
+
+def store_source(session: Session) -> StoreSource:
+    """What the model store reads for `session` (swap it with `ModelStore.attach`)."""
+    errors = session.errors
+    return StoreSource(
+        session.client,
+        tuple(session.repositories),
+        errors.reasons if errors is not None else None,
+        server_backends(session.server),
+    )
 
 
 @dataclass
@@ -80,6 +107,54 @@ class ConsoleApp(App[int]):
         self.session = session
         self.read_only = read_only
         self.log_file = log_file
+        self.store = ModelStore(store_source(session))
+        self._store_busy = False
+        self._store_again = False
+        self._store_announce = False
+
+    # The model store -------------------------------------------------------------------------
+    def refresh_models(self, announce: bool = False) -> None:
+        """Refresh the store in its worker (one at a time: a call meanwhile runs once more
+        after). `announce`: every pane gets `ReadyModelsListed` even if nothing moved."""
+        if self.server_state == "starting":
+            return
+        self._store_announce |= announce
+        if self._store_busy:
+            self._store_again = True
+            return
+        self._store_busy = True
+        self._refresh_store()
+
+    @work(thread=True, group="model-store")
+    def _refresh_store(self) -> None:
+        update: StoreUpdate | None = None
+        try:
+            update = self.store.refresh()
+        finally:  # a failure goes to the worker policy; the next refresh must still run
+            self.call_from_thread(self._store_refreshed, update)
+
+    def _store_refreshed(self, update: StoreUpdate | None) -> None:
+        self._store_busy = False
+        announce, self._store_announce = self._store_announce, False
+        if update is not None:
+            if update.changed or update.listing:
+                snapshot, changed, listing = update.snapshot, update.changed, update.listing
+                self.tell_panes(lambda: ModelsChanged(snapshot, changed, listing))
+            ready = update.snapshot.ready
+            if announce or ready != self._last_ready:
+                self._last_ready = ready
+                error = "" if ready else update.snapshot.error
+                self.tell_panes(lambda: ReadyModelsListed(ready, error))
+        if self._store_again:
+            self._store_again = False
+            self.refresh_models()
+
+    _last_ready: list[str] | None = None
+
+    def tell_panes(self, make: Callable[[], Message]) -> None:
+        """Post a fresh message from `make` to every pane (messages bubble up, never down)."""
+        for pane in self.query("TabPane > *"):
+            pane.post_message(make())
 
     @property
     def launched(self) -> bool:
@@ -108,8 +183,10 @@ class ConsoleApp(App[int]):
         """Hand the news to every pane (messages bubble up only), each re-reads its view."""
         if message.handed_down:
             return
-        for pane in self.query("TabPane > *"):
-            pane.post_message(ModelStateChanged(message.name, message.action, message.error, True))
+        self.store.forget(message.name)
+        self.refresh_models(announce=True)
+        name, action, error = message.name, message.action, message.error
+        self.tell_panes(lambda: ModelStateChanged(name, action, error, True))
 
 
 def console(node: DOMNode) -> ConsoleApp:

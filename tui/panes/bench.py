@@ -32,6 +32,7 @@ from tui.core.bench.engine import (
     run_sweep,
 )
 from tui.core.server.client import TritonError
+from tui.intents import BenchExportRequested, BenchRequested
 from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
 from tui.state import (
     NO_READY_MODEL,
@@ -305,6 +306,14 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         self._redraw()
 
     # Export -----------------------------------------------------------------------------------
+    @on(BenchExportRequested)
+    def _export_requested(self, message: BenchExportRequested) -> None:
+        self.export_last(message.kind)
+
+    @on(BenchRequested)
+    def _bench_requested(self, message: BenchRequested) -> None:
+        self.start_for(message.name)
+
     def export_last(self, kind: str) -> None:
         self.query_one(RunsBar).export(kind)
 

@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 
 from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryLinter, read_config
 from tui.core.modelconfig.target import server_target
+from tui.intents import ConfigJumpRequested
 from tui.panes import config_flows
 from tui.state import ModelStateChanged, console
 from tui.widgets.config_text import ConfigTextArea
@@ -244,6 +245,10 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
             self._pending_jump = None
             editor.move_cursor((max(jump[1] - 1, 0), max(jump[2] - 1, 0)))
             editor.focus()
+
+    @on(ConfigJumpRequested)
+    def _jump_requested(self, message: ConfigJumpRequested) -> None:
+        self.jump_when_open(message.name, message.line, message.col)
 
     def jump_when_open(self, name: str, line: int, col: int) -> None:
         """Put the cursor at line:col (1-based) of `name`'s config once it is open."""

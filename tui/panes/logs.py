@@ -29,6 +29,7 @@ from tui.core.logs.coldstart import LoadTimeline
 from tui.core.logs.follow import FileFollower
 from tui.core.logs.store import LEVELS, LogStore, write_lines
 from tui.core.util.paths import cache_dir
+from tui.intents import ModelLogsRequested, ProbeRequested
 from tui.panes.coldstart import ColdStartView
 from tui.panes.log_settings import LogSettingsLine
 from tui.panes.logs_status import status_text
@@ -299,6 +300,14 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
             self.app.notify(f"{message.count} lines written to {message.path}")
 
     # Acting on one model (from the app) ----------------------------------------------------
+    @on(ModelLogsRequested)
+    def _logs_requested(self, message: ModelLogsRequested) -> None:
+        self.show_model(message.name)
+
+    @on(ProbeRequested)
+    def _probe_requested(self, message: ProbeRequested) -> None:
+        self.probe(message.name)
+
     def show_model(self, name: str) -> None:
         """Only the lines naming `name`, in the log view."""
         self.query_one("#logs-switcher", ContentSwitcher).current = "logs-view"

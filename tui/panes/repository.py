@@ -1,4 +1,9 @@
-"""Repository pane: models on disk merged with the server's index; load, unload, reload."""
+"""Repository pane: models on disk merged with the server's index; load, unload, reload.
+
+It renders the app's model store (tui/core/store/models.py): `ModelsChanged` brings each new
+snapshot, with the effective config already rendered off the UI thread; the pane only asks for a
+refresh (every 2 s while it is shown) and never reads the server's listing itself.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +18,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from tui.core.server.client import TritonError
-from tui.core.store.repository import ModelView, poll
-from tui.panes.repository_detail import ModelDetailFetched, render_detail, row_cells
+from tui.core.store.models import ServedModel
+from tui.core.store.repository import ModelView
+from tui.intents import DeployRequested, ModelActionRequested
+from tui.panes.repository_detail import render_detail, row_cells
 from tui.panes.repository_list import ModelTable
-from tui.state import ModelAction, ModelSelected, ModelStateChanged, console
-
-
-@dataclass
-class RepositoryScanned(Message):
-    views: list[ModelView]
-    error: str = ""
+from tui.state import ModelAction, ModelsChanged, ModelSelected, ModelStateChanged, console
 
 
 @dataclass
@@ -57,7 +58,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     def __init__(self) -> None:
         super().__init__(id="repository-pane")
         self.views: dict[str, ModelView] = {}
-        self.details: dict[str, ModelDetailFetched] = {}
+        self.details: dict[str, ServedModel] = {}
         self.busy: dict[str, str] = {}
         self.pattern = ""  # the `/` filter on model names
         self._announced: list[str] = []  # selections sent to the app, not yet echoed back
@@ -79,7 +80,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
 
     def _server_state_changed(self, state: str) -> None:
         if state in ("ready", "failed"):
-            self.refresh_models()
+            console(self).refresh_models()
 
     # Data ----------------------------------------------------------------------------------
     @property
@@ -87,32 +88,17 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         return self.query_one(ModelTable).selected
 
     def refresh_models(self) -> None:
-        """Timer tick: rescan while the pane is shown (it rescans as soon as it is shown again)."""
-        if console(self).server_state != "starting" and self.region.area:
-            self.scan()
+        """Timer tick: refresh the store while the pane is shown (and as soon as it is shown
+        again)."""
+        if self.region.area:
+            console(self).refresh_models()
 
     def on_show(self) -> None:
-        if console(self).server_state != "starting":
-            self.scan()
+        console(self).refresh_models()
 
-    @work(thread=True, exclusive=True, group="repository-scan")
     def scan(self) -> None:
-        session = console(self).session
-        reasons = session.errors.reasons() if session.errors else {}
-        result = poll(session.client, session.repositories, reasons, known=list(self.views))
-        self.post_message(RepositoryScanned(result.views, result.error))
-
-    @work(thread=True, group="repository-detail")
-    def fetch_detail(self, name: str) -> None:
-        client = console(self).session.client
-        metadata = config = None
-        error = ""
-        try:
-            config = client.model_config(name)
-            metadata = client.model_metadata(name)
-        except TritonError as exc:
-            error = str(exc)
-        self.post_message(ModelDetailFetched(name, metadata, config, error))
+        """Read the disk and the server again now (through the store)."""
+        console(self).refresh_models()
 
     @work(thread=True, group="repository-action")
     def run_model_action(self, name: str, action: str) -> None:
@@ -128,23 +114,22 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         self.post_message(ModelActionFinished(name, action, error))
 
     # Messages ------------------------------------------------------------------------------
-    @on(RepositoryScanned)
-    def _scanned(self, message: RepositoryScanned) -> None:
-        new = {v.name: v for v in message.views}
-        changed = {n for n, v in new.items() if self.views.get(n) != v}
-        self.views = new
+    @on(ModelsChanged)
+    def _store_changed(self, message: ModelsChanged) -> None:
+        snapshot = message.snapshot
+        self.views = {v.name: v for v in snapshot.views}
+        self.details = dict(snapshot.served)
+        changed = set(message.changed)
         self._fill(changed)
         banner = ""
-        if message.error and console(self).server_state == "ready":
+        if snapshot.error and console(self).server_state == "ready":
             banner = (
-                f"The server's repository index failed: {message.error}\n"
+                f"The server's repository index failed: {snapshot.error}\n"
                 "States below come from each model's own ready check.\n"
             )
         self.query_one("#repository-banner", Static).update(Text(banner, "bold red"))
         selected = self.selected
-        if selected and (selected in changed or selected not in self.details):
-            self.fetch_detail(selected)
-        if changed or not selected:
+        if not selected or selected in changed:
             self._show_detail()
 
     def _fill(self, changed: set[str]) -> None:
@@ -171,8 +156,6 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             return
         self._announce(name)
         self._show_detail()
-        if name in self.views:
-            self.fetch_detail(name)
 
     def _announce(self, name: str) -> None:
         self._announced.append(name)
@@ -187,20 +170,13 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
                 return
         self.query_one(ModelTable).move_to(name)
 
-    @on(ModelStateChanged)
-    def _model_changed(self, message: ModelStateChanged) -> None:
-        if not message.handed_down:
-            return
-        if message.name:
-            self.details.pop(message.name, None)
-        else:
-            self.details.clear()
-        self.scan()
+    @on(ModelActionRequested)
+    def _action_requested(self, message: ModelActionRequested) -> None:
+        self.act(message.name, message.action)
 
-    @on(ModelDetailFetched)
-    def _detail(self, message: ModelDetailFetched) -> None:
-        self.details[message.name] = message
-        self._show_detail()
+    @on(DeployRequested)
+    def _deploy_requested(self, message: DeployRequested) -> None:
+        self.action_deploy(message.path)
 
     @on(ModelActionFinished)
     def _action_done(self, message: ModelActionFinished) -> None:
@@ -254,7 +230,8 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         self.run_model_action(name, action)
 
     def action_refresh(self) -> None:
-        self.scan()
+        console(self).store.forget()
+        console(self).refresh_models(announce=True)
 
     # The `/` filter ------------------------------------------------------------------------
     def action_filter(self) -> None:

@@ -4,14 +4,9 @@ or file name may hold escape codes (the server's answers are cleaned by the clie
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
-
 from rich.text import Text
-from textual.message import Message
 
-from tui.core.modelconfig import NormalizeError, normalize_json
+from tui.core.store.models import ServedModel
 from tui.core.store.repository import ModelView
 from tui.core.util.sanitize import clean, clean_line
 from tui.core.util.units import size
@@ -28,14 +23,7 @@ STATE_STYLE = {
     "REFUSED": "bold red",
 }
 GONE = "folder gone"  # shown beside READY for a model served without its folder
-
-
-@dataclass
-class ModelDetailFetched(Message):
-    name: str
-    metadata: dict[str, Any] | None
-    config: dict[str, Any] | None
-    error: str = ""
+TENSORS_SHOWN = 30  # per direction: a model with thousands of inputs must not freeze the pane
 
 
 def row_cells(view: ModelView, state: str, busy: bool) -> tuple[Text | str, ...]:
@@ -44,24 +32,34 @@ def row_cells(view: ModelView, state: str, busy: bool) -> tuple[Text | str, ...]
     if view.gone_from_disk and not busy:
         shown.append(f" · {GONE}", "bold magenta")
     name = clean_line(view.name)  # a folder name is a file name: it may hold escape codes
-    return (name, clean_line(view.version) or "-", shown)
+    versions = ",".join(v for v, _ in view.versions) or view.version
+    return (name, clean_line(versions) or "-", shown)
 
 
-def render_detail(view: ModelView, detail: ModelDetailFetched | None, state: str = "") -> Text:
+def render_detail(view: ModelView, detail: ServedModel | None, state: str = "") -> Text:
     text = Text()
     text.append(clean_line(view.name), "bold")
     state = state or view.state
     text.append(f"  {state}", STATE_STYLE.get(state, ""))
-    if view.version:
-        text.append(f"  version {clean_line(view.version)}")
-    text.append("\n")
+    if len(view.versions) > 1:
+        text.append("\n")
+        for version, served in view.versions:  # every version the server lists, with its state
+            text.append(f"  version {clean_line(version)} ")
+            text.append(served, STATE_STYLE.get(served, ""))
+            text.append("\n")
+    elif view.version:
+        text.append(f"  version {clean_line(view.version)}\n")
+    else:
+        text.append("\n")
     if view.gone_from_disk:
         text.append(
             "\nServed, but its folder is no longer in the model repository (deleted or renamed): "
             "the server keeps serving what it loaded until it is unloaded; a reload will fail.\n",
             "bold magenta",
         )
-    if view.reason:
+    if state == "NOT LOADED":
+        text.append("\nNot loaded on the server: l loads it.\n", "italic")
+    elif view.reason:
         text.append("\nReason: ", "bold red")
         text.append(clean(view.reason).strip() + "\n", "red")
     disk = view.disk
@@ -84,18 +82,17 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None, state: str
     if detail.metadata:
         text.append("\nInputs and outputs as served\n", "bold")
         for kind in ("inputs", "outputs"):
-            for t in detail.metadata.get(kind, []):
+            tensors = detail.metadata.get(kind, [])
+            for t in tensors[:TENSORS_SHOWN]:
                 arrow = "→" if kind == "inputs" else "←"
                 text.append(f"  {arrow} {t['name']}  {t['datatype']}  {t['shape']}\n")
-    if detail.config:
+            if len(tensors) > TENSORS_SHOWN:
+                text.append(f"  … {len(tensors) - TENSORS_SHOWN:,} more {kind}\n", "dim")
+    if detail.summary:
         text.append("\nEffective config (from the server)\n", "bold")
-        text.append(_config_summary(detail.config), "cyan")
+        text.append(detail.summary, "cyan")
+        if detail.summary_cut:
+            text.append(f"… {detail.summary_cut:,} more lines (e opens the config)\n", "dim")
+    elif detail.error:
+        text.append(f"\nThe server's config and metadata: {clean(detail.error)}\n", "yellow")
     return text
-
-
-def _config_summary(config: dict[str, Any]) -> str:
-    """The server's effective config (JSON) in config.pbtxt syntax, defaults left out."""
-    try:
-        return normalize_json(config)
-    except NormalizeError:
-        return json.dumps(config, indent=2) + "\n"

@@ -27,6 +27,8 @@ _CONFIG_TOKEN = re.compile(
     r"""#[^\n]*|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|[{}\[\]<>]|\w+"""
 )
 NOTE_FILE = "README.md"
+HIDDEN = "hidden folder"  # worded against the server's view by tui/core/store/truth.py
+NO_VERSION = "no numeric version folder (e.g. 1/): the server ignores this model"
 
 
 @dataclass(frozen=True)
@@ -126,36 +128,57 @@ def scan_model(folder: Path, root: Path | None = None) -> ModelOnDisk:
                 "stubs may write __pycache__) there"
             )
     if folder.name.startswith("."):
-        model.problems.append("hidden folder: tritonserver still treats it as a model")
+        model.problems.append(HIDDEN)
     if not model.versions:
-        model.problems.append("no numeric version folder (e.g. 1/): the server ignores this model")
+        model.problems.append(NO_VERSION)
     for p in children:
         if not p.name.isdigit() and p.name != "__pycache__" and not model.versions:
             model.problems.append(f"folder '{p.name}' is not a version number")
-    for version in model.versions:
-        if not any((folder / version).iterdir()):
-            model.problems.append(f"version {version} is empty")
     if model.has_config:
         try:
-            text = read_regular(config).decode(errors="replace")
+            model.refused, fields = _config_facts(folder, config)
         except OSError as exc:  # a FIFO or a device is refused at once, never waited on
             model.problems.append(f"config.pbtxt unreadable: {exc.strerror}")
-            text = ""
-        model.refused = model_problem(folder, text) or ""
-        fields = top_level_strings(text, {"name", "backend", "platform"})
+            model.refused, fields = model_problem(folder, "") or "", {}
         name = fields.get("name")
         if name is not None and name != folder.name:
             model.problems.append(
                 f"config name '{shown(name)}' differs from folder name '{shown(folder.name)}'"
             )
         model.backend = fields.get("backend", fields.get("platform", ""))
-    else:
+    if model.backend != "ensemble":  # an ensemble's version folder is empty by design
+        for version in model.versions:
+            if not any((folder / version).iterdir()):
+                model.problems.append(f"version {version} is empty")
+    if not model.has_config:
         model.refused = name_problem(folder.name) or ""
         if not any(f.path.endswith(".onnx") for f in model.files):
             model.problems.append(
                 "no config.pbtxt, and no model file the server can autocomplete from"
             )
     return model
+
+
+_FACTS: dict[tuple[str, int, int, int], tuple[str, dict[str, str]]] = {}
+
+
+def _config_facts(folder: Path, config: Path) -> tuple[str, dict[str, str]]:
+    """Why the model is refused ("" if not) and its top-level name, backend and platform; kept
+    per file version (path, inode, size, mtime): a 1.2 MiB config is read once, not every poll
+    (an ensemble's is read each time: its refusal depends on its steps' folders)."""
+    st = config.stat()
+    key = (str(config), st.st_ino, st.st_size, st.st_mtime_ns)
+    found = _FACTS.get(key)
+    if found is None:
+        text = read_regular(config).decode(errors="replace")
+        fields = top_level_strings(text, {"name", "backend", "platform"})
+        found = (model_problem(folder, text) or "", fields)
+        if fields.get("platform") == "ensemble":  # its refusal depends on its steps' folders
+            return found[0], dict(fields)
+        if len(_FACTS) > 4096:
+            _FACTS.clear()
+        _FACTS[key] = found
+    return found[0], dict(found[1])
 
 
 def scan_repository(root: Path) -> list[ModelOnDisk]:
@@ -192,6 +215,7 @@ class ModelView:
     version: str = ""
     reason: str = ""
     disk: ModelOnDisk | None = None
+    versions: tuple[tuple[str, str], ...] = ()  # every version the index lists, with its state
     gone_from_disk: bool = False  # served (READY), but its folder is no longer in the repository
 
     @property
@@ -223,8 +247,11 @@ def merge(
         elif state == "UNAVAILABLE" and reason == "unloaded":
             state, reason = "NOT LOADED", ""
         current = by_name.get(name)
+        version = str(entry.get("version", ""))
+        listed = (current.versions if current else ()) + ((version, state),) * bool(version)
         if current is None or (current.state != "READY" and state == "READY"):
-            by_name[name] = ModelView(name, state, str(entry.get("version", "")), reason)
+            by_name[name] = current = ModelView(name, state, version, reason)
+        current.versions = tuple(sorted(listed, key=lambda v: (len(v[0]), v[0])))
     for model in disk:
         view = by_name.get(model.name)
         if view is None:
