@@ -42,8 +42,8 @@ class ProbeProgressed(Message):
 
 @dataclass
 class ModelsListed(Message):
-    models: list[str]
-    metric_loads: dict[tuple[str, str], float]
+    models: list[str]  # from the app's model store
+    metric_loads: dict[tuple[str, str], float] | None = None  # None: the last ones still hold
 
 
 class ColdStartView(Vertical):
@@ -134,11 +134,10 @@ class ColdStartView(Vertical):
     # Models and metrics --------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="coldstart-models")
     def action_refresh_models(self) -> None:
-        session = console(self).session
-        try:
-            models = sorted({m["name"] for m in session.client.repository_index() if "name" in m})
-        except TritonError:
-            models = []
+        app = console(self)
+        session = app.session
+        app.call_from_thread(app.refresh_models)  # new names come back as ModelsChanged
+        models = app.store.snapshot.names
         loads: dict[tuple[str, str], float] = {}
         if session.metrics_url:
             with contextlib.suppress(TritonError):
@@ -155,7 +154,8 @@ class ColdStartView(Vertical):
             if isinstance(name, str) and name in message.models:
                 select.value = name
                 break
-        self._metric_loads = message.metric_loads
+        if message.metric_loads is not None:
+            self._metric_loads = message.metric_loads
         self.refresh_table(force=True)
 
     # Probe ---------------------------------------------------------------------------------

@@ -30,11 +30,11 @@ from tui.core.logs.follow import FileFollower
 from tui.core.logs.store import LEVELS, LogStore, write_lines
 from tui.core.util.paths import cache_dir
 from tui.intents import ModelLogsRequested, ProbeRequested
-from tui.panes.coldstart import ColdStartView
+from tui.panes.coldstart import ColdStartView, ModelsListed
 from tui.panes.log_settings import LogSettingsLine
 from tui.panes.logs_status import status_text
 from tui.panes.logs_view import LogView
-from tui.state import console
+from tui.state import ModelsChanged, console
 from tui.widgets.prompt import PromptLine
 
 FLUSH_INTERVAL = 0.1
@@ -300,6 +300,11 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
             self.app.notify(f"{message.count} lines written to {message.path}")
 
     # Acting on one model (from the app) ----------------------------------------------------
+    @on(ModelsChanged)
+    def _models_changed(self, message: ModelsChanged) -> None:
+        if message.listing:  # the cold-start section's model list
+            self.query_one(ColdStartView).post_message(ModelsListed(message.snapshot.names))
+
     @on(ModelLogsRequested)
     def _logs_requested(self, message: ModelLogsRequested) -> None:
         self.show_model(message.name)
