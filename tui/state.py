@@ -111,6 +111,7 @@ class ConsoleApp(App[int]):
         self._store_busy = False
         self._store_again = False
         self._store_announce = False
+        self._last_ready: list[str] | None = None
 
     # The model store -------------------------------------------------------------------------
     def refresh_models(self, announce: bool = False) -> None:
@@ -129,27 +130,29 @@ class ConsoleApp(App[int]):
     def _refresh_store(self) -> None:
         update: StoreUpdate | None = None
         try:
-            update = self.store.refresh()
+            update = self.store.refresh(lambda rows: self.call_from_thread(self._store_told, rows))
         finally:  # a failure goes to the worker policy; the next refresh must still run
             self.call_from_thread(self._store_refreshed, update)
 
     def _store_refreshed(self, update: StoreUpdate | None) -> None:
         self._store_busy = False
-        announce, self._store_announce = self._store_announce, False
         if update is not None:
-            if update.changed or update.listing:
-                snapshot, changed, listing = update.snapshot, update.changed, update.listing
-                self.tell_panes(lambda: ModelsChanged(snapshot, changed, listing))
-            ready = update.snapshot.ready
-            if announce or ready != self._last_ready:
-                self._last_ready = ready
-                error = "" if ready else update.snapshot.error
-                self.tell_panes(lambda: ReadyModelsListed(ready, error))
+            self._store_told(update)
         if self._store_again:
             self._store_again = False
             self.refresh_models()
 
-    _last_ready: list[str] | None = None
+    def _store_told(self, update: StoreUpdate) -> None:
+        """Hand the panes what moved (the rows first, then what the server serves of them)."""
+        announce, self._store_announce = self._store_announce, False
+        if update.changed or update.listing:
+            snapshot, changed, listing = update.snapshot, update.changed, update.listing
+            self.tell_panes(lambda: ModelsChanged(snapshot, changed, listing))
+        ready = update.snapshot.ready
+        if announce or ready != self._last_ready:
+            self._last_ready = ready
+            error = "" if ready else update.snapshot.error
+            self.tell_panes(lambda: ReadyModelsListed(ready, error))
 
     def tell_panes(self, make: Callable[[], Message]) -> None:
         """Post a fresh message from `make` to every pane (messages bubble up, never down)."""

@@ -23,7 +23,14 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
 
-from tui.core.modelconfig import Diagnostic, FileStamp, ModelConfig, RepositoryLinter, read_config
+from tui.core.modelconfig import (
+    Diagnostic,
+    FileStamp,
+    ModelConfig,
+    RepositoryLinter,
+    read_config_any,
+)
+from tui.core.modelconfig.foreign import ForeignBytes, foreign_diagnostics
 from tui.core.modelconfig.target import server_target
 from tui.intents import ConfigJumpRequested
 from tui.panes import config_flows
@@ -56,6 +63,7 @@ class OpenConfig:
     root: Path  # the model repository holding model_dir
     saved_text: str
     stamp: FileStamp
+    foreign: ForeignBytes | None = None  # not UTF-8: what saving puts back (foreign.py)
 
     @property
     def path(self) -> Path:
@@ -111,6 +119,7 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
         self.diagnostics: list[Diagnostic] = []
         self.completed: ModelConfig | None = None
         self.lint_ms = 0.0
+        self.linting = False  # a lint of the current text is on its way
         self.message = ""
         self._generation = 0
         self._lint_timer: Timer | None = None
@@ -198,16 +207,17 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
             self.post_message(ConfigOpened(name, None, error))
             return
         model_dir, root = found
+        foreign = None
         try:
-            text, stamp = read_config(model_dir / CONFIG_NAME)
+            text, stamp, foreign = read_config_any(model_dir / CONFIG_NAME)
         except FileNotFoundError:
             text, stamp = "", FileStamp.missing()
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             self.post_message(ConfigOpened(name, None, f"cannot read {CONFIG_NAME}: {exc}"))
             return
         if unless_stamp is not None and unless_stamp.same_content(stamp):
             return
-        doc = OpenConfig(name, model_dir, root, text, stamp)
+        doc = OpenConfig(name, model_dir, root, text, stamp, foreign)
         self.post_message(ConfigOpened(name, doc, reread=unless_stamp is not None))
 
     @on(ConfigOpened)
@@ -236,7 +246,9 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
             editor.load_text(message.doc.saved_text)
             if again:
                 editor.move_cursor(cursor)
-            self.say("")
+            foreign = message.doc.foreign
+            self.say(foreign.describe() if foreign else "", "yellow")
+            self.diagnostics = foreign_diagnostics(foreign, str(message.doc.path))
         self.modified = False
         self._show_diagnostics()
         self.lint_now()
@@ -304,6 +316,8 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
         if self.modified and text == self.doc.saved_text:
             self.modified = False
             self._render_title()
+        self.linting = True
+        self._render_title()
         self.lint(self._generation, self.doc.name, self.doc.model_dir, text)
 
     @work(thread=True, exclusive=True, group="config-lint")
@@ -319,7 +333,10 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
     def _linted(self, message: ConfigLinted) -> None:
         if message.generation != self._generation:
             return  # the buffer changed since: a newer lint is on its way
-        self.diagnostics, self.completed = message.diagnostics, message.config
+        doc = self.doc
+        foreign = foreign_diagnostics(doc.foreign, str(doc.path)) if doc is not None else []
+        self.diagnostics, self.completed = message.diagnostics + foreign, message.config
+        self.linting = False
         self.lint_ms = message.elapsed_ms
         self._show_diagnostics()
 
@@ -364,7 +381,9 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
                 title.append(f"  ✗ {errors} error{'s' * (errors != 1)}", "bold red")
             if warnings:
                 title.append(f"  ⚠ {warnings} warning{'s' * (warnings != 1)}", "yellow")
-            if not self.diagnostics:
+            if self.linting:
+                title.append("  linting…", "dim")
+            elif not self.diagnostics:
                 title.append("  ✓ lint clean", "green")
         self.query_one("#config-title", Static).update(title)
 

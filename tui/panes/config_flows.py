@@ -26,7 +26,7 @@ from tui.core.modelconfig import (
     RepositoryLinter,
     StoreError,
     backup_path,
-    read_config,
+    read_config_any,
     restore_backup,
     save_config,
 )
@@ -147,7 +147,12 @@ class ConfigFlows(_Base):
         while True:
             try:
                 stamp = await asyncio.to_thread(
-                    save_config, doc.path, text, repository_root=doc.root, expected=expected
+                    save_config,
+                    doc.path,
+                    text,
+                    repository_root=doc.root,
+                    expected=expected,
+                    foreign=doc.foreign,
                 )
                 break
             except ExternalChangeError as exc:
@@ -195,11 +200,12 @@ class ConfigFlows(_Base):
             return
         try:
             await asyncio.to_thread(restore_backup, doc.path, repository_root=doc.root)
-            text, stamp = await asyncio.to_thread(read_config, doc.path)
-        except (StoreError, OSError, UnicodeDecodeError) as exc:
+            text, stamp, foreign = await asyncio.to_thread(read_config_any, doc.path)
+        except (StoreError, OSError) as exc:
             self.say(f"Restore failed: {exc}", "bold red")
             return
         if self.doc is doc:
+            doc.foreign = foreign
             self.load_saved(text, stamp)
         await self.load_and_report(doc.name, "restored the backup; ")
 

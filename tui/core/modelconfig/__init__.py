@@ -35,6 +35,7 @@ from tui.core.modelconfig.store import (
     backup_paths,
     keep_backup,
     read_config,
+    read_config_any,
     restore_backup,
     save_config,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "parse_config",
     "pretty",
     "read_config",
+    "read_config_any",
     "restore_backup",
     "save_config",
 ]

@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.core.modelconfig.foreign import ForeignBytes, decode_config, encode_config
 from tui.core.util.paths import UnreadableFileError, read_regular
 from tui.core.util.sanitize import first_control
 
@@ -131,7 +132,20 @@ def read_config(path: Path | str) -> tuple[str, FileStamp]:
     real = Path(path)
     data = read_regular(real)  # a FIFO or device raises at once instead of blocking
     stamp = FileStamp.of_bytes(data, os.stat(real).st_mtime_ns)
-    text = data.decode("utf-8")
+    return _no_control(data.decode("utf-8"), path), stamp
+
+
+def read_config_any(path: Path | str) -> tuple[str, FileStamp, ForeignBytes | None]:
+    """As `read_config`, but a file that is not UTF-8 is read too: its undecodable bytes shown
+    as U+FFFD, and what `save_config(foreign=...)` needs to write them back (see foreign.py)."""
+    real = Path(path)
+    data = read_regular(real)
+    stamp = FileStamp.of_bytes(data, os.stat(real).st_mtime_ns)
+    text, foreign = decode_config(data)
+    return _no_control(text, path), stamp, foreign
+
+
+def _no_control(text: str, path: Path | str) -> str:
     control = first_control(text)
     if control is not None:  # an editor would show it raw (an escape sequence reaches the tty)
         line, col, char = control
@@ -141,7 +155,7 @@ def read_config(path: Path | str) -> tuple[str, FileStamp]:
             "for one: remove it with another editor",
             str(path),
         )
-    return text, stamp
+    return text
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -178,12 +192,14 @@ def save_config(
     repository_root: Path | str,
     expected: FileStamp | None = None,
     backup: bool = True,
+    foreign: ForeignBytes | None = None,
 ) -> FileStamp:
     """Save `text` at `path` atomically; returns the new stamp.
 
     `expected` is the stamp from `read_config` (or `FileStamp.missing()` for a new file); when the
     file now differs, `ExternalChangeError` is raised and nothing is written. Pass None to skip
-    the check (after the user chose to overwrite).
+    the check (after the user chose to overwrite). `foreign`: the file was not UTF-8 when read
+    (`read_config_any`): the lines left as shown get their original bytes back.
     """
     real = resolve_inside(path, repository_root)
     try:
@@ -194,7 +210,7 @@ def save_config(
         old, old_mode, current = None, None, FileStamp.missing()
     if expected is not None and not expected.same_content(current):
         raise ExternalChangeError(Path(path), expected, current)
-    data = text.encode("utf-8")
+    data = encode_config(text, foreign)
     if backup and old is not None and old != data:
         keep_backup(real, old, old_mode)
     atomic_write(real, data, old_mode if old_mode is not None else 0o644)
@@ -209,4 +225,5 @@ def restore_backup(path: Path | str, *, repository_root: Path | str) -> FileStam
         previous = read_regular(bak)
     except FileNotFoundError:
         raise NoBackupError(f"no backup {bak} to restore") from None
-    return save_config(real, previous.decode("utf-8"), repository_root=repository_root)
+    text, foreign = decode_config(previous)  # byte for byte, UTF-8 or not
+    return save_config(real, text, repository_root=repository_root, foreign=foreign)

@@ -120,8 +120,12 @@ class ModelStore:
             else:
                 self._stale_all = True
 
-    def refresh(self) -> StoreUpdate:
-        """Read the disk and the server once (blocking), publish the snapshot, say what moved."""
+    def refresh(self, listed: Callable[[StoreUpdate], None] | None = None) -> StoreUpdate:
+        """Read the disk and the server once (blocking), publish the snapshot, say what moved.
+
+        The rows are published first (`listed` is told, when given), then what the server serves
+        of each newly READY model is fetched and rendered, and the whole snapshot published: a
+        slow model (a 1.2 MiB config) never holds back the list."""
         with self._lock:
             source, before = self._source, self._snapshot
             stale, stale_all = set(self._stale), self._stale_all
@@ -133,6 +137,7 @@ class ModelStore:
             explain(view, source.backends)
         old_views = {v.name: v for v in before.views}
         served: dict[str, ServedModel] = {}
+        to_fetch = []
         for view in result.views:
             if view.state != "READY":
                 continue
@@ -142,18 +147,34 @@ class ModelStore:
             if kept is not None and same and not stale_all and view.name not in stale:
                 served[view.name] = kept
             else:
-                served[view.name] = self._fetch(source.client, view.name)
+                to_fetch.append(view.name)
+        views = tuple(result.views)
+        if to_fetch and listed is not None:
+            first = self._publish(source, before, StoreSnapshot(views, dict(served), result.error))
+            if first is not None:
+                listed(first)
+                before = first.snapshot
+        for name in to_fetch:
+            served[name] = self._fetch(source.client, name)
+        update = self._publish(source, before, StoreSnapshot(views, served, result.error))
+        return update or StoreUpdate(self._snapshot, frozenset(), False)
+
+    def _publish(
+        self, source: StoreSource, before: StoreSnapshot, new: StoreSnapshot
+    ) -> StoreUpdate | None:
+        """Make `new` the snapshot (None: attached elsewhere meanwhile, `new` is stale)."""
+        old_views = {v.name: v for v in before.views}
         changed = {
             v.name
-            for v in result.views
-            if old_views.get(v.name) != v or served.get(v.name) is not before.served.get(v.name)
+            for v in new.views
+            if old_views.get(v.name) != v or new.served.get(v.name) is not before.served.get(v.name)
         }
-        changed |= set(old_views) - {v.name for v in result.views}
+        changed |= set(old_views) - set(new.names)
         with self._lock:
-            if self._source is not source:  # attached elsewhere meanwhile: this is stale
-                return StoreUpdate(self._snapshot, frozenset(), False)
+            if self._source is not source:
+                return None
             snapshot = StoreSnapshot(
-                tuple(result.views), served, result.error, before.generation, source.client.url
+                new.views, new.served, new.error, before.generation, source.client.url
             )
             self._snapshot = snapshot
         listing = snapshot.names != before.names or snapshot.error != before.error
