@@ -67,6 +67,8 @@ class Host(ConsoleApp):
             server_pid=None,
             metrics_url=None,
             errors=None,
+            repositories=[],
+            server=None,
         )
         super().__init__(session)  # type: ignore[arg-type]  # a stand-in session
 

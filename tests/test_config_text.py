@@ -7,7 +7,7 @@ import random
 from textual.app import App, ComposeResult
 from textual.widgets.text_area import Document, WrappedDocument
 
-from tui.widgets.config_text import ConfigTextArea
+from tui.widgets.config_text import ConfigTextArea, prepare
 
 TEXT = "".join(f"line {i}\t{'x' * (i % 37)}\n" for i in range(300))
 
@@ -52,3 +52,38 @@ async def test_lint_marks_paint_the_marked_line_only() -> None:
         red = next(iter(c for c in styles[2] if c is not None and c.name == "#5f0000"), None)
         assert red is not None
         assert all(all(c is None or c.name != "#5f0000" for c in styles[y]) for y in (0, 1, 3))
+
+
+class Unwrapped(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ConfigTextArea(id="loaded", soft_wrap=False, show_line_numbers=True)
+        yield ConfigTextArea(id="prepared", soft_wrap=False, show_line_numbers=True)
+
+
+async def test_a_prepared_text_loads_as_load_text_does() -> None:
+    """`load_prepared` (the document measured and wrapped in a worker) leaves the widget as
+    Textual's `load_text` does: the adapter over Textual's TextArea that a release may break."""
+    async with Unwrapped().run_test(size=(80, 30)) as pilot:
+        loaded = pilot.app.query_one("#loaded", ConfigTextArea)
+        prepared = pilot.app.query_one("#prepared", ConfigTextArea)
+        loaded.move_cursor((5, 2))
+        prepared.move_cursor((5, 2))
+        loaded.load_text(TEXT)
+        prepared.load_prepared(prepare(TEXT))
+        await pilot.pause()
+        assert prepared.text == loaded.text and prepared.document.line_count == 301
+        assert prepared.virtual_size == loaded.virtual_size
+        assert prepared.wrapped_document.height == loaded.wrapped_document.height
+        assert prepared.cursor_location == loaded.cursor_location == (0, 0)
+        assert [prepared.render_line(y).text for y in range(10)] == [
+            loaded.render_line(y).text for y in range(10)
+        ]
+        # Then it edits, undoes, moves and measures as the other.
+        for area in (loaded, prepared):
+            area.focus()
+            await pilot.press("down", "end", "x", "y", "enter")
+            area.undo()
+        assert prepared.text == loaded.text
+        assert prepared.cursor_location == loaded.cursor_location
+        assert prepared.document.get_size(4) == Document(prepared.text).get_size(4)
+        assert prepared.wrapped_document.height == loaded.wrapped_document.height

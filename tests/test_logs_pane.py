@@ -103,7 +103,13 @@ class _Host(ConsoleApp):
 
 def _session(lines: LineBuffer | None, client: TritonHTTP) -> SimpleNamespace:
     return SimpleNamespace(
-        lines=lines, client=client, server_pid=None, metrics_url=None, errors=None
+        lines=lines,
+        client=client,
+        server_pid=None,
+        metrics_url=None,
+        errors=None,
+        repositories=[],
+        server=None,
     )
 
 

@@ -88,6 +88,7 @@ def test_store_refreshes_once_per_change_and_swaps_its_server(
     listed = []
     first = store.refresh(listed.append)
     assert listed and listed[0].snapshot.served == {}  # the rows came first
+    assert listed[0].listing and not first.listing
     assert "add_sub" in first.snapshot.ready and "add_sub" in first.changed
     served = first.snapshot.served["add_sub"]
     assert 'name: "add_sub"' in served.summary and served.metadata is not None

@@ -107,13 +107,20 @@ class ConsoleApp(App[int]):
         self.session = session
         self.read_only = read_only
         self.log_file = log_file
-        self.store = ModelStore(store_source(session))
+        self._store: ModelStore | None = None
         self._store_busy = False
         self._store_again = False
         self._store_announce = False
         self._last_ready: list[str] | None = None
 
     # The model store -------------------------------------------------------------------------
+    @property
+    def store(self) -> ModelStore:
+        """The one model store, over this session's server (made on first use)."""
+        if self._store is None:
+            self._store = ModelStore(store_source(self.session))
+        return self._store
+
     def refresh_models(self, announce: bool = False) -> None:
         """Refresh the store in its worker (one at a time: a call meanwhile runs once more
         after). `announce`: every pane gets `ReadyModelsListed` even if nothing moved."""

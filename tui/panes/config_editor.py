@@ -35,7 +35,7 @@ from tui.core.modelconfig.target import server_target
 from tui.intents import ConfigJumpRequested
 from tui.panes import config_flows
 from tui.state import ModelStateChanged, console
-from tui.widgets.config_text import ConfigTextArea
+from tui.widgets.config_text import ConfigTextArea, PreparedText, prepare
 from tui.widgets.keys import VimOptionList
 
 CONFIG_NAME = "config.pbtxt"
@@ -76,6 +76,7 @@ class ConfigOpened(Message):
     doc: OpenConfig | None
     error: str = ""
     reread: bool = False  # the open file, changed on disk while the buffer was clean
+    prepared: PreparedText | None = None  # the text measured and wrapped in the worker
 
 
 @dataclass
@@ -218,7 +219,8 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
         if unless_stamp is not None and unless_stamp.same_content(stamp):
             return
         doc = OpenConfig(name, model_dir, root, text, stamp, foreign)
-        self.post_message(ConfigOpened(name, doc, reread=unless_stamp is not None))
+        reread = unless_stamp is not None
+        self.post_message(ConfigOpened(name, doc, reread=reread, prepared=prepare(text)))
 
     @on(ConfigOpened)
     def _opened(self, message: ConfigOpened) -> None:
@@ -243,7 +245,10 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
             cursor = editor.cursor_location
             editor.read_only = False
             editor.placeholder = NO_CONFIG if not message.doc.stamp.exists else ""
-            editor.load_text(message.doc.saved_text)
+            if message.prepared is not None:
+                editor.load_prepared(message.prepared)
+            else:
+                editor.load_text(message.doc.saved_text)
             if again:
                 editor.move_cursor(cursor)
             foreign = message.doc.foreign

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from tui.core.server.client import TritonError
@@ -24,6 +25,8 @@ from tui.intents import DeployRequested, ModelActionRequested
 from tui.panes.repository_detail import render_detail, row_cells
 from tui.panes.repository_list import ModelTable
 from tui.state import ModelAction, ModelsChanged, ModelSelected, ModelStateChanged, console
+
+DETAIL_SETTLE_S = 0.05
 
 
 @dataclass
@@ -62,6 +65,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         self.busy: dict[str, str] = {}
         self.pattern = ""  # the `/` filter on model names
         self._announced: list[str] = []  # selections sent to the app, not yet echoed back
+        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="model-list"):
@@ -155,7 +159,14 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
             # this list and the app's selected model, for ever.
             return
         self._announce(name)
-        self._show_detail()
+        self._detail_soon()
+
+    def _detail_soon(self) -> None:
+        """The detail follows the cursor once it rests (DETAIL_SETTLE_S): the key's own repaint
+        (the cursor) is not held back by laying out a new detail on every row passed."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_SETTLE_S, self._show_detail)
 
     def _announce(self, name: str) -> None:
         self._announced.append(name)

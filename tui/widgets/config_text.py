@@ -9,12 +9,19 @@ the whole text to learn whether the document is empty, for its placeholder (answ
 first line while a row is painted). Lint marks are painted in `render_line` (the Line API) on the
 rows on screen only, not through the highlight map. After a big file is (re)wrapped, its per-line
 lists are frozen out of Python's full garbage collections (`freeze_heap`).
+
+Opening a file measures and wraps every line (0.5-2 s for 20 000 lines, three wraps in
+`load_text`): `prepare` does it once in a worker thread, and `load_prepared` installs the result
+on the UI thread without redoing it. That one method follows what Textual's `load_text` does
+(tests/test_config_text.py checks it leaves the widget as `load_text` does, and fails on the first
+Textual release where it does not).
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len
@@ -27,6 +34,7 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import (
     Document,
     DocumentBase,
+    DocumentNavigator,
     EditResult,
     Location,
     WrappedDocument,
@@ -94,14 +102,18 @@ class CountedWrappedDocument(WrappedDocument):
     ) -> None:
         self._rows = 0
         self._on_wrap = on_wrap  # told after each whole-document wrap
+        self.prewrapped = False  # wrapped in a worker: the next wrap at the same width is done
         super().__init__(document, width, tab_width)
 
     def _rows_of(self, first: int, last: int) -> int:
         return sum(len(self.get_offsets(i)) + 1 for i in range(first, last + 1))
 
     def wrap(self, width: int, tab_width: int | None = None) -> None:
-        super().wrap(width, tab_width)
-        self._rows = self._rows_of(0, self.document.line_count - 1)
+        same = width == self._width and tab_width in (None, self._tab_width)
+        if not (self.prewrapped and same):
+            super().wrap(width, tab_width)
+            self._rows = self._rows_of(0, self.document.line_count - 1)
+        self.prewrapped = False
         if self._on_wrap is not None:
             self._on_wrap()
 
@@ -113,6 +125,25 @@ class CountedWrappedDocument(WrappedDocument):
     @property
     def height(self) -> int:
         return self._rows
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """A document measured and wrapped (unwrapped width) off the UI thread, by `prepare`."""
+
+    document: MeasuredDocument
+    wrapped: CountedWrappedDocument
+    tab_width: int
+
+
+def prepare(text: str, tab_width: int = 4) -> PreparedText:
+    """Measure and wrap `text` for `ConfigTextArea.load_prepared`: blocking, call it in a worker
+    (the objects are the widget's only once loaded)."""
+    document = MeasuredDocument(text)
+    document.get_size(tab_width)
+    wrapped = CountedWrappedDocument(document, tab_width=tab_width)
+    wrapped.prewrapped = True
+    return PreparedText(document, wrapped, tab_width)
 
 
 class ConfigTextArea(TextArea):
@@ -162,6 +193,23 @@ class ConfigTextArea(TextArea):
         if self._freeze_timer is not None:
             self._freeze_timer.stop()
         self._freeze_timer = self.set_timer(FREEZE_SETTLE_S, freeze_heap)
+
+    def load_prepared(self, prepared: PreparedText) -> None:
+        """As `load_text(prepared.document.text)`, without measuring or wrapping it again."""
+        if self.language or prepared.tab_width != self.indent_width or self.soft_wrap:
+            self.load_text(prepared.document.text)
+            return
+        self.history.clear()
+        self._highlight_query = None
+        self._measured = prepared.document
+        prepared.wrapped._on_wrap = self._wrapped  # noqa: SLF001 - its owner, from now on
+        self._counted = prepared.wrapped
+        self.navigator = DocumentNavigator(self._counted)
+        self._build_highlight_map()
+        self.move_cursor((0, 0))
+        self._rewrap_and_refresh_virtual_size()
+        self.post_message(self.Changed(self).set_sender(self))
+        self.update_suggestion()
 
     def mark_lines(self, marks: dict[int, str]) -> None:
         self.marks = marks

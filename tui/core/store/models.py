@@ -55,6 +55,7 @@ class StoreSnapshot:
     error: str = ""  # the repository index failed: why
     generation: int = 0
     url: str = ""
+    refreshed: bool = False  # False until the first refresh of this server is published
 
     @property
     def names(self) -> list[str]:
@@ -174,10 +175,12 @@ class ModelStore:
             if self._source is not source:
                 return None
             snapshot = StoreSnapshot(
-                new.views, new.served, new.error, before.generation, source.client.url
+                new.views, new.served, new.error, before.generation, source.client.url, True
             )
             self._snapshot = snapshot
-        listing = snapshot.names != before.names or snapshot.error != before.error
+        listing = (
+            not before.refreshed or snapshot.names != before.names or snapshot.error != before.error
+        )
         return StoreUpdate(snapshot, frozenset(changed), listing)
 
     @staticmethod
