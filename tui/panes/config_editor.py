@@ -185,6 +185,7 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
                 self.open_model(wanted, self.doc.stamp)  # re-read only if it changed on disk
             return
         if self.doc is None or not self.modified:
+            self.say(f"opening {wanted}/{CONFIG_NAME} …", "dim")
             self.open_model(wanted)
         elif self._declined != wanted and not self.busy:
             self.start_flow(self.switch_flow(wanted))

@@ -77,7 +77,10 @@ def render_detail(view: ModelView, detail: ServedModel | None, state: str = "") 
             text.append(f"  {clean_line(f.path):<24} {size(f.size):>9}\n")
         if len(disk.files) > 30:
             text.append(f"  … {len(disk.files) - 30} more files\n", "dim")
-    if detail is None or state != "READY":
+    if state != "READY":
+        return text
+    if detail is None:
+        text.append("\nasking the server for its inputs, outputs and effective config…\n", "dim")
         return text
     if detail.metadata:
         text.append("\nInputs and outputs as served\n", "bold")
