@@ -92,7 +92,8 @@ class ModelStore:
 
     def __init__(self, source: StoreSource) -> None:
         self._source = source
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below
+        self._one = threading.Lock()  # one refresh at a time
         self._snapshot = StoreSnapshot(url=source.client.url)
         self._stale: set[str] = set()
         self._stale_all = False
@@ -127,6 +128,10 @@ class ModelStore:
         The rows are published first (`listed` is told, when given), then what the server serves
         of each newly READY model is fetched and rendered, and the whole snapshot published: a
         slow model (a 1.2 MiB config) never holds back the list."""
+        with self._one:
+            return self._refresh(listed)
+
+    def _refresh(self, listed: Callable[[StoreUpdate], None] | None) -> StoreUpdate:
         with self._lock:
             source, before = self._source, self._snapshot
             stale, stale_all = set(self._stale), self._stale_all
