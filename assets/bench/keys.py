@@ -12,6 +12,7 @@ a DataTable of the same names and a TextArea holding the big config.
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
 import statistics
 import sys
@@ -89,6 +90,25 @@ class Plain(App[None]):
             self.call_after_refresh(self.query_one("#model-table").focus)
 
 
+class FullCollections:
+    """Python's full (generation 2) collections meanwhile: how many, the longest (ms)."""
+
+    def __init__(self) -> None:
+        self.count, self.longest_ms, self._t0 = 0, 0.0, 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.count += 1
+            self.longest_ms = max(self.longest_ms, (time.perf_counter() - self._t0) * 1000)
+
+    def __str__(self) -> str:
+        return f"{self.count} full GC, longest {self.longest_ms:.0f} ms"
+
+
 class Timer:
     """Records when the app last painted (wraps its display call)."""
 
@@ -133,7 +153,15 @@ def palette_open(app: App[Any]) -> bool:
     return isinstance(app.screen, CommandPalette)
 
 
-async def journeys(app: App[Any], rows: int) -> dict[str, list[float]]:
+async def journeys(app: App[Any], rows: int, full: FullCollections) -> dict[str, list[float]]:
+    gc.callbacks.append(full)
+    try:
+        return await _journeys(app, rows)
+    finally:
+        gc.callbacks.remove(full)
+
+
+async def _journeys(app: App[Any], rows: int) -> dict[str, list[float]]:
     timer = Timer(app)
     out: dict[str, list[float]] = {"move": [], "open config": [], "switch pane": [], "palette": []}
     await asyncio.sleep(0.5)
@@ -179,7 +207,7 @@ async def main_async() -> int:
         plain = Plain(names, big)
         async with plain.run_test(size=(120, 40)):
             plain.query_one("#model-table").focus()
-            anchor = await journeys(plain, len(names))
+            anchor = await journeys(plain, len(names), plain_gc := FullCollections())
         server = ServerProcess(LaunchSpec([repo]))
         server.start()
         try:
@@ -188,7 +216,7 @@ async def main_async() -> int:
             async with app.run_test(size=(120, 40)) as pilot:
                 while app.query_one("#model-table", DataTable).row_count < len(names):
                     await pilot.pause(0.1)
-                ours = await journeys(app, len(names))
+                ours = await journeys(app, len(names), ours_gc := FullCollections())
         finally:
             server.stop()
     print(f"{'key-press-to-repaint (ms)':<26}   p50      p99      max")
@@ -203,6 +231,7 @@ async def main_async() -> int:
     print(line("all keys", every_ours) + "   triton-tui")
     print(line("", every_plain) + "   plain Textual")
     print(f"p50 ratio triton-tui / plain: {ratio:.2f}; slowest key {worst * 1000:.0f} ms")
+    print(f"meanwhile: triton-tui {ours_gc}; plain Textual {plain_gc}")
     verdict = worst < 0.1
     print("target (every key < 100 ms):", "met" if verdict else "NOT met")
     return 0 if verdict else 1
