@@ -1,0 +1,444 @@
+"""The rules: each reads the evidence and returns a finding or nothing. Grounded in Triton's own
+optimization guide, batcher and FAQ (shared/reference/triton-tools.md §4 and §6); the thresholds
+are ours and are named here.
+
+Ranking: a finding's score is the share of the request time it explains, times its rule's
+weight (how directly its change acts on that time). Rules that would give contradicting advice
+step aside: when every core is already busy with CPU-bound compute, or when a GPU finding says
+more precisely what the queue means, the generic "add instances" (queue_bound) is not given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tui.core.doctor.evidence import Evidence, ms
+from tui.core.doctor.findings import Finding
+from tui.core.doctor.recipe import snippet
+
+QUEUE_SHARE = 0.5  # queue at least this share of the request time: requests wait
+MIN_QUEUE_US = 100.0  # ... and at least this long (µs), so sub-millisecond jitter is not a finding
+BATCH_NOT_FORMING = 1.2  # average batch below this with the batcher on
+BATCH_PAYS = 0.8  # per-inference compute at the largest batch under this share of the smallest's
+TRANSFER_RATIO = 2.0  # compute input + output over compute infer
+MIN_TRANSFER_US = 200.0
+GLUE_RATIO = 2.0  # server overhead over queue + compute
+MIN_GLUE_US = 1000.0
+STEP_SHARE = 0.6  # one ensemble step's share of the steps' time
+CLIENT_CPU = 0.9  # the busiest load generator process's CPU share
+CLIENT_RATIO = 3.0  # client-side time over the server's request time
+MIN_CLIENT_US = 5000.0
+HOST_BUSY = 0.9  # the machine's cores busy
+CPU_BOUND = 0.3  # server CPU per second of compute: the compute burns the CPU (≈0 when it waits)
+GPU_LOW, GPU_HIGH = 0.5, 0.9  # utilization
+COLD_FACTOR, COLD_EXTRA_MS, COLD_LOAD_S = 5.0, 200.0, 30.0
+CACHE_MIN_LOOKUPS, CACHE_HIT_RATE = 20, 0.05
+MIN_REQUESTS = 20  # fewer than this in the window: every finding is at most "low"
+
+WEIGHTS = {
+    "enable_dynamic_batching": 1.0,
+    "gpu_not_used": 1.0,
+    "transfer_bound": 0.9,
+    "ensemble_step": 0.9,
+    "gpu_idle": 0.85,
+    "host_cpu_saturated": 0.82,
+    "gpu_saturated": 0.8,
+    "queue_bound": 0.8,
+    "batches_not_forming": 0.7,
+    "glue_bound": 0.7,
+    "client_bound": 0.7,
+    "batching_not_paying": 0.6,
+    "cold_start": 0.6,
+    "cache_ineffective": 0.5,
+}
+
+
+def _confidence(ev: Evidence, strength: float) -> str:
+    if ev.stats.requests < MIN_REQUESTS:
+        return "low"
+    return "high" if strength >= 0.7 else "medium" if strength >= 0.4 else "low"
+
+
+def _finding(ev: Evidence, rid: str, strength: float, **fields: Any) -> Finding:
+    config_snippet = ""
+    recipe = fields.pop("recipe", None)
+    if recipe is not None:
+        config_snippet = snippet(_config_view(ev), recipe)
+    return Finding(
+        id=rid,
+        confidence=fields.pop("confidence", None) or _confidence(ev, strength),
+        score=WEIGHTS[rid] * max(0.0, min(1.0, strength)),
+        change=fields.pop("change", "") or config_snippet,
+        recipe=recipe,
+        **fields,
+    )
+
+
+def _config_view(ev: Evidence) -> dict[str, Any]:
+    """Enough of the config for snippets (instance kind and count)."""
+    return {"instance_group": [{"kind": ev.config.kind, "count": ev.config.instances}]}
+
+
+def _queue_share(ev: Evidence) -> float:
+    s = ev.stats
+    if s.request_us <= 0 or s.queue_us < MIN_QUEUE_US:
+        return 0.0
+    return s.queue_us / s.request_us
+
+
+def _gpu_util(ev: Evidence) -> float | None:
+    return sum(g.utilization for g in ev.gpus) / len(ev.gpus) if ev.gpus else None
+
+
+def _at(ev: Evidence) -> str:
+    load = f" at concurrency {ev.concurrency}" if ev.concurrency else ""
+    n = ev.config.instances
+    return f"{load}; {n} instance{'s' if n != 1 else ''} ({ev.config.kind.removeprefix('KIND_')})"
+
+
+def _cpu_starved(ev: Evidence) -> bool:
+    share = ev.compute_cpu_share
+    return ev.host_busy >= HOST_BUSY and share is not None and share >= CPU_BOUND
+
+
+# The rules ------------------------------------------------------------------------------------
+def enable_dynamic_batching(ev: Evidence) -> Finding | None:
+    c, q = ev.config, _queue_share(ev)
+    if c.max_batch_size < 2 or c.dynamic_batching or c.sequence or c.ensemble or q < QUEUE_SHARE:
+        return None
+    return _finding(
+        ev,
+        "enable_dynamic_batching",
+        q,
+        title="requests queue one by one although the model can batch: turn the batcher on",
+        evidence=f"queue {ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request"
+        f"{_at(ev)}; max_batch_size {c.max_batch_size} but no dynamic batcher, so every "
+        f"execution ran {ev.stats.avg_batch:.1f} inference",
+        advice="the dynamic batcher merges waiting requests into one execution; for most models "
+        "the largest single gain (Triton's optimization guide)",
+        recipe={"op": "dynamic_batching", "delay_us": 0},
+    )
+
+
+def queue_bound(ev: Evidence) -> Finding | None:
+    q = _queue_share(ev)
+    if q < QUEUE_SHARE or _cpu_starved(ev) or ev.config.ensemble:
+        return None
+    util = _gpu_util(ev)
+    if ev.config.kind == "KIND_GPU" and util is not None:
+        return None  # gpu_idle or gpu_saturated say it more precisely
+    if ev.config.max_batch_size >= 2 and not ev.config.dynamic_batching:
+        return None  # enable_dynamic_batching is the better fix
+    count = ev.config.instances + 1
+    return _finding(
+        ev,
+        "queue_bound",
+        q,
+        title="requests wait for a free instance: add an instance",
+        evidence=f"queue {ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request{_at(ev)}",
+        advice="another instance serves waiting requests in parallel; two usually help, more "
+        "rarely (Triton's FAQ)"
+        + ("; or let the batcher merge them" if ev.config.max_batch_size >= 2 else ""),
+        recipe={"op": "instances", "count": count},
+    )
+
+
+def host_cpu_saturated(ev: Evidence) -> Finding | None:
+    q = _queue_share(ev)
+    if q < QUEUE_SHARE or not _cpu_starved(ev):
+        return None
+    server = f", the server {ev.server_cores:.1f} of them" if ev.server_cores is not None else ""
+    return _finding(
+        ev,
+        "host_cpu_saturated",
+        q,
+        title="every core is busy: more instances cannot help",
+        evidence=f"{ev.host_busy:.0%} of {ev.cores} cores busy{server}; queue "
+        f"{ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request{_at(ev)}; the "
+        f"compute burns the CPU ({ev.compute_cpu_share or 0:.1f} cores per busy instance)",
+        advice="free the machine (other work competes for its cores), make each inference "
+        "cheaper (batching, a lighter model, OpenVINO on CPU), or serve from more machines",
+    )
+
+
+def batches_not_forming(ev: Evidence) -> Finding | None:
+    c, s = ev.config, ev.stats
+    if not c.dynamic_batching or c.max_batch_size < 2 or s.executions == 0:
+        return None
+    if s.avg_batch >= BATCH_NOT_FORMING:
+        return None
+    little_load = ev.concurrency == 1 or _queue_share(ev) < 0.1
+    if c.instances > 1:
+        why = f"{c.instances} instances split the requests between them"
+        recipe: dict[str, Any] = {"op": "instances", "count": 1}
+    elif little_load:
+        why = "too little load: hardly a request waits while another runs, nothing to merge"
+        recipe = {"op": "dynamic_batching", "delay_us": max(c.queue_delay_us, 500)}
+    else:
+        why = "no queue delay: the batcher sends what it has at once"
+        recipe = {"op": "dynamic_batching", "delay_us": 500}
+    return _finding(
+        ev,
+        "batches_not_forming",
+        0.5 if not little_load else 0.35,
+        title="the batcher is on but batches do not form",
+        evidence=f"average batch {s.avg_batch:.2f} ({s.inferences} inferences in "
+        f"{s.executions} executions){_at(ev)}; {why}",
+        advice="batches form when requests arrive while others wait: more concurrent requests, "
+        "fewer instances, or a small max_queue_delay_microseconds (trading latency)",
+        recipe=recipe,
+        confidence="low" if little_load else None,
+    )
+
+
+def batching_not_paying(ev: Evidence) -> Finding | None:
+    batches = [b for b in ev.stats.batches if b.executions >= 3]
+    if len(batches) < 2 or not ev.config.dynamic_batching:
+        return None
+    small, large = batches[0], batches[-1]
+    if large.size < 2 * small.size or small.infer_us_per_inference <= 0:
+        return None
+    ratio = large.infer_us_per_inference / small.infer_us_per_inference
+    if ratio < BATCH_PAYS:
+        return None
+    delay = ev.config.queue_delay_us
+    recipe = {"op": "dynamic_batching", "delay_us": 0} if delay else {"op": "no_dynamic_batching"}
+    return _finding(
+        ev,
+        "batching_not_paying",
+        min(1.0, ratio - BATCH_PAYS + 0.4),
+        title="larger batches cost as much per inference: batching only adds latency",
+        evidence=f"compute per inference {small.infer_us_per_inference:.0f} µs at batch "
+        f"{small.size} ({small.executions} executions), {large.infer_us_per_inference:.0f} µs "
+        f"at batch {large.size} ({large.executions}): {ratio:.2f}×",
+        advice="this model does not get cheaper per inference in a batch (CPU-bound or already "
+        "parallel inside): drop the queue delay, or the batcher",
+        recipe=recipe,
+    )
+
+
+def transfer_bound(ev: Evidence) -> Finding | None:
+    s = ev.stats
+    moving = s.compute_input_us + s.compute_output_us
+    if moving < MIN_TRANSFER_US or moving < TRANSFER_RATIO * max(1.0, s.compute_infer_us):
+        return None
+    return _finding(
+        ev,
+        "transfer_bound",
+        moving / max(1.0, s.request_us),
+        title="moving tensors costs more than computing them",
+        evidence=f"compute input {ms(s.compute_input_us)} + output {ms(s.compute_output_us)} "
+        f"against infer {ms(s.compute_infer_us)} per request",
+        advice="send tensors through shared memory (system or CUDA), keep inputs and outputs on "
+        "the GPU, use pinned memory, or smaller data types",
+    )
+
+
+def glue_bound(ev: Evidence) -> Finding | None:
+    s = ev.stats
+    if ev.config.ensemble:
+        inner = sum(step.request_us for step in ev.composing)
+        overhead = max(0.0, s.request_us - inner)
+        busy = inner
+    else:
+        overhead, busy = s.overhead_us, s.queue_us + s.compute_us
+    if overhead < MIN_GLUE_US or overhead < GLUE_RATIO * max(1.0, busy):
+        return None
+    where = "the ensemble's scheduling between steps" if ev.config.ensemble else "the server"
+    return _finding(
+        ev,
+        "glue_bound",
+        overhead / max(1.0, s.request_us),
+        title="time goes to glue around the model, not to the model",
+        evidence=f"{ms(overhead)} per request spent in {where} outside queue and compute "
+        f"({ms(busy)}) of {ms(s.request_us)}",
+        advice="python backend, BLS or ensemble glue: fewer steps, larger requests, or the "
+        "work moved into one model",
+    )
+
+
+def ensemble_step(ev: Evidence) -> Finding | None:
+    steps = [s for s in ev.composing if s.moved]
+    if len(steps) < 2:
+        return None
+    total = sum(s.request_us for s in steps)
+    worst = max(steps, key=lambda s: s.request_us)
+    share = worst.request_us / total if total else 0.0
+    if share < STEP_SHARE:
+        return None
+    return _finding(
+        ev,
+        "ensemble_step",
+        share,
+        title=f"one step, {worst.model}, takes most of the ensemble's time: work on that one",
+        evidence=f"{worst.model}: {ms(worst.request_us)} of {ms(total)} over "
+        f"{len(steps)} steps ({share:.0%}); {worst.words()}",
+        advice=f"run the doctor on {worst.model} (triton-tui doctor -m {worst.model}) and "
+        "tune it; the other steps cannot gain much",
+    )
+
+
+def client_bound(ev: Evidence) -> Finding | None:
+    if ev.mode != "probe":
+        return None
+    outside = ev.client_latency_us - ev.stats.request_us
+    saturated = ev.client_cpu >= CLIENT_CPU
+    if not saturated and (
+        outside < MIN_CLIENT_US or outside < CLIENT_RATIO * max(1.0, ev.stats.request_us)
+    ):
+        return None
+    why = (
+        f"the load generator's busiest process used {ev.client_cpu:.0%} of a core"
+        if saturated
+        else f"the client waited {ms(ev.client_latency_us)} per request, the server spent "
+        f"{ms(ev.stats.request_us)}"
+    )
+    return _finding(
+        ev,
+        "client_bound",
+        1.0 if saturated else outside / max(1.0, ev.client_latency_us),
+        title="the client, not the server, limits the figure",
+        evidence=why,
+        advice="more load generator processes or machines, binary tensors or shared memory, "
+        "or a network closer to the server",
+    )
+
+
+def gpu_not_used(ev: Evidence) -> Finding | None:
+    util = _gpu_util(ev)
+    on_cpu = [p for p in ev.providers if "CPUExecutionProvider" in p]
+    if ev.config.kind == "KIND_GPU" and on_cpu:
+        return _finding(
+            ev,
+            "gpu_not_used",
+            1.0,
+            title="KIND_GPU asked for, but the instances run on the CPU",
+            evidence="; ".join(on_cpu[:3]),
+            advice="install the GPU build of the runtime (onnxruntime-gpu, CUDA and cuDNN) or "
+            "fix what the server log says stopped the CUDA provider",
+        )
+    if ev.config.kind == "KIND_CPU" and util is not None and util < 0.1:
+        return _finding(
+            ev,
+            "gpu_not_used",
+            0.8,
+            title="the model runs on the CPU while the GPU idles",
+            evidence=f"instances are KIND_CPU; GPU utilization {util:.0%} over the window",
+            advice="run the instances on the GPU",
+            recipe={"op": "kind", "kind": "KIND_GPU"},
+        )
+    return None
+
+
+def gpu_idle(ev: Evidence) -> Finding | None:
+    util, q = _gpu_util(ev), _queue_share(ev)
+    if ev.config.kind != "KIND_GPU" or util is None or util >= GPU_LOW or q < QUEUE_SHARE:
+        return None
+    can_batch = ev.config.max_batch_size >= 2 and not ev.config.dynamic_batching
+    recipe = (
+        {"op": "dynamic_batching", "delay_us": 0}
+        if can_batch
+        else {"op": "instances", "count": ev.config.instances + 1}
+    )
+    return _finding(
+        ev,
+        "gpu_idle",
+        q,
+        title="requests queue while the GPU idles: batch them or add an instance",
+        evidence=f"GPU utilization {util:.0%}; queue {ms(ev.stats.queue_us)} of "
+        f"{ms(ev.stats.request_us)} per request{_at(ev)}",
+        advice="the GPU has room: let the batcher merge requests, or run two instances so "
+        "transfers and compute overlap",
+        recipe=recipe,
+    )
+
+
+def gpu_saturated(ev: Evidence) -> Finding | None:
+    util = _gpu_util(ev)
+    if ev.config.kind != "KIND_GPU" or util is None or util < GPU_HIGH:
+        return None
+    onnx = ev.config.backend in ("onnxruntime", "onnxruntime_onnx")
+    return _finding(
+        ev,
+        "gpu_saturated",
+        max(0.6, _queue_share(ev)),
+        title="the GPU is saturated: make each inference cheaper, or scale out",
+        evidence=f"GPU utilization {util:.0%}{_at(ev)}; queue {ms(ev.stats.queue_us)} of "
+        f"{ms(ev.stats.request_us)} per request",
+        advice="TensorRT with FP16 (onnxruntime's TensorRT provider, or a TensorRT engine), or "
+        "more GPUs; more instances on this GPU only add latency",
+        recipe={"op": "tensorrt_fp16"} if onnx else None,
+    )
+
+
+def cold_start(ev: Evidence) -> Finding | None:
+    first, steady, load = ev.first_request_ms, ev.steady_ms, ev.load_s
+    slow_first = (
+        first is not None
+        and steady is not None
+        and first >= COLD_FACTOR * steady
+        and first - steady >= COLD_EXTRA_MS
+    )
+    slow_load = load is not None and load >= COLD_LOAD_S
+    if not (slow_first or slow_load) or ev.config.warmup:
+        return None
+    parts = []
+    if slow_first and first is not None and steady is not None:
+        parts.append(f"first request {first:.0f} ms against {steady:.2f} ms after it")
+    if slow_load and load is not None:
+        parts.append(f"load took {load:.1f} s")
+    return _finding(
+        ev,
+        "cold_start",
+        0.4,  # a one-time cost: ranked after what limits every request
+        title="the first request (or the load) is far slower than the steady state",
+        evidence="; ".join(parts),
+        advice="add model_warmup so the server runs a sample before it reports READY (the cold "
+        "path moves into loading); the cold-start probe (c) measures it",
+        change='model_warmup [ { name: "warmup" batch_size: 1 count: 1 inputs { ... '
+        "zero_data: true } } ]  (the cold-start probe writes the full block)",
+    )
+
+
+def cache_ineffective(ev: Evidence) -> Finding | None:
+    s = ev.stats
+    lookups = s.cache_hits + s.cache_misses
+    if not ev.config.response_cache or lookups < CACHE_MIN_LOOKUPS:
+        return None
+    rate = s.cache_hits / lookups
+    if rate >= CACHE_HIT_RATE:
+        return None
+    return _finding(
+        ev,
+        "cache_ineffective",
+        0.5,
+        title="the response cache almost never hits: it only costs lookups",
+        evidence=f"{s.cache_hits} hits in {lookups} lookups ({rate:.1%})",
+        advice="requests rarely repeat: turn the cache off for this model",
+        recipe={"op": "response_cache", "enable": False},
+    )
+
+
+RULES: list[Callable[[Evidence], Finding | None]] = [
+    enable_dynamic_batching,
+    queue_bound,
+    host_cpu_saturated,
+    batches_not_forming,
+    batching_not_paying,
+    transfer_bound,
+    glue_bound,
+    ensemble_step,
+    client_bound,
+    gpu_not_used,
+    gpu_idle,
+    gpu_saturated,
+    cold_start,
+    cache_ineffective,
+]
+
+
+def diagnose(ev: Evidence) -> list[Finding]:
+    """Every finding the evidence supports, the most important first."""
+    found = [f for rule in RULES if (f := rule(ev)) is not None]
+    return sorted(found, key=lambda f: f.score, reverse=True)
