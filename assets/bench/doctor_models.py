@@ -11,7 +11,7 @@ Each one is built to show one limit the doctor must name, on the embedded CPU se
   the second step takes most of the time (ensemble_step).
 - `doc_busy`: burns the CPU 8 ms per request, one instance: with every core already busy, more
   instances cannot help (host_cpu_saturated).
-- `doc_cold`: its first request sleeps 1.5 s, the others answer at once (cold_start).
+- `doc_cold`: its first request sleeps 0.8 s, the others answer at once (cold_start).
 - `doc_healthy`: a small identity that answers in microseconds at concurrency 1: nothing to fix.
 
 transfer_bound has no scenario here: the python backend's tensors of a size where moving them
@@ -84,7 +84,7 @@ ensemble_scheduling { step [
 PYTHON_MODELS: dict[str, tuple[int, dict[str, str], str]] = {
     "doc_sleepy": (4, {"sleep_ms": "20"}, "sleeps 20 ms per request"),
     "doc_busy": (4, {"busy_ms": "8"}, "burns 8 ms of CPU per request"),
-    "doc_cold": (4, {"first_ms": "1500"}, "its first request takes 1.5 s"),
+    "doc_cold": (4, {"first_ms": "800"}, "its first request takes 0.8 s"),
     "doc_prep": (4, {}, "an identity (the ensemble's first step)"),
     "doc_slow_step": (4, {"sleep_ms": "15"}, "sleeps 15 ms (the ensemble's second step)"),
     "doc_healthy": (4, {}, "a small identity"),
