@@ -9,6 +9,7 @@ trial's interval clearing the noise, never on timings.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 from assets.bench.doctor_models import SCENARIOS, add_doctor_models
 from tests.conftest import ANY_STABILITY, launch
+from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import Range
 from tui.core.doctor.examine import examine
@@ -145,3 +147,39 @@ def test_passive_reads_traffic_it_did_not_send(server: ServerProcess) -> None:
 def test_passive_without_traffic_says_so(server: ServerProcess) -> None:
     with pytest.raises(GatherError, match="no request"):
         examine(_target(server), "doc_prep", passive_s=0.3)
+
+
+def test_cli_json_on_an_attached_server(
+    server: ServerProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["doctor", "-m", "doc_healthy", "-u", server.http_url, "--probe", "--json"]
+    code = main([*argv, "--concurrency", "1", "-p", str(WINDOW_MS), "--try", "queue_bound"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["model"] == "doc_healthy" and out["findings"] == []
+    assert out["evidence"]["stats"]["requests"] > 0
+    assert "not among this run's findings" in out["evidence"]["notes"][0]
+
+
+def test_cli_without_traffic_exits_99(
+    server: ServerProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["doctor", "-m", "doc_prep", "-u", server.http_url, "--passive", "0.3"])
+    assert code == 99
+    assert "could not gather evidence" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--passive", "0"],
+        ["--passive", "1", "--probe"],
+        ["--try", "faster_please"],
+        ["--write"],
+        ["--try", "queue_bound", "--write"],  # -u without --repository
+        ["--rounds", "1"],
+    ],
+)
+def test_cli_bad_options_exit_3(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "-m", "x", "-u", "127.0.0.1:1", *argv]) == 3
+    assert capsys.readouterr().err.startswith("error: ")
