@@ -1,7 +1,8 @@
 """The doctor on the real embedded server: each scenario model (assets/bench/doctor_models.py) is
 probed through the benchmark engine and the top finding must be the limit it was built to show;
-the healthy model gets none. A second instance of the sleeping model is tried through the tuner's
-A/B trial and must measure a real gain; passive mode reads traffic it did not send.
+the healthy model gets none. On the doctor's screen (`w`) a second instance of the sleeping model
+is tried through the tuner's A/B trial (`t`), must measure a real gain, and is written (`a`);
+passive mode reads traffic it did not send; the command line prints JSON and exit codes.
 
 One server for the module, short windows (300 ms). Assertions are on finding ids and on the
 trial's interval clearing the noise, never on timings.
@@ -18,20 +19,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from assets.bench.doctor_models import SCENARIOS, add_doctor_models
 from tests.conftest import ANY_STABILITY, launch
+from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import Range
 from tui.core.doctor.examine import examine
 from tui.core.doctor.findings import Report
 from tui.core.doctor.gather import GatherError, Probe, Target
-from tui.core.doctor.tryit import try_finding
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
+from tui.core.server.session import Session
 from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.record import list_records, load_record
+from tui.panes.doctor import DoctorScreen
 
 WINDOW_MS = 300
 TRY = MeasureSettings(window_ms=200, stability_pct=ANY_STABILITY, max_trials=6)
@@ -93,33 +97,58 @@ def test_starved_server(server: ServerProcess) -> None:
     assert "queue_bound" not in ids
 
 
-def test_queue_bound_try_measures_a_real_gain(server: ServerProcess, tmp_path: Path) -> None:
-    report = _probe(server, "doc_sleepy")
-    top = report.top
-    assert top is not None and top.id == "queue_bound", report.text()
-    assert top.recipe == {"op": "instances", "count": 2}
-    assert "count: 2" in top.change
-    tried = try_finding(
-        server.http_url,
-        server.metrics_url,
-        "doc_sleepy",
-        top,
-        concurrency=SCENARIOS["doc_sleepy"][0],
-        measure=TRY,
-        folder=tmp_path,
-    )
-    gain = tried.comparison.gain
-    # One instance sleeping 20 ms serves at most 50/s; two serve twice that: about +100 %.
-    assert tried.comparison.clears(), tried.comparison.words()
-    assert gain.low > 30, tried.comparison.words()
-    assert top.tried is not None and top.tried["clears"]
-    assert report.to_dict()["findings"][0]["tried"]["rounds"] == 3
-    # The model is back on its own config, and the journal says no override is live.
-    config = TritonHTTP(server.http_url).model_config("doc_sleepy")
-    assert config["instance_group"][0]["count"] == 1
-    (path,) = list_records(tmp_path)
-    record = load_record(path)
-    assert record.mode == "doctor" and not record.restore_pending and record.status == "done"
+async def _until(pilot, predicate, timeout: float = 90.0) -> None:  # noqa: ANN001
+    for _ in range(int(timeout * 10)):
+        if predicate():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("timed out waiting for the screen")
+
+
+async def test_screen_finds_tries_and_applies(
+    server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`w` on the selected model opens the findings; `t` tries the top one, `a` writes it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the try's journal
+    monkeypatch.setattr(DoctorScreen, "probe", Probe(8, WINDOW_MS))
+    monkeypatch.setattr(DoctorScreen, "measure", TRY)
+    app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _until(pilot, lambda: app.server_state == "ready")
+        app.selected_model = "doc_sleepy"
+        await pilot.press("w")
+        await _until(pilot, lambda: isinstance(app.screen, DoctorScreen))
+        screen = app.screen
+        assert isinstance(screen, DoctorScreen)
+        await _until(pilot, lambda: screen.report is not None and not screen.busy)
+        assert screen.selected is not None and screen.selected.id == "queue_bound"
+        detail = str(screen.query_one("#doctor-evidence", Static).render())
+        assert "count: 2" in detail and "t tries it" in detail
+        await pilot.press("t")
+        await _until(pilot, lambda: not screen.busy)
+        tried = screen.tried["queue_bound"]
+        # One instance sleeping 20 ms serves at most 50/s; two serve twice that: about +100 %.
+        assert tried.comparison.clears(), tried.comparison.words()
+        assert tried.comparison.gain.low > 30, tried.comparison.words()
+        assert screen.report is not None
+        (entry, *_) = screen.report.to_dict()["findings"]
+        assert entry["tried"]["rounds"] == 3 and entry["tried"]["clears"]
+        # Back on its own config, and the journal says no override is live.
+        config = TritonHTTP(server.http_url).model_config("doc_sleepy")
+        assert config["instance_group"][0]["count"] == 1
+        (path,) = list_records(tmp_path / "triton-tui" / "doctor")
+        record = load_record(path)
+        assert record.mode == "doctor" and not record.restore_pending and record.status == "done"
+        await pilot.press("a")
+        await _until(pilot, lambda: not screen.busy)
+        status = str(screen.query_one("#doctor-status", Static).render())
+        assert status.startswith("written: "), status
+        text = (Path(server.spec.model_repositories[0]) / "doc_sleepy" / "config.pbtxt").read_text()
+        assert "count: 2" in text
+        config = TritonHTTP(server.http_url).model_config("doc_sleepy")
+        assert config["instance_group"][0]["count"] == 2
+        await pilot.press("escape")
+        await _until(pilot, lambda: not isinstance(app.screen, DoctorScreen))
 
 
 def test_passive_reads_traffic_it_did_not_send(server: ServerProcess) -> None:
