@@ -40,11 +40,11 @@ from assets.build_models import ensure_densenet  # noqa: E402
 from tui.core.doctor.examine import examine  # noqa: E402
 from tui.core.doctor.gather import Probe, Target  # noqa: E402
 from tui.core.gpu.format import render_text  # noqa: E402
-from tui.core.server.launcher import ServerProcess  # noqa: E402
 from tui.core.gpu.metrics import parse_metrics  # noqa: E402
 from tui.core.gpu.nvml import NvmlReader, NvmlUnavailable  # noqa: E402
 from tui.core.gpu.sampler import Sampler, Snapshot  # noqa: E402
 from tui.core.server.client import fetch_metrics  # noqa: E402
+from tui.core.server.launcher import ServerProcess  # noqa: E402
 
 SPIN_CONFIG = """name: "gpu_spin"
 backend: "python"
