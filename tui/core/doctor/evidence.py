@@ -134,6 +134,7 @@ class Evidence:
     cores: int = 1
     host_busy: float = 0.0  # the whole machine's CPU use over the window, 0..1
     server_cores: float | None = None  # cores the server (with its stubs) used; None: unknown
+    server_waiting: float = 0.0  # cores' worth of its threads waiting in a run queue (Linux)
     providers: list[str] = field(default_factory=list)  # "instance: onnxruntime runs on ..."
     gpus: list[Gpu] = field(default_factory=list)
     first_request_ms: float | None = None  # the model's very first request, when seen
@@ -143,12 +144,13 @@ class Evidence:
 
     @property
     def compute_cpu_share(self) -> float | None:
-        """Cores the server used per busy instance: ≈1 when the compute burns the CPU, ≈0 when it
-        waits (sleeps, I/O, a GPU). None without the server's CPU figure or any compute."""
+        """CPU the server ran on or waited for per second of compute: ≈1 when the compute wants
+        the CPU (a starved one waits for it rather than using it), ≈0 when it waits for something
+        else (sleeps, I/O, a GPU). None without the server's CPU figure or any compute."""
         busy_s = self.stats.busy_s
         if self.server_cores is None or busy_s <= 0 or self.window_s <= 0:
             return None
-        return self.server_cores * self.window_s / busy_s
+        return (self.server_cores + self.server_waiting) * self.window_s / busy_s
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

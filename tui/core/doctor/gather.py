@@ -60,7 +60,7 @@ class Probe:
 @dataclass
 class _Cpu:
     host: Any
-    procs: dict[int, float] = field(default_factory=dict)
+    procs: dict[int, tuple[float, float]] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
 
 
@@ -78,7 +78,27 @@ def _local(url: str) -> bool:
         return False
 
 
-def _proc_cpu(pid: int | None) -> dict[int, float]:
+def _schedstat(pid: int) -> tuple[float, float] | None:
+    """Seconds the process's threads ran on a CPU and waited in a run queue (Linux)."""
+    ran = waited = 0.0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                fields = f.read().split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        if len(fields) >= 2:
+            ran, waited = ran + int(fields[0]) / 1e9, waited + int(fields[1]) / 1e9
+    return ran, waited
+
+
+def _proc_cpu(pid: int | None) -> dict[int, tuple[float, float]]:
+    """Per process of the server (its python stubs included): CPU seconds used, and seconds its
+    threads waited for a CPU (0 where the system does not say)."""
     if pid is None:
         return {}
     try:
@@ -88,9 +108,13 @@ def _proc_cpu(pid: int | None) -> dict[int, float]:
         return {}
     out = {}
     for proc in procs:
+        sched = _schedstat(proc.pid)
+        if sched is not None:
+            out[proc.pid] = sched
+            continue
         try:
             t = proc.cpu_times()
-            out[proc.pid] = t.user + t.system
+            out[proc.pid] = (t.user + t.system, 0.0)
         except psutil.Error:
             continue
     return out
@@ -333,5 +357,8 @@ def _machine(evidence: Evidence, target: Target, cpu0: _Cpu, cpu1: _Cpu, local: 
         except (TritonError, ValueError):
             pass
     if cpu0.procs and evidence.window_s > 0:
-        used = sum(t - cpu0.procs.get(pid, 0.0) for pid, t in cpu1.procs.items())
+        zero = (0.0, 0.0)
+        used = sum(t[0] - cpu0.procs.get(pid, zero)[0] for pid, t in cpu1.procs.items())
+        waited = sum(t[1] - cpu0.procs.get(pid, zero)[1] for pid, t in cpu1.procs.items())
         evidence.server_cores = max(0.0, used) / evidence.window_s
+        evidence.server_waiting = max(0.0, waited) / evidence.window_s

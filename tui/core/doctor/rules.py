@@ -30,7 +30,7 @@ CLIENT_CPU = 0.9  # the busiest load generator process's CPU share
 CLIENT_RATIO = 3.0  # client-side time over the server's request time
 MIN_CLIENT_US = 5000.0
 HOST_BUSY = 0.9  # the machine's cores busy
-CPU_BOUND = 0.3  # server CPU per second of compute: the compute burns the CPU (≈0 when it waits)
+CPU_BOUND = 0.3  # CPU run + run-queue wait per second of compute: it wants the CPU (≈0: waits)
 GPU_LOW, GPU_HIGH = 0.5, 0.9  # utilization
 COLD_FACTOR, COLD_EXTRA_MS, COLD_LOAD_S = 5.0, 200.0, 30.0
 CACHE_MIN_LOOKUPS, CACHE_HIT_RATE = 20, 0.05
@@ -148,7 +148,12 @@ def host_cpu_saturated(ev: Evidence) -> Finding | None:
     q = _queue_share(ev)
     if q < QUEUE_SHARE or not _cpu_starved(ev):
         return None
-    server = f", the server {ev.server_cores:.1f} of them" if ev.server_cores is not None else ""
+    server = ""
+    if ev.server_cores is not None:
+        server = (
+            f"; the server ran on {ev.server_cores:.1f} cores and waited for "
+            f"{ev.server_waiting:.1f} more"
+        )
     return _finding(
         ev,
         "host_cpu_saturated",
@@ -156,7 +161,7 @@ def host_cpu_saturated(ev: Evidence) -> Finding | None:
         title="every core is busy: more instances cannot help",
         evidence=f"{ev.host_busy:.0%} of {ev.cores} cores busy{server}; queue "
         f"{ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request{_at(ev)}; the "
-        f"compute burns the CPU ({ev.compute_cpu_share or 0:.1f} cores per busy instance)",
+        f"compute wants the CPU ({ev.compute_cpu_share or 0:.1f} cores per busy instance)",
         advice="free the machine (other work competes for its cores), make each inference "
         "cheaper (batching, a lighter model, OpenVINO on CPU), or serve from more machines",
     )
