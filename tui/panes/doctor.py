@@ -99,7 +99,8 @@ checked on the server), `p` probes with a short benchmark, `r` gathers again, Es
         yield Footer()
 
     def on_mount(self) -> None:
-        self.action_gather(console(self).launched)
+        app = console(self)
+        self.action_gather(app.launched and not app.read_only)  # watching changes nothing
 
     def on_unmount(self) -> None:
         self._cancel.set()  # a try in progress stops between measurements and restores
