@@ -121,11 +121,15 @@ async def test_screen_finds_tries_and_applies(
         screen = app.screen
         assert isinstance(screen, DoctorScreen)
         await _until(pilot, lambda: screen.report is not None and not screen.busy)
-        assert screen.selected is not None and screen.selected.id == "queue_bound"
+        assert screen.selected is not None and screen.selected.id == "queue_bound", (
+            screen.report and screen.report.text()
+        )
         detail = str(screen.query_one("#doctor-evidence", Static).render())
         assert "count: 2" in detail and "t tries it" in detail
         await pilot.press("t")
         await _until(pilot, lambda: not screen.busy)
+        status = str(screen.query_one("#doctor-status", Static).render())
+        assert "queue_bound" in screen.tried, status
         tried = screen.tried["queue_bound"]
         # One instance sleeping 20 ms serves at most 50/s; two serve twice that: about +100 %.
         assert tried.comparison.clears(), tried.comparison.words()
