@@ -53,7 +53,7 @@ class SweepProgressed(Message):
 
 
 @dataclass
-class DoctorLineReady(Message):
+class DoctorLineFound(Message):
     """The doctor's one line on the last run."""
 
     text: str
@@ -309,11 +309,11 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         try:
             config = console(self).session.client.model_config(model)
         except TritonError as exc:
-            self.post_message(DoctorLineReady(f"Doctor: cannot read {model}'s config: {exc}"))
+            self.post_message(DoctorLineFound(f"Doctor: cannot read {model}'s config: {exc}"))
             return
-        self.post_message(DoctorLineReady(top_line(from_bench_level(model, config, level))))
+        self.post_message(DoctorLineFound(top_line(from_bench_level(model, config, level))))
 
-    def on_doctor_line_ready(self, message: DoctorLineReady) -> None:
+    def on_doctor_line_found(self, message: DoctorLineFound) -> None:
         self.query_one("#bench-doctor", Static).update(Text(message.text))
 
     # Plot -----------------------------------------------------------------------------------
