@@ -208,3 +208,17 @@ def test_recipes_change_one_field(change: dict[str, Any], field: str, value: Any
 def test_unknown_recipe_is_refused() -> None:
     with pytest.raises(recipe.RecipeError):
         recipe.changed(CONFIG, {"op": "make_it_fast"})
+
+
+def test_batches_not_forming_offers_a_change_only_where_one_helps() -> None:
+    config = {
+        **CONFIG,
+        "instance_group": [{"kind": "KIND_CPU", "count": 1}],
+        "dynamic_batching": {},
+    }
+    lonely = evidence(config, concurrency=1)
+    (found,) = diagnose(lonely)
+    assert found.id == "batches_not_forming" and found.recipe is None  # nothing to merge
+    split = {**config, "instance_group": [{"kind": "KIND_CPU", "count": 4}]}
+    (found,) = diagnose(evidence(split, request=3000, queue=1000))
+    assert found.recipe == {"op": "instances", "count": 1}
