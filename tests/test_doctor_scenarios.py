@@ -27,9 +27,11 @@ from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.ranges import Range
+from tui.core.doctor import recipe
 from tui.core.doctor.examine import examine
-from tui.core.doctor.findings import Report
+from tui.core.doctor.findings import Finding, Report
 from tui.core.doctor.gather import GatherError, Probe, Target
+from tui.core.doctor.tryit import new_journal, recover_tries
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 from tui.core.server.session import Session
@@ -95,6 +97,31 @@ def test_starved_server(server: ServerProcess) -> None:
     ids = [f.id for f in report.findings]
     assert ids and ids[0] == "host_cpu_saturated", report.text()
     assert "queue_bound" not in ids
+
+
+def test_a_try_killed_mid_way_is_put_right_by_the_next_run(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A try's journal left with an override live (its process gone): the next run restores."""
+    client = TritonHTTP(server.http_url)
+    config = client.model_config("doc_slow_step")
+    finding = Finding("queue_bound", "t", "e", "high", 0.5, recipe={"op": "instances", "count": 2})
+    candidate = recipe.changed(config, finding.recipe or {})
+    record = new_journal("doc_slow_step", server.http_url, config, candidate)
+    record.restore_pending, record.owner_pid = True, _dead_pid()
+    record.save(tmp_path)
+    client.load("doc_slow_step", json.dumps(candidate))  # what the killed try left live
+    assert client.model_config("doc_slow_step")["instance_group"][0]["count"] == 2
+    done = recover_tries(server.http_url, "doc_slow_step", tmp_path)
+    assert any("restored doc_slow_step" in line for line in done), done
+    assert client.model_config("doc_slow_step")["instance_group"][0]["count"] == 1
+    assert not load_record(record.path or tmp_path).restore_pending
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])  # noqa: S607
+    child.wait()
+    return child.pid
 
 
 async def _until(pilot, predicate, timeout: float = 90.0) -> None:  # noqa: ANN001

@@ -63,7 +63,9 @@ def recover_tries(url: str, model: str, folder: Path | None = None) -> list[str]
     return done + recover_first(url, model, folder or doctor_dir())
 
 
-def _journal(model: str, url: str, config: dict[str, Any], candidate: dict[str, Any]) -> TuneRecord:
+def new_journal(
+    model: str, url: str, config: dict[str, Any], candidate: dict[str, Any]
+) -> TuneRecord:
     facts = ConfigFacts.of(candidate)
     space = SearchSpace(
         kinds=[facts.kind],
@@ -98,7 +100,7 @@ def try_finding(
     current = TritonHTTP(url, timeout=10.0).model_config(model)
     candidate = recipes.changed(current, finding.recipe)
     concurrency = concurrency or probe_concurrency(ConfigFacts.of(current))
-    record = _journal(model, url, current, candidate)
+    record = new_journal(model, url, current, candidate)
     record.save(folder)
 
     def journal(live: bool) -> None:
