@@ -29,6 +29,7 @@ from tui.core.bench.ranges import Range  # noqa: E402
 from tui.core.doctor.examine import examine  # noqa: E402
 from tui.core.doctor.gather import GatherError, Probe, Target  # noqa: E402
 from tui.core.doctor.tryit import try_finding  # noqa: E402
+from tui.core.server.client import TritonHTTP  # noqa: E402
 from tui.core.server.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.tune.measure import MeasureSettings  # noqa: E402
 
@@ -49,6 +50,10 @@ def _level(server: ServerProcess, model: str, concurrency: int, window_ms: int) 
     return time.perf_counter() - t0
 
 
+def _served(client: TritonHTTP, model: str) -> int:
+    return sum(int(e["inference_stats"]["success"]["count"]) for e in client.model_stats(model))
+
+
 def _passive(
     server: ServerProcess, target: Target, model: str, args: argparse.Namespace
 ) -> tuple[float, str]:
@@ -63,8 +68,12 @@ def _passive(
     )
     stop = threading.Event()
     traffic = threading.Thread(target=run_sweep, args=(config, None, stop), daemon=True)
+    client = TritonHTTP(server.http_url)
+    before = _served(client, model)
     traffic.start()
-    time.sleep(1.0)  # the load generator is up
+    deadline = time.monotonic() + 60
+    while _served(client, model) <= before and time.monotonic() < deadline:
+        time.sleep(0.1)  # the load generator's process is up and requests complete
     t0 = time.perf_counter()
     try:
         report = examine(target, model, passive_s=args.passive)

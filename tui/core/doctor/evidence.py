@@ -133,8 +133,9 @@ class Evidence:
     client_cpu: float = 0.0  # probe: busiest load generator process's CPU share (0..1)
     cores: int = 1
     host_busy: float = 0.0  # the whole machine's CPU use over the window, 0..1
-    server_cores: float | None = None  # cores the server (with its stubs) used; None: unknown
-    server_waiting: float = 0.0  # cores' worth of its threads waiting in a run queue (Linux)
+    # cores the model's processes used (its python stubs, else the whole server); None: unknown
+    server_cores: float | None = None
+    server_waiting: float = 0.0  # cores' worth of their threads waiting in a run queue (Linux)
     providers: list[str] = field(default_factory=list)  # "instance: onnxruntime runs on ..."
     gpus: list[Gpu] = field(default_factory=list)
     first_request_ms: float | None = None  # the model's very first request, when seen

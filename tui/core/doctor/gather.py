@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 import threading
 import time
@@ -96,16 +97,28 @@ def _schedstat(pid: int) -> tuple[float, float] | None:
     return ran, waited
 
 
-def _proc_cpu(pid: int | None) -> dict[int, tuple[float, float]]:
-    """Per process of the server (its python stubs included): CPU seconds used, and seconds its
-    threads waited for a CPU (0 where the system does not say)."""
+def _instance_process(proc: psutil.Process, model: str) -> bool:
+    """Whether `proc` is a python-backend stub running an instance of `model` (its command line
+    names the instance, `<model>_<group>_<index>`)."""
+    pattern = re.compile(rf"{re.escape(model)}_\d+(?:_\d+)?")
+    try:
+        return any(pattern.fullmatch(arg) for arg in proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def _proc_cpu(pid: int | None, model: str) -> dict[int, tuple[float, float]]:
+    """CPU seconds used, and seconds waited for a CPU (0 where the system does not say), per
+    process running the model: its instances' own processes where the backend runs them apart
+    (the python backend's stubs), else the whole server (whose other threads then count too)."""
     if pid is None:
         return {}
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        children = root.children(recursive=True)
     except psutil.Error:
         return {}
+    procs = [c for c in children if _instance_process(c, model)] or [root, *children]
     out = {}
     for proc in procs:
         sched = _schedstat(proc.pid)
@@ -264,13 +277,13 @@ def gather(
         before = _raw(client, models)
     local = target.server_pid is not None or _local(target.url)
     poller = GpuPoller(target.metrics_url, interval=0.5)
-    cpu0 = _Cpu(psutil.cpu_times(), _proc_cpu(target.server_pid))
+    cpu0 = _Cpu(psutil.cpu_times(), _proc_cpu(target.server_pid, model))
     try:
         if probe is not None:
             _run_probe(target, model, probe, facts, evidence, stop)
         else:
             stop.wait(passive_s)
-        cpu1 = _Cpu(psutil.cpu_times(), _proc_cpu(target.server_pid))
+        cpu1 = _Cpu(psutil.cpu_times(), _proc_cpu(target.server_pid, model))
         gpu_samples = poller.take(0, time.monotonic_ns())
         after = _raw(client, models)
     except TritonError as exc:
