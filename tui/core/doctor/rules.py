@@ -1,11 +1,10 @@
 """The rules: each reads the evidence and returns a finding or nothing. Grounded in Triton's own
-optimization guide, batcher and FAQ (shared/reference/triton-tools.md §4 and §6); the thresholds
-are ours and are named here.
+optimization guide, batcher and FAQ (shared/reference/triton-tools.md §4 and §6); thresholds and
+weights in rulekit.py, the GPU rules in rules_gpu.py.
 
-Ranking: a finding's score is the share of the request time it explains, times its rule's
-weight (how directly its change acts on that time). Rules that would give contradicting advice
-step aside: when every core is already busy with CPU-bound compute, or when a GPU finding says
-more precisely what the queue means, the generic "add instances" (queue_bound) is not given.
+Rules that would give contradicting advice step aside: when every core is already busy with a
+compute that wants the CPU, or when a GPU finding says more precisely what the queue means, the
+generic "add instances" (queue_bound) is not given.
 """
 
 from __future__ import annotations
@@ -15,105 +14,47 @@ from typing import Any
 
 from tui.core.doctor.evidence import Evidence, ms
 from tui.core.doctor.findings import Finding
-from tui.core.doctor.recipe import snippet
+from tui.core.doctor.rulekit import (
+    BATCH_NOT_FORMING,
+    BATCH_PAYS,
+    CACHE_HIT_RATE,
+    CACHE_MIN_LOOKUPS,
+    CLIENT_CPU,
+    CLIENT_RATIO,
+    COLD_EXTRA_MS,
+    COLD_FACTOR,
+    COLD_LOAD_S,
+    GLUE_RATIO,
+    MIN_CLIENT_US,
+    MIN_GLUE_US,
+    MIN_TRANSFER_US,
+    QUEUE_SHARE,
+    STEP_SHARE,
+    TRANSFER_RATIO,
+    WEIGHTS,
+    at,
+    cpu_starved,
+    finding,
+    gpu_util,
+    queue_share,
+)
+from tui.core.doctor.rules_gpu import gpu_idle, gpu_not_used, gpu_saturated
 
-QUEUE_SHARE = 0.5  # queue at least this share of the request time: requests wait
-MIN_QUEUE_US = 100.0  # ... and at least this long (µs), so sub-millisecond jitter is not a finding
-BATCH_NOT_FORMING = 1.2  # average batch below this with the batcher on
-BATCH_PAYS = 0.8  # per-inference compute at the largest batch under this share of the smallest's
-TRANSFER_RATIO = 2.0  # compute input + output over compute infer
-MIN_TRANSFER_US = 200.0
-GLUE_RATIO = 2.0  # server overhead over queue + compute
-MIN_GLUE_US = 1000.0
-STEP_SHARE = 0.6  # one ensemble step's share of the steps' time
-CLIENT_CPU = 0.9  # the busiest load generator process's CPU share
-CLIENT_RATIO = 3.0  # client-side time over the server's request time
-MIN_CLIENT_US = 5000.0
-HOST_BUSY = 0.9  # the machine's cores busy
-CPU_BOUND = 0.3  # CPU run + run-queue wait per second of compute: it wants the CPU (≈0: waits)
-GPU_LOW, GPU_HIGH = 0.5, 0.9  # utilization
-COLD_FACTOR, COLD_EXTRA_MS, COLD_LOAD_S = 5.0, 200.0, 30.0
-CACHE_MIN_LOOKUPS, CACHE_HIT_RATE = 20, 0.05
-MIN_REQUESTS = 20  # fewer than this in the window: every finding is at most "low"
-
-WEIGHTS = {
-    "enable_dynamic_batching": 1.0,
-    "gpu_not_used": 1.0,
-    "transfer_bound": 0.9,
-    "ensemble_step": 0.9,
-    "gpu_idle": 0.85,
-    "host_cpu_saturated": 0.82,
-    "gpu_saturated": 0.8,
-    "queue_bound": 0.8,
-    "batches_not_forming": 0.7,
-    "glue_bound": 0.7,
-    "client_bound": 0.7,
-    "batching_not_paying": 0.6,
-    "cold_start": 0.6,
-    "cache_ineffective": 0.5,
-}
-
-
-def _confidence(ev: Evidence, strength: float) -> str:
-    if ev.stats.requests < MIN_REQUESTS:
-        return "low"
-    return "high" if strength >= 0.7 else "medium" if strength >= 0.4 else "low"
-
-
-def _finding(ev: Evidence, rid: str, strength: float, **fields: Any) -> Finding:
-    config_snippet = ""
-    recipe = fields.pop("recipe", None)
-    if recipe is not None:
-        config_snippet = snippet(_config_view(ev), recipe)
-    return Finding(
-        id=rid,
-        confidence=fields.pop("confidence", None) or _confidence(ev, strength),
-        score=WEIGHTS[rid] * max(0.0, min(1.0, strength)),
-        change=fields.pop("change", "") or config_snippet,
-        recipe=recipe,
-        **fields,
-    )
-
-
-def _config_view(ev: Evidence) -> dict[str, Any]:
-    """Enough of the config for snippets (instance kind and count)."""
-    return {"instance_group": [{"kind": ev.config.kind, "count": ev.config.instances}]}
-
-
-def _queue_share(ev: Evidence) -> float:
-    s = ev.stats
-    if s.request_us <= 0 or s.queue_us < MIN_QUEUE_US:
-        return 0.0
-    return s.queue_us / s.request_us
-
-
-def _gpu_util(ev: Evidence) -> float | None:
-    return sum(g.utilization for g in ev.gpus) / len(ev.gpus) if ev.gpus else None
-
-
-def _at(ev: Evidence) -> str:
-    load = f" at concurrency {ev.concurrency}" if ev.concurrency else ""
-    n = ev.config.instances
-    return f"{load}; {n} instance{'s' if n != 1 else ''} ({ev.config.kind.removeprefix('KIND_')})"
-
-
-def _cpu_starved(ev: Evidence) -> bool:
-    share = ev.compute_cpu_share
-    return ev.host_busy >= HOST_BUSY and share is not None and share >= CPU_BOUND
+__all__ = ["RULES", "WEIGHTS", "diagnose"]
 
 
 # The rules ------------------------------------------------------------------------------------
 def enable_dynamic_batching(ev: Evidence) -> Finding | None:
-    c, q = ev.config, _queue_share(ev)
+    c, q = ev.config, queue_share(ev)
     if c.max_batch_size < 2 or c.dynamic_batching or c.sequence or c.ensemble or q < QUEUE_SHARE:
         return None
-    return _finding(
+    return finding(
         ev,
         "enable_dynamic_batching",
         q,
         title="requests queue one by one although the model can batch: turn the batcher on",
         evidence=f"queue {ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request"
-        f"{_at(ev)}; max_batch_size {c.max_batch_size} but no dynamic batcher, so every "
+        f"{at(ev)}; max_batch_size {c.max_batch_size} but no dynamic batcher, so every "
         f"execution ran {ev.stats.avg_batch:.1f} inference",
         advice="the dynamic batcher merges waiting requests into one execution; for most models "
         "the largest single gain (Triton's optimization guide)",
@@ -122,21 +63,21 @@ def enable_dynamic_batching(ev: Evidence) -> Finding | None:
 
 
 def queue_bound(ev: Evidence) -> Finding | None:
-    q = _queue_share(ev)
-    if q < QUEUE_SHARE or _cpu_starved(ev) or ev.config.ensemble:
+    q = queue_share(ev)
+    if q < QUEUE_SHARE or cpu_starved(ev) or ev.config.ensemble:
         return None
-    util = _gpu_util(ev)
+    util = gpu_util(ev)
     if ev.config.kind == "KIND_GPU" and util is not None:
         return None  # gpu_idle or gpu_saturated say it more precisely
     if ev.config.max_batch_size >= 2 and not ev.config.dynamic_batching:
         return None  # enable_dynamic_batching is the better fix
     count = ev.config.instances + 1
-    return _finding(
+    return finding(
         ev,
         "queue_bound",
         q,
         title="requests wait for a free instance: add an instance",
-        evidence=f"queue {ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request{_at(ev)}",
+        evidence=f"queue {ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request{at(ev)}",
         advice="another instance serves waiting requests in parallel; two usually help, more "
         "rarely (Triton's FAQ)"
         + ("; or let the batcher merge them" if ev.config.max_batch_size >= 2 else ""),
@@ -145,8 +86,8 @@ def queue_bound(ev: Evidence) -> Finding | None:
 
 
 def host_cpu_saturated(ev: Evidence) -> Finding | None:
-    q = _queue_share(ev)
-    if q < QUEUE_SHARE or not _cpu_starved(ev):
+    q = queue_share(ev)
+    if q < QUEUE_SHARE or not cpu_starved(ev):
         return None
     server = ""
     if ev.server_cores is not None:
@@ -154,13 +95,13 @@ def host_cpu_saturated(ev: Evidence) -> Finding | None:
             f"; the server ran on {ev.server_cores:.1f} cores and waited for "
             f"{ev.server_waiting:.1f} more"
         )
-    return _finding(
+    return finding(
         ev,
         "host_cpu_saturated",
         q,
         title="every core is busy: more instances cannot help",
         evidence=f"{ev.host_busy:.0%} of {ev.cores} cores busy{server}; queue "
-        f"{ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request{_at(ev)}; the "
+        f"{ms(ev.stats.queue_us)} of {ms(ev.stats.request_us)} per request{at(ev)}; the "
         f"compute wants the CPU ({ev.compute_cpu_share or 0:.1f} cores per busy instance)",
         advice="free the machine (other work competes for its cores), make each inference "
         "cheaper (batching, a lighter model, OpenVINO on CPU), or serve from more machines",
@@ -173,7 +114,7 @@ def batches_not_forming(ev: Evidence) -> Finding | None:
         return None
     if s.avg_batch >= BATCH_NOT_FORMING:
         return None
-    little_load = ev.concurrency == 1 or _queue_share(ev) < 0.1
+    little_load = ev.concurrency == 1 or queue_share(ev) < 0.1
     recipe: dict[str, Any] | None
     if c.instances > 1:
         why = f"{c.instances} instances split the requests between them"
@@ -186,13 +127,13 @@ def batches_not_forming(ev: Evidence) -> Finding | None:
     else:
         why = "no queue delay: the batcher sends what it has at once"
         recipe = {"op": "dynamic_batching", "delay_us": 500}
-    return _finding(
+    return finding(
         ev,
         "batches_not_forming",
         0.5 if not little_load else 0.35,
         title="the batcher is on but batches do not form",
         evidence=f"average batch {s.avg_batch:.2f} ({s.inferences} inferences in "
-        f"{s.executions} executions){_at(ev)}; {why}",
+        f"{s.executions} executions){at(ev)}; {why}",
         advice="batches form when requests arrive while others wait: more concurrent requests "
         "(or clients), fewer instances, or a small max_queue_delay_microseconds (trading "
         "latency)" + ("; at this load the batcher buys nothing" if little_load else ""),
@@ -213,7 +154,7 @@ def batching_not_paying(ev: Evidence) -> Finding | None:
         return None
     delay = ev.config.queue_delay_us
     recipe = {"op": "dynamic_batching", "delay_us": 0} if delay else {"op": "no_dynamic_batching"}
-    return _finding(
+    return finding(
         ev,
         "batching_not_paying",
         min(1.0, ratio - BATCH_PAYS + 0.4),
@@ -232,7 +173,7 @@ def transfer_bound(ev: Evidence) -> Finding | None:
     moving = s.compute_input_us + s.compute_output_us
     if moving < MIN_TRANSFER_US or moving < TRANSFER_RATIO * max(1.0, s.compute_infer_us):
         return None
-    return _finding(
+    return finding(
         ev,
         "transfer_bound",
         moving / max(1.0, s.request_us),
@@ -255,7 +196,7 @@ def glue_bound(ev: Evidence) -> Finding | None:
     if overhead < MIN_GLUE_US or overhead < GLUE_RATIO * max(1.0, busy):
         return None
     where = "the ensemble's scheduling between steps" if ev.config.ensemble else "the server"
-    return _finding(
+    return finding(
         ev,
         "glue_bound",
         overhead / max(1.0, s.request_us),
@@ -276,7 +217,7 @@ def ensemble_step(ev: Evidence) -> Finding | None:
     share = worst.request_us / total if total else 0.0
     if share < STEP_SHARE:
         return None
-    return _finding(
+    return finding(
         ev,
         "ensemble_step",
         share,
@@ -303,7 +244,7 @@ def client_bound(ev: Evidence) -> Finding | None:
         else f"the client waited {ms(ev.client_latency_us)} per request, the server spent "
         f"{ms(ev.stats.request_us)}"
     )
-    return _finding(
+    return finding(
         ev,
         "client_bound",
         1.0 if saturated else outside / max(1.0, ev.client_latency_us),
@@ -311,73 +252,6 @@ def client_bound(ev: Evidence) -> Finding | None:
         evidence=why,
         advice="more load generator processes or machines, binary tensors or shared memory, "
         "or a network closer to the server",
-    )
-
-
-def gpu_not_used(ev: Evidence) -> Finding | None:
-    util = _gpu_util(ev)
-    on_cpu = [p for p in ev.providers if "CPUExecutionProvider" in p]
-    if ev.config.kind == "KIND_GPU" and on_cpu:
-        return _finding(
-            ev,
-            "gpu_not_used",
-            1.0,
-            title="KIND_GPU asked for, but the instances run on the CPU",
-            evidence="; ".join(on_cpu[:3]),
-            advice="install the GPU build of the runtime (onnxruntime-gpu, CUDA and cuDNN) or "
-            "fix what the server log says stopped the CUDA provider",
-        )
-    if ev.config.kind == "KIND_CPU" and util is not None and util < 0.1:
-        return _finding(
-            ev,
-            "gpu_not_used",
-            0.8,
-            title="the model runs on the CPU while the GPU idles",
-            evidence=f"instances are KIND_CPU; GPU utilization {util:.0%} over the window",
-            advice="run the instances on the GPU",
-            recipe={"op": "kind", "kind": "KIND_GPU"},
-        )
-    return None
-
-
-def gpu_idle(ev: Evidence) -> Finding | None:
-    util, q = _gpu_util(ev), _queue_share(ev)
-    if ev.config.kind != "KIND_GPU" or util is None or util >= GPU_LOW or q < QUEUE_SHARE:
-        return None
-    can_batch = ev.config.max_batch_size >= 2 and not ev.config.dynamic_batching
-    recipe = (
-        {"op": "dynamic_batching", "delay_us": 0}
-        if can_batch
-        else {"op": "instances", "count": ev.config.instances + 1}
-    )
-    return _finding(
-        ev,
-        "gpu_idle",
-        q,
-        title="requests queue while the GPU idles: batch them or add an instance",
-        evidence=f"GPU utilization {util:.0%}; queue {ms(ev.stats.queue_us)} of "
-        f"{ms(ev.stats.request_us)} per request{_at(ev)}",
-        advice="the GPU has room: let the batcher merge requests, or run two instances so "
-        "transfers and compute overlap",
-        recipe=recipe,
-    )
-
-
-def gpu_saturated(ev: Evidence) -> Finding | None:
-    util = _gpu_util(ev)
-    if ev.config.kind != "KIND_GPU" or util is None or util < GPU_HIGH:
-        return None
-    onnx = ev.config.backend in ("onnxruntime", "onnxruntime_onnx")
-    return _finding(
-        ev,
-        "gpu_saturated",
-        max(0.6, _queue_share(ev)),
-        title="the GPU is saturated: make each inference cheaper, or scale out",
-        evidence=f"GPU utilization {util:.0%}{_at(ev)}; queue {ms(ev.stats.queue_us)} of "
-        f"{ms(ev.stats.request_us)} per request",
-        advice="TensorRT with FP16 (onnxruntime's TensorRT provider, or a TensorRT engine), or "
-        "more GPUs; more instances on this GPU only add latency",
-        recipe={"op": "tensorrt_fp16"} if onnx else None,
     )
 
 
@@ -397,7 +271,7 @@ def cold_start(ev: Evidence) -> Finding | None:
         parts.append(f"first request {first:.0f} ms against {steady:.2f} ms after it")
     if slow_load and load is not None:
         parts.append(f"load took {load:.1f} s")
-    return _finding(
+    return finding(
         ev,
         "cold_start",
         0.4,  # a one-time cost: ranked after what limits every request
@@ -418,7 +292,7 @@ def cache_ineffective(ev: Evidence) -> Finding | None:
     rate = s.cache_hits / lookups
     if rate >= CACHE_HIT_RATE:
         return None
-    return _finding(
+    return finding(
         ev,
         "cache_ineffective",
         0.5,
