@@ -16,17 +16,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    attach_local_repository,
-    server_from_args,
-    validate_server_flags,
-)
-from tui.commands.bench import _wait_model
+from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.endpoints import UsageError
 from tui.core.server.launcher import LaunchError
+from tui.core.server.options import ServerOptions
+from tui.core.server.session import Session, open_session
 from tui.core.tune import apply, report
 from tui.core.tune.form import parse_concurrency
 from tui.core.tune.measure import MeasureSettings, has_gpu
@@ -170,11 +166,12 @@ def _concurrency(text: str) -> list[int]:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
-def check_options(args: argparse.Namespace) -> None:
-    attach_local_repository(args)  # -u with --model-repository: as --repository
-    if args.local_repository and not args.repository:
-        args.repository = Path(args.local_repository[0])
-    validate_server_flags(args)
+def check_options(args: argparse.Namespace) -> ServerOptions:
+    """The server options (-u with --model-repository: as --repository); UsageError when a
+    flag is wrong."""
+    options = server_options(args, local_repository=True)
+    if options.local_repositories and not args.repository:
+        args.repository = options.local_repositories[0]
     checks = [
         (
             0 < args.measurement_interval <= MAX_WINDOW_MS,
@@ -199,6 +196,7 @@ def check_options(args: argparse.Namespace) -> None:
             raise UsageError(message)
     _concurrency(args.concurrency)
     _ints(args.queue_delay, "--queue-delay")
+    return options
 
 
 def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpace:
@@ -306,60 +304,60 @@ def show(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_options(args)
+    options = check_options(args)
     if args.show:
         return show(args)
-    server = None
-    url = args.url or "localhost:8000"
-    metrics_url = args.metrics_url
-    repositories = [Path(p) for p in (args.model_repository or [])] or (
-        [args.repository] if args.repository else []
-    )
+    if not options.model_repositories:
+        options.url = options.url or "localhost:8000"
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        if args.model_repository:
-            try:
-                server = server_from_args(args)
-                server.start()
-                server.wait_ready(args.startup_timeout)
-            except LaunchError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 99
-            url, metrics_url = server.http_url, server.metrics_url
-        elif metrics_url is None:
-            metrics_url = f"{TritonHTTP(url).host}:8002"
-        if not _wait_model(TritonHTTP(url), args.model, args.startup_timeout if server else 5):
-            reason = server.errors.reason(args.model) if server else ""
-            print(
-                f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
-                file=sys.stderr,
-            )
-            return 99
-        if not _settle_applies(args, url, repositories):
-            return 3
-        try:
-            for line in recover_first(url, args.model, args.results):  # before the base config
-                print(line, flush=True)
-            record = _record(args, url, metrics_url)
-        except (TritonError, StillOverridden) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 99
-        settings = MeasureSettings(
-            args.measurement_interval, args.stability_percentage, args.max_trials
-        )
-        print(
-            f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
-            f"objective {record.objective}, constraints {record.constraints.words()})",
-            flush=True,
-        )
-        run_settings = TuneRun(metrics_url, settings, args.results)
-        record = run_tune(record, run_settings, _printer, cancel)
-        return _finish(args, record, run_settings, repositories)
+        with open_session(options) as session:
+            return _tune(args, options, session, cancel)
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 99
     finally:
         signal.signal(signal.SIGINT, previous)
-        if server is not None:
-            server.stop()
+
+
+def _tune(
+    args: argparse.Namespace, options: ServerOptions, session: Session, cancel: threading.Event
+) -> int:
+    server = session.server
+    url = server.http_url if server is not None else options.url
+    assert url is not None
+    metrics_url = session.metrics_url
+    repositories = list(options.model_repositories) or (
+        [args.repository] if args.repository else []
+    )
+    if not TritonHTTP(url).wait_model_ready(args.model, args.startup_timeout if server else 5):
+        reason = server.errors.reason(args.model) if server else ""
+        print(
+            f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
+            file=sys.stderr,
+        )
+        return 99
+    if not _settle_applies(args, url, repositories):
+        return 3
+    try:
+        for line in recover_first(url, args.model, args.results):  # before the base config
+            print(line, flush=True)
+        record = _record(args, url, metrics_url)
+    except (TritonError, StillOverridden) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 99
+    settings = MeasureSettings(
+        args.measurement_interval, args.stability_percentage, args.max_trials
+    )
+    print(
+        f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
+        f"objective {record.objective}, constraints {record.constraints.words()})",
+        flush=True,
+    )
+    run_settings = TuneRun(metrics_url, settings, args.results)
+    record = run_tune(record, run_settings, _printer, cancel)
+    return _finish(args, record, run_settings, repositories)
 
 
 def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]) -> bool:
