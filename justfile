@@ -37,12 +37,12 @@ test-fast *ARGS: setup
 # Tools the tests compare against, never package dependencies: the real perf_analyzer 2.41
 # (into ~/.cache/triton-tui/tools; nothing is done when it is already there).
 test-tools: setup
-    -{{py}} tests/tools/install_perf_analyzer.py
+    -{{py}} tools/perf_analyzer.py
 
 # Static checks.
 lint: setup
-    {{venv}}/bin/ruff check tui tests assets
-    {{venv}}/bin/ruff format --check tui tests assets
+    {{venv}}/bin/ruff check tui tests assets tools
+    {{venv}}/bin/ruff format --check tui tests assets tools
     {{venv}}/bin/mypy
 
 # Rebuild the demo ONNX models (deterministic; the committed files must not change).
@@ -56,7 +56,7 @@ bench-idle SECONDS="30": setup
     {{py}} assets/bench/idle.py {{SECONDS}}
 
 # Benchmark our load generator against wrk (HTTP, same JSON body) and the real perf_analyzer 2.41
-# (HTTP and gRPC; installed into ~/.cache/triton-tui/tools by tests/tools/install_perf_analyzer.py)
+# (HTTP and gRPC; installed into ~/.cache/triton-tui/tools by tools/perf_analyzer.py)
 # on one server: throughput and p50 ratios at c = 1, 4, 8.
 bench-loadgen: setup
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

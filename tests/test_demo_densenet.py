@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from assets.build_models import (
+from tools.models import (
     BUILD_KEY,
     DENSENET_FILE,
     densenet_is_current,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assets.build_models import committed_files
+from tools.models import committed_files
 from tests.conftest import DEMO, FAST_ONNX_MODEL
 from tui.core.store.repository import ModelView, merge, scan_model, scan_repository
 from tui.core.workflows.diagnosis import ModelErrorTracker
