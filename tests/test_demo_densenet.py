@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from tests.conftest import DEMO, FAST_ONNX_MODEL, TEST_MODELS
 from tools.models import (
     BUILD_KEY,
     DENSENET_FILE,
@@ -17,7 +18,6 @@ from tools.models import (
     ensure_densenet,
     model_cost,
 )
-from tests.conftest import DEMO, FAST_ONNX_MODEL, TEST_MODELS
 
 
 def test_generated_model_has_densenet121_shape_and_cost() -> None:

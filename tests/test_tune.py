@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import ANY_STABILITY, FAST_ONNX_MODEL, copy_demo, launch
+from tools.tune_models import FIXED_COST, add_fixed_cost_model
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 from tui.core.tune import report

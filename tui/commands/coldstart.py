@@ -17,7 +17,7 @@ from typing import Any
 
 from tui.commands.flags import add_server_flags, server_options
 from tui.core.logs.coldstart import LoadTimeline, format_seconds
-from tui.core.logs.probe import ProbeResult, run_probe
+from tui.core.logs.probe import STEADY, ProbeResult, run_probe
 from tui.core.server.client import TritonError
 from tui.core.server.endpoints import UsageError
 from tui.core.server.launcher import LaunchError
@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("-m", "--model", required=True, metavar="MODEL", help="model to probe")
     parser.add_argument(
-        "-n", type=int, default=20, metavar="N", help="steady inferences (default 20)"
+        "-n", type=int, default=STEADY, metavar="N", help=f"steady inferences (default {STEADY})"
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_server_flags(parser)

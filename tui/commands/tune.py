@@ -25,7 +25,17 @@ from tui.core.server.options import ServerOptions
 from tui.core.server.session import Session, open_session
 from tui.core.tune import apply, report
 from tui.core.tune.form import parse_concurrency
-from tui.core.tune.measure import MeasureSettings, has_gpu
+from tui.core.tune.form import span as _span
+from tui.core.tune.measure import (
+    CONCURRENCY,
+    INSTANCE_COUNTS,
+    MAX_BATCH,
+    MAX_TRIALS,
+    STABILITY_PCT,
+    WINDOW_MS,
+    MeasureSettings,
+    has_gpu,
+)
 from tui.core.tune.record import (
     Constraints,
     TuneRecord,
@@ -72,8 +82,8 @@ def add_parser(subparsers: Any) -> None:
         default="quick",
         help="quick: hill climbing from the model's own config (default); brute: every point",
     )
-    p.add_argument("--min-instance-count", type=int, default=1, metavar="N")
-    p.add_argument("--max-instance-count", type=int, default=5, metavar="N")
+    p.add_argument("--min-instance-count", type=int, default=INSTANCE_COUNTS[0], metavar="N")
+    p.add_argument("--max-instance-count", type=int, default=INSTANCE_COUNTS[1], metavar="N")
     p.add_argument(
         "--instance-kind",
         metavar="cpu|gpu|cpu,gpu",
@@ -81,7 +91,10 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--min-batch-size", type=int, metavar="N", help="smallest max_batch_size")
     p.add_argument(
-        "--max-batch-size", type=int, metavar="N", help="largest max_batch_size (default 128)"
+        "--max-batch-size",
+        type=int,
+        metavar="N",
+        help=f"largest max_batch_size (default {MAX_BATCH[1]})",
     )
     p.add_argument(
         "--dynamic-batching",
@@ -93,27 +106,27 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--concurrency",
-        default="1:1024",
+        default=_span(CONCURRENCY),
         metavar="MIN:MAX",
-        help="client concurrency, powers of two from MIN to MAX (default 1:1024)",
+        help=f"client concurrency, powers of two from MIN to MAX (default {_span(CONCURRENCY)})",
     )
     p.add_argument(
         "-p",
         "--measurement-interval",
         type=int,
-        default=1000,
+        default=WINDOW_MS,
         metavar="MS",
-        help="measurement window in ms (default 1000)",
+        help=f"measurement window in ms (default {WINDOW_MS})",
     )
     p.add_argument(
         "-s",
         "--stability-percentage",
         type=float,
-        default=20.0,
+        default=STABILITY_PCT,
         metavar="PCT",
-        help="allowed spread of the last 3 windows (default 20)",
+        help=f"allowed spread of the last 3 windows (default {STABILITY_PCT:g})",
     )
-    p.add_argument("-r", "--max-trials", type=int, default=10, metavar="N")
+    p.add_argument("-r", "--max-trials", type=int, default=MAX_TRIALS, metavar="N")
     p.add_argument("--results", type=Path, metavar="DIR", help="where tune records go")
     p.add_argument(
         "--resume",
@@ -205,7 +218,9 @@ def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpac
         kinds = [f"KIND_{k.strip().upper()}" for k in args.instance_kind.split(",")]
     sizes = None
     if args.max_batch_size is not None or args.min_batch_size is not None:
-        sizes = powers_of_two(args.min_batch_size or 1, args.max_batch_size or 128)
+        sizes = powers_of_two(
+            args.min_batch_size or MAX_BATCH[0], args.max_batch_size or MAX_BATCH[1]
+        )
     dynamic = {"on": [True], "off": [False], "both": [True, False], None: None}[
         args.dynamic_batching
     ]

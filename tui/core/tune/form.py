@@ -7,8 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui.core.bench.ranges import check_concurrency, check_window
+from tui.core.tune.measure import STABILITY_PCT, WINDOW_MS
 from tui.core.tune.space import SearchSpace, powers_of_two
 from tui.core.util.units import positive
+
+
+def span(pair: tuple[int, int]) -> str:
+    """A MIN:MAX field's text: (1, 1024) -> "1:1024"."""
+    return f"{pair[0]}:{pair[1]}"
 
 
 def parse_range(text: str, what: str) -> tuple[int, int]:
@@ -51,9 +57,11 @@ class TuneForm:
             positive(text["budget"], "", "the p99 budget", "ms") if text.get("budget") else None
         )
         window = check_window(
-            positive(text.get("window"), "1000", "the window", "ms"), "the window"
+            positive(text.get("window"), str(WINDOW_MS), "the window", "ms"), "the window"
         )
-        stability = positive(text.get("stability"), "20", "the stability percentage")
+        stability = positive(
+            text.get("stability"), f"{STABILITY_PCT:g}", "the stability percentage"
+        )
         return cls(
             model=model,
             budget=budget,

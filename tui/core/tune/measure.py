@@ -22,12 +22,20 @@ from tui.core.bench.engine import BenchConfig, gpu_sample, run_sweep
 from tui.core.bench.ranges import Range
 from tui.core.util.sanitize import clean
 
+# A tune's defaults, for the tune command's flags and the Tune pane's form alike.
+WINDOW_MS = 1000  # shorter windows than a benchmark's: many configs, each measured a while
+STABILITY_PCT = 20.0  # perf_analyzer's 10 rarely holds on a shared machine
+MAX_TRIALS = 10
+INSTANCE_COUNTS = (1, 5)  # instance_group counts tried, MIN:MAX
+CONCURRENCY = (1, 1024)  # client concurrency, powers of two from MIN to MAX
+MAX_BATCH = (1, 128)  # max_batch_size, powers of two, where the model can batch
+
 
 @dataclass
 class MeasureSettings:
-    window_ms: int = 1000
-    stability_pct: float = 20.0  # perf_analyzer's 10 rarely holds on a shared machine
-    max_trials: int = 10
+    window_ms: int = WINDOW_MS
+    stability_pct: float = STABILITY_PCT  # perf_analyzer's 10 rarely holds on a shared machine
+    max_trials: int = MAX_TRIALS
     processes: int = 1  # load generator processes
     retries: int = 1  # an unstable level is measured again this many times
 
