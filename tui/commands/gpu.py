@@ -15,7 +15,12 @@ from typing import Any
 from tui.core.gpu.format import render_json, render_text
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, MIN_INTERVAL, Sampler, Snapshot
 from tui.core.server.client import split_url
-from tui.core.server.endpoints import UsageError, check_endpoint, metrics_url_for
+from tui.core.server.endpoints import (
+    DEFAULT_METRICS_PORT,
+    UsageError,
+    check_endpoint,
+    metrics_url_for,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         if args.url:
             metrics_url = metrics_url_for(args.url, args.metrics_url)
         elif metrics_url:
-            split_url(metrics_url, 8002)  # validates HOST:PORT
+            split_url(metrics_url, DEFAULT_METRICS_PORT)  # validates HOST:PORT
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
