@@ -67,14 +67,19 @@ class Session:
     @classmethod
     def launch(cls, spec: LaunchSpec) -> Session:
         """Start the process (call on the main thread); wait with `wait_ready` elsewhere."""
-        server = ServerProcess(spec)
-        server.start()
-        return cls.of_server(server)
+        return cls._started(ServerProcess(spec))
 
     @classmethod
     def launch_docker(cls, spec: DockerSpec) -> Session:
-        server = DockerServer(spec)
-        server.start()
+        return cls._started(DockerServer(spec))
+
+    @classmethod
+    def _started(cls, server: ServerProcess | DockerServer) -> Session:
+        try:
+            server.start()
+        except BaseException:  # whatever a failed start left running goes with it
+            server.stop()
+            raise
         return cls.of_server(server)
 
     @classmethod
