@@ -26,16 +26,8 @@ from tui.core.server.session import Session, open_session
 from tui.core.tune import apply, report
 from tui.core.tune.form import parse_concurrency
 from tui.core.tune.form import span as _span
-from tui.core.tune.measure import (
-    CONCURRENCY,
-    INSTANCE_COUNTS,
-    MAX_BATCH,
-    MAX_TRIALS,
-    STABILITY_PCT,
-    WINDOW_MS,
-    MeasureSettings,
-    has_gpu,
-)
+from tui.core.tune.measure import MAX_TRIALS, STABILITY_PCT, WINDOW_MS, has_gpu
+from tui.core.tune.options import TuneOptions
 from tui.core.tune.record import (
     Constraints,
     TuneRecord,
@@ -45,7 +37,12 @@ from tui.core.tune.record import (
     pending_applies,
 )
 from tui.core.tune.restore import StillOverridden, recover_first
-from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
+from tui.core.tune.space import (
+    CONCURRENCY,
+    INSTANCE_COUNTS,
+    MAX_BATCH,
+    SpaceError,
+)
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
@@ -170,9 +167,9 @@ def _ints(text: str | None, flag: str) -> list[int] | None:
         raise UsageError(f"{flag} {text}: expected comma-separated integers") from None
 
 
-def _concurrency(text: str) -> list[int]:
+def _concurrency(text: str) -> tuple[int, int]:
     try:
-        return powers_of_two(*parse_concurrency(text, "--concurrency"))
+        return parse_concurrency(text, "--concurrency")
     except RangeError as exc:  # past the open-file limit
         raise UsageError(str(exc)) from None
     except ValueError:
@@ -212,27 +209,31 @@ def check_options(args: argparse.Namespace) -> ServerOptions:
     return options
 
 
-def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpace:
+def tune_options(args: argparse.Namespace) -> TuneOptions:
+    """The flags as the core's TuneOptions (UsageError for a value that does not parse)."""
     kinds = None
     if args.instance_kind:
         kinds = [f"KIND_{k.strip().upper()}" for k in args.instance_kind.split(",")]
-    sizes = None
+    batch = None
     if args.max_batch_size is not None or args.min_batch_size is not None:
-        sizes = powers_of_two(
-            args.min_batch_size or MAX_BATCH[0], args.max_batch_size or MAX_BATCH[1]
-        )
+        batch = (args.min_batch_size or MAX_BATCH[0], args.max_batch_size or MAX_BATCH[1])
     dynamic = {"on": [True], "off": [False], "both": [True, False], None: None}[
         args.dynamic_batching
     ]
-    return SearchSpace.for_model(
-        config,
-        has_gpu=gpu,
+    return TuneOptions(
+        model=args.model,
+        search=args.search,
+        objective=args.objective.replace("-", "_"),
+        constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
+        counts=(args.min_instance_count, args.max_instance_count),
         kinds=kinds,
-        counts=list(range(args.min_instance_count, args.max_instance_count + 1)),
-        batch_sizes=sizes,
+        batch=batch,
         dynamic=dynamic,
         queue_delays_us=_ints(args.queue_delay, "--queue-delay"),
         concurrency=_concurrency(args.concurrency),
+        window_ms=args.measurement_interval,
+        stability_pct=args.stability_percentage,
+        max_trials=args.max_trials,
     )
 
 
@@ -284,19 +285,9 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
     if args.objective == "throughput-per-gb" and not gpu:
         raise UsageError("--objective throughput-per-gb needs GPU metrics; this server has none")
     try:
-        space = build_space(args, config, gpu)
+        return tune_options(args).new_record(url, config, gpu)
     except SpaceError as exc:
         raise UsageError(str(exc)) from None
-    return TuneRecord(
-        model=args.model,
-        url=url,
-        space=space,
-        mode=args.search,
-        objective=args.objective.replace("-", "_"),
-        constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
-        window_ms=args.measurement_interval,
-        base_config=config,
-    )
 
 
 def show(args: argparse.Namespace) -> int:
@@ -362,9 +353,7 @@ def _tune(
     except (TritonError, StillOverridden) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 99
-    settings = MeasureSettings(
-        args.measurement_interval, args.stability_percentage, args.max_trials
-    )
+    settings = tune_options(args).measure_settings()
     print(
         f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
         f"objective {record.objective}, constraints {record.constraints.words()})",

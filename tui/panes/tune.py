@@ -27,18 +27,10 @@ from tui.core.server.client import TritonError
 from tui.core.tune import apply, report
 from tui.core.tune.form import TuneForm
 from tui.core.tune.form import span as _span
-from tui.core.tune.measure import (
-    CONCURRENCY,
-    INSTANCE_COUNTS,
-    MAX_BATCH,
-    STABILITY_PCT,
-    WINDOW_MS,
-    MeasureSettings,
-    has_gpu,
-)
-from tui.core.tune.record import CandidateResult, Constraints, TuneRecord, pending_applies
+from tui.core.tune.measure import STABILITY_PCT, WINDOW_MS, MeasureSettings, has_gpu
+from tui.core.tune.record import CandidateResult, TuneRecord, pending_applies
 from tui.core.tune.restore import StillOverridden, recover, recover_first
-from tui.core.tune.space import SpaceError
+from tui.core.tune.space import CONCURRENCY, INSTANCE_COUNTS, MAX_BATCH, SpaceError
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
@@ -256,23 +248,14 @@ class TunePane(Vertical):
             for line in recover_first(session.client.url, form.model):  # before the base config
                 self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)
             config = session.client.model_config(form.model)
-            space = form.space(config, has_gpu(session.metrics_url))
+            options = form.options(config)
+            record = options.new_record(session.client.url, config, has_gpu(session.metrics_url))
         except (TritonError, SpaceError, StillOverridden) as exc:
             self.app.call_from_thread(self._finish_early, f"Cannot start: {exc}")
             return
-        record = TuneRecord(
-            model=form.model,
-            url=session.client.url,
-            space=space,
-            mode=form.mode,
-            objective=form.objective,
-            constraints=Constraints(latency_budget_ms=form.budget),
-            window_ms=form.window,
-            base_config=config,
-        )
         self.record = record
         self._stability = form.stability
-        settings = MeasureSettings(window_ms=form.window, stability_pct=form.stability)
+        settings = options.measure_settings()
         run = TuneRun(session.metrics_url, settings)
 
         def progressed(event: TuneEvent) -> None:

@@ -22,13 +22,11 @@ from tui.core.bench.engine import BenchConfig, gpu_sample, run_sweep
 from tui.core.bench.ranges import Range
 from tui.core.util.sanitize import clean
 
-# A tune's defaults, for the tune command's flags and the Tune pane's form alike.
+# A tune's measurement defaults, for the tune command's flags and the Tune pane's form alike
+# (the axes' defaults are the search space's: tui/core/tune/space.py).
 WINDOW_MS = 1000  # shorter windows than a benchmark's: many configs, each measured a while
 STABILITY_PCT = 20.0  # perf_analyzer's 10 rarely holds on a shared machine
 MAX_TRIALS = 10
-INSTANCE_COUNTS = (1, 5)  # instance_group counts tried, MIN:MAX
-CONCURRENCY = (1, 1024)  # client concurrency, powers of two from MIN to MAX
-MAX_BATCH = (1, 128)  # max_batch_size, powers of two, where the model can batch
 
 
 @dataclass
