@@ -102,7 +102,7 @@ def test_metrics_url_rule(metrics_endpoint: int) -> None:
     assert metrics_url_for(f"http://127.0.0.1:{port - 2}/") == f"127.0.0.1:{port}"
     # 3. nothing answers at port + 2: the default port 8002 on that host (answering or not:
     # there the caller says what it could not reach)
-    silent = free_port()
+    silent = _port_block()  # its + 2 is free: nothing answers there
     assert metrics_url_for(f"127.0.0.1:{silent}") == "127.0.0.1:8002"
     with pytest.raises(ValueError, match="HOST:PORT"):
         metrics_url_for("127.0.0.1:8000", "localhost:nope")
