@@ -223,11 +223,6 @@ def bench_options(args: argparse.Namespace) -> BenchOptions:
     return BenchOptions(**{f.name: getattr(args, f.name) for f in fields(BenchOptions)})
 
 
-def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) -> BenchConfig:
-    """Validate flags into a BenchConfig; raise UsageError (exit 3) on anything wrong."""
-    return bench_options(args).config(url, metrics_url)
-
-
 def _printer(config: BenchConfig, verbose: bool) -> Any:
     def on_event(event: Event) -> None:
         if isinstance(event, LevelStarted):
