@@ -1,4 +1,4 @@
-"""The doctor on the real embedded server: each scenario model (assets/bench/doctor_models.py) is
+"""The doctor on the real embedded server: each scenario model (tools/doctor_models.py) is
 probed through the benchmark engine and the top finding must be the limit it was built to show;
 the healthy model gets none. On the doctor's screen (`w`) a second instance of the sleeping model
 is tried through the tuner's A/B trial (`t`), must measure a real gain, and is written (`a`);
@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from assets.bench.doctor_models import SCENARIOS, add_doctor_models
 from tests.conftest import ANY_STABILITY, launch
+from tools.doctor_models import SCENARIOS, add_doctor_models
 from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep

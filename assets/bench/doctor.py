@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from assets.bench.doctor_models import SCENARIOS, add_doctor_models  # noqa: E402
+from tools.doctor_models import SCENARIOS, add_doctor_models  # noqa: E402
 from tui.core.bench.engine import BenchConfig, run_sweep  # noqa: E402
 from tui.core.bench.ranges import Range  # noqa: E402
 from tui.core.doctor.examine import examine  # noqa: E402

@@ -21,22 +21,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    attach_local_repository,
-    server_from_args,
-    validate_server_flags,
-)
-from tui.commands.bench import _wait_model
+from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench.ranges import MAX_WINDOW_MS
 from tui.core.doctor.examine import examine
 from tui.core.doctor.findings import Report
 from tui.core.doctor.gather import GatherError, Probe, Target
 from tui.core.doctor.rules import WEIGHTS
 from tui.core.doctor.tryit import Tried, TryError, apply_tried, try_finding
-from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.client import TritonError
+from tui.core.server.endpoints import UsageError
 from tui.core.server.launcher import LaunchError
+from tui.core.server.options import ServerOptions
+from tui.core.server.session import Session, open_session
 from tui.core.tune.compare import Cancelled, Round
 from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.restore import StillOverridden
@@ -100,11 +96,12 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def check_options(args: argparse.Namespace) -> None:
-    attach_local_repository(args)
-    if args.local_repository and not args.repository:
-        args.repository = Path(args.local_repository[0])
-    validate_server_flags(args)
+def check_options(args: argparse.Namespace) -> ServerOptions:
+    """The server options (-u with --model-repository: as --repository); UsageError when a
+    flag is wrong."""
+    options = server_options(args, local_repository=True)
+    if options.local_repositories and not args.repository:
+        args.repository = options.local_repositories[0]
     checks = [
         (args.passive is None or args.passive > 0, "--passive must be more than 0 seconds"),
         (args.concurrency >= 0, "--concurrency must be at least 1"),
@@ -126,6 +123,7 @@ def check_options(args: argparse.Namespace) -> None:
     for ok, message in checks:
         if not ok:
             raise UsageError(message)
+    return options
 
 
 def _fail(message: str) -> int:
@@ -134,56 +132,52 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_options(args)
-    server = None
-    url = args.url or "localhost:8000"
-    metrics_url = args.metrics_url
+    options = check_options(args)
+    if not options.model_repositories:
+        options.url = options.url or "localhost:8000"
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        if args.model_repository:
-            try:
-                server = server_from_args(args)
-                server.start()
-                server.wait_ready(args.startup_timeout)
-            except LaunchError as exc:
-                return _fail(str(exc))
-            url, metrics_url = server.http_url, server.metrics_url
-        elif metrics_url is None:
-            metrics_url = f"{TritonHTTP(url).host}:8002"
-        if not _wait_model(TritonHTTP(url), args.model, args.startup_timeout if server else 5):
-            reason = server.errors.reason(args.model) if server else ""
-            return _fail(f"model {args.model!r} is not ready" + (f": {reason}" if reason else ""))
-        lines = server.lines if server is not None else None
-        target = Target(
-            url,
-            metrics_url,
-            getattr(server, "pid", None),
-            (lambda: [line for _, line in lines.snapshot()]) if lines is not None else None,
-        )
-        probe = args.probe or (args.passive is None and server is not None)
-        if not args.json:
-            how = "probing" if probe else f"watching for {args.passive or DEFAULT_PASSIVE_S:g} s"
-            print(f"Doctor: {args.model} on {url}, {how}…", file=sys.stderr, flush=True)
-        try:
-            report = examine(
-                target,
-                args.model,
-                passive_s=0.0 if probe else (args.passive or DEFAULT_PASSIVE_S),
-                probe=Probe(args.concurrency, args.measurement_interval) if probe else None,
-                cancel=cancel,
-            )
-        except GatherError as exc:
-            return _fail(f"could not gather evidence: {exc}")
-        code = 0
-        if args.try_id:
-            code = _try(args, report, url, metrics_url, cancel)
-        print(json.dumps(report.to_dict(), indent=1) if args.json else report.text())
-        return code
+        with open_session(options) as session:
+            return _doctor(args, session, cancel)
+    except LaunchError as exc:
+        return _fail(str(exc))
     finally:
         signal.signal(signal.SIGINT, previous)
-        if server is not None:
-            server.stop()
+
+
+def _doctor(args: argparse.Namespace, session: Session, cancel: threading.Event) -> int:
+    server = session.server
+    url, metrics_url = session.client.url, session.metrics_url
+    if not session.client.wait_model_ready(args.model, args.startup_timeout if server else 5):
+        reason = server.errors.reason(args.model) if server else ""
+        return _fail(f"model {args.model!r} is not ready" + (f": {reason}" if reason else ""))
+    lines = session.lines
+    target = Target(
+        url,
+        metrics_url,
+        session.server_pid,
+        (lambda: [line for _, line in lines.snapshot()]) if lines is not None else None,
+    )
+    probe = args.probe or (args.passive is None and server is not None)
+    if not args.json:
+        how = "probing" if probe else f"watching for {args.passive or DEFAULT_PASSIVE_S:g} s"
+        print(f"Doctor: {args.model} on {url}, {how}…", file=sys.stderr, flush=True)
+    try:
+        report = examine(
+            target,
+            args.model,
+            passive_s=0.0 if probe else (args.passive or DEFAULT_PASSIVE_S),
+            probe=Probe(args.concurrency, args.measurement_interval) if probe else None,
+            cancel=cancel,
+        )
+    except GatherError as exc:
+        return _fail(f"could not gather evidence: {exc}")
+    code = 0
+    if args.try_id:
+        code = _try(args, report, url, metrics_url, cancel)
+    print(json.dumps(report.to_dict(), indent=1) if args.json else report.text())
+    return code
 
 
 def _try(

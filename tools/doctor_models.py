@@ -24,7 +24,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from assets.bench.tune_models import FIXED_COST, FIXED_COST_CONFIG, add_fixed_cost_model
+from tools.tune_models import FIXED_COST, FIXED_COST_CONFIG, add_fixed_cost_model
 
 _PYTHON_MODEL = '''"""{doc}"""
 
