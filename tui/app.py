@@ -19,13 +19,15 @@ from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
 from tui.actions import ModelActions
 from tui.core.server.client import TritonError
-from tui.core.server.launcher import LaunchError
+from tui.core.server.launcher import LaunchError, ServerProcess
+from tui.core.server.liveness import Liveness
 from tui.core.server.serverspec import build_session
 from tui.core.server.session import Session
 from tui.core.util import errorlog
 from tui.core.util.sanitize import say
 from tui.palette import ConsoleCommands
 from tui.panes import PANES
+from tui.panes.config_dialogs import confirm
 from tui.widgets.server_bar import ServerBar
 
 INTERRUPTED = 130  # the exit code of a quit before the server was ready, as `serve`'s Ctrl+C
@@ -43,7 +45,10 @@ class TritonTUI(ModelActions):
         # ctrl+p is declared here: Textual adds its own only when no binding opens the palette.
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
-        Binding("escape", "close_help", show=False, priority=True),
+        # Esc: closes the help when open, else leaves the text field (check_action says which
+        # applies; neither: the key goes on to the pane, e.g. to cancel a run).
+        Binding("escape", "close_help", "Close help", priority=True),
+        Binding("escape", "leave_field", "Leave field", priority=True),
         Binding("ctrl+r", "refresh_all", "Refresh", show=False),
         Binding("l", "model('load')", "Load", show=False),
         Binding("u", "model('unload')", "Unload", show=False),
@@ -52,8 +57,16 @@ class TritonTUI(ModelActions):
         Binding("c", "probe_model", "Cold start", show=False),
         Binding("e", "edit_config", "Config", show=False),
         Binding("L", "model_logs", "Its logs", show=False),
+        Binding("R", "restart_server", "Restart server"),
         *(
             Binding(p.key, f"show_pane('{p.pane_id}')", p.title, show=False, id=f"pane-{p.pane_id}")
+            for p in PANES
+        ),
+        # Keys no field swallows: alt+digit switches panes from anywhere. In a field the footer
+        # names them (the first binding, enabled there only); elsewhere the second acts unseen.
+        Binding("alt+1", "field_pane('repository')", "Panes", key_display="alt+1…6", priority=True),
+        *(
+            Binding(f"alt+{p.key}", f"show_pane('{p.pane_id}')", p.title, show=False, priority=True)
             for p in PANES
         ),
     ]
@@ -70,6 +83,7 @@ class TritonTUI(ModelActions):
         super().__init__(session, read_only=read_only, log_file=log_file)
         self.stop_server_on_exit = stop_server_on_exit
         self.startup_timeout = startup_timeout
+        self.liveness = Liveness()
 
     def compose(self) -> ComposeResult:
         yield ServerBar(self.session).data_bind(TritonTUI.server_state, TritonTUI.server_message)
@@ -91,17 +105,82 @@ class TritonTUI(ModelActions):
         self.set_interval(1.0, self._check_server)
 
     def _check_server(self) -> None:
-        """A server we run that exited mid-session: say so, with its reason."""
+        """Every second: a server we run that exited mid-session is said so, with its reason;
+        any other is asked whether it is live (the header follows within two seconds)."""
         server = self.session.server
-        if self.server_state == "ready" and server is not None and server.exited:
+        if self.server_state not in ("ready", "lost"):
+            return
+        if server is not None and server.exited:
             self.server_state = "stopping"
             self.explain_exit()
+        elif not any(w.group == "liveness" and not w.is_finished for w in self.workers):
+            self.check_liveness()
 
     @work(thread=True, exclusive=True, group="startup")
     def explain_exit(self) -> None:
         server = self.session.server
         reason = server.exit_reason() if server is not None else "log stream ended"
-        self.call_from_thread(self._set_state, "failed", f"the server stopped: {reason}")
+        hint = "; R restarts it with the same flags" if self.can_restart() else ""
+        self.call_from_thread(self._set_state, "failed", f"the server stopped: {reason}{hint}")
+
+    @work(thread=True, group="liveness")
+    def check_liveness(self) -> None:
+        self.call_from_thread(self._liveness_seen, *self.liveness.probe(self.session.client))
+
+    def _liveness_seen(self, state: str, message: str) -> None:
+        if self.server_state not in ("ready", "lost") or state == self.server_state:
+            return
+        self.server_message = message
+        self.server_state = state
+        if state == "lost":
+            self.notify(message, title="Server not answering", severity="error", timeout=10)
+        else:
+            self.notify(message, title="Reconnected", timeout=10)
+            self.action_refresh_all()
+
+    def can_restart(self) -> bool:
+        return isinstance(self.session.server, ServerProcess)
+
+    def action_restart_server(self) -> None:
+        """R: start the server this console launched again, same flags and ports; the panes
+        stay as they are and re-read it once it is ready."""
+        if not self.can_restart():
+            self.notify("only a server this console launched can be restarted", severity="warning")
+            return
+        if any(w.group == "startup" and not w.is_finished for w in self.workers):
+            self.notify("the server is starting or stopping: wait for it", severity="warning")
+            return
+        self.restart_server()
+
+    @work(group="restart")
+    async def restart_server(self) -> None:
+        server = self.session.server
+        if server is not None and server.running:
+            answer = await self.push_screen_wait(
+                confirm(
+                    "Restart the server?",
+                    "It stops (clients get errors meanwhile) and starts again with the same "
+                    "flags and ports.",
+                    yes="Restart",
+                )
+            )
+            if answer != "yes":
+                return
+        self.server_message = "restarting with the same flags …"
+        self.server_state = "starting"
+        self.notify("restarting the server with the same flags", timeout=5)
+        self._restart_and_wait()
+
+    @work(thread=True, exclusive=True, group="startup")
+    def _restart_and_wait(self) -> None:
+        server = self.session.server
+        assert isinstance(server, ServerProcess)
+        try:
+            server.restart()
+        except LaunchError as exc:
+            self.call_from_thread(self._set_state, "failed", f"restart failed: {exc}")
+            return
+        self.wait_for_server()
 
     @work(thread=True, exclusive=True, group="startup")
     def wait_for_server(self) -> None:

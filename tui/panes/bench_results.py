@@ -16,7 +16,8 @@ from textual.widgets import Button, Input, Select, Static
 
 from tui.core.bench import plot
 from tui.core.bench.form import export
-from tui.core.bench.results import BenchConfig, BenchResult, LevelResult
+from tui.core.bench.results import BenchConfig, BenchResult, LevelResult, WindowMeasured
+from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.util.paths import cache_dir
 from tui.widgets.keys import VimDataTable
 
@@ -44,10 +45,28 @@ class Run:
     levels: list[LevelResult] = field(default_factory=list)
     result: BenchResult | None = None
     started: str = ""
+    windows: list[WindowMeasured] = field(default_factory=list)  # the level under way's
 
     @property
     def label(self) -> str:
         return f"run {self.number}"
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def unstable_windows(self) -> list[WindowMeasured]:
+        """The last windows of the level that never held still (kept to show their spread)."""
+        if self.result is None or self.result.status != "unstable":
+            return []
+        return self.windows[-STABILITY_WINDOW:]
+
+    @property
+    def caption(self) -> str:
+        """Whose figures these are: the run, its model and range, and how it stands."""
+        status = self.result.status if self.result else "running"
+        return f"{self.label} · {self.model} · concurrency {self.config.load_range} · {status}"
 
     @property
     def title(self) -> str:
@@ -64,6 +83,21 @@ class ResultsTable(VimDataTable):
 
     def on_mount(self) -> None:
         self.add_columns(*COLUMNS)
+
+    def show_run(self, run: Run | None) -> None:
+        """The run's levels, then the windows of a level that did not hold still (marked ✗:
+        their figures are single windows, not a level's)."""
+        self.clear()
+        if run is None:
+            return
+        for level in run.levels:
+            self.add_level(level)
+        for window in run.unstable_windows:
+            self.add_row(
+                f"{window.value:g} ✗w{window.trial}",
+                f"{window.throughput:,.1f}",
+                f"{window.latency_us:,}",
+            )
 
     def add_level(self, level: LevelResult) -> None:
         lat, srv = level.latency, level.server

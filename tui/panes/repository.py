@@ -65,7 +65,11 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     def compose(self) -> ComposeResult:
         with Vertical(id="model-list"):
             yield ModelTable()
-            yield Input(placeholder="filter models (Enter keeps, Esc clears)", id="model-filter")
+            yield Input(
+                placeholder="filter models (Enter keeps, Esc clears)",
+                id="model-filter",
+                classes="own-escape",
+            )
         with VerticalScroll(id="model-detail"):
             yield Static("", id="repository-banner")
             yield Static("Waiting for the server…", id="model-detail-text")
