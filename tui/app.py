@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from rich.markup import escape
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -29,6 +29,21 @@ from tui.palette import ConsoleCommands
 from tui.panes import PANES
 from tui.panes.config_dialogs import confirm
 from tui.widgets.server_bar import ServerBar
+
+# alt+digit arrives as "alt+1" under the kitty keyboard protocol, but as ESC 1 from xterm, tmux
+# and most Linux terminals, which Textual reads as macOS's option+1 character, "¡" (key names
+# below). A text field takes those characters, and Textual drops even priority bindings for keys
+# the focused field would take, so the app catches them before any binding (`on_event`).
+OPTION_DIGITS = {
+    "inverted_exclamation_mark": "1",
+    "trade_mark_sign": "2",
+    "pound_sign": "3",
+    "cent_sign": "4",
+    "infinity": "5",
+    "section_sign": "6",
+}
+PANE_OF_DIGIT = {p.key: p.pane_id for p in PANES}
+
 
 INTERRUPTED = 130  # the exit code of a quit before the server was ready, as `serve`'s Ctrl+C
 
@@ -63,8 +78,14 @@ class TritonTUI(ModelActions):
             for p in PANES
         ),
         # Keys no field swallows: alt+digit switches panes from anywhere. In a field the footer
-        # names them (the first binding, enabled there only); elsewhere the second acts unseen.
-        Binding("alt+1", "field_pane('repository')", "Panes", key_display="alt+1…6", priority=True),
+        # names them (the first binding, enabled there only); elsewhere the others act unseen.
+        Binding(
+            "alt+1",
+            "field_pane('repository')",
+            "Panes",
+            key_display="alt+1…6",
+            priority=True,
+        ),
         *(
             Binding(f"alt+{p.key}", f"show_pane('{p.pane_id}')", p.title, show=False, priority=True)
             for p in PANES
@@ -84,6 +105,16 @@ class TritonTUI(ModelActions):
         self.stop_server_on_exit = stop_server_on_exit
         self.startup_timeout = startup_timeout
         self.liveness = Liveness()
+
+    async def on_event(self, event: events.Event) -> None:
+        """alt+digit as ESC digit (see OPTION_DIGITS) switches panes, whatever has the focus."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            digit = OPTION_DIGITS.get(event.key, "")
+            if digit in PANE_OF_DIGIT and len(self.screen_stack) == 1:
+                event.stop()
+                self.action_show_pane(PANE_OF_DIGIT[digit])
+                return
+        await super().on_event(event)
 
     def compose(self) -> ComposeResult:
         yield ServerBar(self.session).data_bind(TritonTUI.server_state, TritonTUI.server_message)
