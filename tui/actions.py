@@ -2,7 +2,7 @@
 
 The selected model is `ConsoleApp.selected_model` (the repository pane's cursor). Each action
 switches to the pane that does the work and hands it the model: `b` benchmarks it with the last
-settings, `c` probes its cold start, `e` opens its config, `L` shows its log lines, `l`/`u`/`r`
+settings, `P` probes its cold start, `e` opens its config, `L` shows its log lines, `l`/`u`/`r`
 load, unload and reload it; `i` and `V` (repository pane) infer it once and verify it against
 onnxruntime on a screen of their own. Unloading, and probing a server this console did not
 launch, ask first; a `--read-only` console changes nothing on the server.

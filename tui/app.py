@@ -69,7 +69,9 @@ class TritonTUI(ModelActions):
         Binding("u", "model('unload')", "Unload", show=False),
         Binding("r", "model('reload')", "Reload", show=False),
         Binding("b", "bench_model", "Benchmark", show=False),
-        Binding("c", "probe_model", "Cold start", show=False),
+        # Probing unloads the model: its key shares no letter with moving around (c opens the
+        # cold-start view in the Logs pane).
+        Binding("P", "probe_model", "Probe cold start", show=False),
         Binding("e", "edit_config", "Config", show=False),
         Binding("L", "model_logs", "Its logs", show=False),
         Binding("R", "restart_server", "Restart server"),

@@ -36,7 +36,7 @@ class RepositoryPane(Horizontal):
     HELP = """\
 **Repository**: the models on disk and on the server; ↑↓ or j/k move, g/G first/last, `/` filters.
 The model under the cursor is the one every pane acts on: `l` `u` `r` load, unload, reload it;
-`b` benchmarks it, `c` times its cold start, `e` edits its config, `L` shows its log lines;
+`b` benchmarks it, `P` times its cold start, `e` edits its config, `L` shows its log lines;
 `i` sends it one request (outputs, curl, Python), `V` verifies it against onnxruntime.
 `d` deploys a new model file; ctrl+r re-reads the server and the disk.
 """

@@ -62,6 +62,7 @@ class TunePane(Vertical):
         Binding("escape", "cancel", "Cancel tune", id="tune-cancel"),
         Binding("a", "apply", "Apply config", id="tune-apply"),
     ]
+    home = "#tune-table"  # where the focus goes when a tune starts, or Esc leaves a field
 
     def __init__(self) -> None:
         super().__init__(id="tune-pane")
@@ -104,6 +105,7 @@ class TunePane(Vertical):
             yield Label("stab%")
             yield Input("20", id="tune-stability", type="number", compact=True)
         yield StatusLine("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
+        yield Static("", id="tune-caption")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
 
@@ -121,6 +123,22 @@ class TunePane(Vertical):
         model = self._selected_model()
         if model in self._models and not self.running:
             self.query_one("#tune-model", Select).value = model
+
+    @on(Select.Changed, "#tune-model")
+    def _model_changed(self) -> None:
+        self._caption()
+
+    def _caption(self) -> None:
+        """Whose results the table shows; said loudly when the selector names another model."""
+        record, model = self.record, self.query_one("#tune-model", Select).value
+        text = Text()
+        if record is not None:
+            state = "running" if self.running else record.status
+            text.append(f"tune of {record.model}", "bold")
+            text.append(f" · {record.mode} · {record.objective} · {state}")
+            if isinstance(model, str) and model != record.model and not self.running:
+                text.append(f"  (not {model}: s tunes it)", "bold yellow")
+        self.query_one("#tune-caption", Static).update(text)
 
     def _server_state_changed(self, state: str) -> None:
         if state == "ready":
@@ -215,9 +233,13 @@ class TunePane(Vertical):
             return
         self.running = True
         self._cancel = threading.Event()
+        self.record = None
         self.query_one(TuneResults).clear()
         self.query_one("#tune-start-button", Button).disabled = True
         self._status(f"Tuning {model}: reading its config …")
+        self._caption()
+        # The results take the focus: keys typed next (a, 1, Esc) act, not land in a field.
+        self.query_one("#tune-table").focus()
         self.tune(form, self._cancel)
 
     def _form(self, model: str) -> TuneForm:
@@ -261,6 +283,7 @@ class TunePane(Vertical):
             base_config=config,
         )
         self.record = record
+        self.app.call_from_thread(self._caption)
         self._stability = form.stability
         settings = MeasureSettings(window_ms=form.window, stability_pct=form.stability)
         run = TuneRun(session.metrics_url, settings)
@@ -299,6 +322,7 @@ class TunePane(Vertical):
 
     def _finished(self, record: TuneRecord) -> None:
         self.running = False
+        self._caption()
         self.query_one("#tune-start-button", Button).disabled = False
         self._refresh_results()
         text = f"{record.status}: " + report.summary(record)
