@@ -207,7 +207,10 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             return  # another model was picked meanwhile
         text = message.error or message.summary
         self.query_one("#bench-inputs", Static).update(text)
-        self.query_one("#bench-shapes", Input).value = message.shapes
+        shapes = self.query_one("#bench-shapes", Input)
+        shapes.value = message.shapes
+        # Only a model with variable dims needs the field; without, its inputs get the line.
+        shapes.display = bool(message.shapes)
         self._described = message.model
         if message.shapes:
             self._pending = ""
@@ -226,7 +229,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         model = self.query_one("#bench-model", Select).value
         button = self.query_one("#bench-start", Button)
         button.disabled = running or not ready or not isinstance(model, str)
-        button.label = "Running… (Esc)" if running else "Start"
+        button.label = "Running…" if running else "Start"  # Esc cancels: said in the footer
 
     def build_config(self) -> BenchConfig:
         """The form as a BenchConfig; ValueError with a message for the status line."""

@@ -36,6 +36,11 @@ COLUMNS = (
     "overhead",
     "cache hits",
 )
+# Under NARROW columns (an 80-column terminal) the table drops p90 and p95 and names the server's
+# breakdown (µs, as every figure) in a word each, so every heading fits; CSV and JSON keep all.
+NARROW = 100
+SHORT = {"srv queue": "queue", "c.input": "in", "c.infer": "infer", "c.output": "out"}
+SHORT |= {"overhead": "other", "cache hits": "cache"}
 
 
 @dataclass
@@ -81,12 +86,25 @@ class ResultsTable(VimDataTable):
     """Levels of the run being shown: client latencies and the server breakdown, in µs; for a
     model with the response cache, the share of requests answered from it."""
 
+    narrow = True
+
     def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
+        self._columns()
+
+    def _columns(self) -> None:
+        self.clear(columns=True)
+        self.add_columns(*(SHORT.get(c, c) if self.narrow else c for c in self._shown()))
+
+    def _shown(self) -> list[str]:
+        return [c for c in COLUMNS if not (self.narrow and c in ("p90", "p95"))]
 
     def show_run(self, run: Run | None) -> None:
         """The run's levels, then the windows of a level that did not hold still (marked ✗:
         their figures are single windows, not a level's)."""
+        narrow = self.app.size.width < NARROW
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self._columns()
         self.clear()
         if run is None:
             return
@@ -115,14 +133,12 @@ class ResultsTable(VimDataTable):
                 f"{srv.overhead_us:,}",
                 hits if level.response_cache else "",
             ]
+        percentiles = [p[50], p[99]] if self.narrow else [p[50], p[90], p[95], p[99]]
         self.add_row(
             f"{level.value:g}",
             f"{level.throughput:,.1f}",
             f"{lat.avg_ns // 1000:,}",
-            p[50],
-            p[90],
-            p[95],
-            p[99],
+            *percentiles,
             *server,
         )
 
@@ -165,7 +181,7 @@ class RunsBar(Horizontal):
         yield Select[int]([], prompt="overlay: none", id="bench-overlay", compact=True)
         yield Input(
             "",
-            placeholder=f"export to (default {cache_dir() / 'bench'})",
+            placeholder="export to: a path, or the cache",
             id="bench-export-path",
             compact=True,
         )
@@ -176,6 +192,8 @@ class RunsBar(Horizontal):
         """The finished runs, the newest first in the overlay list; the last one to export."""
         self.query_one(Select).set_options((r.title, r.number) for r in reversed(runs))
         self.last = runs[-1]
+        field = self.query_one("#bench-export-path", Input)
+        field.tooltip = f"empty: {cache_dir() / 'bench'}"
         for button in self.query(Button):
             button.disabled = False
 

@@ -121,7 +121,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         self.query_one("#deploy-actions").display = False
         self.query_one("#deploy-undo").display = False
         self.query_one("#deploy-edit").display = False
-        self.steps: list[Text] = []
+        self.steps: list[tuple[str, bool, Text]] = []  # (step, still in progress, line)
         if self.initial_path:
             self.query_one("#deploy-path", Input).value = self.initial_path
             self.query_one("#deploy-name", Input).focus()
@@ -130,10 +130,15 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
             self.query_one("#deploy-path", Input).focus()
 
     # Step log ----------------------------------------------------------------------------
-    def _log(self, step: str, text: str, style: str = "") -> None:
+    def _log(self, step: str, text: str, style: str = "", pending: bool = False) -> None:
+        """One line per step: a line saying the step is under way (`pending`) is replaced by
+        the step's next line, its result (so Enter twice on the review shows it once)."""
         mark = {"green": "✔", "red": "✘"}.get(style, "•")
-        self.steps.append(Text.assemble((f"{mark} {step:<8}", f"bold {style}"), (text, style)))
-        self.query_one("#deploy-steps", Static).update(Text("\n").join(self.steps))
+        line = Text.assemble((f"{mark} {step:<8}", f"bold {style}"), (text, style))
+        if self.steps and self.steps[-1][0] == step and self.steps[-1][1]:
+            self.steps.pop()
+        self.steps.append((step, pending, line))
+        self.query_one("#deploy-steps", Static).update(Text("\n").join(s[2] for s in self.steps))
 
     # 1. Import ---------------------------------------------------------------------------
     @on(Button.Pressed, "#deploy-preview")
@@ -166,7 +171,9 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         exists = plan.model_dir.exists()
         note = " (a model with this name exists: writing replaces it)" if exists else ""
         self._log(
-            "import", f"review (and edit) the config for {plan.name}: nothing is written yet{note}"
+            "import",
+            f"review (and edit) the config for {plan.name}: nothing is written yet{note}",
+            pending=True,
         )
         area = self.query_one("#deploy-config", TextArea)
         area.load_text(plan.config_text)
@@ -180,6 +187,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
             return
         self.plan.config_text = self.query_one("#deploy-config", TextArea).text
         self.query_one("#deploy-write", Button).disabled = True
+        self._log("import", f"writing {self.plan.name} into {self.repository} …", pending=True)
         self.run_flow(self.plan, overwrite=self.plan.model_dir.exists())
 
     # 2-4. Load, verify, measure ----------------------------------------------------------
@@ -266,7 +274,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         if message.retry and self.imported is None:
             self.query_one("#deploy-write", Button).disabled = False
         if message.step == "verify" and message.ok:
-            self._log("measure", "concurrency 1 to 4, 1 s windows …")
+            self._log("measure", "concurrency 1 to 4, 1 s windows …", pending=True)
 
     @on(MeasureProgressed)
     def _measured(self, message: MeasureProgressed) -> None:
