@@ -82,7 +82,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         self.set_interval(2.0, self.refresh_models)
 
     def _server_state_changed(self, state: str) -> None:
-        if state in ("ready", "failed"):
+        if state in ("ready", "failed", "lost"):
             self.refresh_models()
 
     # Data ----------------------------------------------------------------------------------
@@ -134,15 +134,24 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     # Messages ------------------------------------------------------------------------------
     @on(RepositoryScanned)
     def _scanned(self, message: RepositoryScanned) -> None:
+        state = console(self).server_state
+        down = bool(message.error) and state in ("lost", "failed")
+        if message.error and not message.views:
+            message.views = list(self.views.values())  # what it said last, labelled as such
         new = {v.name: v for v in message.views}
         changed = {n for n, v in new.items() if self.views.get(n) != v}
         self.views = new
         self._fill(changed)
         banner = ""
-        if message.error and console(self).server_state == "ready":
+        if message.error and state == "ready":
             banner = (
                 f"The server's repository index failed: {message.error}\n"
                 "States below come from each model's own ready check.\n"
+            )
+        elif down:
+            banner = (
+                f"The server does not answer: {message.error}\n"
+                "The states below are the last it gave, not current.\n"
             )
         self.query_one("#repository-banner", Static).update(Text(banner, "bold red"))
         selected = self.selected

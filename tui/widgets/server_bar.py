@@ -20,8 +20,9 @@ _LABEL = {"starting": "STARTING", "ready": "LIVE", "failed": "FAILED", "lost": "
 
 
 class ServerBar(Static):
-    server_state: reactive[str] = reactive("starting")
-    server_message: reactive[str] = reactive("")
+    # layout: the bar grows a line for the reason when the server failed or stopped answering
+    server_state: reactive[str] = reactive("starting", layout=True)
+    server_message: reactive[str] = reactive("", layout=True)
 
     def __init__(self, session: Session) -> None:
         super().__init__(id="server-bar")

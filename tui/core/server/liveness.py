@@ -28,20 +28,17 @@ class Liveness:
         try:
             status, _ = client.request("GET", "/v2/health/live", timeout=PROBE_S)
         except TritonError as exc:
-            return self.failed(client, str(exc), timed_out="no complete answer" in str(exc))
+            return self.failed(str(exc), timed_out="no complete answer" in str(exc))
         if status != 200:
-            return self.failed(client, f"it answers /v2/health/live with HTTP {status}", False)
+            return self.failed(f"it answers /v2/health/live with HTTP {status}", False)
         return self.answered(client)
 
-    def failed(self, client: TritonHTTP, reason: str, timed_out: bool) -> tuple[str, str]:
+    def failed(self, reason: str, timed_out: bool) -> tuple[str, str]:
         self.timeouts = self.timeouts + 1 if timed_out else 0
         if timed_out and self.timeouts < PATIENCE and not self.lost:
             return "ready", ""
         self.lost = True
-        return "lost", (
-            f"the server at http://{client.url} stopped answering ({reason}); "
-            "the console reconnects by itself when it is back"
-        )
+        return "lost", f"not answering ({reason}); reconnects by itself when it is back"
 
     def answered(self, client: TritonHTTP) -> tuple[str, str]:
         self.timeouts = 0
