@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tui.panes.repository import RepositoryPane
 
 ServerAction = Literal["load", "unload", "reload"]
+SERVER_KEYS = {"model", "bench_model", "probe_model", "infer_model", "verify_model"}
 MODEL_KEYS = {
     "model",
     "bench_model",
@@ -50,6 +51,8 @@ class ModelActions(ConsoleApp):
             return bool(self.screen.query("HelpPanel"))
         if action in ("leave_field", "field_pane"):
             return self.focused_field() is not None
+        if action in SERVER_KEYS and self.server_state in ("failed", "lost"):
+            return False  # nothing to act on: out of the footer, which then has room for R
         if action == "restart_server":
             # Shown (and acting) once the server is down; the palette restarts a live one too.
             down = self.server_state == "failed"

@@ -201,6 +201,7 @@ class TritonTUI(ModelActions):
                 return
         self.server_message = "restarting with the same flags …"
         self.server_state = "starting"
+        self.clear_notifications()  # the failure they told of is being dealt with
         self.notify("restarting the server with the same flags", timeout=5)
         self._restart_and_wait()
 
@@ -226,6 +227,10 @@ class TritonTUI(ModelActions):
             return
         warnings = self.session.server.warnings if self.session.server else []
         self.call_from_thread(self._set_state, "ready", "; ".join(warnings))
+
+    def watch_server_state(self) -> None:
+        """The footer follows the server: its keys that need one leave when it is down."""
+        self.refresh_bindings()
 
     def _set_state(self, state: str, message: str) -> None:
         self.server_message = message
