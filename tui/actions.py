@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from textual import work
 from textual.actions import SkipAction
 from textual.widget import Widget
-from textual.widgets import Button, Input, Select, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, Input, Select, Static, TabbedContent, TabPane, TextArea
 
 from tui.panes.config_dialogs import confirm
 from tui.state import ConsoleApp
@@ -120,6 +120,8 @@ class ModelActions(ConsoleApp):
     def _size_help(self) -> None:
         for panel in self.screen.query("HelpPanel"):
             panel.set_class(self.size.width < 120, "-full")
+            if not panel.query(".help-close"):  # over the footer too: say how to leave
+                panel.mount(Static("? or Esc closes the help", classes="help-close"), before=0)
 
     def action_close_help(self) -> None:
         """Esc closes the help first; otherwise the key goes on (see check_action)."""
