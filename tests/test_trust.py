@@ -7,6 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from textual.widgets import Input, Select, Static
+
+from tests.conftest import ANY_STABILITY
+from tests.test_console_keys import until
+from tui.app import TritonTUI
 from tui.core.bench import plot
 from tui.core.bench.form import outcome, unstable_words
 from tui.core.bench.results import BenchConfig, BenchResult, LevelResult, WindowMeasured
@@ -17,6 +22,9 @@ from tui.core.logs.probe import ProbeResult, _advise
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import free_port
 from tui.core.server.liveness import PATIENCE, Liveness
+from tui.core.server.session import Session
+from tui.panes.bench import BenchPane
+from tui.panes.bench_results import ResultsTable
 
 DATA = Path(__file__).parent / "data"
 
@@ -103,3 +111,31 @@ def test_throughput_axis_starts_at_zero() -> None:
     flat = [level(1, 32.78), level(2, 36.05), level(3, 34.0)]
     ticks = _left_axis(plot.render(plot.PlotRun("r", flat), None, width=60, height=12))
     assert min(ticks) == 0.0 and max(ticks) >= 36.05
+
+
+async def test_bench_results_stay_with_their_model(demo_session: Session) -> None:
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.server_state == "ready")
+        await pilot.press("5")
+        pane = app.query_one(BenchPane)
+        select = pane.query_one("#bench-model", Select)
+        await until(pilot, lambda: "identity_onnx" in pane._models)
+        select.value = "add_sub"
+        await until(pilot, lambda: pane._described == "add_sub")
+        for name, value in (("range", "1"), ("window", "100"), ("stability", str(ANY_STABILITY))):
+            pane.query_one(f"#bench-{name}", Input).value = value
+        await until(pilot, lambda: app.focused is select)  # where pane 5 puts it
+        pane.action_start()
+        await pilot.pause(0.1)
+        assert app.focused is pane.query_one(ResultsTable)  # the run's results take the focus
+        await until(pilot, lambda: pane.current is None and bool(pane.runs), timeout=60)
+        caption = pane.query_one("#bench-caption", Static)
+        table = pane.query_one(ResultsTable)
+        assert str(caption.render()).startswith("run 1 · add_sub") and table.row_count == 1
+        select.value = "identity_onnx"  # another model: not add_sub's figures under its name
+        await pilot.pause(0.3)
+        assert table.row_count == 0 and "no run of identity_onnx yet" in str(caption.render())
+        select.value = "add_sub"
+        await pilot.pause(0.3)
+        assert table.row_count == 1 and "run 1 · add_sub" in str(caption.render())

@@ -150,7 +150,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         path = self.query_one("#deploy-path", Input).value.strip()
         name = self.query_one("#deploy-name", Input).value.strip() or None
         if not path:
-            self._log("import", "type the path of an .onnx file first", "red")
+            self._log("import", "type the path of an .onnx file first", "red", pending=True)
             return
         self.make_plan(Path(path), name)
 
@@ -164,8 +164,8 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
     @on(ImportPlanned)
     def _planned(self, message: ImportPlanned) -> None:
         self.plan = message.plan
-        if message.plan is None:
-            self._log("import", message.error, "red")
+        if message.plan is None:  # nothing written: the next preview replaces this line
+            self._log("import", message.error, "red", pending=True)
             return
         plan = message.plan
         exists = plan.model_dir.exists()
