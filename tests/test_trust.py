@@ -43,8 +43,8 @@ def test_liveness_follows_a_real_server_and_a_closed_port(demo_client: TritonHTT
 def test_liveness_gives_a_busy_server_a_few_timeouts() -> None:
     live = Liveness()
     for _ in range(PATIENCE - 1):
-        assert live.failed("no complete answer within 1 s", timed_out=True) == ("ready", "")
-    state, words = live.failed("no complete answer within 1 s", timed_out=True)
+        assert live.failed("no complete answer within 2 s", timed_out=True) == ("ready", "")
+    state, words = live.failed("no complete answer within 2 s", timed_out=True)
     assert state == "lost" and "no complete answer" in words
 
 

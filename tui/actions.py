@@ -51,7 +51,7 @@ class ModelActions(ConsoleApp):
             return bool(self.screen.query("HelpPanel"))
         if action in ("leave_field", "field_pane"):
             return self.focused_field() is not None
-        if action in SERVER_KEYS and self.server_state in ("failed", "lost"):
+        if action in SERVER_KEYS and self.server_state == "failed":
             return False  # nothing to act on: out of the footer, which then has room for R
         if action == "restart_server":
             # Shown (and acting) once the server is down; the palette restarts a live one too.

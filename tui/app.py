@@ -139,13 +139,16 @@ class TritonTUI(ModelActions):
 
     def _check_server(self) -> None:
         """Every second: a server we run that exited mid-session is said so, with its reason;
-        any other is asked whether it is live (the header follows within two seconds)."""
+        one we attached to is asked whether it is live (the header follows within two seconds
+        of it refusing connections)."""
         server = self.session.server
         if self.server_state not in ("ready", "lost"):
             return
         if server is not None and server.exited:
             self.server_state = "stopping"
             self.explain_exit()
+        elif isinstance(server, ServerProcess):
+            return  # ours: its exit is seen above, and a busy host never makes it look gone
         elif not any(w.group == "liveness" and not w.is_finished for w in self.workers):
             self.check_liveness()
 

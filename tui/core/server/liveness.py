@@ -12,8 +12,8 @@ import contextlib
 
 from tui.core.server.client import TritonError, TritonHTTP
 
-PROBE_S = 1.0  # the most one probe may take
-PATIENCE = 3  # timed-out probes in a row before a server that accepts connections is "lost"
+PROBE_S = 2.0  # the most one probe may take
+PATIENCE = 4  # timed-out probes in a row before a server that accepts connections is "lost"
 
 
 class Liveness:
