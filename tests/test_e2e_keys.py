@@ -87,7 +87,11 @@ def test_one_key_benchmark_infer_and_palette_commands(term: Keys) -> None:
     term.press("i")
     # (OUTPUT0 FP32 is in the repository's detail too: wait for the infer screen's own line.)
     screen = term.wait_for("over HTTP: client", timeout=60)
-    assert "OUTPUT0  FP32" in screen and "Infer identity_onnx" in screen and "identity_onnx over HTTP: client" in screen
+    assert (
+        "OUTPUT0  FP32" in screen
+        and "Infer identity_onnx" in screen
+        and "identity_onnx over HTTP: client" in screen
+    )
     term.press("Escape")
     term.press(":")
     term.type("verify iden")
