@@ -87,9 +87,11 @@ bench-lint: setup
 bench-config: setup
     {{py}} tests/bench_config.py
 
-# Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot).
+# Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot),
+# and two at 80x24 (a benchmark keeping an unstable level's windows, the logs folded).
 screenshots: setup
     {{py}} assets/screenshots/take.py
+    {{py}} assets/screenshots/take_small.py
 
 # Tune benchmark: brute force vs the quick (hill-climbing) search on the same model and space;
 # prints measurements, winners, throughput ratio quick/brute (target >= 0.95) and wall-time ratio
