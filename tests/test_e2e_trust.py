@@ -78,7 +78,8 @@ def test_focus_leaves_fields_and_runs_take_it(launched: Keys) -> None:
     screen = term.wait_for("never held still", timeout=90)
     assert "stab% 0.01 " in screen and "0.016" not in screen
     # The unstable level is kept: its last windows in the table, the spread in the pane's words.
-    assert "✗w" in screen and "Raise ms (now 100)" in screen
+    screen = term.wait_for("✗w", timeout=10)
+    assert "Raise ms (now 100)" in screen
     assert "--measurement-interval" not in screen
     assert " cache" in screen and "export to: a path, or the cache" in screen
     # Esc leaves a field (the footer is whole again); alt+digit leaves a field for a pane.
