@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.core.doctor.from_runs import from_tune_level, top_line
 from tui.core.server.client import TritonError
 from tui.core.tune import apply, report
 from tui.core.tune.form import TuneForm
@@ -110,6 +111,7 @@ class TunePane(Vertical):
         yield Static("", id="tune-caption")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
+        yield Static("", id="tune-doctor", classes="doctor-line")
 
     def on_mount(self) -> None:
         self.watch(self.app, "server_state", self._server_state_changed)
@@ -324,6 +326,7 @@ class TunePane(Vertical):
         for note in record.notes:
             text += f" Note: {note}"
         text += f" Record: {record.path}. a applies the selected row."
+        self.query_one("#tune-doctor", Static).update(Text(doctor_line(record)))
         severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
         self._status(text, severity)
 
@@ -388,3 +391,11 @@ class TunePane(Vertical):
             ("Applied: " if message.ok else "Not applied: ") + message.text,
             "" if message.ok else "error",
         )
+
+
+def doctor_line(record: TuneRecord) -> str:
+    """The doctor's top finding for the model's own config at its best measured level."""
+    default = record.default
+    if default is None or default.best is None:
+        return ""
+    return top_line(from_tune_level(record.model, record.base_config, default.best))
