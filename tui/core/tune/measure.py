@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 
 from tui.core.bench.engine import BenchConfig, gpu_sample, run_sweep
 from tui.core.bench.ranges import Range
+from tui.core.tune.compare import Interval, interval
 from tui.core.util.sanitize import clean
 
 
@@ -48,10 +49,22 @@ class Level:
     host_busy: float = 0.0  # the whole machine's CPU use, 0..1
     error: str = ""  # why there is no figure (unstable, requests failed, ...)
     unstable: bool = False  # no figure only because the windows never agreed
+    # the windows the figure merges, one by one (their spread is the figure's interval)
+    throughput_windows: list[float] = field(default_factory=list)
+    p99_windows_ms: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @property
+    def throughput_interval(self) -> Interval:
+        """Mean of the windows with its 95 % interval (the merged figure alone when unknown)."""
+        return interval(self.throughput_windows or [self.throughput])
+
+    @property
+    def p99_interval(self) -> Interval:
+        return interval(self.p99_windows_ms or [self.p99_ms])
 
 
 def _cpu_seconds() -> float:
@@ -127,6 +140,8 @@ def measure_level(
             + measured.server.compute_output_us
         )
     level.gpu_util, level.gpu_mem_mb = _gpu_fields(measured.gpu)
+    level.throughput_windows = [round(t, 3) for t, _ in measured.window_figures]
+    level.p99_windows_ms = [p / 1e6 for _, p in measured.window_figures]
     if result.status not in ("ok", "threshold"):
         level.error = clean(result.message or result.status)
     return level

@@ -154,6 +154,34 @@ class AppliedConfig:
         return cls(**{k: v for k, v in data.items() if k in fields})
 
 
+VERDICTS = ("better", "no_better_beyond_noise", "none_met_constraints")
+
+
+@dataclass
+class Verdict:
+    """What a finished tune concludes (verdict.py decides it).
+
+    `pick` is the configuration the tune stands behind: the leader, or the cheapest of those tied
+    with it within noise. It is the winner only when `verdict` is "better": then its interleaved
+    final comparison with the current config (`final`, compare.Comparison.to_dict) cleared both
+    the noise and the `min_gain_pct` margin."""
+
+    verdict: str  # one of VERDICTS
+    pick: str | None = None  # candidate key
+    concurrency: int | None = None  # where the final comparison ran
+    objective: str = "throughput"  # what it compared: throughput or p99
+    min_gain_pct: float = 5.0
+    final: dict[str, Any] | None = None
+    tied: list[str] = field(default_factory=list)  # keys within noise of the leader
+    choice: str = ""  # why this one among the tied, in words
+    words: str = ""  # the verdict in one sentence
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        fields = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
 @dataclass
 class TuneRecord:
     model: str
@@ -174,6 +202,9 @@ class TuneRecord:
     started_at: str = field(default_factory=lambda: _now())
     finished_at: str = ""
     wall_s: float = 0.0
+    min_gain_pct: float = 5.0  # a winner must beat the current config by this much, beyond noise
+    final_rounds: int = 3  # rounds of the interleaved final comparison (3 at least)
+    verdict: Verdict | None = None
     path: Path | None = None
 
     # Queries --------------------------------------------------------------------------------
@@ -214,8 +245,17 @@ class TuneRecord:
 
     @property
     def winner(self) -> CandidateResult | None:
+        """The ranking's leader (on its figures alone; see `chosen` for what the tune stands by)."""
         ranked = self.ranked()
         return ranked[0] if ranked and ranked[0].best is not None else None
+
+    @property
+    def chosen(self) -> CandidateResult | None:
+        """The configuration to apply: the verdict's pick when it is better beyond noise."""
+        verdict = self.verdict
+        if verdict is None or verdict.verdict != "better" or verdict.pick is None:
+            return None
+        return self.result(verdict.pick)
 
     # Persistence ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -239,6 +279,9 @@ class TuneRecord:
             "finished_at": self.finished_at,
             "wall_s": round(self.wall_s, 3),
             "measurements": self.measurements,
+            "min_gain_pct": self.min_gain_pct,
+            "final_rounds": self.final_rounds,
+            "verdict": asdict(self.verdict) if self.verdict else None,
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -263,6 +306,9 @@ class TuneRecord:
             started_at=data.get("started_at", ""),
             finished_at=data.get("finished_at", ""),
             wall_s=data.get("wall_s", 0.0),
+            min_gain_pct=float(data.get("min_gain_pct", 5.0)),
+            final_rounds=int(data.get("final_rounds", 3)),
+            verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             path=path,
         )
 

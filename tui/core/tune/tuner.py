@@ -32,10 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.tune import verdict
+from tui.core.tune.compare import MIN_ROUNDS, Cancelled, Round
 from tui.core.tune.measure import Level, MeasureSettings, measure_level
 from tui.core.tune.record import CandidateResult, TuneRecord, objective_value
 from tui.core.tune.restore import recover, restore, same_config, wait_until
 from tui.core.tune.space import Candidate, describe_config, override
+from tui.core.tune.trial import TrialError, TrialSettings, run_trial
 from tui.core.util.sanitize import clean
 
 REMEASURE_TOP = 3  # Model Analyzer's num_configs_per_model default
@@ -82,11 +85,33 @@ class RemeasureStarted:
 
 
 @dataclass
+class FinalStarted:
+    candidate: Candidate  # the pick, compared with the current config
+    concurrency: int
+    rounds: int
+
+
+@dataclass
+class FinalRoundMeasured:
+    index: int  # 1-based
+    total: int
+    round: Round
+
+
+@dataclass
 class TuneFinished:
     record: TuneRecord
 
 
-TuneEvent = CandidateStarted | LevelMeasured | CandidateMeasured | RemeasureStarted | TuneFinished
+TuneEvent = (
+    CandidateStarted
+    | LevelMeasured
+    | CandidateMeasured
+    | RemeasureStarted
+    | FinalStarted
+    | FinalRoundMeasured
+    | TuneFinished
+)
 
 
 @dataclass
@@ -289,6 +314,57 @@ class Tuner:
         result.remeasured = scratch.levels
         self.save()
 
+    def final_round(self) -> None:
+        """The verdict: the pick (the leader, or the cheapest tied with it) against the current
+        config, measured alternately at the pick's concurrency (verdict.py)."""
+        rec = self.record
+        if rec.verdict is not None:  # a resumed tune that already reached it
+            return
+        pick, group, choice = verdict.choose(rec)
+        if (
+            pick is None
+            or pick.best is None
+            or not pick.satisfies
+            or verdict.same_as_current(rec, pick)
+        ):
+            rec.verdict = verdict.conclude(rec, pick, group, choice)
+            self.save()
+            return
+        concurrency = pick.best.concurrency
+        rounds = max(MIN_ROUNDS, rec.final_rounds)
+        self.emit(FinalStarted(pick.candidate, concurrency, rounds))
+        settings = TrialSettings(
+            concurrency=concurrency,
+            rounds=rounds,
+            objective="p99" if rec.objective == "latency" else "throughput",
+            measure=self.run_settings.measure,
+            load_timeout_s=self.run_settings.load_timeout_s,
+        )
+
+        def journal(live: bool) -> None:
+            rec.restore_pending = live
+            self.save()
+
+        comparison, failure = None, ""
+        try:
+            comparison = run_trial(
+                rec.url,
+                self.run_settings.metrics_url,
+                rec.model,
+                rec.base_config,
+                override(rec.base_config, pick.candidate),
+                settings,
+                cancel=self.cancel,
+                on_round=lambda i, r: self.emit(FinalRoundMeasured(i + 1, rounds, r)),
+                on_override=journal,
+            )
+        except Cancelled:
+            raise _Cancelled from None
+        except TrialError as exc:
+            failure = f"the final comparison failed: {exc}"
+        rec.verdict = verdict.conclude(rec, pick, group, choice, comparison, concurrency, failure)
+        self.save()
+
     # The whole tune --------------------------------------------------------------------------
     def save(self) -> None:
         self.record.save(self.run_settings.folder)
@@ -311,6 +387,7 @@ class Tuner:
             else:
                 self.climb()
                 self.remeasure_top()
+            self.final_round()
             rec.status = "done"
         except _Cancelled:
             rec.status, rec.message = "cancelled", "cancelled"

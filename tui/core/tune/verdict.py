@@ -1,0 +1,178 @@
+"""A tune's verdict: which configuration it stands behind, and whether that one beats the
+current config beyond noise.
+
+1. Every ranked figure has an interval (measure.Level: the 95 % Student-t interval over the
+   windows the figure merges). Candidates whose interval reaches the leader's lower bound are tied
+   with it: the measurements cannot tell them apart.
+2. Among the tied, the cheaper one is picked: fewer instances, then less GPU memory, then the one
+   closer to the current config (fewer fields changed), then the lower p99. The current config
+   itself costs no change, so when it is among the tied it is the pick.
+3. The pick and the current config are measured in alternation (trial.run_trial: at least 3
+   rounds each at the pick's concurrency). The pick is the winner only when the whole interval of
+   its per-round gain lies above the minimum practical margin (5 % unless the user sets another).
+   Otherwise the verdict is "no configuration is better than yours beyond noise".
+4. When nothing meets the constraints the verdict says so; a current config that misses them
+   while the pick meets them is beaten whatever the margin.
+"""
+
+from __future__ import annotations
+
+from tui.core.tune.compare import Comparison, Interval
+from tui.core.tune.measure import Level
+from tui.core.tune.record import CandidateResult, TuneRecord, Verdict
+from tui.core.tune.space import Candidate, describe_config
+
+NO_BETTER_WORDS = "no configuration is better than yours beyond noise"
+
+
+def objective_interval(level: Level, objective: str) -> Interval:
+    """The level's objective figure with its interval, oriented so that higher is better."""
+    if objective == "latency":
+        p99 = level.p99_interval
+        return Interval(-p99.mean, -p99.high, -p99.low, p99.n)
+    tput = level.throughput_interval
+    if objective == "throughput_per_gb":
+        gb = (level.gpu_mem_mb or 0.0) / 1000
+        if gb <= 0:
+            return Interval(0.0, 0.0, 0.0, 1)
+        return Interval(tput.mean / gb, tput.low / gb, tput.high / gb, tput.n)
+    return tput
+
+
+def distance(record: TuneRecord, candidate: Candidate) -> int:
+    """How many tuned fields differ from the model's current config (0 for the config itself)."""
+    if candidate.default:
+        return 0
+    own = describe_config(record.base_config)
+    fields = ("kind", "count", "max_batch_size", "dynamic_batching", "queue_delay_us", "threads")
+    return sum(getattr(candidate, f, None) != getattr(own, f, None) for f in fields)
+
+
+def cost(record: TuneRecord, result: CandidateResult) -> tuple[int, float, int, float]:
+    """Lower is cheaper: instances, GPU memory, fields changed, p99."""
+    best = result.best
+    assert best is not None
+    return (
+        result.candidate.count,
+        best.gpu_mem_mb or 0.0,
+        distance(record, result.candidate),
+        best.p99_ms,
+    )
+
+
+def tied(record: TuneRecord) -> list[CandidateResult]:
+    """The leader and every satisfying candidate within noise of it, in ranking order."""
+    ranked = [r for r in record.ranked() if r.best is not None]
+    if not ranked:
+        return []
+    leader = ranked[0]
+    if not leader.satisfies:
+        return [leader]
+    assert leader.best is not None
+    low = objective_interval(leader.best, record.objective).low
+    return [
+        r
+        for r in ranked
+        if r.satisfies
+        and r.best is not None
+        and objective_interval(r.best, record.objective).high >= low
+    ]
+
+
+def _why_cheaper(record: TuneRecord, pick: CandidateResult, leader: CandidateResult) -> str:
+    a, b = cost(record, pick), cost(record, leader)
+    reasons = ("fewer instances", "less GPU memory", "closer to the current config", "lower p99")
+    for reason, mine, theirs in zip(reasons, a, b, strict=True):
+        if mine < theirs:
+            return reason
+    return "no costlier"
+
+
+def choose(record: TuneRecord) -> tuple[CandidateResult | None, list[CandidateResult], str]:
+    """The pick, those it was tied with, and the choice in words."""
+    group = tied(record)
+    if not group:
+        return None, [], ""
+    leader = group[0]
+    pick = min(group, key=lambda r: (cost(record, r), group.index(r)))
+    if len(group) == 1:
+        return pick, group, ""
+    others = len(group) - 1
+    head = (
+        f"{others} other configuration{'s' if others != 1 else ''} tied with the leader within "
+        "noise"
+    )
+    if pick is leader:
+        return pick, group, f"{head}; the leader is also the cheapest of them"
+    why = _why_cheaper(record, pick, leader)
+    return pick, group, (f"{head}; picked the cheaper {pick.candidate.brief()} ({why})")
+
+
+def same_as_current(record: TuneRecord, result: CandidateResult) -> bool:
+    return result.candidate.default or distance(record, result.candidate) == 0
+
+
+def conclude(
+    record: TuneRecord,
+    pick: CandidateResult | None,
+    group: list[CandidateResult],
+    choice: str,
+    comparison: Comparison | None = None,
+    concurrency: int | None = None,
+    failure: str = "",
+) -> Verdict:
+    """The verdict from the pick and (when it ran) the final comparison."""
+    margin = record.min_gain_pct
+    objective = "p99" if record.objective == "latency" else "throughput"
+    verdict = Verdict(
+        "no_better_beyond_noise",
+        pick=pick.key if pick else None,
+        concurrency=concurrency,
+        objective=objective,
+        min_gain_pct=margin,
+        final=comparison.to_dict() if comparison is not None and comparison.rounds else None,
+        tied=[r.key for r in group],
+        choice=choice,
+    )
+    if pick is None or not pick.satisfies:
+        verdict.verdict = "none_met_constraints"
+        verdict.words = (
+            "no configuration met the constraints" + ("; the closest is shown" if pick else "")
+        )
+        return verdict
+    default = record.default
+    current_misses = default is not None and default.best is not None and not default.satisfies
+    if same_as_current(record, pick):
+        verdict.words = f"{NO_BETTER_WORDS}: the current config is within noise of the best"
+        return verdict
+    if comparison is None or not comparison.rounds:
+        verdict.words = f"{NO_BETTER_WORDS}: {failure or 'the final comparison did not run'}"
+        if current_misses:
+            verdict.verdict = "better"
+            verdict.words = (
+                f"{pick.candidate.words()} meets the constraints, the current config does not "
+                f"({failure or 'the final comparison did not run'})"
+            )
+        return verdict
+    gain = comparison.words(margin)
+    where = f"at concurrency {concurrency}, {objective}"
+    if comparison.clears(margin):
+        verdict.verdict = "better"
+        verdict.words = f"{pick.candidate.words()} beats the current config: {gain} ({where})"
+    elif current_misses:
+        verdict.verdict = "better"
+        verdict.words = (
+            f"{pick.candidate.words()} meets the constraints, the current config does not; "
+            f"the gain: {gain} ({where})"
+        )
+    else:
+        verdict.words = f"{NO_BETTER_WORDS}: {pick.candidate.brief()} {gain} ({where})"
+    return verdict
+
+
+def gain_range(verdict: Verdict | None) -> list[float] | None:
+    """[low, high] of the final comparison's gain in %, or None."""
+    if verdict is None or not verdict.final:
+        return None
+    gain = verdict.final.get("gain_pct")
+    return [float(gain[0]), float(gain[1])] if gain else None
