@@ -82,11 +82,18 @@ def test_ties_within_noise_go_to_the_cheaper_config_and_say_so() -> None:
     record = _record(default, three, two)
     assert record.winner is three  # the leader on its figure alone
     pick, group, words = choose(record)
-    assert pick is default and {r.key for r in group} == {r.key for r in record.results}
-    assert "tied with the leader within noise" in words
-    verdict = conclude(record, pick, group, words)
+    # the current config's first figures are within noise too, but the final comparison is
+    # what tells: the cheapest change goes to it
+    assert pick is two and {r.key for r in group} == {r.key for r in record.results}
+    assert "tied with the leader within noise" in words and "fewer instances" in words
+    verdict = conclude(record, pick, group, words, failure="cancelled")
     assert verdict.verdict == "no_better_beyond_noise" and record.chosen is None
     assert "beyond noise" in verdict.words
+    # when the current config leads, it is the pick: nothing is better
+    record = _record(_result(Candidate(max_batch_size=8, default=True), [110, 114, 106]), three)
+    pick, group, words = choose(record)
+    assert pick is not None and pick.candidate.default and "the current config leads" in words
+    assert conclude(record, pick, group, words).verdict == "no_better_beyond_noise"
 
     record = _record(default, three, two, far)
     assert tied(record) == [far]  # clear of the others' intervals: no tie

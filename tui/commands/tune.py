@@ -2,14 +2,17 @@
 
 Launches a server with --model-repository DIR (explicit model control, so candidates can be
 loaded as config overrides), or tunes the model of a running server given with -u HOST:PORT.
-Exit codes: 0 a config met the constraints, 4 none did (the closest is printed), 3 bad options
-(or a --write of this model left unverified by a killed tune: --pending-apply says what to do with
-it), 99 the server failed, 130 interrupted (the model is restored either way).
+Exit codes: 0 a config beats the current one beyond noise and by the --min-gain margin, 5 none
+does (the current config is as good as anything tried), 4 none met the constraints (the closest is
+printed), 3 bad options (or a --write of this model left unverified by a killed tune:
+--pending-apply says what to do with it), 99 the server failed, 130 interrupted (the model is
+restored either way).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -27,7 +30,8 @@ from tui.commands.bench import _wait_model
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.server.launcher import LaunchError
-from tui.core.tune import apply, report
+from tui.core.tune import apply, html_report, report
+from tui.core.tune.compare import MIN_MARGIN_PCT, MIN_ROUNDS
 from tui.core.tune.form import parse_concurrency
 from tui.core.tune.measure import MeasureSettings, has_gpu
 from tui.core.tune.record import (
@@ -43,6 +47,8 @@ from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
+    FinalRoundMeasured,
+    FinalStarted,
     LevelMeasured,
     RemeasureStarted,
     TuneEvent,
@@ -58,7 +64,12 @@ def add_parser(subparsers: Any) -> None:
         description="Search instance count, max batch size, dynamic batching and client "
         "concurrency for the config that maximises the objective within the constraints. "
         "Candidates are loaded as config overrides (nothing is written) and the model is "
-        "restored at the end; --write saves the winner to config.pbtxt.",
+        "restored at the end; --write saves the winner to config.pbtxt. A winner must beat "
+        "the current config beyond noise: its gain, measured in interleaved rounds with the "
+        "current config, must clear --min-gain over its whole 95 %% interval.",
+        epilog="exit codes: 0 a config is better beyond noise, 5 no config is better than the "
+        "current one beyond noise, 4 none met the constraints, 3 bad options, 99 server "
+        "failure, 130 interrupted",
     )
     p.add_argument("-m", dest="model", required=True, metavar="MODEL", help="model to tune")
     p.add_argument("--latency-budget", type=float, metavar="MS", help="p99 latency at most MS")
@@ -118,6 +129,33 @@ def add_parser(subparsers: Any) -> None:
         help="allowed spread of the last 3 windows (default 20)",
     )
     p.add_argument("-r", "--max-trials", type=int, default=10, metavar="N")
+    p.add_argument(
+        "--min-gain",
+        type=float,
+        default=MIN_MARGIN_PCT,
+        metavar="PCT",
+        help="the smallest gain over the current config worth a change, beyond noise "
+        f"(default {MIN_MARGIN_PCT:g} %%)",
+    )
+    p.add_argument(
+        "--final-rounds",
+        type=int,
+        default=MIN_ROUNDS,
+        metavar="N",
+        help=f"rounds of the interleaved final comparison (default and least {MIN_ROUNDS})",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the verdict as one JSON object at the end (verdict, winner, gain_pct, "
+        "current)",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write a self-contained HTML report (index.html) into DIR",
+    )
     p.add_argument("--results", type=Path, metavar="DIR", help="where tune records go")
     p.add_argument(
         "--resume",
@@ -188,6 +226,8 @@ def check_options(args: argparse.Namespace) -> None:
         ),
         (args.max_batch_size is None or args.max_batch_size >= 1, "--max-batch-size must be >= 1"),
         (args.latency_budget is None or args.latency_budget > 0, "--latency-budget must be > 0"),
+        (0 <= args.min_gain < 1000, "--min-gain must be a percentage from 0 to 1000"),
+        (args.final_rounds >= MIN_ROUNDS, f"--final-rounds must be at least {MIN_ROUNDS}"),
         (not args.compare or args.show, "--compare needs --show"),
         (
             not args.write or args.model_repository or args.repository,
@@ -247,6 +287,19 @@ def _printer(event: TuneEvent) -> None:
             else f"no figure: {lv.error}"
         )
         print(f"    concurrency {lv.concurrency}: {text}", flush=True)
+    elif isinstance(event, FinalStarted):
+        print(
+            f"final comparison: {event.candidate.words()} against the current config, "
+            f"alternately, {event.rounds} rounds at concurrency {event.concurrency}",
+            flush=True,
+        )
+    elif isinstance(event, FinalRoundMeasured):
+        r = event.round
+        print(
+            f"    round {event.index}/{event.total}: current {r.current:,.1f}, "
+            f"candidate {r.candidate:,.1f}",
+            flush=True,
+        )
     elif isinstance(event, CandidateMeasured) and event.result.status != "ok":
         print(f"    {event.result.status}: {event.result.reason}", flush=True)
 
@@ -283,6 +336,8 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
         constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
         window_ms=args.measurement_interval,
         base_config=config,
+        min_gain_pct=args.min_gain,
+        final_rounds=args.final_rounds,
     )
 
 
@@ -302,6 +357,10 @@ def show(args: argparse.Namespace) -> int:
     if args.export:
         for written in report.export(record, args.export):
             print(f"wrote {written}")
+    if args.report:
+        print(f"wrote {html_report.write(record, args.report)}")
+    if args.json:
+        print(json.dumps(report.verdict_json(record)))
     return 0
 
 
@@ -397,25 +456,42 @@ def _finish(
     if record.results:
         print(report.table(record))
         print("\n" + report.summary(record))
-    winner = record.winner
-    if winner is not None:
-        print("\nBest config (config.pbtxt):\n" + report.best_config_text(record, winner))
+    chosen = record.chosen
+    if chosen is not None:
+        print("\nBest config (config.pbtxt):\n" + report.best_config_text(record, chosen))
     if args.export:
         for path in report.export(record, args.export):
             print(f"wrote {path}")
+    if args.report and record.results:
+        print(f"wrote {html_report.write(record, args.report)}")
+    code = _code(record)
+    if code in (0, 5, 4) and args.write:
+        if chosen is not None and chosen.best is not None:
+            code = _write(record, chosen, settings, repositories)
+        else:
+            print("Nothing beats the model's own config beyond noise: nothing to write.")
+    if args.json:
+        print(json.dumps(report.verdict_json(record)), flush=True)
+    return code
+
+
+def _code(record: TuneRecord) -> int:
     if record.status == "cancelled":
         return 130
     if record.status == "error":
         print(f"error: {record.message}", file=sys.stderr)
         return 99
-    if winner is None or not winner.satisfies:
+    verdict = record.verdict
+    if verdict is None or verdict.verdict == "none_met_constraints":
         print("No configuration met the constraints; the closest is shown.", file=sys.stderr)
         return 4
-    if args.write and not winner.candidate.default:
-        assert winner.best is not None
-        return _write(record, winner, settings, repositories)
-    if args.write:
-        print("The model's own config is the best: nothing to write.")
+    if verdict.verdict == "no_better_beyond_noise":
+        print(
+            f"No configuration is better than yours beyond noise (margin {verdict.min_gain_pct:g} "
+            "%): keep the current config.",
+            file=sys.stderr,
+        )
+        return 5
     return 0
 
 

@@ -5,8 +5,9 @@ current config beyond noise.
    windows the figure merges). Candidates whose interval reaches the leader's lower bound are tied
    with it: the measurements cannot tell them apart.
 2. Among the tied, the cheaper one is picked: fewer instances, then less GPU memory, then the one
-   closer to the current config (fewer fields changed), then the lower p99. The current config
-   itself costs no change, so when it is among the tied it is the pick.
+   closer to the current config (fewer fields changed), then the lower p99. When the current
+   config leads, it is the pick and nothing is better; otherwise the current config is left to
+   the final comparison, which is the real test.
 3. The pick and the current config are measured in alternation (trial.run_trial: at least 3
    rounds each at the pick's concurrency). The pick is the winner only when the whole interval of
    its per-round gain lies above the minimum practical margin (5 % unless the user sets another).
@@ -89,23 +90,34 @@ def _why_cheaper(record: TuneRecord, pick: CandidateResult, leader: CandidateRes
 
 
 def choose(record: TuneRecord) -> tuple[CandidateResult | None, list[CandidateResult], str]:
-    """The pick, those it was tied with, and the choice in words."""
+    """The pick, those it was tied with, and the choice in words.
+
+    When the current config leads, it is the pick: nothing measured beat it even on the point
+    figure. Otherwise the pick is the cheapest of the others tied with the leader, and the
+    current config, even when its first figures were within noise of the leader's, is left to
+    the final comparison: interleaved rounds tell a real gain from noise far better than three
+    windows of each."""
     group = tied(record)
     if not group:
         return None, [], ""
     leader = group[0]
-    pick = min(group, key=lambda r: (cost(record, r), group.index(r)))
+    others = [r for r in group if not same_as_current(record, r)]
+    if same_as_current(record, leader) or not others:
+        pick = leader
+    else:
+        pick = min(others, key=lambda r: (cost(record, r), others.index(r)))
     if len(group) == 1:
         return pick, group, ""
-    others = len(group) - 1
+    count = len(group) - 1
     head = (
-        f"{others} other configuration{'s' if others != 1 else ''} tied with the leader within "
-        "noise"
+        f"{count} other configuration{'s' if count != 1 else ''} tied with the leader within noise"
     )
     if pick is leader:
-        return pick, group, f"{head}; the leader is also the cheapest of them"
+        if same_as_current(record, leader):
+            return pick, group, f"{head}; the current config leads"
+        return pick, group, f"{head}; the leader is also the cheapest change"
     why = _why_cheaper(record, pick, leader)
-    return pick, group, (f"{head}; picked the cheaper {pick.candidate.brief()} ({why})")
+    return pick, group, f"{head}; picked the cheaper {pick.candidate.brief()} ({why})"
 
 
 def same_as_current(record: TuneRecord, result: CandidateResult) -> bool:
@@ -143,7 +155,7 @@ def conclude(
     default = record.default
     current_misses = default is not None and default.best is not None and not default.satisfies
     if same_as_current(record, pick):
-        verdict.words = f"{NO_BETTER_WORDS}: the current config is within noise of the best"
+        verdict.words = f"{NO_BETTER_WORDS}: the current config measured best"
         return verdict
     if comparison is None or not comparison.rounds:
         verdict.words = f"{NO_BETTER_WORDS}: {failure or 'the final comparison did not run'}"
