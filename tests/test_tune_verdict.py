@@ -33,7 +33,7 @@ from tui.core.tune.record import CandidateResult, TuneRecord
 from tui.core.tune.restore import same_config
 from tui.core.tune.space import Candidate, SearchSpace
 from tui.core.tune.tuner import FinalRoundMeasured, FinalStarted, TuneRun, run_tune
-from tui.core.tune.verdict import choose, conclude, tied
+from tui.core.tune.verdict import choose, conclude, tied, worth_final
 
 FAST = MeasureSettings(window_ms=250, stability_pct=ANY_STABILITY, max_trials=10)
 
@@ -121,29 +121,15 @@ def test_a_gain_inside_the_margin_or_the_noise_is_no_winner() -> None:
     assert conclude(record, pick, group, words, small, 8).verdict == "better"
     noisy = Comparison(rounds=[Round(100, 190), Round(190, 100), Round(99, 150)])
     assert conclude(record, pick, group, words, noisy, 8).verdict == "no_better_beyond_noise"
+    # first figures under the margin: no final comparison can make it better
+    assert worth_final(record, better) == (True, "")
+    slight = _result(Candidate(count=2, max_batch_size=8), [103, 104, 102])
+    record = _record(default, slight)
+    worth, why = worth_final(record, slight)
+    assert not worth and "under the 5 % margin" in why
 
 
 # On the server ---------------------------------------------------------------------------------
-def test_nothing_helps_gives_no_better_beyond_noise_twice(
-    verdict_server: ServerProcess, tmp_path: Path
-) -> None:
-    before = TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED)
-    axes = {"counts": [1], "batch_sizes": [8, 16], "dynamic": [True], "concurrency": [8]}
-    verdicts = []
-    for _ in range(2):
-        record = _tune(verdict_server, FIXED_COST_BATCHED, tmp_path, **axes)
-        assert record.status == "done", record.message
-        assert record.verdict is not None, record.to_dict()
-        verdicts.append(record.verdict.verdict)
-        assert record.chosen is None
-        for result in record.results:
-            best = result.best
-            assert best is not None and best.throughput_interval.n == 3
-            assert best.throughput_interval.low <= best.throughput <= best.throughput_interval.high
-    assert verdicts == ["no_better_beyond_noise"] * 2
-    assert same_config(TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED), before)
-
-
 def test_a_second_instance_of_a_sleeping_model_wins_with_its_interval(
     verdict_server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -166,9 +152,23 @@ def test_a_second_instance_of_a_sleeping_model_wins_with_its_interval(
     assert not record.restore_pending
 
 
-def test_command_json_verdict_exit_5_and_html_report(
+def test_nothing_helps_gives_no_better_beyond_noise_twice(
     verdict_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Once through the core, once through the command (--json, exit 5, --report): the same
+    verdict, never a winner."""
+    before = TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED)
+    axes = {"counts": [1], "batch_sizes": [8, 16], "dynamic": [True], "concurrency": [8]}
+    record = _tune(verdict_server, FIXED_COST_BATCHED, tmp_path, **axes)
+    assert record.status == "done", record.message
+    assert record.verdict is not None and record.verdict.verdict == "no_better_beyond_noise"
+    assert record.chosen is None
+    for result in record.results:
+        best = result.best
+        assert best is not None and best.throughput_interval.n == 3
+        assert best.throughput_interval.low <= best.throughput <= best.throughput_interval.high
+    assert same_config(TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED), before)
+
     report_dir = tmp_path / "report"
     code = main(
         [
@@ -204,15 +204,16 @@ def test_command_json_verdict_exit_5_and_html_report(
             "--json",
         ]
     )
-    out = capsys.readouterr().out
-    assert code == 5, out
-    verdict = json.loads(out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    assert code == 5, captured.out
+    assert "better than yours beyond noise" in captured.err
+    verdict = json.loads(captured.out.strip().splitlines()[-1])
     assert verdict["verdict"] == "no_better_beyond_noise" and verdict["winner"] is None
+    assert verdict["gain_pct"] is None
     assert verdict["current"]["count"] == 1 and verdict["current"]["dynamic_batching"] is True
     assert verdict["current"]["throughput"]["n"] == 3
-    html = report_dir / "index.html"
-    assert html.is_file()
-    _check_rendered(html)
+    assert "Best config" not in captured.out
+    _check_rendered(report_dir / "index.html")
 
 
 def _check_rendered(html: Path) -> None:

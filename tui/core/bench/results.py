@@ -43,6 +43,7 @@ class BenchConfig:
     async_mode: bool = False  # --async: latency may fail to stabilise if throughput does
     force_sync: bool = False  # --sync: not asynchronous even for a sequence model
     sequences: SequenceOptions = field(default_factory=SequenceOptions)  # sequence models only
+    warmup_ms: int = 0  # load sent and thrown away before a level's first window
 
     @property
     def load_range(self) -> Range:

@@ -31,6 +31,7 @@ class MeasureSettings:
     max_trials: int = 10
     processes: int = 1  # load generator processes
     retries: int = 1  # an unstable level is measured again this many times
+    warmup_ms: int = 300  # load thrown away before each level (a config just loaded warms up)
 
 
 @dataclass
@@ -106,6 +107,7 @@ def measure_level(
         stability_pct=settings.stability_pct,
         max_trials=settings.max_trials,
         processes=settings.processes,
+        warmup_ms=settings.warmup_ms,
     )
     cpu0, host0, wall0 = _cpu_seconds(), psutil.cpu_times(), time.monotonic()
     result = run_sweep(config, None, cancel)

@@ -330,6 +330,11 @@ class Tuner:
             rec.verdict = verdict.conclude(rec, pick, group, choice)
             self.save()
             return
+        worth, why_not = verdict.worth_final(rec, pick)
+        if not worth:
+            rec.verdict = verdict.conclude(rec, pick, group, choice, failure=why_not)
+            self.save()
+            return
         concurrency = pick.best.concurrency
         rounds = max(MIN_ROUNDS, rec.final_rounds)
         self.emit(FinalStarted(pick.candidate, concurrency, rounds))

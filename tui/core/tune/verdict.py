@@ -12,6 +12,7 @@ current config beyond noise.
    rounds each at the pick's concurrency). The pick is the winner only when the whole interval of
    its per-round gain lies above the minimum practical margin (5 % unless the user sets another).
    Otherwise the verdict is "no configuration is better than yours beyond noise".
+   A pick whose first figures are under the margin is not compared: it cannot be better.
 4. When nothing meets the constraints the verdict says so; a current config that misses them
    while the pick meets them is beaten whatever the margin.
 """
@@ -124,6 +125,41 @@ def same_as_current(record: TuneRecord, result: CandidateResult) -> bool:
     return result.candidate.default or distance(record, result.candidate) == 0
 
 
+def first_gain_pct(record: TuneRecord, pick: CandidateResult) -> float | None:
+    """The pick's first-pass gain over the current config on the objective, in %."""
+    default = record.default
+    if default is None:
+        return None
+    record.score(default)
+    record.score(pick)
+    if default.best is None or pick.best is None:
+        return None
+    mine, theirs = pick.best, default.best
+    if record.objective == "latency":
+        return 100 * (theirs.p99_ms / mine.p99_ms - 1) if mine.p99_ms > 0 else None
+    base = objective_interval(theirs, record.objective).mean
+    new = objective_interval(mine, record.objective).mean
+    return 100 * (new / base - 1) if base > 0 else None
+
+
+def worth_final(record: TuneRecord, pick: CandidateResult) -> tuple[bool, str]:
+    """Whether the final comparison can matter: a pick whose first figures do not even reach
+    the margin over the current config's is not better (unless the current one misses the
+    constraints)."""
+    default = record.default
+    if default is not None:
+        record.score(default)
+    if default is not None and default.best is not None and not default.satisfies:
+        return True, ""
+    gain = first_gain_pct(record, pick)
+    if gain is None or gain >= record.min_gain_pct:
+        return True, ""
+    return False, (
+        f"the best candidate, {pick.candidate.brief()}, measured {gain:+.0f} % against the "
+        f"current config, under the {record.min_gain_pct:g} % margin (no final comparison)"
+    )
+
+
 def conclude(
     record: TuneRecord,
     pick: CandidateResult | None,
@@ -153,6 +189,8 @@ def conclude(
         )
         return verdict
     default = record.default
+    if default is not None:
+        record.score(default)
     current_misses = default is not None and default.best is not None and not default.satisfies
     if same_as_current(record, pick):
         verdict.words = f"{NO_BETTER_WORDS}: the current config measured best"
