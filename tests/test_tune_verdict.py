@@ -235,6 +235,7 @@ def _check_rendered(html: Path) -> None:
         timeout=120,
         check=True,
     ).stdout
-    assert dom.count("<svg") >= 2 and 'id="chart-latency"' in dom and 'id="chart-concurrency"' in dom
+    assert dom.count("<svg") >= 2
+    assert 'id="chart-latency"' in dom and 'id="chart-concurrency"' in dom
     assert '<table id="ranked"' in dom and "<circle" in dom
     assert "beyond noise" in dom

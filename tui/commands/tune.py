@@ -147,8 +147,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help="print the verdict as one JSON object at the end (verdict, winner, gain_pct, "
-        "current)",
+        help="print the verdict as one JSON object at the end (verdict, winner, gain_pct, current)",
     )
     p.add_argument(
         "--report",

@@ -5,8 +5,11 @@ and the axes; Enter (in any field) or `s` starts, Esc cancels. A thread worker r
 (candidates are loaded as config overrides and the model restored after); each candidate lands in
 the ranked table and the plot (throughput against p99, Pareto front, budget line) as it completes;
 a quick tune ends by measuring its top configurations again, and the status says so.
-The selected row's reason shows below; `a` applies that config: the diff first, then the config
-store saves it, the model is reloaded, verified and measured, and a failure puts the old file back.
+The tune ends with its verdict: the pick measured alternately with the current config, a winner
+only when its gain clears the noise and the min-gain margin (the `gain%` field). The selected
+row's reason shows below; `a` applies the winner (only a config better beyond noise is offered):
+the diff first, then the config store saves it, the model is reloaded, verified and measured, and
+a failure puts the old file back. `r` writes the tune's HTML report into the cache.
 """
 
 from __future__ import annotations
@@ -24,15 +27,23 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.core.server.client import TritonError
-from tui.core.tune import apply, report
+from tui.core.tune import apply, html_report, report
 from tui.core.tune.form import TuneForm
 from tui.core.tune.measure import MeasureSettings, has_gpu
-from tui.core.tune.record import CandidateResult, Constraints, TuneRecord, pending_applies
+from tui.core.tune.record import (
+    CandidateResult,
+    Constraints,
+    TuneRecord,
+    pending_applies,
+    report_dir,
+)
 from tui.core.tune.restore import StillOverridden, recover, recover_first
 from tui.core.tune.space import SpaceError
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
+    FinalRoundMeasured,
+    FinalStarted,
     RemeasureStarted,
     TuneEvent,
     TuneFinished,
@@ -51,6 +62,11 @@ class TuneProgressed(Message):
 
 
 @dataclass
+class TuneReported(Message):
+    path: str
+
+
+@dataclass
 class TuneApplied(Message):
     ok: bool
     text: str
@@ -61,6 +77,7 @@ class TunePane(Vertical):
         Binding("s", "start", "Start tune", id="tune-start"),
         Binding("escape", "cancel", "Cancel tune", id="tune-cancel"),
         Binding("a", "apply", "Apply config", id="tune-apply"),
+        Binding("r", "report", "HTML report", id="tune-report"),
     ]
 
     def __init__(self) -> None:
@@ -91,6 +108,8 @@ class TunePane(Vertical):
                 id="tune-search",
                 compact=True,
             )
+            yield Label("gain%")
+            yield Input("5", id="tune-gain", type="number", compact=True)
             yield Button("Start", id="tune-start-button", variant="primary", compact=True)
         with Horizontal(id="tune-axes"):
             yield Label("instances")
@@ -221,7 +240,7 @@ class TunePane(Vertical):
         self.tune(form, self._cancel)
 
     def _form(self, model: str) -> TuneForm:
-        names = ("budget", "window", "stability", "counts", "batch", "concurrency")
+        names = ("budget", "window", "stability", "counts", "batch", "concurrency", "gain")
         return TuneForm.parse(
             model,
             mode=str(self.query_one("#tune-search", Select).value),
@@ -259,6 +278,7 @@ class TunePane(Vertical):
             constraints=Constraints(latency_budget_ms=form.budget),
             window_ms=form.window,
             base_config=config,
+            min_gain_pct=form.min_gain,
         )
         self.record = record
         self._stability = form.stability
@@ -292,6 +312,18 @@ class TunePane(Vertical):
                 f"Re-measuring the top configurations, {event.index} of {event.total}: "
                 f"{event.candidate.words()} at concurrency {event.concurrency} · Esc cancels"
             )
+        elif isinstance(event, FinalStarted):
+            self._status(
+                f"Final comparison: {event.candidate.words()} against the current config, "
+                f"alternately, {event.rounds} rounds at concurrency {event.concurrency} · "
+                "Esc cancels"
+            )
+        elif isinstance(event, FinalRoundMeasured):
+            r = event.round
+            self._status(
+                f"Final comparison, round {event.index} of {event.total}: current "
+                f"{r.current:,.1f}, candidate {r.candidate:,.1f} · Esc cancels"
+            )
         elif isinstance(event, CandidateMeasured):
             self._refresh_results()
         elif isinstance(event, TuneFinished):
@@ -306,7 +338,10 @@ class TunePane(Vertical):
             text = f"{record.status}: {record.message}. " + report.summary(record)
         for note in record.notes:
             text += f" Note: {note}"
-        text += f" Record: {record.path}. a applies the selected row."
+        if record.chosen is not None:
+            text += f" Record: {record.path}. a applies the winner, r writes a report."
+        else:
+            text += f" Record: {record.path}. Nothing to apply; r writes a report."
         severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
         self._status(text, severity)
 
@@ -321,11 +356,15 @@ class TunePane(Vertical):
 
     # Apply ------------------------------------------------------------------------------------
     def action_apply(self) -> None:
-        record, result = self.record, self.query_one(TuneResults).selected
-        if self.running or record is None or result is None:
+        """Apply the verdict's winner: nothing is offered unless a config beat the current one
+        beyond noise."""
+        record = self.record
+        if self.running or record is None:
             return
-        if result.candidate.default or result.best is None:
-            self._status("That is the model's own config (or it has no figures): nothing to apply.")
+        result = record.chosen
+        if result is None or result.best is None:
+            words = record.verdict.words if record.verdict else "the tune has no verdict"
+            self._status(f"Nothing to apply: {words}.")
             return
         repos = console(self).session.repositories
         try:
@@ -371,3 +410,19 @@ class TunePane(Vertical):
             ("Applied: " if message.ok else "Not applied: ") + message.text,
             "" if message.ok else "error",
         )
+
+    # Report -----------------------------------------------------------------------------------
+    def action_report(self) -> None:
+        if self.running or self.record is None or not self.record.results:
+            self._status("No finished tune to report yet.")
+            return
+        self.write_report(self.record)
+
+    @work(thread=True, group="tune-report")
+    def write_report(self, record: TuneRecord) -> None:
+        folder = report_dir(record)
+        path = html_report.write(record, folder)
+        self.post_message(TuneReported(str(path)))
+
+    def on_tune_reported(self, message: TuneReported) -> None:
+        self._status(f"Report written: {message.path} (open it in a browser)")

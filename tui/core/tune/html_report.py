@@ -118,9 +118,7 @@ def _latency_chart(record: TuneRecord) -> str:
             f"{result.candidate.words()}: {tput.words(1, 'infer/s')}, p99 {p99.words(2, 'ms')}, "
             f"concurrency {best.concurrency}",
         )
-        target = (
-            default if result.candidate.default else chosen if result.key == pick else configs
-        )
+        target = default if result.candidate.default else chosen if result.key == pick else configs
         target.points.append(point)
     front = report.pareto([(p.x, p.y) for s in (configs, chosen, default) for p in s.points])
     pareto = Series(
@@ -204,9 +202,7 @@ def _final(record: TuneRecord) -> str:
     verdict = record.verdict
     final = verdict.final if verdict else None
     if not final or not final.get("rounds"):
-        text = "Not run: " + (
-            verdict.words if verdict else "the tune did not reach its verdict"
-        )
+        text = "Not run: " + (verdict.words if verdict else "the tune did not reach its verdict")
         return f'<p id="final">{escape(text)}</p>'
     assert verdict is not None
     unit = "p99 ms" if verdict.objective == "p99" else "infer/s"

@@ -60,12 +60,17 @@ class Level:
 
     @property
     def throughput_interval(self) -> Interval:
-        """Mean of the windows with its 95 % interval (the merged figure alone when unknown)."""
-        return interval(self.throughput_windows or [self.throughput])
+        """Mean of the windows with its 95 % interval (the merged figure alone when unknown),
+        its low end at 0 at least: neither figure can be negative."""
+        return _at_least_zero(interval(self.throughput_windows or [self.throughput]))
 
     @property
     def p99_interval(self) -> Interval:
-        return interval(self.p99_windows_ms or [self.p99_ms])
+        return _at_least_zero(interval(self.p99_windows_ms or [self.p99_ms]))
+
+
+def _at_least_zero(iv: Interval) -> Interval:
+    return iv if iv.low >= 0 else Interval(iv.mean, 0.0, iv.high, iv.n)
 
 
 def _cpu_seconds() -> float:

@@ -43,6 +43,12 @@ def tune_dir() -> Path:
     return path
 
 
+def report_dir(record: TuneRecord) -> Path:
+    """Where the pane writes a tune's HTML report: beside its record, in the cache."""
+    stem = record.path.stem if record.path else safe_name(record.model)
+    return tune_dir() / "reports" / stem
+
+
 @dataclass
 class Constraints:
     latency_budget_ms: float | None = None  # p99 at most
@@ -217,8 +223,11 @@ class TuneRecord:
 
     @property
     def measurements(self) -> int:
-        """Measured concurrency levels (Model Analyzer counts these as measurements)."""
-        return sum(len(r.levels) + len(r.remeasured) for r in self.results)
+        """Measured concurrency levels (Model Analyzer counts these as measurements), the final
+        comparison's two per round included."""
+        final = (self.verdict.final or {}) if self.verdict else {}
+        rounds = int(final.get("rounds") or 0)
+        return sum(len(r.levels) + len(r.remeasured) for r in self.results) + 2 * rounds
 
     def levels(self) -> list[Level]:
         """Every level with a figure, re-measures included."""

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.modelconfig.diff import normalize_json
-from tui.core.tune.record import CandidateResult, TuneRecord
 from tui.core.tune.compare import Interval
+from tui.core.tune.record import CandidateResult, TuneRecord
 from tui.core.tune.space import describe_config, override
 from tui.core.tune.verdict import gain_range
 from tui.core.util.export import safe_name, write_export
@@ -377,9 +377,7 @@ def _config_json(record: TuneRecord, result: CandidateResult | None) -> dict[str
     fields = {k: v for k, v in result.candidate.to_dict().items() if k != "default"}
     if result.candidate.default:
         fields = {
-            k: v
-            for k, v in describe_config(record.base_config).to_dict().items()
-            if k != "default"
+            k: v for k, v in describe_config(record.base_config).to_dict().items() if k != "default"
         }
     return {"key": result.key, **fields, **_figures_json(result)}
 
@@ -424,15 +422,17 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 def render_plot(
     record: TuneRecord, *, width: int, height: int, color: bool = True, selected: str = ""
 ) -> str:
-    """plotext's drawing of each candidate's best level, throughput against p99, with the Pareto
-    front and the latency budget (call from one thread only: plotext keeps global state)."""
+    """plotext's drawing of each candidate's best level, throughput against p99, each with its
+    95 % interval as error bars, with the Pareto front and the latency budget (call from one
+    thread only: plotext keeps global state)."""
     import plotext as plt
 
-    points = {}
+    points, spans = {}, {}
     for result in record.results:
         record.score(result)
         if result.best is not None:
             points[result.key] = (result.best.p99_ms, result.best.throughput)
+            spans[result.key] = (result.best.p99_interval, result.best.throughput_interval)
     if not points:
         return ""
     plt.clear_figure()
@@ -441,6 +441,16 @@ def render_plot(
     plt.theme("pro" if color else "clear")
     xs = [p[0] for p in points.values()]
     ys = [p[1] for p in points.values()]
+    wide = [(x, y) for (x, y) in spans.values() if x.n > 1 or y.n > 1]
+    if wide:
+        plt.error(
+            [x.mean for x, _ in wide],
+            [y.mean for _, y in wide],
+            xerr=[x.high - x.low for x, _ in wide],
+            yerr=[y.high - y.low for _, y in wide],
+            color="gray",
+            label="95% interval",
+        )
     plt.scatter(xs, ys, label="configs", marker="dot", color="blue+")
     front = pareto(list(points.values()))
     plt.plot([p[0] for p in front], [p[1] for p in front], label="Pareto front", color="green+")
@@ -451,9 +461,17 @@ def render_plot(
     if budget is not None:
         plt.vline(budget, color="red+")
         plt.text("budget", budget, max(ys), color="red+")
+    lows = ys + [y.low for _, y in wide]
+    highs = ys + [y.high for _, y in wide]
     # room above the highest point for the legend (top left), which would hide what it covers
-    span = (max(ys) - min(ys)) or max(ys) / 10 or 1.0
-    plt.ylim(min(ys) - span / 20, max(ys) + span * 4 / max(height - 8, 4))
+    span = (max(highs) - min(lows)) or max(highs) / 10 or 1.0
+    plt.ylim(max(0.0, min(lows) - span / 20), max(highs) + span * 5 / max(height - 8, 4))
+    lefts = xs + [x.low for x, _ in wide]
+    rights = xs + [x.high for x, _ in wide]
+    if budget is not None:
+        rights.append(budget)
+    xspan = (max(rights) - min(lefts)) or max(rights) / 10 or 1.0
+    plt.xlim(max(0.0, min(lefts) - xspan / 20), max(rights) + xspan / 20)
     plt.xlabel("p99 latency ms")
     plt.ylabel("infer/s")
     return plt.build()

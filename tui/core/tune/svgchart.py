@@ -110,7 +110,8 @@ def chart(
         f'<svg id="{escape(chart_id)}" class="chart" xmlns="http://www.w3.org/2000/svg" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}">',
-        f'<text x="{width / 2:.0f}" y="22" text-anchor="middle" class="title">{escape(title)}</text>',
+        f'<text x="{width / 2:.0f}" y="22" text-anchor="middle" class="title">'
+        f"{escape(title)}</text>",
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" class="frame"/>',
     ]
     for t in x_ticks:
@@ -122,7 +123,9 @@ def chart(
         )
     for t in y_ticks:
         y = sy(t)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" class="grid"/>')
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" class="grid"/>'
+        )
         out.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_label(t))}</text>'
         )
@@ -188,5 +191,7 @@ def _legend(series: list[Series], right: float, top: float) -> list[str]:
         color = s.color or PALETTE[i % len(PALETTE)]
         y = top + 14 + 16 * i
         out.append(f'<circle cx="{right - 150:.0f}" cy="{y - 4:.0f}" r="4" fill="{color}"/>')
-        out.append(f'<text x="{right - 142:.0f}" y="{y:.0f}" class="legend">{escape(s.label)}</text>')
+        out.append(
+            f'<text x="{right - 142:.0f}" y="{y:.0f}" class="legend">{escape(s.label)}</text>'
+        )
     return out

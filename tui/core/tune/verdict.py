@@ -184,8 +184,8 @@ def conclude(
     )
     if pick is None or not pick.satisfies:
         verdict.verdict = "none_met_constraints"
-        verdict.words = (
-            "no configuration met the constraints" + ("; the closest is shown" if pick else "")
+        verdict.words = "no configuration met the constraints" + (
+            "; the closest is shown" if pick else ""
         )
         return verdict
     default = record.default
