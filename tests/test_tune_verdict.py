@@ -121,6 +121,15 @@ def test_a_gain_inside_the_margin_or_the_noise_is_no_winner() -> None:
     assert conclude(record, pick, group, words, small, 8).verdict == "better"
     noisy = Comparison(rounds=[Round(100, 190), Round(190, 100), Round(99, 150)])
     assert conclude(record, pick, group, words, noisy, 8).verdict == "no_better_beyond_noise"
+    # every round gains, by a factor the machine's load changes: on the log scale (the tuner's)
+    # that is a clear gain, on the linear one the spread of the factors swamps it
+    rounds = [Round(213.4, 1147.1), Round(186.3, 505.4), Round(110.7, 753.8)]
+    assert not Comparison(rounds=rounds).clears(5)
+    geometric = Comparison(rounds=rounds, scale="log")
+    assert geometric.clears(5) and geometric.to_dict()["scale"] == "log"
+    assert 41 < geometric.gain.low < geometric.gain.mean < geometric.gain.high
+    tiny = [Round(100, 104), Round(102, 105), Round(99, 103)]
+    assert not Comparison(rounds=tiny, scale="log").clears(5)
     # first figures under the margin: no final comparison can make it better
     assert worth_final(record, better) == (True, "")
     slight = _result(Candidate(count=2, max_batch_size=8), [103, 104, 102])

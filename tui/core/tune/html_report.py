@@ -218,7 +218,7 @@ def _final(record: TuneRecord) -> str:
     return (
         f"<p>The pick and the current config, measured alternately (the order alternating per "
         f"round) at concurrency {verdict.concurrency}, {escape(unit)}: gain {low:+.1f} to "
-        f"{high:+.1f} % (95 % interval of the per-round gains), margin {verdict.min_gain_pct:g} "
+        f"{high:+.1f} % (95 % interval of the per-round gains, taken over their logarithms), margin {verdict.min_gain_pct:g} "
         "%.</p>"
         f'<table id="final"><tr><th>round</th><th>current</th><th>candidate</th><th>gain</th></tr>'
         f"{''.join(rows)}</table>"

@@ -367,6 +367,8 @@ class Tuner:
             raise _Cancelled from None
         except TrialError as exc:
             failure = f"the final comparison failed: {exc}"
+        if comparison is not None:
+            comparison.scale = "log"  # per-round ratios, geometric (compare.Comparison)
         rec.verdict = verdict.conclude(rec, pick, group, choice, comparison, concurrency, failure)
         self.save()
 

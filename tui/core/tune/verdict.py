@@ -11,6 +11,9 @@ current config beyond noise.
 3. The pick and the current config are measured in alternation (trial.run_trial: at least 3
    rounds each at the pick's concurrency). The pick is the winner only when the whole interval of
    its per-round gain lies above the minimum practical margin (5 % unless the user sets another).
+   The interval is taken over the rounds' log ratios and turned back into % (a geometric mean):
+   a loaded machine scales both figures of a round, so a gain of +150 % in one round and +450 %
+   in the next are the same verdict, not a sign of noise around zero.
    Otherwise the verdict is "no configuration is better than yours beyond noise".
    A pick whose first figures are under the margin is not compared: it cannot be better.
 4. When nothing meets the constraints the verdict says so; a current config that misses them
