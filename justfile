@@ -93,6 +93,8 @@ screenshots: setup
 
 # Tune benchmark: brute force vs the quick (hill-climbing) search on the same model and space;
 # prints measurements, winners, throughput ratio quick/brute (target >= 0.95) and wall-time ratio
-# (target <= 0.4). Extra arguments go to the script (--counts, --batch, --concurrency, -p, -s).
+# (target <= 0.4). Then how often repeated tunes agree on the verdict (target: "better" every time
+# on the sleeping model, never a winner on the fixed-cost one that already batches). Extra
+# arguments go to the script (--counts, --batch, --concurrency, -p, -s, --repeats, --agreement-only).
 bench-tune *ARGS: setup
     {{py}} assets/bench/tune.py {{ARGS}}
