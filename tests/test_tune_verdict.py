@@ -27,13 +27,11 @@ from tests.conftest import ANY_STABILITY, launch
 from tui.cli import main
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
-from tui.core.tune.compare import Round
-from tui.core.tune.measure import Level, MeasureSettings
-from tui.core.tune.record import CandidateResult, TuneRecord
+from tui.core.tune.measure import MeasureSettings
+from tui.core.tune.record import TuneRecord
 from tui.core.tune.restore import same_config
-from tui.core.tune.space import Candidate, SearchSpace
+from tui.core.tune.space import SearchSpace
 from tui.core.tune.tuner import FinalRoundMeasured, FinalStarted, TuneRun, run_tune
-from tui.core.tune.verdict import choose, conclude, tied, worth_final
 
 FAST = MeasureSettings(window_ms=250, stability_pct=ANY_STABILITY, max_trials=10)
 
@@ -57,85 +55,6 @@ def _tune(
     run = TuneRun(metrics_url=server.metrics_url, measure=FAST, folder=folder)
     on_event = events.append if events is not None else None
     return run_tune(record, run, on_event)
-
-
-# Pure rules (no server) ------------------------------------------------------------------------
-def _result(candidate: Candidate, windows: list[float], p99: float = 1.0) -> CandidateResult:
-    mean = sum(windows) / len(windows)
-    level = Level(8, mean, p99, throughput_windows=windows, p99_windows_ms=[p99] * len(windows))
-    return CandidateResult(candidate, levels=[level])
-
-
-def _record(*results: CandidateResult) -> TuneRecord:
-    config = {"name": "m", "max_batch_size": 8, "instance_group": [{"count": 1}]}
-    space = SearchSpace.for_model(config, has_gpu=False)
-    record = TuneRecord(model="m", url="http://127.0.0.1:1", space=space, base_config=config)
-    record.results = list(results)
-    return record
-
-
-def test_ties_within_noise_go_to_the_cheaper_config_and_say_so() -> None:
-    default = _result(Candidate(max_batch_size=8, default=True), [100, 104, 96])
-    three = _result(Candidate(count=3, max_batch_size=8), [108, 101, 106])
-    two = _result(Candidate(count=2, max_batch_size=8), [105, 99, 103])
-    far = _result(Candidate(count=2, max_batch_size=8, dynamic_batching=True), [300, 310, 305])
-    record = _record(default, three, two)
-    assert record.winner is three  # the leader on its figure alone
-    pick, group, words = choose(record)
-    # the current config's first figures are within noise too, but the final comparison is
-    # what tells: the cheapest change goes to it
-    assert pick is two and {r.key for r in group} == {r.key for r in record.results}
-    assert "tied with the leader within noise" in words and "fewer instances" in words
-    verdict = conclude(record, pick, group, words, failure="cancelled")
-    assert verdict.verdict == "no_better_beyond_noise" and record.chosen is None
-    assert "beyond noise" in verdict.words
-    # when the current config leads, it is the pick: nothing is better
-    record = _record(_result(Candidate(max_batch_size=8, default=True), [110, 114, 106]), three)
-    pick, group, words = choose(record)
-    assert pick is not None and pick.candidate.default and "the current config leads" in words
-    assert conclude(record, pick, group, words).verdict == "no_better_beyond_noise"
-
-    record = _record(default, three, two, far)
-    assert tied(record) == [far]  # clear of the others' intervals: no tie
-    record = _record(_result(Candidate(max_batch_size=8, default=True), [50, 52, 48]), three, two)
-    pick, group, words = choose(record)
-    assert pick is two and "picked the cheaper" in words and "fewer instances" in words
-
-
-def test_a_gain_inside_the_margin_or_the_noise_is_no_winner() -> None:
-    from tui.core.tune.compare import Comparison
-
-    default = _result(Candidate(max_batch_size=8, default=True), [100, 101, 99])
-    better = _result(Candidate(count=2, max_batch_size=8), [200, 202, 198])
-    record = _record(default, better)
-    pick, group, words = choose(record)
-    assert pick is better
-    clear = Comparison(rounds=[Round(100, 190), Round(102, 195), Round(99, 200)])
-    verdict = conclude(record, pick, group, words, clear, 8)
-    assert verdict.verdict == "better" and verdict.final and verdict.final["gain_pct"][0] > 5
-    record.verdict = verdict
-    assert record.chosen is better
-    small = Comparison(rounds=[Round(100, 104), Round(102, 105), Round(99, 103)])
-    assert conclude(record, pick, group, words, small, 8).verdict == "no_better_beyond_noise"
-    record.min_gain_pct = 1.0  # the user's margin: 3-4 % now counts
-    assert conclude(record, pick, group, words, small, 8).verdict == "better"
-    noisy = Comparison(rounds=[Round(100, 190), Round(190, 100), Round(99, 150)])
-    assert conclude(record, pick, group, words, noisy, 8).verdict == "no_better_beyond_noise"
-    # every round gains, by a factor the machine's load changes: on the log scale (the tuner's)
-    # that is a clear gain, on the linear one the spread of the factors swamps it
-    rounds = [Round(213.4, 1147.1), Round(186.3, 505.4), Round(110.7, 753.8)]
-    assert not Comparison(rounds=rounds).clears(5)
-    geometric = Comparison(rounds=rounds, scale="log")
-    assert geometric.clears(5) and geometric.to_dict()["scale"] == "log"
-    assert 41 < geometric.gain.low < geometric.gain.mean < geometric.gain.high
-    tiny = [Round(100, 104), Round(102, 105), Round(99, 103)]
-    assert not Comparison(rounds=tiny, scale="log").clears(5)
-    # first figures under the margin: no final comparison can make it better
-    assert worth_final(record, better) == (True, "")
-    slight = _result(Candidate(count=2, max_batch_size=8), [103, 104, 102])
-    record = _record(default, slight)
-    worth, why = worth_final(record, slight)
-    assert not worth and "under the 5 % margin" in why
 
 
 # On the server ---------------------------------------------------------------------------------
