@@ -4,12 +4,15 @@ record with every text escaped."""
 
 from __future__ import annotations
 
+import pytest
+
 from tui.core.tune import html_report
 from tui.core.tune.compare import Comparison, Round
 from tui.core.tune.measure import Level
 from tui.core.tune.record import CandidateResult, TuneRecord
-from tui.core.tune.space import Candidate, SearchSpace
+from tui.core.tune.space import Candidate, SearchSpace, SpaceError, override
 from tui.core.tune.svgchart import nice_ticks
+from tui.core.tune.tuner import formula_start
 from tui.core.tune.verdict import choose, conclude, tied, worth_final
 
 
@@ -117,3 +120,31 @@ def test_html_report_draws_charts_and_table_and_escapes_text() -> None:
     assert "+    count: 2" in page  # the winner's config diff
     record.verdict = conclude(record, default, [default], "")
     assert "Nothing to apply" in html_report.render(record)
+
+
+def test_onnxruntime_thread_counts_are_axes_of_onnxruntime_models_only() -> None:
+    onnx = {"name": "m", "backend": "onnxruntime", "max_batch_size": 0}
+    space = SearchSpace.for_model(onnx, has_gpu=False, counts=[1], intra_op=[1, 2], inter_op=[1])
+    keys = [space.candidate(p).key for p in space.points()]
+    assert keys == ["cpu1-mbs0-nodb-intra1-inter1", "cpu1-mbs0-nodb-intra2-inter1"]
+    two = space.candidate(space.points()[1])
+    assert "2 intra-op threads" in two.words() and two.brief().endswith("intra2 inter1")
+    config = override({**onnx, "parameters": {"other": {"string_value": "x"}}}, two)
+    assert config["parameters"] == {
+        "other": {"string_value": "x"},
+        "intra_op_thread_count": {"string_value": "2"},
+        "inter_op_thread_count": {"string_value": "1"},
+    }
+    # without them the space and its keys are as before (saved records keep their keys)
+    plain = SearchSpace.for_model(onnx, has_gpu=False, counts=[1])
+    assert [plain.candidate(p).key for p in plain.points()] == ["cpu1-mbs0-nodb"]
+    with pytest.raises(SpaceError, match="backend is python"):
+        SearchSpace.for_model({"name": "p", "backend": "python"}, has_gpu=False, intra_op=[2])
+
+
+def test_concurrency_formula_starts_at_twice_batch_times_instances() -> None:
+    levels = [1, 2, 4, 8, 16, 32, 64]
+    assert levels[formula_start(levels, Candidate(count=2, max_batch_size=8), 8)] == 32
+    assert levels[formula_start(levels, Candidate(count=3, max_batch_size=4), 4)] == 16  # 24
+    assert levels[formula_start(levels, Candidate(count=1, max_batch_size=0), 0)] == 2
+    assert formula_start([64, 128], Candidate(count=1, max_batch_size=1), 1) == 0

@@ -107,6 +107,22 @@ def add_parser(subparsers: Any) -> None:
         "--queue-delay", metavar="US[,US]", help="max_queue_delay_microseconds values (default 0)"
     )
     p.add_argument(
+        "--intra-op-threads",
+        metavar="N[,N]",
+        help="onnxruntime models: intra_op_thread_count values to try (default: the model's own)",
+    )
+    p.add_argument(
+        "--inter-op-threads",
+        metavar="N[,N]",
+        help="onnxruntime models: inter_op_thread_count values to try (default: the model's own)",
+    )
+    p.add_argument(
+        "--concurrency-formula",
+        action="store_true",
+        help="start each config's concurrency sweep at 2 x max batch x instances (Model "
+        "Analyzer's formula) instead of near the best so far",
+    )
+    p.add_argument(
         "--concurrency",
         default="1:1024",
         metavar="MIN:MAX",
@@ -238,6 +254,12 @@ def check_options(args: argparse.Namespace) -> None:
             raise UsageError(message)
     _concurrency(args.concurrency)
     _ints(args.queue_delay, "--queue-delay")
+    for flag, text in (
+        ("--intra-op-threads", args.intra_op_threads),
+        ("--inter-op-threads", args.inter_op_threads),
+    ):
+        if any(n < 1 for n in _ints(text, flag) or []):
+            raise UsageError(f"{flag} {text}: thread counts start at 1")
 
 
 def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpace:
@@ -259,6 +281,8 @@ def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpac
         dynamic=dynamic,
         queue_delays_us=_ints(args.queue_delay, "--queue-delay"),
         concurrency=_concurrency(args.concurrency),
+        intra_op=_ints(args.intra_op_threads, "--intra-op-threads"),
+        inter_op=_ints(args.inter_op_threads, "--inter-op-threads"),
     )
 
 
@@ -337,6 +361,7 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
         base_config=config,
         min_gain_pct=args.min_gain,
         final_rounds=args.final_rounds,
+        concurrency_formula=args.concurrency_formula,
     )
 
 

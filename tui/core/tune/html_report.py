@@ -218,8 +218,8 @@ def _final(record: TuneRecord) -> str:
     return (
         f"<p>The pick and the current config, measured alternately (the order alternating per "
         f"round) at concurrency {verdict.concurrency}, {escape(unit)}: gain {low:+.1f} to "
-        f"{high:+.1f} % (95 % interval of the per-round gains, taken over their logarithms), margin {verdict.min_gain_pct:g} "
-        "%.</p>"
+        f"{high:+.1f} % (95 % interval of the per-round gains, taken over their logarithms), "
+        f"margin {verdict.min_gain_pct:g} %.</p>"
         f'<table id="final"><tr><th>round</th><th>current</th><th>candidate</th><th>gain</th></tr>'
         f"{''.join(rows)}</table>"
     )
@@ -245,7 +245,10 @@ def _not_measured(record: TuneRecord) -> str:
         f"{', '.join(map(str, space.counts))}; max batch sizes "
         f"{', '.join(map(str, space.batch_sizes))}; dynamic batching "
         f"{', '.join('on' if d else 'off' for d in space.dynamic)}; queue delays "
-        f"{', '.join(map(str, space.queue_delays_us))} µs; client concurrency "
+        f"{', '.join(map(str, space.queue_delays_us))} µs; onnxruntime threads (0: as the "
+        "model's) "
+        f"intra-op {', '.join(map(str, space.intra_op))}, inter-op "
+        f"{', '.join(map(str, space.inter_op))}; client concurrency "
         f"{', '.join(map(str, space.concurrency))}.",
         "Figures are for one request shape (the model's own, random data) from a load "
         "generator on the same machine as the server.",

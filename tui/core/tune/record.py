@@ -210,6 +210,9 @@ class TuneRecord:
     wall_s: float = 0.0
     min_gain_pct: float = 5.0  # a winner must beat the current config by this much, beyond noise
     final_rounds: int = 3  # rounds of the interleaved final comparison (3 at least)
+    # each candidate's concurrency sweep starts at Model Analyzer's formula, 2 x max batch x
+    # instances (the nearest level at or below it), instead of where the climb's best was
+    concurrency_formula: bool = False
     verdict: Verdict | None = None
     path: Path | None = None
 
@@ -290,6 +293,7 @@ class TuneRecord:
             "measurements": self.measurements,
             "min_gain_pct": self.min_gain_pct,
             "final_rounds": self.final_rounds,
+            "concurrency_formula": self.concurrency_formula,
             "verdict": asdict(self.verdict) if self.verdict else None,
             "results": [r.to_dict() for r in self.results],
         }
@@ -317,6 +321,7 @@ class TuneRecord:
             wall_s=data.get("wall_s", 0.0),
             min_gain_pct=float(data.get("min_gain_pct", 5.0)),
             final_rounds=int(data.get("final_rounds", 3)),
+            concurrency_formula=bool(data.get("concurrency_formula", False)),
             verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             path=path,
         )

@@ -194,6 +194,8 @@ class Tuner:
         start = 0
         if hint is not None and rec.objective != "latency" and hint in levels:
             start = max(0, levels.index(hint) - 1)
+        if rec.concurrency_formula and rec.objective != "latency":
+            start = formula_start(levels, candidate, rec.space.base_batch_size)
         budget = rec.constraints.latency_budget_ms
         failed = 0
         for concurrency in levels[start:]:
@@ -426,6 +428,15 @@ class Tuner:
             rec.notes.append(f"could not restore {rec.model} to its on-disk config: {exc}")
             if rec.status == "done":
                 rec.status, rec.message = "error", f"restore failed: {exc}"
+
+
+def formula_start(levels: list[int], candidate: Candidate, base_batch_size: int) -> int:
+    """Model Analyzer's concurrency formula, 2 x max batch x instances, as an index into
+    `levels`: the highest level at or below it (the sweep reaches down from there if needed)."""
+    batch = candidate.max_batch_size or base_batch_size or 1
+    target = 2 * max(1, batch) * max(1, candidate.count)
+    below = [i for i, level in enumerate(levels) if level <= target]
+    return below[-1] if below else 0
 
 
 def run_tune(

@@ -49,8 +49,9 @@ def distance(record: TuneRecord, candidate: Candidate) -> int:
     if candidate.default:
         return 0
     own = describe_config(record.base_config)
-    fields = ("kind", "count", "max_batch_size", "dynamic_batching", "queue_delay_us", "threads")
-    return sum(getattr(candidate, f, None) != getattr(own, f, None) for f in fields)
+    fields = ("kind", "count", "max_batch_size", "dynamic_batching", "queue_delay_us")
+    changed = sum(getattr(candidate, f) != getattr(own, f) for f in fields)
+    return changed + (candidate.intra_op != 0) + (candidate.inter_op != 0)  # 0: as the model's
 
 
 def cost(record: TuneRecord, result: CandidateResult) -> tuple[int, float, int, float]:
