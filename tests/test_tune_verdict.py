@@ -27,8 +27,9 @@ from tests.conftest import ANY_STABILITY, launch
 from tui.cli import main
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
+from tui.core.tune import report
 from tui.core.tune.measure import MeasureSettings
-from tui.core.tune.record import TuneRecord
+from tui.core.tune.record import TuneRecord, load_record
 from tui.core.tune.restore import same_config
 from tui.core.tune.space import SearchSpace
 from tui.core.tune.tuner import FinalRoundMeasured, FinalStarted, TuneRun, run_tune
@@ -167,3 +168,24 @@ def _check_rendered(html: Path) -> None:
     assert 'id="chart-latency"' in dom and 'id="chart-concurrency"' in dom
     assert '<table id="ranked"' in dom and "<circle" in dom
     assert "beyond noise" in dom
+
+
+def test_request_rate_search_drives_the_model_by_arrival_rate(
+    verdict_server: ServerProcess, tmp_path: Path
+) -> None:
+    config = TritonHTTP(verdict_server.http_url).model_config(SLEEPY)
+    space = SearchSpace.for_model(config, has_gpu=False, counts=[1], concurrency=[32, 64])
+    record = TuneRecord(
+        model=SLEEPY, url=verdict_server.http_url, space=space, mode="brute", load="request_rate"
+    )
+    run = TuneRun(metrics_url=verdict_server.metrics_url, measure=FAST, folder=tmp_path)
+    record = run_tune(record, run)
+    assert record.status == "done", record.message
+    (default,) = record.results
+    slow, fast = default.levels
+    assert slow.ok and fast.ok and (slow.concurrency, fast.concurrency) == (32, 64)
+    # below the model's capacity (about 100/s) what comes out is what was sent
+    assert fast.throughput > 1.3 * slow.throughput, (slow, fast)
+    assert record.verdict is not None and record.verdict.verdict == "no_better_beyond_noise"
+    assert "request rate" in report.summary(record)
+    assert load_record(record.path).load == "request_rate"  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.server.launcher import LaunchError
 from tui.core.tune import apply, html_report, report
 from tui.core.tune.compare import MIN_MARGIN_PCT, MIN_ROUNDS
-from tui.core.tune.form import parse_concurrency
+from tui.core.tune.form import parse_concurrency, parse_range
 from tui.core.tune.measure import MeasureSettings, has_gpu
 from tui.core.tune.record import (
     Constraints,
@@ -129,6 +129,12 @@ def add_parser(subparsers: Any) -> None:
         help="client concurrency, powers of two from MIN to MAX (default 1:1024)",
     )
     p.add_argument(
+        "--request-rate",
+        metavar="MIN:MAX",
+        help="drive the model by arrival rate instead of clients: requests per second, powers "
+        "of two from MIN to MAX (Model Analyzer searches 16:8192); replaces --concurrency",
+    )
+    p.add_argument(
         "-p",
         "--measurement-interval",
         type=int,
@@ -223,6 +229,13 @@ def _concurrency(text: str) -> list[int]:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
+def _rates(text: str) -> list[int]:
+    try:
+        return powers_of_two(*parse_range(text, "--request-rate"))
+    except ValueError:
+        raise UsageError(f"--request-rate {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
+
+
 def check_options(args: argparse.Namespace) -> None:
     attach_local_repository(args)  # -u with --model-repository: as --repository
     if args.local_repository and not args.repository:
@@ -253,6 +266,8 @@ def check_options(args: argparse.Namespace) -> None:
         if not ok:
             raise UsageError(message)
     _concurrency(args.concurrency)
+    if args.request_rate:
+        _rates(args.request_rate)
     _ints(args.queue_delay, "--queue-delay")
     for flag, text in (
         ("--intra-op-threads", args.intra_op_threads),
@@ -280,10 +295,15 @@ def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpac
         batch_sizes=sizes,
         dynamic=dynamic,
         queue_delays_us=_ints(args.queue_delay, "--queue-delay"),
-        concurrency=_concurrency(args.concurrency),
+        concurrency=_rates(args.request_rate)
+        if args.request_rate
+        else _concurrency(args.concurrency),
         intra_op=_ints(args.intra_op_threads, "--intra-op-threads"),
         inter_op=_ints(args.inter_op_threads, "--inter-op-threads"),
     )
+
+
+_LOAD = ["concurrency"]  # what a level's value is, for the progress lines ("request rate")
 
 
 def _printer(event: TuneEvent) -> None:
@@ -309,11 +329,11 @@ def _printer(event: TuneEvent) -> None:
             if lv.ok
             else f"no figure: {lv.error}"
         )
-        print(f"    concurrency {lv.concurrency}: {text}", flush=True)
+        print(f"    {_LOAD[0]} {lv.concurrency}: {text}", flush=True)
     elif isinstance(event, FinalStarted):
         print(
             f"final comparison: {event.candidate.words()} against the current config, "
-            f"alternately, {event.rounds} rounds at concurrency {event.concurrency}",
+            f"alternately, {event.rounds} rounds at {_LOAD[0]} {event.concurrency}",
             flush=True,
         )
     elif isinstance(event, FinalRoundMeasured):
@@ -362,6 +382,7 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
         min_gain_pct=args.min_gain,
         final_rounds=args.final_rounds,
         concurrency_formula=args.concurrency_formula,
+        load="request_rate" if args.request_rate else "concurrency",
     )
 
 
@@ -436,6 +457,7 @@ def run(args: argparse.Namespace) -> int:
             f"objective {record.objective}, constraints {record.constraints.words()})",
             flush=True,
         )
+        _LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
         run_settings = TuneRun(metrics_url, settings, args.results)
         record = run_tune(record, run_settings, _printer, cancel)
         return _finish(args, record, run_settings, repositories)

@@ -136,6 +136,7 @@ def _latency_chart(record: TuneRecord) -> str:
 
 
 def _concurrency_chart(record: TuneRecord) -> str:
+    load = "request rate (/s)" if record.load == "request_rate" else "client concurrency"
     series = []
     for result in _scored(record)[:MAX_CURVES]:
         points = []
@@ -158,8 +159,8 @@ def _concurrency_chart(record: TuneRecord) -> str:
     return chart(
         series,
         chart_id="chart-concurrency",
-        title=f"Throughput against client concurrency (top {min(MAX_CURVES, len(series))})",
-        x_label="client concurrency (log scale)",
+        title=f"Throughput against {load} (top {min(MAX_CURVES, len(series))})",
+        x_label=f"{load} (log scale)",
         y_label="throughput (infer/s)",
         log2_x=True,
     )

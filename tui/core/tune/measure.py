@@ -32,6 +32,7 @@ class MeasureSettings:
     processes: int = 1  # load generator processes
     retries: int = 1  # an unstable level is measured again this many times
     warmup_ms: int = 300  # load thrown away before each level (a config just loaded warms up)
+    request_rate: bool = False  # a level's value is a request rate (per s), not a concurrency
 
 
 @dataclass
@@ -102,12 +103,14 @@ def measure_level(
     settings: MeasureSettings,
     cancel: threading.Event,
 ) -> Level:
-    """Measure one concurrency level; never raises for server or load trouble (see `error`)."""
+    """Measure one load level, `concurrency` clients or, with `settings.request_rate`, that many
+    requests per second; never raises for server or load trouble (see `error`)."""
     config = BenchConfig(
         model=model,
         url=url,
         metrics_url=metrics_url,
-        concurrency=Range(concurrency, concurrency, 1),
+        concurrency=None if settings.request_rate else Range(concurrency, concurrency, 1),
+        request_rate=Range(concurrency, concurrency, 1, False) if settings.request_rate else None,
         window_ms=settings.window_ms,
         stability_pct=settings.stability_pct,
         max_trials=settings.max_trials,

@@ -43,6 +43,13 @@ def tune_dir() -> Path:
     return path
 
 
+def load_words(record: TuneRecord, value: int | None) -> str:
+    """'concurrency 8' or 'request rate 256/s'."""
+    if record.load == "request_rate":
+        return f"request rate {value}/s"
+    return f"concurrency {value}"
+
+
 def report_dir(record: TuneRecord) -> Path:
     """Where the pane writes a tune's HTML report: beside its record, in the cache."""
     stem = record.path.stem if record.path else safe_name(record.model)
@@ -213,6 +220,7 @@ class TuneRecord:
     # each candidate's concurrency sweep starts at Model Analyzer's formula, 2 x max batch x
     # instances (the nearest level at or below it), instead of where the climb's best was
     concurrency_formula: bool = False
+    load: str = "concurrency"  # or "request_rate": the space's concurrency list holds rates
     verdict: Verdict | None = None
     path: Path | None = None
 
@@ -294,6 +302,7 @@ class TuneRecord:
             "min_gain_pct": self.min_gain_pct,
             "final_rounds": self.final_rounds,
             "concurrency_formula": self.concurrency_formula,
+            "load": self.load,
             "verdict": asdict(self.verdict) if self.verdict else None,
             "results": [r.to_dict() for r in self.results],
         }
@@ -322,6 +331,7 @@ class TuneRecord:
             min_gain_pct=float(data.get("min_gain_pct", 5.0)),
             final_rounds=int(data.get("final_rounds", 3)),
             concurrency_formula=bool(data.get("concurrency_formula", False)),
+            load=data.get("load", "concurrency"),
             verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             path=path,
         )

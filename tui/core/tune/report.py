@@ -11,7 +11,7 @@ from typing import Any
 
 from tui.core.modelconfig.diff import normalize_json
 from tui.core.tune.compare import Interval
-from tui.core.tune.record import CandidateResult, TuneRecord
+from tui.core.tune.record import CandidateResult, TuneRecord, load_words
 from tui.core.tune.space import describe_config, override
 from tui.core.tune.verdict import gain_range
 from tui.core.util.export import safe_name, write_export
@@ -91,7 +91,7 @@ def _reason(record: TuneRecord, result: CandidateResult) -> str:
     if best is None:
         return "nothing measured"
     if not result.satisfies:
-        return f"misses the constraints ({record.constraints.words()}) at every concurrency"
+        return f"misses the constraints ({record.constraints.words()}) at every load level"
     gain = gain_pct(record, result)
     head = _standing(record, result)
     if gain is not None and not result.candidate.default:
@@ -264,12 +264,13 @@ def summary(record: TuneRecord) -> str:
     return " ".join([text, *remeasure_note(record), *not_measured(record)])
 
 
-def _figures(result: CandidateResult) -> str:
+def _figures(record: TuneRecord, result: CandidateResult) -> str:
     best = result.best
     assert best is not None
     return (
-        f"{spread(best.throughput, best.throughput_interval)} infer/sec at concurrency "
-        f"{best.concurrency}, p99 {spread(best.p99_ms, best.p99_interval, 2)} ms"
+        f"{spread(best.throughput, best.throughput_interval)} infer/sec at "
+        f"{load_words(record, best.concurrency)}, p99 "
+        f"{spread(best.p99_ms, best.p99_interval, 2)} ms"
     )
 
 
@@ -285,7 +286,7 @@ def _leader_sentence(
             f"{head}, {winner.candidate.words()} is {gain:.0f}% better than the default "
             f"configuration of {record.model} at {goal}{budget}"
         )
-    text += f" ({_figures(winner)})."
+    text += f" ({_figures(record, winner)})."
     if not winner.satisfies:
         text += " No configuration met the constraints; this is the closest."
     return text
@@ -299,8 +300,8 @@ def _verdict_sentence(record: TuneRecord, head: str, goal: str, budget: str) -> 
     rounds = final.get("rounds", 0)
     gain = final.get("gain_pct")
     where = (
-        f"measured alternately with the default over {rounds} rounds at concurrency "
-        f"{verdict.concurrency}"
+        f"measured alternately with the default over {rounds} rounds at "
+        f"{load_words(record, verdict.concurrency)}"
     )
     if verdict.verdict == "better" and pick is not None:
         if gain is not None:
@@ -308,18 +309,23 @@ def _verdict_sentence(record: TuneRecord, head: str, goal: str, budget: str) -> 
             text = (
                 f"{head}, {pick.candidate.words()} is {mean:.0f}% better than the default "
                 f"configuration of {record.model} at {goal}{budget} (gain {gain[0]:+.0f} to "
-                f"{gain[1]:+.0f} %, {where}; {_figures(pick)})."
+                f"{gain[1]:+.0f} %, {where}; {_figures(record, pick)})."
             )
         else:
-            text = f"{head}, {verdict.words} ({_figures(pick)})."
+            text = f"{head}, {verdict.words} ({_figures(record, pick)})."
     elif verdict.verdict == "none_met_constraints":
-        closest = f" The closest: {pick.candidate.words()} ({_figures(pick)})." if pick else ""
+        closest = (
+            f" The closest: {pick.candidate.words()} ({_figures(record, pick)})." if pick else ""
+        )
         text = f"{head}, no configuration of {record.model} met the constraints{budget}.{closest}"
     else:
         text = (
             f"{head}, no configuration of {record.model} is better than the current one beyond "
             f"noise at {goal}{budget} (the margin: {verdict.min_gain_pct:g} %)."
         )
+        default = record.default
+        if default is not None and default.best is not None:
+            text += f" The current config: {_figures(record, default)}."
         if pick is not None and not pick.candidate.default and gain is not None:
             text += (
                 f" The best candidate, {pick.candidate.words()}, gained {gain[0]:+.0f} to "
@@ -346,7 +352,7 @@ def verdict_json(record: TuneRecord) -> dict[str, Any]:
         "verdict": verdict.verdict if verdict else None,
         "winner": _config_json(record, chosen) if chosen is not None else None,
         "gain_pct": gain_range(verdict) if chosen is not None else None,
-        "current": {**current, **_figures_json(default)},
+        "current": {**current, **_figures_json(record, default)},
         "candidate": _config_json(record, record.result(verdict.pick))
         if verdict and verdict.pick
         else None,
@@ -359,12 +365,13 @@ def verdict_json(record: TuneRecord) -> dict[str, Any]:
     }
 
 
-def _figures_json(result: CandidateResult | None) -> dict[str, Any]:
+def _figures_json(record: TuneRecord, result: CandidateResult | None) -> dict[str, Any]:
     best = result.best if result is not None else None
+    load = "request_rate" if record.load == "request_rate" else "concurrency"
     if best is None:
-        return {"concurrency": None, "throughput": None, "p99_ms": None}
+        return {load: None, "throughput": None, "p99_ms": None}
     return {
-        "concurrency": best.concurrency,
+        load: best.concurrency,
         "throughput": best.throughput_interval.to_dict(),
         "p99_ms": best.p99_interval.to_dict(),
     }
@@ -379,7 +386,7 @@ def _config_json(record: TuneRecord, result: CandidateResult | None) -> dict[str
         fields = {
             k: v for k, v in describe_config(record.base_config).to_dict().items() if k != "default"
         }
-    return {"key": result.key, **fields, **_figures_json(result)}
+    return {"key": result.key, **fields, **_figures_json(record, result)}
 
 
 def remeasure_note(record: TuneRecord) -> list[str]:

@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tui.core.server.client import TritonError, TritonHTTP
@@ -133,6 +133,8 @@ class Tuner:
         cancel: threading.Event | None = None,
     ) -> None:
         self.record = record
+        if record.load == "request_rate" and not run.measure.request_rate:
+            run = replace(run, measure=replace(run.measure, request_rate=True))
         self.run_settings = run
         self.emit = on_event or (lambda event: None)
         self.cancel = cancel or threading.Event()
@@ -194,7 +196,7 @@ class Tuner:
         start = 0
         if hint is not None and rec.objective != "latency" and hint in levels:
             start = max(0, levels.index(hint) - 1)
-        if rec.concurrency_formula and rec.objective != "latency":
+        if rec.concurrency_formula and rec.objective != "latency" and rec.load != "request_rate":
             start = formula_start(levels, candidate, rec.space.base_batch_size)
         budget = rec.constraints.latency_budget_ms
         failed = 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from tui.core.tune.compare import Comparison, Interval
 from tui.core.tune.measure import Level
-from tui.core.tune.record import CandidateResult, TuneRecord, Verdict
+from tui.core.tune.record import CandidateResult, TuneRecord, Verdict, load_words
 from tui.core.tune.space import Candidate, describe_config
 
 NO_BETTER_WORDS = "no configuration is better than yours beyond noise"
@@ -209,7 +209,7 @@ def conclude(
             )
         return verdict
     gain = comparison.words(margin)
-    where = f"at concurrency {concurrency}, {objective}"
+    where = f"at {load_words(record, concurrency)}, {objective}"
     if comparison.clears(margin):
         verdict.verdict = "better"
         verdict.words = f"{pick.candidate.words()} beats the current config: {gain} ({where})"
