@@ -116,3 +116,30 @@ def add_sleepy_model(repo: Path, sleep_s: float = SLEEP_S) -> Path:
     (folder / "1" / "model.py").write_text(SLEEPY_MODEL.format(sleep=float(sleep_s)))
     (folder / "config.pbtxt").write_text(SLEEPY_CONFIG)
     return folder
+
+
+SLEEPY_ENSEMBLE = "sleepy_ensemble"
+SLEEPY_ENSEMBLE_CONFIG = """name: "sleepy_ensemble"
+platform: "ensemble"
+max_batch_size: 0
+input [ { name: "INPUT0", data_type: TYPE_FP32, dims: [ 4 ] } ]
+output [ { name: "OUTPUT0", data_type: TYPE_FP32, dims: [ 4 ] } ]
+ensemble_scheduling {
+  step [
+    {
+      model_name: "sleepy_python"
+      model_version: -1
+      input_map { key: "INPUT0" value: "INPUT0" }
+      output_map { key: "OUTPUT0" value: "OUTPUT0" }
+    }
+  ]
+}
+"""
+
+
+def add_sleepy_ensemble(repo: Path) -> Path:
+    """An ensemble of one step, the sleeping model (add it too): tuned through the ensemble."""
+    folder = repo / SLEEPY_ENSEMBLE
+    (folder / "1").mkdir(parents=True, exist_ok=True)
+    (folder / "config.pbtxt").write_text(SLEEPY_ENSEMBLE_CONFIG)
+    return folder

@@ -26,6 +26,7 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
+from tui.commands import tune_ensemble
 from tui.commands.bench import _wait_model
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
@@ -43,7 +44,7 @@ from tui.core.tune.record import (
     pending_applies,
 )
 from tui.core.tune.restore import StillOverridden, recover_first
-from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
+from tui.core.tune.space import SearchSpace, SpaceError, composing_models, powers_of_two
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
@@ -347,7 +348,14 @@ def _printer(event: TuneEvent) -> None:
         print(f"    {event.result.status}: {event.result.reason}", flush=True)
 
 
-def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> TuneRecord:
+def _record(
+    args: argparse.Namespace,
+    url: str,
+    metrics_url: str | None,
+    model: str = "",
+    through: str = "",
+) -> TuneRecord:
+    """The tune of `model` (default -m), measured through the ensemble `through` if given."""
     client = TritonHTTP(url, timeout=10.0)
     if args.resume:
         path = (
@@ -362,7 +370,8 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
             raise UsageError(f"--resume {path}: that tune is of {record.model!r}")
         record.url = url
         return record
-    config = client.model_config(args.model)
+    model = model or args.model
+    config = client.model_config(model)
     gpu = has_gpu(metrics_url)
     if args.objective == "throughput-per-gb" and not gpu:
         raise UsageError("--objective throughput-per-gb needs GPU metrics; this server has none")
@@ -371,7 +380,8 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
     except SpaceError as exc:
         raise UsageError(str(exc)) from None
     return TuneRecord(
-        model=args.model,
+        model=model,
+        through=through,
         url=url,
         space=space,
         mode=args.search,
@@ -384,6 +394,18 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
         concurrency_formula=args.concurrency_formula,
         load="request_rate" if args.request_rate else "concurrency",
     )
+
+
+def _records(args: argparse.Namespace, url: str, metrics_url: str | None) -> list[TuneRecord]:
+    """The tune to run: of -m, or of each composing model when -m is an ensemble."""
+    steps = [] if args.resume else composing_models(TritonHTTP(url).model_config(args.model))
+    for model in steps or [args.model]:
+        for line in recover_first(url, model, args.results):  # before the base config
+            print(line, flush=True)
+    if not steps:
+        return [_record(args, url, metrics_url)]
+    print(f"{args.model} is an ensemble: tuning {', '.join(steps)} in turn, measured through it")
+    return [_record(args, url, metrics_url, step, through=args.model) for step in steps]
 
 
 def show(args: argparse.Namespace) -> int:
@@ -443,24 +465,32 @@ def run(args: argparse.Namespace) -> int:
         if not _settle_applies(args, url, repositories):
             return 3
         try:
-            for line in recover_first(url, args.model, args.results):  # before the base config
-                print(line, flush=True)
-            record = _record(args, url, metrics_url)
+            records = _records(args, url, metrics_url)
         except (TritonError, StillOverridden) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 99
         settings = MeasureSettings(
             args.measurement_interval, args.stability_percentage, args.max_trials
         )
-        print(
-            f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
-            f"objective {record.objective}, constraints {record.constraints.words()})",
-            flush=True,
-        )
-        _LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
         run_settings = TuneRun(metrics_url, settings, args.results)
-        record = run_tune(record, run_settings, _printer, cancel)
-        return _finish(args, record, run_settings, repositories)
+        done = []
+        for record in records:
+            through = f" through the ensemble {record.through}" if record.through else ""
+            print(
+                f"Tuning {record.model}{through} ({record.mode} search over "
+                f"{record.space.size()} configs, objective {record.objective}, constraints "
+                f"{record.constraints.words()})",
+                flush=True,
+            )
+            _LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
+            done.append(run_tune(record, run_settings, _printer, cancel))
+            if done[-1].status != "done":
+                break
+        if len(records) == 1:
+            return _finish(args, done[0], run_settings, repositories)
+        return tune_ensemble.finish(
+            args, done, len(records), lambda a, r: _finish(a, r, run_settings, repositories)
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
         if server is not None:

@@ -221,6 +221,8 @@ class TuneRecord:
     # instances (the nearest level at or below it), instead of where the climb's best was
     concurrency_formula: bool = False
     load: str = "concurrency"  # or "request_rate": the space's concurrency list holds rates
+    # an ensemble measured end to end while `model`, one of its composing models, is tuned
+    through: str = ""
     verdict: Verdict | None = None
     path: Path | None = None
 
@@ -303,6 +305,7 @@ class TuneRecord:
             "final_rounds": self.final_rounds,
             "concurrency_formula": self.concurrency_formula,
             "load": self.load,
+            "through": self.through,
             "verdict": asdict(self.verdict) if self.verdict else None,
             "results": [r.to_dict() for r in self.results],
         }
@@ -332,6 +335,7 @@ class TuneRecord:
             final_rounds=int(data.get("final_rounds", 3)),
             concurrency_formula=bool(data.get("concurrency_formula", False)),
             load=data.get("load", "concurrency"),
+            through=data.get("through", ""),
             verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             path=path,
         )

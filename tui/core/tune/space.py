@@ -154,6 +154,18 @@ def override(base: dict[str, Any], candidate: Candidate) -> dict[str, Any]:
     return config
 
 
+def is_ensemble(config: dict[str, Any]) -> bool:
+    return config.get("platform") == "ensemble" or bool(config.get("ensemble_scheduling"))
+
+
+def composing_models(config: dict[str, Any]) -> list[str]:
+    """An ensemble's composing models in step order, each once ([] for any other model)."""
+    if not is_ensemble(config):
+        return []
+    steps = (config.get("ensemble_scheduling") or {}).get("step") or []
+    return list(dict.fromkeys(str(s["model_name"]) for s in steps if s.get("model_name")))
+
+
 def is_onnxruntime(config: dict[str, Any]) -> bool:
     return config.get("backend") == "onnxruntime" or config.get("platform") == "onnxruntime_onnx"
 
@@ -186,8 +198,11 @@ class SearchSpace:
         inter_op: list[int] | None = None,
     ) -> SearchSpace:
         """The default space for this model on this server, narrowed where an axis is given."""
-        if config.get("platform") == "ensemble" or config.get("ensemble_scheduling"):
-            raise SpaceError("an ensemble is tuned through its composing models: tune each one")
+        if is_ensemble(config):
+            raise SpaceError(
+                "an ensemble is tuned through its composing models: `triton-tui tune -m "
+                "ENSEMBLE` tunes each one, measured end to end through the ensemble"
+            )
         base_mbs = int(config.get("max_batch_size") or 0)
         can_batch = base_mbs > 0
         kinds = kinds or (["KIND_GPU"] if has_gpu else ["KIND_CPU"])

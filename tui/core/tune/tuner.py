@@ -165,10 +165,20 @@ class Tuner:
             result.status, result.reason = "load_failed", text
             return False
         result.load_s = time.monotonic() - t0
-        if not wait_until(lambda: self.client.model_ready(rec.model), 60.0):
+        if not wait_until(self._ready, 60.0):
             result.status, result.reason = "load_failed", "not ready after loading"
             return False
         return True
+
+    def _ready(self) -> bool:
+        """The tuned model and, when tuned through an ensemble, the ensemble."""
+        rec = self.record
+        ready = self.client.model_ready(rec.model)
+        return ready and (not rec.through or self.client.model_ready(rec.through))
+
+    @property
+    def measured_model(self) -> str:
+        return self.record.through or self.record.model
 
     def _measure(self, candidate: Candidate, result: CandidateResult, concurrency: int) -> Level:
         if self.cancel.is_set():
@@ -177,7 +187,7 @@ class Tuner:
         level = measure_level(
             rec.url,
             self.run_settings.metrics_url,
-            rec.model,
+            self.measured_model,
             concurrency,
             self.run_settings.measure,
             self.cancel,
@@ -348,6 +358,7 @@ class Tuner:
             objective="p99" if rec.objective == "latency" else "throughput",
             measure=self.run_settings.measure,
             load_timeout_s=self.run_settings.load_timeout_s,
+            measure_model=rec.through,
         )
 
         def journal(live: bool) -> None:
@@ -376,6 +387,12 @@ class Tuner:
         rec.verdict = verdict.conclude(rec, pick, group, choice, comparison, concurrency, failure)
         self.save()
 
+    def _ensemble_ready(self) -> None:
+        """A composing model reloaded on its own may leave its ensemble unloaded: load it."""
+        rec = self.record
+        if rec.through and not wait_until(self._ready, 10.0):
+            self.client.load(rec.through, timeout=self.run_settings.load_timeout_s)
+
     # The whole tune --------------------------------------------------------------------------
     def save(self) -> None:
         self.record.save(self.run_settings.folder)
@@ -389,8 +406,8 @@ class Tuner:
                 rec.notes.append(line)
             if not rec.base_config:
                 rec.base_config = self.client.model_config(rec.model)
-            if not self.client.model_ready(rec.model):
-                raise TuneError(f"model {rec.model!r} is not ready on {rec.url}")
+            if not self._ready():
+                raise TuneError(f"model {self.measured_model!r} is not ready on {rec.url}")
             self.save()
             self.evaluate(describe_config(rec.base_config))
             if rec.mode == "brute":
@@ -417,9 +434,11 @@ class Tuner:
     def _restore(self) -> None:
         rec = self.record
         if not rec.restore_pending:
+            self._ensemble_ready()
             return
         try:
             restore(self.client, rec.model, self.run_settings.load_timeout_s)
+            self._ensemble_ready()
             rec.restore_pending = False
             if not same_config(self.client.model_config(rec.model), rec.base_config):
                 rec.notes.append(
