@@ -4,7 +4,8 @@ a second instance clearly helps gets that winner with the interval of its gain; 
 --json verdict, exit code 5 and --report (an HTML file rendered in headless Chromium).
 
 `fixed_cost_batched` already batches: at concurrency 8 a larger max batch than 8 changes nothing
-the server does. `sleepy_python` sleeps per request: two instances wait in parallel.
+the server does. `sleepy_python` sleeps per request: two instances wait in parallel; it is tuned
+through `sleepy_ensemble`, an ensemble of one step, so the ensemble path is the one tested.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import pytest
 from assets.bench.tune_models import (
     FIXED_COST_BATCHED,
     SLEEPY,
+    SLEEPY_ENSEMBLE,
     add_fixed_cost_batched_model,
+    add_sleepy_ensemble,
     add_sleepy_model,
 )
 from tests.conftest import ANY_STABILITY, launch
@@ -32,7 +35,7 @@ from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.record import TuneRecord, load_record
 from tui.core.tune.restore import same_config
 from tui.core.tune.space import SearchSpace
-from tui.core.tune.tuner import FinalRoundMeasured, FinalStarted, TuneRun, run_tune
+from tui.core.tune.tuner import TuneRun, run_tune
 
 FAST = MeasureSettings(window_ms=250, stability_pct=ANY_STABILITY, max_trials=10)
 
@@ -42,6 +45,7 @@ def verdict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
     repo = tmp_path_factory.mktemp("tune-verdict") / "models"
     add_fixed_cost_batched_model(repo)
     add_sleepy_model(repo)
+    add_sleepy_ensemble(repo)
     server = launch(repo)
     yield server
     server.stop()
@@ -59,26 +63,51 @@ def _tune(
 
 
 # On the server ---------------------------------------------------------------------------------
-def test_a_second_instance_of_a_sleeping_model_wins_with_its_interval(
-    verdict_server: ServerProcess, tmp_path: Path
+def test_a_second_instance_of_a_sleeping_model_wins_through_its_ensemble(
+    verdict_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    events: list[object] = []
-    record = _tune(verdict_server, SLEEPY, tmp_path, events, counts=[1, 2], concurrency=[2])
-    assert record.status == "done", record.message
-    verdict = record.verdict
-    assert verdict is not None and verdict.verdict == "better", verdict
-    chosen = record.chosen
-    assert chosen is not None and chosen.candidate.count == 2
-    assert verdict.final is not None and verdict.final["rounds"] >= 3
-    low, high = verdict.final["gain_pct"]
+    """The ensemble's composing model is tuned, the ensemble measured end to end: two instances
+    of the sleeping step win, with the interval of their gain in the JSON verdict."""
+    code = main(
+        [
+            "tune",
+            "-m",
+            SLEEPY_ENSEMBLE,
+            "-u",
+            verdict_server.http_url,
+            "--metrics-url",
+            verdict_server.metrics_url,
+            "--search",
+            "brute",
+            "--max-instance-count",
+            "2",
+            "--concurrency",
+            "2:2",
+            "-p",
+            "250",
+            "-s",
+            str(ANY_STABILITY),
+            "--results",
+            str(tmp_path / "results"),
+            "--json",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    out = captured.out
+    assert f"Tuning {SLEEPY} through the ensemble {SLEEPY_ENSEMBLE}" in out
+    assert "final comparison: 2 instances (CPU)" in out and "round 3/3" in out
+    verdict = json.loads(out.strip().splitlines()[-1])
+    assert verdict["verdict"] == "better" and verdict["ensemble"] == SLEEPY_ENSEMBLE
+    (step,) = verdict["steps"]
+    assert step["winner"]["count"] == 2 and step["current"]["count"] == 1
+    low, high = step["gain_pct"]
     assert 5 < low <= high  # the whole interval clears the margin
-    assert "beats the current config" in verdict.words
-    started = [e for e in events if isinstance(e, FinalStarted)]
-    rounds = [e for e in events if isinstance(e, FinalRoundMeasured)]
-    assert len(started) == 1 and started[0].concurrency == 2 and len(rounds) >= 3
-    config = TritonHTTP(verdict_server.http_url).model_config(SLEEPY)
-    assert config["instance_group"][0]["count"] == 1  # restored after the final round
-    assert not record.restore_pending
+    assert step["final"]["rounds"] >= 3 and verdict["gain_pct"] == {SLEEPY: [low, high]}
+    assert "beats the current config" in step["words"]
+    client = TritonHTTP(verdict_server.http_url)
+    assert client.model_config(SLEEPY)["instance_group"][0]["count"] == 1  # restored
+    assert client.model_ready(SLEEPY_ENSEMBLE)
 
 
 def test_nothing_helps_gives_no_better_beyond_noise_twice(
@@ -174,17 +203,19 @@ def test_request_rate_search_drives_the_model_by_arrival_rate(
     verdict_server: ServerProcess, tmp_path: Path
 ) -> None:
     config = TritonHTTP(verdict_server.http_url).model_config(SLEEPY)
-    space = SearchSpace.for_model(config, has_gpu=False, counts=[1], concurrency=[32, 64])
+    space = SearchSpace.for_model(config, has_gpu=False, counts=[1], concurrency=[16, 32])
     record = TuneRecord(
         model=SLEEPY, url=verdict_server.http_url, space=space, mode="brute", load="request_rate"
     )
-    run = TuneRun(metrics_url=verdict_server.metrics_url, measure=FAST, folder=tmp_path)
+    # a few requests per window at these rates: longer windows than FAST's
+    measure = MeasureSettings(window_ms=500, stability_pct=ANY_STABILITY)
+    run = TuneRun(metrics_url=verdict_server.metrics_url, measure=measure, folder=tmp_path)
     record = run_tune(record, run)
     assert record.status == "done", record.message
     (default,) = record.results
     slow, fast = default.levels
-    assert slow.ok and fast.ok and (slow.concurrency, fast.concurrency) == (32, 64)
-    # below the model's capacity (about 100/s) what comes out is what was sent
+    assert slow.ok and fast.ok and (slow.concurrency, fast.concurrency) == (16, 32)
+    # below the model's capacity (about 40/s) what comes out is what was sent
     assert fast.throughput > 1.3 * slow.throughput, (slow, fast)
     assert record.verdict is not None and record.verdict.verdict == "no_better_beyond_noise"
     assert "request rate" in report.summary(record)

@@ -81,7 +81,7 @@ def add_fixed_cost_batched_model(repo: Path) -> Path:
 
 
 SLEEPY = "sleepy_python"
-SLEEP_S = 0.01
+SLEEP_S = 0.025  # long beside the CPU a request costs on a busy machine
 SLEEPY_CONFIG = """name: "sleepy_python"
 backend: "python"
 max_batch_size: 0

@@ -486,7 +486,7 @@ def run(args: argparse.Namespace) -> int:
             done.append(run_tune(record, run_settings, _printer, cancel))
             if done[-1].status != "done":
                 break
-        if len(records) == 1:
+        if not records[0].through:
             return _finish(args, done[0], run_settings, repositories)
         return tune_ensemble.finish(
             args, done, len(records), lambda a, r: _finish(a, r, run_settings, repositories)
