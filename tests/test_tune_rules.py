@@ -148,3 +148,16 @@ def test_concurrency_formula_starts_at_twice_batch_times_instances() -> None:
     assert levels[formula_start(levels, Candidate(count=3, max_batch_size=4), 4)] == 16  # 24
     assert levels[formula_start(levels, Candidate(count=1, max_batch_size=0), 0)] == 2
     assert formula_start([64, 128], Candidate(count=1, max_batch_size=1), 1) == 0
+
+
+def test_nothing_measured_is_no_evidence_of_anything_better() -> None:
+    unstable = CandidateResult(
+        Candidate(max_batch_size=8, default=True),
+        status="error",
+        levels=[Level(8, error="unstable", unstable=True)],
+    )
+    record = _record(unstable)
+    pick, group, words = choose(record)
+    verdict = conclude(record, pick, group, words)
+    assert pick is None and verdict.verdict == "no_better_beyond_noise"
+    assert "no configuration could be measured" in verdict.words

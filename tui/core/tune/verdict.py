@@ -17,7 +17,8 @@ current config beyond noise.
    Otherwise the verdict is "no configuration is better than yours beyond noise".
    A pick whose first figures are under the margin is not compared: it cannot be better.
 4. When nothing meets the constraints the verdict says so; a current config that misses them
-   while the pick meets them is beaten whatever the margin.
+   while the pick meets them is beaten whatever the margin. When nothing could be measured at
+   all, nothing is shown better: the verdict is "no better", in words that say why.
 """
 
 from __future__ import annotations
@@ -186,7 +187,10 @@ def conclude(
         tied=[r.key for r in group],
         choice=choice,
     )
-    if pick is None or not pick.satisfies:
+    if pick is None:  # no figure at all: no evidence that anything beats the current config
+        verdict.words = f"{NO_BETTER_WORDS}: no configuration could be measured"
+        return verdict
+    if not pick.satisfies:
         verdict.verdict = "none_met_constraints"
         verdict.words = "no configuration met the constraints" + (
             "; the closest is shown" if pick else ""
