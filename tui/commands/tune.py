@@ -26,7 +26,7 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
-from tui.commands import tune_ensemble
+from tui.commands import tune_ensemble, tune_output
 from tui.commands.bench import _wait_model
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
@@ -46,13 +46,6 @@ from tui.core.tune.record import (
 from tui.core.tune.restore import StillOverridden, recover_first
 from tui.core.tune.space import SearchSpace, SpaceError, composing_models, powers_of_two
 from tui.core.tune.tuner import (
-    CandidateMeasured,
-    CandidateStarted,
-    FinalRoundMeasured,
-    FinalStarted,
-    LevelMeasured,
-    RemeasureStarted,
-    TuneEvent,
     TuneRun,
     run_tune,
 )
@@ -304,50 +297,6 @@ def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpac
     )
 
 
-_LOAD = ["concurrency"]  # what a level's value is, for the progress lines ("request rate")
-
-
-def _printer(event: TuneEvent) -> None:
-    if isinstance(event, CandidateStarted):
-        eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
-        bound = "" if event.eta_s is not None else "≤ "
-        print(
-            f"[{event.index}/{bound}{event.total}] {event.candidate.words()} "
-            f"({event.elapsed_s:.0f} s{eta})",
-            flush=True,
-        )
-    elif isinstance(event, RemeasureStarted):
-        if event.index == 1:
-            print("re-measuring the top configurations (the ranking uses the second figure)")
-        print(
-            f"[again {event.index}/{event.total}] {event.candidate.words()}",
-            flush=True,
-        )
-    elif isinstance(event, LevelMeasured):
-        lv = event.level
-        text = (
-            f"{lv.throughput:,.1f} infer/s, p99 {lv.p99_ms:.2f} ms"
-            if lv.ok
-            else f"no figure: {lv.error}"
-        )
-        print(f"    {_LOAD[0]} {lv.concurrency}: {text}", flush=True)
-    elif isinstance(event, FinalStarted):
-        print(
-            f"final comparison: {event.candidate.words()} against the current config, "
-            f"alternately, {event.rounds} rounds at {_LOAD[0]} {event.concurrency}",
-            flush=True,
-        )
-    elif isinstance(event, FinalRoundMeasured):
-        r = event.round
-        print(
-            f"    round {event.index}/{event.total}: current {r.current:,.1f}, "
-            f"candidate {r.candidate:,.1f}",
-            flush=True,
-        )
-    elif isinstance(event, CandidateMeasured) and event.result.status != "ok":
-        print(f"    {event.result.status}: {event.result.reason}", flush=True)
-
-
 def _record(
     args: argparse.Namespace,
     url: str,
@@ -482,14 +431,17 @@ def run(args: argparse.Namespace) -> int:
                 f"{record.constraints.words()})",
                 flush=True,
             )
-            _LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
-            done.append(run_tune(record, run_settings, _printer, cancel))
+            tune_output.LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
+            done.append(run_tune(record, run_settings, tune_output.printer, cancel))
             if done[-1].status != "done":
                 break
         if not records[0].through:
-            return _finish(args, done[0], run_settings, repositories)
+            return tune_output.finish(args, done[0], run_settings, repositories)
         return tune_ensemble.finish(
-            args, done, len(records), lambda a, r: _finish(a, r, run_settings, repositories)
+            args,
+            done,
+            len(records),
+            lambda a, r: tune_output.finish(a, r, run_settings, repositories),
         )
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -521,78 +473,3 @@ def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]
         else:
             print("  (--pending-apply restore or keep settles it)", flush=True)
     return True
-
-
-def _finish(
-    args: argparse.Namespace, record: TuneRecord, settings: TuneRun, repositories: list[Path]
-) -> int:
-    for note in record.notes:
-        print(f"note: {note}", flush=True)
-    print(f"\nrecord: {record.path}")
-    if record.results:
-        print(report.table(record))
-        print("\n" + report.summary(record))
-    chosen = record.chosen
-    if chosen is not None:
-        print("\nBest config (config.pbtxt):\n" + report.best_config_text(record, chosen))
-    if args.export:
-        for path in report.export(record, args.export):
-            print(f"wrote {path}")
-    if args.report and record.results:
-        print(f"wrote {html_report.write(record, args.report)}")
-    code = _code(record)
-    if code in (0, 5, 4) and args.write:
-        if chosen is not None and chosen.best is not None:
-            code = _write(record, chosen, settings, repositories)
-        else:
-            print("Nothing beats the model's own config beyond noise: nothing to write.")
-    if args.json:
-        print(json.dumps(report.verdict_json(record)), flush=True)
-    return code
-
-
-def _code(record: TuneRecord) -> int:
-    if record.status == "cancelled":
-        return 130
-    if record.status == "error":
-        print(f"error: {record.message}", file=sys.stderr)
-        return 99
-    verdict = record.verdict
-    if verdict is None or verdict.verdict == "none_met_constraints":
-        print("No configuration met the constraints; the closest is shown.", file=sys.stderr)
-        return 4
-    if verdict.verdict == "no_better_beyond_noise":
-        print(
-            f"No configuration is better than yours beyond noise (margin {verdict.min_gain_pct:g} "
-            "%): keep the current config.",
-            file=sys.stderr,
-        )
-        return 5
-    return 0
-
-
-def _write(record: TuneRecord, winner: Any, settings: TuneRun, repositories: list[Path]) -> int:
-    try:
-        the_plan = apply.plan(repositories, record.model, winner.candidate, record.base_config)
-    except apply.ApplyError as exc:
-        print(f"error: --write: {exc}", file=sys.stderr)
-        return 99
-    print("\n" + (the_plan.diff or "(no change to config.pbtxt)"))
-    done = apply.apply(
-        the_plan,
-        record.url,
-        settings.metrics_url,
-        record.model,
-        winner.candidate,
-        winner.best.concurrency,
-        settings.measure,
-        record=record,
-    )
-    print(("applied: " if done.ok else "not applied: ") + done.message)
-    if done.level is not None and done.level.ok:
-        print(
-            f"measured after reload: {done.level.throughput:,.1f} infer/s, p99 "
-            f"{done.level.p99_ms:.2f} ms at concurrency {done.level.concurrency} "
-            f"(tuned: {winner.best.throughput:,.1f} infer/s; figures vary with the machine's load)"
-        )
-    return 0 if done.ok else 99
