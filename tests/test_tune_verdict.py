@@ -220,3 +220,58 @@ def test_request_rate_search_drives_the_model_by_arrival_rate(
     assert record.verdict is not None and record.verdict.verdict == "no_better_beyond_noise"
     assert "request rate" in report.summary(record)
     assert load_record(record.path).load == "request_rate"  # type: ignore[arg-type]
+
+
+def test_two_models_are_tuned_in_turn_while_both_are_driven(
+    verdict_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-m a,b: each model's figure is the weighted sum of both, measured at the same time (one
+    configuration each here: the default; the search itself is tested above)."""
+    client = TritonHTTP(verdict_server.http_url)
+
+    def served(model: str) -> int:
+        return int(client.model_stats(model)[0]["inference_count"])
+
+    before = {m: served(m) for m in (SLEEPY, FIXED_COST_BATCHED)}
+    code = main(
+        [
+            "tune",
+            "-m",
+            f"{SLEEPY},{FIXED_COST_BATCHED}",
+            "--weights",
+            "2,1",
+            "--search",
+            "brute",  # no re-measure: nothing is reloaded, so the statistics add up
+            "-u",
+            verdict_server.http_url,
+            "--metrics-url",
+            verdict_server.metrics_url,
+            "--max-instance-count",
+            "1",
+            "--dynamic-batching",
+            "on",
+            "--min-batch-size",
+            "8",
+            "--max-batch-size",
+            "8",
+            "--concurrency",
+            "2:2",
+            "-p",
+            "250",
+            "-s",
+            str(ANY_STABILITY),
+            "--results",
+            str(tmp_path / "results"),
+            "--json",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 5, captured.out + captured.err
+    assert f"Tuning {SLEEPY} while {FIXED_COST_BATCHED} run beside it" in captured.out
+    assert "weighted sum 2 × sleepy_python + 1 × fixed_cost_batched" in captured.out
+    verdict = json.loads(captured.out.strip().splitlines()[-1])
+    assert verdict["models"] == [SLEEPY, FIXED_COST_BATCHED]
+    assert verdict["verdict"] == "no_better_beyond_noise" and verdict["winner"] is None
+    assert [s["current"]["count"] for s in verdict["steps"]] == [1, 1]
+    after = {m: served(m) for m in before}
+    assert all(after[m] > before[m] for m in before)  # both were driven

@@ -65,7 +65,19 @@ def add_parser(subparsers: Any) -> None:
         "current one beyond noise, 4 none met the constraints, 3 bad options, 99 server "
         "failure, 130 interrupted",
     )
-    p.add_argument("-m", dest="model", required=True, metavar="MODEL", help="model to tune")
+    p.add_argument(
+        "-m",
+        dest="model",
+        required=True,
+        metavar="MODEL[,MODEL]",
+        help="model to tune; an ensemble tunes its composing models through it; several "
+        "(a,b) are tuned in turn while all are driven at the same time",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="W,W",
+        help="with -m a,b: the weight of each model's throughput in the objective (default 1 each)",
+    )
     p.add_argument("--latency-budget", type=float, metavar="MS", help="p99 latency at most MS")
     p.add_argument("--min-throughput", type=float, metavar="N", help="infer/sec at least N")
     p.add_argument("--max-gpu-memory", type=float, metavar="MB", help="GPU memory at most MB")
@@ -223,6 +235,18 @@ def _concurrency(text: str) -> list[int]:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
+def _weights(text: str | None, count: int) -> list[float]:
+    if not text:
+        return []
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--weights {text}: expected comma-separated numbers") from None
+    if len(weights) != count or not all(0 < w < float("inf") for w in weights):
+        raise UsageError(f"--weights {text}: one number above 0 per model of -m ({count})")
+    return weights
+
+
 def _rates(text: str) -> list[int]:
     try:
         return powers_of_two(*parse_range(text, "--request-rate"))
@@ -231,6 +255,12 @@ def _rates(text: str) -> list[int]:
 
 
 def check_options(args: argparse.Namespace) -> None:
+    args.models = [m.strip() for m in args.model.split(",")]
+    if len(args.models) > 1 and (args.resume or args.show):
+        raise UsageError("--resume and --show take one model, not -m a,b")
+    if len(set(args.models)) != len(args.models) or not all(args.models):
+        raise UsageError(f"-m {args.model}: expected distinct model names separated by commas")
+    args.weight_list = _weights(args.weights, len(args.models))
     attach_local_repository(args)  # -u with --model-repository: as --repository
     if args.local_repository and not args.repository:
         args.repository = Path(args.local_repository[0])
@@ -346,7 +376,22 @@ def _record(
 
 
 def _records(args: argparse.Namespace, url: str, metrics_url: str | None) -> list[TuneRecord]:
-    """The tune to run: of -m, or of each composing model when -m is an ensemble."""
+    """The tune to run: of -m, of each composing model when -m is an ensemble, or of each of
+    several models (-m a,b) in turn, all driven at the same time."""
+    if len(args.models) > 1:
+        for model in args.models:
+            for line in recover_first(url, model, args.results):
+                print(line, flush=True)
+        weights = args.weight_list or [1.0] * len(args.models)
+        records = []
+        for i, model in enumerate(args.models):
+            others = args.models[:i] + args.models[i + 1 :]
+            record = _record(args, url, metrics_url, model)
+            record.together = others
+            record.weights = [weights[i], *(weights[:i] + weights[i + 1 :])]
+            records.append(record)
+        print(f"tuning {', '.join(args.models)} in turn, all driven at the same time")
+        return records
     steps = [] if args.resume else composing_models(TritonHTTP(url).model_config(args.model))
     for model in steps or [args.model]:
         for line in recover_first(url, model, args.results):  # before the base config
@@ -404,13 +449,14 @@ def run(args: argparse.Namespace) -> int:
             url, metrics_url = server.http_url, server.metrics_url
         elif metrics_url is None:
             metrics_url = f"{TritonHTTP(url).host}:8002"
-        if not _wait_model(TritonHTTP(url), args.model, args.startup_timeout if server else 5):
-            reason = server.errors.reason(args.model) if server else ""
-            print(
-                f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
-                file=sys.stderr,
-            )
-            return 99
+        for model in args.models:
+            if not _wait_model(TritonHTTP(url), model, args.startup_timeout if server else 5):
+                reason = server.errors.reason(model) if server else ""
+                print(
+                    f"error: model {model!r} is not ready" + (f": {reason}" if reason else ""),
+                    file=sys.stderr,
+                )
+                return 99
         if not _settle_applies(args, url, repositories):
             return 3
         try:
@@ -425,6 +471,8 @@ def run(args: argparse.Namespace) -> int:
         done = []
         for record in records:
             through = f" through the ensemble {record.through}" if record.through else ""
+            if record.together:
+                through = f" while {', '.join(record.together)} run beside it"
             print(
                 f"Tuning {record.model}{through} ({record.mode} search over "
                 f"{record.space.size()} configs, objective {record.objective}, constraints "
@@ -435,7 +483,7 @@ def run(args: argparse.Namespace) -> int:
             done.append(run_tune(record, run_settings, tune_output.printer, cancel))
             if done[-1].status != "done":
                 break
-        if not records[0].through:
+        if not records[0].through and not records[0].together:
             return tune_output.finish(args, done[0], run_settings, repositories)
         return tune_ensemble.finish(
             args,
@@ -463,9 +511,9 @@ def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]
             print(apply.undo_pending(record, url if local else None), flush=True)
         elif args.pending_apply == "keep":
             print(apply.keep_pending(record), flush=True)
-        elif record.model == args.model:
+        elif record.model in args.models:
             print(
-                f"error: {args.model}'s config.pbtxt holds that unverified tuned config: "
+                f"error: {record.model}'s config.pbtxt holds that unverified tuned config: "
                 "--pending-apply restore puts the previous one back, --pending-apply keep keeps it",
                 file=sys.stderr,
             )

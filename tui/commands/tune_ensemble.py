@@ -1,6 +1,7 @@
 """`triton-tui tune -m ENSEMBLE`: each composing model is tuned in turn (instances, batching),
-measured end to end through the ensemble, the others left as they are; this module says what the
-steps found together.
+measured end to end through the ensemble, the others left as they are; `-m a,b`: each model tuned
+in turn while all are driven at the same time (the objective the weighted sum of throughputs).
+This module says what the steps found together.
 
 Each step has its own verdict, files and --write; the exit code is the best news among them (0 if
 any step is better beyond noise, else 5, else 4; a cancel or a server failure first), and --json
@@ -34,12 +35,18 @@ def finish(
             step.export = args.export / safe_name(record.model)
         if args.report:
             step.report = args.report / safe_name(record.model)
-        print(f"\n== {record.model}, measured through {record.through} ==")
+        how = (
+            f"measured through {record.through}"
+            if record.through
+            else f"measured together with {', '.join(record.together)}"
+        )
+        print(f"\n== {record.model}, {how} ==")
         codes.append(finish_one(step, record))
     if len(records) < total:
         print(f"{total - len(records)} composing model(s) not tuned: the tune stopped early.")
     if args.json:
-        print(json.dumps(ensemble_json(args.model, records)), flush=True)
+        name = args.model if records and records[0].through else list(args.models)
+        print(json.dumps(ensemble_json(name, records)), flush=True)
     return combined_code(codes)
 
 
@@ -50,7 +57,7 @@ def combined_code(codes: list[int]) -> int:
     return 4
 
 
-def ensemble_json(ensemble: str, records: list[TuneRecord]) -> dict[str, Any]:
+def ensemble_json(ensemble: str | list[str], records: list[TuneRecord]) -> dict[str, Any]:
     steps = [report.verdict_json(r) for r in records]
     verdicts = [s["verdict"] for s in steps]
     if "better" in verdicts:
@@ -61,9 +68,10 @@ def ensemble_json(ensemble: str, records: list[TuneRecord]) -> dict[str, Any]:
         overall = "no_better_beyond_noise"
     winners = {r.model: s["winner"] for r, s in zip(records, steps, strict=True) if s["winner"]}
     gains = {r.model: s["gain_pct"] for r, s in zip(records, steps, strict=True) if s["gain_pct"]}
+    group = {"ensemble": ensemble} if records and records[0].through else {"models": ensemble}
     return {
         "verdict": overall,
-        "ensemble": ensemble,
+        **group,
         "winner": winners or None,
         "gain_pct": gains or None,
         "current": {r.model: s["current"] for r, s in zip(records, steps, strict=True)},

@@ -155,3 +155,88 @@ def measure_level(
     if result.status not in ("ok", "threshold"):
         level.error = clean(result.message or result.status)
     return level
+
+
+def measure_together(
+    url: str,
+    metrics_url: str | None,
+    models: list[str],
+    weights: list[float],
+    concurrency: int,
+    settings: MeasureSettings,
+    cancel: threading.Event,
+) -> Level:
+    """Several models measured at the same time, each by its own load generator at the same
+    level; the figure is the weighted sum of their throughputs and the worst of their p99s. A
+    model whose level settles first keeps its load running (figures not kept) until every other
+    one has settled, so each model's windows all ran beside the others' load."""
+    stop = threading.Event()  # every model settled, or cancelled
+    levels: dict[int, Level] = {}
+    lock = threading.Lock()
+
+    def measure(index: int, model: str) -> None:
+        level = measure_level(url, metrics_url, model, concurrency, settings, cancel)
+        with lock:
+            levels[index] = level
+            if len(levels) == len(models):
+                stop.set()
+        if not stop.is_set():
+            _keep_busy(url, model, concurrency, settings, stop)
+
+    threads = [
+        threading.Thread(target=measure, args=(i, m), name=f"tune-together-{i}", daemon=True)
+        for i, m in enumerate(models)
+    ]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(0.1):
+        if cancel.is_set():
+            stop.set()
+    for thread in threads:
+        thread.join()
+    return combine(models, weights, [levels[i] for i in range(len(models))], concurrency)
+
+
+def _keep_busy(
+    url: str, model: str, concurrency: int, settings: MeasureSettings, stop: threading.Event
+) -> None:
+    """The same load on `model` until `stop` (a sweep that never settles, then cancelled)."""
+    busy = BenchConfig(
+        model=model,
+        url=url,
+        concurrency=None if settings.request_rate else Range(concurrency, concurrency, 1),
+        request_rate=Range(concurrency, concurrency, 1, False) if settings.request_rate else None,
+        window_ms=settings.window_ms,
+        stability_pct=1e-9,
+        max_trials=1_000_000,
+        processes=settings.processes,
+    )
+    run_sweep(busy, None, stop)
+
+
+def combine(models: list[str], weights: list[float], levels: list[Level], value: int) -> Level:
+    """One level from the models' levels measured together (weighted throughput, worst p99)."""
+    failed = [(m, lv) for m, lv in zip(models, levels, strict=True) if not lv.ok]
+    out = Level(
+        concurrency=value,
+        client_cores=sum(lv.client_cores for lv in levels),
+        host_busy=max(lv.host_busy for lv in levels),
+    )
+    if failed:
+        model, level = failed[0]
+        out.error, out.unstable = f"{model}: {level.error}", level.unstable
+        return out
+    out.throughput = sum(w * lv.throughput for w, lv in zip(weights, levels, strict=True))
+    out.p99_ms = max(lv.p99_ms for lv in levels)
+    out.avg_ms = max(lv.avg_ms for lv in levels)
+    out.queue_us = max(lv.queue_us for lv in levels)
+    out.compute_us = max(lv.compute_us for lv in levels)
+    out.gpu_util, out.gpu_mem_mb = levels[0].gpu_util, levels[0].gpu_mem_mb  # the same GPUs
+    n = min(len(lv.throughput_windows) for lv in levels)
+    if n and all(len(lv.p99_windows_ms) >= n for lv in levels):
+        out.throughput_windows = [
+            sum(w * lv.throughput_windows[-n + i] for w, lv in zip(weights, levels, strict=True))
+            for i in range(n)
+        ]
+        out.p99_windows_ms = [max(lv.p99_windows_ms[-n + i] for lv in levels) for i in range(n)]
+    return out

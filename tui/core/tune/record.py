@@ -223,6 +223,10 @@ class TuneRecord:
     load: str = "concurrency"  # or "request_rate": the space's concurrency list holds rates
     # an ensemble measured end to end while `model`, one of its composing models, is tuned
     through: str = ""
+    # other models driven at the same time (measure.measure_together); the objective is the
+    # weighted sum of throughputs, `weights` for [model, *together] (all 1 when empty)
+    together: list[str] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
     verdict: Verdict | None = None
     path: Path | None = None
 
@@ -306,6 +310,8 @@ class TuneRecord:
             "concurrency_formula": self.concurrency_formula,
             "load": self.load,
             "through": self.through,
+            "together": self.together,
+            "weights": self.weights,
             "verdict": asdict(self.verdict) if self.verdict else None,
             "results": [r.to_dict() for r in self.results],
         }
@@ -336,6 +342,8 @@ class TuneRecord:
             concurrency_formula=bool(data.get("concurrency_formula", False)),
             load=data.get("load", "concurrency"),
             through=data.get("through", ""),
+            together=list(data.get("together", [])),
+            weights=[float(w) for w in data.get("weights", [])],
             verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             path=path,
         )

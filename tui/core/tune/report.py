@@ -223,6 +223,20 @@ def csv_text(record: TuneRecord) -> str:
 def not_measured(record: TuneRecord) -> list[str]:
     """What the figures leave out, and when the client may be what limits them."""
     notes = []
+    if record.together:
+        models = [record.model, *record.together]
+        weights = record.weights or [1.0] * len(models)
+        terms = " + ".join(f"{w:g} × {m}" for w, m in zip(weights, models, strict=False))
+        notes.append(
+            f"Throughput is the weighted sum {terms}, all driven at the same time at each level; "
+            "p99 is the worst of theirs. Only the configuration of "
+            f"{record.model} was varied."
+        )
+    if record.through:
+        notes.append(
+            f"Figures are the ensemble {record.through} end to end; only {record.model}, one of "
+            "its composing models, was varied."
+        )
     levels = record.levels()
     if levels and all(lv.gpu_util is None for lv in levels):
         notes.append(

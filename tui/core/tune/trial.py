@@ -19,7 +19,7 @@ from typing import Any
 
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune.compare import MIN_ROUNDS, Comparison, Round, interleave
-from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune.measure import Level, MeasureSettings, measure_level, measure_together
 from tui.core.tune.restore import restore, wait_until
 from tui.core.util.sanitize import clean
 
@@ -36,6 +36,8 @@ class TrialSettings:
     measure: MeasureSettings = field(default_factory=MeasureSettings)
     load_timeout_s: float = 600.0
     measure_model: str = ""  # measure this model (an ensemble of `model`) instead of `model`
+    together: list[str] = field(default_factory=list)  # driven at the same time (weighted sum)
+    weights: list[float] = field(default_factory=list)  # for [model, *together]
 
 
 def figure(level: Level, objective: str) -> float:
@@ -69,9 +71,16 @@ def run_trial(
         target = settings.measure_model or model
         if not wait_until(lambda: client.model_ready(model) and client.model_ready(target), 60.0):
             raise TrialError(f"the {side} config loaded but the model is not ready")
-        level = measure_level(
-            url, metrics_url, target, settings.concurrency, settings.measure, stop
-        )
+        if settings.together:
+            models = [target, *settings.together]
+            weights = settings.weights or [1.0] * len(models)
+            level = measure_together(
+                url, metrics_url, models, weights, settings.concurrency, settings.measure, stop
+            )
+        else:
+            level = measure_level(
+                url, metrics_url, target, settings.concurrency, settings.measure, stop
+            )
         value = figure(level, settings.objective)
         if value <= 0:
             raise TrialError(f"the {side} config gave no figure: {level.error or 'no responses'}")

@@ -34,7 +34,7 @@ from pathlib import Path
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune import verdict
 from tui.core.tune.compare import MIN_ROUNDS, Cancelled, Round
-from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune.measure import Level, MeasureSettings, measure_level, measure_together
 from tui.core.tune.record import CandidateResult, TuneRecord, objective_value
 from tui.core.tune.restore import recover, restore, same_config, wait_until
 from tui.core.tune.space import Candidate, describe_config, override
@@ -184,14 +184,26 @@ class Tuner:
         if self.cancel.is_set():
             raise _Cancelled
         rec = self.record
-        level = measure_level(
-            rec.url,
-            self.run_settings.metrics_url,
-            self.measured_model,
-            concurrency,
-            self.run_settings.measure,
-            self.cancel,
-        )
+        if rec.together:
+            models = [self.measured_model, *rec.together]
+            level = measure_together(
+                rec.url,
+                self.run_settings.metrics_url,
+                models,
+                rec.weights or [1.0] * len(models),
+                concurrency,
+                self.run_settings.measure,
+                self.cancel,
+            )
+        else:
+            level = measure_level(
+                rec.url,
+                self.run_settings.metrics_url,
+                self.measured_model,
+                concurrency,
+                self.run_settings.measure,
+                self.cancel,
+            )
         if self.cancel.is_set():
             raise _Cancelled
         result.levels.append(level)
@@ -359,6 +371,8 @@ class Tuner:
             measure=self.run_settings.measure,
             load_timeout_s=self.run_settings.load_timeout_s,
             measure_model=rec.through,
+            together=rec.together,
+            weights=rec.weights,
         )
 
         def journal(live: bool) -> None:
