@@ -110,7 +110,10 @@ def add_parser(subparsers: Any) -> None:
         help="try dynamic batching on, off or both (default both where the model can batch)",
     )
     p.add_argument(
-        "--queue-delay", metavar="US[,US]", help="max_queue_delay_microseconds values (default 0)"
+        "--queue-delay",
+        metavar="US[,US]|auto",
+        help="max_queue_delay_microseconds values where the batcher is on (default 0; auto: "
+        f"{','.join(map(str, AUTO_QUEUE_DELAYS_US))})",
     )
     p.add_argument(
         "--intra-op-threads",
@@ -217,9 +220,14 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+AUTO_QUEUE_DELAYS_US = [0, 100, 500, 1000]
+
+
 def _ints(text: str | None, flag: str) -> list[int] | None:
     if not text:
         return None
+    if flag == "--queue-delay" and text.strip() == "auto":
+        return list(AUTO_QUEUE_DELAYS_US)
     try:
         return [int(v) for v in text.split(",")]
     except ValueError:

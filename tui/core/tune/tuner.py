@@ -1,5 +1,6 @@
 """Run a tune: measure the model's own config, then candidates (every point, or a hill climb),
-each loaded through the load API's config override, and restore the model at the end.
+each loaded through the load API's config override, then the verdict (verdict.py: the pick,
+measured alternately with the current config in a final round), and restore the model at the end.
 
 `run_tune` blocks (call it on a worker thread) and never raises for server trouble. Restoring
 (restore.py) runs in a `finally`, so a cancel or an error restores too. If the process is killed,
