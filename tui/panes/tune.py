@@ -108,8 +108,6 @@ class TunePane(Vertical):
                 id="tune-search",
                 compact=True,
             )
-            yield Label("gain%")
-            yield Input("5", id="tune-gain", type="number", compact=True)
             yield Button("Start", id="tune-start-button", variant="primary", compact=True)
         with Horizontal(id="tune-axes"):
             yield Label("instances")
@@ -122,6 +120,10 @@ class TunePane(Vertical):
             yield Input("1000", id="tune-window", type="integer", compact=True)
             yield Label("stab%")
             yield Input("20", id="tune-stability", type="number", compact=True)
+        with Horizontal(id="tune-margin"):
+            yield Label("gain%")
+            yield Input("5", id="tune-gain", type="number", compact=True)
+            yield Label("a winner must beat the current config by this much, beyond noise")
         yield StatusLine("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
