@@ -13,7 +13,7 @@ from tui.core.tune.record import CandidateResult, TuneRecord
 from tui.core.tune.space import Candidate, SearchSpace, SpaceError, override
 from tui.core.tune.svgchart import nice_ticks
 from tui.core.tune.tuner import formula_start
-from tui.core.tune.verdict import choose, conclude, tied, worth_final
+from tui.core.tune.verdict import choose, conclude, inconclusive, tied, worth_final
 
 
 def _result(candidate: Candidate, windows: list[float], p99: float = 1.0) -> CandidateResult:
@@ -161,3 +161,15 @@ def test_nothing_measured_is_no_evidence_of_anything_better() -> None:
     verdict = conclude(record, pick, group, words)
     assert pick is None and verdict.verdict == "no_better_beyond_noise"
     assert "no configuration could be measured" in verdict.words
+
+
+def test_an_inconclusive_final_comparison_gets_more_rounds_once() -> None:
+    disturbed = [Round(100, 190), Round(100, 80), Round(100, 200)]  # one round went wrong
+    first = Comparison(rounds=disturbed, scale="log")
+    assert first.gain.mean > 5 and not first.clears(5)
+    assert inconclusive(first, 5, 3)
+    assert not inconclusive(first, 5, 6)  # at the cap
+    flat = Comparison(rounds=[Round(100, 101), Round(100, 99), Round(100, 102)], scale="log")
+    assert not inconclusive(flat, 5, 3)  # its mean is under the margin: no second look
+    clear = Comparison(rounds=[Round(100, 190), Round(100, 195), Round(100, 200)], scale="log")
+    assert not inconclusive(clear, 5, 3)  # already clear

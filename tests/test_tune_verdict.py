@@ -274,4 +274,4 @@ def test_two_models_are_tuned_in_turn_while_both_are_driven(
     assert verdict["verdict"] == "no_better_beyond_noise" and verdict["winner"] is None
     assert [s["current"]["count"] for s in verdict["steps"]] == [1, 1]
     after = {m: served(m) for m in before}
-    assert all(after[m] > before[m] for m in before)  # both were driven
+    assert all(after[m] > before[m] for m in before), (before, after)  # both were driven

@@ -43,6 +43,7 @@ from tui.core.tune.trial import TrialError, TrialSettings, run_trial
 from tui.core.util.sanitize import clean
 
 REMEASURE_TOP = 3  # Model Analyzer's num_configs_per_model default
+MAX_FINAL_ROUNDS = 6  # an inconclusive final comparison gets more rounds, up to this many
 MIN_GAIN = 0.05  # Model Analyzer: stop a sweep when 4 tries gained under 5 %
 GAIN_TRIES = 4
 
@@ -382,25 +383,39 @@ class Tuner:
 
         comparison, failure = None, ""
         try:
-            comparison = run_trial(
-                rec.url,
-                self.run_settings.metrics_url,
-                rec.model,
-                rec.base_config,
-                override(rec.base_config, pick.candidate),
-                settings,
-                cancel=self.cancel,
-                on_round=lambda i, r: self.emit(FinalRoundMeasured(i + 1, rounds, r)),
-                on_override=journal,
-            )
+            while True:
+                done = len(comparison.rounds) if comparison is not None else 0
+                more = run_trial(
+                    rec.url,
+                    self.run_settings.metrics_url,
+                    rec.model,
+                    rec.base_config,
+                    override(rec.base_config, pick.candidate),
+                    replace(settings, rounds=rounds - done),
+                    cancel=self.cancel,
+                    on_round=self._final_round_seen(done, rounds),
+                    on_override=journal,
+                )
+                more.scale = "log"  # per-round ratios, geometric (compare.Comparison)
+                if comparison is not None:
+                    more.rounds[:0] = comparison.rounds
+                comparison = more
+                if not verdict.inconclusive(comparison, rec.min_gain_pct, rounds):
+                    break
+                rounds = min(MAX_FINAL_ROUNDS, rounds + MIN_ROUNDS)
+                self.emit(FinalStarted(pick.candidate, concurrency, rounds))
         except Cancelled:
             raise _Cancelled from None
         except TrialError as exc:
             failure = f"the final comparison failed: {exc}"
-        if comparison is not None:
-            comparison.scale = "log"  # per-round ratios, geometric (compare.Comparison)
         rec.verdict = verdict.conclude(rec, pick, group, choice, comparison, concurrency, failure)
         self.save()
+
+    def _final_round_seen(self, done: int, total: int) -> Callable[[int, Round], None]:
+        def seen(index: int, finished: Round) -> None:
+            self.emit(FinalRoundMeasured(done + index + 1, total, finished))
+
+        return seen
 
     def _ensemble_ready(self) -> None:
         """A composing model reloaded on its own may leave its ensemble unloaded: load it."""

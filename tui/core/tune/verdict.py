@@ -15,7 +15,10 @@ current config beyond noise.
    a loaded machine scales both figures of a round, so a gain of +150 % in one round and +450 %
    in the next are the same verdict, not a sign of noise around zero.
    Otherwise the verdict is "no configuration is better than yours beyond noise".
-   A pick whose first figures are under the margin is not compared: it cannot be better.
+   A pick whose first figures are under the margin is not compared: it cannot be better. A
+   comparison whose mean gain clears the margin but whose interval does not yet gets 3 more
+   rounds, once (at most 6): a single disturbed round on a busy machine should not hide a real
+   gain, and the interval still has to clear.
 4. When nothing meets the constraints the verdict says so; a current config that misses them
    while the pick meets them is beaten whatever the margin. When nothing could be measured at
    all, nothing is shown better: the verdict is "no better", in words that say why.
@@ -163,6 +166,16 @@ def worth_final(record: TuneRecord, pick: CandidateResult) -> tuple[bool, str]:
         f"the best candidate, {pick.candidate.brief()}, measured {gain:+.0f} % against the "
         f"current config, under the {record.min_gain_pct:g} % margin (no final comparison)"
     )
+
+
+def inconclusive(comparison: Comparison, margin: float, rounds: int, most: int = 6) -> bool:
+    """Worth more rounds: the gain's mean clears the margin but its interval does not yet, and
+    fewer than `most` rounds were measured. (Looking again inflates the chance of a false win a
+    little; the margin and the cap keep it small.)"""
+    if rounds >= most or len(comparison.rounds) < rounds:
+        return False
+    gain = comparison.gain
+    return gain.mean >= margin and not comparison.clears(margin)
 
 
 def conclude(
