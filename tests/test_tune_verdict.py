@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from tui.cli import main
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 from tui.core.tune import report
-from tui.core.tune.measure import MeasureSettings
+from tui.core.tune.measure import MeasureSettings, measure_together
 from tui.core.tune.record import TuneRecord, load_record
 from tui.core.tune.restore import same_config
 from tui.core.tune.space import SearchSpace
@@ -232,7 +233,21 @@ def test_two_models_are_tuned_in_turn_while_both_are_driven(
     def served(model: str) -> int:
         return int(client.model_stats(model)[0]["inference_count"])
 
-    before = {m: served(m) for m in (SLEEPY, FIXED_COST_BATCHED)}
+    models = [SLEEPY, FIXED_COST_BATCHED]
+    before = {m: served(m) for m in models}
+    level = measure_together(
+        verdict_server.http_url,
+        verdict_server.metrics_url,
+        models,
+        [2.0, 1.0],
+        2,
+        FAST,
+        threading.Event(),
+    )
+    after = {m: served(m) for m in models}
+    assert level.ok and all(after[m] > before[m] for m in models), (before, after)  # both driven
+    assert level.throughput_interval.n == 3 and level.throughput > 0
+
     code = main(
         [
             "tune",
@@ -241,7 +256,7 @@ def test_two_models_are_tuned_in_turn_while_both_are_driven(
             "--weights",
             "2,1",
             "--search",
-            "brute",  # no re-measure: nothing is reloaded, so the statistics add up
+            "brute",
             "-u",
             verdict_server.http_url,
             "--metrics-url",
@@ -273,5 +288,3 @@ def test_two_models_are_tuned_in_turn_while_both_are_driven(
     assert verdict["models"] == [SLEEPY, FIXED_COST_BATCHED]
     assert verdict["verdict"] == "no_better_beyond_noise" and verdict["winner"] is None
     assert [s["current"]["count"] for s in verdict["steps"]] == [1, 1]
-    after = {m: served(m) for m in before}
-    assert all(after[m] > before[m] for m in before), (before, after)  # both were driven
