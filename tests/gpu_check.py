@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 import tritonclient.http as httpclient  # noqa: E402
 from conftest import copy_demo, launch  # noqa: E402
 
-from assets.build_models import ensure_densenet  # noqa: E402
+from tools.models import ensure_densenet  # noqa: E402
 from tui.core.gpu.format import render_text  # noqa: E402
 from tui.core.gpu.metrics import parse_metrics  # noqa: E402
 from tui.core.gpu.nvml import NvmlReader, NvmlUnavailable  # noqa: E402

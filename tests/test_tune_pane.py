@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
-from assets.bench.tune_models import FIXED_COST
 from tests.conftest import ANY_STABILITY, launch
 from tests.test_tune import tune_repository
+from tools.tune_models import FIXED_COST
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from assets.bench.tune_models import (
+from tests.conftest import ANY_STABILITY, launch
+from tools.tune_models import (
     FIXED_COST_BATCHED,
     SLEEPY,
     SLEEPY_ENSEMBLE,
@@ -27,7 +28,6 @@ from assets.bench.tune_models import (
     add_sleepy_ensemble,
     add_sleepy_model,
 )
-from tests.conftest import ANY_STABILITY, launch
 from tui.cli import main
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess

@@ -19,22 +19,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    attach_local_repository,
-    server_from_args,
-    validate_server_flags,
-)
 from tui.commands import tune_ensemble, tune_output
-from tui.commands.bench import _wait_model
+from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.endpoints import UsageError
 from tui.core.server.launcher import LaunchError
+from tui.core.server.options import ServerOptions
+from tui.core.server.session import Session, open_session
 from tui.core.tune import apply, html_report, report
 from tui.core.tune.compare import MIN_MARGIN_PCT, MIN_ROUNDS
 from tui.core.tune.form import parse_concurrency, parse_range
-from tui.core.tune.measure import MeasureSettings, has_gpu
+from tui.core.tune.form import span as _span
+from tui.core.tune.measure import MAX_TRIALS, STABILITY_PCT, WINDOW_MS, has_gpu
+from tui.core.tune.options import TuneOptions
 from tui.core.tune.record import (
     Constraints,
     TuneRecord,
@@ -44,11 +42,14 @@ from tui.core.tune.record import (
     pending_applies,
 )
 from tui.core.tune.restore import StillOverridden, recover_first
-from tui.core.tune.space import SearchSpace, SpaceError, composing_models, powers_of_two
-from tui.core.tune.tuner import (
-    TuneRun,
-    run_tune,
+from tui.core.tune.space import (
+    CONCURRENCY,
+    INSTANCE_COUNTS,
+    MAX_BATCH,
+    SpaceError,
+    composing_models,
 )
+from tui.core.tune.tuner import TuneRun, run_tune
 
 
 def add_parser(subparsers: Any) -> None:
@@ -93,8 +94,8 @@ def add_parser(subparsers: Any) -> None:
         default="quick",
         help="quick: hill climbing from the model's own config (default); brute: every point",
     )
-    p.add_argument("--min-instance-count", type=int, default=1, metavar="N")
-    p.add_argument("--max-instance-count", type=int, default=5, metavar="N")
+    p.add_argument("--min-instance-count", type=int, default=INSTANCE_COUNTS[0], metavar="N")
+    p.add_argument("--max-instance-count", type=int, default=INSTANCE_COUNTS[1], metavar="N")
     p.add_argument(
         "--instance-kind",
         metavar="cpu|gpu|cpu,gpu",
@@ -102,7 +103,10 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--min-batch-size", type=int, metavar="N", help="smallest max_batch_size")
     p.add_argument(
-        "--max-batch-size", type=int, metavar="N", help="largest max_batch_size (default 128)"
+        "--max-batch-size",
+        type=int,
+        metavar="N",
+        help=f"largest max_batch_size (default {MAX_BATCH[1]})",
     )
     p.add_argument(
         "--dynamic-batching",
@@ -133,9 +137,9 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--concurrency",
-        default="1:1024",
+        default=_span(CONCURRENCY),
         metavar="MIN:MAX",
-        help="client concurrency, powers of two from MIN to MAX (default 1:1024)",
+        help=f"client concurrency, powers of two from MIN to MAX (default {_span(CONCURRENCY)})",
     )
     p.add_argument(
         "--request-rate",
@@ -147,19 +151,19 @@ def add_parser(subparsers: Any) -> None:
         "-p",
         "--measurement-interval",
         type=int,
-        default=1000,
+        default=WINDOW_MS,
         metavar="MS",
-        help="measurement window in ms (default 1000)",
+        help=f"measurement window in ms (default {WINDOW_MS})",
     )
     p.add_argument(
         "-s",
         "--stability-percentage",
         type=float,
-        default=20.0,
+        default=STABILITY_PCT,
         metavar="PCT",
-        help="allowed spread of the last 3 windows (default 20)",
+        help=f"allowed spread of the last 3 windows (default {STABILITY_PCT:g})",
     )
-    p.add_argument("-r", "--max-trials", type=int, default=10, metavar="N")
+    p.add_argument("-r", "--max-trials", type=int, default=MAX_TRIALS, metavar="N")
     p.add_argument(
         "--min-gain",
         type=float,
@@ -234,9 +238,9 @@ def _ints(text: str | None, flag: str) -> list[int] | None:
         raise UsageError(f"{flag} {text}: expected comma-separated integers") from None
 
 
-def _concurrency(text: str) -> list[int]:
+def _concurrency(text: str) -> tuple[int, int]:
     try:
-        return powers_of_two(*parse_concurrency(text, "--concurrency"))
+        return parse_concurrency(text, "--concurrency")
     except RangeError as exc:  # past the open-file limit
         raise UsageError(str(exc)) from None
     except ValueError:
@@ -255,24 +259,25 @@ def _weights(text: str | None, count: int) -> list[float]:
     return weights
 
 
-def _rates(text: str) -> list[int]:
+def _rates(text: str) -> tuple[int, int]:
     try:
-        return powers_of_two(*parse_range(text, "--request-rate"))
+        return parse_range(text, "--request-rate")
     except ValueError:
         raise UsageError(f"--request-rate {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
-def check_options(args: argparse.Namespace) -> None:
+def check_options(args: argparse.Namespace) -> ServerOptions:
+    """The server options (-u with --model-repository: as --repository); UsageError when a
+    flag is wrong."""
     args.models = [m.strip() for m in args.model.split(",")]
     if len(args.models) > 1 and (args.resume or args.show):
         raise UsageError("--resume and --show take one model, not -m a,b")
     if len(set(args.models)) != len(args.models) or not all(args.models):
         raise UsageError(f"-m {args.model}: expected distinct model names separated by commas")
     args.weight_list = _weights(args.weights, len(args.models))
-    attach_local_repository(args)  # -u with --model-repository: as --repository
-    if args.local_repository and not args.repository:
-        args.repository = Path(args.local_repository[0])
-    validate_server_flags(args)
+    options = server_options(args, local_repository=True)
+    if options.local_repositories and not args.repository:
+        args.repository = options.local_repositories[0]
     checks = [
         (
             0 < args.measurement_interval <= MAX_WINDOW_MS,
@@ -307,29 +312,40 @@ def check_options(args: argparse.Namespace) -> None:
     ):
         if any(n < 1 for n in _ints(text, flag) or []):
             raise UsageError(f"{flag} {text}: thread counts start at 1")
+    return options
 
 
-def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpace:
+def tune_options(args: argparse.Namespace) -> TuneOptions:
+    """The flags as the core's TuneOptions (UsageError for a value that does not parse)."""
     kinds = None
     if args.instance_kind:
         kinds = [f"KIND_{k.strip().upper()}" for k in args.instance_kind.split(",")]
-    sizes = None
+    batch = None
     if args.max_batch_size is not None or args.min_batch_size is not None:
-        sizes = powers_of_two(args.min_batch_size or 1, args.max_batch_size or 128)
+        batch = (args.min_batch_size or MAX_BATCH[0], args.max_batch_size or MAX_BATCH[1])
     dynamic = {"on": [True], "off": [False], "both": [True, False], None: None}[
         args.dynamic_batching
     ]
-    return SearchSpace.for_model(
-        config,
-        has_gpu=gpu,
+    return TuneOptions(
+        model=args.model,
+        search=args.search,
+        objective=args.objective.replace("-", "_"),
+        constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
+        counts=(args.min_instance_count, args.max_instance_count),
         kinds=kinds,
-        counts=list(range(args.min_instance_count, args.max_instance_count + 1)),
-        batch_sizes=sizes,
+        batch=batch,
         dynamic=dynamic,
         queue_delays_us=_ints(args.queue_delay, "--queue-delay"),
         concurrency=_rates(args.request_rate)
         if args.request_rate
         else _concurrency(args.concurrency),
+        window_ms=args.measurement_interval,
+        stability_pct=args.stability_percentage,
+        max_trials=args.max_trials,
+        min_gain_pct=args.min_gain,
+        final_rounds=args.final_rounds,
+        concurrency_formula=args.concurrency_formula,
+        load="request_rate" if args.request_rate else "concurrency",
         intra_op=_ints(args.intra_op_threads, "--intra-op-threads"),
         inter_op=_ints(args.inter_op_threads, "--inter-op-threads"),
     )
@@ -344,6 +360,7 @@ def _record(
 ) -> TuneRecord:
     """The tune of `model` (default -m), measured through the ensemble `through` if given."""
     client = TritonHTTP(url, timeout=10.0)
+
     if args.resume:
         path = (
             latest_unfinished(args.model, args.results)
@@ -363,24 +380,13 @@ def _record(
     if args.objective == "throughput-per-gb" and not gpu:
         raise UsageError("--objective throughput-per-gb needs GPU metrics; this server has none")
     try:
-        space = build_space(args, config, gpu)
+        options = tune_options(args)
+        options.model = model
+        record = options.new_record(url, config, gpu)
     except SpaceError as exc:
         raise UsageError(str(exc)) from None
-    return TuneRecord(
-        model=model,
-        through=through,
-        url=url,
-        space=space,
-        mode=args.search,
-        objective=args.objective.replace("-", "_"),
-        constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
-        window_ms=args.measurement_interval,
-        base_config=config,
-        min_gain_pct=args.min_gain,
-        final_rounds=args.final_rounds,
-        concurrency_formula=args.concurrency_formula,
-        load="request_rate" if args.request_rate else "concurrency",
-    )
+    record.through = through
+    return record
 
 
 def _records(args: argparse.Namespace, url: str, metrics_url: str | None) -> list[TuneRecord]:
@@ -434,75 +440,72 @@ def show(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_options(args)
+    options = check_options(args)
     if args.show:
         return show(args)
-    server = None
-    url = args.url or "localhost:8000"
-    metrics_url = args.metrics_url
-    repositories = [Path(p) for p in (args.model_repository or [])] or (
-        [args.repository] if args.repository else []
-    )
+    if not options.model_repositories:
+        options.url = options.url or "localhost:8000"
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        if args.model_repository:
-            try:
-                server = server_from_args(args)
-                server.start()
-                server.wait_ready(args.startup_timeout)
-            except LaunchError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 99
-            url, metrics_url = server.http_url, server.metrics_url
-        elif metrics_url is None:
-            metrics_url = f"{TritonHTTP(url).host}:8002"
-        for model in args.models:
-            if not _wait_model(TritonHTTP(url), model, args.startup_timeout if server else 5):
-                reason = server.errors.reason(model) if server else ""
-                print(
-                    f"error: model {model!r} is not ready" + (f": {reason}" if reason else ""),
-                    file=sys.stderr,
-                )
-                return 99
-        if not _settle_applies(args, url, repositories):
-            return 3
-        try:
-            records = _records(args, url, metrics_url)
-        except (TritonError, StillOverridden) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 99
-        settings = MeasureSettings(
-            args.measurement_interval, args.stability_percentage, args.max_trials
-        )
-        run_settings = TuneRun(metrics_url, settings, args.results)
-        done = []
-        for record in records:
-            through = f" through the ensemble {record.through}" if record.through else ""
-            if record.together:
-                through = f" while {', '.join(record.together)} run beside it"
-            print(
-                f"Tuning {record.model}{through} ({record.mode} search over "
-                f"{record.space.size()} configs, objective {record.objective}, constraints "
-                f"{record.constraints.words()})",
-                flush=True,
-            )
-            tune_output.LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
-            done.append(run_tune(record, run_settings, tune_output.printer, cancel))
-            if done[-1].status != "done":
-                break
-        if not records[0].through and not records[0].together:
-            return tune_output.finish(args, done[0], run_settings, repositories)
-        return tune_ensemble.finish(
-            args,
-            done,
-            len(records),
-            lambda a, r: tune_output.finish(a, r, run_settings, repositories),
-        )
+        with open_session(options) as session:
+            return _tune(args, options, session, cancel)
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 99
     finally:
         signal.signal(signal.SIGINT, previous)
-        if server is not None:
-            server.stop()
+
+
+def _tune(
+    args: argparse.Namespace, options: ServerOptions, session: Session, cancel: threading.Event
+) -> int:
+    server = session.server
+    url = server.http_url if server is not None else options.url
+    assert url is not None
+    metrics_url = session.metrics_url
+    repositories = list(options.model_repositories) or (
+        [args.repository] if args.repository else []
+    )
+    for model in args.models:
+        if not TritonHTTP(url).wait_model_ready(model, args.startup_timeout if server else 5):
+            reason = server.errors.reason(model) if server else ""
+            print(
+                f"error: model {model!r} is not ready" + (f": {reason}" if reason else ""),
+                file=sys.stderr,
+            )
+            return 99
+    if not _settle_applies(args, url, repositories):
+        return 3
+    try:
+        records = _records(args, url, metrics_url)
+    except (TritonError, StillOverridden) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 99
+    settings = tune_options(args).measure_settings()
+    run_settings = TuneRun(metrics_url, settings, args.results)
+    done = []
+    for record in records:
+        through = f" through the ensemble {record.through}" if record.through else ""
+        if record.together:
+            through = f" while {', '.join(record.together)} run beside it"
+        print(
+            f"Tuning {record.model}{through} ({record.mode} search over "
+            f"{record.space.size()} configs, objective {record.objective}, constraints "
+            f"{record.constraints.words()})",
+            flush=True,
+        )
+        tune_output.LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
+        done.append(run_tune(record, run_settings, tune_output.printer, cancel))
+        if done[-1].status != "done":
+            break
+    if not records[0].through and not records[0].together:
+        return tune_output.finish(args, done[0], run_settings, repositories)
+
+    def finish_step(step_args: argparse.Namespace, record: TuneRecord) -> int:
+        return tune_output.finish(step_args, record, run_settings, repositories)
+
+    return tune_ensemble.finish(args, done, len(records), finish_step)
 
 
 def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]) -> bool:

@@ -31,6 +31,7 @@ from tui.core.bench.engine import (
     WindowMeasured,
     run_sweep,
 )
+from tui.core.bench.ranges import STABILITY_PCT, WINDOW_MS
 from tui.core.server.client import TritonError
 from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
 from tui.state import (
@@ -86,11 +87,13 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             yield Label("conc")
             yield Input("1:4", placeholder="1:4", id="bench-range", compact=True)
             yield Label("ms")
-            yield Input("5000", placeholder="5000", id="bench-window", type="integer", compact=True)
+            window = str(WINDOW_MS)
+            yield Input(window, placeholder=window, id="bench-window", type="integer", compact=True)
             yield Label("pct")
             yield Input("", placeholder="avg", id="bench-percentile", type="integer", compact=True)
             yield Label("stab%")
-            yield Input("10", placeholder="10", id="bench-stability", type="number", compact=True)
+            stab = f"{STABILITY_PCT:g}"
+            yield Input(stab, placeholder=stab, id="bench-stability", type="number", compact=True)
             yield Button("Start", id="bench-start", variant="primary", disabled=True, compact=True)
         with Horizontal(id="bench-inputs-row"):
             yield Static("", id="bench-inputs")

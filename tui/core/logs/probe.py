@@ -208,10 +208,13 @@ def _logged_attempt(
         time.sleep(0.05)
 
 
+STEADY = 20  # steady inferences timed after the first (the command's -n, the pane's N)
+
+
 def run_probe(
     client: TritonHTTP,
     model: str,
-    n: int = 20,
+    n: int = STEADY,
     *,
     timeline: LoadTimeline | None = None,
     metrics_url: str | None = None,
