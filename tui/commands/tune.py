@@ -61,7 +61,7 @@ def add_parser(subparsers: Any) -> None:
         "Candidates are loaded as config overrides (nothing is written) and the model is "
         "restored at the end; --write saves the winner to config.pbtxt. A winner must beat "
         "the current config beyond noise: its gain, measured in interleaved rounds with the "
-        "current config, must clear --min-gain over its whole 95 %% interval.",
+        "current config, must clear --min-gain over its whole 95 % interval.",
         epilog="exit codes: 0 a config is better beyond noise, 5 no config is better than the "
         "current one beyond noise, 4 none met the constraints, 3 bad options, 99 server "
         "failure, 130 interrupted",
