@@ -51,6 +51,7 @@ class TritonTUI(ModelActions):
         Binding("c", "probe_model", "Cold start", show=False),
         Binding("e", "edit_config", "Config", show=False),
         Binding("L", "model_logs", "Its logs", show=False),
+        Binding("w", "doctor_model", "Why not faster", show=False),
         *(
             Binding(p.key, f"show_pane('{p.pane_id}')", p.title, show=False, id=f"pane-{p.pane_id}")
             for p in PANES

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "tune": "tui.commands.tune",
     "infer": "tui.commands.infer",
     "verify": "tui.commands.verify",
+    "doctor": "tui.commands.doctor",
 }
 
 __all__ = ["COMMANDS", "UsageError", "console_parser", "main", "split_passthrough"]

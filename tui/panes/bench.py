@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,12 +27,14 @@ from tui.core.bench.engine import (
     BenchResult,
     Event,
     LevelMeasured,
+    LevelResult,
     LevelStarted,
     SweepFinished,
     WindowMeasured,
     run_sweep,
 )
 from tui.core.bench.ranges import STABILITY_PCT, WINDOW_MS
+from tui.core.doctor.from_runs import from_bench_level, top_line
 from tui.core.server.client import TritonError
 from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
 from tui.state import (
@@ -48,6 +51,13 @@ from tui.widgets.status import StatusLine
 @dataclass
 class SweepProgressed(Message):
     event: Event
+
+
+@dataclass
+class DoctorLineFound(Message):
+    """The doctor's one line on the last run."""
+
+    text: str
 
 
 @dataclass
@@ -99,6 +109,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             yield Static("", id="bench-inputs")
             yield Input("", placeholder="shapes NAME:d1,d2 …", id="bench-shapes", compact=True)
         yield StatusLine("Waiting for the server…", id="bench-status")
+        yield Static("", id="bench-doctor", classes="doctor-line")
         yield ResultsPlot("", id="bench-plot")
         yield ResultsTable(id="bench-table", zebra_stripes=True, cursor_type="row")
         yield RunsBar()
@@ -292,6 +303,21 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         self.query_one(RunsBar).show_runs(self.runs)
         self._update_start()
         self._redraw()
+        if run.levels:
+            self.doctor_line(run.config.model, run.levels[-1])
+
+    @work(thread=True, exclusive=True, group="bench-doctor")
+    def doctor_line(self, model: str, level: LevelResult) -> None:
+        """The doctor's top finding for the run's busiest level (no new measurement)."""
+        try:
+            config = console(self).session.client.model_config(model)
+        except TritonError as exc:
+            self.post_message(DoctorLineFound(f"Doctor: cannot read {model}'s config: {exc}"))
+            return
+        self.post_message(DoctorLineFound(top_line(from_bench_level(model, config, level))))
+
+    def on_doctor_line_found(self, message: DoctorLineFound) -> None:
+        self.query_one("#bench-doctor", Static).update(Text(message.text))
 
     # Plot -----------------------------------------------------------------------------------
     def _redraw(self) -> None:

@@ -26,6 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.core.doctor.from_runs import from_tune_level, top_line
 from tui.core.server.client import TritonError
 from tui.core.tune import apply, html_report, report
 from tui.core.tune.compare import MIN_MARGIN_PCT
@@ -124,6 +125,7 @@ class TunePane(Vertical):
         yield StatusLine("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
+        yield Static("", id="tune-doctor", classes="doctor-line")
 
     def on_mount(self) -> None:
         self.watch(self.app, "server_state", self._server_state_changed)
@@ -331,6 +333,7 @@ class TunePane(Vertical):
             text += f" Record: {record.path}. a applies the winner, r writes a report."
         else:
             text += f" Record: {record.path}. Nothing to apply; r writes a report."
+        self.query_one("#tune-doctor", Static).update(Text(doctor_line(record)))
         severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
         self._status(text, severity)
 
@@ -415,3 +418,11 @@ class TunePane(Vertical):
 
     def on_tune_reported(self, message: TuneReported) -> None:
         self._status(f"Report written: {message.path} (open it in a browser)")
+
+
+def doctor_line(record: TuneRecord) -> str:
+    """The doctor's top finding for the model's own config at its best measured level."""
+    default = record.default
+    if default is None or default.best is None:
+        return ""
+    return top_line(from_tune_level(record.model, record.base_config, default.best))
