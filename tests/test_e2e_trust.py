@@ -98,7 +98,7 @@ def test_focus_leaves_fields_and_runs_take_it(launched: Keys) -> None:
     for key, own in (
         ("1", "d Deploy"),
         ("2", "f5 Apply"),
-        ("6", "s Start tune"),
+        ("6", "a Apply"),
         ("3", "f Follow"),
     ):
         term.press(key)

@@ -71,10 +71,11 @@ class TuneApplied(Message):
 
 class TunePane(Vertical):
     BINDINGS = [
-        Binding("s", "start", "Start tune", id="tune-start"),
-        Binding("escape", "cancel", "Cancel tune", id="tune-cancel"),
-        Binding("a", "apply", "Apply config", id="tune-apply"),
-        Binding("r", "report", "HTML report", id="tune-report"),
+        # Short words: at 80 columns the footer keeps Quit, Help and the palette in view.
+        Binding("s", "start", "Start", id="tune-start"),
+        Binding("escape", "cancel", "Cancel", id="tune-cancel"),
+        Binding("a", "apply", "Apply", id="tune-apply"),
+        Binding("r", "report", "Report", id="tune-report"),
     ]
     home = "#tune-table"  # where the focus goes when a tune starts, or Esc leaves a field
 
