@@ -29,7 +29,8 @@ from tui.core.server.session import Session
 from tui.core.store.models import ModelStore, StoreSnapshot, StoreSource, StoreUpdate
 from tui.core.store.truth import server_backends
 
-ServerPhase = Literal["starting", "ready", "failed", "stopping"]
+# "lost": a server that was live stopped answering (the console reconnects when it answers)
+ServerPhase = Literal["starting", "ready", "failed", "stopping", "lost"]
 ModelAction = Literal["load", "unload", "reload", "apply", "restore", "deploy", "file"]
 
 
