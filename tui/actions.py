@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from textual import work
 from textual.actions import SkipAction
 from textual.widgets import TabbedContent
 
 from tui.panes.config_dialogs import confirm
 from tui.state import ConsoleApp
+from tui.workers import work
 
 if TYPE_CHECKING:
     from tui.panes.bench import BenchPane

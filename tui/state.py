@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from tui.core.server.client import TritonError
 from tui.core.server.docker_server import DockerServer
 from tui.core.server.session import Session
+from tui.workers import ReportsWorkerFailures
 
 ServerPhase = Literal["starting", "ready", "failed", "stopping"]
 ModelAction = Literal["load", "unload", "reload", "apply", "restore", "deploy", "file"]
@@ -66,7 +67,7 @@ class ModelStateChanged(Message):
     handed_down: bool = False  # the app's copy for one pane (see ConsoleApp)
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(ReportsWorkerFailures, App[int]):
     """The state the panes share, with the few services they call on the app."""
 
     server_state: reactive[str] = reactive("starting")  # a ServerPhase

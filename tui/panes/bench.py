@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -42,6 +42,7 @@ from tui.state import (
     list_ready_models,
 )
 from tui.widgets.status import StatusLine
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -57,7 +58,7 @@ class ModelDescribed(Message):
     error: str = ""
 
 
-class BenchPane(Vertical):
+class BenchPane(ReportsWorkerFailures, Vertical):
     HELP = """\
 **Benchmark**: a perf_analyzer-style sweep of the model picked (the repository selection).
 Set the concurrency range (`1:4` = 1, 2, 3, 4), the window and the stability, then Enter in any

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -31,6 +31,7 @@ from tui.core.workflows.advice import Advice, advise
 from tui.core.workflows.deploy import DeployError, ImportPlan, ImportResult
 from tui.core.workflows.verify import Mismatch, verify
 from tui.state import console
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -54,7 +55,7 @@ class MeasureProgressed(Message):
     advice: list[Advice] | None = None
 
 
-class DeployScreen(Screen[str | None]):
+class DeployScreen(ReportsWorkerFailures, Screen[str | None]):
     """Returns the deployed model's name (or None) when closed."""
 
     HELP = """\

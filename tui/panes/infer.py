@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -26,6 +26,7 @@ from tui.core.server.client import TritonError
 from tui.core.workflows import infer, infer_report
 from tui.core.workflows.verify import verdict_lines, verify_served
 from tui.state import console
+from tui.workers import ReportsWorkerFailures, work
 
 FILL_CHOICES = [
     ("random", "random"),
@@ -56,7 +57,7 @@ class Answered(Message):
     steps: list[str] = field(default_factory=list)  # verify on an ensemble: its ONNX steps
 
 
-class InferScreen(Screen[None]):
+class InferScreen(ReportsWorkerFailures, Screen[None]):
     """`verify` False: infer the model; True: verify it against onnxruntime."""
 
     HELP = """\

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -17,6 +17,7 @@ from tui.core.store.repository import ModelView, poll
 from tui.panes.repository_detail import ModelDetailFetched, render_detail, row_cells
 from tui.panes.repository_list import ModelTable
 from tui.state import ModelAction, ModelSelected, ModelStateChanged, console
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -32,7 +33,7 @@ class ModelActionFinished(Message):
     error: str = ""
 
 
-class RepositoryPane(Horizontal):
+class RepositoryPane(ReportsWorkerFailures, Horizontal):
     HELP = """\
 **Repository**: the models on disk and on the server; ↑↓ or j/k move, g/G first/last, `/` filters.
 The model under the cursor is the one every pane acts on: `l` `u` `r` load, unload, reload it;

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -43,6 +43,7 @@ from tui.panes.config_dialogs import confirm
 from tui.state import NO_READY_MODEL, ReadyModelsListed, console, list_ready_models
 from tui.widgets.status import StatusLine
 from tui.widgets.tune_results import CandidateHighlighted, TuneResults
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -56,7 +57,7 @@ class TuneApplied(Message):
     text: str
 
 
-class TunePane(Vertical):
+class TunePane(ReportsWorkerFailures, Vertical):
     BINDINGS = [
         Binding("s", "start", "Start tune", id="tune-start"),
         Binding("escape", "cancel", "Cancel tune", id="tune-cancel"),
