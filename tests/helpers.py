@@ -14,16 +14,18 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import OptionList, Select
 
 from tui.cli import main
 
 
 async def until(
-    pilot: Pilot[object], ok: Callable[[], object], timeout: float = 30.0, what: str = ""
+    pilot: Pilot[object], ok: Callable[[], object], timeout: float = 60.0, what: str = ""
 ) -> None:
     """Let the app run until `ok()` holds; fail the test after `timeout` seconds.
 
@@ -70,6 +72,12 @@ def screen_text(app: App[object]) -> str:
 def toasts(app: App[object]) -> list[str]:
     """The notifications on screen now, each as its title and message in plain text."""
     return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+def select_choices(select: Select[Any]) -> list[str]:
+    """The prompts a Select offers, as its drop-down lists them (an OptionList inside it)."""
+    options = select.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
 @dataclass

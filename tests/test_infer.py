@@ -4,7 +4,6 @@ Polygraphy's comparison with onnxruntime on the served model file."""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import json
 import re
@@ -20,6 +19,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from textual.widgets import Button, DataTable, Input, Select, Static
 
+from tests.helpers import until
 from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.server.client import TritonHTTP
@@ -222,13 +222,6 @@ def _screen_text(app: TritonTUI) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
 
 
-async def _until(pilot, predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await pilot.pause(0.1)
-
-
 async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
     demo_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -237,17 +230,17 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
     app = TritonTUI(demo_session, stop_server_on_exit=False)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#model-table", DataTable)
-        await _until(pilot, lambda: table.row_count == 4)
+        await until(pilot, lambda: table.row_count == 4)
         await pilot.press("i")  # add_sub: the first row
         screen = app.screen
         assert isinstance(screen, InferScreen)
         out = screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "outputs:" in str(out.render()))
+        await until(pilot, lambda: "outputs:" in str(out.render()))
         shown = _screen_text(app)
         assert "OUTPUT0  FP32 [1, 4]  min" in shown and "INPUT0  FP32 [1, 4]" in shown
         assert "curl" in str(out.render()) and "Write" in shown
         await pilot.press("x")
-        await _until(pilot, lambda: len(list(exports.glob("add_sub-*/curl.sh"))) == 1)
+        await until(pilot, lambda: len(list(exports.glob("add_sub-*/curl.sh"))) == 1)
         (folder,) = (p for p in exports.glob("add_sub-*") if p.is_dir())
         assert sorted(p.name for p in folder.iterdir()) == [
             "curl.sh",
@@ -260,7 +253,7 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         screen.query_one("#infer-fill", Select).value = "constant"
         screen.query_one("#infer-value", Input).value = "2.5"
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: "over GRPC" in str(out.render()))
+        await until(pilot, lambda: "over GRPC" in str(out.render()))
         assert "OUTPUT0  FP32 [1, 4]  min 5  max 5  mean 5" in str(out.render())
         # An image for densenet_onnx's data_0 [1,3,224,224]: the layout and scaling said
         ppm = tmp_path / "red.ppm"
@@ -268,22 +261,22 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         await pilot.press("escape", "j", "i")  # densenet_onnx
         screen = app.screen
         out = screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "outputs:" in str(out.render()))  # its first (random) send
+        await until(pilot, lambda: "outputs:" in str(out.render()))  # its first (random) send
         screen.query_one("#infer-fill", Select).value = "image"
         screen.query_one("#infer-value", Input).value = str(ppm)
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: "inputs (image):" in str(out.render()))
+        await until(pilot, lambda: "inputs (image):" in str(out.render()))
         shown = _screen_text(app)
         assert "data_0 ← red.ppm 2×2 resized to 224×224, CHW, scaled to [0,1]" in shown
         assert "data_0  FP32 [1, 3, 224, 224]  min 0  max 1" in shown
         await pilot.press("escape", "j")  # identity_onnx
         await pilot.press("V")
         out = app.screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "agree:" in str(out.render()))
+        await until(pilot, lambda: "agree:" in str(out.render()))
         assert "OUTPUT0: ok" in _screen_text(app)
         await pilot.press("escape")
         app.action_infer_model("no_such_model")  # as the palette's "infer no_such_model"
-        await _until(pilot, lambda: bool(app.screen.query("#infer-out")))
+        await until(pilot, lambda: bool(app.screen.query("#infer-out")))
         out = app.screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "not ready" in str(out.render()))
+        await until(pilot, lambda: "not ready" in str(out.render()))
         assert app.screen.query_one("#infer-load", Button).display

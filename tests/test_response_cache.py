@@ -220,7 +220,8 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
     without the cache."""
     from textual.widgets import DataTable, Select, TabbedContent
 
-    from tests.test_bench_pane import _status, _type, _until
+    from tests.helpers import select_choices, until
+    from tests.test_bench_pane import _status, _type
     from tui.app import TritonTUI
     from tui.core.server.session import Session
     from tui.panes.bench import BenchPane
@@ -228,13 +229,13 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
 
     app = TritonTUI(Session.attach(served), stop_server_on_exit=False)
     async with app.run_test(size=(140, 40)) as pilot:
-        await _until(pilot, lambda: app.server_state == "ready")
+        await until(pilot, lambda: app.server_state == "ready")
         await pilot.press("5")
-        await _until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
+        await until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
         pane = app.query_one(BenchPane)
         table = pane.query_one(DataTable)
         select = pane.query_one("#bench-model", Select)
-        await _until(pilot, lambda: CACHED in str(select._options))
+        await until(pilot, lambda: CACHED in select_choices(select))
         for runs, (model, want) in enumerate(((CACHED, "100%"), ("add_sub", "")), 1):
             select.value = model
             await _type(pilot, "#bench-range", "1")
@@ -242,7 +243,7 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
             await _type(pilot, "#bench-stability", str(ANY_STABILITY))
             await pilot.pause(0.5)
             await pilot.click("#bench-start")
-            await _until(pilot, lambda n=runs: len(pane.runs) == n and pane.current is None, 60)
+            await until(pilot, lambda n=runs: len(pane.runs) == n and pane.current is None, 60)
             assert pane.runs[-1].config.model == model and table.row_count == 1, _status(pane)
             row = table.get_row_at(0)
             assert row[COLUMNS.index("cache hits")] == want, (model, row)
