@@ -4,11 +4,12 @@ Textual's TextArea (8.2) does work that grows with the file for every row it pai
 in a 20 000-line file cost 0.5–0.9 s: `WrappedDocument.height` adds up every line's wrap offsets
 (`CountedWrappedDocument` keeps that count up to date per edit instead), `Document.get_size`
 measures every line after each edit (`MeasuredDocument` re-measures the edited lines only), and
-`render_line` joins
-the whole text to learn whether the document is empty, for its placeholder (answered here from the
-first line while a row is painted). Lint marks are painted in `render_line` (the Line API) on the
-rows on screen only, not through the highlight map. After a big file is (re)wrapped, its per-line
-lists are frozen out of Python's full garbage collections (`freeze_heap`).
+`render_line` joins the whole text to learn whether the document is empty, for its placeholder
+(answered from the first line while a row is painted). TextArea has no public hook for its
+documents: what this relies on of its internals is kept in one adapter (text_area_hooks.py).
+Lint marks are painted in `render_line` (the Line API) on the rows on screen only, not through
+the highlight map. After a big file is (re)wrapped, its per-line lists are frozen out of
+Python's full garbage collections (`freeze_heap`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from rich.style import Style
 from textual.geometry import Offset, Size
 from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import TextArea
 from textual.widgets.text_area import (
     Document,
     DocumentBase,
@@ -31,6 +31,8 @@ from textual.widgets.text_area import (
     Location,
     WrappedDocument,
 )
+
+from tui.widgets.text_area_hooks import FastDocumentsTextArea
 
 MARK_STYLES = {
     "lint.error": Style(underline=True, bgcolor="#5f0000"),
@@ -115,45 +117,19 @@ class CountedWrappedDocument(WrappedDocument):
         return self._rows
 
 
-class ConfigTextArea(TextArea):
+class ConfigTextArea(FastDocumentsTextArea):
     """A TextArea whose lines carrying a lint finding are marked (underlined, tinted)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.marks: dict[int, str] = {}  # 0-based line -> "lint.error" / "lint.warning"
-        self._painting = False
         self._freeze_timer: Timer | None = None
         super().__init__(*args, **kwargs)
 
-    @property
-    def text(self) -> str:
-        document = self.document
-        if self._painting:  # TextArea.render_line only asks whether the document is empty
-            return "" if document.line_count == 1 and not document.get_line(0) else "\n"
-        return document.text
+    def make_document(self, document: DocumentBase) -> DocumentBase:
+        return MeasuredDocument(document.text) if type(document) is Document else document
 
-    @text.setter
-    def text(self, value: str) -> None:
-        self.load_text(value)
-
-    @property  # type: ignore[override]  # an attribute in TextArea: every document it loads
-    def document(self) -> DocumentBase:
-        return self._measured
-
-    @document.setter
-    def document(self, document: DocumentBase) -> None:
-        plain = type(document) is Document
-        self._measured: DocumentBase = MeasuredDocument(document.text) if plain else document
-
-    @property  # type: ignore[override]  # an attribute in TextArea: every document it wraps
-    def wrapped_document(self) -> WrappedDocument:
-        return self._counted
-
-    @wrapped_document.setter
-    def wrapped_document(self, wrapped: WrappedDocument) -> None:
-        counted = CountedWrappedDocument(
-            self.document, tab_width=self.indent_width, on_wrap=self._wrapped
-        )
-        self._counted: WrappedDocument = counted
+    def make_wrapped_document(self, document: DocumentBase) -> WrappedDocument:
+        return CountedWrappedDocument(document, tab_width=self.indent_width, on_wrap=self._wrapped)
 
     def _wrapped(self) -> None:
         """A whole-file wrap made two lists per line: freeze them once the rewraps settle."""
@@ -168,11 +144,7 @@ class ConfigTextArea(TextArea):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        self._painting = True
-        try:
-            strip = super().render_line(y)
-        finally:
-            self._painting = False
+        strip = super().render_line(y)
         if not self.marks:
             return strip
         row = y + self.scroll_offset.y
