@@ -212,8 +212,10 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
                 isinstance(app.screen, ChoiceScreen) and bool(app.screen.query("#dialog-message"))
             ),
         )
-        status = str(pane.query_one("#tune-status", Static).render())
-        assert "Cannot start" in status and not pane.running, status
+        # the dialog is pushed, then the refusal is written: wait for both
+        status = pane.query_one("#tune-status", Static)
+        await until(pilot, lambda: "Cannot start" in str(status.render()), what="refusal shown")
+        assert not pane.running
         await pilot.press("r")  # Restore
         await until(pilot, lambda: config.read_text() == before and not _batching(server))
     assert pending_applies() == []
