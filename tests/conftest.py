@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from assets.build_models import ensure_densenet
+from tests.helpers import CliRun, run_cli
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import LaunchSpec, ServerProcess
 from tui.core.server.session import Session
@@ -84,3 +85,11 @@ def demo_session(demo_server: ServerProcess) -> Session:
     session = Session.of_server(demo_server)
     session.wait_ready()
     return session
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
+    """The one CLI runner: `cli("bench", "-m", ...)` runs `triton-tui ...` in this process and
+    returns its exit code and what it printed (a subprocess only where a test needs signals or
+    a terminal)."""
+    return lambda *argv: run_cli(capsys, *argv)

@@ -12,7 +12,7 @@ import asyncio
 import html
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +85,9 @@ class CliRun:
     code: int
     out: str
     err: str
+
+    def __iter__(self) -> Iterator[int | str]:  # code, out, err = cli(...)
+        return iter((self.code, self.out, self.err))
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> CliRun:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pytest
 
 from tests.bench_repo import CACHED, _clone
 from tests.conftest import ANY_STABILITY, ROOT, copy_demo
+from tests.helpers import CliRun
 from tui.cli import UsageError, console_parser, validate_server_flags
 from tui.core.modelconfig import lint_text
 from tui.core.modelconfig.target import server_target
@@ -30,12 +31,6 @@ from tui.core.server.locate import find_tritonserver
 from tui.core.server.serverspec import launch_spec
 from tui.core.server.session import Session
 from tui.widgets.server_bar import ServerBar
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
 
 
 def cached_repo(dest: Path) -> Path:
@@ -84,10 +79,12 @@ def test_cache_size_reaches_the_launcher_and_the_cache_library_is_found() -> Non
         ),
     ],
 )
-def test_bad_cache_size_exits_3_in_words(args: list[str], message: str) -> None:
-    out = _run(*args)
-    assert out.returncode == 3, out.stderr
-    assert message in out.stderr and "Traceback" not in out.stderr
+def test_bad_cache_size_exits_3_in_words(
+    cli: Callable[..., CliRun], args: list[str], message: str
+) -> None:
+    out = cli(*args)
+    assert out.code == 3, out.err
+    assert message in out.err and "Traceback" not in out.err
 
 
 def test_cache_size_units() -> None:
@@ -138,12 +135,14 @@ def _stats(url: str, model: str) -> dict[str, Any]:
     return entry
 
 
-def test_bench_shows_cache_hits_that_match_the_server(served: str, tmp_path: Path) -> None:
+def test_bench_shows_cache_hits_that_match_the_server(
+    cli: Callable[..., CliRun], served: str, tmp_path: Path
+) -> None:
     out_csv, out_json = tmp_path / "b.csv", tmp_path / "b.json"
     flags = ["-u", served, "-p", "500", "-s", str(ANY_STABILITY), "-f", str(out_csv)]
     flags += ["--json", str(out_json)]
-    proc = _run("bench", "-m", CACHED, *flags)
-    assert proc.returncode == 0, proc.stderr
+    proc = cli("bench", "-m", CACHED, *flags)
+    assert proc.code == 0, proc.err
     (level,) = json.loads(out_json.read_text())["levels"]
     srv = level["server"]
     assert level["response_cache"] is True
@@ -151,7 +150,7 @@ def test_bench_shows_cache_hits_that_match_the_server(served: str, tmp_path: Pat
     assert srv["cache_hit_count"] > 0 and srv["cache_miss_count"] <= 1
     assert srv["cache_hit_count"] + srv["cache_miss_count"] == srv["success_count"]
     # the console's lines, as perf_analyzer prints them, with those counts
-    text = proc.stdout
+    text = proc.out
     assert f"    Cache hit count: {srv['cache_hit_count']}\n" in text
     assert f"    Cache miss count: {srv['cache_miss_count']}\n" in text
     assert re.search(r"\(overhead \d+ usec \+ queue \d+ usec \+ cache hit/miss \d+ usec\)", text)
@@ -177,13 +176,13 @@ def test_a_server_with_a_cache_is_a_target_that_has_one(served: str) -> None:
 
 
 def test_uncached_model_on_a_cached_server_has_no_cache_figures(
-    served: str, tmp_path: Path
+    cli: Callable[..., CliRun], served: str, tmp_path: Path
 ) -> None:
     out_csv = tmp_path / "b.csv"
     flags = ["-u", served, "-p", "300", "-s", str(ANY_STABILITY), "-f", str(out_csv)]
-    proc = _run("bench", "-m", "add_sub", *flags)
-    assert proc.returncode == 0, proc.stderr
-    assert "Cache hit" not in proc.stdout and "Server Cache" not in out_csv.read_text()
+    proc = cli("bench", "-m", "add_sub", *flags)
+    assert proc.code == 0, proc.err
+    assert "Cache hit" not in proc.out and "Server Cache" not in out_csv.read_text()
     assert "cache_hit" not in _stats(served, "add_sub")["inference_stats"] or (
         _stats(served, "add_sub")["inference_stats"]["cache_hit"].get("count", 0) == 0
     )
