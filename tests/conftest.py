@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +43,22 @@ def copy_demo(dest: Path, models: tuple[str, ...] | None = None) -> Path:
     return dest
 
 
-def launch(repo: Path, *extra: str, timeout: float = 90.0) -> ServerProcess:
-    server = ServerProcess(LaunchSpec([repo], extra_args=list(extra)))
+@contextlib.contextmanager
+def serving(
+    repo: Path, *extra: str, timeout: float = 90.0, stop_timeout: float = 15.0, **spec: Any
+) -> Iterator[ServerProcess]:
+    """The one way a test module serves a repository of its own: a real server, ready, stopped
+    on the way out. Use it from a module-scoped fixture (a server start costs seconds), e.g.
+    `with serving(build_bench_repo(tmp_path_factory.mktemp("b"))) as server: yield server`."""
+    server = launch(repo, *extra, timeout=timeout, **spec)
+    try:
+        yield server
+    finally:
+        server.stop(timeout=stop_timeout)
+
+
+def launch(repo: Path, *extra: str, timeout: float = 90.0, **spec: Any) -> ServerProcess:
+    server = ServerProcess(LaunchSpec([repo], extra_args=list(extra), **spec))
     server.start()
     try:
         server.wait_ready(timeout)
@@ -57,6 +73,18 @@ def demo_models() -> None:
     """Generate the demo's DenseNet-121 (git-ignored) when a fresh clone lacks it: seconds once,
     then a cached no-op. The committed ONNX files are left as they are (a test compares them)."""
     ensure_densenet()
+
+
+# The models of the `repo` fixture unless a test (or its module) names others with
+# `@pytest.mark.models(...)`: the demo's small ones and its real DenseNet-121.
+REPO_MODELS = ("add_sub", "densenet_onnx", "identity_onnx")
+
+
+@pytest.fixture
+def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The one repository fixture: this test's own copy of demo models, free to change."""
+    marker = request.node.get_closest_marker("models")
+    return copy_demo(tmp_path / "models", tuple(marker.args) if marker else REPO_MODELS)
 
 
 @pytest.fixture(scope="session")

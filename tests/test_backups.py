@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input
 
-from tests.conftest import ROOT, copy_demo
+from tests.conftest import ROOT
 from tests.helpers import toasts, until
 from tests.test_config_pane import SIZE, open_model, type_at_end
 from tests.test_deploy import make_onnx
@@ -69,11 +68,6 @@ def test_generate_write_force_twice_keeps_the_hand_written_config(tmp_path: Path
     kept = [p.read_text() for p in backup_paths(model / "config.pbtxt") if p.exists()]
     assert 'name: "net"\n# tuned by hand\n' in kept
     assert f"kept as {model / 'config.pbtxt.bak'}" in outputs[0]
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "densenet_onnx", "identity_onnx"))
 
 
 async def test_two_saves_in_the_config_pane_keep_the_original(

@@ -21,7 +21,7 @@ import pytest
 import tritonclient.http as httpclient
 
 from tests.bench_repo import ENSEMBLE, SLEEP_MS, SLEEPY, VERSIONED, build_bench_repo
-from tests.conftest import ANY_STABILITY, ROOT, copy_demo, launch
+from tests.conftest import ANY_STABILITY, ROOT, copy_demo, serving
 from tui.commands.bench import _printer
 from tui.core.bench import report
 from tui.core.bench.engine import (
@@ -42,9 +42,8 @@ FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 8}
 
 @pytest.fixture(scope="module")
 def bench_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = launch(build_bench_repo(tmp_path_factory.mktemp("bench") / "models"))
-    yield server
-    server.stop()
+    with serving(build_bench_repo(tmp_path_factory.mktemp("bench") / "models")) as server:
+        yield server
 
 
 def _max_in_flight(records: np.ndarray) -> int:

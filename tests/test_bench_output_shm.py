@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tests.bench_repo import ONNX_MODEL, SEQUENCE, _clone
-from tests.conftest import copy_demo, launch
+from tests.conftest import copy_demo, serving
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, LevelStarted, run_sweep
 from tui.core.bench.inputs import prepare
@@ -36,9 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     repo = copy_demo(tmp_path_factory.mktemp("oshm") / "models", ("add_sub", ONNX_MODEL, SEQUENCE))
     config = _clone(repo, VARIABLE) / "config.pbtxt"
     config.write_text(config.read_text().replace("dims: [ 4 ]", "dims: [ -1 ]"))
-    server = launch(repo)
-    yield server
-    server.stop()
+    with serving(repo) as server:
+        yield server
 
 
 def _fails(client: TritonHTTP, model: str) -> tuple[int, int]:

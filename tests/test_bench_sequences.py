@@ -25,7 +25,7 @@ import tritonclient.http as httpclient
 from tritonclient.grpc import service_pb2
 
 from tests.bench_repo import SEQUENCE, SEQUENCE_OLDEST, build_sequence_repo
-from tests.conftest import ANY_STABILITY, ROOT, launch
+from tests.conftest import ANY_STABILITY, ROOT, serving
 from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is a fixture
     FACTOR,
     _best,
@@ -57,9 +57,8 @@ SHORTEST, LONGEST = 16, 24  # 20 +/- 20 %
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = launch(build_sequence_repo(tmp_path_factory.mktemp("seq") / "models"))
-    yield server
-    server.stop()
+    with serving(build_sequence_repo(tmp_path_factory.mktemp("seq") / "models")) as server:
+        yield server
 
 
 _probe_id = iter(range(10**15, 10**16))

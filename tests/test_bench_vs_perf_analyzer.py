@@ -56,9 +56,9 @@ from tests.bench_repo import (
     ONNX_MODEL,
     build_bench_repo,
 )
-from tests.conftest import ROOT
+from tests.conftest import ROOT, serving
 from tests.tools.install_perf_analyzer import InstallError, PerfAnalyzer, install
-from tui.core.server.launcher import LaunchSpec, ServerProcess
+from tui.core.server.launcher import ServerProcess
 
 FACTOR = 4.0
 SERVER_FACTOR = 6.0
@@ -95,13 +95,8 @@ def perf_analyzer() -> PerfAnalyzer:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     repo = build_bench_repo(tmp_path_factory.mktemp("pa") / "models")
-    server = ServerProcess(LaunchSpec([repo], cache_size=CACHE_SIZE))
-    server.start()
-    try:
-        server.wait_ready(120)
+    with serving(repo, timeout=120, cache_size=CACHE_SIZE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _tool(cmd: list[str], env: dict[str, str]) -> str:

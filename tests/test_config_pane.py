@@ -16,7 +16,6 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from tests.bench_config import big_config
-from tests.conftest import copy_demo
 from tests.helpers import until
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
@@ -26,11 +25,6 @@ from tui.panes.config_dialogs import ChoiceScreen, DiffScreen, PickScreen
 from tui.panes.config_editor import ConfigPane
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "densenet_onnx", "identity_onnx"))
 
 
 @pytest.fixture

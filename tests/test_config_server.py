@@ -16,7 +16,7 @@ import pytest
 from onnx import TensorProto, helper
 from textual.widgets import Static
 
-from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
+from tests.conftest import FAST_ONNX_MODEL, copy_demo, serving
 from tests.helpers import until
 from tests.test_config_pane import SIZE, open_model
 from tui.app import TritonTUI
@@ -55,11 +55,10 @@ def generated_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(generated_repo: Path) -> Iterator[ServerProcess]:
-    server = launch(generated_repo)
-    yield server
     # After a failed load of a python-backend model this server never finishes its graceful
     # exit (it waits 30 s for a "live model"); do not wait the launcher's full 15 s for it.
-    server.stop(timeout=3)
+    with serving(generated_repo, stop_timeout=3) as server:
+        yield server
 
 
 def session_of(server: ServerProcess) -> Session:

@@ -14,7 +14,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from textual.widgets import Button
 
-from tests.conftest import launch
+from tests.conftest import serving
 from tests.helpers import until
 from tests.test_deploy_pane import _preview, _steps
 from tests.test_repository_pane import _session
@@ -58,9 +58,8 @@ def make_external(folder: Path, op: str = "Add", location: str = "data/weights.b
 def attached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServerProcess]]:
     repo = tmp_path_factory.mktemp("external") / "models"
     repo.mkdir()
-    server = launch(repo)
-    yield repo, server
-    server.stop()
+    with serving(repo) as server:
+        yield repo, server
 
 
 def _deploy(repo: Path, server: ServerProcess, source: Path, name: str) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
-from tests.conftest import copy_demo, launch
+from tests.conftest import copy_demo, serving
 from tests.helpers import until
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
@@ -27,12 +27,13 @@ from tui.core.server.session import Session
 from tui.core.store.repository import poll
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, ServerProcess]]:
-    repo = copy_demo(tmp_path / "models", ("add_sub", "identity_onnx"))
-    server = launch(repo)
-    yield repo, server
-    server.stop()
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServerProcess]]:
+    """One server for the module: the index test runs first and takes its link away again; the
+    pane test, last, changes the disk for good."""
+    repo = copy_demo(tmp_path_factory.mktemp("truth") / "models", ("add_sub", "identity_onnx"))
+    with serving(repo) as server:
+        yield repo, server
 
 
 def _state(app: TritonTUI, name: str) -> str:
@@ -45,6 +46,18 @@ def _state(app: TritonTUI, name: str) -> str:
 
 def _shown(app: TritonTUI, widget_id: str) -> str:
     return str(app.query_one(widget_id, Static).render()).strip()
+
+
+def test_poll_when_the_index_fails(served: tuple[Path, ServerProcess], tmp_path: Path) -> None:
+    repo, server = served
+    os.symlink(tmp_path / "nowhere", repo / "dangling")
+    try:
+        result = poll(TritonHTTP(server.http_url), [repo])
+    finally:
+        (repo / "dangling").unlink()
+    assert "failed to stat" in result.error
+    states = {v.name: v.state for v in result.views}
+    assert states == {"add_sub": "READY", "dangling": "NOT READY", "identity_onnx": "READY"}
 
 
 async def test_pane_tells_the_truth_when_the_disk_changes(
@@ -99,12 +112,3 @@ async def test_pane_tells_the_truth_when_the_disk_changes(
         except AssertionError:
             where = (table.cursor_row, app.selected_model)
             raise AssertionError(f"{where}: {_shown(app, '#model-detail-text')[:300]}") from None
-
-
-def test_poll_when_the_index_fails(served: tuple[Path, ServerProcess], tmp_path: Path) -> None:
-    repo, server = served
-    os.symlink(tmp_path / "nowhere", repo / "dangling")
-    result = poll(TritonHTTP(server.http_url), [repo])
-    assert "failed to stat" in result.error
-    states = {v.name: v.state for v in result.views}
-    assert states == {"add_sub": "READY", "dangling": "NOT READY", "identity_onnx": "READY"}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
-from tests.conftest import ANY_STABILITY, FAST_ONNX_MODEL, copy_demo, launch
+from tests.conftest import ANY_STABILITY, FAST_ONNX_MODEL, copy_demo, serving
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 from tui.core.tune import report
@@ -57,9 +57,8 @@ def tune_repository(dest: Path) -> Path:
 @pytest.fixture(scope="module")
 def tune_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of our own: tuning reloads models, so the shared demo server is not used."""
-    server = launch(tune_repository(tmp_path_factory.mktemp("tune") / "models"))
-    yield server
-    server.stop()
+    with serving(tune_repository(tmp_path_factory.mktemp("tune") / "models")) as server:
+        yield server
 
 
 def _record(

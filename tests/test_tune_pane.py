@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from assets.bench.tune_models import FIXED_COST
-from tests.conftest import ANY_STABILITY, launch
+from tests.conftest import ANY_STABILITY, serving
 from tests.helpers import until
 from tests.test_tune import tune_repository
 from tui.app import TritonTUI
@@ -24,9 +24,8 @@ from tui.panes.tune import TunePane
 
 @pytest.fixture(scope="module")
 def pane_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = launch(tune_repository(tmp_path_factory.mktemp("tune-pane") / "models"))
-    yield server
-    server.stop()
+    with serving(tune_repository(tmp_path_factory.mktemp("tune-pane") / "models")) as server:
+        yield server
 
 
 def _text(pane: TunePane, selector: str) -> str:

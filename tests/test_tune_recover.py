@@ -17,7 +17,7 @@ import pytest
 from textual.widgets import Select, Static
 
 from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
-from tests.conftest import ROOT, launch
+from tests.conftest import ROOT, serving
 from tests.helpers import until
 from tests.test_tune import _dead_pid
 from tui.app import TritonTUI
@@ -49,9 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     repo = tmp_path_factory.mktemp("recover") / "models"
     repo.mkdir()
     add_fixed_cost_model(repo)
-    server = launch(repo)
-    yield server
-    server.stop()
+    with serving(repo) as server:
+        yield server
 
 
 def _batching(server: ServerProcess) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, TextArea
 
-from tests.conftest import ROOT, copy_demo
+from tests.conftest import ROOT
 from tests.helpers import until
 from tests.test_config_pane import SIZE
 from tui.app import TritonTUI
@@ -30,10 +30,7 @@ from tui.core.server.session import Session
 from tui.core.store.repository import scan_repository
 from tui.core.util.paths import UnreadableFileError, read_regular
 
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "identity_onnx"))
+pytestmark = pytest.mark.models("add_sub", "identity_onnx")
 
 
 @pytest.fixture
