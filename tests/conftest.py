@@ -12,6 +12,7 @@ import pytest
 
 from assets.build_models import ensure_densenet
 from tests.helpers import CliRun, run_cli
+from tests.tolerances import ANY_STABILITY  # noqa: F401 - imported from here by the tests
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import LaunchSpec, ServerProcess
 from tui.core.server.session import Session
@@ -23,11 +24,6 @@ TEST_MODELS = ROOT / "tests" / "models"  # models only the tests serve
 # model on a server of their own (copy_demo(dest, (FAST_ONNX_MODEL, ...))) but do not need the
 # demo densenet_onnx's cost (a real DenseNet-121, 2.8 GMACs per image). Not on demo_server.
 FAST_ONNX_MODEL = "densenet_standin"
-# A benchmark stability band (percent) under which any three windows with answers make a level:
-# for tests of something other than the stability rule (tested exactly in test_bench_stats.py).
-# p95 of short windows swings over 2x while the other test worker runs, so even -s 100 left
-# levels unstable in stressed full runs.
-ANY_STABILITY = 10_000
 
 
 def copy_demo(dest: Path, models: tuple[str, ...] | None = None) -> Path:

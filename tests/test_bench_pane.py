@@ -8,8 +8,8 @@ from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent
 
-from tests.conftest import ANY_STABILITY
 from tests.helpers import select_choices, until
+from tests.tolerances import ANY_STABILITY
 from tui.app import TritonTUI
 from tui.core.server.session import Session
 from tui.panes.bench import BenchPane

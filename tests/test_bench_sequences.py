@@ -25,15 +25,14 @@ import tritonclient.http as httpclient
 from tritonclient.grpc import service_pb2
 
 from tests.bench_repo import SEQUENCE, SEQUENCE_OLDEST, build_sequence_repo
-from tests.conftest import ANY_STABILITY, ROOT, serving
+from tests.conftest import ROOT, serving
 from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is a fixture
-    FACTOR,
     _best,
     _run,
     _tool,
     perf_analyzer,
-    rate_kept,
 )
+from tests.tolerances import ANY_STABILITY, FACTOR, rate_kept
 from tests.tools.install_perf_analyzer import PerfAnalyzer
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep

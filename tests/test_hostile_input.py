@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ANY_STABILITY
 from tests.helpers import eventually
+from tests.tolerances import ANY_STABILITY
 from tui.cli import main
 from tui.core.bench import form as bench_form
 from tui.core.bench.engine import run_sweep

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from tests.bench_repo import CACHED, _clone
-from tests.conftest import ANY_STABILITY, ROOT, copy_demo
+from tests.conftest import ROOT, copy_demo
 from tests.helpers import CliRun
+from tests.tolerances import ANY_STABILITY
 from tui.cli import UsageError, console_parser, validate_server_flags
 from tui.core.modelconfig import lint_text
 from tui.core.modelconfig.target import server_target

@@ -10,9 +10,10 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from assets.bench.tune_models import FIXED_COST
-from tests.conftest import ANY_STABILITY, serving
+from tests.conftest import serving
 from tests.helpers import until
 from tests.test_tune import tune_repository
+from tests.tolerances import ANY_STABILITY
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
