@@ -104,12 +104,13 @@ class NvmlReader:
     _closed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
-        nv = self.module
+        nv: Any = self.module
         if nv is None:
             try:
-                import pynvml as nv
+                import pynvml
             except ImportError as exc:
                 raise NvmlUnavailable(f"nvidia-ml-py is not installed ({exc})") from exc
+            nv = pynvml
         try:
             nv.nvmlInit()
         except nv.NVMLError as exc:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from tritonclient.grpc import model_config_pb2 as pb
-
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.pretty import pretty
 
 WarmupData = str  # "zero" or "random"

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from tritonclient.grpc import model_config_pb2 as pb
-
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diagnostics import WARNING, Finding
 
 DEFAULT_BACKEND_DIR = Path("/opt/tritonserver/backends")
@@ -113,7 +112,7 @@ def target_findings(
         runtimes = target.runtimes(backend)
         if runtimes and completed.runtime not in runtimes:
             yield Finding(
-                f"runtime '{completed.runtime}' is not in {target.backend_dir / backend}"
+                f"runtime '{completed.runtime}' is not in {target.backend_dir}/{backend}"
                 f"{_did_you_mean(completed.runtime, runtimes)}",
                 ("runtime",),
             )

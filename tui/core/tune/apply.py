@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import text_format
-from tritonclient.grpc import model_config_pb2 as pb
 
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diff import NormalizeError, normalize_json, normalize_text
 from tui.core.modelconfig.pretty import pretty
 from tui.core.modelconfig.store import (

@@ -7,14 +7,15 @@ and through onnxruntime, every output compared within a tolerance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from tui.core.bench.inputs import answer_cap, output_specs
-from tui.core.modelconfig import parse_config
+from tui.core.modelconfig import parse_config, proto
 from tui.core.modelconfig.generate import TensorSpec, model_tensors
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.workflows.infer import InferOptions, InferRequest, build_request, check_ready, send
@@ -50,10 +51,13 @@ def check_against_onnx(config_text: str, onnx_path: Path) -> list[Mismatch]:
     onnx_in, onnx_out = model_tensors(onnx_path)
     batching = config.max_batch_size > 0
     problems: list[Mismatch] = []
-    for kind, entries, graph in (
+    sides: list[
+        tuple[str, Sequence[proto.ModelInput | proto.ModelOutput], Sequence[TensorSpec]]
+    ] = [
         ("input", config.input, onnx_in),
         ("output", config.output, onnx_out),
-    ):
+    ]
+    for kind, entries, graph in sides:
         by_name: dict[str, TensorSpec] = {t.name: t for t in graph}
         for i, entry in enumerate(entries):
             line, col = locator.find((kind, i, "name"))
@@ -113,10 +117,8 @@ def check_against_onnx(config_text: str, onnx_path: Path) -> list[Mismatch]:
     return problems
 
 
-def _dtype(value: int) -> str:
-    from tritonclient.grpc import model_config_pb2
-
-    return model_config_pb2.DataType.Name(value)
+def _dtype(value: int) -> str:  # a DataType number (an ONNX spec carries it as an int)
+    return proto.DataType.Name(cast("proto.DataType.ValueType", value))
 
 
 # Polygraphy's defaults (polygraphy run --atol/--rtol, CompareFunc.simple, check_error_stat
