@@ -44,6 +44,7 @@ lint: setup
     {{venv}}/bin/ruff check tui tests assets
     {{venv}}/bin/ruff format --check tui tests assets
     {{venv}}/bin/mypy
+    {{venv}}/bin/mypy --strict tui/core
 
 # Rebuild the demo ONNX models (deterministic; the committed files must not change).
 models: setup

@@ -122,7 +122,7 @@ def grpc_id_parameter(seq_id: int) -> bytes:
     return b"\x22" + _varint(len(entry)) + entry
 
 
-def http_templates(host: str, path: str, tensors: list, wanted: list) -> list[Template]:
+def http_templates(host: str, path: str, tensors: list[Any], wanted: list[Any]) -> list[Template]:
     """The four flag variants (FLAGS order) of one HTTP request."""
     import tritonclient.http as httpclient
 

@@ -63,11 +63,13 @@ def delta(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def deltas(new: dict[Key, dict], old: dict[Key, dict]) -> dict[Key, dict[str, Any]]:
+def deltas(
+    new: dict[Key, dict[str, Any]], old: dict[Key, dict[str, Any]]
+) -> dict[Key, dict[str, Any]]:
     return {key: delta(value, old.get(key)) for key, value in new.items()}
 
 
-def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[str, dict]:
+def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[str, dict[str, Any]]:
     """The (version, delta) of `model` to report: the given version, else the one whose
     successful-request count moved most (the highest version on a tie, e.g. no traffic)."""
     mine = {v: d for (m, v), d in window.items() if m == model}

@@ -87,7 +87,8 @@ def _process_name(pid: int) -> str | None:
     try:
         import psutil
 
-        return psutil.Process(pid).name()
+        name: str = psutil.Process(pid).name()
+        return name
     except Exception:  # noqa: BLE001 - gone, or another user's process: no name, no problem
         return None
 

@@ -27,9 +27,9 @@ def _float32(value: float) -> str:
 
 def _scalar(field: FieldDescriptor, value: Any) -> str:
     if field.type == FieldDescriptor.TYPE_STRING:
-        return '"' + text_encoding.CEscape(str(value), as_utf8=True) + '"'
+        return '"' + str(text_encoding.CEscape(str(value), as_utf8=True)) + '"'
     if field.type == FieldDescriptor.TYPE_BYTES:
-        return '"' + text_encoding.CEscape(bytes(value), as_utf8=False) + '"'
+        return '"' + str(text_encoding.CEscape(bytes(value), as_utf8=False)) + '"'
     if field.type == FieldDescriptor.TYPE_ENUM:
         enum_value = field.enum_type.values_by_number.get(int(value))
         return enum_value.name if enum_value is not None else str(value)
@@ -43,14 +43,16 @@ def _scalar(field: FieldDescriptor, value: Any) -> str:
 
 
 def _is_map(field: FieldDescriptor) -> bool:
-    return field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
+    return field.type == FieldDescriptor.TYPE_MESSAGE and bool(
+        field.message_type.GetOptions().map_entry
+    )
 
 
 def _is_repeated(field: FieldDescriptor) -> bool:
     flag = getattr(field, "is_repeated", None)  # protobuf >= 5.29; `label` is deprecated there
     if isinstance(flag, bool):
         return flag
-    return field.label == FieldDescriptor.LABEL_REPEATED
+    return bool(field.label == FieldDescriptor.LABEL_REPEATED)
 
 
 def _lines(message: Message, depth: int) -> list[str]:

@@ -43,7 +43,7 @@ def instance_group(kind: str = "KIND_GPU", count: int = 1, gpus: Sequence[int] =
         raise ValueError(f"unknown instance group kind {kind!r}")
     config = pb.ModelConfig()
     group = config.instance_group.add(count=count)
-    group.kind = pb.ModelInstanceGroup.Kind.Value(kind)  # type: ignore[assignment]
+    group.kind = pb.ModelInstanceGroup.Kind.Value(kind)
     if kind == "KIND_GPU":
         group.gpus.extend(gpus)
     return pretty(config)

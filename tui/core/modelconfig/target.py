@@ -213,7 +213,7 @@ def _local_listener(url: str) -> list[str]:
             if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
         ]
         for pid in listeners:
-            command = psutil.Process(pid).cmdline()
+            command: list[str] = psutil.Process(pid).cmdline()
             if command and Path(command[0]).name == "tritonserver":
                 return command
     except (ValueError, OSError, psutil.Error):

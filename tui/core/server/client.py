@@ -13,7 +13,7 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from tui.core.server.modelname import json_config_problem, name_problem
@@ -181,7 +181,10 @@ def _json_kind(value: Any) -> str:
     return _JSON_KINDS.get(type(value), "a number")
 
 
-def _expect(value: Any, kind: type, where: str, what: str) -> Any:
+_T = TypeVar("_T")
+
+
+def _expect(value: Any, kind: type[_T], where: str, what: str) -> _T:
     """`value` when it has the shape a Triton answer has; a TritonError in words otherwise."""
     if isinstance(value, kind):
         return value
@@ -248,7 +251,9 @@ class TritonHTTP:
         """The endpoint's URL, as messages name it."""
         return f"http://{self.url}{path}"
 
-    def _object(self, path: str, what: str, method: str = "GET", body: Any = None) -> Any:
+    def _object(
+        self, path: str, what: str, method: str = "GET", body: Any = None
+    ) -> dict[str, Any]:
         return _expect(self.call(method, path, body, what=what), dict, self.where(path), what)
 
     # Health and metadata -------------------------------------------------------------------

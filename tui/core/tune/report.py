@@ -317,4 +317,5 @@ def render_plot(
     plt.ylim(min(ys) - span / 20, max(ys) + span * 4 / max(height - 8, 4))
     plt.xlabel("p99 latency ms")
     plt.ylabel("infer/s")
-    return plt.build()
+    drawn: str = plt.build()
+    return drawn

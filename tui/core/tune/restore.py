@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -24,7 +25,7 @@ from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune.record import TuneRecord, list_records, load_record
 
 
-def same_config(a: dict, b: dict) -> bool:
+def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
     try:
         return normalize_json(a) == normalize_json(b)
     except NormalizeError:

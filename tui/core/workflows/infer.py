@@ -57,7 +57,7 @@ class InferOptions:
 @dataclass
 class InferRequest:
     model: str
-    inputs: dict[str, np.ndarray]  # by name, in the model's order
+    inputs: dict[str, np.ndarray[Any, Any]]  # by name, in the model's order
     datatypes: dict[str, str]
     outputs: list[TensorSpec]
     batching: bool
@@ -68,7 +68,7 @@ class InferRequest:
 @dataclass
 class InferResult:
     request: InferRequest
-    outputs: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray[Any, Any]]
     datatypes: dict[str, str]
     client_us: float
     server: dict[str, float]  # server-side µs of this request from the model's statistics
@@ -84,7 +84,7 @@ class NoImageInput(InputError):
 
 
 # Building the request -----------------------------------------------------------------------
-def _constant(spec: TensorSpec, value: str) -> np.ndarray:
+def _constant(spec: TensorSpec, value: str) -> np.ndarray[Any, Any]:
     if spec.datatype == "BYTES":
         return np.full(spec.shape, value.encode(), dtype=np.object_)
     from tritonclient.utils import triton_to_np_dtype
@@ -137,7 +137,7 @@ def _image_dims(dims: list[int], height: int, width: int) -> list[int]:
 
 def _read_image(
     metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
-) -> tuple[dict[str, list[int]], np.ndarray]:
+) -> tuple[dict[str, list[int]], np.ndarray[Any, Any]]:
     """(the image inputs' dims, the image as RGB 0..255), in words when either is missing."""
     if options.image_file is None:
         raise InputError("fill 'image' needs an image file (PNG, PPM or PGM)")
@@ -269,7 +269,7 @@ def _http_tensors(request: InferRequest, binary: bool = True) -> tuple[list[Any]
 
 def _send_http(
     client: TritonHTTP, request: InferRequest, cap: int, timeout: float
-) -> dict[str, np.ndarray]:
+) -> dict[str, np.ndarray[Any, Any]]:
     import tritonclient.http as httpclient
 
     tensors, wanted = _http_tensors(request)
@@ -287,7 +287,9 @@ def _send_http(
     return found
 
 
-def _send_grpc(url: str, request: InferRequest, cap: int, timeout: float) -> dict[str, np.ndarray]:
+def _send_grpc(
+    url: str, request: InferRequest, cap: int, timeout: float
+) -> dict[str, np.ndarray[Any, Any]]:
     import tritonclient.grpc as grpcclient
     from tritonclient.utils import InferenceServerException
 

@@ -77,7 +77,9 @@ class TensorSummary:
 CLASSES = 10  # a score vector at least this long is classification-shaped (any, with labels)
 
 
-def _classes(array: np.ndarray, batching: bool, labelled: bool) -> np.ndarray | None:
+def _classes(
+    array: np.ndarray[Any, Any], batching: bool, labelled: bool
+) -> np.ndarray[Any, Any] | None:
     """The score vector of a classification-shaped output (one dim over 1, at least CLASSES
     long or labelled; of the first batch item when batched), or None."""
     if array.dtype.kind not in "fiu" or array.size < 2:
@@ -108,7 +110,7 @@ def read_labels(model_dir: Path | None, config: dict[str, Any], output: str) -> 
 def summarize(
     name: str,
     datatype: str,
-    array: np.ndarray,
+    array: np.ndarray[Any, Any],
     batching: bool,
     labels: list[str] | None = None,
     classify: bool = True,
@@ -168,7 +170,7 @@ def _plain(value: Any) -> Any:
     return _text(value)
 
 
-def tensor_json(array: np.ndarray, datatype: str) -> dict[str, Any]:
+def tensor_json(array: np.ndarray[Any, Any], datatype: str) -> dict[str, Any]:
     return {
         "shape": list(array.shape),
         "datatype": datatype,

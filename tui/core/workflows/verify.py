@@ -165,7 +165,11 @@ class OutputCheck:
 
 
 def compare_output(
-    name: str, got: np.ndarray | None, want: np.ndarray | None, atol: float, rtol: float
+    name: str,
+    got: np.ndarray[Any, Any] | None,
+    want: np.ndarray[Any, Any] | None,
+    atol: float,
+    rtol: float,
 ) -> OutputCheck:
     """Triton's output `got` against onnxruntime's `want`, as Polygraphy compares them."""
     inf = float("inf")
@@ -224,7 +228,7 @@ class VerifyReport:
         return not self.problems and bool(self.outputs) and all(o.ok for o in self.outputs)
 
 
-def _random(datatype: str, shape: list[int], rng: np.random.Generator) -> np.ndarray:
+def _random(datatype: str, shape: list[int], rng: np.random.Generator) -> np.ndarray[Any, Any]:
     if datatype == "BYTES":
         return np.array([b"triton"] * int(np.prod(shape)), dtype=object).reshape(shape)
     if datatype == "BOOL":
@@ -261,7 +265,7 @@ def verify(
         problems.append(Mismatch(name, f"cannot read the served model's metadata: {exc}"))
         return VerifyReport([], problems, atol, rtol)
     rng = np.random.default_rng(seed)
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, np.ndarray[Any, Any]] = {}
     requests = []
     for t in meta["inputs"]:
         shape = (shapes or {}).get(t["name"]) or [1 if d == -1 else d for d in t["shape"]]
