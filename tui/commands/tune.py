@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli import (
     UsageError,
@@ -49,6 +49,9 @@ from tui.core.tune.tuner import (
     TuneRun,
     run_tune,
 )
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 def add_parser(subparsers: Any) -> None:
@@ -201,7 +204,7 @@ def check_options(args: argparse.Namespace) -> None:
     _ints(args.queue_delay, "--queue-delay")
 
 
-def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpace:
+def build_space(args: argparse.Namespace, config: ServedConfig, gpu: bool) -> SearchSpace:
     kinds = None
     if args.instance_kind:
         kinds = [f"KIND_{k.strip().upper()}" for k in args.instance_kind.split(",")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.text import Text
@@ -28,6 +28,10 @@ from tui.core.workflows.verify import verdict_lines, verify_served
 from tui.state import console
 from tui.workers import ReportsWorkerFailures, work
 
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
+
+
 FILL_CHOICES = [
     ("random", "random"),
     ("zeros", "zero"),
@@ -40,7 +44,7 @@ FILL_CHOICES = [
 @dataclass
 class ModelRead(Message):
     metadata: dict[str, Any] | None
-    config: dict[str, Any] | None
+    config: ServedConfig | None
     error: str = ""
 
 
@@ -96,7 +100,7 @@ the verify step found wrong; Esc closes.
         super().__init__()
         self.model = model
         self.verify = verify
-        self.config: dict[str, Any] = {}
+        self.config: ServedConfig = {}
         self.request: infer.InferRequest | None = None
         self.mismatch: tuple[int, int] = (0, 0)
         self.result: infer.InferResult | None = None

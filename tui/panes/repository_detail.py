@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.message import Message
@@ -15,6 +15,10 @@ from tui.core.modelconfig import NormalizeError, normalize_json
 from tui.core.store.repository import ModelView
 from tui.core.util.sanitize import clean, clean_line
 from tui.core.util.units import size
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
+
 
 STATE_STYLE = {
     "READY": "green",
@@ -34,7 +38,7 @@ GONE = "folder gone"  # shown beside READY for a model served without its folder
 class ModelDetailFetched(Message):
     name: str
     metadata: dict[str, Any] | None
-    config: dict[str, Any] | None
+    config: ServedConfig | None
     error: str = ""
 
 
@@ -93,7 +97,7 @@ def render_detail(view: ModelView, detail: ModelDetailFetched | None, state: str
     return text
 
 
-def _config_summary(config: dict[str, Any]) -> str:
+def _config_summary(config: ServedConfig) -> str:
     """The server's effective config (JSON) in config.pbtxt syntax, defaults left out."""
     try:
         return normalize_json(config)

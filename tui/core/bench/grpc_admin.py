@@ -6,12 +6,15 @@ Answers are the gRPC messages as JSON with proto field names, the shape the HTTP
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
 
 from tui.core.server.client import CAPS, TritonError, split_url
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class TritonGRPC:
@@ -42,11 +45,9 @@ class TritonGRPC:
         metadata: dict[str, Any] = self._call("get_model_metadata", model, version, as_json=True)
         return metadata
 
-    def model_config(self, model: str) -> dict[str, Any]:
-        config: dict[str, Any] = self._call("get_model_config", model, as_json=True).get(
-            "config", {}
-        )
-        return config
+    def model_config(self, model: str) -> ServedConfig:
+        answer = self._call("get_model_config", model, as_json=True)
+        return cast("ServedConfig", answer.get("config", {}))
 
     def model_ready(self, model: str) -> bool:
         try:

@@ -18,7 +18,7 @@ import json
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
@@ -26,6 +26,9 @@ import tritonclient.http as httpclient
 from tritonclient.utils import triton_to_np_dtype
 
 from tui.core.util.paths import not_utf8
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class InputError(ValueError):
@@ -77,7 +80,7 @@ def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
 
 def tensor_specs(
     metadata: dict[str, Any],
-    config: dict[str, Any],
+    config: ServedConfig,
     batch_size: int,
     shapes: dict[str, list[int]],
 ) -> tuple[list[TensorSpec], list[TensorSpec]]:
@@ -296,7 +299,7 @@ def prepare(
     model: str,
     version: str,
     metadata: dict[str, Any],
-    config: dict[str, Any],
+    config: ServedConfig,
     batch_size: int = 1,
     shapes: dict[str, list[int]] | None = None,
     input_data: str = "random",

@@ -16,6 +16,7 @@ from tui.core.server.client import TritonError, TritonHTTP, fetch_metrics
 
 if TYPE_CHECKING:
     from tui.core.bench.grpc_admin import TritonGRPC
+    from tui.core.modelconfig.served import ServedConfig
 
 STAT_KEYS = (
     "success",
@@ -86,12 +87,12 @@ def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[s
 
 
 def composing_configs(
-    client: TritonHTTP | TritonGRPC, config: dict[str, Any], depth: int = 0
-) -> dict[str, dict[str, Any] | TritonError]:
+    client: TritonHTTP | TritonGRPC, config: ServedConfig, depth: int = 0
+) -> dict[str, ServedConfig | TritonError]:
     """The models an ensemble's steps call, in step order, nested ensembles expanded, each with
     its config (or the error that fetching it gave)."""
     steps = (config.get("ensemble_scheduling") or {}).get("step") or []
-    out: dict[str, dict[str, Any] | TritonError] = {}
+    out: dict[str, ServedConfig | TritonError] = {}
     for step in steps:
         name = str(step.get("model_name", ""))
         if not name or name in out:

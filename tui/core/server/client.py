@@ -13,12 +13,15 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 from tui.core.server.modelname import json_config_problem, name_problem
 from tui.core.util.sanitize import clean, clean_bytes, clean_json
 from tui.core.util.units import size
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class TritonError(Exception):
@@ -301,8 +304,9 @@ class TritonHTTP:
         at = f"/versions/{quote(version)}" if version else ""
         return self._object(f"/v2/models/{quote(model)}{at}", "metadata")
 
-    def model_config(self, model: str) -> dict[str, Any]:
-        return self._object(f"/v2/models/{quote(model)}/config", "config")
+    def model_config(self, model: str) -> ServedConfig:
+        config = self._object(f"/v2/models/{quote(model)}/config", "config")
+        return cast("ServedConfig", config)
 
     def model_ready(self, model: str) -> bool:
         try:

@@ -5,11 +5,14 @@ A field that does not parse raises ValueError with the words the pane shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.bench.ranges import check_concurrency, check_window
 from tui.core.tune.space import SearchSpace, powers_of_two
 from tui.core.util.units import positive
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 def parse_range(text: str, what: str) -> tuple[int, int]:
@@ -67,7 +70,7 @@ class TuneForm:
             objective=objective,
         )
 
-    def space(self, config: dict[str, Any], gpu: bool) -> SearchSpace:
+    def space(self, config: ServedConfig, gpu: bool) -> SearchSpace:
         can_batch = int(config.get("max_batch_size") or 0) > 0
         return SearchSpace.for_model(
             config,

@@ -16,7 +16,10 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 KINDS = ("KIND_CPU", "KIND_GPU")
 DEFAULT_COUNTS = [1, 2, 3, 4, 5]
@@ -93,7 +96,7 @@ class Candidate:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def describe_config(config: dict[str, Any]) -> Candidate:
+def describe_config(config: ServedConfig) -> Candidate:
     """The tuned fields of an effective config, as a (default) candidate."""
     groups = config.get("instance_group") or [{}]
     kind = str(groups[0].get("kind") or "KIND_CPU")
@@ -109,7 +112,7 @@ def describe_config(config: dict[str, Any]) -> Candidate:
     )
 
 
-def override(base: dict[str, Any], candidate: Candidate) -> dict[str, Any]:
+def override(base: ServedConfig, candidate: Candidate) -> ServedConfig:
     """The full config to load for `candidate`: `base` with the tuned fields replaced."""
     config = copy.deepcopy(base)
     if candidate.default:
@@ -139,7 +142,7 @@ class SearchSpace:
     @classmethod
     def for_model(
         cls,
-        config: dict[str, Any],
+        config: ServedConfig,
         *,
         has_gpu: bool,
         kinds: list[str] | None = None,

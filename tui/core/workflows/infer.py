@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from tui.core.bench.inputs import (
 )
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.util import image
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 FILLS = ("random", "zero", "constant", "file", "image")
 STRING_LENGTH = 16  # characters of a random BYTES element
@@ -101,7 +104,7 @@ def _constant(spec: TensorSpec, value: str) -> np.ndarray[Any, Any]:
     return np.full(spec.shape, number, dtype=dtype)
 
 
-def variable_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[str, list[int]]:
+def variable_inputs(metadata: dict[str, Any], config: ServedConfig) -> dict[str, list[int]]:
     """The inputs with a dimension the model leaves open (-1), their dims without the batch
     one: the sizes a user is asked for."""
     batching = int(config.get("max_batch_size", 0) or 0) > 0
@@ -113,7 +116,7 @@ def variable_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[st
     return found
 
 
-def image_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[str, list[int]]:
+def image_inputs(metadata: dict[str, Any], config: ServedConfig) -> dict[str, list[int]]:
     """The inputs shaped like an image ([3,H,W] or [H,W,3], under one more leading dim or not)
     of a numeric type that holds 0..255, their dims without the batch one."""
     batching = int(config.get("max_batch_size", 0) or 0) > 0
@@ -136,7 +139,7 @@ def _image_dims(dims: list[int], height: int, width: int) -> list[int]:
 
 
 def _read_image(
-    metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
+    metadata: dict[str, Any], config: ServedConfig, options: InferOptions
 ) -> tuple[dict[str, list[int]], np.ndarray[Any, Any]]:
     """(the image inputs' dims, the image as RGB 0..255), in words when either is missing."""
     if options.image_file is None:
@@ -157,7 +160,7 @@ def _read_image(
 
 
 def build_request(
-    metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
+    metadata: dict[str, Any], config: ServedConfig, options: InferOptions
 ) -> InferRequest:
     """The inputs of one request (InputError, in words, when the options do not fit)."""
     if options.fill not in FILLS:

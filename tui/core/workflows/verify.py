@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from tui.core.modelconfig import parse_config, proto
 from tui.core.modelconfig.generate import TensorSpec, model_tensors
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.workflows.infer import InferOptions, InferRequest, build_request, check_ready, send
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 @dataclass
@@ -326,7 +329,7 @@ class ServedVerify:
         return 0 if self.report.ok else 1
 
 
-def _is_onnx(metadata: dict[str, Any], config: dict[str, Any]) -> bool:
+def _is_onnx(metadata: dict[str, Any], config: ServedConfig) -> bool:
     platform = str(metadata.get("platform") or config.get("platform") or "")
     backend = str(config.get("backend") or "")
     return platform == "onnxruntime_onnx" or backend == "onnxruntime"
