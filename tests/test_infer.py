@@ -4,9 +4,7 @@ Polygraphy's comparison with onnxruntime on the served model file."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import shlex
 import shutil
 import subprocess
@@ -20,7 +18,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from textual.widgets import Button, DataTable, Input, Select, Static
 
-from tests.helpers import CliRun, until
+from tests.helpers import CliRun, screen_text, until
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
@@ -209,11 +207,6 @@ def test_verify_says_in_one_line_why_a_python_model_cannot_be_compared(
     ]
 
 
-def _screen_text(app: TritonTUI) -> str:
-    """What the terminal shows, as text (the screenshot without its markup)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
-
-
 async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
     demo_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,8 +220,9 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         screen = app.screen
         assert isinstance(screen, InferScreen)
         out = screen.query_one("#infer-out", Static)
-        await until(pilot, lambda: "outputs:" in str(out.render()))
-        shown = _screen_text(app)
+        # the answer, and the footer redrawn for the screen (a moment later)
+        await until(pilot, lambda: "outputs:" in str(out.render()) and "Write" in screen_text(app))
+        shown = screen_text(app)
         assert "OUTPUT0  FP32 [1, 4]  min" in shown and "INPUT0  FP32 [1, 4]" in shown
         assert "curl" in str(out.render()) and "Write" in shown
         await pilot.press("x")
@@ -258,14 +252,14 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         screen.query_one("#infer-value", Input).value = str(ppm)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "inputs (image):" in str(out.render()))
-        shown = _screen_text(app)
+        shown = screen_text(app)
         assert "data_0 ← red.ppm 2×2 resized to 224×224, CHW, scaled to [0,1]" in shown
         assert "data_0  FP32 [1, 3, 224, 224]  min 0  max 1" in shown
         await pilot.press("escape", "j")  # identity_onnx
         await pilot.press("V")
         out = app.screen.query_one("#infer-out", Static)
         await until(pilot, lambda: "agree:" in str(out.render()))
-        assert "OUTPUT0: ok" in _screen_text(app)
+        assert "OUTPUT0: ok" in screen_text(app)
         await pilot.press("escape")
         app.action_infer_model("no_such_model")  # as the palette's "infer no_such_model"
         await until(pilot, lambda: bool(app.screen.query("#infer-out")))
