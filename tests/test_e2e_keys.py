@@ -81,8 +81,9 @@ def test_one_key_benchmark_infer_and_palette_commands(term: Keys) -> None:
     term.press("1")
     term.press("k", "j")  # identity_onnx, the second row, wherever the palette left the cursor
     term.press("i")
-    screen = term.wait_for("OUTPUT0  FP32", timeout=60)
-    assert "Infer identity_onnx" in screen and "identity_onnx over HTTP: client" in screen
+    # (the Repository pane's detail also lists OUTPUT0: wait for the infer screen's own words)
+    screen = term.wait_for("identity_onnx over HTTP: client", timeout=60)
+    assert "Infer identity_onnx" in screen and "OUTPUT0  FP32" in screen
     term.press("Escape")
     term.press(":")
     term.type("verify iden")
