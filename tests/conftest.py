@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from assets.build_models import ensure_densenet
 from tests.helpers import CliRun, run_cli
 from tests.tolerances import ANY_STABILITY  # noqa: F401 - imported from here by the tests
+from tools.models import ensure_densenet
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import LaunchSpec, ServerProcess
 from tui.core.server.session import Session

@@ -25,7 +25,7 @@ from tui.cli import main
 
 
 async def until(
-    pilot: Pilot[object], ok: Callable[[], object], timeout: float = 60.0, what: str = ""
+    pilot: Pilot[object], ok: Callable[[], object], timeout: float = 90.0, what: str = ""
 ) -> None:
     """Let the app run until `ok()` holds; fail the test after `timeout` seconds.
 

@@ -43,7 +43,7 @@ from tests.bench_repo import (
 )
 from tests.conftest import ROOT, serving
 from tests.tolerances import FACTOR, SERVER_FACTOR, rate_kept, within_factor
-from tests.tools.install_perf_analyzer import InstallError, PerfAnalyzer, install
+from tools.perf_analyzer import InstallError, PerfAnalyzer, install
 from tui.core.server.launcher import ServerProcess
 
 FLAGS = ["-p", "500", "-s", "100", "-r", "10"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -19,8 +18,8 @@ from textual.worker import get_current_worker
 from tui.actions import ModelActions
 from tui.core.server.client import TritonError
 from tui.core.server.launcher import LaunchError
-from tui.core.server.serverspec import build_session
-from tui.core.server.session import Session
+from tui.core.server.options import ServerOptions
+from tui.core.server.session import Session, open_session
 from tui.core.util import errorlog
 from tui.core.util.sanitize import say
 from tui.palette import ConsoleCommands
@@ -52,6 +51,7 @@ class TritonTUI(ModelActions):
         Binding("c", "probe_model", "Cold start", show=False),
         Binding("e", "edit_config", "Config", show=False),
         Binding("L", "model_logs", "Its logs", show=False),
+        Binding("w", "doctor_model", "Why not faster", show=False),
         *(
             Binding(p.key, f"show_pane('{p.pane_id}')", p.title, show=False, id=f"pane-{p.pane_id}")
             for p in PANES
@@ -160,25 +160,21 @@ class TritonTUI(ModelActions):
             self.session.close()
 
 
-def run_console(args: argparse.Namespace) -> int:
-    if not (args.url or args.model_repository or args.attach_container):
-        print(
-            "error: give --model-repository DIR (launch a server), -u HOST:PORT or "
-            "--attach-container NAME (attach)",
-            file=sys.stderr,
-        )
-        return 3
+def run_console(options: ServerOptions, *, log_file: Path | None, read_only: bool) -> int:
+    """The console on the server `options` name (launched here, on the main thread, and waited
+    for in a worker); what it started is handed to its reaper on the way out."""
+    stack = contextlib.ExitStack()
     try:
-        session = build_session(args)  # starts the process here, on the main thread
+        session = stack.enter_context(open_session(options, wait=False, leave="release"))
     except (LaunchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     app = TritonTUI(
         session,
         stop_server_on_exit=False,
-        startup_timeout=args.startup_timeout,
-        log_file=Path(args.log_file).expanduser() if args.log_file else None,
-        read_only=bool(getattr(args, "read_only", False)),
+        startup_timeout=options.startup_timeout,
+        log_file=log_file,
+        read_only=read_only,
     )
 
     def hang_up(_signum: int, _frame: object) -> None:
@@ -192,14 +188,17 @@ def run_console(args: argparse.Namespace) -> int:
     # Our own loop, not asyncio.run's: that one joins every executor thread on the way out, so
     # a thread worker blocked in a server call (a load: up to 600 s) would hold the terminal.
     loop = asyncio.new_event_loop()
+    server = session.server
+    stopping = False
     try:
-        result = app.run(loop=loop)
+        # Leaving `stack` first hands the server to its reaper (it stops it gracefully, and for
+        # sure, after we are gone), then we say so: after a hang-up writing to the terminal fails.
+        with stack:
+            try:
+                result = app.run(loop=loop)
+            finally:
+                stopping = server is not None and server.running
     finally:
-        # First hand the server to its reaper (it stops it gracefully, and for sure, after we
-        # are gone), then say so: after a hang-up writing to the terminal fails.
-        server = session.server
-        stopping = server is not None and server.running
-        session.release()
         if stopping and server is not None:
             say(f"triton-tui: tritonserver (pid {server.pid}) is stopping in the background")
     code = int(result or 0)
