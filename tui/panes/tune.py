@@ -72,11 +72,13 @@ class TuneApplied(Message):
 
 class TunePane(ReportsWorkerFailures, Vertical):
     BINDINGS = [
-        Binding("s", "start", "Start tune", id="tune-start"),
-        Binding("escape", "cancel", "Cancel tune", id="tune-cancel"),
-        Binding("a", "apply", "Apply config", id="tune-apply"),
-        Binding("r", "report", "HTML report", id="tune-report"),
+        # Short words: at 80 columns the footer keeps Quit, Help and the palette in view.
+        Binding("s", "start", "Start", id="tune-start"),
+        Binding("escape", "cancel", "Cancel", id="tune-cancel"),
+        Binding("a", "apply", "Apply", id="tune-apply"),
+        Binding("r", "report", "Report", id="tune-report"),
     ]
+    home = "#tune-table"  # where the focus goes when a tune starts, or Esc leaves a field
 
     def __init__(self) -> None:
         super().__init__(id="tune-pane")
@@ -124,6 +126,7 @@ class TunePane(ReportsWorkerFailures, Vertical):
             yield Input(f"{MIN_MARGIN_PCT:g}", id="tune-gain", type="number", compact=True)
             yield Label("a winner must beat the current config by this much, beyond noise")
         yield StatusLine("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
+        yield Static("", id="tune-caption")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
         yield Static("", id="tune-doctor", classes="doctor-line")
@@ -142,6 +145,22 @@ class TunePane(ReportsWorkerFailures, Vertical):
         model = self._selected_model()
         if model in self._models and not self.running:
             self.query_one("#tune-model", Select).value = model
+
+    @on(Select.Changed, "#tune-model")
+    def _model_changed(self) -> None:
+        self._caption()
+
+    def _caption(self) -> None:
+        """Whose results the table shows; said loudly when the selector names another model."""
+        record, model = self.record, self.query_one("#tune-model", Select).value
+        text = Text()
+        if record is not None:
+            state = "running" if self.running else record.status
+            text.append(f"tune of {record.model}", "bold")
+            text.append(f" · {record.mode} · {record.objective} · {state}")
+            if isinstance(model, str) and model != record.model and not self.running:
+                text.append(f"  (not {model}: s tunes it)", "bold yellow")
+        self.query_one("#tune-caption", Static).update(text)
 
     def _server_state_changed(self, state: str) -> None:
         if state == "ready":
@@ -236,9 +255,13 @@ class TunePane(ReportsWorkerFailures, Vertical):
             return
         self.running = True
         self._cancel = threading.Event()
+        self.record = None
         self.query_one(TuneResults).clear()
         self.query_one("#tune-start-button", Button).disabled = True
         self._status(f"Tuning {model}: reading its config …")
+        self._caption()
+        # The results take the focus: keys typed next (a, 1, Esc) act, not land in a field.
+        self.query_one("#tune-table").focus()
         self.tune(form, self._cancel)
 
     def _form(self, model: str) -> TuneForm:
@@ -273,6 +296,7 @@ class TunePane(ReportsWorkerFailures, Vertical):
             self.app.call_from_thread(self._finish_early, f"Cannot start: {exc}")
             return
         self.record = record
+        self.app.call_from_thread(self._caption)
         self._stability = form.stability
         settings = options.measure_settings()
         run = TuneRun(session.metrics_url, settings)
@@ -323,6 +347,7 @@ class TunePane(ReportsWorkerFailures, Vertical):
 
     def _finished(self, record: TuneRecord) -> None:
         self.running = False
+        self._caption()
         self.query_one("#tune-start-button", Button).disabled = False
         self._refresh_results()
         text = f"{record.status}: " + report.summary(record)
