@@ -130,14 +130,12 @@ async def bench_pane(rate: int = 5_000, seconds: float = 6.0) -> None:
         per_key: dict[str, list[int]] = {}
         end = time.perf_counter() + seconds
         k = 0
-        driver = app._driver  # noqa: SLF001 - send keys as the terminal driver does
-        assert driver is not None
         while time.perf_counter() < end:
             key = keys[k % len(keys)]
             k += 1
             before = state()
             t0 = time.perf_counter()
-            driver.send_message(events.Key(key, key if len(key) == 1 else None))
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
             while state() == before and time.perf_counter() - t0 < 2.0:
                 await asyncio.sleep(0.0005)
             acted = time.perf_counter()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.helpers import CliRun, run_cli
+from tests.tolerances import ANY_STABILITY  # noqa: F401 - imported from here by the tests
 from tools.models import ensure_densenet
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import LaunchSpec, ServerProcess
@@ -20,11 +24,6 @@ TEST_MODELS = ROOT / "tests" / "models"  # models only the tests serve
 # model on a server of their own (copy_demo(dest, (FAST_ONNX_MODEL, ...))) but do not need the
 # demo densenet_onnx's cost (a real DenseNet-121, 2.8 GMACs per image). Not on demo_server.
 FAST_ONNX_MODEL = "densenet_standin"
-# A benchmark stability band (percent) under which any three windows with answers make a level:
-# for tests of something other than the stability rule (tested exactly in test_bench_stats.py).
-# p95 of short windows swings over 2x while the other test worker runs, so even -s 100 left
-# levels unstable in stressed full runs.
-ANY_STABILITY = 10_000
 
 
 def copy_demo(dest: Path, models: tuple[str, ...] | None = None) -> Path:
@@ -40,8 +39,22 @@ def copy_demo(dest: Path, models: tuple[str, ...] | None = None) -> Path:
     return dest
 
 
-def launch(repo: Path, *extra: str, timeout: float = 90.0) -> ServerProcess:
-    server = ServerProcess(LaunchSpec([repo], extra_args=list(extra)))
+@contextlib.contextmanager
+def serving(
+    repo: Path, *extra: str, timeout: float = 90.0, stop_timeout: float = 15.0, **spec: Any
+) -> Iterator[ServerProcess]:
+    """The one way a test module serves a repository of its own: a real server, ready, stopped
+    on the way out. Use it from a module-scoped fixture (a server start costs seconds), e.g.
+    `with serving(build_bench_repo(tmp_path_factory.mktemp("b"))) as server: yield server`."""
+    server = launch(repo, *extra, timeout=timeout, **spec)
+    try:
+        yield server
+    finally:
+        server.stop(timeout=stop_timeout)
+
+
+def launch(repo: Path, *extra: str, timeout: float = 90.0, **spec: Any) -> ServerProcess:
+    server = ServerProcess(LaunchSpec([repo], extra_args=list(extra), **spec))
     server.start()
     try:
         server.wait_ready(timeout)
@@ -56,6 +69,18 @@ def demo_models() -> None:
     """Generate the demo's DenseNet-121 (git-ignored) when a fresh clone lacks it: seconds once,
     then a cached no-op. The committed ONNX files are left as they are (a test compares them)."""
     ensure_densenet()
+
+
+# The models of the `repo` fixture unless a test (or its module) names others with
+# `@pytest.mark.models(...)`: the demo's small ones and its real DenseNet-121.
+REPO_MODELS = ("add_sub", "densenet_onnx", "identity_onnx")
+
+
+@pytest.fixture
+def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The one repository fixture: this test's own copy of demo models, free to change."""
+    marker = request.node.get_closest_marker("models")
+    return copy_demo(tmp_path / "models", tuple(marker.args) if marker else REPO_MODELS)
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +109,11 @@ def demo_session(demo_server: ServerProcess) -> Session:
     session = Session.of_server(demo_server)
     session.wait_ready()
     return session
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
+    """The one CLI runner: `cli("bench", "-m", ...)` runs `triton-tui ...` in this process and
+    returns its exit code and what it printed (a subprocess only where a test needs signals or
+    a terminal)."""
+    return lambda *argv: run_cli(capsys, *argv)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_demo, launch
+from tests.conftest import copy_demo, serving
 from tests.test_deploy import make_onnx
 from tui.cli import main
 from tui.commands import tune
@@ -23,9 +23,8 @@ from tui.core.server.launcher import ServerProcess
 @pytest.fixture(scope="module")
 def attached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServerProcess]]:
     repo = copy_demo(tmp_path_factory.mktemp("attach") / "models", ("add_sub",))
-    server = launch(repo)
-    yield repo, server
-    server.stop()
+    with serving(repo) as server:
+        yield repo, server
 
 
 def test_deploy_into_the_attached_servers_repository(

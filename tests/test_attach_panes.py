@@ -9,7 +9,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 
 from tests.conftest import launch
-from tests.test_console_keys import rows, until
+from tests.helpers import until
+from tests.test_console_keys import rows
 from tui.app import TritonTUI
 from tui.cli import console_parser
 from tui.commands.flags import server_options

@@ -12,13 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input
 
-from tests.conftest import ROOT, copy_demo
-from tests.test_config_pane import SIZE, open_model, type_at_end, wait_for
+from tests.conftest import ROOT
+from tests.helpers import toasts, until
+from tests.test_config_pane import SIZE, open_model, type_at_end
 from tests.test_deploy import make_onnx
-from tests.test_logs_pane import _Host, _session, _until
+from tests.test_logs_pane import _Host, _session
 from tui.app import TritonTUI
 from tui.core.logs.store import write_lines
 from tui.core.modelconfig import backup_paths, save_config
@@ -70,11 +70,6 @@ def test_generate_write_force_twice_keeps_the_hand_written_config(tmp_path: Path
     assert f"kept as {model / 'config.pbtxt.bak'}" in outputs[0]
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "densenet_onnx", "identity_onnx"))
-
-
 async def test_two_saves_in_the_config_pane_keep_the_original(
     demo_server: ServerProcess, repo: Path
 ) -> None:
@@ -89,7 +84,7 @@ async def test_two_saves_in_the_config_pane_keep_the_original(
         for edit in ("\n# first", "\n# second"):
             await type_at_end(pilot, edit)
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: not pane.modified and not pane.busy)
+            await until(pilot, lambda: not pane.modified and not pane.busy)
             await pilot.press("escape")
         assert "# second" in config.read_text()
         assert "kept as config.pbtxt.bak" in pane.message
@@ -115,17 +110,15 @@ async def test_export_onto_an_existing_file_keeps_it(
     target = tmp_path / "export.log"
     target.write_text("precious\n")
     app = _Host(_session(None, demo_client), log_file=log)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         pane = app.query_one(LogsPane)
-        assert await _until(pilot, lambda: len(pane.store) == 1)
+        await until(pilot, lambda: len(pane.store) == 1)
         await pilot.press("x")
         box = app.query_one("#logs-input", Input)
         box.value = str(target)
         await pilot.press("enter")
-        assert await _until(pilot, lambda: (tmp_path / "export-1.log").exists())
-        assert await _until(
-            pilot, lambda: any("left as it was" in str(n.message) for n in app._notifications)
-        )
+        await until(pilot, lambda: (tmp_path / "export-1.log").exists())
+        await until(pilot, lambda: "left as it was" in " ".join(toasts(app)))
     assert target.read_text() == "precious\n"
     assert "hello" in (tmp_path / "export-1.log").read_text()
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ANY_STABILITY, copy_demo
+from tests.conftest import copy_demo
+from tests.tolerances import ANY_STABILITY
 from tui.cli import main
 from tui.core.server.launcher import ServerProcess
 

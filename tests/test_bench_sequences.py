@@ -25,15 +25,14 @@ import tritonclient.http as httpclient
 from tritonclient.grpc import service_pb2
 
 from tests.bench_repo import SEQUENCE, SEQUENCE_OLDEST, build_sequence_repo
-from tests.conftest import ANY_STABILITY, ROOT, launch
+from tests.conftest import ROOT, serving
 from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is a fixture
-    FACTOR,
     _best,
     _run,
     _tool,
     perf_analyzer,
-    rate_kept,
 )
+from tests.tolerances import ANY_STABILITY, FACTOR, rate_kept
 from tools.perf_analyzer import PerfAnalyzer
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
@@ -57,9 +56,8 @@ SHORTEST, LONGEST = 16, 24  # 20 +/- 20 %
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = launch(build_sequence_repo(tmp_path_factory.mktemp("seq") / "models"))
-    yield server
-    server.stop()
+    with serving(build_sequence_repo(tmp_path_factory.mktemp("seq") / "models")) as server:
+        yield server
 
 
 _probe_id = iter(range(10**15, 10**16))
@@ -364,7 +362,7 @@ def test_cli_reports_sequence_count(
     # a latency limit no request meets ends the sweep after its first level's windows (with
     # -l 1000 it climbed until a level came out unstable: 10 s and more)
     args = [*args[:4], "--concurrency-range", "2:0", "-l", "0.001", "-r", "3", "--sync"]
-    code = main(["bench", *args, "-p", "200", "-s", "100", "--json", str(out_json)])
+    code = main(["bench", *args, "-p", "200", "-s", str(ANY_STABILITY), "--json", str(out_json)])
     assert code in (0, 2), capsys.readouterr()
     assert "  Using synchronous calls for inference" in capsys.readouterr().out.splitlines()
     assert json.loads(out_json.read_text())["async"] is False

@@ -6,11 +6,9 @@ copy of the demo repository per test, so saves and backups never touch the share
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from tests.bench_config import big_config
-from tests.conftest import copy_demo
+from tests.helpers import until
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
@@ -27,19 +25,6 @@ from tui.panes.config_dialogs import ChoiceScreen, DiffScreen, PickScreen
 from tui.panes.config_editor import ConfigPane
 
 SIZE = (80, 24)
-
-
-async def wait_for(pilot: Pilot, ok: Callable[[], object], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not ok():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "densenet_onnx", "identity_onnx"))
 
 
 @pytest.fixture
@@ -56,7 +41,7 @@ async def open_model(pilot: Pilot, model: str) -> ConfigPane:
     """Highlight `model` in the repository pane (arrow keys), then switch to the config pane."""
     app: TritonTUI = pilot.app  # type: ignore[assignment]
     table = app.query_one("#model-table", DataTable)
-    await wait_for(pilot, lambda: table.row_count >= 3)
+    await until(pilot, lambda: table.row_count >= 3)
     await pilot.press("1")
     assert app.focused is table
     names = [str(key.value) for key in table.rows]
@@ -65,8 +50,8 @@ async def open_model(pilot: Pilot, model: str) -> ConfigPane:
     assert app.selected_model == model
     await pilot.press("2")
     pane = pane_of(app)
-    await wait_for(pilot, lambda: pane.doc is not None and pane.doc.name == model)
-    await wait_for(pilot, lambda: pane.completed is not None)  # first lint done
+    await until(pilot, lambda: pane.doc is not None and pane.doc.name == model)
+    await until(pilot, lambda: pane.completed is not None)  # first lint done
     return pane
 
 
@@ -99,7 +84,7 @@ async def test_opens_selection_lints_while_typing_and_jumps_to_a_finding(
         assert pane.editor.show_line_numbers
         await type_at(pilot, 2, "-3", erase=1)  # line 3: max_batch_size: 0
         assert pane.modified
-        await wait_for(pilot, lambda: any(d.is_error for d in pane.diagnostics))
+        await until(pilot, lambda: any(d.is_error for d in pane.diagnostics))
         error = next(d for d in pane.diagnostics if d.is_error)
         assert error.message == "'max_batch_size' must be non-negative value for densenet_onnx"
         assert error.line == 3 and pane.editor.marks.get(2) == "lint.error"
@@ -115,7 +100,7 @@ async def test_opens_selection_lints_while_typing_and_jumps_to_a_finding(
         assert app.focused is pane.editor
         # Fixing the text clears the finding and the mark.
         await pilot.press("end", "backspace", "backspace", "0")
-        await wait_for(pilot, lambda: not pane.diagnostics)
+        await until(pilot, lambda: not pane.diagnostics)
         assert pane.editor.marks == {} and not listing.display
 
 
@@ -129,15 +114,15 @@ async def test_save_writes_atomically_keeps_backup_and_asks_on_lint_errors(
         pane = await open_model(pilot, "densenet_onnx")
         await type_at(pilot, 2, "-3", erase=1)
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert "lint" in app.screen.title_text and "max_batch_size" in app.screen.message
         await pilot.press("k")  # keep editing
-        await wait_for(pilot, lambda: not pane.busy)
+        await until(pilot, lambda: not pane.busy)
         assert config.read_text() == original and pane.modified
         # A valid edit saves without asking; the previous file becomes the backup.
         await pilot.press("backspace", "backspace", "0", "enter", *"# edited")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: not pane.modified and not pane.busy)
+        await until(pilot, lambda: not pane.modified and not pane.busy)
         assert config.read_text() == pane.editor.text
         assert config.read_text() == original.replace("size: 0\n", "size: 0\n# edited\n")
         assert (config.parent / "config.pbtxt.bak").read_text() == original
@@ -154,15 +139,15 @@ async def test_external_change_asks_before_overwriting(session: Session, repo: P
         external = config.read_text() + "# theirs\n"
         config.write_text(external)
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert "changed on disk" in app.screen.message
         await pilot.press("c")  # cancel: nothing written, the edits stay
-        await wait_for(pilot, lambda: not pane.busy)
+        await until(pilot, lambda: not pane.busy)
         assert config.read_text() == external and pane.modified
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await pilot.press("o")  # overwrite: theirs is kept as the backup
-        await wait_for(pilot, lambda: not pane.modified and not pane.busy)
+        await until(pilot, lambda: not pane.modified and not pane.busy)
         assert config.read_text().endswith("# mine")
         assert (config.parent / "config.pbtxt.bak").read_text() == external
 
@@ -180,7 +165,7 @@ async def test_save_refuses_a_symlink_out_of_the_repository(
         pane = await open_model(pilot, "densenet_onnx")
         await type_at_end(pilot, "\n# edit")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "Save failed" in pane.message)
+        await until(pilot, lambda: "Save failed" in pane.message)
         assert "outside the model repository" in pane.message and pane.modified
     assert outside.read_text() == before
     assert not (tmp_path / "elsewhere.pbtxt.bak").exists()
@@ -194,15 +179,15 @@ async def test_quit_with_unsaved_edits_asks(session: Session, repo: Path) -> Non
         await open_model(pilot, "densenet_onnx")
         await type_at_end(pilot, "\n# unsaved")
         await pilot.press("escape", "q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert "unsaved edits" in app.screen.message
         await pilot.press("c")  # cancel: the app keeps running
         await pilot.pause(0.2)
         assert app.is_running and not isinstance(app.screen, ChoiceScreen)
         await pilot.press("q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await pilot.press("d")  # discard and quit
-        await wait_for(pilot, lambda: not app.is_running)
+        await until(pilot, lambda: not app.is_running)
     assert app.return_value == 0
     assert config.read_text() == original
 
@@ -212,7 +197,7 @@ async def test_quit_without_edits_does_not_ask(session: Session) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_model(pilot, "densenet_onnx")
         await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await until(pilot, lambda: not app.is_running)
 
 
 async def test_switching_models_with_unsaved_edits_asks(session: Session) -> None:
@@ -223,17 +208,17 @@ async def test_switching_models_with_unsaved_edits_asks(session: Session) -> Non
         await pilot.press("escape", "1", "down")  # identity_onnx follows densenet_onnx
         assert app.selected_model == "identity_onnx"
         await pilot.press("2")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await pilot.press("k")  # keep editing
-        await wait_for(pilot, lambda: not pane.busy)
+        await until(pilot, lambda: not pane.busy)
         assert pane.doc is not None and pane.doc.name == "densenet_onnx" and pane.modified
         await pilot.press("1", "2")  # same selection declined: not asked again
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ChoiceScreen)
         await pilot.press("1", "up", "down", "2")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await pilot.press("d")  # discard
-        await wait_for(pilot, lambda: pane.doc is not None and pane.doc.name == "identity_onnx")
+        await until(pilot, lambda: pane.doc is not None and pane.doc.name == "identity_onnx")
         assert not pane.modified
 
 
@@ -247,14 +232,14 @@ async def test_missing_config_is_generated_from_onnx_and_saved(
         pane = await open_model(pilot, "identity_onnx")
         assert pane.editor.text == "" and "F8 generates" in pane.editor.placeholder
         await pilot.press("f8")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
         offered = [item for item, _ in app.screen.items]
         assert offered == ["onnx", "server"]  # the model has an ONNX file and is loaded
         await pilot.press("enter")  # the first: from model.onnx
-        await wait_for(pilot, lambda: "INPUT0" in pane.editor.text)
+        await until(pilot, lambda: "INPUT0" in pane.editor.text)
         assert "max_batch_size: 4" in pane.editor.text and pane.modified
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: not pane.modified and not pane.busy)
+        await until(pilot, lambda: not pane.modified and not pane.busy)
         assert config.read_text() == pane.editor.text
         assert not (config.parent / "config.pbtxt.bak").exists()  # there was nothing to keep
 
@@ -264,7 +249,7 @@ async def test_diff_shows_what_the_server_filled_in(session: Session) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_model(pilot, "identity_onnx")  # no file: the server autocompleted it all
         await pilot.press("f3")
-        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen))
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen))
         added = [line for line in app.screen.diff.splitlines() if line.startswith("+")]
         assert '+name: "identity_onnx"' in added and "+max_batch_size: 4" in added
         assert any("INPUT0" in line for line in added)
@@ -278,19 +263,19 @@ async def test_warmup_snippet_is_filled_from_the_model_inputs(session: Session) 
         pane = await open_model(pilot, "densenet_onnx")
         before = pane.editor.text
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
         titles = [item for item, _ in app.screen.items]
         for _ in range(titles.index("model_warmup (zero data)")):
             await pilot.press("down")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "model_warmup" in pane.editor.text)
+        await until(pilot, lambda: "model_warmup" in pane.editor.text)
         inserted = pane.editor.text
         assert inserted.startswith("model_warmup") and inserted.endswith(before)
         assert (
             'key: "data_0"' in inserted
             and "dims: [ 1, 3, 224, 224 ]\n        zero_data" in inserted
         )
-        await wait_for(pilot, lambda: pane.completed is not None and pane.completed.model_warmup)
+        await until(pilot, lambda: pane.completed is not None and pane.completed.model_warmup)
         assert pane.diagnostics == []
         await pilot.press("enter", "ctrl+z")  # undo puts the buffer back
         assert pane.editor.text == before
@@ -314,7 +299,7 @@ async def test_external_editor_round_trip(
         pane = await open_model(pilot, "densenet_onnx")
         before = pane.editor.text
         await pilot.press("e")
-        await wait_for(pilot, lambda: pane.editor.text.endswith("# from the editor\n"))
+        await until(pilot, lambda: pane.editor.text.endswith("# from the editor\n"))
         assert pane.editor.text.startswith(before) and pane.modified
         assert not list((tmp_path / "cache" / "triton-tui" / "edit").iterdir())  # temp removed
 
@@ -328,17 +313,17 @@ async def test_second_dynamic_batching_is_refused_and_diff_shows_edits_first(
         before = pane.editor.text
         line = before.splitlines().index("dynamic_batching { }")
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.press("enter")  # the first snippet: dynamic_batching
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert "already set" in app.screen.title_text
         await pilot.press("enter")  # "Go to it" is the default
-        await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
         assert pane.editor.text == before and pane.editor.cursor_location[0] == line
         # The user's own edit comes first in the diff, before the server's defaults.
         await type_at(pilot, 2, "6", erase=1)  # max_batch_size: 8 -> 6
         await pilot.press("escape", "f3")
-        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), timeout=30)
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen), timeout=30)
         changed = [
             ln for ln in app.screen.diff.splitlines() if ln[:1] in "+-" and ln[1:2] != ln[:1]
         ]
@@ -359,9 +344,9 @@ async def test_a_big_file_is_kept_out_of_full_garbage_collections(
             await pilot.press("2")
             app.selected_model = "big"
             pane = pane_of(app)
-            await wait_for(pilot, lambda: pane.doc is not None and pane.doc.name == "big", 60)
+            await until(pilot, lambda: pane.doc is not None and pane.doc.name == "big", 60)
             lines = pane.editor.document.line_count
             assert lines > 19_000
-            await wait_for(pilot, lambda: len(gc.get_objects()) < lines, 60)
+            await until(pilot, lambda: len(gc.get_objects()) < lines, 60)
     finally:
         gc.unfreeze()

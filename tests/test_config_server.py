@@ -16,8 +16,9 @@ import pytest
 from onnx import TensorProto, helper
 from textual.widgets import Static
 
-from tests.conftest import FAST_ONNX_MODEL, copy_demo, launch
-from tests.test_config_pane import SIZE, open_model, wait_for
+from tests.conftest import FAST_ONNX_MODEL, copy_demo, serving
+from tests.helpers import until
+from tests.test_config_pane import SIZE, open_model
 from tui.app import TritonTUI
 from tui.core.modelconfig import generate_config, parse_config
 from tui.core.server.client import TritonHTTP
@@ -54,11 +55,10 @@ def generated_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(generated_repo: Path) -> Iterator[ServerProcess]:
-    server = launch(generated_repo)
-    yield server
     # After a failed load of a python-backend model this server never finishes its graceful
     # exit (it waits 30 s for a "live model"); do not wait the launcher's full 15 s for it.
-    server.stop(timeout=3)
+    with serving(generated_repo, stop_timeout=3) as server:
+        yield server
 
 
 def session_of(server: ServerProcess) -> Session:
@@ -97,11 +97,11 @@ async def test_apply_good_then_broken_config_then_restore(
         pane = await open_model(pilot, "dyn_onnx")
         # Good: a dynamic_batching snippet, applied (saved, reloaded) -> READY with batching.
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen))
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
         await pilot.press("enter")  # the first snippet: dynamic_batching
-        await wait_for(pilot, lambda: "dynamic_batching" in pane.editor.text)
+        await until(pilot, lambda: "dynamic_batching" in pane.editor.text)
         await pilot.press("f5")
-        await wait_for(pilot, lambda: not pane.busy, timeout=60)
+        await until(pilot, lambda: not pane.busy, timeout=60)
         assert "dyn_onnx is READY" in pane.message, pane.message
         assert "dynamic_batching" in client.model_config("dyn_onnx")
         good = config.read_text()
@@ -112,20 +112,20 @@ async def test_apply_good_then_broken_config_then_restore(
         pane.editor.move_cursor((row, len(pane.editor.document.get_line(row))))
         await pilot.press("backspace", "backspace", *'nope"')
         await pilot.press("f5")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen), timeout=60)
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), timeout=60)
         if "lint" in app.screen.title_text:  # the linter may already see it: save anyway
             await pilot.press("s")
-            await wait_for(
+            await until(
                 pilot, lambda: "failed to load" in getattr(app.screen, "title_text", ""), timeout=60
             )
         assert "failed to load" in app.screen.title_text
         assert "nope" in app.screen.message  # the server's reason, in its words
         assert "failed to load" in pane.message and "nope" in pane.message
         assert 'name: "nope"' in config.read_text()
-        await wait_for(pilot, lambda: app.focused is not None)
+        await until(pilot, lambda: app.focused is not None)
         assert app.focused is not None and app.focused.id == "choice-yes"  # Enter restores
         await pilot.press("r")  # restore the backup and reload
-        await wait_for(pilot, lambda: not pane.busy, timeout=60)
+        await until(pilot, lambda: not pane.busy, timeout=60)
         assert "restored the backup; dyn_onnx is READY" in pane.message, pane.message
         assert config.read_text() == good == pane.editor.text and not pane.modified
         assert 'name: "nope"' in (config.parent / "config.pbtxt.bak").read_text()
@@ -133,6 +133,6 @@ async def test_apply_good_then_broken_config_then_restore(
         await pilot.press("escape", "1")
         detail = app.query_one("#model-detail-text", Static)
         size = re.compile(rf"^\s*config\.pbtxt\s+{len(good.encode())} B$", re.M)
-        await wait_for(pilot, lambda: size.search(str(detail.render())) is not None, timeout=30)
+        await until(pilot, lambda: size.search(str(detail.render())) is not None, timeout=30)
     assert client.model_ready("dyn_onnx")
     assert client.model_config("dyn_onnx")["output"][0]["name"] == "y"

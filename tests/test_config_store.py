@@ -23,6 +23,7 @@ from tui.core.modelconfig import (
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
+    """Overrides conftest's `repo` here: one bare model folder, the store's smallest case."""
     root = tmp_path / "repo"
     (root / "m").mkdir(parents=True)
     (root / "m" / "config.pbtxt").write_text('name: "m"\n')

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, copy_demo
-from tests.test_config_pane import SIZE, open_model, wait_for
+from tests.helpers import until
+from tests.test_config_pane import SIZE, open_model
 from tui.app import TritonTUI
 from tui.core.modelconfig import lint_text, locate
 from tui.core.modelconfig.target import Target, local_target, server_target
@@ -125,7 +126,7 @@ async def test_config_pane_checks_gpus_of_the_launched_server(
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_model(pilot, "densenet_onnx")
-        await wait_for(pilot, lambda: any("GPU 7" in d.message for d in pane.diagnostics))
+        await until(pilot, lambda: any("GPU 7" in d.message for d in pane.diagnostics))
         assert any("does not exist" in d.message for d in pane.diagnostics)
 
 

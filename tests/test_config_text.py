@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets.text_area import Document, WrappedDocument
 
-from tui.widgets.config_text import ConfigTextArea, prepare
+from tui.widgets.config_text import (
+    ConfigTextArea,
+    CountedWrappedDocument,
+    MeasuredDocument,
+    prepare,
+)
 
 TEXT = "".join(f"line {i}\t{'x' * (i % 37)}\n" for i in range(300))
 
@@ -52,6 +58,41 @@ async def test_lint_marks_paint_the_marked_line_only() -> None:
         red = next(iter(c for c in styles[2] if c is not None and c.name == "#5f0000"), None)
         assert red is not None
         assert all(all(c is None or c.name != "#5f0000" for c in styles[y]) for y in (0, 1, 3))
+
+
+async def test_the_text_area_adapter_still_holds_on_this_textual(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tui/widgets/text_area_hooks.py relies on three things TextArea does (see its docstring):
+    each is checked here, so the first Textual release that changes one fails this test."""
+    reads: list[int] = []
+    plain_text = MeasuredDocument.text
+
+    def counted(document: MeasuredDocument) -> str:
+        reads.append(document.line_count)
+        return plain_text.fget(document)  # type: ignore[attr-defined, no-any-return]
+
+    async with Host().run_test(size=(60, 20)) as pilot:
+        area = pilot.app.query_one(ConfigTextArea)
+        for text in (TEXT, "one line"):  # (1) and (2): at start and on every load
+            assert type(area.document) is MeasuredDocument
+            assert type(area.wrapped_document) is CountedWrappedDocument
+            assert area.wrapped_document.document is area.document
+            area.load_text(text)
+            await pilot.pause()
+        # (3): painting every row reads no joined text, and the empty check still works
+        monkeypatch.setattr(MeasuredDocument, "text", property(counted))
+        for y in range(area.size.height):
+            area.render_line(y)
+        assert reads == []
+        assert area.text == "one line" and reads == [1]
+        area.placeholder = "nothing here yet"
+        area.load_text("")
+        await pilot.pause()
+        assert "nothing here yet" in area.render_line(0).text
+        area.load_text("x")
+        await pilot.pause()
+        assert "nothing here yet" not in area.render_line(0).text
 
 
 class Unwrapped(App[None]):

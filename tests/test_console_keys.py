@@ -6,17 +6,15 @@ test's own for unloads.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.command import CommandPalette
 from textual.message import Message
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, TabbedContent
 from textual.widgets.data_table import ColumnKey
 
 from tests.conftest import copy_demo, launch
+from tests.helpers import toasts, until
 from tui.app import TritonTUI
 from tui.cli import console_parser
 from tui.commands.flags import server_options
@@ -30,13 +28,6 @@ from tui.panes.log_settings import LogSettingsScreen
 from tui.panes.logs import LogsPane
 from tui.panes.repository_list import STATE_WIDTH
 from tui.state import ModelStateChanged
-
-
-async def until(pilot: Pilot, ok: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not ok():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await pilot.pause(0.1)
 
 
 def rows(app: TritonTUI) -> list[str]:
@@ -108,7 +99,7 @@ async def test_unload_asks_read_only_refuses_and_states_fit(tmp_path: Path) -> N
     try:
         client = TritonHTTP(server.http_url)
         watch_only = TritonTUI(Session.of_server(server), stop_server_on_exit=False, read_only=True)
-        async with watch_only.run_test(size=(80, 24)) as pilot:
+        async with watch_only.run_test(size=(80, 24), notifications=True) as pilot:
             await until(pilot, lambda: len(rows(watch_only)) == 2)
             await pilot.press("u")
             await pilot.press("r")
@@ -123,10 +114,7 @@ async def test_unload_asks_read_only_refuses_and_states_fit(tmp_path: Path) -> N
             await pilot.press("s")
             await pilot.pause(0.5)
             assert not isinstance(watch_only.screen, LogSettingsScreen)
-            assert any(
-                "read-only" in n.message and "log settings" in n.message
-                for n in watch_only._notifications
-            )
+            assert any("read-only" in t and "log settings" in t for t in toasts(watch_only))
         assert client.model_ready("add_sub")
 
         app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)

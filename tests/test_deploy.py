@@ -12,7 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.conftest import ROOT, launch
+from tests.conftest import ROOT, serving
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 from tui.core.workflows import deploy
@@ -47,9 +47,8 @@ def make_onnx(path: Path, batch: int | str, n_out: int = 3) -> Path:
 def repo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServerProcess]]:
     repo = tmp_path_factory.mktemp("deploy") / "models"
     repo.mkdir()
-    server = launch(repo)
-    yield repo, server
-    server.stop()
+    with serving(repo) as server:
+        yield repo, server
 
 
 @pytest.mark.parametrize("batch", [1, "N"], ids=["fixed-batch", "dynamic-batch"])

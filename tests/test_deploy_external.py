@@ -14,9 +14,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from textual.widgets import Button
 
-from tests.conftest import launch
+from tests.conftest import serving
+from tests.helpers import until
 from tests.test_deploy_pane import _preview, _steps
-from tests.test_repository_pane import _session, _wait
+from tests.test_repository_pane import _session
 from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.server.launcher import ServerProcess
@@ -57,9 +58,8 @@ def make_external(folder: Path, op: str = "Add", location: str = "data/weights.b
 def attached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ServerProcess]]:
     repo = tmp_path_factory.mktemp("external") / "models"
     repo.mkdir()
-    server = launch(repo)
-    yield repo, server
-    server.stop()
+    with serving(repo) as server:
+        yield repo, server
 
 
 def _deploy(repo: Path, server: ServerProcess, source: Path, name: str) -> list[str]:
@@ -130,8 +130,8 @@ async def test_the_console_removes_a_failed_import_and_says_why(
     async with app.run_test(size=(100, 40)) as pilot:
         await _preview(pilot, app, source)  # named after the file: net
         await pilot.click("#deploy-write")
-        await _wait(pilot, lambda: "load" in _steps(app), timeout=60)
-        await _wait(pilot, lambda: "removed net from" in _steps(app), timeout=5)
+        await until(pilot, lambda: "load" in _steps(app), timeout=60)
+        await until(pilot, lambda: "removed net from" in _steps(app), timeout=5)
         steps = _steps(app)
         assert "onnxruntime could not load the model's files" in steps, steps
         assert "f4" not in steps and "Fix the config" not in steps

@@ -8,8 +8,9 @@ import pytest
 from textual.widgets import Input, Static
 
 from tests.conftest import launch
+from tests.helpers import until
 from tests.test_deploy import make_onnx
-from tests.test_repository_pane import _session, _states, _wait
+from tests.test_repository_pane import _session, _states
 from tui.app import TritonTUI
 from tui.core.workflows.deploy_flow import DeploySettings
 from tui.panes import deploy as deploy_pane
@@ -22,13 +23,13 @@ def _steps(app: TritonTUI) -> str:
 
 async def _preview(pilot, app: TritonTUI, source: Path) -> None:  # noqa: ANN001
     """Open the deploy screen from the repository pane and preview the import of `source`."""
-    await _wait(pilot, lambda: app.server_state == "ready")
+    await until(pilot, lambda: app.server_state == "ready")
     await pilot.press("d")
     assert isinstance(app.screen, DeployScreen)
     app.screen.query_one("#deploy-path", Input).value = str(source)
     app.screen.query_one("#deploy-path", Input).focus()
     await pilot.press("enter")
-    await _wait(pilot, lambda: "nothing is written yet" in _steps(app))
+    await until(pilot, lambda: "nothing is written yet" in _steps(app))
 
 
 async def test_deploy_flow_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,16 +49,16 @@ async def test_deploy_flow_end_to_end(tmp_path: Path, monkeypatch: pytest.Monkey
             await _preview(pilot, app, source)
             assert list(repo.iterdir()) == []  # nothing written before the review
             await pilot.click("#deploy-write")
-            await _wait(pilot, lambda: "clf is READY" in _steps(app), timeout=60)
+            await until(pilot, lambda: "clf is READY" in _steps(app), timeout=60)
             # The measure step ends with a peak, or (on a machine too busy to give stable
             # windows) says the measurement was unstable; either way the deploy stands.
-            await _wait(
+            await until(
                 pilot, lambda: "peak" in _steps(app) or "unstable" in _steps(app), timeout=90
             )
             steps = _steps(app)
             assert "z: max abs 0" in steps and "MISMATCH" not in steps
             await pilot.press("escape")
-            await _wait(pilot, lambda: _states(app).get("clf") == "READY")
+            await until(pilot, lambda: _states(app).get("clf") == "READY")
     finally:
         server.stop()
 
@@ -108,13 +109,13 @@ async def test_wrong_config_names_tensor_and_opens_editor_at_its_line(tmp_path: 
             review.load_text(review.text.replace("dims: [ 1, 8 ]", "dims: [ 1, 9 ]"))
             line = review.text.splitlines().index("    dims: [ 1, 9 ]") + 1
             await pilot.click("#deploy-write")
-            await _wait(pilot, lambda: "config shape [1, 9]" in _steps(app), timeout=60)
+            await until(pilot, lambda: "config shape [1, 9]" in _steps(app), timeout=60)
             assert "input 'x'" in _steps(app)
             await pilot.press("f4")
             tabs = app.query_one("#panes", TabbedContent)
-            await _wait(pilot, lambda: tabs.active == "config")
+            await until(pilot, lambda: tabs.active == "config")
             editor = app.query_one("#config-editor", TextArea)
-            await _wait(pilot, lambda: "dims: [ 1, 9 ]" in editor.text)
+            await until(pilot, lambda: "dims: [ 1, 9 ]" in editor.text)
             assert editor.cursor_location[0] + 1 == line
     finally:
         server.stop()

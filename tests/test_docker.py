@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import copy_demo
 from tests.docker_support import embedded_spec, engine, ensure_image
 from tui.core.server.client import TritonHTTP
 from tui.core.server.docker_server import OWNER_LABEL, DockerServer, DockerSpec, device_requests
 from tui.core.server.launcher import LaunchError, free_port
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.models("add_sub", "identity_onnx")]
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +23,6 @@ def client() -> Any:
     c = engine()
     ensure_image(c)
     return c
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "identity_onnx"))
 
 
 def _gone(client: Any, container_id: str, timeout: float = 20) -> bool:

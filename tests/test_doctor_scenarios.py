@@ -22,6 +22,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.conftest import ANY_STABILITY, launch
+from tests.helpers import until
 from tools.doctor_models import SCENARIOS, add_doctor_models
 from tui.app import TritonTUI
 from tui.cli import main
@@ -124,14 +125,6 @@ def _dead_pid() -> int:
     return child.pid
 
 
-async def _until(pilot, predicate, timeout: float = 90.0) -> None:  # noqa: ANN001
-    for _ in range(int(timeout * 10)):
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("timed out waiting for the screen")
-
-
 async def test_screen_finds_tries_and_applies(
     server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,20 +134,20 @@ async def test_screen_finds_tries_and_applies(
     monkeypatch.setattr(DoctorScreen, "measure", TRY)
     app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: app.server_state == "ready")
+        await until(pilot, lambda: app.server_state == "ready")
         app.selected_model = "doc_sleepy"
         await pilot.press("w")
-        await _until(pilot, lambda: isinstance(app.screen, DoctorScreen))
+        await until(pilot, lambda: isinstance(app.screen, DoctorScreen))
         screen = app.screen
         assert isinstance(screen, DoctorScreen)
-        await _until(pilot, lambda: screen.report is not None and not screen.busy)
+        await until(pilot, lambda: screen.report is not None and not screen.busy)
         assert screen.selected is not None and screen.selected.id == "queue_bound", (
             screen.report and screen.report.text()
         )
         detail = str(screen.query_one("#doctor-evidence", Static).render())
         assert "count: 2" in detail and "t tries it" in detail
         await pilot.press("t")
-        await _until(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         status = str(screen.query_one("#doctor-status", Static).render())
         assert "queue_bound" in screen.tried, status
         tried = screen.tried["queue_bound"]
@@ -171,7 +164,7 @@ async def test_screen_finds_tries_and_applies(
         record = load_record(path)
         assert record.mode == "doctor" and not record.restore_pending and record.status == "done"
         await pilot.press("a")
-        await _until(pilot, lambda: not screen.busy)
+        await until(pilot, lambda: not screen.busy)
         status = str(screen.query_one("#doctor-status", Static).render())
         assert status.startswith("written: "), status
         text = (Path(server.spec.model_repositories[0]) / "doc_sleepy" / "config.pbtxt").read_text()
@@ -179,7 +172,7 @@ async def test_screen_finds_tries_and_applies(
         config = TritonHTTP(server.http_url).model_config("doc_sleepy")
         assert config["instance_group"][0]["count"] == 2
         await pilot.press("escape")
-        await _until(pilot, lambda: not isinstance(app.screen, DoctorScreen))
+        await until(pilot, lambda: not isinstance(app.screen, DoctorScreen))
 
 
 def _served(client: TritonHTTP, model: str) -> int:

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_demo
 from tests.test_lifecycle import Terminal
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.models("add_sub", "identity_onnx"),
+]
 
 
 class Keys(Terminal):
@@ -37,11 +39,6 @@ class Keys(Terminal):
                 return screen
             time.sleep(0.3)
         raise AssertionError(f"{text!r} stayed; screen was:\n{self.screen()}")
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "identity_onnx"))
 
 
 @pytest.fixture

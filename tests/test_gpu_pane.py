@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
-from collections.abc import Callable
 
 import pytest
 from test_gpu_core import HAS_NVML, fake_pynvml
@@ -13,6 +11,7 @@ from test_gpu_metrics import send_add_sub
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TabbedContent
 
+from tests.helpers import until
 from tui.app import TritonTUI
 from tui.core.server.session import Session
 from tui.panes.gpu import GpuCard, GpuPane, GraphRow, HistoryGraph
@@ -22,19 +21,11 @@ def text_of(pilot: Pilot, selector: str) -> str:
     return str(pilot.app.query_one(selector, Static).render())
 
 
-async def wait_for(pilot: Pilot, ok: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not ok():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.1)
-
-
 async def show_gpu_pane(pilot: Pilot) -> None:
-    await wait_for(pilot, lambda: pilot.app.server_state == "ready")
+    await until(pilot, lambda: pilot.app.server_state == "ready")
     await pilot.pause(0.2)
     await pilot.press("4")
-    await wait_for(pilot, lambda: pilot.app.query_one(TabbedContent).active == "gpu")
+    await until(pilot, lambda: pilot.app.query_one(TabbedContent).active == "gpu")
 
 
 @pytest.mark.skipif(HAS_NVML, reason="this machine has NVML; the no-NVML path needs one without")
@@ -43,7 +34,7 @@ async def test_pane_without_nvml_keeps_host_and_server_live(demo_session: Sessio
     async with app.run_test(size=(120, 40)) as pilot:
         await show_gpu_pane(pilot)
         pane = app.query_one(GpuPane)
-        await wait_for(pilot, lambda: pane.latest is not None and pane.latest.metrics is not None)
+        await until(pilot, lambda: pane.latest is not None and pane.latest.metrics is not None)
         await asyncio.to_thread(send_add_sub, demo_session.client.url, 200)
 
         def rated() -> bool:
@@ -51,7 +42,7 @@ async def test_pane_without_nvml_keeps_host_and_server_live(demo_session: Sessio
             rates = {r.model: r.request_rate for r in (m.models if m else ())}
             return bool(rates.get("add_sub"))
 
-        await wait_for(pilot, rated)
+        await until(pilot, rated)
         await pilot.pause(0.2)
         assert text_of(pilot, "#gpu-nvml").startswith("NVML not available: ")
         assert not app.query(GpuCard)
@@ -79,10 +70,10 @@ async def test_pane_with_fake_nvml_marks_launched_server(
     app = TritonTUI(demo_session, stop_server_on_exit=False)
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(GpuPane)
-        await wait_for(pilot, lambda: pane.latest is not None)  # sampled while hidden
+        await until(pilot, lambda: pane.latest is not None)  # sampled while hidden
         assert not app.query(GpuCard)  # hidden: nothing drawn yet
         await show_gpu_pane(pilot)
-        await wait_for(pilot, lambda: len(app.query(GpuCard)) == 2)
+        await until(pilot, lambda: len(app.query(GpuCard)) == 2)
         await pilot.pause(0.3)
         assert text_of(pilot, "#gpu-nvml").startswith("NVML  driver 550.54.15  2 GPU(s)")
         card = app.query_one("#gpu-card-1", GpuCard)

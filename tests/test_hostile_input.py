@@ -12,12 +12,13 @@ import socket
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ANY_STABILITY
+from tests.helpers import eventually
+from tests.tolerances import ANY_STABILITY
 from tui.cli import main
 from tui.core.bench import form as bench_form
 from tui.core.bench.engine import run_sweep
@@ -251,15 +252,6 @@ def test_json_data_still_loads(tmp_path: Path) -> None:
 
 
 # 7. Log lines of any length, a source with no newline -------------------------------------------
-def _wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_the_splitter_keeps_a_long_lines_start_and_says_how_much_was_cut() -> None:
     splitter = LineSplitter(max_line=8)
     assert splitter.feed(b"short\r\nfirst half") == ["short"]
@@ -279,7 +271,7 @@ def test_following_a_50_mb_line_holds_only_its_start(tmp_path: Path) -> None:
     tracemalloc.start()
     follower = FileFollower(path, got.append, poll=0.05, notice=notices.append).start()
     try:
-        assert _wait_for(lambda: len(got) == 2), got[:1]
+        assert eventually(lambda: len(got) == 2), got[:1]
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         follower.stop()
@@ -325,7 +317,7 @@ def test_a_server_printing_a_50_mb_line_is_read_in_bounded_memory(tmp_path: Path
     tracemalloc.start()
     try:
         server.start()
-        assert _wait_for(lambda: server.lines.closed)
+        assert eventually(lambda: server.lines.closed)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

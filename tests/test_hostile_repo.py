@@ -19,6 +19,7 @@ import pytest
 from textual.widgets import DataTable
 
 from tests.conftest import DEMO, ROOT, copy_demo
+from tests.helpers import toasts
 from tui.app import TritonTUI
 from tui.core.modelconfig import lint_path, lint_repository
 from tui.core.modelconfig.diagnostics import MESSAGE_LIMIT
@@ -310,7 +311,7 @@ async def test_pane_refuses_to_load_and_says_why(served: Served) -> None:
     session = Session.attach(served.client.url)
     session.repositories = [served.repo]
     app = TritonTUI(session, stop_server_on_exit=False)
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
         table = app.query_one("#model-table", DataTable)
         for _ in range(300):
             if table.row_count == len(REFUSED) + 1:
@@ -329,7 +330,7 @@ async def test_pane_refuses_to_load_and_says_why(served: Served) -> None:
         await pilot.press("l")
         wanted = f"load refused: ensemble '{ENSEMBLE}' is not loaded: it loads model '$("
         for _ in range(100):
-            said = " ".join(str(n.message) for n in app._notifications)
+            said = " ".join(toasts(app)).replace("\n", " ")
             if wanted in said:
                 break
             await pilot.pause(0.1)

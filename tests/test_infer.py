@@ -4,13 +4,11 @@ Polygraphy's comparison with onnxruntime on the served model file."""
 
 from __future__ import annotations
 
-import asyncio
-import html
 import json
-import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +18,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from textual.widgets import Button, DataTable, Input, Select, Static
 
+from tests.helpers import CliRun, screen_text, until
 from tui.app import TritonTUI
-from tui.cli import main
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 from tui.core.server.session import Session
@@ -30,21 +28,15 @@ from tui.core.workflows.verify import compare_output
 from tui.panes.infer import InferScreen
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_add_sub_answers_the_exact_sum_and_difference_shown_in_json_and_as_curl(
     demo_server: ServerProcess,
-    capsys: pytest.CaptureFixture[str],
+    cli: Callable[..., CliRun],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # where the request for curl is kept
     url = demo_server.http_url
-    code, out, err = _run(capsys, "infer", "-m", "add_sub", "-u", url, "--json", "--seed", "7")
+    code, out, err = cli("infer", "-m", "add_sub", "-u", url, "--json", "--seed", "7")
     assert code == 0, err
     record = json.loads(out)
     a, b = (np.array(record["inputs"][n]["data"], np.float32) for n in ("INPUT0", "INPUT1"))
@@ -55,13 +47,11 @@ def test_add_sub_answers_the_exact_sum_and_difference_shown_in_json_and_as_curl(
     assert record["client_us"] > 0 and record["server"]["requests"] >= 1
 
     grpc = ("-i", "grpc", "--grpc-url", demo_server.grpc_url)
-    code, out, err = _run(
-        capsys, "infer", "-m", "add_sub", "-u", url, "--json", "--seed", "7", *grpc
-    )
+    code, out, err = cli("infer", "-m", "add_sub", "-u", url, "--json", "--seed", "7", *grpc)
     assert code == 0, err
     assert json.loads(out)["outputs"]["OUTPUT1"]["data"] == outputs["OUTPUT1"]["data"]
 
-    code, text, err = _run(capsys, "infer", "-m", "add_sub", "-u", url, "--seed", "7")
+    code, text, err = cli("infer", "-m", "add_sub", "-u", url, "--seed", "7")
     assert code == 0, err
     shown = ", ".join(f"{v:.6g}" for v in a + b)
     assert f"OUTPUT0  FP32 [1, 4]  min {min(a + b):.6g}" in text and f"[{shown}]" in text
@@ -87,7 +77,7 @@ def test_densenet_top5_is_onnxruntimes(demo_server: ServerProcess, demo_repo: Pa
 
 
 def test_a_wrong_shape_in_the_data_file_gets_tritons_message_naming_the_input(
-    demo_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo_server: ServerProcess, tmp_path: Path, cli: Callable[..., CliRun]
 ) -> None:
     data = tmp_path / "data.json"
     data.write_text(
@@ -96,10 +86,10 @@ def test_a_wrong_shape_in_the_data_file_gets_tritons_message_naming_the_input(
         )
     )
     argv = ("infer", "-m", "add_sub", "-u", demo_server.http_url, "--input-data", str(data))
-    code, _out, err = _run(capsys, *argv)
+    code, _out, err = cli(*argv)
     assert code == 99
     assert "unexpected shape for input 'INPUT1'" in err and "Expected [-1,4]" in err
-    code, _out, err = _run(capsys, "infer", "-m", "no_such_model", "-u", demo_server.http_url)
+    code, _out, err = cli("infer", "-m", "no_such_model", "-u", demo_server.http_url)
     assert code == 99 and "'no_such_model' is not ready" in err
 
 
@@ -175,11 +165,11 @@ def test_verify_agrees_on_onnx_models_and_names_the_tensor_of_a_swapped_file(
     demo_server: ServerProcess,
     demo_repo: Path,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    cli: Callable[..., CliRun],
 ) -> None:
     url, repo = demo_server.http_url, str(demo_repo)
     for model in ("densenet_onnx", "identity_onnx"):
-        code, out, err = _run(capsys, "verify", "-m", model, "-u", url, "--model-repository", repo)
+        code, out, err = cli("verify", "-m", model, "-u", url, "--model-repository", repo)
         assert code == 0, out + err
         assert "agree: every output within atol 1e-05, rtol 1e-05" in out
     # The server still serves the identity; the file on disk now holds other weights.
@@ -187,11 +177,11 @@ def test_verify_agrees_on_onnx_models_and_names_the_tensor_of_a_swapped_file(
     shutil.copytree(demo_repo / "identity_onnx", swapped / "identity_onnx")
     _swapped(swapped / "identity_onnx" / "1" / "model.onnx")
     argv = ("verify", "-m", "identity_onnx", "-u", url, "--model-repository", str(swapped))
-    code, out, err = _run(capsys, *argv)
+    code, out, err = cli(*argv)
     assert code == 1, out + err
     assert "OUTPUT0: MISMATCH" in out and "DISAGREE (OUTPUT0)" in out
     assert "worst at [0," in out
-    code, out, _err = _run(capsys, *argv, "--json", "--rtol", "0.02")  # within 1 % it agrees
+    code, out, _err = cli(*argv, "--json", "--rtol", "0.02")  # within 1 % it agrees
     assert code == 0 and json.loads(out)["outputs"][0]["mismatches"] == 0
     # A config on disk that does not match the file: explained per tensor, at its line
     config = swapped / "identity_onnx" / "config.pbtxt"
@@ -200,33 +190,21 @@ def test_verify_agrees_on_onnx_models_and_names_the_tensor_of_a_swapped_file(
         'input [{ name: "INPUT0", data_type: TYPE_FP32, dims: [16] }]\n'
         'output [{ name: "OUTPUT0", data_type: TYPE_FP64, dims: [16] }]\n'
     )
-    code, out, _err = _run(capsys, *argv, "--rtol", "0.02")
+    code, out, _err = cli(*argv, "--rtol", "0.02")
     assert code == 1
     assert f"config: {config}:5:" in out and "config data type TYPE_FP64 but the ONNX" in out
 
 
 def test_verify_says_in_one_line_why_a_python_model_cannot_be_compared(
-    demo_server: ServerProcess, demo_repo: Path, capsys: pytest.CaptureFixture[str]
+    demo_server: ServerProcess, demo_repo: Path, cli: Callable[..., CliRun]
 ) -> None:
     argv = ("verify", "-m", "add_sub", "-u", demo_server.http_url)
-    code, out, _err = _run(capsys, *argv, "--model-repository", str(demo_repo))
+    code, out, _err = cli(*argv, "--model-repository", str(demo_repo))
     assert code == 99
     assert out.strip().splitlines() == [
         "cannot verify: add_sub runs on 'python', not ONNX: there is no model file to run in "
         "onnxruntime (infer works on it)"
     ]
-
-
-def _screen_text(app: TritonTUI) -> str:
-    """What the terminal shows, as text (the screenshot without its markup)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
-
-
-async def _until(pilot, predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await pilot.pause(0.1)
 
 
 async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
@@ -237,17 +215,18 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
     app = TritonTUI(demo_session, stop_server_on_exit=False)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#model-table", DataTable)
-        await _until(pilot, lambda: table.row_count == 4)
+        await until(pilot, lambda: table.row_count == 4)
         await pilot.press("i")  # add_sub: the first row
         screen = app.screen
         assert isinstance(screen, InferScreen)
         out = screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "outputs:" in str(out.render()))
-        shown = _screen_text(app)
+        # the answer, and the footer redrawn for the screen (a moment later)
+        await until(pilot, lambda: "outputs:" in str(out.render()) and "Write" in screen_text(app))
+        shown = screen_text(app)
         assert "OUTPUT0  FP32 [1, 4]  min" in shown and "INPUT0  FP32 [1, 4]" in shown
         assert "curl" in str(out.render()) and "Write" in shown
         await pilot.press("x")
-        await _until(pilot, lambda: len(list(exports.glob("add_sub-*/curl.sh"))) == 1)
+        await until(pilot, lambda: len(list(exports.glob("add_sub-*/curl.sh"))) == 1)
         (folder,) = (p for p in exports.glob("add_sub-*") if p.is_dir())
         assert sorted(p.name for p in folder.iterdir()) == [
             "curl.sh",
@@ -260,7 +239,7 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         screen.query_one("#infer-fill", Select).value = "constant"
         screen.query_one("#infer-value", Input).value = "2.5"
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: "over GRPC" in str(out.render()))
+        await until(pilot, lambda: "over GRPC" in str(out.render()))
         assert "OUTPUT0  FP32 [1, 4]  min 5  max 5  mean 5" in str(out.render())
         # An image for densenet_onnx's data_0 [1,3,224,224]: the layout and scaling said
         ppm = tmp_path / "red.ppm"
@@ -268,22 +247,22 @@ async def test_i_and_v_show_the_outputs_and_the_verdict_at_80x24(
         await pilot.press("escape", "j", "i")  # densenet_onnx
         screen = app.screen
         out = screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "outputs:" in str(out.render()))  # its first (random) send
+        await until(pilot, lambda: "outputs:" in str(out.render()))  # its first (random) send
         screen.query_one("#infer-fill", Select).value = "image"
         screen.query_one("#infer-value", Input).value = str(ppm)
         await pilot.press("ctrl+s")
-        await _until(pilot, lambda: "inputs (image):" in str(out.render()))
-        shown = _screen_text(app)
+        await until(pilot, lambda: "inputs (image):" in str(out.render()))
+        shown = screen_text(app)
         assert "data_0 ← red.ppm 2×2 resized to 224×224, CHW, scaled to [0,1]" in shown
         assert "data_0  FP32 [1, 3, 224, 224]  min 0  max 1" in shown
         await pilot.press("escape", "j")  # identity_onnx
         await pilot.press("V")
         out = app.screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "agree:" in str(out.render()))
-        assert "OUTPUT0: ok" in _screen_text(app)
+        await until(pilot, lambda: "agree:" in str(out.render()))
+        assert "OUTPUT0: ok" in screen_text(app)
         await pilot.press("escape")
         app.action_infer_model("no_such_model")  # as the palette's "infer no_such_model"
-        await _until(pilot, lambda: bool(app.screen.query("#infer-out")))
+        await until(pilot, lambda: bool(app.screen.query("#infer-out")))
         out = app.screen.query_one("#infer-out", Static)
-        await _until(pilot, lambda: "not ready" in str(out.render()))
+        await until(pilot, lambda: "not ready" in str(out.render()))
         assert app.screen.query_one("#infer-load", Button).display

@@ -7,16 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+from tests.helpers import eventually
 from tui.core.logs.follow import FileFollower
-
-
-def _wait_for(cond, timeout: float = 5.0) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_follow_survives_rotation_and_truncation(tmp_path: Path) -> None:
@@ -32,27 +24,27 @@ def test_follow_survives_rotation_and_truncation(tmp_path: Path) -> None:
     try:
         time.sleep(0.1)  # the file does not exist yet: the follower waits for it
         path.write_text("a1\na2\n")
-        assert _wait_for(lambda: got == ["a1", "a2"])
+        assert eventually(lambda: got == ["a1", "a2"])
         with open(path, "a") as f:
             f.write("a3\npartial")
-        assert _wait_for(lambda: got[-1] == "a3")
+        assert eventually(lambda: got[-1] == "a3")
         time.sleep(0.15)
         assert "partial" not in got  # incomplete lines wait for their newline
         with open(path, "a") as f:
             f.write(" line\n")
-        assert _wait_for(lambda: got[-1] == "partial line")
+        assert eventually(lambda: got[-1] == "partial line")
         # Rotation: the old file is renamed, a new one takes the name.
         os.rename(path, tmp_path / "server.log.1")
         with open(tmp_path / "server.log.1", "a") as f:
             f.write("a4 written to the old file after the rename\n")
         path.write_text("b1\nb2\n")
-        assert _wait_for(lambda: got[-2:] == ["b1", "b2"]), got
+        assert eventually(lambda: got[-2:] == ["b1", "b2"]), got
         assert "a4 written to the old file after the rename" in got
         assert follower.rotations == 1
         # Truncation: the same file gets shorter.
         with open(path, "w") as f:
             f.write("c1\n")
-        assert _wait_for(lambda: got[-1] == "c1"), got
+        assert eventually(lambda: got[-1] == "c1"), got
         assert follower.truncations == 1
     finally:
         follower.stop()
@@ -68,6 +60,6 @@ def test_follow_from_end_skips_existing_lines(tmp_path: Path) -> None:
         time.sleep(0.15)
         with open(path, "a") as f:
             f.write("new\n")
-        assert _wait_for(lambda: got == ["new"]), got
+        assert eventually(lambda: got == ["new"]), got
     finally:
         follower.stop()

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from textual.app import ComposeResult
 from textual.widgets import Input
 
+from tests.helpers import until
 from tui.app import TritonTUI
 from tui.core.logs.parser import has_local_gpu
 from tui.core.server.client import TritonHTTP
@@ -19,15 +20,6 @@ from tui.core.server.session import Session
 from tui.core.util.linebuffer import LineBuffer
 from tui.panes.logs import LogsPane
 from tui.state import ConsoleApp
-
-
-async def _until(pilot, cond, timeout: float = 10.0) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return False
 
 
 def _held(pane: LogsPane) -> list[str]:
@@ -43,7 +35,7 @@ async def test_pane_gets_the_servers_startup_lines_in_order(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
         pane = app.query_one(LogsPane)
-        assert await _until(pilot, lambda: len(pane.store) >= len(startup))
+        await until(pilot, lambda: len(pane.store) >= len(startup))
         assert _held(pane)[: len(startup)] == startup
         assert "launched tritonserver" in pane.source
         models = [e for e in pane.store.entries() if e.src.startswith("server.cc:674")]
@@ -65,20 +57,20 @@ async def test_verbose_toggle_changes_what_the_server_logs(
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("3")
             pane = app.query_one(LogsPane)
-            assert await _until(pilot, lambda: pane.settings is not None)
+            await until(pilot, lambda: pane.settings is not None)
             assert pane.settings["log_verbose_level"] == 0
             await pilot.press("s")
             dialog = app.screen
             dialog.query_one("#ls-verbose", Input).value = "1"
             await pilot.click("#ls-apply")
-            assert await _until(pilot, lambda: pane.settings["log_verbose_level"] == 1)
+            await until(pilot, lambda: pane.settings["log_verbose_level"] == 1)
             assert demo_client.log_settings()["log_verbose_level"] == 1
             demo_client.model_ready("add_sub")
 
             def verbose_seen(path: str) -> bool:
                 return any(path in line for line in _held(pane))
 
-            assert await _until(pilot, lambda: verbose_seen("/v2/models/add_sub/ready"))
+            await until(pilot, lambda: verbose_seen("/v2/models/add_sub/ready"))
             hit = [e for e in pane.store.entries() if "/v2/models/add_sub/ready" in e.head]
             assert hit[0].level == "V"
             demo_client.update_log_settings(log_verbose_level=0)
@@ -136,7 +128,7 @@ async def test_flood_keeps_the_pane_bounded_and_responsive(demo_client: TritonHT
             assert len(pane._pending) <= history  # noqa: SLF001 - the bound under test
             await asyncio.sleep(0.05)
         writer.join()
-        assert await _until(pilot, lambda: pane.store.total >= total or pane._dropped > 0)  # noqa: SLF001
+        await until(pilot, lambda: pane.store.total >= total or pane._dropped > 0)  # noqa: SLF001
         await pilot.pause(0.3)
         assert len(pane.store) <= history
         assert len(pane.store._lines) <= 2 * history + 8192  # noqa: SLF001
@@ -152,10 +144,10 @@ async def test_pane_follows_a_log_file(tmp_path: Path, demo_client: TritonHTTP) 
     async with app.run_test(size=(100, 30)) as pilot:
         pane = app.query_one(LogsPane)
         assert "followed" in pane.source
-        assert await _until(pilot, lambda: len(pane.store) == 1)
+        await until(pilot, lambda: len(pane.store) == 1)
         with open(log, "a") as f:
             f.write("E1126 11:40:44.000000 6563 model_lifecycle.cc:642] \"failed to load 'm'\"\n")
-        assert await _until(pilot, lambda: len(pane.store) == 2)
+        await until(pilot, lambda: len(pane.store) == 2)
         await pilot.press("e")
         assert pane.view.cursor == pane.store.first + 1
         assert not pane.view.follow
@@ -167,16 +159,16 @@ async def test_attached_server_without_logs_says_so(demo_client: TritonHTTP) -> 
         app.server_state = "ready"
         pane = app.query_one(LogsPane)
         assert "no log stream" in pane.source
-        assert await _until(pilot, lambda: pane.settings is not None)
+        await until(pilot, lambda: pane.settings is not None)
 
 
 async def test_opens_at_the_tail_when_following(demo_session: Session) -> None:
     app = TritonTUI(demo_session, stop_server_on_exit=False)
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(LogsPane).view
-        assert await _until(pilot, lambda: view.virtual_size.height > 30)
+        await until(pilot, lambda: view.virtual_size.height > 30)
         await pilot.press("3")  # the pane was hidden while the lines arrived
-        assert await _until(pilot, lambda: view.max_scroll_y > 0 and view.size.height > 0)
+        await until(pilot, lambda: view.max_scroll_y > 0 and view.size.height > 0)
         await pilot.pause(0.3)
         assert view.follow and view.scroll_y == view.max_scroll_y
 
@@ -189,18 +181,18 @@ async def test_search_counts_matches_and_scrolls_one_into_view(demo_client: Trit
     app = _Host(_session(buffer, demo_client))
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(LogsPane)
-        assert await _until(pilot, lambda: len(pane.store) == 200)
+        await until(pilot, lambda: len(pane.store) == 200)
         status = pane.query_one("#logs-status")
         assert pane.view.wrap and "WRAP" in str(status.render())  # folded by default
         await pilot.press("w")  # cut lines: a match far right scrolls sideways into view
         assert not pane.view.wrap and "CUT (w wraps)" in str(status.render())
         await pilot.press("slash", *"needle", "enter")
-        assert await _until(pilot, lambda: "match 1/4" in str(status.render()))
+        await until(pilot, lambda: "match 1/4" in str(status.render()))
         assert pane.view.scroll_x > 60  # the match, past column 140, is on screen
         await pilot.press("n")
-        assert await _until(pilot, lambda: "match 2/4" in str(status.render()))
+        await until(pilot, lambda: "match 2/4" in str(status.render()))
         await pilot.press("N", "N")
-        assert await _until(pilot, lambda: "match 4/4" in str(status.render()))
+        await until(pilot, lambda: "match 4/4" in str(status.render()))
         # The model prompt keeps what was typed when Tab leaves it.
         await pilot.press("m", *"add_s", "tab")
         await pilot.press("m")

@@ -18,11 +18,11 @@ import psutil
 import pytest
 import tritonclient.http as httpclient
 
-from tests.conftest import ROOT, copy_demo
+from tests.conftest import ROOT
 from tui.core.server.client import TritonHTTP
 from tui.core.server.reaper import session_members, shm_regions
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.models("add_sub")]
 
 
 def _http_url(server: psutil.Process) -> str:
@@ -93,11 +93,6 @@ def _under_load(url: str, clients: int = 4) -> Iterator[None]:
         stop.set()
         for t in threads:
             t.join(timeout=10)
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub",))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])

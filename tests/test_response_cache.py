@@ -12,14 +12,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.bench_repo import CACHED, _clone
-from tests.conftest import ANY_STABILITY, ROOT, copy_demo
+from tests.conftest import ROOT, copy_demo
+from tests.helpers import CliRun
+from tests.tolerances import ANY_STABILITY
 from tui.cli import UsageError, console_parser
 from tui.commands.flags import server_options
 from tui.core.modelconfig import lint_text
@@ -30,12 +32,6 @@ from tui.core.server.launcher import ServerProcess
 from tui.core.server.locate import find_tritonserver
 from tui.core.server.session import Session
 from tui.widgets.server_bar import ServerBar
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
 
 
 def cached_repo(dest: Path) -> Path:
@@ -83,10 +79,12 @@ def test_cache_size_reaches_the_launcher_and_the_cache_library_is_found() -> Non
         ),
     ],
 )
-def test_bad_cache_size_exits_3_in_words(args: list[str], message: str) -> None:
-    out = _run(*args)
-    assert out.returncode == 3, out.stderr
-    assert message in out.stderr and "Traceback" not in out.stderr
+def test_bad_cache_size_exits_3_in_words(
+    cli: Callable[..., CliRun], args: list[str], message: str
+) -> None:
+    out = cli(*args)
+    assert out.code == 3, out.err
+    assert message in out.err and "Traceback" not in out.err
 
 
 def test_cache_size_units() -> None:
@@ -137,12 +135,14 @@ def _stats(url: str, model: str) -> dict[str, Any]:
     return entry
 
 
-def test_bench_shows_cache_hits_that_match_the_server(served: str, tmp_path: Path) -> None:
+def test_bench_shows_cache_hits_that_match_the_server(
+    cli: Callable[..., CliRun], served: str, tmp_path: Path
+) -> None:
     out_csv, out_json = tmp_path / "b.csv", tmp_path / "b.json"
     flags = ["-u", served, "-p", "500", "-s", str(ANY_STABILITY), "-f", str(out_csv)]
     flags += ["--json", str(out_json)]
-    proc = _run("bench", "-m", CACHED, *flags)
-    assert proc.returncode == 0, proc.stderr
+    proc = cli("bench", "-m", CACHED, *flags)
+    assert proc.code == 0, proc.err
     (level,) = json.loads(out_json.read_text())["levels"]
     srv = level["server"]
     assert level["response_cache"] is True
@@ -150,7 +150,7 @@ def test_bench_shows_cache_hits_that_match_the_server(served: str, tmp_path: Pat
     assert srv["cache_hit_count"] > 0 and srv["cache_miss_count"] <= 1
     assert srv["cache_hit_count"] + srv["cache_miss_count"] == srv["success_count"]
     # the console's lines, as perf_analyzer prints them, with those counts
-    text = proc.stdout
+    text = proc.out
     assert f"    Cache hit count: {srv['cache_hit_count']}\n" in text
     assert f"    Cache miss count: {srv['cache_miss_count']}\n" in text
     assert re.search(r"\(overhead \d+ usec \+ queue \d+ usec \+ cache hit/miss \d+ usec\)", text)
@@ -176,13 +176,13 @@ def test_a_server_with_a_cache_is_a_target_that_has_one(served: str) -> None:
 
 
 def test_uncached_model_on_a_cached_server_has_no_cache_figures(
-    served: str, tmp_path: Path
+    cli: Callable[..., CliRun], served: str, tmp_path: Path
 ) -> None:
     out_csv = tmp_path / "b.csv"
     flags = ["-u", served, "-p", "300", "-s", str(ANY_STABILITY), "-f", str(out_csv)]
-    proc = _run("bench", "-m", "add_sub", *flags)
-    assert proc.returncode == 0, proc.stderr
-    assert "Cache hit" not in proc.stdout and "Server Cache" not in out_csv.read_text()
+    proc = cli("bench", "-m", "add_sub", *flags)
+    assert proc.code == 0, proc.err
+    assert "Cache hit" not in proc.out and "Server Cache" not in out_csv.read_text()
     assert "cache_hit" not in _stats(served, "add_sub")["inference_stats"] or (
         _stats(served, "add_sub")["inference_stats"]["cache_hit"].get("count", 0) == 0
     )
@@ -219,7 +219,8 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
     without the cache."""
     from textual.widgets import DataTable, Select, TabbedContent
 
-    from tests.test_bench_pane import _status, _type, _until
+    from tests.helpers import select_choices, until
+    from tests.test_bench_pane import _status, _type
     from tui.app import TritonTUI
     from tui.core.server.session import Session
     from tui.panes.bench import BenchPane
@@ -227,13 +228,13 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
 
     app = TritonTUI(Session.attach(served), stop_server_on_exit=False)
     async with app.run_test(size=(140, 40)) as pilot:
-        await _until(pilot, lambda: app.server_state == "ready")
+        await until(pilot, lambda: app.server_state == "ready")
         await pilot.press("5")
-        await _until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
+        await until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "bench")
         pane = app.query_one(BenchPane)
         table = pane.query_one(DataTable)
         select = pane.query_one("#bench-model", Select)
-        await _until(pilot, lambda: CACHED in str(select._options))
+        await until(pilot, lambda: CACHED in select_choices(select))
         for runs, (model, want) in enumerate(((CACHED, "100%"), ("add_sub", "")), 1):
             select.value = model
             await _type(pilot, "#bench-range", "1")
@@ -241,7 +242,7 @@ async def test_bench_pane_shows_the_cache_hit_rate(served: str) -> None:
             await _type(pilot, "#bench-stability", str(ANY_STABILITY))
             await pilot.pause(0.5)
             await pilot.click("#bench-start")
-            await _until(pilot, lambda n=runs: len(pane.runs) == n and pane.current is None, 60)
+            await until(pilot, lambda n=runs: len(pane.runs) == n and pane.current is None, 60)
             assert pane.runs[-1].config.model == model and table.row_count == 1, _status(pane)
             row = table.get_row_at(0)
             assert row[COLUMNS.index("cache hits")] == want, (model, row)

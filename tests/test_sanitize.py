@@ -19,7 +19,7 @@ import pytest
 from textual.widgets import DataTable, TextArea
 
 from tests.conftest import ROOT, copy_demo
-from tests.test_config_pane import wait_for
+from tests.helpers import screen_text, toasts, until
 from tui.app import TritonTUI
 from tui.core.logs.store import LogStore
 from tui.core.modelconfig import read_config
@@ -108,20 +108,16 @@ def test_cli_attached_to_not_triton_prints_no_control(not_triton: str) -> None:
 
 
 def _screen_text(app: TritonTUI) -> str:
-    """What the console would draw: the text of every segment on screen, and its notifications."""
-    strips = app.screen._compositor.render_strips()
-    drawn = "\n".join("".join(seg.text for seg in strip) for strip in strips)
-    return drawn + "\n".join(str(n.message) for n in app._notifications)
+    """What the console draws, its notifications included (drawn as toasts), and their text in
+    full (a toast shows it wrapped)."""
+    return screen_text(app) + "\n" + "\n".join(toasts(app))
 
 
 def test_console_attached_to_not_triton_draws_no_control(not_triton: str) -> None:
     async def run() -> str:
         app = TritonTUI(Session.attach(not_triton), stop_server_on_exit=False, startup_timeout=5)
-        async with app.run_test(size=(120, 30)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.1)
-                if app.server_state != "starting" and app._notifications:
-                    break
+        async with app.run_test(size=(120, 30), notifications=True) as pilot:
+            await until(pilot, lambda: app.server_state != "starting" and toasts(app))
             await pilot.pause(0.5)
             return _screen_text(app)
 
@@ -150,10 +146,7 @@ def test_console_follows_a_log_file_with_a_title_sequence(tmp_path: Path, not_tr
         )
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.press("3")
-            for _ in range(100):
-                await pilot.pause(0.1)
-                if "hello" in _screen_text(app):
-                    break
+            await until(pilot, lambda: "hello" in _screen_text(app))
             return _screen_text(app)
 
     drawn = asyncio.run(run())
@@ -177,11 +170,11 @@ async def test_config_with_escape_codes_is_not_shown_raw(
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one("#model-table", DataTable)
-        await wait_for(pilot, lambda: table.row_count >= 3)
+        await until(pilot, lambda: table.row_count >= 3)
         names = [str(k.value) for k in table.rows]
         await pilot.press("1", *["down"] * names.index("densenet_onnx"), "2")
         editor = app.query_one("#config-editor", TextArea)
-        await wait_for(pilot, lambda: "control character" in editor.placeholder)
+        await until(pilot, lambda: "control character" in editor.placeholder)
         await pilot.pause(0.3)
         drawn = _screen_text(app)
     assert not any(c in drawn for c in CONTROL), repr(drawn)

@@ -9,12 +9,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.conftest import FAST_ONNX_MODEL, ROOT, copy_demo
+from tests.helpers import CliRun
 from tui.core.server.client import TritonHTTP
 
 
@@ -60,34 +62,28 @@ def test_serve_runs_from_plain_shell_and_stops_on_ctrl_c(tmp_path: Path) -> None
             proc.kill()
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+def test_bad_flag_exit_code_3(cli: Callable[..., CliRun]) -> None:
+    out = cli("--no-such-flag")
+    assert out.code == 3
+    assert "unrecognized arguments: --no-such-flag" in out.err
 
 
-def test_bad_flag_exit_code_3() -> None:
-    out = _run("--no-such-flag")
-    assert out.returncode == 3
-    assert "unrecognized arguments: --no-such-flag" in out.stderr
-
-
-def test_attach_and_launch_together_refused() -> None:
+def test_attach_and_launch_together_refused(cli: Callable[..., CliRun]) -> None:
     # (The console, deploy, coldstart and tune take both: -u attaches, --model-repository names
     # that server's local files; see test_attach_commands.)
-    out = _run("bench", "-m", "m", "-u", "localhost:8000", "--model-repository", "x")
-    assert out.returncode == 3 and "either -u" in out.stderr
+    out = cli("bench", "-m", "m", "-u", "localhost:8000", "--model-repository", "x")
+    assert out.code == 3 and "either -u" in out.err
 
 
-def test_console_missing_repository_clear_error(tmp_path: Path) -> None:
-    out = _run("--model-repository", str(tmp_path / "missing"))
-    assert out.returncode == 1
-    assert f"model repository {tmp_path / 'missing'} does not exist" in out.stderr
+def test_console_missing_repository_clear_error(cli: Callable[..., CliRun], tmp_path: Path) -> None:
+    out = cli("--model-repository", str(tmp_path / "missing"))
+    assert out.code == 1
+    assert f"model repository {tmp_path / 'missing'} does not exist" in out.err
 
 
-def test_serve_without_repository() -> None:
-    out = _run("serve")
-    assert out.returncode == 3 and "--model-repository" in out.stderr
+def test_serve_without_repository(cli: Callable[..., CliRun]) -> None:
+    out = cli("serve")
+    assert out.code == 3 and "--model-repository" in out.err
 
 
 @pytest.mark.slow
@@ -139,11 +135,13 @@ def test_serve_ctrl_c_during_start_up_is_immediate(tmp_path: Path, interrupts: i
         (["deploy", "model.onnx", "--model-repository", "x", "--name", ""], "cannot be empty"),
     ],
 )
-def test_bad_addresses_and_names_exit_3_in_words(args: list[str], message: str) -> None:
-    out = _run(*args)
-    assert out.returncode == 3, out.stderr
-    assert message in out.stderr
-    assert "Traceback" not in out.stderr + out.stdout
+def test_bad_addresses_and_names_exit_3_in_words(
+    cli: Callable[..., CliRun], args: list[str], message: str
+) -> None:
+    out = cli(*args)
+    assert out.code == 3, out.err
+    assert message in out.err
+    assert "Traceback" not in out.err + out.out
 
 
 def _serve_until_ready(repo: Path, *flags: str) -> tuple[subprocess.Popen[str], str, list[str]]:

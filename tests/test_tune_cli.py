@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ANY_STABILITY
 from tests.test_tune import FIXED_COST, MA_HEADER, tune_repository
+from tests.tolerances import ANY_STABILITY
 from tui.cli import main
 
 # Two levels (the second climbs from the first's hint), any three windows make a level: these

@@ -3,15 +3,16 @@ models, so the shared demo server is not used)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
-from tests.conftest import ANY_STABILITY, launch
+from tests.conftest import serving
+from tests.helpers import until
 from tests.test_tune import tune_repository
+from tests.tolerances import ANY_STABILITY
 from tools.tune_models import FIXED_COST
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
@@ -24,17 +25,8 @@ from tui.panes.tune import TunePane
 
 @pytest.fixture(scope="module")
 def pane_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = launch(tune_repository(tmp_path_factory.mktemp("tune-pane") / "models"))
-    yield server
-    server.stop()
-
-
-async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.1)
+    with serving(tune_repository(tmp_path_factory.mktemp("tune-pane") / "models")) as server:
+        yield server
 
 
 def _text(pane: TunePane, selector: str) -> str:
@@ -56,14 +48,14 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
     disk_config = client.model_config(FIXED_COST)
     app = TritonTUI(session, stop_server_on_exit=False)
     async with app.run_test(size=(140, 44)) as pilot:
-        await _until(pilot, lambda: app.server_state == "ready")
+        await until(pilot, lambda: app.server_state == "ready")
         await pilot.press("6")
-        await _until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "tune")
+        await until(pilot, lambda: app.query_one("#panes", TabbedContent).active == "tune")
         pane = app.query_one(TunePane)
         model = pane.query_one("#tune-model", Select)
-        await _until(pilot, lambda: model.value == "add_sub")  # the repository pane's pick
+        await until(pilot, lambda: model.value == "add_sub")  # the repository pane's pick
         app.selected_model = FIXED_COST  # as if highlighted there
-        await _until(pilot, lambda: model.value == FIXED_COST)
+        await until(pilot, lambda: model.value == FIXED_COST)
 
         # before a tune: no GPU columns (the server's GPUs are known from a tune's figures)
         headers = [str(c.label) for c in pane.query_one(DataTable).columns.values()]
@@ -80,8 +72,8 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         _fill(pane, stability=str(ANY_STABILITY))
         await pilot.press("enter")  # Enter in a field starts
         assert pane.running
-        await _until(pilot, lambda: " of " in _text(pane, "#tune-status"))
-        await _until(pilot, lambda: not pane.running, timeout=240)
+        await until(pilot, lambda: " of " in _text(pane, "#tune-status"))
+        await until(pilot, lambda: not pane.running, timeout=240)
         status = _text(pane, "#tune-status")
         assert status.startswith("done:") and "better than the default" in status, status
         assert "The ranking is re-measured" in status
@@ -99,11 +91,11 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         table.focus()
         table.move_cursor(row=0)
         await pilot.press("a")
-        await _until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         diff = str(app.screen.query_one("#dialog-message", Static).render())
         assert "+dynamic_batching {" in diff, diff
         await pilot.press("a")  # the dialog's Apply
-        await _until(pilot, lambda: "pplied" in _text(pane, "#tune-status"), timeout=120)
+        await until(pilot, lambda: "pplied" in _text(pane, "#tune-status"), timeout=120)
         assert _text(pane, "#tune-status").startswith("Applied:"), _text(pane, "#tune-status")
         config_file = Path(session.repositories[0]) / FIXED_COST / "config.pbtxt"
         assert "dynamic_batching" in config_file.read_text()
@@ -117,9 +109,9 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         table.focus()
         await pilot.press("s")
         assert pane.running
-        await _until(pilot, lambda: pane.query_one(DataTable).row_count >= 1, timeout=120)
+        await until(pilot, lambda: pane.query_one(DataTable).row_count >= 1, timeout=120)
         await pilot.press("escape")
-        await _until(pilot, lambda: not pane.running, timeout=120)
+        await until(pilot, lambda: not pane.running, timeout=120)
         assert _text(pane, "#tune-status").startswith("cancelled")
         assert same_config(client.model_config(FIXED_COST), applied_config)
 
@@ -128,7 +120,7 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         _fill(pane, counts="1:1", batch="8:8", concurrency="8:8", gain="7.5")
         await pilot.press("s")
         assert pane.running
-        await _until(pilot, lambda: not pane.running, timeout=240)
+        await until(pilot, lambda: not pane.running, timeout=240)
         status = _text(pane, "#tune-status")
         assert status.startswith("done:") and "beyond noise" in status, status
         assert "Nothing to apply" in status
@@ -139,7 +131,7 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         assert _text(pane, "#tune-status").startswith("Nothing to apply:")
         assert not isinstance(app.screen, ChoiceScreen)
         await pilot.press("r")
-        await _until(pilot, lambda: "Report written" in _text(pane, "#tune-status"))
+        await until(pilot, lambda: "Report written" in _text(pane, "#tune-status"))
         written = Path(_text(pane, "#tune-status").split("written: ")[1].split(" (")[0])
         page = written.read_text()
         assert 'id="chart-latency"' in page and '<table id="ranked"' in page

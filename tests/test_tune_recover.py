@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Select, Static
 
-from tests.conftest import ROOT, launch
+from tests.conftest import ROOT, serving
+from tests.helpers import until
 from tests.test_tune import _dead_pid
 from tools.tune_models import FIXED_COST, add_fixed_cost_model
 from tui.app import TritonTUI
@@ -48,9 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     repo = tmp_path_factory.mktemp("recover") / "models"
     repo.mkdir()
     add_fixed_cost_model(repo)
-    server = launch(repo)
-    yield server
-    server.stop()
+    with serving(repo) as server:
+        yield server
 
 
 def _batching(server: ServerProcess) -> bool:
@@ -190,7 +190,7 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
     record.save(tune_dir())
     app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(  # pushed first, composed a moment later
+        await until(  # pushed first, composed a moment later
             pilot,
             lambda: (
                 isinstance(app.screen, ChoiceScreen) and bool(app.screen.query("#dialog-message"))
@@ -199,30 +199,25 @@ async def test_the_console_offers_to_restore_a_pending_apply_at_start(
         message = str(app.screen.query_one("#dialog-message", Static).render())
         assert "stopped before checking it on the server" in message, message
         await pilot.press("escape")  # not now: a tune of that model asks again, and waits
-        await _until(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
         await pilot.press("6")
         pane = app.query_one(TunePane)
-        await _until(pilot, lambda: FIXED_COST in pane._models)
+        await until(pilot, lambda: FIXED_COST in pane._models)
         pane.query_one("#tune-model", Select).value = FIXED_COST
         pane.action_start()
-        await _until(  # pushed first, composed a moment later
+        await until(  # pushed first, composed a moment later
             pilot,
             lambda: (
                 isinstance(app.screen, ChoiceScreen) and bool(app.screen.query("#dialog-message"))
             ),
         )
-        status = str(pane.query_one("#tune-status", Static).render())
-        assert "Cannot start" in status and not pane.running, status
+        # the dialog is pushed, then the refusal is written: wait for both
+        status = pane.query_one("#tune-status", Static)
+        await until(pilot, lambda: "Cannot start" in str(status.render()), what="refusal shown")
+        assert not pane.running
         await pilot.press("r")  # Restore
-        await _until(pilot, lambda: config.read_text() == before and not _batching(server))
+        await until(pilot, lambda: config.read_text() == before and not _batching(server))
     assert pending_applies() == []
-
-
-async def _until(pilot, predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.1)
 
 
 def test_a_journal_whose_tuned_text_is_not_in_the_file_is_closed(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, TextArea
 
-from tests.conftest import ROOT, copy_demo
-from tests.test_config_pane import SIZE, wait_for
+from tests.conftest import ROOT
+from tests.helpers import until
+from tests.test_config_pane import SIZE
 from tui.app import TritonTUI
 from tui.core.modelconfig import FileStamp, lint_path, read_config
 from tui.core.server.client import TritonHTTP
@@ -29,10 +30,7 @@ from tui.core.server.session import Session
 from tui.core.store.repository import scan_repository
 from tui.core.util.paths import UnreadableFileError, read_regular
 
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return copy_demo(tmp_path / "models", ("add_sub", "identity_onnx"))
+pytestmark = pytest.mark.models("add_sub", "identity_onnx")
 
 
 @pytest.fixture
@@ -112,12 +110,12 @@ def test_console_opens_a_fifo_config_and_still_quits(
         app = TritonTUI(session, stop_server_on_exit=False)
         async with app.run_test(size=SIZE) as pilot:
             table = app.query_one("#model-table", DataTable)
-            await wait_for(pilot, lambda: table.row_count >= 3)
+            await until(pilot, lambda: table.row_count >= 3)
             await pilot.press("1", *["down"] * [str(k.value) for k in table.rows].index("piped"))
             assert app.selected_model == "piped"
             await pilot.press("2")
             editor = app.query_one("#config-editor", TextArea)
-            await wait_for(pilot, lambda: "FIFO" in editor.placeholder, timeout=30)
+            await until(pilot, lambda: "FIFO" in editor.placeholder, timeout=30)
             shown = str(editor.placeholder)
             await pilot.press("escape", "q")
         return shown

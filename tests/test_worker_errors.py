@@ -6,16 +6,21 @@ the start-up worker's bug is injected: an exception no worker expects.
 
 from __future__ import annotations
 
-import asyncio
+import ast
 import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.app import App
 
+from tests.conftest import ROOT
+from tests.helpers import toasts, until
 from tui.app import TritonTUI
 from tui.core.server.session import Session
+from tui.panes import repository
+from tui.workers import work
 
 
 class _NotTriton(http.server.BaseHTTPRequestHandler):
@@ -43,25 +48,70 @@ def not_triton() -> Iterator[str]:
 async def test_a_failing_worker_is_reported_and_the_console_keeps_running(
     not_triton: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The app's own start-up worker and a pane's worker (the Repository pane's scan, which runs
+    once the start-up has failed) both raise: each is shown, recorded, and the console stays."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
 
-    def bug(*_args: object) -> None:
+    def bug(*_args: object, **_kwargs: object) -> None:
         raise AttributeError("'NoneType' object has no attribute 'get'")
 
+    def scan_bug(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("scan-bug")
+
     monkeypatch.setattr(Session, "wait_ready", bug)
+    monkeypatch.setattr(repository, "poll", scan_bug)
     app = TritonTUI(Session.attach(not_triton))
-    async with app.run_test(size=(100, 30)) as pilot:
-        deadline = asyncio.get_running_loop().time() + 30
-        while not app._notifications:  # what notify() queued (Toasts are not public)
-            assert asyncio.get_running_loop().time() < deadline, "no notification"
-            await pilot.pause(0.1)
-        await pilot.pause(0.5)
+    async with app.run_test(size=(100, 40), notifications=True) as pilot:
+        await until(
+            pilot,
+            lambda: (
+                "AttributeError" in " ".join(toasts(app)) and "scan-bug" in " ".join(toasts(app))
+            ),
+            what="both failures shown",
+        )
+        said = " ".join(toasts(app))
+        assert said.count("Background task failed; the console keeps running") == 2, said
         assert app.is_running and app.return_code is None
-        said = " ".join(n.message for n in app._notifications)
-        assert "AttributeError" in said
         assert app.server_state == "failed"  # the header no longer says STARTING
         await pilot.press("2")  # still answering keys
         await pilot.pause(0.2)
         assert app.is_running
     log = (tmp_path / "triton-tui" / "errors.log").read_text()
     assert "Traceback" in log and "AttributeError" in log
+    assert "worker repository-scan" in log and "scan-bug" in log
+
+
+class _Plain(App[None]):
+    @work(thread=True)
+    def chore(self) -> None:
+        pass
+
+
+async def test_a_node_without_the_failure_policy_cannot_start_a_worker() -> None:
+    app = _Plain()
+    async with app.run_test():
+        with pytest.raises(TypeError, match="ReportsWorkerFailures"):
+            app.chore()
+
+
+def test_every_worker_goes_through_the_policy() -> None:
+    """No module starts workers with Textual's own `work` (which ends the app on an error), and
+    the one direct `run_worker` call passes exit_on_error=False."""
+    for path in sorted((ROOT / "tui").rglob("*.py")):
+        if path.name == "workers.py":  # the wrapper itself
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "textual":
+                assert "work" not in {a.name for a in node.names}, f"{path}: textual's work"
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "run_worker"
+                and "core" not in path.parts
+            ):
+                flags = {k.arg: k.value for k in node.keywords}
+                value = flags.get("exit_on_error")
+                assert isinstance(value, ast.Constant) and value.value is False, (
+                    f"{path}:{node.lineno}: run_worker without exit_on_error=False"
+                )

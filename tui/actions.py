@@ -14,7 +14,6 @@ and the pane that does the work handles it. The model list comes from the store.
 
 from __future__ import annotations
 
-from textual import work
 from textual.actions import SkipAction
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static, TabbedContent, TabPane, TextArea
@@ -31,6 +30,7 @@ from tui.intents import (
 )
 from tui.panes.config_dialogs import confirm
 from tui.state import ConsoleApp, ModelStateChanged
+from tui.workers import work
 
 SERVER_KEYS = {"model", "bench_model", "probe_model", "infer_model", "verify_model"}
 MODEL_KEYS = {

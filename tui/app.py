@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 from rich.markup import escape
-from textual import events, work
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, TabbedContent, TabPane
-from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
+from textual.worker import get_current_worker
 
 from tui.actions import ModelActions
 from tui.core.server.client import TritonError
@@ -28,6 +28,7 @@ from tui.palette import ConsoleCommands
 from tui.panes import PANES
 from tui.panes.config_dialogs import confirm
 from tui.widgets.server_bar import ServerBar
+from tui.workers import WorkFailed, work
 
 # alt+digit arrives as "alt+1" under the kitty keyboard protocol, but as ESC 1 from xterm, tmux
 # and most Linux terminals, which Textual reads as macOS's option+1 character, "¡" (key names
@@ -256,18 +257,10 @@ class TritonTUI(ModelActions):
                 return
         self.exit(0)
 
-    def _handle_exception(self, error: Exception) -> None:
-        """One policy for worker errors: say it, record it, keep running. Anything else still
-        ends the app, as Textual does. (Textual's hook; `exit_on_error` per worker would have to
-        be repeated on every @work and forgotten on the next.)"""
-        if isinstance(error, WorkerFailed) and isinstance(error.error, Exception):
-            try:
-                group = get_current_worker().group  # Textual calls this in the worker's context
-            except NoActiveWorker:
-                group = ""
-            self.worker_failed(error.error, group)
-            return
-        super()._handle_exception(error)
+    def on_work_failed(self, event: WorkFailed) -> None:
+        """One policy for worker errors (every worker reaches here, see tui/workers.py): say it,
+        record it, keep running."""
+        self.worker_failed(event.error, event.group)
 
     def worker_failed(self, error: Exception, group: str = "") -> None:
         where = errorlog.record(error, f"worker {group}")

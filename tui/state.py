@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from textual import work
 from textual.app import App
 from textual.dom import DOMNode
 from textual.message import Message
@@ -28,6 +27,7 @@ from tui.core.server.docker_server import DockerServer
 from tui.core.server.session import Session
 from tui.core.store.models import ModelStore, StoreSnapshot, StoreSource, StoreUpdate
 from tui.core.store.truth import server_backends
+from tui.workers import ReportsWorkerFailures, work
 
 # "lost": a server that was live stopped answering (the console reconnects when it answers)
 ServerPhase = Literal["starting", "ready", "failed", "stopping", "lost"]
@@ -94,7 +94,7 @@ class ModelStateChanged(Message):
     handed_down: bool = False  # the app's copy for one pane (see ConsoleApp)
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(ReportsWorkerFailures, App[int]):
     """The state the panes share, with the few services they call on the app."""
 
     server_state: reactive[str] = reactive("starting")  # a ServerPhase

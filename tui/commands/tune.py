@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.commands import tune_ensemble, tune_output
 from tui.commands.flags import add_server_flags, server_options
@@ -50,6 +50,9 @@ from tui.core.tune.space import (
     composing_models,
 )
 from tui.core.tune.tuner import TuneRun, run_tune
+
+if TYPE_CHECKING:
+    pass
 
 
 def add_parser(subparsers: Any) -> None:

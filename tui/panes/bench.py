@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -47,6 +47,7 @@ from tui.state import (
     list_ready_models,
 )
 from tui.widgets.status import StatusLine
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -69,7 +70,7 @@ class ModelDescribed(Message):
     error: str = ""
 
 
-class BenchPane(Vertical):
+class BenchPane(ReportsWorkerFailures, Vertical):
     HELP = """\
 **Benchmark**: a perf_analyzer-style sweep of the model picked (the repository selection).
 Set the concurrency range (`1:4` = 1, 2, 3, 4), the window and the stability, then Enter in any

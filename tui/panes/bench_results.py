@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
@@ -20,6 +20,7 @@ from tui.core.bench.results import BenchConfig, BenchResult, LevelResult, Window
 from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.util.paths import cache_dir
 from tui.widgets.keys import VimDataTable
+from tui.workers import ReportsWorkerFailures, work
 
 COLUMNS = (
     "conc",
@@ -169,7 +170,7 @@ class ExportFinished(Message):
     severity: str = ""
 
 
-class RunsBar(Horizontal):
+class RunsBar(ReportsWorkerFailures, Horizontal):
     """The finished run to overlay on the plot, and the export of the last one as perf_analyzer
     CSV or our JSON: to the path typed, else into the cache dir."""
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,6 +25,7 @@ from tui.core.logs.probe import STEADY, ProbeResult, run_probe
 from tui.core.server.client import TritonError, fetch_metrics
 from tui.state import ModelSelected, console
 from tui.widgets.keys import VimDataTable
+from tui.workers import ReportsWorkerFailures, work
 
 SHOWN = 200  # most recent loads in the table
 
@@ -46,7 +47,7 @@ class ModelsListed(Message):
     metric_loads: dict[tuple[str, str], float] | None = None  # None: the last ones still hold
 
 
-class ColdStartView(Vertical):
+class ColdStartView(ReportsWorkerFailures, Vertical):
     BINDINGS = [
         Binding("p", "app.probe_model", "Probe"),
         Binding("escape", "back", "Back to log"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -37,6 +37,7 @@ from tui.panes import config_flows
 from tui.state import ModelStateChanged, console
 from tui.widgets.config_text import ConfigTextArea, PreparedText, prepare
 from tui.widgets.keys import VimOptionList
+from tui.workers import ReportsWorkerFailures, work
 
 CONFIG_NAME = "config.pbtxt"
 LINT_DELAY_S = 0.3
@@ -95,7 +96,7 @@ def diagnostic_label(d: Diagnostic) -> Text:
     return text
 
 
-class ConfigPane(config_flows.ConfigFlows, Vertical, can_focus=True):
+class ConfigPane(ReportsWorkerFailures, config_flows.ConfigFlows, Vertical, can_focus=True):
     HELP = """\
 **Config**: the picked model's config.pbtxt, linted as you type. Enter (or `i`) edits, Esc leaves
 the editor; ctrl+s saves (with a backup), F5 saves and applies it on the server (a refused config

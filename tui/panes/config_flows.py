@@ -105,7 +105,7 @@ class ConfigFlows(_Base):
             finally:
                 self._flowing = False
 
-        self.run_worker(guarded(), group="config-flow")
+        self.run_worker(guarded(), group="config-flow", exit_on_error=False)
 
     async def ask(self, screen: Any) -> str | None:
         answer: str | None = await self.app.push_screen_wait(screen)

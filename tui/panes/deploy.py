@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -39,6 +39,7 @@ from tui.core.workflows.deploy_flow import (
 )
 from tui.core.workflows.verify import Mismatch
 from tui.state import console
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -62,7 +63,7 @@ class MeasureProgressed(Message):
     advice: list[Advice] | None = None
 
 
-class DeployScreen(Screen[str | None]):
+class DeployScreen(ReportsWorkerFailures, Screen[str | None]):
     """Returns the deployed model's name (or None) when closed."""
 
     HELP = """\

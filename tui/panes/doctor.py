@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -33,6 +33,7 @@ from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.restore import StillOverridden
 from tui.core.tune.trial import TrialError
 from tui.state import ModelStateChanged, console
+from tui.workers import ReportsWorkerFailures, work
 
 PASSIVE_S = 10.0
 
@@ -61,7 +62,7 @@ class ChangeApplied(Message):
     text: str
 
 
-class DoctorScreen(Screen[None]):
+class DoctorScreen(ReportsWorkerFailures, Screen[None]):
     HELP = """\
 **Doctor**: what limits the model, from the server's statistics, its config and this machine.
 ↑/↓ pick a finding; `t` tries its change against the current config (interleaved rounds at the

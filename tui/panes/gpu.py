@@ -16,7 +16,6 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,6 +29,7 @@ from tui.core.gpu.nvml import GpuSample
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, Sampler, Snapshot, check_interval
 from tui.state import console
 from tui.widgets.keys import VimDataTable
+from tui.workers import ReportsWorkerFailures, work
 
 INTERVAL_ENV = "TRITON_TUI_GPU_INTERVAL"
 BARS = "▁▂▃▄▅▆▇█"
@@ -137,7 +137,7 @@ class GpuCard(Vertical):
         self.query_one(f"#gpu{i}-power", GraphRow).show(f"power {power}", histories)
 
 
-class GpuPane(VerticalScroll):
+class GpuPane(ReportsWorkerFailures, VerticalScroll):
     """GPU, host and server metrics, live."""
 
     HELP = """\

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -26,6 +26,11 @@ from tui.core.server.client import TritonError
 from tui.core.workflows import infer, infer_report
 from tui.core.workflows.verify import verdict_lines, verify_served
 from tui.state import console
+from tui.workers import ReportsWorkerFailures, work
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
+
 
 FILL_CHOICES = [
     ("random", "random"),
@@ -39,7 +44,7 @@ FILL_CHOICES = [
 @dataclass
 class ModelRead(Message):
     metadata: dict[str, Any] | None
-    config: dict[str, Any] | None
+    config: ServedConfig | None
     error: str = ""
 
 
@@ -56,7 +61,7 @@ class Answered(Message):
     steps: list[str] = field(default_factory=list)  # verify on an ensemble: its ONNX steps
 
 
-class InferScreen(Screen[None]):
+class InferScreen(ReportsWorkerFailures, Screen[None]):
     """`verify` False: infer the model; True: verify it against onnxruntime."""
 
     HELP = """\
@@ -95,7 +100,7 @@ the verify step found wrong; Esc closes.
         super().__init__()
         self.model = model
         self.verify = verify
-        self.config: dict[str, Any] = {}
+        self.config: ServedConfig = {}
         self.request: infer.InferRequest | None = None
         self.mismatch: tuple[int, int] = (0, 0)
         self.result: infer.InferResult | None = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Static, Switch
 
 from tui.core.server.client import TritonError
 from tui.state import console
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -25,7 +26,7 @@ class LogSettingsFetched(Message):
     error: str = ""
 
 
-class LogSettingsLine(Static):
+class LogSettingsLine(ReportsWorkerFailures, Static):
     """The settings in one line; `change` opens the dialog and applies what it returns."""
 
     def __init__(self, *, id: str | None = None) -> None:

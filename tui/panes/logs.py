@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -36,6 +36,7 @@ from tui.panes.logs_status import status_text
 from tui.panes.logs_view import LogView
 from tui.state import ModelsChanged, console
 from tui.widgets.prompt import PromptLine
+from tui.workers import ReportsWorkerFailures, work
 
 FLUSH_INTERVAL = 0.1
 
@@ -53,7 +54,7 @@ class SourceNoticed(Message):
     text: str
 
 
-class LogsPane(Vertical):
+class LogsPane(ReportsWorkerFailures, Vertical):
     HELP = """\
 **Logs**: the server's log, following the tail (`f` pauses). `/` searches (n/N next/previous),
 `m` (or `L` anywhere) shows one model's lines, `E` `W` `I` `V` toggle levels, `e` jumps to the next

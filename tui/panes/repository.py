@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,6 +25,7 @@ from tui.intents import DeployRequested, ModelActionRequested
 from tui.panes.repository_detail import render_detail, row_cells
 from tui.panes.repository_list import ModelTable
 from tui.state import ModelAction, ModelsChanged, ModelSelected, ModelStateChanged, console
+from tui.workers import ReportsWorkerFailures, work
 
 DETAIL_SETTLE_S = 0.05
 
@@ -36,7 +37,7 @@ class ModelActionFinished(Message):
     error: str = ""
 
 
-class RepositoryPane(Horizontal):
+class RepositoryPane(ReportsWorkerFailures, Horizontal):
     HELP = """\
 **Repository**: the models on disk and on the server; ↑↓ or j/k move, g/G first/last, `/` filters.
 The model under the cursor is the one every pane acts on: `l` `u` `r` load, unload, reload it;

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -51,6 +51,7 @@ from tui.panes.config_dialogs import confirm
 from tui.state import NO_READY_MODEL, ReadyModelsListed, console, list_ready_models
 from tui.widgets.status import StatusLine
 from tui.widgets.tune_results import CandidateHighlighted, TuneResults
+from tui.workers import ReportsWorkerFailures, work
 
 
 @dataclass
@@ -69,7 +70,7 @@ class TuneApplied(Message):
     text: str
 
 
-class TunePane(Vertical):
+class TunePane(ReportsWorkerFailures, Vertical):
     BINDINGS = [
         # Short words: at 80 columns the footer keeps Quit, Help and the palette in view.
         Binding("s", "start", "Start", id="tune-start"),

@@ -4,17 +4,16 @@ Textual's TextArea (8.2) does work that grows with the file for every row it pai
 in a 20 000-line file cost 0.5–0.9 s: `WrappedDocument.height` adds up every line's wrap offsets
 (`CountedWrappedDocument` keeps that count up to date per edit instead), `Document.get_size`
 measures every line after each edit (`MeasuredDocument` re-measures the edited lines only), and
-`render_line` joins
-the whole text to learn whether the document is empty, for its placeholder (answered here from the
-first line while a row is painted). Lint marks are painted in `render_line` (the Line API) on the
-rows on screen only, not through the highlight map. After a big file is (re)wrapped, its per-line
-lists are frozen out of Python's full garbage collections (`freeze_heap`).
+`render_line` joins the whole text to learn whether the document is empty, for its placeholder
+(answered from the first line while a row is painted). TextArea has no public hook for its
+documents: what this relies on of its internals is kept in one adapter (text_area_hooks.py).
+Lint marks are painted in `render_line` (the Line API) on the rows on screen only, not through
+the highlight map. After a big file is (re)wrapped, its per-line lists are frozen out of
+Python's full garbage collections (`freeze_heap`).
 
-Opening a file measures and wraps every line (0.5-2 s for 20 000 lines, three wraps in
-`load_text`): `prepare` does it once in a worker thread, and `load_prepared` installs the result
-on the UI thread without redoing it. That one method follows what Textual's `load_text` does
-(tests/test_config_text.py checks it leaves the widget as `load_text` does, and fails on the first
-Textual release where it does not).
+Opening a file measures and wraps every line (0.5-4 s for 20 000 lines: `load_text` wraps three
+times): `prepare` does it once in a worker thread, and `load_prepared` hands the result to the
+widget through the adapter's own extension points (`make_document`, `make_wrapped_document`).
 """
 
 from __future__ import annotations
@@ -30,15 +29,15 @@ from rich.style import Style
 from textual.geometry import Offset, Size
 from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import TextArea
 from textual.widgets.text_area import (
     Document,
     DocumentBase,
-    DocumentNavigator,
     EditResult,
     Location,
     WrappedDocument,
 )
+
+from tui.widgets.text_area_hooks import FastDocumentsTextArea
 
 MARK_STYLES = {
     "lint.error": Style(underline=True, bgcolor="#5f0000"),
@@ -148,45 +147,36 @@ def prepare(text: str, tab_width: int = 4) -> PreparedText:
     return PreparedText(document, wrapped, tab_width)
 
 
-class ConfigTextArea(TextArea):
+class ConfigTextArea(FastDocumentsTextArea):
     """A TextArea whose lines carrying a lint finding are marked (underlined, tinted)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.marks: dict[int, str] = {}  # 0-based line -> "lint.error" / "lint.warning"
-        self._painting = False
         self._freeze_timer: Timer | None = None
+        self._prepared: PreparedText | None = None  # handed to the next document made
         super().__init__(*args, **kwargs)
 
-    @property
-    def text(self) -> str:
-        document = self.document
-        if self._painting:  # TextArea.render_line only asks whether the document is empty
-            return "" if document.line_count == 1 and not document.get_line(0) else "\n"
-        return document.text
+    def make_document(self, document: DocumentBase) -> DocumentBase:
+        if self._prepared is not None:
+            return self._prepared.document
+        return MeasuredDocument(document.text) if type(document) is Document else document
 
-    @text.setter
-    def text(self, value: str) -> None:
-        self.load_text(value)
+    def make_wrapped_document(self, document: DocumentBase) -> WrappedDocument:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared.document is document:
+            prepared.wrapped._on_wrap = self._wrapped  # noqa: SLF001 - its owner, from now on
+            return prepared.wrapped
+        return CountedWrappedDocument(document, tab_width=self.indent_width, on_wrap=self._wrapped)
 
-    @property  # type: ignore[override]  # an attribute in TextArea: every document it loads
-    def document(self) -> DocumentBase:
-        return self._measured
-
-    @document.setter
-    def document(self, document: DocumentBase) -> None:
-        plain = type(document) is Document
-        self._measured: DocumentBase = MeasuredDocument(document.text) if plain else document
-
-    @property  # type: ignore[override]  # an attribute in TextArea: every document it wraps
-    def wrapped_document(self) -> WrappedDocument:
-        return self._counted
-
-    @wrapped_document.setter
-    def wrapped_document(self, wrapped: WrappedDocument) -> None:
-        counted = CountedWrappedDocument(
-            self.document, tab_width=self.indent_width, on_wrap=self._wrapped
-        )
-        self._counted: WrappedDocument = counted
+    def load_prepared(self, prepared: PreparedText) -> None:
+        """As `load_text(prepared.document.text)`, without measuring or wrapping it again: the
+        load goes through `load_text` with an empty text, whose documents are replaced by the
+        prepared ones (`make_document`, `make_wrapped_document`)."""
+        if self.language or prepared.tab_width != self.indent_width or self.soft_wrap:
+            self.load_text(prepared.document.text)
+            return
+        self._prepared = prepared
+        self.load_text("")
 
     def _wrapped(self) -> None:
         """A whole-file wrap made two lists per line: freeze them once the rewraps settle."""
@@ -196,33 +186,12 @@ class ConfigTextArea(TextArea):
             self._freeze_timer.stop()
         self._freeze_timer = self.set_timer(FREEZE_SETTLE_S, freeze_heap)
 
-    def load_prepared(self, prepared: PreparedText) -> None:
-        """As `load_text(prepared.document.text)`, without measuring or wrapping it again."""
-        if self.language or prepared.tab_width != self.indent_width or self.soft_wrap:
-            self.load_text(prepared.document.text)
-            return
-        self.history.clear()
-        self._highlight_query = None
-        self._measured = prepared.document
-        prepared.wrapped._on_wrap = self._wrapped  # noqa: SLF001 - its owner, from now on
-        self._counted = prepared.wrapped
-        self.navigator = DocumentNavigator(self._counted)
-        self._build_highlight_map()
-        self.move_cursor((0, 0))
-        self._rewrap_and_refresh_virtual_size()
-        self.post_message(self.Changed(self).set_sender(self))
-        self.update_suggestion()
-
     def mark_lines(self, marks: dict[int, str]) -> None:
         self.marks = marks
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        self._painting = True
-        try:
-            strip = super().render_line(y)
-        finally:
-            self._painting = False
+        strip = super().render_line(y)
         if not self.marks:
             return strip
         row = y + self.scroll_offset.y

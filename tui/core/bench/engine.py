@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from tui.core.bench.sequences import is_sequence_config
 from tui.core.bench.server_stats import (
     STAT_KEYS,
     GpuPoller,
+    Key,
     composing_configs,
     deltas,
     gpu_sample,
@@ -211,7 +213,9 @@ class _Sweep:
             )
         return gen.collect()
 
-    def _gather(self, gen: LoadGenerator, carry: np.ndarray) -> tuple[np.ndarray, Collected]:
+    def _gather(
+        self, gen: LoadGenerator, carry: np.ndarray[Any, Any]
+    ) -> tuple[np.ndarray[Any, Any], Collected]:
         """Wait out one window; return every record not yet assigned and the last collect."""
         cfg = self.config
         pool = [carry]
@@ -233,7 +237,9 @@ class _Sweep:
         self._check(got.errors, got.first_error)
         return np.concatenate([*pool, got.records]), got
 
-    def _server(self, window: dict) -> tuple[dict, dict[str, dict]]:
+    def _server(
+        self, window: dict[Key, dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         cfg = self.config
         version, own = pick(window, cfg.model, cfg.version)
         self.versions[cfg.model] = version

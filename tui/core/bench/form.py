@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.bench import report
 from tui.core.bench.engine import LevelStarted, WindowMeasured
@@ -20,6 +20,10 @@ from tui.core.server.endpoints import UsageError
 from tui.core.util.export import safe_name
 from tui.core.util.paths import cache_dir
 from tui.core.util.units import clock, positive
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
+
 
 FIELDS = ("range", "window", "percentile", "stability", "shapes")  # the form's text fields
 
@@ -55,7 +59,7 @@ def read_config(
         raise ValueError(str(exc)) from None
 
 
-def describe_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> tuple[str, str]:
+def describe_inputs(metadata: dict[str, Any], config: ServedConfig) -> tuple[str, str]:
     """The model's inputs in one line, and the shapes field's template for its variable dims
     (`NAME:N,4`: each N to replace), empty when it has none."""
     batching = int(config.get("max_batch_size", 0) or 0) > 0

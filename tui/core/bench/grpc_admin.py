@@ -6,12 +6,15 @@ Answers are the gRPC messages as JSON with proto field names, the shape the HTTP
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import tritonclient.grpc as grpcclient
 from tritonclient.utils import InferenceServerException
 
 from tui.core.server.client import CAPS, TritonError, split_url
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class TritonGRPC:
@@ -35,13 +38,16 @@ class TritonGRPC:
             raise TritonError(f"{self.url}: {exc.message()}") from exc
 
     def server_metadata(self) -> dict[str, Any]:
-        return self._call("get_server_metadata", as_json=True)
+        metadata: dict[str, Any] = self._call("get_server_metadata", as_json=True)
+        return metadata
 
     def model_metadata(self, model: str, version: str = "") -> dict[str, Any]:
-        return self._call("get_model_metadata", model, version, as_json=True)
+        metadata: dict[str, Any] = self._call("get_model_metadata", model, version, as_json=True)
+        return metadata
 
-    def model_config(self, model: str) -> dict[str, Any]:
-        return self._call("get_model_config", model, as_json=True).get("config", {})
+    def model_config(self, model: str) -> ServedConfig:
+        answer = self._call("get_model_config", model, as_json=True)
+        return cast("ServedConfig", answer.get("config", {}))
 
     def model_ready(self, model: str) -> bool:
         try:
@@ -50,7 +56,9 @@ class TritonGRPC:
             return False
 
     def model_stats(self, model: str = "") -> list[dict[str, Any]]:
-        return self._call("get_inference_statistics", model, as_json=True).get("model_stats", [])
+        answer = self._call("get_inference_statistics", model, as_json=True)
+        stats: list[dict[str, Any]] = answer.get("model_stats", [])
+        return stats
 
     def register_system_shm(self, name: str, key: str, byte_size: int) -> None:
         self._call("register_system_shared_memory", name, key, byte_size)

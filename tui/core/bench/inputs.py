@@ -18,7 +18,7 @@ import json
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
@@ -26,6 +26,9 @@ import tritonclient.http as httpclient
 from tritonclient.utils import triton_to_np_dtype
 
 from tui.core.util.paths import not_utf8
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class InputError(ValueError):
@@ -51,7 +54,7 @@ class PreparedRequest:
     outputs: list[TensorSpec]
     requests: list[bytes]  # full HTTP/1.1 requests, headers and body
     body_sizes: list[int]
-    validation: list[dict[str, np.ndarray]] = field(default_factory=list)
+    validation: list[dict[str, np.ndarray[Any, Any]]] = field(default_factory=list)
     binary: bool = True
     protocol: str = "http"  # "grpc": requests are serialized inference.ModelInferRequest
     regions: list[Any] = field(default_factory=list)  # --shared-memory system: shm.Region each
@@ -77,7 +80,7 @@ def parse_shapes(values: list[str] | None) -> dict[str, list[int]]:
 
 def tensor_specs(
     metadata: dict[str, Any],
-    config: dict[str, Any],
+    config: ServedConfig,
     batch_size: int,
     shapes: dict[str, list[int]],
 ) -> tuple[list[TensorSpec], list[TensorSpec]]:
@@ -133,7 +136,7 @@ def _generated(
     rng: np.random.Generator,
     string_length: int,
     string_data: str | None,
-) -> np.ndarray:
+) -> np.ndarray[Any, Any]:
     if spec.datatype == "BYTES":
         count = int(np.prod(spec.shape))
         if string_data is not None:
@@ -159,13 +162,13 @@ def _generated(
 
 def fill_tensor(
     spec: TensorSpec, mode: str, rng: np.random.Generator, string_length: int = 128
-) -> np.ndarray:
+) -> np.ndarray[Any, Any]:
     """One input's values: `mode` "zero" or "random" (integers within ±100, floats in [0, 1),
     BYTES as random letters and digits of `string_length`), as the benchmark generates them."""
     return _generated(spec, mode, rng, string_length, None)
 
 
-def _from_json(spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
+def _from_json(spec: TensorSpec, value: Any, batching: bool) -> np.ndarray[Any, Any]:
     dtype = np.object_ if spec.datatype == "BYTES" else triton_to_np_dtype(spec.datatype)
     shape = spec.shape[1:] if batching else spec.shape
     if isinstance(value, dict) and "b64" in value:
@@ -207,7 +210,9 @@ def read_json_data(path: Path) -> Any:
         raise InputError(f"--input-data {path}: JSON nested too deeply to read") from None
 
 
-def _tensor(path: Path, where: str, spec: TensorSpec, value: Any, batching: bool) -> np.ndarray:
+def _tensor(
+    path: Path, where: str, spec: TensorSpec, value: Any, batching: bool
+) -> np.ndarray[Any, Any]:
     """`_from_json`, its failures on values that are not a tensor of `spec` said in words."""
     try:
         return _from_json(spec, value, batching)
@@ -222,7 +227,9 @@ def _tensor(path: Path, where: str, spec: TensorSpec, value: Any, batching: bool
 
 def load_json_data(
     path: Path, inputs: list[TensorSpec], outputs: list[TensorSpec], batching: bool
-) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]], tuple[int, ...]]:
+) -> tuple[
+    list[dict[str, np.ndarray[Any, Any]]], list[dict[str, np.ndarray[Any, Any]]], tuple[int, ...]
+]:
     """perf_analyzer's JSON: `data` is a list of entries (one stream) or a list of streams, each
     a list of steps; `validation_data`, when given, has the same layout. Returns the entries
     stream after stream, the expected outputs aligned with them, and each stream's step count."""
@@ -292,7 +299,7 @@ def prepare(
     model: str,
     version: str,
     metadata: dict[str, Any],
-    config: dict[str, Any],
+    config: ServedConfig,
     batch_size: int = 1,
     shapes: dict[str, list[int]] | None = None,
     input_data: str = "random",
@@ -313,7 +320,7 @@ def prepare(
 
     inputs, outputs = tensor_specs(metadata, config, batch_size, shapes or {})
     batching = int(config.get("max_batch_size", 0) or 0) > 0
-    validation: list[dict[str, np.ndarray]] = []
+    validation: list[dict[str, np.ndarray[Any, Any]]] = []
     streams = None
     if input_data in ("zero", "random"):
         rng = np.random.default_rng(seed)
@@ -399,7 +406,7 @@ def answer_cap(outputs: list[TensorSpec], batch_size: int, binary: bool) -> int:
 def _http_requests(
     host: str,
     path: str,
-    data: list[dict[str, np.ndarray]],
+    data: list[dict[str, np.ndarray[Any, Any]]],
     inputs: list[TensorSpec],
     outputs: list[TensorSpec],
     regions: list[Any],
@@ -439,7 +446,7 @@ def grpc_request(
     version: str,
     inputs: list[TensorSpec],
     outputs: list[TensorSpec],
-    entry: dict[str, np.ndarray],
+    entry: dict[str, np.ndarray[Any, Any]],
     region: Any = None,
 ) -> bytes:
     """A serialized `inference.ModelInferRequest` with raw (binary) input contents, or with
@@ -469,7 +476,8 @@ def grpc_request(
             wanted.parameters["shared_memory_region"].string_param = region.name
             wanted.parameters["shared_memory_byte_size"].int64_param = room
             wanted.parameters["shared_memory_offset"].int64_param = offset
-    return request.SerializeToString()
+    serialized: bytes = request.SerializeToString()
+    return serialized
 
 
 def _decode(prepared: PreparedRequest, body: bytes, header_length: int | None) -> Any:
@@ -511,7 +519,7 @@ def check_response(
     expected = prepared.validation[index % len(prepared.validation)] if prepared.validation else {}
     in_shm = bool(prepared.regions and prepared.regions[0].outputs)
     for spec in prepared.outputs:
-        array: np.ndarray | None = None
+        array: np.ndarray[Any, Any] | None = None
         if in_shm:
             found = _shm_output(result, spec.name)
             if found is None:

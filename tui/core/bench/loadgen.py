@@ -127,13 +127,13 @@ class LoadGenerator:
         self.pipes.append(parent)
         self.procs.append(proc)
 
-    def _recv(self, pipe: Connection, want: str, deadline: float) -> tuple:
+    def _recv(self, pipe: Connection, want: str, deadline: float) -> tuple[Any, ...]:
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not pipe.poll(left):
                 raise LoadError(f"the load generator did not answer within {self.timeout:g} s")
             try:
-                msg = pipe.recv()
+                msg: tuple[Any, ...] = pipe.recv()
             except (EOFError, OSError):
                 raise LoadError("the load generator process exited") from None
             if msg[0] == "sample":
@@ -165,7 +165,7 @@ class LoadGenerator:
         n = len(self.pipes)
         shares = self._split(concurrency) if rate <= 0 else [0] * n
         rates = [rate / n] * n if rate > 0 else [0.0] * n
-        seqs: list[tuple | None] = [None] * n
+        seqs: list[tuple[Any, ...] | None] = [None] * n
         if sequences is not None:
             slots = shares if rate <= 0 else self._split(sequences.num_sequences)
             if rate > 0:

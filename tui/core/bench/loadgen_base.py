@@ -71,7 +71,9 @@ class WorkerBase(ABC):
         """A new connection to the server (an object with a `sock`)."""
 
     @abstractmethod
-    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+    def _level(
+        self, concurrency: int, rate: float, poisson: bool, max_conns: int
+    ) -> tuple[Any, ...]:
         """Run one level until a command other than "flush" arrives; return that command
         (answers still in flight were awaited)."""
 
@@ -123,10 +125,10 @@ class WorkerBase(ABC):
         self.errors = 0
         self.first_error = ""
 
-    def _poll_command(self) -> tuple | None:
+    def _poll_command(self) -> tuple[Any, ...] | None:
         """Handle flushes inline; return any other command (it ends the current level)."""
         while self.conn.poll():
-            cmd = self.conn.recv()
+            cmd: tuple[Any, ...] = self.conn.recv()
             if cmd[0] == "flush":
                 self._flush(cmd[1])
             else:
@@ -134,7 +136,7 @@ class WorkerBase(ABC):
         return None
 
     def serve(self) -> None:
-        cmd: tuple = self.conn.recv()
+        cmd: tuple[Any, ...] = self.conn.recv()
         while cmd[0] != "stop":
             if cmd[0] == "flush":
                 self._flush(cmd[1])

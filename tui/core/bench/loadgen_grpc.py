@@ -59,7 +59,9 @@ class _Worker(WorkerBase):
                 self.conn.send(("sample", index, answer, None))
         return len(ended)
 
-    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+    def _level(
+        self, concurrency: int, rate: float, poisson: bool, max_conns: int
+    ) -> tuple[Any, ...]:
         """Closed loop of `concurrency` streams when `rate` is 0, else sends on schedule with at
         most `max_conns` requests in flight (0: no cap)."""
         ep = select.epoll()

@@ -60,7 +60,9 @@ class _Worker(WorkerBase):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Conn(sock)
 
-    def _level(self, concurrency: int, rate: float, poisson: bool, max_conns: int) -> tuple:
+    def _level(
+        self, concurrency: int, rate: float, poisson: bool, max_conns: int
+    ) -> tuple[Any, ...]:
         if rate > 0 or self.seq is not None:
             return self._rate(rate, poisson, max_conns if rate > 0 else concurrency)
         return self._blocking() if concurrency == 1 else self._closed(concurrency)
@@ -126,7 +128,7 @@ class _Worker(WorkerBase):
         c.sent = time.monotonic_ns()
 
     # Loops ----------------------------------------------------------------------------------
-    def _blocking(self) -> tuple:
+    def _blocking(self) -> tuple[Any, ...]:
         """Concurrency 1: one connection, everything inlined (this loop is the hot path)."""
         (c,) = self._ensure(1)
         sock = c.sock
@@ -213,7 +215,7 @@ class _Worker(WorkerBase):
         if busy:
             raise TimeoutError("responses still outstanding after the level ended")
 
-    def _closed(self, n: int) -> tuple:
+    def _closed(self, n: int) -> tuple[Any, ...]:
         """Concurrency n > 1: n connections, each sends its next request on its last answer."""
         conns = self._ensure(n)
         ep = select.epoll()
@@ -289,7 +291,7 @@ class _Worker(WorkerBase):
         finally:
             ep.close()
 
-    def _rate(self, rate: float, poisson: bool, max_conns: int) -> tuple:
+    def _rate(self, rate: float, poisson: bool, max_conns: int) -> tuple[Any, ...]:
         """Request-rate mode: send on schedule, opening connections as needed (HTTP/1.1 has one
         request in flight per connection). `max_conns` 0 means no cap, as perf_analyzer's
         asynchronous sends; with a cap, sends wait for a free connection and show up as late

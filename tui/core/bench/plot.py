@@ -78,4 +78,5 @@ def render(
     plt.xlabel(x_label)
     plt.ylabel("infer/s", yside="left")
     plt.ylabel("latency ms", yside="right")
-    return plt.build()
+    drawn: str = plt.build()
+    return drawn

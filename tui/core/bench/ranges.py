@@ -60,8 +60,8 @@ class Range:
         return sum(1 for _ in self.levels())
 
     def __str__(self) -> str:
-        fmt = (lambda v: str(int(v))) if self.integral else (lambda v: f"{v:g}")
-        return ":".join(fmt(v) for v in (self.start, self.end, self.step))
+        values = (self.start, self.end, self.step)
+        return ":".join(str(int(v)) if self.integral else f"{v:g}" for v in values)
 
 
 def most_connections() -> int:

@@ -30,7 +30,10 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 ID_WIDTH = 20  # digits of the largest uint64
 _SENTINEL = 10**ID_WIDTH - 1 - 10**19  # 20 digits, written by the encoder where the ID goes
@@ -72,7 +75,7 @@ def parse_id_range(text: str) -> tuple[int, int]:
     return max(1, start), end  # 0 is "no sequence" to the server; perf_analyzer uses 1
 
 
-def is_sequence_config(config: dict[str, Any]) -> bool:
+def is_sequence_config(config: ServedConfig) -> bool:
     return "sequence_batching" in config
 
 
@@ -122,7 +125,7 @@ def grpc_id_parameter(seq_id: int) -> bytes:
     return b"\x22" + _varint(len(entry)) + entry
 
 
-def http_templates(host: str, path: str, tensors: list, wanted: list) -> list[Template]:
+def http_templates(host: str, path: str, tensors: list[Any], wanted: list[Any]) -> list[Template]:
     """The four flag variants (FLAGS order) of one HTTP request."""
     import tritonclient.http as httpclient
 

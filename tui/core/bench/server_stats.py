@@ -16,6 +16,7 @@ from tui.core.server.client import TritonError, TritonHTTP, fetch_metrics
 
 if TYPE_CHECKING:
     from tui.core.bench.grpc_admin import TritonGRPC
+    from tui.core.modelconfig.served import ServedConfig
 
 STAT_KEYS = (
     "success",
@@ -63,11 +64,13 @@ def delta(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def deltas(new: dict[Key, dict], old: dict[Key, dict]) -> dict[Key, dict[str, Any]]:
+def deltas(
+    new: dict[Key, dict[str, Any]], old: dict[Key, dict[str, Any]]
+) -> dict[Key, dict[str, Any]]:
     return {key: delta(value, old.get(key)) for key, value in new.items()}
 
 
-def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[str, dict]:
+def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[str, dict[str, Any]]:
     """The (version, delta) of `model` to report: the given version, else the one whose
     successful-request count moved most (the highest version on a tie, e.g. no traffic)."""
     mine = {v: d for (m, v), d in window.items() if m == model}
@@ -84,12 +87,12 @@ def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[s
 
 
 def composing_configs(
-    client: TritonHTTP | TritonGRPC, config: dict[str, Any], depth: int = 0
-) -> dict[str, dict[str, Any] | TritonError]:
+    client: TritonHTTP | TritonGRPC, config: ServedConfig, depth: int = 0
+) -> dict[str, ServedConfig | TritonError]:
     """The models an ensemble's steps call, in step order, nested ensembles expanded, each with
     its config (or the error that fetching it gave)."""
     steps = (config.get("ensemble_scheduling") or {}).get("step") or []
-    out: dict[str, dict[str, Any] | TritonError] = {}
+    out: dict[str, ServedConfig | TritonError] = {}
     for step in steps:
         name = str(step.get("model_name", ""))
         if not name or name in out:

@@ -38,9 +38,10 @@ class Region:
         return max([len(self.data), *(at + room for at, room in self.outputs.values())])
 
 
-def raw_bytes(array: np.ndarray, datatype: str) -> bytes:
+def raw_bytes(array: np.ndarray[Any, Any], datatype: str) -> bytes:
     if datatype == "BYTES":
-        return serialize_byte_tensor(array).tobytes()
+        data: bytes = serialize_byte_tensor(array).tobytes()
+        return data
     return np.ascontiguousarray(array).tobytes()
 
 
@@ -54,7 +55,7 @@ def output_room(datatype: str, shape: list[int], batch_size: int, variable_size:
 
 
 def layout(
-    entries: list[dict[str, np.ndarray]],
+    entries: list[dict[str, np.ndarray[Any, Any]]],
     datatypes: dict[str, str],
     outputs: dict[str, int] | None = None,
 ) -> list[Region]:
@@ -117,11 +118,16 @@ class SystemShm:
         else:
             self.client.call("POST", f"/v2/systemsharedmemory/region/{region.name}/unregister")
 
-    def output(self, index: int, name: str, datatype: str, shape: list[int]) -> np.ndarray:
+    def output(
+        self, index: int, name: str, datatype: str, shape: list[int]
+    ) -> np.ndarray[Any, Any]:
         """What the server last wrote for output `name` of data entry `index`."""
         region, handle = self.handles[index % len(self.handles)]
         dtype = np.object_ if datatype == "BYTES" else triton_to_np_dtype(datatype)
-        return self._shm.get_contents_as_numpy(handle, dtype, shape, region.outputs[name][0])
+        contents: np.ndarray[Any, Any] = self._shm.get_contents_as_numpy(
+            handle, dtype, shape, region.outputs[name][0]
+        )
+        return contents
 
     def close(self) -> None:
         for region, handle in self.handles:

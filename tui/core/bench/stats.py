@@ -28,7 +28,7 @@ def percentile_index(p: float, n: int) -> int:
     return int((p / 100.0) * (n - 1) + 0.5)
 
 
-def percentile(sorted_ns: np.ndarray, p: float) -> int:
+def percentile(sorted_ns: np.ndarray[Any, Any], p: float) -> int:
     return int(sorted_ns[percentile_index(p, len(sorted_ns))])
 
 
@@ -46,10 +46,10 @@ class LatencySummary:
 
 
 def summarize(
-    latencies_ns: np.ndarray,
+    latencies_ns: np.ndarray[Any, Any],
     percentile_value: int | None = None,
-    send_ns: np.ndarray | None = None,
-    recv_ns: np.ndarray | None = None,
+    send_ns: np.ndarray[Any, Any] | None = None,
+    recv_ns: np.ndarray[Any, Any] | None = None,
 ) -> LatencySummary:
     n = len(latencies_ns)
     if n == 0:
@@ -77,9 +77,9 @@ class Window:
 
     duration_ns: int
     batch_size: int
-    latencies_ns: np.ndarray
-    send_ns: np.ndarray
-    recv_ns: np.ndarray
+    latencies_ns: np.ndarray[Any, Any]
+    send_ns: np.ndarray[Any, Any]
+    recv_ns: np.ndarray[Any, Any]
     server: dict[str, Any] = field(default_factory=dict)  # statistics-API delta
     gpu: dict[str, Any] = field(default_factory=dict)  # merge of gpu_samples
     errors: int = 0

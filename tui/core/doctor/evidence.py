@@ -11,7 +11,10 @@ machine did meanwhile (cores busy, the server's CPU use, the load generator's CP
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 @dataclass
@@ -92,7 +95,7 @@ class ConfigFacts:
         return bool(self.ensemble_steps)
 
     @classmethod
-    def of(cls, config: dict[str, Any]) -> ConfigFacts:
+    def of(cls, config: ServedConfig) -> ConfigFacts:
         groups = config.get("instance_group") or []
         dyn = config.get("dynamic_batching")
         steps = (config.get("ensemble_scheduling") or {}).get("step") or []

@@ -9,7 +9,7 @@ so the rules that need them stay silent here; the doctor screen gathers the rest
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.bench.results import LevelResult
 from tui.core.doctor.evidence import ConfigFacts, Evidence, Gpu, StatsWindow
@@ -17,8 +17,11 @@ from tui.core.doctor.findings import Report
 from tui.core.doctor.rules import diagnose
 from tui.core.tune.measure import Level
 
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
-def from_bench_level(model: str, config: dict[str, Any], level: LevelResult) -> Evidence | None:
+
+def from_bench_level(model: str, config: ServedConfig, level: LevelResult) -> Evidence | None:
     """Evidence of one benchmark level (None without the server's breakdown)."""
     server = level.server_own or level.server
     if server is None:
@@ -69,7 +72,7 @@ def from_bench_level(model: str, config: dict[str, Any], level: LevelResult) -> 
     )
 
 
-def from_tune_level(model: str, config: dict[str, Any], level: Level) -> Evidence:
+def from_tune_level(model: str, config: ServedConfig, level: Level) -> Evidence:
     """Evidence of one tune level (the model's own config at its best concurrency)."""
     request = level.avg_ms * 1000
     stats = StatsWindow(

@@ -205,7 +205,7 @@ def window(
     )
 
 
-def _pick(model: str, new: dict, old: dict) -> StatsWindow:
+def _pick(model: str, new: dict[Any, Any], old: dict[Any, Any]) -> StatsWindow:
     """The version of `model` whose requests moved most (the highest one when none moved)."""
     versions = [v for (m, v) in new if m == model]
     if not versions:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.tune.space import Candidate, describe_config
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 APPLICABLE = ("instances", "kind", "dynamic_batching", "no_dynamic_batching")
 
@@ -35,13 +38,13 @@ class RecipeError(ValueError):
     """A recipe this module does not know (a report from another version)."""
 
 
-def changed(config: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]:
+def changed(config: ServedConfig, recipe: dict[str, Any]) -> ServedConfig:
     """The full config with the recipe's change made (the input is not modified)."""
     new = copy.deepcopy(config)
     op = recipe.get("op")
     groups = new.get("instance_group") or [{"kind": "KIND_CPU", "count": 1}]
     if op == "instances":
-        first = dict(groups[0])
+        first = copy.copy(groups[0])
         first["count"] = int(recipe["count"])
         new["instance_group"] = [first]
     elif op == "kind":
@@ -66,7 +69,7 @@ def changed(config: dict[str, Any], recipe: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
-def snippet(config: dict[str, Any], recipe: dict[str, Any]) -> str:
+def snippet(config: ServedConfig, recipe: dict[str, Any]) -> str:
     """The change as config.pbtxt text."""
     op = recipe.get("op")
     groups = config.get("instance_group") or [{"kind": "KIND_CPU"}]
@@ -101,7 +104,7 @@ def snippet(config: dict[str, Any], recipe: dict[str, Any]) -> str:
     raise RecipeError(f"unknown change {op!r}")
 
 
-def candidate(config: dict[str, Any], recipe: dict[str, Any]) -> Candidate | None:
+def candidate(config: ServedConfig, recipe: dict[str, Any]) -> Candidate | None:
     """The tuner's candidate for the changed config, when the tuner can write the change."""
     if recipe.get("op") not in APPLICABLE:
         return None

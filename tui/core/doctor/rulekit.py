@@ -7,11 +7,14 @@ weight (how directly its change acts on that time).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.doctor.evidence import Evidence
 from tui.core.doctor.findings import Finding
 from tui.core.doctor.recipe import snippet
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 QUEUE_SHARE = 0.5  # queue at least this share of the request time: requests wait
 MIN_QUEUE_US = 100.0  # ... and at least this long (µs), so sub-millisecond jitter is not a finding
@@ -71,7 +74,7 @@ def finding(ev: Evidence, rid: str, strength: float, **fields: Any) -> Finding:
     )
 
 
-def config_view(ev: Evidence) -> dict[str, Any]:
+def config_view(ev: Evidence) -> ServedConfig:
     """Enough of the config for snippets (instance kind and count)."""
     return {"instance_group": [{"kind": ev.config.kind, "count": ev.config.instances}]}
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.doctor import recipe as recipes
 from tui.core.doctor.evidence import ConfigFacts
@@ -29,6 +29,9 @@ from tui.core.tune.restore import recover, recover_first
 from tui.core.tune.space import SearchSpace
 from tui.core.tune.trial import TrialSettings, run_trial
 from tui.core.util.paths import cache_dir
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class TryError(Exception):
@@ -63,9 +66,7 @@ def recover_tries(url: str, model: str, folder: Path | None = None) -> list[str]
     return done + recover_first(url, model, folder or doctor_dir())
 
 
-def new_journal(
-    model: str, url: str, config: dict[str, Any], candidate: dict[str, Any]
-) -> TuneRecord:
+def new_journal(model: str, url: str, config: ServedConfig, candidate: ServedConfig) -> TuneRecord:
     facts = ConfigFacts.of(candidate)
     space = SearchSpace(
         kinds=[facts.kind],

@@ -87,7 +87,8 @@ def _process_name(pid: int) -> str | None:
     try:
         import psutil
 
-        return psutil.Process(pid).name()
+        name: str = psutil.Process(pid).name()
+        return name
     except Exception:  # noqa: BLE001 - gone, or another user's process: no name, no problem
         return None
 
@@ -104,12 +105,13 @@ class NvmlReader:
     _closed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
-        nv = self.module
+        nv: Any = self.module
         if nv is None:
             try:
-                import pynvml as nv
+                import pynvml
             except ImportError as exc:
                 raise NvmlUnavailable(f"nvidia-ml-py is not installed ({exc})") from exc
+            nv = pynvml
         try:
             nv.nvmlInit()
         except nv.NVMLError as exc:

@@ -140,14 +140,14 @@ class LoadTimeline:
                 if timing.started is None:
                     timing.started = entry.timestamp
         elif m := _FAILED.match(msg):
-            attempt = self._open.pop(m["m"], None)
-            if attempt is not None:
-                attempt.state, attempt.ended = "FAILED", entry.timestamp
-                attempt.reason = m["r"].strip()
+            failed = self._open.pop(m["m"], None)
+            if failed is not None:
+                failed.state, failed.ended = "FAILED", entry.timestamp
+                failed.reason = m["r"].strip()
         elif m := _LOADED.match(msg):
-            attempt = self._open.pop(m["m"], None)
-            if attempt is not None:
-                attempt.state, attempt.ended = "READY", entry.timestamp
+            loaded = self._open.pop(m["m"], None)
+            if loaded is not None:
+                loaded.state, loaded.ended = "READY", entry.timestamp
         elif m := _UNLOADED.match(msg):
             # Unloading finishes asynchronously, often after the next load has begun.
             for attempt in self.attempts:

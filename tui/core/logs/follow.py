@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from tui.core.util.linebuffer import LineSplitter
 from tui.core.util.units import size
@@ -91,7 +92,7 @@ class FileFollower:
                 first = False
                 self._follow_open(f)
 
-    def _follow_open(self, f) -> None:  # noqa: ANN001 - a binary file object
+    def _follow_open(self, f: BinaryIO) -> None:
         ino = os.fstat(f.fileno()).st_ino
         splitter = LineSplitter()
         read = 0  # bytes since the last wait

@@ -15,7 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from tui.core.bench.inputs import answer_cap, output_specs
@@ -28,6 +28,9 @@ from tui.core.server.client import (
     fetch_metrics,
     read_capped,
 )
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 # The first request is "much slower" when it takes this many times the steady p50 and at least
 # this long in absolute terms (a 3 ms first call against 0.5 ms steady is not worth a warmup).
@@ -129,7 +132,7 @@ def _dims(dims: list[Any]) -> list[int]:
     return [1 if int(d) < 0 else int(d) for d in dims]
 
 
-def warmup_snippet(config: dict[str, Any]) -> str:
+def warmup_snippet(config: ServedConfig) -> str:
     """A `model_warmup` block (config.pbtxt text) with zero data for each of the model's inputs."""
     lines = ["model_warmup [", "  {", '    name: "cold_start_warmup"']
     lines += ["    batch_size: 1", "    count: 1"]
@@ -277,7 +280,7 @@ def first_and_steady(
         inferer.close()
 
 
-def _advise(result: ProbeResult, config: dict[str, Any]) -> None:
+def _advise(result: ProbeResult, config: ServedConfig) -> None:
     if result.first_is_slow:
         if result.warmup_configured:
             result.notes.append(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tritonclient.grpc import model_config_pb2
+from tui.core.modelconfig import proto
 
-ModelConfig = model_config_pb2.ModelConfig
-InstanceGroup = model_config_pb2.ModelInstanceGroup
+ModelConfig = proto.ModelConfig
+InstanceGroup = proto.ModelInstanceGroup
 
 ENSEMBLE = "ensemble"
 TENSORRT_PLATFORM, TENSORRT_FILE, TENSORRT_BACKEND = "tensorrt_plan", "model.plan", "tensorrt"

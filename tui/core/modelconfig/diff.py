@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import json_format, text_format
-from tritonclient.grpc import model_config_pb2 as pb
 
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.pretty import pretty
 
 

@@ -11,8 +11,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tritonclient.grpc import model_config_pb2 as pb
-
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diagnostics import Finding, MapKey
 
 WILDCARD = -1
@@ -114,15 +113,15 @@ def validate_scheduling(config: pb.ModelConfig) -> Iterator[Finding]:
                 nxt.ready = True
                 queue.append(nxt)
     outputs: set[str] = set()
-    for i, io in enumerate(config.output):
-        node = tensors.get(io.name)
+    for i, out in enumerate(config.output):
+        node = tensors.get(out.name)
         if node is None:
             yield Finding(
-                f"ensemble output '{io.name}' for ensemble {name}' is not used", ("output", i)
+                f"ensemble output '{out.name}' for ensemble {name}' is not used", ("output", i)
             )
             continue
         if not node.ready:
-            message = f"output '{io.name}' for ensemble '{name}' is not written"
+            message = f"output '{out.name}' for ensemble '{name}' is not written"
             source = _not_ready_source(node)
             if source is not node:
                 message += (
@@ -130,7 +129,7 @@ def validate_scheduling(config: pb.ModelConfig) -> Iterator[Finding]:
                 )
             yield Finding(message, ("output", i))
             continue
-        outputs.add(io.name)
+        outputs.add(out.name)
     for tensor, node in tensors.items():
         if tensor in outputs:
             continue
@@ -225,8 +224,8 @@ def _map_step(
                 _step(index, "input_map", MapKey(key)),
             )
     for io in model.input:
-        tensor = step.input_map.get(io.name)
-        if tensor is None:
+        mapped = step.input_map.get(io.name)
+        if mapped is None:
             if io.optional:
                 continue
             return Finding(
@@ -235,11 +234,11 @@ def _map_step(
                 where,
             )
         node = _Tensor.of(step_id, batching, io.data_type, io.dims)
-        existing = tensors.get(tensor)
+        existing = tensors.get(mapped)
         if existing is None:
-            tensors[tensor] = node
+            tensors[mapped] = node
         elif problem := _consistency(
-            existing, node, f"in ensemble {ensemble}, ensemble tensor {tensor}: "
+            existing, node, f"in ensemble {ensemble}, ensemble tensor {mapped}: "
         ):
             return Finding(problem, _step(index, "input_map", MapKey(io.name)))
     output_names = {io.name: io for io in model.output}
@@ -252,8 +251,8 @@ def _map_step(
             )
     sibling = _Tensor(step_id)
     for key, tensor in step.output_map.items():
-        io = output_names[key]
-        node = _Tensor.of(step_id, batching, io.data_type, io.dims)
+        out = output_names[key]
+        node = _Tensor.of(step_id, batching, out.data_type, out.dims)
         existing = tensors.get(tensor)
         if existing is None:
             existing = tensors[tensor] = node
@@ -295,9 +294,9 @@ def validate_steps(
         dims = io.reshape.shape if io.HasField("reshape") else io.dims
         tensors[io.name] = _Tensor.of(ensemble, batching, io.data_type, dims)
     sink = _Tensor(ensemble)
-    for io in config.output:
-        dims = io.reshape.shape if io.HasField("reshape") else io.dims
-        node = tensors.setdefault(io.name, _Tensor.of(ensemble, batching, io.data_type, dims))
+    for out in config.output:
+        dims = out.reshape.shape if out.HasField("reshape") else out.dims
+        node = tensors.setdefault(out.name, _Tensor.of(ensemble, batching, out.data_type, dims))
         sink.prev.append(node)
         node.next.append(sink)
     for i, step in enumerate(config.ensemble_scheduling.step):

@@ -14,7 +14,7 @@ their wording and position and the result is always text_format's.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -102,12 +102,16 @@ def _schema(desc: Descriptor) -> _Schema:
     return _SCHEMAS.get(desc.full_name) or _Schema(desc, _SCHEMAS)
 
 
-def parse(text: str, message_class: type[Message]) -> Message:
+M = TypeVar("M", bound=Message)
+
+
+def parse(text: str, message_class: type[M]) -> M:
     """Parse `text` into a new message, or raise Unsupported."""
     tokens = list(filter(None, _TOKENS.findall(text)))
     tokens.append("")  # the end of the text closes the top-level message
     try:
-        fields, end = _message(tokens, 0, _schema(message_class.DESCRIPTOR), "")
+        descriptor = cast(Descriptor, message_class.DESCRIPTOR)  # the C (upb) one, same API
+        fields, end = _message(tokens, 0, _schema(descriptor), "")
     except IndexError as exc:
         raise Unsupported("unexpected end of text") from exc
     if end != len(tokens):

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import onnx
-from tritonclient.grpc import model_config_pb2 as pb
 
 from tui.core.modelconfig import autofill
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.pretty import pretty
 from tui.core.util.paths import MODEL_LIMIT, read_regular
 
 DEFAULT_MAX_BATCH_SIZE = 4  # tritonserver --backend-config=default-max-batch-size
 
-_ONNX_TO_TRITON = {
+_ONNX_TO_TRITON: dict[int, pb.DataType.ValueType] = {
     onnx.TensorProto.BOOL: pb.TYPE_BOOL,
     onnx.TensorProto.UINT8: pb.TYPE_UINT8,
     onnx.TensorProto.UINT16: pb.TYPE_UINT16,

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from tritonclient.grpc import model_config_pb2 as pb
-
 from tui.core.modelconfig import autofill
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diagnostics import WARNING, Finding, MapKey
 
 # Backends whose model file Triton (or the backend) looks for under each version folder.

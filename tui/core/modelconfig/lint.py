@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tritonclient.grpc import model_config_pb2 as pb
-
 from tui.core.modelconfig import autofill, layout
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diagnostics import ERROR, Diagnostic, Finding
 from tui.core.modelconfig.ensemble import Composing, validate_steps
 from tui.core.modelconfig.locate import Locator

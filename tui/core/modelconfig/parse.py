@@ -7,13 +7,12 @@ import re
 from dataclasses import dataclass
 
 from google.protobuf import text_format
-from tritonclient.grpc import model_config_pb2
 
-from tui.core.modelconfig import fastparse
+from tui.core.modelconfig import fastparse, proto
 from tui.core.modelconfig.diagnostics import ERROR, Diagnostic
 from tui.core.modelconfig.locate import Locator
 
-ModelConfig = model_config_pb2.ModelConfig
+ModelConfig = proto.ModelConfig
 
 # text_format prefixes its messages with "L:C : " and often with the offending line in quotes.
 _POSITION_PREFIX = re.compile(r"^\d+:\d+ : ")

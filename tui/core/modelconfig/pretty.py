@@ -8,8 +8,9 @@ message.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
-from google.protobuf import text_encoding
+from google.protobuf import text_encoding  # type: ignore[attr-defined]  # not in the stubs
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
@@ -24,32 +25,34 @@ def _float32(value: float) -> str:
     return repr(value)
 
 
-def _scalar(field: FieldDescriptor, value: object) -> str:
+def _scalar(field: FieldDescriptor, value: Any) -> str:
     if field.type == FieldDescriptor.TYPE_STRING:
-        return '"' + text_encoding.CEscape(str(value), as_utf8=True) + '"'
+        return '"' + str(text_encoding.CEscape(str(value), as_utf8=True)) + '"'
     if field.type == FieldDescriptor.TYPE_BYTES:
-        return '"' + text_encoding.CEscape(bytes(value), as_utf8=False) + '"'  # type: ignore[arg-type]
+        return '"' + str(text_encoding.CEscape(bytes(value), as_utf8=False)) + '"'
     if field.type == FieldDescriptor.TYPE_ENUM:
-        enum_value = field.enum_type.values_by_number.get(int(value))  # type: ignore[call-overload]
+        enum_value = field.enum_type.values_by_number.get(int(value))
         return enum_value.name if enum_value is not None else str(value)
     if field.type == FieldDescriptor.TYPE_BOOL:
         return "true" if value else "false"
     if field.type == FieldDescriptor.TYPE_FLOAT:
-        return _float32(float(value))  # type: ignore[arg-type]
+        return _float32(float(value))
     if field.type == FieldDescriptor.TYPE_DOUBLE:
-        return repr(float(value))  # type: ignore[arg-type]
+        return repr(float(value))
     return str(value)
 
 
 def _is_map(field: FieldDescriptor) -> bool:
-    return field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
+    return field.type == FieldDescriptor.TYPE_MESSAGE and bool(
+        field.message_type.GetOptions().map_entry
+    )
 
 
 def _is_repeated(field: FieldDescriptor) -> bool:
     flag = getattr(field, "is_repeated", None)  # protobuf >= 5.29; `label` is deprecated there
     if isinstance(flag, bool):
         return flag
-    return field.label == FieldDescriptor.LABEL_REPEATED
+    return bool(field.label == FieldDescriptor.LABEL_REPEATED)
 
 
 def _lines(message: Message, depth: int) -> list[str]:
@@ -60,10 +63,10 @@ def _lines(message: Message, depth: int) -> list[str]:
         if _is_map(field):
             key_field = field.message_type.fields_by_name["key"]
             value_field = field.message_type.fields_by_name["value"]
-            for key in sorted(value):  # type: ignore[arg-type]
+            for key in sorted(value):
                 out.append(f"{pad}{name} {{")
                 out.append(f"{pad}{_INDENT}key: {_scalar(key_field, key)}")
-                item = value[key]  # type: ignore[index]
+                item = value[key]
                 if value_field.type == FieldDescriptor.TYPE_MESSAGE:
                     out.append(f"{pad}{_INDENT}value {{")
                     out.extend(_lines(item, depth + 2))
@@ -74,18 +77,18 @@ def _lines(message: Message, depth: int) -> list[str]:
         elif _is_repeated(field):
             if field.type == FieldDescriptor.TYPE_MESSAGE:
                 out.append(f"{pad}{name} [")
-                items = list(value)  # type: ignore[call-overload]
+                items = list(value)
                 for i, item in enumerate(items):
                     out.append(f"{pad}{_INDENT}{{")
                     out.extend(_lines(item, depth + 2))
                     out.append(f"{pad}{_INDENT}}}" + ("," if i < len(items) - 1 else ""))
                 out.append(f"{pad}]")
             else:
-                items = ", ".join(_scalar(field, v) for v in value)  # type: ignore[attr-defined]
-                out.append(f"{pad}{name}: [ {items} ]")
+                scalars = ", ".join(_scalar(field, v) for v in value)
+                out.append(f"{pad}{name}: [ {scalars} ]")
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
             out.append(f"{pad}{name} {{")
-            out.extend(_lines(value, depth + 1))  # type: ignore[arg-type]
+            out.extend(_lines(value, depth + 1))
             out.append(f"{pad}}}")
         else:
             out.append(f"{pad}{name}: {_scalar(field, value)}")

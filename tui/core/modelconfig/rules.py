@@ -9,9 +9,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Sequence
 
-from tritonclient.grpc import model_config_pb2 as pb
-
 from tui.core.modelconfig import autofill
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diagnostics import Finding, MapKey
 from tui.core.modelconfig.ensemble import validate_scheduling
 
@@ -133,7 +132,10 @@ def _check_dynamic_batching(config: pb.ModelConfig) -> Iterator[Finding]:
 
 
 def _control_findings(
-    batcher: pb.ModelSequenceBatching, name: str, kind: int, typed: bool
+    batcher: pb.ModelSequenceBatching,
+    name: str,
+    kind: pb.ModelSequenceBatching.Control.Kind.ValueType,
+    typed: bool,
 ) -> Iterator[Finding]:
     """One control kind: no tensor twice, the kind at most once, well-formed values."""
     kind_name = Control.Kind.Name(kind)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from tritonclient.grpc import model_config_pb2 as pb
-
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.pretty import pretty
 
 WarmupData = str  # "zero" or "random"
@@ -44,7 +43,7 @@ def instance_group(kind: str = "KIND_GPU", count: int = 1, gpus: Sequence[int] =
         raise ValueError(f"unknown instance group kind {kind!r}")
     config = pb.ModelConfig()
     group = config.instance_group.add(count=count)
-    group.kind = pb.ModelInstanceGroup.Kind.Value(kind)  # type: ignore[assignment]
+    group.kind = pb.ModelInstanceGroup.Kind.Value(kind)
     if kind == "KIND_GPU":
         group.gpus.extend(gpus)
     return pretty(config)

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from tritonclient.grpc import model_config_pb2 as pb
-
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diagnostics import WARNING, Finding
 
 DEFAULT_BACKEND_DIR = Path("/opt/tritonserver/backends")
@@ -113,7 +112,7 @@ def target_findings(
         runtimes = target.runtimes(backend)
         if runtimes and completed.runtime not in runtimes:
             yield Finding(
-                f"runtime '{completed.runtime}' is not in {target.backend_dir / backend}"
+                f"runtime '{completed.runtime}' is not in {target.backend_dir}/{backend}"
                 f"{_did_you_mean(completed.runtime, runtimes)}",
                 ("runtime",),
             )
@@ -214,7 +213,7 @@ def _local_listener(url: str) -> list[str]:
             if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
         ]
         for pid in listeners:
-            command = psutil.Process(pid).cmdline()
+            command: list[str] = psutil.Process(pid).cmdline()
             if command and Path(command[0]).name == "tritonserver":
                 return command
     except (ValueError, OSError, psutil.Error):

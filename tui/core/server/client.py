@@ -13,12 +13,15 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 from tui.core.server.modelname import json_config_problem, name_problem
 from tui.core.util.sanitize import clean, clean_bytes, clean_json
 from tui.core.util.units import size
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class TritonError(Exception):
@@ -181,7 +184,10 @@ def _json_kind(value: Any) -> str:
     return _JSON_KINDS.get(type(value), "a number")
 
 
-def _expect(value: Any, kind: type, where: str, what: str) -> Any:
+_T = TypeVar("_T")
+
+
+def _expect(value: Any, kind: type[_T], where: str, what: str) -> _T:
     """`value` when it has the shape a Triton answer has; a TritonError in words otherwise."""
     if isinstance(value, kind):
         return value
@@ -248,7 +254,9 @@ class TritonHTTP:
         """The endpoint's URL, as messages name it."""
         return f"http://{self.url}{path}"
 
-    def _object(self, path: str, what: str, method: str = "GET", body: Any = None) -> Any:
+    def _object(
+        self, path: str, what: str, method: str = "GET", body: Any = None
+    ) -> dict[str, Any]:
         return _expect(self.call(method, path, body, what=what), dict, self.where(path), what)
 
     # Health and metadata -------------------------------------------------------------------
@@ -296,8 +304,9 @@ class TritonHTTP:
         at = f"/versions/{quote(version)}" if version else ""
         return self._object(f"/v2/models/{quote(model)}{at}", "metadata")
 
-    def model_config(self, model: str) -> dict[str, Any]:
-        return self._object(f"/v2/models/{quote(model)}/config", "config")
+    def model_config(self, model: str) -> ServedConfig:
+        config = self._object(f"/v2/models/{quote(model)}/config", "config")
+        return cast("ServedConfig", config)
 
     def model_ready(self, model: str) -> bool:
         try:

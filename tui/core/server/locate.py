@@ -47,7 +47,7 @@ class ServerBinary:
 
 def _embedded_root() -> Path | None:
     try:
-        import pytriton  # type: ignore[import-not-found]
+        import pytriton
     except ImportError:
         return None
     root = Path(pytriton.__file__).resolve().parent / "tritonserver"

@@ -16,12 +16,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.modelconfig import NormalizeError, normalize_json
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.store.repository import ModelView, poll
 from tui.core.store.truth import explain
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 SUMMARY_LINES = 60  # of a model's effective config, shown in the repository pane
 
@@ -42,7 +45,7 @@ class ServedModel:
     """What the server says about one READY model (fetched once per load)."""
 
     metadata: dict[str, Any] | None
-    config: dict[str, Any] | None
+    config: ServedConfig | None
     summary: str = ""  # the effective config in config.pbtxt syntax, its first lines
     summary_cut: int = 0  # lines left out of `summary`
     error: str = ""
@@ -76,7 +79,7 @@ class StoreUpdate:
     listing: bool  # the error banner or the set of names changed
 
 
-def summarise(config: dict[str, Any], limit: int = SUMMARY_LINES) -> tuple[str, int]:
+def summarise(config: ServedConfig, limit: int = SUMMARY_LINES) -> tuple[str, int]:
     """The effective config (JSON) in config.pbtxt syntax, defaults left out, cut to `limit`
     lines: (text, lines left out)."""
     try:

@@ -22,11 +22,11 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from google.protobuf import text_format
-from tritonclient.grpc import model_config_pb2 as pb
 
+from tui.core.modelconfig import proto as pb
 from tui.core.modelconfig.diff import NormalizeError, normalize_json, normalize_text
 from tui.core.modelconfig.pretty import pretty
 from tui.core.modelconfig.store import (
@@ -42,6 +42,9 @@ from tui.core.tune.measure import Level, MeasureSettings, measure_level
 from tui.core.tune.record import AppliedConfig, TuneRecord
 from tui.core.tune.restore import restore
 from tui.core.tune.space import Candidate, describe_config, override
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 class ApplyError(Exception):
@@ -83,7 +86,7 @@ class Applied:
     restored: bool = False
 
 
-def tuned_text(old_text: str, candidate: Candidate, base_config: dict[str, Any]) -> str:
+def tuned_text(old_text: str, candidate: Candidate, base_config: ServedConfig) -> str:
     """The file's config with the candidate's fields set (or the full tuned config)."""
     if not old_text.strip():
         return normalize_json(override(base_config, candidate))
@@ -120,7 +123,7 @@ def find_model_dir(repositories: list[Path], model: str) -> tuple[Path, Path]:
 
 
 def plan(
-    repositories: list[Path], model: str, candidate: Candidate, base_config: dict[str, Any]
+    repositories: list[Path], model: str, candidate: Candidate, base_config: ServedConfig
 ) -> Plan:
     repo, folder = find_model_dir(repositories, model)
     path = folder / "config.pbtxt"

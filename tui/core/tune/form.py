@@ -5,6 +5,7 @@ A field that does not parse raises ValueError with the words the pane shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui.core.bench.ranges import check_concurrency, check_window
 from tui.core.tune.compare import MIN_MARGIN_PCT
@@ -13,6 +14,9 @@ from tui.core.tune.options import TuneOptions
 from tui.core.tune.record import Constraints
 from tui.core.tune.space import SearchSpace
 from tui.core.util.units import positive
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 def span(pair: tuple[int, int]) -> str:
@@ -92,7 +96,7 @@ class TuneForm:
             min_gain=parse_margin(text.get("gain", "")),
         )
 
-    def options(self, config: dict) -> TuneOptions:
+    def options(self, config: ServedConfig) -> TuneOptions:
         """The form as the core's TuneOptions for a model whose effective config is `config`
         (its max batch range only where the model can batch)."""
         can_batch = int(config.get("max_batch_size") or 0) > 0
@@ -109,5 +113,5 @@ class TuneForm:
             min_gain_pct=self.min_gain,
         )
 
-    def space(self, config: dict, gpu: bool) -> SearchSpace:
+    def space(self, config: ServedConfig, gpu: bool) -> SearchSpace:
         return self.options(config).space(config, gpu)

@@ -7,12 +7,15 @@ tuner runs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.tune.compare import MIN_MARGIN_PCT, MIN_ROUNDS
 from tui.core.tune.measure import MAX_TRIALS, STABILITY_PCT, WINDOW_MS, MeasureSettings
 from tui.core.tune.record import Constraints, TuneRecord
 from tui.core.tune.space import CONCURRENCY, INSTANCE_COUNTS, SearchSpace, powers_of_two
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 @dataclass
@@ -37,7 +40,7 @@ class TuneOptions:
     intra_op: list[int] | None = None  # onnxruntime thread counts; None: the model's own
     inter_op: list[int] | None = None
 
-    def space(self, config: dict[str, Any], gpu: bool) -> SearchSpace:
+    def space(self, config: ServedConfig, gpu: bool) -> SearchSpace:
         """The search space for the model's `config` on a server with (or without) GPUs
         (SpaceError, in words, when these axes do not fit it)."""
         return SearchSpace.for_model(
@@ -53,7 +56,7 @@ class TuneOptions:
             inter_op=self.inter_op,
         )
 
-    def new_record(self, url: str, config: dict[str, Any], gpu: bool) -> TuneRecord:
+    def new_record(self, url: str, config: ServedConfig, gpu: bool) -> TuneRecord:
         """A new tune of the model served at `url` whose effective config is `config`."""
         return TuneRecord(
             model=self.model,

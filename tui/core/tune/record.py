@@ -23,7 +23,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import psutil
 
@@ -32,6 +32,9 @@ from tui.core.tune.measure import Level
 from tui.core.tune.space import Candidate, SearchSpace
 from tui.core.util.export import safe_name
 from tui.core.util.paths import cache_dir
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 OBJECTIVES = ("throughput", "latency", "throughput_per_gb")
 RECORD_VERSION = 1
@@ -204,7 +207,7 @@ class TuneRecord:
     objective: str = "throughput"
     constraints: Constraints = field(default_factory=Constraints)
     window_ms: int = 1000
-    base_config: dict[str, Any] = field(default_factory=dict)
+    base_config: ServedConfig = field(default_factory=lambda: cast("ServedConfig", {}))
     results: list[CandidateResult] = field(default_factory=list)
     status: str = "running"  # running | done | cancelled | error
     message: str = ""

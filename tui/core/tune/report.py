@@ -495,4 +495,5 @@ def render_plot(
     plt.xlim(max(0.0, min(lefts) - xspan / 20), max(rights) + xspan / 20)
     plt.xlabel("p99 latency ms")
     plt.ylabel("infer/s")
-    return plt.build()
+    drawn: str = plt.build()
+    return drawn

@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
@@ -23,8 +24,11 @@ from tui.core.modelconfig.diff import NormalizeError, normalize_json
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune.record import TuneRecord, list_records, load_record
 
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
-def same_config(a: dict, b: dict) -> bool:
+
+def same_config(a: ServedConfig, b: ServedConfig) -> bool:
     try:
         return normalize_json(a) == normalize_json(b)
     except NormalizeError:

@@ -16,7 +16,10 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 KINDS = ("KIND_CPU", "KIND_GPU")
 # The default axes as MIN:MAX (the tune command's flags and the Tune pane's fields show them so)
@@ -120,7 +123,7 @@ class Candidate:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def describe_config(config: dict[str, Any]) -> Candidate:
+def describe_config(config: ServedConfig) -> Candidate:
     """The tuned fields of an effective config, as a (default) candidate."""
     groups = config.get("instance_group") or [{}]
     kind = str(groups[0].get("kind") or "KIND_CPU")
@@ -136,7 +139,7 @@ def describe_config(config: dict[str, Any]) -> Candidate:
     )
 
 
-def override(base: dict[str, Any], candidate: Candidate) -> dict[str, Any]:
+def override(base: ServedConfig, candidate: Candidate) -> ServedConfig:
     """The full config to load for `candidate`: `base` with the tuned fields replaced."""
     config = copy.deepcopy(base)
     if candidate.default:
@@ -158,11 +161,11 @@ def override(base: dict[str, Any], candidate: Candidate) -> dict[str, Any]:
     return config
 
 
-def is_ensemble(config: dict[str, Any]) -> bool:
+def is_ensemble(config: ServedConfig) -> bool:
     return config.get("platform") == "ensemble" or bool(config.get("ensemble_scheduling"))
 
 
-def composing_models(config: dict[str, Any]) -> list[str]:
+def composing_models(config: ServedConfig) -> list[str]:
     """An ensemble's composing models in step order, each once ([] for any other model)."""
     if not is_ensemble(config):
         return []
@@ -170,7 +173,7 @@ def composing_models(config: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(str(s["model_name"]) for s in steps if s.get("model_name")))
 
 
-def is_onnxruntime(config: dict[str, Any]) -> bool:
+def is_onnxruntime(config: ServedConfig) -> bool:
     return config.get("backend") == "onnxruntime" or config.get("platform") == "onnxruntime_onnx"
 
 
@@ -189,7 +192,7 @@ class SearchSpace:
     @classmethod
     def for_model(
         cls,
-        config: dict[str, Any],
+        config: ServedConfig,
         *,
         has_gpu: bool,
         kinds: list[str] | None = None,

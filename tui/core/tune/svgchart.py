@@ -5,6 +5,7 @@ every text escaped; no scripts, no external resources, so the file opens anywher
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 
@@ -167,7 +168,9 @@ def chart(
     return "\n".join(out)
 
 
-def _error_bars(p: Point, sx, sy, color: str) -> list[str]:  # noqa: ANN001
+def _error_bars(
+    p: Point, sx: Callable[[float], float], sy: Callable[[float], float], color: str
+) -> list[str]:
     bars = []
     x, y = sx(p.x), sy(p.y)
     if p.y_low is not None and p.y_high is not None and p.y_high > p.y_low:

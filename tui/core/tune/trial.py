@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +49,8 @@ def run_trial(
     url: str,
     metrics_url: str | None,
     model: str,
-    current: dict[str, Any],
-    candidate: dict[str, Any],
+    current: Mapping[str, Any],
+    candidate: Mapping[str, Any],
     settings: TrialSettings,
     *,
     cancel: threading.Event | None = None,
@@ -63,7 +63,7 @@ def run_trial(
     client = TritonHTTP(url, timeout=10.0)
     stop = cancel or threading.Event()
 
-    def measure(config: dict[str, Any], side: str) -> float:
+    def measure(config: Mapping[str, Any], side: str) -> float:
         try:
             client.load(model, json.dumps(config), timeout=settings.load_timeout_s)
         except TritonError as exc:

@@ -54,7 +54,7 @@ def distance(record: TuneRecord, candidate: Candidate) -> int:
         return 0
     own = describe_config(record.base_config)
     fields = ("kind", "count", "max_batch_size", "dynamic_batching", "queue_delay_us")
-    changed = sum(getattr(candidate, f) != getattr(own, f) for f in fields)
+    changed = sum(bool(getattr(candidate, f) != getattr(own, f)) for f in fields)
     return changed + (candidate.intra_op != 0) + (candidate.inter_op != 0)  # 0: as the model's
 
 

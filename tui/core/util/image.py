@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class ImageError(ValueError):
     """The file cannot be read as an image here (the message names it and says why)."""
 
 
-def read_image(path: Path) -> tuple[np.ndarray, int]:
+def read_image(path: Path) -> tuple[np.ndarray[Any, Any], int]:
     """(pixels [H, W, C] with C 1 to 4, the maximum sample value) of a PNG, PPM or PGM file."""
     try:
         data = path.read_bytes()
@@ -57,7 +58,7 @@ def _chunks(data: bytes, name: str) -> list[tuple[bytes, bytes]]:
     return chunks
 
 
-def decode_png(data: bytes, name: str = "image") -> tuple[np.ndarray, int]:
+def decode_png(data: bytes, name: str = "image") -> tuple[np.ndarray[Any, Any], int]:
     """A PNG's pixels [H, W, C] (uint8, or uint16 for 16 bits; a palette's looked up, RGB) and
     the maximum sample value."""
     chunks = _chunks(data, name)
@@ -94,7 +95,7 @@ def decode_png(data: bytes, name: str = "image") -> tuple[np.ndarray, int]:
     return table[samples[:, :, 0]], 255
 
 
-def _unfilter(raw: bytes, height: int, stride: int, bpp: int, name: str) -> np.ndarray:
+def _unfilter(raw: bytes, height: int, stride: int, bpp: int, name: str) -> np.ndarray[Any, Any]:
     """Undo the five PNG row filters: None, Sub and Up in numpy, Average and Paeth (each byte
     depends on the one before it) in a loop over the row."""
     rows = np.zeros((height + 1, stride), np.uint8)  # row 0: the zeros above the first row
@@ -132,7 +133,7 @@ def _sequential(line: list[int], prior: list[int], bpp: int, paeth: bool) -> lis
     return out
 
 
-def decode_pnm(data: bytes, name: str = "image") -> tuple[np.ndarray, int]:
+def decode_pnm(data: bytes, name: str = "image") -> tuple[np.ndarray[Any, Any], int]:
     """A binary PGM (P5) or PPM (P6): pixels [H, W, 1 or 3] and its maxval (up to 65535)."""
     fields: list[int] = []
     pos = 2
@@ -161,7 +162,7 @@ def decode_pnm(data: bytes, name: str = "image") -> tuple[np.ndarray, int]:
     return (pixels if maxval < 256 else pixels.astype(np.uint16)), maxval
 
 
-def to_rgb255(pixels: np.ndarray, maxval: int) -> np.ndarray:
+def to_rgb255(pixels: np.ndarray[Any, Any], maxval: int) -> np.ndarray[Any, Any]:
     """[H, W, 3] float64 in 0..255: grey repeated into three channels, alpha dropped."""
     values = pixels.astype(np.float64) * (255.0 / maxval)
     if values.shape[2] in (1, 2):  # grey, grey+alpha
@@ -169,14 +170,16 @@ def to_rgb255(pixels: np.ndarray, maxval: int) -> np.ndarray:
     return values[:, :, :3]
 
 
-def _axis(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _axis(
+    size_in: int, size_out: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     src = (np.arange(size_out) + 0.5) * (size_in / size_out) - 0.5
     src = np.clip(src, 0, size_in - 1)
     low = np.floor(src).astype(np.intp)
     return low, np.minimum(low + 1, size_in - 1), src - low
 
 
-def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
+def resize_bilinear(image: np.ndarray[Any, Any], height: int, width: int) -> np.ndarray[Any, Any]:
     """[H, W, C] resized to [height, width, C] by bilinear interpolation between pixel centres."""
     if image.shape[:2] == (height, width):
         return image.astype(np.float64)
@@ -184,7 +187,8 @@ def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
     x0, x1, wx = _axis(image.shape[1], width)
     image = image.astype(np.float64)
     rows = image[y0] + (image[y1] - image[y0]) * wy[:, None, None]  # exact where they agree
-    return rows[:, x0] + (rows[:, x1] - rows[:, x0]) * wx[None, :, None]
+    resized: np.ndarray[Any, Any] = rows[:, x0] + (rows[:, x1] - rows[:, x0]) * wx[None, :, None]
+    return resized
 
 
 def layout(dims: list[int]) -> str | None:
@@ -212,8 +216,8 @@ def describe_scale(datatype: str, scale: str) -> str:
 
 
 def image_tensor(
-    rgb: np.ndarray, shape: list[int], datatype: str, scale: str = "unit"
-) -> tuple[np.ndarray, str]:
+    rgb: np.ndarray[Any, Any], shape: list[int], datatype: str, scale: str = "unit"
+) -> tuple[np.ndarray[Any, Any], str]:
     """`rgb` ([H, W, 3], 0..255) as a tensor of `shape` (leading dims repeat the image) and
     `datatype`, with what was done in words: "224×224, CHW, scaled to [0,1]"."""
     order = layout(shape[-3:])

@@ -98,9 +98,9 @@ class CleanStream(io.TextIOBase):
 def guard_stdio() -> None:
     """Route the process's stdout and stderr through `clean` (the CLI calls it once)."""
     if not isinstance(sys.stdout, CleanStream):
-        sys.stdout = CleanStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = CleanStream(sys.stdout)
     if not isinstance(sys.stderr, CleanStream):
-        sys.stderr = CleanStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = CleanStream(sys.stderr)
 
 
 def say(text: str, stream: TextIO | None = None) -> None:

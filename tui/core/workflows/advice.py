@@ -9,10 +9,13 @@ dynamic batcher whose throughput stops growing with concurrency wants the batche
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui.core.bench.engine import BenchResult, LevelResult
 from tui.core.modelconfig import snippets
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 FLAT_GAIN = 1.10  # less than 10 % more throughput from the last concurrency step: flattened
 
@@ -29,7 +32,7 @@ def _peak(result: BenchResult) -> LevelResult | None:
     return max(levels, key=lambda lv: lv.throughput) if levels else None
 
 
-def advise(result: BenchResult, config: dict[str, Any]) -> list[Advice]:
+def advise(result: BenchResult, config: ServedConfig) -> list[Advice]:
     """`config` is the server's effective config (JSON from GET /v2/models/<m>/config)."""
     out: list[Advice] = []
     peak = _peak(result)

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import onnx
 from onnx import helper
-from tritonclient.grpc.model_config_pb2 import DataType
 
 from tui.core.modelconfig import (
     FileStamp,
@@ -35,6 +34,7 @@ from tui.core.modelconfig import (
     pretty,
     save_config,
 )
+from tui.core.modelconfig.proto import DataType
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.util.paths import MODEL_LIMIT, copied_mode, read_regular, special_kind
 from tui.core.workflows.diagnosis import ModelErrorTracker, first_line

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from tui.core.bench.inputs import (
 )
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.util import image
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 FILLS = ("random", "zero", "constant", "file", "image")
 STRING_LENGTH = 16  # characters of a random BYTES element
@@ -57,7 +60,7 @@ class InferOptions:
 @dataclass
 class InferRequest:
     model: str
-    inputs: dict[str, np.ndarray]  # by name, in the model's order
+    inputs: dict[str, np.ndarray[Any, Any]]  # by name, in the model's order
     datatypes: dict[str, str]
     outputs: list[TensorSpec]
     batching: bool
@@ -68,7 +71,7 @@ class InferRequest:
 @dataclass
 class InferResult:
     request: InferRequest
-    outputs: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray[Any, Any]]
     datatypes: dict[str, str]
     client_us: float
     server: dict[str, float]  # server-side µs of this request from the model's statistics
@@ -84,7 +87,7 @@ class NoImageInput(InputError):
 
 
 # Building the request -----------------------------------------------------------------------
-def _constant(spec: TensorSpec, value: str) -> np.ndarray:
+def _constant(spec: TensorSpec, value: str) -> np.ndarray[Any, Any]:
     if spec.datatype == "BYTES":
         return np.full(spec.shape, value.encode(), dtype=np.object_)
     from tritonclient.utils import triton_to_np_dtype
@@ -101,7 +104,7 @@ def _constant(spec: TensorSpec, value: str) -> np.ndarray:
     return np.full(spec.shape, number, dtype=dtype)
 
 
-def variable_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[str, list[int]]:
+def variable_inputs(metadata: dict[str, Any], config: ServedConfig) -> dict[str, list[int]]:
     """The inputs with a dimension the model leaves open (-1), their dims without the batch
     one: the sizes a user is asked for."""
     batching = int(config.get("max_batch_size", 0) or 0) > 0
@@ -113,7 +116,7 @@ def variable_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[st
     return found
 
 
-def image_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> dict[str, list[int]]:
+def image_inputs(metadata: dict[str, Any], config: ServedConfig) -> dict[str, list[int]]:
     """The inputs shaped like an image ([3,H,W] or [H,W,3], under one more leading dim or not)
     of a numeric type that holds 0..255, their dims without the batch one."""
     batching = int(config.get("max_batch_size", 0) or 0) > 0
@@ -136,8 +139,8 @@ def _image_dims(dims: list[int], height: int, width: int) -> list[int]:
 
 
 def _read_image(
-    metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
-) -> tuple[dict[str, list[int]], np.ndarray]:
+    metadata: dict[str, Any], config: ServedConfig, options: InferOptions
+) -> tuple[dict[str, list[int]], np.ndarray[Any, Any]]:
     """(the image inputs' dims, the image as RGB 0..255), in words when either is missing."""
     if options.image_file is None:
         raise InputError("fill 'image' needs an image file (PNG, PPM or PGM)")
@@ -157,7 +160,7 @@ def _read_image(
 
 
 def build_request(
-    metadata: dict[str, Any], config: dict[str, Any], options: InferOptions
+    metadata: dict[str, Any], config: ServedConfig, options: InferOptions
 ) -> InferRequest:
     """The inputs of one request (InputError, in words, when the options do not fit)."""
     if options.fill not in FILLS:
@@ -269,7 +272,7 @@ def _http_tensors(request: InferRequest, binary: bool = True) -> tuple[list[Any]
 
 def _send_http(
     client: TritonHTTP, request: InferRequest, cap: int, timeout: float
-) -> dict[str, np.ndarray]:
+) -> dict[str, np.ndarray[Any, Any]]:
     import tritonclient.http as httpclient
 
     tensors, wanted = _http_tensors(request)
@@ -287,7 +290,9 @@ def _send_http(
     return found
 
 
-def _send_grpc(url: str, request: InferRequest, cap: int, timeout: float) -> dict[str, np.ndarray]:
+def _send_grpc(
+    url: str, request: InferRequest, cap: int, timeout: float
+) -> dict[str, np.ndarray[Any, Any]]:
     import tritonclient.grpc as grpcclient
     from tritonclient.utils import InferenceServerException
 

@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
@@ -22,6 +22,9 @@ from tui.core.util.export import safe_name, write_export
 from tui.core.util.paths import cache_dir, read_regular
 from tui.core.util.sanitize import clean, clean_line
 from tui.core.workflows.infer import InferRequest, InferResult
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 TOP_K = 5
 SHOWN_VALUES = 16  # raw values printed per tensor in text (all of them in --json)
@@ -77,7 +80,9 @@ class TensorSummary:
 CLASSES = 10  # a score vector at least this long is classification-shaped (any, with labels)
 
 
-def _classes(array: np.ndarray, batching: bool, labelled: bool) -> np.ndarray | None:
+def _classes(
+    array: np.ndarray[Any, Any], batching: bool, labelled: bool
+) -> np.ndarray[Any, Any] | None:
     """The score vector of a classification-shaped output (one dim over 1, at least CLASSES
     long or labelled; of the first batch item when batched), or None."""
     if array.dtype.kind not in "fiu" or array.size < 2:
@@ -88,7 +93,7 @@ def _classes(array: np.ndarray, batching: bool, labelled: bool) -> np.ndarray | 
     return squeezed if squeezed.ndim == 1 and long_enough else None
 
 
-def read_labels(model_dir: Path | None, config: dict[str, Any], output: str) -> list[str]:
+def read_labels(model_dir: Path | None, config: ServedConfig, output: str) -> list[str]:
     """The lines of the output's `label_filename` in the model folder (cleaned), or []."""
     if model_dir is None:
         return []
@@ -108,7 +113,7 @@ def read_labels(model_dir: Path | None, config: dict[str, Any], output: str) -> 
 def summarize(
     name: str,
     datatype: str,
-    array: np.ndarray,
+    array: np.ndarray[Any, Any],
     batching: bool,
     labels: list[str] | None = None,
     classify: bool = True,
@@ -168,7 +173,7 @@ def _plain(value: Any) -> Any:
     return _text(value)
 
 
-def tensor_json(array: np.ndarray, datatype: str) -> dict[str, Any]:
+def tensor_json(array: np.ndarray[Any, Any], datatype: str) -> dict[str, Any]:
     return {
         "shape": list(array.shape),
         "datatype": datatype,
@@ -204,7 +209,7 @@ def timing(result: InferResult) -> str:
 
 def result_lines(
     result: InferResult,
-    config: dict[str, Any],
+    config: ServedConfig,
     model_dir: Path | None = None,
     shown: int = SHOWN_VALUES,
 ) -> list[str]:

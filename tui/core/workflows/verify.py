@@ -7,17 +7,21 @@ and through onnxruntime, every output compared within a tolerance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from tui.core.bench.inputs import answer_cap, output_specs
-from tui.core.modelconfig import parse_config
+from tui.core.modelconfig import parse_config, proto
 from tui.core.modelconfig.generate import TensorSpec, model_tensors
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.workflows.infer import InferOptions, InferRequest, build_request, check_ready, send
+
+if TYPE_CHECKING:
+    from tui.core.modelconfig.served import ServedConfig
 
 
 @dataclass
@@ -50,10 +54,13 @@ def check_against_onnx(config_text: str, onnx_path: Path) -> list[Mismatch]:
     onnx_in, onnx_out = model_tensors(onnx_path)
     batching = config.max_batch_size > 0
     problems: list[Mismatch] = []
-    for kind, entries, graph in (
+    sides: list[
+        tuple[str, Sequence[proto.ModelInput | proto.ModelOutput], Sequence[TensorSpec]]
+    ] = [
         ("input", config.input, onnx_in),
         ("output", config.output, onnx_out),
-    ):
+    ]
+    for kind, entries, graph in sides:
         by_name: dict[str, TensorSpec] = {t.name: t for t in graph}
         for i, entry in enumerate(entries):
             line, col = locator.find((kind, i, "name"))
@@ -113,10 +120,8 @@ def check_against_onnx(config_text: str, onnx_path: Path) -> list[Mismatch]:
     return problems
 
 
-def _dtype(value: int) -> str:
-    from tritonclient.grpc import model_config_pb2
-
-    return model_config_pb2.DataType.Name(value)
+def _dtype(value: int) -> str:  # a DataType number (an ONNX spec carries it as an int)
+    return proto.DataType.Name(cast("proto.DataType.ValueType", value))
 
 
 # Polygraphy's defaults (polygraphy run --atol/--rtol, CompareFunc.simple, check_error_stat
@@ -163,7 +168,11 @@ class OutputCheck:
 
 
 def compare_output(
-    name: str, got: np.ndarray | None, want: np.ndarray | None, atol: float, rtol: float
+    name: str,
+    got: np.ndarray[Any, Any] | None,
+    want: np.ndarray[Any, Any] | None,
+    atol: float,
+    rtol: float,
 ) -> OutputCheck:
     """Triton's output `got` against onnxruntime's `want`, as Polygraphy compares them."""
     inf = float("inf")
@@ -222,7 +231,7 @@ class VerifyReport:
         return not self.problems and bool(self.outputs) and all(o.ok for o in self.outputs)
 
 
-def _random(datatype: str, shape: list[int], rng: np.random.Generator) -> np.ndarray:
+def _random(datatype: str, shape: list[int], rng: np.random.Generator) -> np.ndarray[Any, Any]:
     if datatype == "BYTES":
         return np.array([b"triton"] * int(np.prod(shape)), dtype=object).reshape(shape)
     if datatype == "BOOL":
@@ -259,7 +268,7 @@ def verify(
         problems.append(Mismatch(name, f"cannot read the served model's metadata: {exc}"))
         return VerifyReport([], problems, atol, rtol)
     rng = np.random.default_rng(seed)
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, np.ndarray[Any, Any]] = {}
     requests = []
     for t in meta["inputs"]:
         shape = (shapes or {}).get(t["name"]) or [1 if d == -1 else d for d in t["shape"]]
@@ -320,7 +329,7 @@ class ServedVerify:
         return 0 if self.report.ok else 1
 
 
-def _is_onnx(metadata: dict[str, Any], config: dict[str, Any]) -> bool:
+def _is_onnx(metadata: dict[str, Any], config: ServedConfig) -> bool:
     platform = str(metadata.get("platform") or config.get("platform") or "")
     backend = str(config.get("backend") or "")
     return platform == "onnxruntime_onnx" or backend == "onnxruntime"
