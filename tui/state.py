@@ -157,7 +157,8 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
             snapshot, changed, listing = update.snapshot, update.changed, update.listing
             self.tell_panes(lambda: ModelsChanged(snapshot, changed, listing))
         ready = update.snapshot.ready
-        if announce or ready != self._last_ready:
+        moved = ready != self._last_ready and self.server_state == "ready"
+        if announce or moved:  # unasked, only news of a live server (a failed one says why)
             self._last_ready = ready
             error = "" if ready else update.snapshot.error
             self.tell_panes(lambda: ReadyModelsListed(ready, error))
