@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 
 from tests.conftest import launch
 from tests.foreign_repo import NOT_UTF8_COMMENT, add_late, build_foreign_repo
-from tests.test_config_pane import wait_for
+from tests.helpers import until
 from tui.app import TritonTUI
 from tui.core.server.launcher import ServerProcess
 from tui.core.server.session import Session
@@ -59,11 +59,11 @@ async def pick(pilot: Pilot, name: str) -> None:
     """The repository cursor onto `name`, with the arrow keys."""
     app: TritonTUI = pilot.app  # type: ignore[assignment]
     table = app.query_one("#model-table", DataTable)
-    await wait_for(pilot, lambda: name in [str(k.value) for k in table.rows], timeout=30)
+    await until(pilot, lambda: name in [str(k.value) for k in table.rows], timeout=30)
     names = [str(k.value) for k in table.rows]
     delta = names.index(name) - table.cursor_row
     await pilot.press(*["down" if delta > 0 else "up"] * abs(delta))
-    await wait_for(pilot, lambda: app.selected_model == name)
+    await until(pilot, lambda: app.selected_model == name)
 
 
 async def test_repository_and_config_panes_tell_the_truth(
@@ -72,31 +72,31 @@ async def test_repository_and_config_panes_tell_the_truth(
     repo, server = foreign
     app = TritonTUI(Session.of_server(server), stop_server_on_exit=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: cell(app, "late", "state") != "", timeout=30)
+        await until(pilot, lambda: cell(app, "late", "state") != "", timeout=30)
         # Every served version, with its state.
         assert cell(app, "versions23", "version") == "2,3"
         await pick(pilot, "versions23")
-        await wait_for(pilot, lambda: "version 3 READY" in detail(app))
+        await until(pilot, lambda: "version 3 READY" in detail(app))
         assert "version 2 READY" in detail(app)
         # A hidden folder: one truth, the server's (it serves it).
         await pick(pilot, ".hidden")
-        await wait_for(pilot, lambda: "hidden folder" in detail(app))
+        await until(pilot, lambda: "hidden folder" in detail(app))
         shown = detail(app)
         assert "the server serves it as a model all the same" in shown
         assert shown.count("hidden folder") == 1 and "ignores" not in shown
         # An ensemble's empty version folder is normal.
         await pick(pilot, "pipeline")
-        await wait_for(pilot, lambda: "Effective config" in detail(app))
+        await until(pilot, lambda: "Effective config" in detail(app))
         assert cell(app, "pipeline", "state") == "READY" and "empty" not in detail(app)
         # A backend this server lacks: named, with the ones it has.
         await pick(pilot, "tf_model")
-        await wait_for(pilot, lambda: "no tensorflow backend" in detail(app))
+        await until(pilot, lambda: "no tensorflow backend" in detail(app))
         assert "this server has no tensorflow backend; it has: " in detail(app)
         assert "python" in detail(app).split("it has: ")[1].splitlines()[0]
         # Added after the start, never loaded: NOT LOADED with the key to load it.
         assert cell(app, "late", "state") == "NOT LOADED"
         await pick(pilot, "late")
-        await wait_for(pilot, lambda: "l loads it" in detail(app))
+        await until(pilot, lambda: "l loads it" in detail(app))
         assert "FAILED" not in detail(app) and "Reason" not in detail(app)
         # The non-UTF-8 config's model is READY, and said to be; then its config is opened.
         assert cell(app, "latin1", "state") == "READY"
@@ -111,11 +111,11 @@ async def config_not_utf8(pilot: Pilot, repo: Path) -> None:
     await pick(pilot, "latin1")
     await pilot.press("2")
     pane = app.query_one(ConfigPane)
-    await wait_for(pilot, lambda: pane.doc is not None and pane.doc.name == "latin1")
+    await until(pilot, lambda: pane.doc is not None and pane.doc.name == "latin1")
     status = str(app.query_one("#config-status", Static).render())
     assert "not UTF-8: line 1 has byte 0xe9 at column 6" in status
     assert pane.editor.document.get_line(0).startswith("# caf\ufffd cr\ufffdme")
-    await wait_for(pilot, lambda: not pane.linting)
+    await until(pilot, lambda: not pane.linting)
     assert any(d.line == 1 and "0xe9, 0xe8" in d.message for d in pane.diagnostics)
     assert pane.editor.marks.get(0) == "lint.warning"
     # Edit another line, save: the line not touched keeps its Latin-1 bytes.
@@ -127,7 +127,7 @@ async def config_not_utf8(pilot: Pilot, repo: Path) -> None:
     await pilot.press("enter")
     pane.editor.move_cursor((row, len(pane.editor.document.get_line(row))))
     await pilot.press("backspace", "4", "ctrl+s")
-    await wait_for(pilot, lambda: not pane.modified and "Saved" in pane.message)
+    await until(pilot, lambda: not pane.modified and "Saved" in pane.message)
     after = path.read_bytes()
     assert after.startswith(NOT_UTF8_COMMENT)
     assert after == before.replace(b"max_batch_size: 8", b"max_batch_size: 4")
@@ -180,32 +180,32 @@ async def held_keys(app: TritonTUI, summary_gate: Gate, lint_gate: Gate) -> None
         table = app.query_one("#model-table", DataTable)
         tabs = app.query_one("#panes", TabbedContent)
         # 1. The store renders big's effective config (held): the list moves meanwhile.
-        await wait_for(pilot, summary_gate.held.is_set, timeout=30)
-        await wait_for(pilot, lambda: table.row_count > 0)  # the rows come before the detail
+        await until(pilot, summary_gate.held.is_set, timeout=30)
+        await until(pilot, lambda: table.row_count > 0)  # the rows come before the detail
         row = table.cursor_row
         await pilot.press("down")
-        await wait_for(pilot, lambda: table.cursor_row == row + 1)
+        await until(pilot, lambda: table.cursor_row == row + 1)
         await pilot.press("2")
-        await wait_for(pilot, lambda: tabs.active == "config")
+        await until(pilot, lambda: tabs.active == "config")
         await pilot.press("1")
-        await wait_for(pilot, lambda: tabs.active == "repository")
+        await until(pilot, lambda: tabs.active == "repository")
         assert not summary_gate.passed.is_set()  # all of that while the parse was held
         summary_gate.open.set()
         await pick(pilot, "big")
-        await wait_for(pilot, lambda: "more lines (e opens the config)" in detail(app), 30)
+        await until(pilot, lambda: "more lines (e opens the config)" in detail(app), timeout=30)
         # 2. Its config opens; its lint is held: the pane says so, keys still work.
         await pilot.press("e")
         pane = app.query_one(ConfigPane)
-        await wait_for(pilot, lambda: pane.doc is not None and pane.doc.name == "big", 30)
-        await wait_for(pilot, lint_gate.held.is_set)
+        await until(pilot, lambda: pane.doc is not None and pane.doc.name == "big", timeout=30)
+        await until(pilot, lint_gate.held.is_set)
         assert "linting…" in str(app.query_one("#config-title", Static).render())
         await pilot.press("1")
-        await wait_for(pilot, lambda: tabs.active == "repository")
+        await until(pilot, lambda: tabs.active == "repository")
         await pilot.press("up")
-        await wait_for(pilot, lambda: app.selected_model != "big")
+        await until(pilot, lambda: app.selected_model != "big")
         assert not lint_gate.passed.is_set()
         lint_gate.open.set()
         await pick(pilot, "big")
         await pilot.press("2")
-        await wait_for(pilot, lambda: not pane.linting and pane.completed is not None, 30)
+        await until(pilot, lambda: not pane.linting and pane.completed is not None, timeout=30)
         assert "linting…" not in str(app.query_one("#config-title", Static).render())
