@@ -18,6 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
 from tui.actions import ModelActions
+from tui.core.fleet.registry import register_server, unregister
 from tui.core.server.client import TritonError
 from tui.core.server.launcher import LaunchError
 from tui.core.server.serverspec import build_session
@@ -189,11 +190,14 @@ def run_console(args: argparse.Namespace) -> int:
         read_only=bool(getattr(args, "read_only", False)),
     )
 
+    entry = register_server(session.server)  # `fleet` lists it, `-u` finds its metrics port
+
     def hang_up(_signum: int, _frame: object) -> None:
         """A dropped SSH link. Textual's output thread dies on the first write to the vanished
         terminal, and its clean exit then waits on that thread for ever: hand the server to its
         reaper (a pipe write, safe here) and leave at once, from whatever the loop was doing."""
         session.release()
+        unregister(entry)
         os._exit(128 + signal.SIGHUP)
 
     signal.signal(signal.SIGHUP, hang_up)
@@ -208,6 +212,7 @@ def run_console(args: argparse.Namespace) -> int:
         server = session.server
         stopping = server is not None and server.running
         session.release()
+        unregister(entry)
         if stopping and server is not None:
             say(f"triton-tui: tritonserver (pid {server.pid}) is stopping in the background")
     code = int(result or 0)

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "tune": "tui.commands.tune",
     "infer": "tui.commands.infer",
     "verify": "tui.commands.verify",
+    "fleet": "tui.commands.fleet",
 }
 
 

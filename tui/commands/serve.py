@@ -16,8 +16,9 @@ from tui.cli import (
     server_from_args,
     validate_server_flags,
 )
+from tui.core.fleet.registry import register_server, unregister
 from tui.core.server.client import TritonHTTP
-from tui.core.server.launcher import LaunchError, ServerProcess, exposure_warning
+from tui.core.server.launcher import LaunchError, ServerBase, ServerProcess, exposure_warning
 from tui.core.util.sanitize import say
 
 
@@ -79,6 +80,14 @@ def _serve(args: argparse.Namespace) -> int:
             return 130
         say(f"error: {exc}")
         return 1
+    entry = register_server(server)  # `fleet` lists it, `-u` finds its metrics port
+    try:
+        return _serve_ready(server, stop, args)
+    finally:
+        unregister(entry)
+
+
+def _serve_ready(server: ServerBase, stop: threading.Event, args: argparse.Namespace) -> int:
     version = TritonHTTP(server.http_url).server_metadata().get("version", "?")
     where = (
         f"; listening on {server.host}, not only this machine"

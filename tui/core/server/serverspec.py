@@ -60,10 +60,16 @@ def server_from_args(args: argparse.Namespace) -> ServerProcess | DockerServer:
 
 
 def find_metrics_url(url: str) -> str | None:
-    """The attached server's metrics endpoint: tritonserver's layout (HTTP port + 2, as in
-    8000/8001/8002) or the default 8002, whichever answers; None (the default) when neither."""
+    """The attached server's metrics endpoint: the one a server we started registered (serve
+    and the console record theirs, random ports included: tui/core/fleet/registry.py), else
+    tritonserver's layout (HTTP port + 2, as in 8000/8001/8002) or the default 8002, whichever
+    answers; None (the default) when neither."""
+    from tui.core.fleet.registry import lookup
     from tui.core.server.client import TritonError, fetch_metrics, split_url
 
+    entry = lookup(url)
+    if entry is not None and entry.metrics_url:
+        return entry.metrics_url
     host, port = split_url(url, 8000)
     for candidate in dict.fromkeys((port + 2, 8002)):
         try:

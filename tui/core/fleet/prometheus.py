@@ -1,0 +1,263 @@
+"""The fleet as Prometheus sees it: every target of a job that exposes Triton's metrics.
+
+All figures come from PromQL over a window, one query per figure for the whole fleet (grouped by
+job and instance), never one query per server; the queries run side by side. Rates are
+Prometheus's own `rate()`, which reads through counter resets (a restarted server never shows a
+negative rate). Times per request are weighted by request count: queue time summed over a
+server's models divided by its requests, not the mean of per-model averages (that under-reports
+by about 1/N with N models; server issue #8979).
+
+A target's HTTP endpoint (what a row attaches to) comes from its labels: `triton_http`
+("HOST:PORT" or a port), else the source's `http_port` on the target's host, else Triton's own
+layout (metrics port 8002, HTTP 8000: the metrics port minus two).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from tui.core.fleet.details import each, fill_details
+from tui.core.fleet.snapshot import FleetSnapshot, Replica, ServerRow, model_view
+from tui.core.server.client import TritonError, exchange, split_url
+from tui.core.util.sanitize import clean_json, clean_line
+
+QUERY_LIMIT = 64 << 20  # a fleet of thousands of servers × models, many times over
+Key = tuple[str, str]  # (job, instance)
+NAME_LABELS = ("name", "pod", "kubernetes_pod_name", "pod_name")
+HTTP_LABEL = "triton_http"
+_DURATION = re.compile(r"[1-9][0-9]{0,5}(ms|s|m|h)")
+_JOB = re.compile(r"[^\x00-\x1f\"\\]+")
+
+
+class PrometheusError(TritonError):
+    """Prometheus could not be asked, or refused the query (message in words)."""
+
+
+@dataclass
+class PrometheusAPI:
+    """Prometheus's HTTP API at `url` (http://host:port[/prefix])."""
+
+    url: str
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url if "//" in self.url else f"http://{self.url}")
+        if parts.scheme not in ("http", ""):
+            raise ValueError(f"--prometheus {self.url!r}: only http:// is supported")
+        if not parts.hostname:
+            raise ValueError(f"--prometheus {self.url!r}: expected http://HOST:PORT")
+        self.host = parts.hostname
+        self.port = parts.port or 9090
+        self.prefix = parts.path.rstrip("/")
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        full = f"{self.prefix}{path}" + (f"?{urlencode(params)}" if params else "")
+        try:
+            status, body = exchange(
+                self.host,
+                self.port,
+                "GET",
+                full,
+                timeout=self.timeout,
+                limit=QUERY_LIMIT,
+                what="Prometheus",
+            )
+        except TritonError as exc:
+            raise PrometheusError(str(exc)) from None
+        try:
+            data = clean_json(json.loads(body))
+        except (ValueError, RecursionError):
+            raise PrometheusError(
+                f"http://{self.host}:{self.port}{full} is not Prometheus (HTTP {status}, not JSON)"
+            ) from None
+        if not isinstance(data, dict) or data.get("status") != "success":
+            error = data.get("error") if isinstance(data, dict) else None
+            raise PrometheusError(f"Prometheus refused {path}: {error or f'HTTP {status}'}")
+        return data.get("data")
+
+    def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+        """An instant vector: [{metric: labels, value: [t, "v"]}, …]."""
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        data = self.get("/api/v1/query", params)
+        result = data.get("result") if isinstance(data, dict) else None
+        return result if isinstance(result, list) else []
+
+    def targets(self) -> list[dict[str, Any]]:
+        data = self.get("/api/v1/targets", {"state": "active"})
+        active = data.get("activeTargets") if isinstance(data, dict) else None
+        return active if isinstance(active, list) else []
+
+
+def _value(sample: dict[str, Any]) -> float | None:
+    try:
+        v = float(sample["value"][1])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return None if v != v or v in (float("inf"), float("-inf")) else v  # NaN: 0/0, no requests
+
+
+def _key(labels: dict[str, str]) -> Key:
+    return labels.get("job", ""), labels.get("instance", "")
+
+
+def figures(window: str, sel: str) -> dict[str, str]:
+    """The PromQL for each server figure (grouped by job and instance)."""
+    by = "sum by (job, instance)"
+
+    def rate(metric: str) -> str:
+        return f"{by} (rate({metric}{{{sel}}}[{window}]))"
+
+    ok = rate("nv_inference_request_success")
+    compute = " + ".join(
+        rate(f"nv_inference_compute_{p}_duration_us") for p in ("input", "infer", "output")
+    )
+    return {
+        "requests_per_s": ok,
+        "failures_per_s": rate("nv_inference_request_failure"),
+        "queue_us": f"{rate('nv_inference_queue_duration_us')} / {ok}",
+        "compute_us": f"({compute}) / {ok}",
+        "avg_batch": f"{rate('nv_inference_count')} / {rate('nv_inference_exec_count')}",
+        "pending": f"{by} (nv_inference_pending_request_count{{{sel}}})",
+        "gpu_util": f"avg by (job, instance) (nv_gpu_utilization{{{sel}}})",
+        "gpu_memory_bytes": f"{by} (nv_gpu_memory_used_bytes{{{sel}}})",
+        "age_s": f"time() - timestamp(up{{{sel}}})",
+    }
+
+
+def per_model(window: str, sel: str) -> dict[str, str]:
+    by = "sum by (job, instance, model)"
+    ok = f"{by} (rate(nv_inference_request_success{{{sel}}}[{window}]))"
+    return {
+        "versions": f"count by (job, instance, model, version) (nv_inference_count{{{sel}}})",
+        "queue": f"{by} (rate(nv_inference_queue_duration_us{{{sel}}}[{window}])) / {ok}",
+    }
+
+
+@dataclass
+class PrometheusSource:
+    api: PrometheusAPI
+    job: str | None = None
+    window: str = "30s"
+    http_port: int | None = None
+    details: bool = True  # also ask each server over HTTP (version, models, configs)
+    fingerprints: bool = True
+    at: float | None = None  # evaluate at this time (None: now)
+    label: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        if not _DURATION.fullmatch(self.window):
+            raise ValueError(f"--window {self.window!r}: a Prometheus duration, e.g. 30s or 5m")
+        if self.job is not None and not _JOB.fullmatch(self.job):
+            raise ValueError(f"--job {self.job!r}: not a Prometheus job name")
+        self.label = f"Prometheus {self.api.host}:{self.api.port}" + (
+            f" job {self.job}" if self.job else ""
+        )
+
+    def selector(self) -> str | None:
+        """The label matcher for the fleet's jobs; None when no job has Triton metrics."""
+        if self.job is not None:
+            return f'job="{self.job}"'
+        jobs = sorted(
+            {
+                s["metric"].get("job", "")
+                for s in self.api.query(
+                    "group by (job) (nv_inference_count or nv_cpu_utilization)", self.at
+                )
+            }
+        )
+        if not jobs:
+            return None
+        return 'job=~"' + "|".join(re.escape(j).replace("\\", "\\\\") for j in jobs) + '"'
+
+    def refresh(self) -> FleetSnapshot:
+        try:
+            rows = self._rows()
+        except PrometheusError as exc:
+            return FleetSnapshot([], [], self.label, str(exc))
+        if self.details:
+            each(rows, lambda r: fill_details(r, self.fingerprints) if r.live else None)
+        return FleetSnapshot(rows, model_view(rows), self.label)
+
+    def _rows(self) -> list[ServerRow]:
+        sel = self.selector()
+        if sel is None:
+            return []
+        queries = {"up": f"up{{{sel}}}", **figures(self.window, sel)}
+        queries |= {f"model:{k}": q for k, q in per_model(self.window, sel).items()}
+        with ThreadPoolExecutor(max_workers=6) as ex:
+            futures = {name: ex.submit(self.api.query, q, self.at) for name, q in queries.items()}
+            reasons = ex.submit(self._reasons)
+            results = {name: f.result() for name, f in futures.items()}
+            why = reasons.result()
+        rows: dict[Key, ServerRow] = {}
+        for sample in results.pop("up"):
+            labels = {k: clean_line(str(v)) for k, v in sample["metric"].items() if k != "__name__"}
+            key = _key(labels)
+            up = _value(sample)
+            row = ServerRow(
+                name=next((labels[n] for n in NAME_LABELS if labels.get(n)), key[1]),
+                url=self.http_url(labels),
+                metrics_url=key[1],
+                live=up == 1.0,
+                labels=labels,
+            )
+            if not row.live:
+                row.ready = False
+                row.reason = why.get(key) or "Prometheus cannot scrape its metrics"
+            rows[key] = row
+        for name in figures(self.window, sel):
+            for sample in results[name]:
+                found_row = rows.get(_key(sample["metric"]))
+                if found_row is not None and found_row.live:
+                    setattr(found_row, name, _value(sample))
+        for sample in results["model:versions"]:
+            found_row = rows.get(_key(sample["metric"]))
+            model = clean_line(str(sample["metric"].get("model", "")))
+            if found_row is None or not found_row.live or not model:
+                continue
+            replica = found_row.models.setdefault(model, Replica(state="READY"))
+            version = clean_line(str(sample["metric"].get("version", "")))
+            seen = set(filter(None, (replica.version or "").split(","))) | {version}
+            replica.version = ",".join(sorted(v for v in seen if v)) or None
+        for sample in results["model:queue"]:
+            found_row = rows.get(_key(sample["metric"]))
+            model = str(sample["metric"].get("model", ""))
+            if found_row is not None and model in found_row.models:
+                found_row.models[model].queue_us = _value(sample)
+        for done in rows.values():
+            if done.live:
+                done.models_ready = len(done.models)
+        return sorted(rows.values(), key=lambda r: r.name)
+
+    def _reasons(self) -> dict[Key, str]:
+        """Each down target's last scrape error, from the targets API (best effort)."""
+        try:
+            targets = self.api.targets()
+        except PrometheusError:
+            return {}
+        out = {}
+        for t in targets:
+            labels = t.get("labels") or {}
+            if t.get("health") != "up" and t.get("lastError"):
+                out[_key(labels)] = clean_line(f"scrape failed: {t['lastError']}")
+        return out
+
+    def http_url(self, labels: dict[str, str]) -> str:
+        host, port = split_url(labels.get("instance", ""), 8002)
+        given = labels.get(HTTP_LABEL, "")
+        if given.isdigit():
+            port = int(given)
+        elif given:
+            host, port = split_url(given, 8000)
+        elif self.http_port is not None:
+            port = self.http_port
+        else:
+            port = max(port - 2, 1)  # Triton's layout: 8000 HTTP, 8001 gRPC, 8002 metrics
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
