@@ -19,6 +19,7 @@ from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
 from tui.actions import ModelActions
 from tui.core.fleet.registry import register_server, unregister
+from tui.core.fleet.sources import FleetSource, open_source
 from tui.core.server.client import TritonError
 from tui.core.server.launcher import LaunchError
 from tui.core.server.serverspec import build_session
@@ -27,6 +28,7 @@ from tui.core.util import errorlog
 from tui.core.util.sanitize import say
 from tui.palette import ConsoleCommands
 from tui.panes import PANES
+from tui.state import ModelStateChanged
 from tui.widgets.server_bar import ServerBar
 
 INTERRUPTED = 130  # the exit code of a quit before the server was ready, as `serve`'s Ctrl+C
@@ -67,8 +69,10 @@ class TritonTUI(ModelActions):
         startup_timeout: float = 120.0,
         log_file: Path | None = None,
         read_only: bool = False,
+        fleet: FleetSource | None = None,
     ) -> None:
         super().__init__(session, read_only=read_only, log_file=log_file)
+        self.fleet_source = fleet
         self.stop_server_on_exit = stop_server_on_exit
         self.startup_timeout = startup_timeout
 
@@ -164,9 +168,21 @@ class TritonTUI(ModelActions):
             timeout=15,
         )
 
+    def attach(self, url: str, metrics_url: str | None, repositories: list[Path]) -> None:
+        """Every pane on the server at `url` (see ConsoleApp.attach): the header names it at
+        once, its state follows as for `-u`, and the panes re-read what they show."""
+        super().attach(url, metrics_url, repositories)
+        self.query_one(ServerBar).session = self.session
+        self.server_message = ""
+        self.server_state = "starting"
+        self.query_one(ServerBar).refresh()
+        self.wait_for_server()
+        self.post_message(ModelStateChanged("", "file"))
+        self.notify(f"attached to http://{escape(self.session.client.url)}", timeout=4)
+
     def on_unmount(self) -> None:
         if self.stop_server_on_exit:
-            self.session.close()
+            self.home_session.close()
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -182,8 +198,20 @@ def run_console(args: argparse.Namespace) -> int:
     except (LaunchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    try:
+        fleet = open_source(
+            getattr(args, "prometheus", None),
+            None,
+            getattr(args, "fleet", None),
+            job=getattr(args, "job", None),
+        )
+    except ValueError as exc:
+        session.release()
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     app = TritonTUI(
         session,
+        fleet=fleet,
         stop_server_on_exit=False,
         startup_timeout=args.startup_timeout,
         log_file=Path(args.log_file).expanduser() if args.log_file else None,

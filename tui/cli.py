@@ -160,6 +160,17 @@ def console_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="watch only: no load, unload, apply, deploy, probe or log-setting change",
     )
+    fleet = parser.add_argument_group("Fleet pane (0)")
+    fleet.add_argument(
+        "--prometheus", metavar="URL", help="list every Triton server this Prometheus scrapes"
+    )
+    fleet.add_argument("--job", metavar="NAME", help="with --prometheus: only this job")
+    fleet.add_argument(
+        "--fleet",
+        metavar="FILE",
+        help="list the servers in FILE (one `HOST:PORT [METRICS_HOST:PORT] [NAME]` a line); "
+        "default: the servers started on this machine by triton-tui",
+    )
     return parser
 
 
