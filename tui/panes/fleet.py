@@ -232,11 +232,11 @@ class FleetPane(Vertical):
         where = row.repository or (entry.repository if entry else "")
         repos = [Path(p) for p in where.split(os.pathsep) if p]
         metrics = row.metrics_url or (entry.metrics_url if entry else None)
-        self.app.call_from_thread(console(self).attach, row.url, metrics, repos)
-        self.app.call_from_thread(self._show_repository)
+        self.app.call_from_thread(self._attach_now, row.url, metrics, repos)
 
-    async def _show_repository(self) -> None:
-        await self.app.run_action("show_pane('repository')")
+    def _attach_now(self, url: str, metrics: str | None, repos: list[Path]) -> None:
+        console(self).attach(url, metrics, repos)
+        self.app.call_later(self.app.run_action, "show_pane('repository')")
 
     async def action_roll(self, action: RollAction) -> None:
         app = console(self)
