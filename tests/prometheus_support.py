@@ -83,7 +83,7 @@ class Prometheus:
                 f"--config.file={config}",
                 f"--storage.tsdb.path={storage or self.folder / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
-                "--storage.tsdb.retention.time=30d",
+                "--storage.tsdb.retention.time=10y",  # simulated history stays
                 "--query.lookback-delta=5m",
             ],
             stdout=log,

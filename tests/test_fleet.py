@@ -49,8 +49,11 @@ class Fleet:
         # targets ~5 s later) while the servers load.
         specs = []
         for i in range(3):
-            ports = {f"{name}_port": free_port() for name in ("http", "grpc", "metrics")}
-            specs.append(LaunchSpec([copy_demo(self.root / f"repo{i}", (MODEL,))], **ports))
+            repo = copy_demo(self.root / f"repo{i}", (MODEL,))
+            ports = (free_port(), free_port(), free_port())
+            specs.append(
+                LaunchSpec([repo], http_port=ports[0], grpc_port=ports[1], metrics_port=ports[2])
+            )
         self.prometheus.targets = [
             Target(f"127.0.0.1:{s.metrics_port}", f"127.0.0.1:{s.http_port}", f"replica-{i}")
             for i, s in enumerate(specs)

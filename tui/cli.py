@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import ipaddress
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -42,9 +43,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_server_flags(
-    parser: argparse.ArgumentParser, *, attach: bool = True, container: bool = False
+    parser: argparse.ArgumentParser,
+    *,
+    attach: bool = True,
+    container: bool = False,
+    pick: bool = False,
 ) -> None:
-    """Flags that choose or launch the Triton server."""
+    """Flags that choose or launch the Triton server (`pick`: a bare `-u` offers the servers
+    this machine runs, see `pick_registered`)."""
     parser.add_argument(
         "--model-repository",
         action="append",
@@ -57,7 +63,14 @@ def add_server_flags(
             "-u",
             "--url",
             metavar="HOST:PORT",
-            help="attach to a running server's HTTP endpoint instead of launching one",
+            nargs="?" if pick else None,
+            const="" if pick else None,
+            help="attach to a running server's HTTP endpoint instead of launching one"
+            + (
+                "; alone, pick one of the servers triton-tui started on this machine"
+                if pick
+                else ""
+            ),
         )
         parser.add_argument(
             "--metrics-url",
@@ -149,7 +162,7 @@ def console_parser() -> argparse.ArgumentParser:
         "Arguments after `--` go to tritonserver.",
     )
     parser.add_argument("--version", action="version", version=f"triton-tui {__version__}")
-    add_server_flags(parser, container=True)
+    add_server_flags(parser, container=True, pick=True)
     parser.add_argument(
         "--log-file",
         metavar="PATH",
@@ -236,6 +249,37 @@ def check_endpoint(flag: str, value: str) -> None:
         raise UsageError(f"{flag} {value!r}: expected HOST:PORT, e.g. localhost:8000")
 
 
+def pick_registered() -> tuple[str, str | None, list[str]]:
+    """A bare `-u`: the server triton-tui started on this machine (its URL, metrics URL and
+    repository), asking which when several run (a UsageError listing them without a terminal)."""
+    from tui.core.fleet.registry import registered
+
+    entries = registered()
+    if not entries:
+        raise UsageError(
+            "-u without HOST:PORT: no server started by triton-tui runs on this machine "
+            "(start one with `triton-tui serve --model-repository DIR`)"
+        )
+    listing = "\n".join(
+        f"  {i}. {e.url}  (pid {e.pid}, {e.repository or 'no repository'})"
+        for i, e in enumerate(entries, 1)
+    )
+    choice = entries[0]
+    if len(entries) > 1:
+        if not sys.stdin.isatty():
+            raise UsageError(f"-u: several servers run here; give one:\n{listing}")
+        print(f"Servers started by triton-tui on this machine:\n{listing}")
+        try:
+            answer = input(f"Attach to which (1-{len(entries)})? ").strip()
+        except EOFError:
+            answer = ""
+        if not answer.isdigit() or not 1 <= int(answer) <= len(entries):
+            raise UsageError(f"-u: {answer!r} is none of 1-{len(entries)}")
+        choice = entries[int(answer) - 1]
+    repos = [p for p in choice.repository.split(os.pathsep) if p]
+    return choice.url, choice.metrics_url, repos
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -252,6 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours, extra = split_passthrough(argv)
         args = console_parser().parse_args(ours)
         args.server_args = extra
+        if args.url == "":
+            args.url, args.metrics_url, repository = pick_registered()
+            if repository and not args.model_repository:
+                args.model_repository = repository
         attach_local_repository(args)
         validate_server_flags(args)
     except UsageError as exc:

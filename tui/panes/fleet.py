@@ -61,8 +61,9 @@ class FleetPane(Vertical):
         Binding("r", "roll('reload')", "Reload", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, refresh_s: float = REFRESH_S) -> None:
         super().__init__(id="fleet-pane")
+        self.refresh_s = refresh_s
         self.snapshot: FleetSnapshot | None = None
         self.source: FleetSource | None = None
         self.sort_key = "name"
@@ -86,7 +87,7 @@ class FleetPane(Vertical):
 
     def on_show(self) -> None:
         if self._timer is None:
-            self._timer = self.set_interval(REFRESH_S, self._tick, name="fleet-refresh")
+            self._timer = self.set_interval(self.refresh_s, self._tick, name="fleet-refresh")
         else:
             self._timer.resume()
         self._tick()

@@ -107,23 +107,27 @@ def _key(labels: dict[str, str]) -> Key:
     return labels.get("job", ""), labels.get("instance", "")
 
 
-def figures(window: str, sel: str) -> dict[str, str]:
-    """The PromQL for each server figure (grouped by job and instance)."""
+def queries(window: str, sel: str) -> dict[str, str]:
+    """The PromQL of one refresh, each counter's rate taken once (the slow part on a big fleet:
+    every query reads every model's series): per-model success and queue time give the
+    requests, the weighted queue time, the versions and the outlier replica; the rest are per
+    server. Ratios are taken here, not in PromQL, so no rate is asked for twice."""
     by = "sum by (job, instance)"
 
-    def rate(metric: str) -> str:
-        return f"{by} (rate({metric}{{{sel}}}[{window}]))"
+    def rate(metric: str, group: str = by) -> str:
+        return f"{group} (rate({metric}{{{sel}}}[{window}]))"
 
-    ok = rate("nv_inference_request_success")
     compute = " + ".join(
         rate(f"nv_inference_compute_{p}_duration_us") for p in ("input", "infer", "output")
     )
     return {
-        "requests_per_s": ok,
+        "up": f"up{{{sel}}}",
+        "success": rate("nv_inference_request_success", "sum by (job, instance, model, version)"),
+        "queue": rate("nv_inference_queue_duration_us", "sum by (job, instance, model)"),
         "failures_per_s": rate("nv_inference_request_failure"),
-        "queue_us": f"{rate('nv_inference_queue_duration_us')} / {ok}",
-        "compute_us": f"({compute}) / {ok}",
-        "avg_batch": f"{rate('nv_inference_count')} / {rate('nv_inference_exec_count')}",
+        "compute": compute,
+        "count": rate("nv_inference_count"),
+        "exec": rate("nv_inference_exec_count"),
         "pending": f"{by} (nv_inference_pending_request_count{{{sel}}})",
         "gpu_util": f"avg by (job, instance) (nv_gpu_utilization{{{sel}}})",
         "gpu_memory_bytes": f"{by} (nv_gpu_memory_used_bytes{{{sel}}})",
@@ -131,13 +135,8 @@ def figures(window: str, sel: str) -> dict[str, str]:
     }
 
 
-def per_model(window: str, sel: str) -> dict[str, str]:
-    by = "sum by (job, instance, model)"
-    ok = f"{by} (rate(nv_inference_request_success{{{sel}}}[{window}]))"
-    return {
-        "versions": f"count by (job, instance, model, version) (nv_inference_count{{{sel}}})",
-        "queue": f"{by} (rate(nv_inference_queue_duration_us{{{sel}}}[{window}])) / {ok}",
-    }
+def _per(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
 
 
 @dataclass
@@ -167,9 +166,8 @@ class PrometheusSource:
         jobs = sorted(
             {
                 s["metric"].get("job", "")
-                for s in self.api.query(
-                    "group by (job) (nv_inference_count or nv_cpu_utilization)", self.at
-                )
+                for s in self.api.query("group by (job) (nv_cpu_utilization)", self.at)
+                or self.api.query("group by (job) (nv_inference_count)", self.at)
             }
         )
         if not jobs:
@@ -189,51 +187,40 @@ class PrometheusSource:
         sel = self.selector()
         if sel is None:
             return []
-        queries = {"up": f"up{{{sel}}}", **figures(self.window, sel)}
-        queries |= {f"model:{k}": q for k, q in per_model(self.window, sel).items()}
-        with ThreadPoolExecutor(max_workers=6) as ex:
-            futures = {name: ex.submit(self.api.query, q, self.at) for name, q in queries.items()}
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            asked = {
+                k: ex.submit(self.api.query, q, self.at)
+                for k, q in queries(self.window, sel).items()
+            }
             reasons = ex.submit(self._reasons)
-            results = {name: f.result() for name, f in futures.items()}
+            results = {k: f.result() for k, f in asked.items()}
             why = reasons.result()
         rows: dict[Key, ServerRow] = {}
-        for sample in results.pop("up"):
+        for sample in results["up"]:
             labels = {k: clean_line(str(v)) for k, v in sample["metric"].items() if k != "__name__"}
             key = _key(labels)
-            up = _value(sample)
             row = ServerRow(
                 name=next((labels[n] for n in NAME_LABELS if labels.get(n)), key[1]),
                 url=self.http_url(labels),
                 metrics_url=key[1],
-                live=up == 1.0,
+                live=_value(sample) == 1.0,
                 labels=labels,
             )
             if not row.live:
                 row.ready = False
                 row.reason = why.get(key) or "Prometheus cannot scrape its metrics"
             rows[key] = row
-        for name in figures(self.window, sel):
-            for sample in results[name]:
-                found_row = rows.get(_key(sample["metric"]))
-                if found_row is not None and found_row.live:
-                    setattr(found_row, name, _value(sample))
-        for sample in results["model:versions"]:
-            found_row = rows.get(_key(sample["metric"]))
-            model = clean_line(str(sample["metric"].get("model", "")))
-            if found_row is None or not found_row.live or not model:
-                continue
-            replica = found_row.models.setdefault(model, Replica(state="READY"))
-            version = clean_line(str(sample["metric"].get("version", "")))
-            seen = set(filter(None, (replica.version or "").split(","))) | {version}
-            replica.version = ",".join(sorted(v for v in seen if v)) or None
-        for sample in results["model:queue"]:
-            found_row = rows.get(_key(sample["metric"]))
-            model = str(sample["metric"].get("model", ""))
-            if found_row is not None and model in found_row.models:
-                found_row.models[model].queue_us = _value(sample)
-        for done in rows.values():
-            if done.live:
-                done.models_ready = len(done.models)
+        live = {k: r for k, r in rows.items() if r.live}
+        per_server = {name: _by_server(results[name]) for name in ("compute", "count", "exec")}
+        for name in ("failures_per_s", "pending", "gpu_util", "gpu_memory_bytes", "age_s"):
+            for key, value in _by_server(results[name]).items():
+                if key in live:
+                    setattr(live[key], name, value)
+        _models(live, results["success"], results["queue"])
+        for key, row in live.items():
+            row.compute_us = _per(per_server["compute"].get(key), row.requests_per_s)
+            row.avg_batch = _per(per_server["count"].get(key), per_server["exec"].get(key))
+            row.models_ready = len(row.models)
         return sorted(rows.values(), key=lambda r: r.name)
 
     def _reasons(self) -> dict[Key, str]:
@@ -261,3 +248,39 @@ class PrometheusSource:
         else:
             port = max(port - 2, 1)  # Triton's layout: 8000 HTTP, 8001 gRPC, 8002 metrics
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _by_server(samples: list[dict[str, Any]]) -> dict[Key, float | None]:
+    return {_key(s["metric"]): _value(s) for s in samples}
+
+
+def _models(
+    rows: dict[Key, ServerRow], success: list[dict[str, Any]], queue: list[dict[str, Any]]
+) -> None:
+    """Requests per second, the versions each server serves, and queue times weighted by
+    request count, per model and per server, from the per-model rates."""
+    ok: dict[tuple[Key, str], float] = {}
+    for sample in success:
+        row = rows.get(_key(sample["metric"]))
+        model = clean_line(str(sample["metric"].get("model", "")))
+        if row is None or not model:
+            continue
+        rate = _value(sample) or 0.0
+        row.requests_per_s = (row.requests_per_s or 0.0) + rate
+        ok[(_key(sample["metric"]), model)] = ok.get((_key(sample["metric"]), model), 0.0) + rate
+        replica = row.models.setdefault(model, Replica(state="READY"))
+        version = clean_line(str(sample["metric"].get("version", "")))
+        seen = set(filter(None, (replica.version or "").split(","))) | {version}
+        replica.version = ",".join(sorted(v for v in seen if v)) or None
+    queued: dict[Key, float] = {}
+    for sample in queue:
+        key = _key(sample["metric"])
+        row = rows.get(key)
+        model = clean_line(str(sample["metric"].get("model", "")))
+        value = _value(sample)
+        if row is None or model not in row.models or value is None:
+            continue
+        queued[key] = queued.get(key, 0.0) + value
+        row.models[model].queue_us = _per(value, ok.get((key, model)))
+    for key, row in rows.items():
+        row.queue_us = _per(queued.get(key), row.requests_per_s)
