@@ -295,5 +295,11 @@ def test_fleet_pane_at_80x24_and_enter_attaches(fleet: Fleet) -> None:
         assert "LIVE" in screen.splitlines()[0] or "LIVE" in term.wait_for("LIVE", timeout=20)
         term.tmux("send-keys", "0")  # and back to the fleet
         term.wait_for("3 server(s)", timeout=10)
+        term.tmux("send-keys", "m")  # models × servers; a rolling reload asks first
+        term.wait_for("v1 ", timeout=20)
+        term.tmux("send-keys", "r")
+        screen = term.wait_for("Reload add_sub across the fleet?", timeout=10)
+        assert "one at a time" in screen
+        term.tmux("send-keys", "Escape")
     finally:
         term.close()

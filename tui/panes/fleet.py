@@ -205,14 +205,15 @@ class FleetPane(Vertical):
 
     def action_models(self) -> None:
         table = self.query_one(ModelTable)
-        table.display = not table.display
-        if table.display:
+        if not table.display:
+            table.display = True
             if self.snapshot is not None:
                 table.fill(self.snapshot)
             table.focus()
             self._tick()  # with config fingerprints now
-        else:
+        else:  # the focus first: a hidden widget that has it hands it on by itself
             self.query_one(ServerTable).focus()
+            table.display = False
 
     def action_mark(self) -> None:
         row = self.query_one(ServerTable).selected
