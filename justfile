@@ -30,7 +30,7 @@ test *ARGS: setup test-tools
 # The quick subset for the edit-test loop (parsers, lint, stores, forms, statistics, sanitising,
 # a few pilot tests): no Docker engine, no perf_analyzer, at most the shared demo server; under a
 # minute on 2 cores. `just test` stays the gate.
-fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_fleet_core.py"
+fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_compare.py tests/test_fleet_core.py"
 test-fast *ARGS: setup
     {{py}} -m pytest -q -n 2 --dist loadfile {{fast_tests}} {{ARGS}}
 
