@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import ANY_STABILITY, copy_demo
 from tests.prometheus_support import PROMETHEUS, Prometheus, Target
 from tui.core.bench.engine import run_sweep
-from tui.core.bench.results import BenchConfig, LevelMeasured
+from tui.core.bench.results import BenchConfig, WindowMeasured
 from tui.core.fleet import registry
 from tui.core.fleet.endpoints import EndpointSource, from_registry
 from tui.core.fleet.prometheus import PrometheusAPI, PrometheusSource
@@ -126,12 +126,12 @@ def _until(source: object, check: object, timeout: float = 20.0) -> FleetSnapsho
 def test_benchmark_moves_its_row_to_the_benchmarks_throughput(fleet: Fleet) -> None:
     fleet.prometheus.wait_scraped(3)
     target = fleet.servers[0]
-    ended: list[float] = []
+    ended: list[float] = []  # when each measurement window was reported
     config = BenchConfig(
         model=MODEL, url=target.http_url, window_ms=1500, stability_pct=ANY_STABILITY, max_trials=3
     )
     result = run_sweep(
-        config, lambda e: ended.append(time.time()) if isinstance(e, LevelMeasured) else None
+        config, lambda e: ended.append(time.time()) if isinstance(e, WindowMeasured) else None
     )
     assert result.status == "ok", result.message
     level = result.levels[0]
@@ -139,14 +139,15 @@ def test_benchmark_moves_its_row_to_the_benchmarks_throughput(fleet: Fleet) -> N
     api = PrometheusAPI(fleet.prometheus.url)
     deadline = time.monotonic() + 10
     while not all(  # until Prometheus has scraped past the end of the load
-        float(s["value"][1]) > ended[0] for s in api.query('timestamp(up{job="triton"})')
+        float(s["value"][1]) > ended[-1] for s in api.query('timestamp(up{job="triton"})')
     ):
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    # The rate over the benchmark's own measured windows, evaluated as it ended.
+    # The rate over the benchmark's own measured windows (the last three), evaluated as the
+    # last one ended: the same interval, seen from the server's counters.
     source = fleet.source(details=False)
-    source.window = f"{max(int(seconds) - 1, 2)}s"
-    source.at = ended[0] - 0.5
+    source.window = f"{int(seconds * 1000)}ms"
+    source.at = ended[-1]
     snap = source.refresh()
     rows = {r.url: r for r in snap.servers}
     assert set(rows) == {s.http_url for s in fleet.servers}  # derived from the targets' labels
