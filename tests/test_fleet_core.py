@@ -171,3 +171,32 @@ def test_a_bare_u_offers_the_servers_this_machine_runs(
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_big_fleet_asks_a_bounded_batch_of_servers_and_keeps_what_the_others_said(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hundreds of servers: each refresh asks DETAIL_BATCH of them over HTTP, oldest first; the
+    rest show what they said last (here, over addresses nothing listens on: refused at once)."""
+    from tui.core.fleet import prometheus
+
+    monkeypatch.setattr(prometheus, "DETAIL_BATCH", 2)
+    asked: list[str] = []
+    real = prometheus.fill_details
+
+    def fill_details(row: ServerRow, fingerprints: bool = True) -> None:
+        asked.append(row.name)
+        real(row, fingerprints)
+
+    monkeypatch.setattr(prometheus, "fill_details", fill_details)  # counted, still the real one
+    source = PrometheusSource(PrometheusAPI("127.0.0.1:9"))
+    rows = [ServerRow(f"s{i}", f"127.0.0.1:{i + 1}", live=True) for i in range(3)]
+    source._ask_servers(rows)  # noqa: SLF001
+    assert sorted(asked) == ["s0", "s1"]
+    assert [r.live for r in rows] == [False, False, True]  # asked: refused, so down
+    asked.clear()
+    again = [ServerRow(f"s{i}", f"127.0.0.1:{i + 1}", live=True) for i in range(3)]
+    source._ask_servers(again)  # noqa: SLF001
+    assert sorted(asked) == ["s0", "s2"]  # the one never asked, then the oldest (a tie: order)
+    kept = next(r for r in again if r.name not in asked)
+    assert kept.live is False and kept.reason and "refused" in kept.reason  # what it said last

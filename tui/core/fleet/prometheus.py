@@ -14,8 +14,10 @@ layout (metrics port 8002, HTTP 8000: the metrics port minus two).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,7 @@ from tui.core.fleet.snapshot import FleetSnapshot, Replica, ServerRow, model_vie
 from tui.core.server.client import TritonError, exchange, split_url
 from tui.core.util.sanitize import clean_json, clean_line
 
+DETAIL_BATCH = 48  # servers asked over HTTP per refresh (16 at a time, 2 s at most each)
 QUERY_LIMIT = 64 << 20  # a fleet of thousands of servers × models, many times over
 Key = tuple[str, str]  # (job, instance)
 NAME_LABELS = ("name", "pod", "kubernetes_pod_name", "pod_name")
@@ -149,6 +152,7 @@ class PrometheusSource:
     fingerprints: bool = True
     at: float | None = None  # evaluate at this time (None: now)
     label: str = field(init=False, default="")
+    _asked: dict[str, tuple[float, ServerRow]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _DURATION.fullmatch(self.window):
@@ -180,8 +184,32 @@ class PrometheusSource:
         except PrometheusError as exc:
             return FleetSnapshot([], [], self.label, str(exc))
         if self.details:
-            each(rows, lambda r: fill_details(r, self.fingerprints) if r.live else None)
+            self._ask_servers([r for r in rows if r.live])
         return FleetSnapshot(rows, model_view(rows), self.label)
+
+    def _ask_servers(self, rows: list[ServerRow]) -> None:
+        """Each server's own answers (live, version, models, configs), for at most
+        DETAIL_BATCH servers a refresh, those asked longest ago first; the others keep what
+        they said last time. A fleet of hundreds costs a bounded time per refresh, and a few
+        servers are all asked every time."""
+        due = sorted(rows, key=lambda r: self._asked.get(r.url, (0.0, r))[0])[:DETAIL_BATCH]
+        each(due, lambda r: fill_details(r, self.fingerprints))
+        now, asked_now = time.monotonic(), {id(r) for r in due}
+        for row in due:
+            self._asked[row.url] = (now, copy.deepcopy(row))
+        for row in rows:
+            if id(row) in asked_now or row.url not in self._asked:
+                continue
+            said = self._asked[row.url][1]
+            row.live, row.ready, row.version = said.live, said.ready, said.version
+            row.models_failed, row.reason = said.models_failed, said.reason
+            for name, replica in said.models.items():
+                mine = row.models.setdefault(name, Replica())
+                mine.version, mine.state = replica.version, replica.state
+                mine.config_fingerprint = replica.config_fingerprint
+            for name in [m for m in row.models if m not in said.models]:
+                del row.models[name]
+            row.models_ready = sum(1 for r in row.models.values() if r.state == "READY")
 
     def _rows(self) -> list[ServerRow]:
         sel = self.selector()
