@@ -27,6 +27,7 @@ from tui.core.fleet.registry import lookup
 from tui.core.fleet.rolling import RollAction, RollResult, preview, roll
 from tui.core.fleet.snapshot import SORT_KEYS, FleetSnapshot, ServerRow, sorted_rows
 from tui.core.fleet.sources import FleetSource, open_source
+from tui.core.fleet.table import cells
 from tui.panes.config_dialogs import confirm
 from tui.panes.fleet_tables import ModelTable, ServerTable
 from tui.state import console
@@ -37,6 +38,7 @@ REFRESH_S = 2.0
 @dataclass
 class FleetRefreshed(Message):
     snapshot: FleetSnapshot
+    texts: dict[str, tuple[str, ...]]  # each server's cells, formatted off the event loop
 
 
 @dataclass
@@ -109,13 +111,15 @@ class FleetPane(Vertical):
                 self.source = console(self).fleet_source or open_source()
             if hasattr(self.source, "fingerprints"):
                 self.source.fingerprints = fingerprints  # config hashes: for the model view only
-            self.post_message(FleetRefreshed(self.source.refresh()))
+            snap = self.source.refresh()
+            texts = {row.url: tuple(cells(row)) for row in snap.servers}
+            self.post_message(FleetRefreshed(snap, texts))
         finally:
             self._busy = False
 
     def on_fleet_refreshed(self, message: FleetRefreshed) -> None:
         self.snapshot = message.snapshot
-        self._draw()
+        self._draw(message.texts)
 
     def shown_rows(self) -> list[ServerRow]:
         if self.snapshot is None:
@@ -124,12 +128,12 @@ class FleetPane(Vertical):
         rows = [r for r in self.snapshot.servers if not text or r.matches(text)]
         return sorted_rows(rows, self.sort_key, self.descending)
 
-    def _draw(self) -> None:
+    def _draw(self, texts: dict[str, tuple[str, ...]] | None = None) -> None:
         snap = self.snapshot
         if snap is None:
             return
-        rows = self.shown_rows()
-        self.query_one(ServerTable).fill(rows, self.marked)
+        shown = self.shown_rows()
+        self.query_one(ServerTable).fill(shown, self.marked, texts)
         if self.query_one(ModelTable).display:
             self.query_one(ModelTable).fill(snap)
         down = sum(1 for r in snap.servers if r.down)
@@ -139,8 +143,8 @@ class FleetPane(Vertical):
             parts.append(f"[bold red]{down} down[/]")
         if drift:
             parts.append(f"[bold yellow]{drift} model(s) drift[/]")
-        if len(rows) != len(snap.servers):
-            parts.append(f"{len(rows)} shown")
+        if len(shown) != len(snap.servers):
+            parts.append(f"{len(shown)} shown")
         order = "↓" if self.descending else "↑"
         parts.append(f"sort {self.sort_key} {order}")
         status = " · ".join(parts)

@@ -110,12 +110,14 @@ def _key(labels: dict[str, str]) -> Key:
     return labels.get("job", ""), labels.get("instance", "")
 
 
-def queries(window: str, sel: str) -> dict[str, str]:
+def queries(window: str, sel: str, models: bool = True) -> dict[str, str]:
     """The PromQL of one refresh, each counter's rate taken once (the slow part on a big fleet:
-    every query reads every model's series): per-model success and queue time give the
-    requests, the weighted queue time, the versions and the outlier replica; the rest are per
-    server. Ratios are taken here, not in PromQL, so no rate is asked for twice."""
+    every query reads every model's series). With `models`, success and queue time come per
+    model (the requests, the weighted queue time, the versions and the outlier replica: ~20 000
+    series back for 500 servers × 20 models); without, per server, and the model count alone.
+    Ratios are taken here, not in PromQL, so no rate is asked for twice."""
     by = "sum by (job, instance)"
+    per = "sum by (job, instance, model"
 
     def rate(metric: str, group: str = by) -> str:
         return f"{group} (rate({metric}{{{sel}}}[{window}]))"
@@ -125,8 +127,8 @@ def queries(window: str, sel: str) -> dict[str, str]:
     )
     return {
         "up": f"up{{{sel}}}",
-        "success": rate("nv_inference_request_success", "sum by (job, instance, model, version)"),
-        "queue": rate("nv_inference_queue_duration_us", "sum by (job, instance, model)"),
+        "success": rate("nv_inference_request_success", f"{per}, version)" if models else by),
+        "queue": rate("nv_inference_queue_duration_us", f"{per})" if models else by),
         "failures_per_s": rate("nv_inference_request_failure"),
         "compute": compute,
         "count": rate("nv_inference_count"),
@@ -135,7 +137,14 @@ def queries(window: str, sel: str) -> dict[str, str]:
         "gpu_util": f"avg by (job, instance) (nv_gpu_utilization{{{sel}}})",
         "gpu_memory_bytes": f"{by} (nv_gpu_memory_used_bytes{{{sel}}})",
         "age_s": f"time() - timestamp(up{{{sel}}})",
-    }
+    } | (
+        {}
+        if models
+        else {
+            "models": "count by (job, instance) (group by (job, instance, model) "
+            f"(nv_inference_count{{{sel}}}))"
+        }
+    )
 
 
 def _per(a: float | None, b: float | None) -> float | None:
@@ -149,7 +158,7 @@ class PrometheusSource:
     window: str = "30s"
     http_port: int | None = None
     details: bool = True  # also ask each server over HTTP (version, models, configs)
-    fingerprints: bool = True
+    fingerprints: bool = True  # the model view: per-model figures and config hashes
     at: float | None = None  # evaluate at this time (None: now)
     label: str = field(init=False, default="")
     _asked: dict[str, tuple[float, ServerRow]] = field(init=False, default_factory=dict)
@@ -218,7 +227,7 @@ class PrometheusSource:
         with ThreadPoolExecutor(max_workers=4) as ex:
             asked = {
                 k: ex.submit(self.api.query, q, self.at)
-                for k, q in queries(self.window, sel).items()
+                for k, q in queries(self.window, sel, self.fingerprints).items()
             }
             reasons = ex.submit(self._reasons)
             results = {k: f.result() for k, f in asked.items()}
@@ -245,10 +254,13 @@ class PrometheusSource:
                 if key in live:
                     setattr(live[key], name, value)
         _models(live, results["success"], results["queue"])
+        counted = {
+            k: int(v) for k, v in _by_server(results.get("models", [])).items() if v is not None
+        }
         for key, row in live.items():
             row.compute_us = _per(per_server["compute"].get(key), row.requests_per_s)
             row.avg_batch = _per(per_server["count"].get(key), per_server["exec"].get(key))
-            row.models_ready = len(row.models)
+            row.models_ready = len(row.models) if self.fingerprints else counted.get(key)
         return sorted(rows.values(), key=lambda r: r.name)
 
     def _reasons(self) -> dict[Key, str]:
@@ -291,10 +303,12 @@ def _models(
     for sample in success:
         row = rows.get(_key(sample["metric"]))
         model = clean_line(str(sample["metric"].get("model", "")))
-        if row is None or not model:
+        if row is None:
             continue
         rate = _value(sample) or 0.0
         row.requests_per_s = (row.requests_per_s or 0.0) + rate
+        if not model:  # per server only (no model view)
+            continue
         ok[(_key(sample["metric"]), model)] = ok.get((_key(sample["metric"]), model), 0.0) + rate
         replica = row.models.setdefault(model, Replica(state="READY"))
         version = clean_line(str(sample["metric"].get("version", "")))
@@ -306,9 +320,10 @@ def _models(
         row = rows.get(key)
         model = clean_line(str(sample["metric"].get("model", "")))
         value = _value(sample)
-        if row is None or model not in row.models or value is None:
+        if row is None or value is None:
             continue
         queued[key] = queued.get(key, 0.0) + value
-        row.models[model].queue_us = _per(value, ok.get((key, model)))
+        if model in row.models:
+            row.models[model].queue_us = _per(value, ok.get((key, model)))
     for key, row in rows.items():
         row.queue_us = _per(queued.get(key), row.requests_per_s)
