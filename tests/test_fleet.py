@@ -304,3 +304,41 @@ def test_fleet_pane_at_80x24_and_enter_attaches(fleet: Fleet) -> None:
         term.tmux("send-keys", "Escape")
     finally:
         term.close()
+
+
+async def test_the_pane_rolls_a_reload_after_its_preview_and_read_only_refuses(
+    fleet: Fleet,
+) -> None:
+    from tui.app import TritonTUI
+    from tui.core.server.session import Session
+    from tui.panes.fleet import FleetPane
+
+    fleet.prometheus.wait_scraped(3)
+    for read_only in (True, False):
+        session = Session.attach(fleet.servers[0].http_url, fleet.servers[0].metrics_url)
+        app = TritonTUI(session, stop_server_on_exit=False, read_only=read_only)
+        app.fleet_source = fleet.source()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("0")
+            pane = app.query_one(FleetPane)
+            while pane.snapshot is None or len(pane.snapshot.servers) < 3:
+                await pilot.pause(0.2)
+            await pilot.press("m")
+            while not pane.query_one("#fleet-models").shown:  # type: ignore[attr-defined]
+                await pilot.pause(0.2)
+            await pilot.press("r")
+            if read_only:
+                await pilot.pause(0.5)
+                said = [n.message for n in app._notifications]  # noqa: SLF001
+                assert any("read-only" in m for m in said), said
+                assert len(app.screen_stack) == 1  # nothing asked, nothing done
+                continue
+            while len(app.screen_stack) == 1:
+                await pilot.pause(0.1)
+            await pilot.press("r")  # the dialog's Reload
+            deadline = time.monotonic() + 60
+            while not any("reload add_sub" in n.message for n in app._notifications):  # noqa: SLF001
+                assert time.monotonic() < deadline
+                await pilot.pause(0.2)
+            said = next(n.message for n in app._notifications if "reload add_sub" in n.message)  # noqa: SLF001
+            assert "done on 3 server(s)" in said, said

@@ -244,7 +244,12 @@ class FleetPane(Vertical):
         console(self).attach(url, metrics, repos)
         self.app.call_later(self.app.run_action, "show_pane('repository')")
 
-    async def action_roll(self, action: RollAction) -> None:
+    def action_roll(self, action: RollAction) -> None:
+        self._ask_roll(action)
+
+    @work(group="fleet-ask", exclusive=True)
+    async def _ask_roll(self, action: RollAction) -> None:
+        """Which model, on which servers; the preview asked first (a dialog: in a worker)."""
         app = console(self)
         if not app.may_change_server(f"{action} across the fleet"):
             return
