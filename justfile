@@ -30,19 +30,19 @@ test *ARGS: setup test-tools
 # The quick subset for the edit-test loop (parsers, lint, stores, forms, statistics, sanitising,
 # a few pilot tests): no Docker engine, no perf_analyzer, at most the shared demo server; under a
 # minute on 2 cores. `just test` stays the gate.
-fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_compare.py tests/test_fleet_core.py"
+fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_compare.py tests/test_structure.py tests/test_doctor_rules.py tests/test_fleet_core.py"
 test-fast *ARGS: setup
     {{py}} -m pytest -q -n 2 --dist loadfile {{fast_tests}} {{ARGS}}
 
 # Tools the tests compare against, never package dependencies: the real perf_analyzer 2.41
 # (into ~/.cache/triton-tui/tools; nothing is done when it is already there).
 test-tools: setup
-    -{{py}} tests/tools/install_perf_analyzer.py
+    -{{py}} tools/perf_analyzer.py
 
 # Static checks.
 lint: setup
-    {{venv}}/bin/ruff check tui tests assets
-    {{venv}}/bin/ruff format --check tui tests assets
+    {{venv}}/bin/ruff check tui tests assets tools
+    {{venv}}/bin/ruff format --check tui tests assets tools
     {{venv}}/bin/mypy
 
 # Rebuild the demo ONNX models (deterministic; the committed files must not change).
@@ -56,7 +56,7 @@ bench-idle SECONDS="30": setup
     {{py}} assets/bench/idle.py {{SECONDS}}
 
 # Benchmark our load generator against wrk (HTTP, same JSON body) and the real perf_analyzer 2.41
-# (HTTP and gRPC; installed into ~/.cache/triton-tui/tools by tests/tools/install_perf_analyzer.py)
+# (HTTP and gRPC; installed into ~/.cache/triton-tui/tools by tools/perf_analyzer.py)
 # on one server: throughput and p50 ratios at c = 1, 4, 8.
 bench-loadgen: setup
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
@@ -104,3 +104,9 @@ bench-tune *ARGS: setup
 bench-fleet: setup
     command -v prometheus >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus)
     {{py}} assets/bench/fleet.py
+
+# Doctor benchmark: per scenario model, the time to a verdict by probe (and its ratio to one plain
+# benchmark level measured in the same run) and by passive watching, whether the verdict is the
+# expected finding, and the measured gain (with its interval) of each tried fix.
+bench-doctor *ARGS: setup
+    {{py}} assets/bench/doctor.py {{ARGS}}

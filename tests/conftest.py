@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.build_models import ensure_densenet
+from tools.models import ensure_densenet
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import LaunchSpec, ServerProcess
 from tui.core.server.session import Session

@@ -13,7 +13,9 @@ four client threads, and asserts real values:
   nv_gpu_power_usage, and gpu_spin's request rate is measured from counter deltas;
 - our onnxruntime backend runs a KIND_GPU instance of the demo's DenseNet-121 on the CUDA
   execution provider (install triton-tui[gpu] first), with the same probabilities as a KIND_CPU
-  instance beside it; each one's sequential latency is printed.
+  instance beside it; each one's sequential latency is printed;
+- the doctor's GPU rules on those two: gpu_not_used for the KIND_CPU one beside an idle GPU,
+  GPU utilization and the CUDA provider seen for the KIND_GPU one (no generic queue advice).
 
 Exit 0 when every check passes, 1 when one fails, 2 when this machine has no usable NVML.
 """
@@ -34,12 +36,15 @@ import numpy as np  # noqa: E402
 import tritonclient.http as httpclient  # noqa: E402
 from conftest import copy_demo, launch  # noqa: E402
 
-from assets.build_models import ensure_densenet  # noqa: E402
+from tools.models import ensure_densenet  # noqa: E402
+from tui.core.doctor.examine import examine  # noqa: E402
+from tui.core.doctor.gather import Probe, Target  # noqa: E402
 from tui.core.gpu.format import render_text  # noqa: E402
 from tui.core.gpu.metrics import parse_metrics  # noqa: E402
 from tui.core.gpu.nvml import NvmlReader, NvmlUnavailable  # noqa: E402
 from tui.core.gpu.sampler import Sampler, Snapshot  # noqa: E402
 from tui.core.server.client import fetch_metrics  # noqa: E402
+from tui.core.server.launcher import ServerProcess  # noqa: E402
 
 SPIN_CONFIG = """name: "gpu_spin"
 backend: "python"
@@ -180,8 +185,42 @@ def densenet_cpu_and_gpu() -> None:
             print(f"  {name}: {ms:.1f} ms per request, {1000 / ms:.1f} infer/s at concurrency 1")
         diff = float(np.abs(probs["densenet_onnx"] - probs["densenet_gpu"]).max())
         check(diff < 1e-4, f"GPU and CPU instances agree (max |difference| {diff:.2e})")
+        doctor_on_gpu(server)
     finally:
         server.stop()
+
+
+def doctor_on_gpu(server: ServerProcess) -> None:
+    """The doctor's GPU rules on real evidence: the KIND_CPU DenseNet beside an idle GPU gets
+    gpu_not_used (with KIND_GPU to try); the KIND_GPU one is seen on the GPU (utilization from
+    the server's nv_gpu_* metrics, the CUDA provider in the log), so neither gpu_not_used nor the
+    generic queue_bound is given for it."""
+    target = Target(
+        server.http_url,
+        server.metrics_url,
+        server.pid,
+        lambda: [line for _, line in server.lines.snapshot()],
+    )
+    cpu = examine(target, "densenet_onnx", probe=Probe(2, 2000))
+    print("  doctor, densenet_onnx (KIND_CPU):", cpu.summary())
+    found = cpu.find("gpu_not_used")
+    check(
+        found is not None and found.recipe == {"op": "kind", "kind": "KIND_GPU"},
+        "doctor: a KIND_CPU model beside an idle GPU gets gpu_not_used, KIND_GPU to try",
+    )
+    gpu = examine(target, "densenet_gpu", probe=Probe(8, 2000))
+    ids = [f.id for f in gpu.findings]
+    util = max((g.utilization for g in gpu.evidence.gpus), default=0.0)
+    print(f"  doctor, densenet_gpu (KIND_GPU): {ids or 'no finding'}; GPU utilization {util:.0%}")
+    check(bool(gpu.evidence.gpus) and util > 0, "doctor: GPU utilization seen during the probe")
+    check(
+        any("CUDAExecutionProvider" in p for p in gpu.evidence.providers),
+        "doctor: the instance's provider read from the server log",
+    )
+    check(
+        "gpu_not_used" not in ids and "queue_bound" not in ids,
+        "doctor: a KIND_GPU model on the GPU gets GPU-specific advice only",
+    )
 
 
 def max_util(snaps: list[Snapshot]) -> float:

@@ -60,8 +60,9 @@ def test_tune_takes_the_repository_as_its_write_target(tmp_path: Path) -> None:
     tune.add_parser(parser.add_subparsers())
     argv = ["tune", "-m", "add_sub", "-u", "127.0.0.1:8000", "--model-repository", str(tmp_path)]
     args = parser.parse_args([*argv, "--write"])
-    tune.check_options(args)
-    assert args.model_repository is None and args.repository == tmp_path
+    options = tune.check_options(args)
+    assert options.model_repositories == [] and options.local_repositories == [tmp_path]
+    assert options.url == "127.0.0.1:8000" and args.repository == tmp_path
 
 
 def test_bench_still_refuses_the_pair(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,8 +12,8 @@ from tests.conftest import launch
 from tests.test_console_keys import rows, until
 from tui.app import TritonTUI
 from tui.cli import console_parser
+from tui.commands.flags import server_options
 from tui.core.server.launcher import ServerProcess
-from tui.core.server.serverspec import build_session
 from tui.core.server.session import Session
 from tui.panes.config_editor import ConfigPane
 from tui.panes.logs import LogsPane
@@ -23,8 +23,8 @@ from tui.state import NO_READY_MODEL
 def attached(url: str) -> Session:
     """The session `triton-tui -u URL` builds (as main() does)."""
     args = console_parser().parse_args(["-u", url])
-    args.server_args, args.local_repository = [], None
-    session = build_session(args)
+    args.server_args = []
+    session = Session.open(server_options(args, local_repository=True))
     assert session.server is None and session.lines is None and not session.repositories
     session.wait_ready()
     return session

@@ -75,6 +75,10 @@ async def test_pane_sweeps_plots_exports_and_cancels(demo_session: Session, tmp_
         assert first[0] == "1" and float(first[1].replace(",", "")) > 0
         plot_text = str(pane.query_one("#bench-plot", Static).render())
         assert "infer/s" in plot_text and "p99 ms" in plot_text and "concurrency" in plot_text
+        # the doctor's one line on the run's busiest level, with the key that opens it
+        line = pane.query_one("#bench-doctor", Static)
+        await _until(pilot, lambda: str(line.render()).startswith("Doctor: "))
+        assert "(w for" in str(line.render())
 
         # export to a typed path
         target = tmp_path / "run1.csv"

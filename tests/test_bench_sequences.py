@@ -34,7 +34,7 @@ from tests.test_bench_vs_perf_analyzer import (  # noqa: F401 - perf_analyzer is
     perf_analyzer,
     rate_kept,
 )
-from tests.tools.install_perf_analyzer import PerfAnalyzer
+from tools.perf_analyzer import PerfAnalyzer
 from tui.cli import main
 from tui.core.bench.engine import BenchConfig, run_sweep
 from tui.core.bench.loadgen import LoadGenerator

@@ -57,7 +57,7 @@ from tests.bench_repo import (
     build_bench_repo,
 )
 from tests.conftest import ROOT
-from tests.tools.install_perf_analyzer import InstallError, PerfAnalyzer, install
+from tools.perf_analyzer import InstallError, PerfAnalyzer, install
 from tui.core.server.launcher import LaunchSpec, ServerProcess
 
 FACTOR = 4.0

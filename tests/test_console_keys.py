@@ -19,9 +19,9 @@ from textual.widgets.data_table import ColumnKey
 from tests.conftest import copy_demo, launch
 from tui.app import TritonTUI
 from tui.cli import console_parser
+from tui.commands.flags import server_options
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import LaunchSpec, ServerProcess, free_port
-from tui.core.server.serverspec import build_session
 from tui.core.server.session import Session
 from tui.panes.bench import BenchPane
 from tui.panes.config_dialogs import ChoiceScreen
@@ -207,8 +207,7 @@ async def test_attach_with_the_local_repository_edits_its_config(tmp_path: Path)
         argv = ["-u", f"127.0.0.1:{p}", "--model-repository", str(repo), "--read-only"]
         args = console_parser().parse_args(argv)
         args.server_args = []
-        args.local_repository, args.model_repository = args.model_repository, None  # as main()
-        session = build_session(args)
+        session = Session.open(server_options(args, local_repository=True))  # as main()
         assert session.server is None and session.repositories == [repo]
         assert session.metrics_url == f"127.0.0.1:{p + 2}"  # found, not the default 8002
         session.wait_ready()

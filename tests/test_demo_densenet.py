@@ -10,14 +10,14 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from assets.build_models import (
+from tests.conftest import DEMO, FAST_ONNX_MODEL, TEST_MODELS
+from tools.models import (
     BUILD_KEY,
     DENSENET_FILE,
     densenet_is_current,
     ensure_densenet,
     model_cost,
 )
-from tests.conftest import DEMO, FAST_ONNX_MODEL, TEST_MODELS
 
 
 def test_generated_model_has_densenet121_shape_and_cost() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Input, Static
@@ -12,7 +11,7 @@ from tests.conftest import launch
 from tests.test_deploy import make_onnx
 from tests.test_repository_pane import _session, _states, _wait
 from tui.app import TritonTUI
-from tui.core.bench.engine import BenchConfig
+from tui.core.workflows.deploy_flow import DeploySettings
 from tui.panes import deploy as deploy_pane
 from tui.panes.deploy import DeployScreen
 
@@ -35,10 +34,10 @@ async def _preview(pilot, app: TritonTUI, source: Path) -> None:  # noqa: ANN001
 async def test_deploy_flow_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The measure step's sweep with 300 ms windows instead of 1 s ones: what is checked is that the
     # step ends with its peak (or says it was unstable), not the figures (12 s and more at 1 s).
-    def short_windows(**fields: Any) -> BenchConfig:
-        return BenchConfig(**{**fields, "window_ms": 300})
+    def short_windows() -> DeploySettings:
+        return DeploySettings(measurement_interval=300)
 
-    monkeypatch.setattr(deploy_pane, "BenchConfig", short_windows)
+    monkeypatch.setattr(deploy_pane, "DeploySettings", short_windows)
     repo = tmp_path / "models"
     repo.mkdir()
     source = make_onnx(tmp_path / "clf.onnx", "N")

@@ -152,7 +152,8 @@ def test_the_table_names_down_servers_and_drift() -> None:
 def test_a_bare_u_offers_the_servers_this_machine_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.cli import UsageError, main, pick_registered
+    from tui.cli import UsageError, main
+    from tui.commands.console import pick_registered
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with pytest.raises(UsageError, match="no server started by triton-tui"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assets.build_models import committed_files
 from tests.conftest import DEMO, FAST_ONNX_MODEL
+from tools.models import committed_files
 from tui.core.store.repository import ModelView, merge, scan_model, scan_repository
 from tui.core.workflows.diagnosis import ModelErrorTracker
 from tui.panes.repository_detail import render_detail

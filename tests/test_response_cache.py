@@ -20,14 +20,14 @@ import pytest
 
 from tests.bench_repo import CACHED, _clone
 from tests.conftest import ANY_STABILITY, ROOT, copy_demo
-from tui.cli import UsageError, console_parser, validate_server_flags
+from tui.cli import UsageError, console_parser
+from tui.commands.flags import server_options
 from tui.core.modelconfig import lint_text
 from tui.core.modelconfig.target import server_target
 from tui.core.server.client import TritonHTTP
 from tui.core.server.docker_server import DockerServer, DockerSpec
 from tui.core.server.launcher import ServerProcess
 from tui.core.server.locate import find_tritonserver
-from tui.core.server.serverspec import launch_spec
 from tui.core.server.session import Session
 from tui.widgets.server_bar import ServerBar
 
@@ -47,8 +47,7 @@ def cached_repo(dest: Path) -> Path:
 def test_cache_size_reaches_the_launcher_and_the_cache_library_is_found() -> None:
     args = console_parser().parse_args(["--model-repository", "m", "--cache-size", "256m"])
     args.server_args = []
-    validate_server_flags(args)
-    spec = launch_spec(args)
+    spec = server_options(args).launch_spec()
     assert spec.cache_size == 256 << 20
     server = ServerProcess(spec, find_tritonserver())
     command = server.command()
@@ -91,7 +90,7 @@ def test_bad_cache_size_exits_3_in_words(args: list[str], message: str) -> None:
 
 
 def test_cache_size_units() -> None:
-    from tui.cli import cache_size
+    from tui.commands.flags import cache_size
 
     assert [cache_size(t) for t in ("1048576", "64k", "256M", "1GiB", "2g")] == [
         1 << 20,

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import FAST_ONNX_MODEL, ROOT, copy_demo
 from tui.core.fleet import registry
 from tui.core.server.client import TritonHTTP
-from tui.core.server.serverspec import find_metrics_url
+from tui.core.server.endpoints import metrics_url_for
 
 
 def _plain_env() -> dict[str, str]:
@@ -60,7 +60,7 @@ def test_serve_runs_from_plain_shell_and_stops_on_ctrl_c(tmp_path: Path) -> None
         printed = re.search(r"metrics http://(\S+)/metrics", "".join(said))
         entry = registry.lookup(url)
         assert printed and entry is not None and entry.metrics_url == printed.group(1)
-        assert find_metrics_url(url) == printed.group(1) and entry.repository == str(repo)
+        assert metrics_url_for(url) == printed.group(1) and entry.repository == str(repo)
         family = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0

@@ -2,7 +2,7 @@
 after a tune, a cancel or a kill, records failures, and resumes. Also the models and settings
 the other tune tests share.
 
-`fixed_cost_onnx` (assets/bench/tune_models.py) costs about the same per execution whatever the
+`fixed_cost_onnx` (tools/tune_models.py) costs about the same per execution whatever the
 batch size: dynamic batching pays there by a margin larger than this shared machine's noise.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import ANY_STABILITY, FAST_ONNX_MODEL, copy_demo, launch
+from tools.tune_models import FIXED_COST, add_fixed_cost_model
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
 from tui.core.tune import report

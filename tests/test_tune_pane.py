@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
-from assets.bench.tune_models import FIXED_COST
 from tests.conftest import ANY_STABILITY, launch
 from tests.test_tune import tune_repository
+from tools.tune_models import FIXED_COST
 from tui.app import TritonTUI
 from tui.core.server.client import TritonHTTP
 from tui.core.server.launcher import ServerProcess
@@ -85,6 +85,8 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         status = _text(pane, "#tune-status")
         assert status.startswith("done:") and "better than the default" in status, status
         assert "The ranking is re-measured" in status
+        doctor = _text(pane, "#tune-doctor")  # the top finding on the default config's level
+        assert doctor.startswith("Doctor: ") and "(w for" in doctor, doctor
         table = pane.query_one(DataTable)
         assert table.row_count >= 2
         top = table.get_row_at(0)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Select, Static
 
-from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model
 from tests.conftest import ROOT, launch
 from tests.test_tune import _dead_pid
+from tools.tune_models import FIXED_COST, add_fixed_cost_model
 from tui.app import TritonTUI
 from tui.cli import main
 from tui.core.server.client import TritonError, TritonHTTP

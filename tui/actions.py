@@ -4,8 +4,9 @@ The selected model is `ConsoleApp.selected_model` (the repository pane's cursor)
 switches to the pane that does the work and hands it the model: `b` benchmarks it with the last
 settings, `c` probes its cold start, `e` opens its config, `L` shows its log lines, `l`/`u`/`r`
 load, unload and reload it; `i` and `V` (repository pane) infer it once and verify it against
-onnxruntime on a screen of their own. Unloading, and probing a server this console did not
-launch, ask first; a `--read-only` console changes nothing on the server.
+onnxruntime on a screen of their own; `w` asks the doctor why it is not faster (in the logs pane
+`w` wraps lines: the palette's "doctor MODEL" works there). Unloading, and probing a server this
+console did not launch, ask first; a `--read-only` console changes nothing on the server.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MODEL_KEYS = {
     "refresh_all",
     "infer_model",
     "verify_model",
+    "doctor_model",
 }
 
 
@@ -198,6 +200,16 @@ class ModelActions(ConsoleApp):
             return
         self.selected_model = name
         self.push_screen(InferScreen(name, verify=verify))
+
+    def action_doctor_model(self, name: str = "") -> None:
+        """Why is the model not faster: the doctor's findings on a screen of their own."""
+        from tui.panes.doctor import DoctorScreen
+
+        name = name or self._model("doctor") or ""
+        if not name:
+            return
+        self.selected_model = name
+        self.push_screen(DoctorScreen(name))
 
     def action_deploy(self, path: str = "") -> None:
         self.repository.action_deploy(path)

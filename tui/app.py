@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -18,12 +17,12 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import NoActiveWorker, WorkerFailed, get_current_worker
 
 from tui.actions import ModelActions
-from tui.core.fleet.registry import register_server, unregister
-from tui.core.fleet.sources import FleetSource, open_source
+from tui.core.fleet.registry import unregister_server
+from tui.core.fleet.sources import FleetSource
 from tui.core.server.client import TritonError
 from tui.core.server.launcher import LaunchError
-from tui.core.server.serverspec import build_session
-from tui.core.server.session import Session
+from tui.core.server.options import ServerOptions
+from tui.core.server.session import Session, open_session
 from tui.core.util import errorlog
 from tui.core.util.sanitize import say
 from tui.palette import ConsoleCommands
@@ -55,6 +54,7 @@ class TritonTUI(ModelActions):
         Binding("c", "probe_model", "Cold start", show=False),
         Binding("e", "edit_config", "Config", show=False),
         Binding("L", "model_logs", "Its logs", show=False),
+        Binding("w", "doctor_model", "Why not faster", show=False),
         *(
             Binding(p.key, f"show_pane('{p.pane_id}')", p.title, show=False, id=f"pane-{p.pane_id}")
             for p in PANES
@@ -72,9 +72,9 @@ class TritonTUI(ModelActions):
         fleet: FleetSource | None = None,
     ) -> None:
         super().__init__(session, read_only=read_only, log_file=log_file)
-        self.fleet_source = fleet
         self.stop_server_on_exit = stop_server_on_exit
         self.startup_timeout = startup_timeout
+        self.fleet_source = fleet
 
     def compose(self) -> ComposeResult:
         yield ServerBar(self.session).data_bind(TritonTUI.server_state, TritonTUI.server_message)
@@ -185,62 +185,53 @@ class TritonTUI(ModelActions):
             self.home_session.close()
 
 
-def run_console(args: argparse.Namespace) -> int:
-    if not (args.url or args.model_repository or args.attach_container):
-        print(
-            "error: give --model-repository DIR (launch a server), -u HOST:PORT or "
-            "--attach-container NAME (attach)",
-            file=sys.stderr,
-        )
-        return 3
+def run_console(
+    options: ServerOptions,
+    *,
+    log_file: Path | None,
+    read_only: bool,
+    fleet: FleetSource | None = None,
+) -> int:
+    """The console on the server `options` name (launched here, on the main thread, and waited
+    for in a worker); what it started is handed to its reaper on the way out."""
+    stack = contextlib.ExitStack()
     try:
-        session = build_session(args)  # starts the process here, on the main thread
+        session = stack.enter_context(open_session(options, wait=False, leave="release"))
     except (LaunchError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    try:
-        fleet = open_source(
-            getattr(args, "prometheus", None),
-            None,
-            getattr(args, "fleet", None),
-            job=getattr(args, "job", None),
-        )
-    except ValueError as exc:
-        session.release()
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
     app = TritonTUI(
         session,
-        fleet=fleet,
         stop_server_on_exit=False,
-        startup_timeout=args.startup_timeout,
-        log_file=Path(args.log_file).expanduser() if args.log_file else None,
-        read_only=bool(getattr(args, "read_only", False)),
+        startup_timeout=options.startup_timeout,
+        log_file=log_file,
+        read_only=read_only,
+        fleet=fleet,
     )
-
-    entry = register_server(session.server)  # `fleet` lists it, `-u` finds its metrics port
 
     def hang_up(_signum: int, _frame: object) -> None:
         """A dropped SSH link. Textual's output thread dies on the first write to the vanished
         terminal, and its clean exit then waits on that thread for ever: hand the server to its
         reaper (a pipe write, safe here) and leave at once, from whatever the loop was doing."""
         session.release()
-        unregister(entry)
+        unregister_server(session.server)
         os._exit(128 + signal.SIGHUP)
 
     signal.signal(signal.SIGHUP, hang_up)
     # Our own loop, not asyncio.run's: that one joins every executor thread on the way out, so
     # a thread worker blocked in a server call (a load: up to 600 s) would hold the terminal.
     loop = asyncio.new_event_loop()
+    server = session.server
+    stopping = False
     try:
-        result = app.run(loop=loop)
+        # Leaving `stack` first hands the server to its reaper (it stops it gracefully, and for
+        # sure, after we are gone), then we say so: after a hang-up writing to the terminal fails.
+        with stack:
+            try:
+                result = app.run(loop=loop)
+            finally:
+                stopping = server is not None and server.running
     finally:
-        # First hand the server to its reaper (it stops it gracefully, and for sure, after we
-        # are gone), then say so: after a hang-up writing to the terminal fails.
-        server = session.server
-        stopping = server is not None and server.running
-        session.release()
-        unregister(entry)
         if stopping and server is not None:
             say(f"triton-tui: tritonserver (pid {server.pid}) is stopping in the background")
     code = int(result or 0)

@@ -31,6 +31,7 @@ MODEL_VERBS: dict[str, tuple[str, str]] = {
     "tune": ("find the model's best config (pane 6)", "action_tune_model"),
     "infer": ("send one request, see its outputs, curl and Python", "action_infer_model"),
     "verify": ("compare its outputs with onnxruntime's (Polygraphy)", "action_verify_model"),
+    "doctor": ("why is it not faster? findings, each with a fix to try (w)", "action_doctor_model"),
 }
 
 

@@ -5,7 +5,7 @@ other work on the machine hits both; the medians of the rounds are compared as
 throughput(ours)/throughput(anchor) and p50(ours)/p50(anchor), against:
 - wrk (HTTP, the same JSON body);
 - perf_analyzer 2.41 over HTTP (binary tensors, as its default) and over gRPC, installed by
-  tests/tools/install_perf_analyzer.py; it measures with its own windows (`-p` = the run length
+  tools/perf_analyzer.py; it measures with its own windows (`-p` = the run length
   / 1.2, the merge of its last three), ours counts every answer of a run of the same length.
 Targets: ours >= 0.95x perf_analyzer's throughput on both protocols at every level, p50 <= 1.1x
 at concurrency 1.
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.tools.install_perf_analyzer import PerfAnalyzer, install  # noqa: E402
+from tools.perf_analyzer import PerfAnalyzer, install  # noqa: E402
 from tui.core.bench.inputs import prepare  # noqa: E402
 from tui.core.bench.loadgen import LoadGenerator  # noqa: E402
 from tui.core.bench.stats import percentile  # noqa: E402

@@ -26,7 +26,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from assets.build_models import DENSENET_FILE, MODELS, ensure_densenet, model_cost
+from tools.models import DENSENET_FILE, MODELS, ensure_densenet, model_cost
 from tui.core.server.launcher import LaunchSpec, ServerProcess
 
 LEVELS = (1, 2, 3, 4)

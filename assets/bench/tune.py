@@ -1,7 +1,7 @@
 """Tune benchmark: brute force against the quick (hill-climbing) search, same model, same space.
 
 Launches the embedded server on a temporary repository holding `fixed_cost_onnx` (see
-tune_models.py), runs `brute` then `quick`, and prints for each the configurations and
+tools/tune_models.py), runs `brute` then `quick`, and prints for each the configurations and
 measurements taken, the wall time and the winner; then the ratios: quick's winner throughput over
 brute's (target >= 0.95) and quick's wall time over brute's (target <= 0.4). Because the two runs
 measure at different moments, the throughput ratio is also given with both winners' figures
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from assets.bench.tune_models import FIXED_COST, add_fixed_cost_model  # noqa: E402
+from tools.tune_models import FIXED_COST, add_fixed_cost_model  # noqa: E402
 from tui.core.server.client import TritonHTTP  # noqa: E402
 from tui.core.server.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.tune.measure import MeasureSettings  # noqa: E402

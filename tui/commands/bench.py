@@ -9,15 +9,14 @@ Exit codes: 0 ok, 2 no stable measurement, 3 bad options, 99 other failures, 130
 from __future__ import annotations
 
 import argparse
-import math
 import signal
 import sys
 import threading
-import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from tui.cli import UsageError, add_server_flags, server_from_args, validate_server_flags
+from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench import report
 from tui.core.bench.engine import (
     BenchConfig,
@@ -28,12 +27,10 @@ from tui.core.bench.engine import (
     WindowMeasured,
     run_sweep,
 )
-from tui.core.bench.inputs import InputError, parse_shapes
-from tui.core.bench.ranges import RangeError, check_concurrency, check_window, parse_range
-from tui.core.bench.sequences import SequenceError, SequenceOptions, parse_id_range
-from tui.core.server.client import TritonHTTP
-from tui.core.server.docker_server import DockerServer
-from tui.core.server.launcher import LaunchError, ServerProcess
+from tui.core.bench.options import BenchOptions
+from tui.core.bench.ranges import STABILITY_PCT, WINDOW_MS
+from tui.core.server.launcher import LaunchError
+from tui.core.server.session import Session, open_session
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -95,9 +92,9 @@ def add_parser(subparsers: Any) -> None:
         "-p",
         "--measurement-interval",
         type=int,
-        default=5000,
+        default=WINDOW_MS,
         metavar="MS",
-        help="measurement window in ms (default 5000, at most 86400000: a day)",
+        help=f"measurement window in ms (default {WINDOW_MS}, at most 86400000: a day)",
     )
     p.add_argument(
         "--measurement-mode", choices=("time_windows", "count_windows"), default="time_windows"
@@ -113,9 +110,9 @@ def add_parser(subparsers: Any) -> None:
         "-s",
         "--stability-percentage",
         type=float,
-        default=10.0,
+        default=STABILITY_PCT,
         metavar="PCT",
-        help="allowed spread of the last 3 windows, in percent (default 10)",
+        help=f"allowed spread of the last 3 windows, in percent (default {STABILITY_PCT:g})",
     )
     p.add_argument(
         "-r",
@@ -221,101 +218,9 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def build_config(args: argparse.Namespace, url: str, metrics_url: str | None) -> BenchConfig:
-    """Validate flags into a BenchConfig; raise UsageError (exit 3) on anything wrong."""
-    if args.concurrency_range and args.request_rate_range:
-        raise UsageError("--concurrency-range and --request-rate-range are mutually exclusive")
-    checks = [
-        (args.measurement_request_count > 0, "--measurement-request-count must be above 0"),
-        (args.stability_percentage > 0, "-s must be greater than 0 (percent)"),
-        (args.max_trials > 0, "-r must be at least 1"),
-        (args.batch_size > 0, "-b must be at least 1"),
-        (0 <= args.latency_threshold < math.inf, "-l must be a number of ms, 0 or more"),
-        (args.percentile is None or 0 < args.percentile < 100, "--percentile must be in 1..99"),
-        (args.max_threads >= 0, "--max-threads must not be negative"),
-        (
-            0 < args.string_length <= 1 << 30,  # each string is built in memory
-            "--string-length must be in 1..1073741824 (1 GiB)",
-        ),
-        (0 <= args.loadgen_processes <= 64, "--loadgen-processes must be in 0..64"),
-        (args.request_count >= 0, "--request-count must not be negative"),
-        (
-            args.sequence_length is None or args.sequence_length > 0,
-            "--sequence-length must be at least 1",
-        ),
-        (
-            0 <= args.sequence_length_variation < math.inf,  # nan, inf: no length to draw
-            "--sequence-length-variation must be >= 0 and finite (a percentage)",
-        ),
-        (args.num_of_sequences > 0, "--num-of-sequences must be at least 1"),
-        (
-            args.output_shared_memory_size is None or args.output_shared_memory_size >= 0,
-            "--output-shared-memory-size must not be negative",
-        ),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
-    try:
-        check_window(args.measurement_interval, f"-p {args.measurement_interval}: the window")
-        if args.max_threads:
-            check_concurrency(args.max_threads, f"--max-threads {args.max_threads}")
-        if args.request_rate_range:
-            rate = parse_range(args.request_rate_range, integral=False, flag="--request-rate-range")
-            concurrency = None
-        else:
-            rate = None
-            concurrency = parse_range(args.concurrency_range or "1")
-        shapes = parse_shapes(args.shape)
-        id_start, id_end = parse_id_range(args.sequence_id_range)
-    except (RangeError, InputError, SequenceError) as exc:
-        raise UsageError(str(exc)) from None
-    rng = rate or concurrency
-    assert rng is not None
-    if rng.unbounded and args.latency_threshold == 0:
-        raise UsageError("The end of the search range and the latency limit can not be both 0")
-    if args.input_data not in ("zero", "random") and not Path(args.input_data).is_file():
-        raise UsageError(f"--input-data {args.input_data}: no such file (or use zero / random)")
-    return BenchConfig(
-        model=args.model,
-        url=url,
-        version=args.model_version,
-        metrics_url=metrics_url,
-        batch_size=args.batch_size,
-        concurrency=concurrency,
-        request_rate=rate,
-        distribution=args.request_distribution,
-        measurement_mode=args.measurement_mode,
-        window_ms=args.measurement_interval,
-        request_count=args.measurement_request_count,
-        stability_pct=args.stability_percentage,
-        max_trials=args.max_trials,
-        percentile=args.percentile,
-        latency_threshold_ms=args.latency_threshold,
-        input_data=args.input_data,
-        shapes=shapes,
-        binary=args.input_tensor_format == "binary",
-        string_length=args.string_length,
-        string_data=args.string_data,
-        processes=args.loadgen_processes,
-        max_connections=args.max_threads,
-        protocol=args.protocol,
-        async_mode=args.async_mode,
-        force_sync=args.sync,
-        request_count_total=args.request_count,
-        shared_memory=args.shared_memory,
-        output_shm_size=(
-            102400 if args.output_shared_memory_size is None else args.output_shared_memory_size
-        ),
-        sequences=SequenceOptions(
-            length=20 if args.sequence_length is None else args.sequence_length,
-            length_given=args.sequence_length is not None,
-            variation_pct=args.sequence_length_variation,
-            id_start=id_start,
-            id_end=id_end,
-            num_sequences=args.num_of_sequences,
-        ),
-    )
+def bench_options(args: argparse.Namespace) -> BenchOptions:
+    """The flags as the core's BenchOptions (its fields are the flags' own names)."""
+    return BenchOptions(**{f.name: getattr(args, f.name) for f in fields(BenchOptions)})
 
 
 def _printer(config: BenchConfig, verbose: bool) -> Any:
@@ -347,42 +252,37 @@ def _printer(config: BenchConfig, verbose: bool) -> Any:
     return on_event
 
 
-def _wait_model(client: TritonHTTP, model: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if client.model_ready(model):
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def run(args: argparse.Namespace) -> int:
-    validate_server_flags(args)
+    options = server_options(args)
+    bench = bench_options(args)
     if args.output_shared_memory_size is not None and args.shared_memory != "system":
         # perf_analyzer accepts it silently and answers in the response body, as here
         print(
             "Warning: --output-shared-memory-size has no effect without --shared-memory system",
             file=sys.stderr,
         )
-    server: ServerProcess | DockerServer | None = None
-    url = args.url or ("localhost:8001" if args.protocol == "grpc" else "localhost:8000")
-    metrics_url = args.metrics_url
-    if args.model_repository:
-        config = build_config(args, "127.0.0.1:0", None)  # validate before launching anything
-        try:
-            server = server_from_args(args)
-            server.start()
-            server.wait_ready(args.startup_timeout)
-        except LaunchError as exc:
+    if options.model_repositories:
+        bench.config("127.0.0.1:0", None)  # validate before launching anything
+    else:  # no server named: perf_analyzer's default endpoint
+        options.url = options.url or (
+            "localhost:8001" if args.protocol == "grpc" else "localhost:8000"
+        )
+    try:
+        with open_session(options) as session:
+            server = session.server
+            url = options.url
             if server is not None:
-                server.stop()
-            print(f"error: {exc}", file=sys.stderr)
-            return 99
-        url = server.grpc_url if args.protocol == "grpc" else server.http_url
-        metrics_url = server.metrics_url
-    elif metrics_url is None:
-        metrics_url = f"{TritonHTTP(url).host}:8002"
-    config = build_config(args, url, metrics_url)
+                url = server.grpc_url if args.protocol == "grpc" else server.http_url
+            assert url is not None
+            return _measure(args, bench.config(url, session.metrics_url), session)
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 99
+
+
+def _measure(args: argparse.Namespace, config: BenchConfig, session: Session) -> int:
+    """Run the sweep on the session's server, print it as perf_analyzer does, write -f/--json."""
+    server = session.server
     cancel = threading.Event()
     # Ctrl+C and SIGTERM both end the sweep: what was measured is kept and written
     received: list[int] = []
@@ -393,8 +293,8 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
-        if server is not None and not _wait_model(
-            TritonHTTP(server.http_url), args.model, args.startup_timeout
+        if server is not None and not session.client.wait_model_ready(
+            args.model, args.startup_timeout
         ):
             reason = server.errors.reason(args.model)
             print(
@@ -406,8 +306,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if server is not None:
-            server.stop()
     if result.status == "invalid":  # the flags or the data do not fit the model: exit 99
         print(f"error: {result.message}", file=sys.stderr)
         return result.exit_code

@@ -15,19 +15,14 @@ import json
 import sys
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    attach_local_repository,
-    server_from_args,
-    validate_server_flags,
-)
+from tui.commands.flags import add_server_flags, server_options
 from tui.core.logs.coldstart import LoadTimeline, format_seconds
-from tui.core.logs.probe import ProbeResult, run_probe
-from tui.core.server.client import TritonError, TritonHTTP
-from tui.core.server.docker_server import DockerServer
-from tui.core.server.launcher import LaunchError, ServerProcess
-from tui.core.server.serverspec import find_metrics_url
+from tui.core.logs.probe import STEADY, ProbeResult, run_probe
+from tui.core.server.client import TritonError
+from tui.core.server.endpoints import UsageError
+from tui.core.server.launcher import LaunchError
+from tui.core.server.session import Session, open_session
+from tui.core.workflows.diagnosis import ModelErrorTracker
 
 
 def add_parser(subparsers: Any) -> None:
@@ -42,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("-m", "--model", required=True, metavar="MODEL", help="model to probe")
     parser.add_argument(
-        "-n", type=int, default=20, metavar="N", help="steady inferences (default 20)"
+        "-n", type=int, default=STEADY, metavar="N", help=f"steady inferences (default {STEADY})"
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_server_flags(parser)
@@ -58,45 +53,47 @@ def run(args: argparse.Namespace) -> int:
         print("error: -n must be at least 1", file=sys.stderr)
         return 3
     try:
-        attach_local_repository(args)  # -u with its repository here: the probe uses the server
-        validate_server_flags(args)
+        # -u with its repository here: the probe uses the server
+        options = server_options(args, local_repository=True)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    if bool(args.url) == bool(args.model_repository):
+    if bool(options.url) == bool(options.model_repositories):
         print(
             "error: give --model-repository DIR (launch a server for the probe) or -u HOST:PORT",
             file=sys.stderr,
         )
         return 3
-    server: ServerProcess | DockerServer | None = None
     timeline: LoadTimeline | None = None
+    if options.model_repositories:
+        if not _has_flag(options.server_args, "--log-verbose"):
+            options.server_args.append("--log-verbose=1")  # instance initialisation lines
+        timeline = LoadTimeline()
     say = (lambda _t: None) if args.json else (lambda t: print(f"… {t}", file=sys.stderr))
+
+    errors: list[ModelErrorTracker] = []  # the launched server's, for a failure's reason
+
+    def on_started(session: Session) -> None:
+        if session.server is not None and timeline is not None:
+            session.server.lines.subscribe(timeline.feed_line)  # from its first line on
+            errors.append(session.server.errors)
+
     try:
-        if args.model_repository:
-            if not _has_flag(args.server_args, "--log-verbose"):
-                args.server_args.append("--log-verbose=1")  # instance initialisation lines
-            server = server_from_args(args)
-            timeline = LoadTimeline()
-            server.lines.subscribe(timeline.feed_line)
+        if timeline is not None:
             say("starting tritonserver")
-            server.start()
-            server.wait_ready(args.startup_timeout)
-            client = TritonHTTP(server.http_url)
-            metrics_url: str | None = server.metrics_url
-        else:
-            client = TritonHTTP(args.url)
-            metrics_url = args.metrics_url or find_metrics_url(args.url)
-        result = run_probe(
-            client, args.model, args.n, timeline=timeline, metrics_url=metrics_url, progress=say
-        )
+        with open_session(options, on_started=on_started) as session:
+            result = run_probe(
+                session.client,
+                args.model,
+                args.n,
+                timeline=timeline,
+                metrics_url=session.metrics_url,
+                progress=say,
+            )
     except (LaunchError, TritonError, ValueError) as exc:
-        reason = server.errors.reason(args.model) if server else None
+        reason = errors[0].reason(args.model) if errors else None
         print(f"error: {exc}" + (f"\n  server log: {reason}" if reason else ""), file=sys.stderr)
         return 1
-    finally:
-        if server is not None:
-            server.stop()
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

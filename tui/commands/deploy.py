@@ -4,31 +4,34 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    attach_local_repository,
-    server_from_args,
-    validate_server_flags,
-)
-from tui.core.bench.engine import BenchConfig, run_sweep
-from tui.core.bench.ranges import RangeError, check_window, parse_range
-from tui.core.server.client import TritonError, TritonHTTP
-from tui.core.server.docker_server import DockerServer
-from tui.core.server.launcher import LaunchError, ServerProcess
-from tui.core.server.serverspec import find_metrics_url
+from tui.commands.flags import add_server_flags, server_options
+from tui.core.bench.ranges import RangeError
+from tui.core.server.client import TritonError
+from tui.core.server.endpoints import UsageError
+from tui.core.server.launcher import LaunchError
+from tui.core.server.session import open_session
 from tui.core.workflows.deploy import (
     DeployError,
+    ImportPlan,
     apply_import,
-    load,
     plan_import,
     python_plan,
-    remove_failed,
 )
-from tui.core.workflows.verify import verify
+from tui.core.workflows.deploy_flow import (
+    DeployEvent,
+    DeploySettings,
+    LevelMeasured,
+    Loaded,
+    Measured,
+    Verified,
+    measured_ok,
+    run_deploy,
+)
+from tui.core.workflows.verify import VerifyReport
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,10 +48,19 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing model")
     parser.add_argument("--python", action="store_true", help="python-backend skeleton")
     parser.add_argument("--no-measure", action="store_true", help="stop after verifying")
-    parser.add_argument("--concurrency-range", default="1:4:1", help="measure step's range")
-    parser.add_argument("-p", "--measurement-interval", type=int, default=1000, metavar="MS")
-    parser.add_argument("--atol", type=float, default=1e-4)
-    parser.add_argument("--rtol", type=float, default=1e-3)
+    defaults = DeploySettings()
+    parser.add_argument(
+        "--concurrency-range", default=defaults.concurrency_range, help="measure step's range"
+    )
+    parser.add_argument(
+        "-p",
+        "--measurement-interval",
+        type=int,
+        default=defaults.measurement_interval,
+        metavar="MS",
+    )
+    parser.add_argument("--atol", type=float, default=defaults.atol)
+    parser.add_argument("--rtol", type=float, default=defaults.rtol)
     add_server_flags(parser)
     parser.set_defaults(func=run)
 
@@ -64,18 +76,23 @@ def _confirm(question: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    settings = DeploySettings(
+        concurrency_range=args.concurrency_range,
+        measurement_interval=args.measurement_interval,
+        atol=args.atol,
+        rtol=args.rtol,
+        measure=not args.no_measure,
+    )
     try:
-        attach_local_repository(args)  # -u with --model-repository: deploy into its repository
-        validate_server_flags(args)
+        # -u with --model-repository: deploy into its repository
+        options = server_options(args, local_repository=True)
         if args.name is not None and not args.name.strip():
             raise UsageError(f"--name {args.name!r}: a model name cannot be empty")
-        # the measure step's flags, refused before anything is written or sent
-        parse_range(args.concurrency_range)
-        check_window(args.measurement_interval, f"-p {args.measurement_interval}: the window")
+        settings.check()  # the measure step's flags, refused before anything is written or sent
     except (UsageError, RangeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    repos = args.local_repository or args.model_repository or []
+    repos = options.local_repositories or options.model_repositories
     if len(repos) != 1:
         print(
             "error: deploy needs exactly one --model-repository DIR (with -u: the attached "
@@ -106,86 +123,72 @@ def run(args: argparse.Namespace) -> int:
     _say("import", f"wrote {', '.join(str(p.relative_to(repo)) for p in result.created)}")
     for backup in result.backups:
         _say("import", f"the replaced file is kept as {backup.relative_to(repo)}")
-
-    server: ServerProcess | DockerServer | None = None
     try:
-        if args.url:
-            client = TritonHTTP(args.url)
-            errors = None
-        else:
-            server = server_from_args(args)
-            server.start()
-            server.wait_ready(args.startup_timeout)
-            client, errors = TritonHTTP(server.http_url), server.errors
-        loaded = load(client, plan.name, errors)
-        _say("load", loaded.message)
-        if not loaded.ok:
-            print(f"cause: {loaded.cause}", file=sys.stderr)
-            _say("import", remove_failed(client, result))
-            return 1
-        if plan.kind != "onnx":
-            _say("verify", "skipped: python backend skeleton (nothing to compare against)")
-            return 0
-        report = verify(
-            client.url, plan.name, plan.model_file, plan.config_text, atol=args.atol, rtol=args.rtol
-        )
-        config_path = plan.model_dir / "config.pbtxt"
-        for problem in report.problems:
-            where = f"{config_path}:{problem.line}:{problem.col}: " if problem.line else ""
-            _say("verify", f"{where}{problem.message}")
-        for out in report.outputs:
-            verdict = "ok" if out.ok else "MISMATCH"
-            _say(
-                "verify",
-                f"{out.name}: max abs diff {out.max_abs:.3g}, max rel diff "
-                f"{out.max_rel:.3g} ({verdict}) {out.note}".rstrip(),
-            )
-        if not report.ok:
-            return 1
-        _say("verify", f"Triton matches onnxruntime within atol {args.atol:g}, rtol {args.rtol:g}")
-        if args.no_measure:
-            return 0
-        return _measure(client, plan.name, args, server)
+        with open_session(options) as session:
+            outcome = run_deploy(result, session, settings, _printer(plan, settings))
     except (LaunchError, TritonError, RangeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    finally:
-        if server is not None:
-            server.stop()
+    return 0 if outcome.ok else 1
 
 
-def _measure(
-    client: TritonHTTP,
-    name: str,
-    args: argparse.Namespace,
-    server: ServerProcess | DockerServer | None,
-) -> int:
-    from tui.core.workflows.advice import advise
+def _printer(plan: ImportPlan, settings: DeploySettings) -> Callable[[DeployEvent], None]:
+    """Each step's result as `[step] text` lines (failures' causes on stderr)."""
 
-    metrics_url = server.metrics_url if server else args.metrics_url or find_metrics_url(args.url)
-    config = BenchConfig(
-        model=name,
-        url=client.url,
-        metrics_url=metrics_url,
-        concurrency=parse_range(args.concurrency_range),
-        window_ms=args.measurement_interval,
-        stability_pct=25.0,
-        max_trials=6,
-    )
-    result = run_sweep(config)
-    for level in result.levels:
+    def on_event(event: DeployEvent) -> None:
+        if isinstance(event, Loaded):
+            _say("load", event.result.message)
+            if not event.result.ok:
+                print(f"cause: {event.result.cause}", file=sys.stderr)
+                _say("import", event.removed)
+        elif isinstance(event, Verified):
+            _verified(event.report, plan, settings)
+        elif isinstance(event, LevelMeasured):
+            level = event.level
+            _say(
+                "measure",
+                f"concurrency {level.value:g}: {level.throughput:.1f} infer/s, "
+                f"p50 {level.latency.percentiles_ns[50] / 1000:.0f} µs, "
+                f"p99 {level.latency.percentiles_ns[99] / 1000:.0f} µs",
+            )
+        elif isinstance(event, Measured):
+            _measured(event)
+
+    return on_event
+
+
+def _verified(report: VerifyReport | None, plan: ImportPlan, settings: DeploySettings) -> None:
+    if report is None:
+        _say("verify", "skipped: python backend skeleton (nothing to compare against)")
+        return
+    config_path = plan.model_dir / "config.pbtxt"
+    for problem in report.problems:
+        where = f"{config_path}:{problem.line}:{problem.col}: " if problem.line else ""
+        _say("verify", f"{where}{problem.message}")
+    for out in report.outputs:
+        verdict = "ok" if out.ok else "MISMATCH"
         _say(
-            "measure",
-            f"concurrency {level.value:g}: {level.throughput:.1f} infer/s, "
-            f"p50 {level.latency.percentiles_ns[50] / 1000:.0f} µs, "
-            f"p99 {level.latency.percentiles_ns[99] / 1000:.0f} µs",
+            "verify",
+            f"{out.name}: max abs diff {out.max_abs:.3g}, max rel diff "
+            f"{out.max_rel:.3g} ({verdict}) {out.note}".rstrip(),
         )
+    if report.ok:
+        _say(
+            "verify",
+            f"Triton matches onnxruntime within atol {settings.atol:g}, rtol {settings.rtol:g}",
+        )
+
+
+def _measured(event: Measured) -> None:
+    result = event.result
     if result.status == "unstable":  # the model is deployed and verified: only the figures wobble
         _say("measure", f"unstable: {result.message} (the deploy itself succeeded)")
-    elif result.status not in ("ok", "threshold") or not result.levels:
+    elif not measured_ok(result):
         _say("measure", f"failed: {result.message}")
-        return 1
-    for advice in advise(result, client.model_config(name)):
+        return
+    if event.advice_error:
+        print(f"error: {event.advice_error}", file=sys.stderr)
+        return
+    for advice in event.advice:
         _say("advice", f"{advice.title}: {advice.reason}")
         print(advice.snippet)
-    return 0

@@ -12,10 +12,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tui.cli import UsageError, check_endpoint
 from tui.core.gpu.format import render_json, render_text
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, MIN_INTERVAL, Sampler, Snapshot
-from tui.core.server.session import Session
+from tui.core.server.client import split_url
+from tui.core.server.endpoints import (
+    DEFAULT_METRICS_PORT,
+    UsageError,
+    check_endpoint,
+    metrics_url_for,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -68,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
         return 3
     try:
         if args.url:
-            metrics_url = Session.attach(args.url, args.metrics_url).metrics_url
+            metrics_url = metrics_url_for(args.url, args.metrics_url)
         elif metrics_url:
-            Session.attach(metrics_url, metrics_url)  # validates HOST:PORT
+            split_url(metrics_url, DEFAULT_METRICS_PORT)  # validates HOST:PORT
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

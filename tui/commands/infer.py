@@ -12,16 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    attach_local_repository,
-    server_from_args,
-    validate_server_flags,
-)
+from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.server.client import TritonError, TritonHTTP, split_url
+from tui.core.server.endpoints import UsageError
 from tui.core.server.launcher import LaunchError
+from tui.core.server.options import ServerOptions
+from tui.core.server.session import open_session
 from tui.core.util import image
 from tui.core.workflows import infer, infer_report
 
@@ -84,50 +81,49 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def served(args: argparse.Namespace) -> Iterator[tuple[TritonHTTP, str, Path | None]]:
+def served(
+    options: ServerOptions, grpc_url: str | None = None
+) -> Iterator[tuple[TritonHTTP, str, Path | None]]:
     """(client, gRPC URL, repository on this machine or None) for -u or --model-repository;
     a launched server is stopped on the way out. LaunchError when it cannot start."""
-    repos = getattr(args, "local_repository", None) or args.model_repository or []
+    repos = options.local_repositories or options.model_repositories
     repo = Path(repos[0]).expanduser() if len(repos) == 1 else None
-    if args.url:
-        client = TritonHTTP(args.url)
-        grpc_url = getattr(args, "grpc_url", None) or f"{split_url(args.url, 8000)[0]}:8001"
-        yield client, grpc_url, repo
-        return
-    server = server_from_args(args)
-    try:
-        server.start()
-        server.wait_ready(args.startup_timeout)
-        yield TritonHTTP(server.http_url), server.grpc_url, repo
-    finally:
-        server.stop()
+    with open_session(options) as session:
+        if session.server is not None:
+            grpc_url = session.server.grpc_url
+        elif grpc_url is None:
+            assert options.url is not None
+            grpc_url = f"{split_url(options.url, 8000)[0]}:8001"
+        yield session.client, grpc_url, repo
 
 
-def check_flags(args: argparse.Namespace) -> str | None:
-    """The reason the flags are wrong, or None."""
+def check_flags(args: argparse.Namespace) -> tuple[ServerOptions | None, str | None]:
+    """The server options, and the reason the flags are wrong (or None)."""
     try:
-        attach_local_repository(args)
-        validate_server_flags(args)
+        options = server_options(args, local_repository=True)
     except UsageError as exc:
-        return str(exc)
-    if bool(args.url) == bool(args.model_repository):
-        return "give -u HOST:PORT (a running server) or --model-repository DIR (launch one)"
+        return None, str(exc)
+    if bool(options.url) == bool(options.model_repositories):
+        return (
+            options,
+            "give -u HOST:PORT (a running server) or --model-repository DIR (launch one)",
+        )
     if args.input_data is not None and not args.input_data.is_file():
-        return f"--input-data {args.input_data}: no such file"
+        return options, f"--input-data {args.input_data}: no such file"
     if args.input_data is not None and getattr(args, "random", False):
-        return "--input-data and --random cannot be combined"
+        return options, "--input-data and --random cannot be combined"
     if args.image_file is not None:
         if args.input_data is not None:
-            return "--input-data and --image-file cannot be combined"
+            return options, "--input-data and --image-file cannot be combined"
         if getattr(args, "zero", False) or getattr(args, "constant", None) is not None:
-            return "--image-file fills the image inputs and the others with random values: " + (
-                "no --zero or --constant with it"
+            return options, "--image-file fills the image inputs and the others with random " + (
+                "values: no --zero or --constant with it"
             )
         try:
             image.read_image(args.image_file)
         except image.ImageError as exc:
-            return str(exc)
-    return None
+            return options, str(exc)
+    return options, None
 
 
 def options_from(args: argparse.Namespace) -> infer.InferOptions:
@@ -157,26 +153,28 @@ def options_from(args: argparse.Namespace) -> infer.InferOptions:
 
 def request_options(
     args: argparse.Namespace, problem: str | None = None
-) -> infer.InferOptions | None:
-    """The request's options from the flags of infer and verify, or None once the first problem
-    (`problem`, a command's own, else the shared flags') is printed."""
-    problem = problem or check_flags(args)
+) -> tuple[infer.InferOptions, ServerOptions] | None:
+    """The request's options and the server's from the flags of infer and verify, or None once
+    the first problem (`problem`, a command's own, else the shared flags') is printed."""
+    server, flag_problem = check_flags(args)
+    problem = problem or flag_problem
     try:
         options = options_from(args)
     except InputError as exc:
         problem = problem or str(exc)
-    if problem:
+    if problem or server is None:
         print(f"error: {problem}", file=sys.stderr)
         return None
-    return options
+    return options, server
 
 
 def run(args: argparse.Namespace) -> int:
-    options = request_options(args)
-    if options is None:
+    asked = request_options(args)
+    if asked is None:
         return BAD_FLAGS
+    options, server = asked
     try:
-        with served(args) as (client, grpc_url, repo):
+        with served(server, args.grpc_url) as (client, grpc_url, repo):
             result = infer.run(client, options, grpc_url)
             config = client.model_config(args.model)
             url = client.url

@@ -10,15 +10,11 @@ import sys
 import threading
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    server_from_args,
-    validate_server_flags,
-)
-from tui.core.fleet.registry import register_server, unregister
-from tui.core.server.client import TritonHTTP
-from tui.core.server.launcher import LaunchError, ServerBase, ServerProcess, exposure_warning
+from tui.commands.flags import add_server_flags, server_options
+from tui.core.server.docker_server import DockerServer
+from tui.core.server.endpoints import UsageError
+from tui.core.server.launcher import LaunchError, ServerProcess, exposure_warning
+from tui.core.server.session import Session, open_session
 from tui.core.util.sanitize import say
 
 
@@ -49,62 +45,58 @@ def _serve(args: argparse.Namespace) -> int:
         print("error: serve needs --model-repository DIR", file=sys.stderr)
         return 3
     try:
-        validate_server_flags(args)
-        server = server_from_args(args)
+        options = server_options(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    except LaunchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     stop = threading.Event()
+    started: list[ServerProcess | DockerServer] = []
 
     def on_signal(signum: int, _frame: object) -> None:
+        server = started[0] if started else None
         if stop.is_set() and isinstance(server, ServerProcess) and server.pid:  # second Ctrl+C
             with contextlib.suppress(OSError):
                 os.kill(server.pid, signal.SIGKILL)
         stop.set()
 
+    def on_started(session: Session) -> None:
+        assert session.server is not None
+        started.append(session.server)
+        for warning in session.server.warnings:
+            say(f"warning: {warning}")
+        session.server.lines.subscribe(lambda _seq, line: say(line, sys.stdout))
+
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     try:
-        server.start()
-        for warning in server.warnings:
-            say(f"warning: {warning}")
-        server.lines.subscribe(lambda _seq, line: say(line, sys.stdout))
-        server.wait_ready(args.startup_timeout, stop.is_set)
+        with open_session(options, cancelled=stop.is_set, on_started=on_started) as session:
+            return _until_stopped(session, stop)
     except LaunchError as exc:
-        server.stop()
         if stop.is_set():
             say("triton-tui: interrupted before tritonserver was ready; it is stopped")
             return 130
         say(f"error: {exc}")
         return 1
-    entry = register_server(server)  # `fleet` lists it, `-u` finds its metrics port
-    try:
-        return _serve_ready(server, stop, args)
-    finally:
-        unregister(entry)
 
 
-def _serve_ready(server: ServerBase, stop: threading.Event, args: argparse.Namespace) -> int:
-    version = TritonHTTP(server.http_url).server_metadata().get("version", "?")
+def _until_stopped(session: Session, stop: threading.Event) -> int:
+    """Say where the ready server listens, then serve until a signal or its own exit."""
+    server = session.server
+    assert server is not None
     where = (
         f"; listening on {server.host}, not only this machine"
         if exposure_warning(server.host)
         else ""
     )
     say(
-        f"triton-tui: tritonserver {version} ready: http://{server.http_url} "
+        f"triton-tui: tritonserver {session.version or '?'} ready: http://{server.http_url} "
         f"grpc {server.grpc_url} metrics http://{server.metrics_url}/metrics "
         f"({server.label}){where}; Ctrl+C stops it"
     )
     while not stop.wait(0.5):
         if not server.running:
             say(f"error: {server.exit_reason()}")
-            server.stop()
-            return 1
+            return 1  # leaving the session stops what is left of it
     server.release()  # the server starts stopping now, even if we cannot write below
     say("triton-tui: stopping tritonserver …")
-    server.stop()
-    return 0
+    return 0  # leaving the session waits until it is gone

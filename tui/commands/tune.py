@@ -16,20 +16,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tui.cli import (
-    UsageError,
-    add_server_flags,
-    attach_local_repository,
-    server_from_args,
-    validate_server_flags,
-)
-from tui.commands.bench import _wait_model
+from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
+from tui.core.server.endpoints import UsageError
 from tui.core.server.launcher import LaunchError
+from tui.core.server.options import ServerOptions
+from tui.core.server.session import Session, open_session
 from tui.core.tune import apply, report
 from tui.core.tune.form import parse_concurrency
-from tui.core.tune.measure import MeasureSettings, has_gpu
+from tui.core.tune.form import span as _span
+from tui.core.tune.measure import MAX_TRIALS, STABILITY_PCT, WINDOW_MS, has_gpu
+from tui.core.tune.options import TuneOptions
 from tui.core.tune.record import (
     Constraints,
     TuneRecord,
@@ -39,7 +37,12 @@ from tui.core.tune.record import (
     pending_applies,
 )
 from tui.core.tune.restore import StillOverridden, recover_first
-from tui.core.tune.space import SearchSpace, SpaceError, powers_of_two
+from tui.core.tune.space import (
+    CONCURRENCY,
+    INSTANCE_COUNTS,
+    MAX_BATCH,
+    SpaceError,
+)
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
@@ -76,8 +79,8 @@ def add_parser(subparsers: Any) -> None:
         default="quick",
         help="quick: hill climbing from the model's own config (default); brute: every point",
     )
-    p.add_argument("--min-instance-count", type=int, default=1, metavar="N")
-    p.add_argument("--max-instance-count", type=int, default=5, metavar="N")
+    p.add_argument("--min-instance-count", type=int, default=INSTANCE_COUNTS[0], metavar="N")
+    p.add_argument("--max-instance-count", type=int, default=INSTANCE_COUNTS[1], metavar="N")
     p.add_argument(
         "--instance-kind",
         metavar="cpu|gpu|cpu,gpu",
@@ -85,7 +88,10 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--min-batch-size", type=int, metavar="N", help="smallest max_batch_size")
     p.add_argument(
-        "--max-batch-size", type=int, metavar="N", help="largest max_batch_size (default 128)"
+        "--max-batch-size",
+        type=int,
+        metavar="N",
+        help=f"largest max_batch_size (default {MAX_BATCH[1]})",
     )
     p.add_argument(
         "--dynamic-batching",
@@ -97,27 +103,27 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--concurrency",
-        default="1:1024",
+        default=_span(CONCURRENCY),
         metavar="MIN:MAX",
-        help="client concurrency, powers of two from MIN to MAX (default 1:1024)",
+        help=f"client concurrency, powers of two from MIN to MAX (default {_span(CONCURRENCY)})",
     )
     p.add_argument(
         "-p",
         "--measurement-interval",
         type=int,
-        default=1000,
+        default=WINDOW_MS,
         metavar="MS",
-        help="measurement window in ms (default 1000)",
+        help=f"measurement window in ms (default {WINDOW_MS})",
     )
     p.add_argument(
         "-s",
         "--stability-percentage",
         type=float,
-        default=20.0,
+        default=STABILITY_PCT,
         metavar="PCT",
-        help="allowed spread of the last 3 windows (default 20)",
+        help=f"allowed spread of the last 3 windows (default {STABILITY_PCT:g})",
     )
-    p.add_argument("-r", "--max-trials", type=int, default=10, metavar="N")
+    p.add_argument("-r", "--max-trials", type=int, default=MAX_TRIALS, metavar="N")
     p.add_argument("--results", type=Path, metavar="DIR", help="where tune records go")
     p.add_argument(
         "--resume",
@@ -161,20 +167,21 @@ def _ints(text: str | None, flag: str) -> list[int] | None:
         raise UsageError(f"{flag} {text}: expected comma-separated integers") from None
 
 
-def _concurrency(text: str) -> list[int]:
+def _concurrency(text: str) -> tuple[int, int]:
     try:
-        return powers_of_two(*parse_concurrency(text, "--concurrency"))
+        return parse_concurrency(text, "--concurrency")
     except RangeError as exc:  # past the open-file limit
         raise UsageError(str(exc)) from None
     except ValueError:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
-def check_options(args: argparse.Namespace) -> None:
-    attach_local_repository(args)  # -u with --model-repository: as --repository
-    if args.local_repository and not args.repository:
-        args.repository = Path(args.local_repository[0])
-    validate_server_flags(args)
+def check_options(args: argparse.Namespace) -> ServerOptions:
+    """The server options (-u with --model-repository: as --repository); UsageError when a
+    flag is wrong."""
+    options = server_options(args, local_repository=True)
+    if options.local_repositories and not args.repository:
+        args.repository = options.local_repositories[0]
     checks = [
         (
             0 < args.measurement_interval <= MAX_WINDOW_MS,
@@ -199,27 +206,34 @@ def check_options(args: argparse.Namespace) -> None:
             raise UsageError(message)
     _concurrency(args.concurrency)
     _ints(args.queue_delay, "--queue-delay")
+    return options
 
 
-def build_space(args: argparse.Namespace, config: dict, gpu: bool) -> SearchSpace:
+def tune_options(args: argparse.Namespace) -> TuneOptions:
+    """The flags as the core's TuneOptions (UsageError for a value that does not parse)."""
     kinds = None
     if args.instance_kind:
         kinds = [f"KIND_{k.strip().upper()}" for k in args.instance_kind.split(",")]
-    sizes = None
+    batch = None
     if args.max_batch_size is not None or args.min_batch_size is not None:
-        sizes = powers_of_two(args.min_batch_size or 1, args.max_batch_size or 128)
+        batch = (args.min_batch_size or MAX_BATCH[0], args.max_batch_size or MAX_BATCH[1])
     dynamic = {"on": [True], "off": [False], "both": [True, False], None: None}[
         args.dynamic_batching
     ]
-    return SearchSpace.for_model(
-        config,
-        has_gpu=gpu,
+    return TuneOptions(
+        model=args.model,
+        search=args.search,
+        objective=args.objective.replace("-", "_"),
+        constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
+        counts=(args.min_instance_count, args.max_instance_count),
         kinds=kinds,
-        counts=list(range(args.min_instance_count, args.max_instance_count + 1)),
-        batch_sizes=sizes,
+        batch=batch,
         dynamic=dynamic,
         queue_delays_us=_ints(args.queue_delay, "--queue-delay"),
         concurrency=_concurrency(args.concurrency),
+        window_ms=args.measurement_interval,
+        stability_pct=args.stability_percentage,
+        max_trials=args.max_trials,
     )
 
 
@@ -271,19 +285,9 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
     if args.objective == "throughput-per-gb" and not gpu:
         raise UsageError("--objective throughput-per-gb needs GPU metrics; this server has none")
     try:
-        space = build_space(args, config, gpu)
+        return tune_options(args).new_record(url, config, gpu)
     except SpaceError as exc:
         raise UsageError(str(exc)) from None
-    return TuneRecord(
-        model=args.model,
-        url=url,
-        space=space,
-        mode=args.search,
-        objective=args.objective.replace("-", "_"),
-        constraints=Constraints(args.latency_budget, args.min_throughput, args.max_gpu_memory),
-        window_ms=args.measurement_interval,
-        base_config=config,
-    )
 
 
 def show(args: argparse.Namespace) -> int:
@@ -306,60 +310,58 @@ def show(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_options(args)
+    options = check_options(args)
     if args.show:
         return show(args)
-    server = None
-    url = args.url or "localhost:8000"
-    metrics_url = args.metrics_url
-    repositories = [Path(p) for p in (args.model_repository or [])] or (
-        [args.repository] if args.repository else []
-    )
+    if not options.model_repositories:
+        options.url = options.url or "localhost:8000"
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        if args.model_repository:
-            try:
-                server = server_from_args(args)
-                server.start()
-                server.wait_ready(args.startup_timeout)
-            except LaunchError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 99
-            url, metrics_url = server.http_url, server.metrics_url
-        elif metrics_url is None:
-            metrics_url = f"{TritonHTTP(url).host}:8002"
-        if not _wait_model(TritonHTTP(url), args.model, args.startup_timeout if server else 5):
-            reason = server.errors.reason(args.model) if server else ""
-            print(
-                f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
-                file=sys.stderr,
-            )
-            return 99
-        if not _settle_applies(args, url, repositories):
-            return 3
-        try:
-            for line in recover_first(url, args.model, args.results):  # before the base config
-                print(line, flush=True)
-            record = _record(args, url, metrics_url)
-        except (TritonError, StillOverridden) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 99
-        settings = MeasureSettings(
-            args.measurement_interval, args.stability_percentage, args.max_trials
-        )
-        print(
-            f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
-            f"objective {record.objective}, constraints {record.constraints.words()})",
-            flush=True,
-        )
-        run_settings = TuneRun(metrics_url, settings, args.results)
-        record = run_tune(record, run_settings, _printer, cancel)
-        return _finish(args, record, run_settings, repositories)
+        with open_session(options) as session:
+            return _tune(args, options, session, cancel)
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 99
     finally:
         signal.signal(signal.SIGINT, previous)
-        if server is not None:
-            server.stop()
+
+
+def _tune(
+    args: argparse.Namespace, options: ServerOptions, session: Session, cancel: threading.Event
+) -> int:
+    server = session.server
+    url = server.http_url if server is not None else options.url
+    assert url is not None
+    metrics_url = session.metrics_url
+    repositories = list(options.model_repositories) or (
+        [args.repository] if args.repository else []
+    )
+    if not TritonHTTP(url).wait_model_ready(args.model, args.startup_timeout if server else 5):
+        reason = server.errors.reason(args.model) if server else ""
+        print(
+            f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
+            file=sys.stderr,
+        )
+        return 99
+    if not _settle_applies(args, url, repositories):
+        return 3
+    try:
+        for line in recover_first(url, args.model, args.results):  # before the base config
+            print(line, flush=True)
+        record = _record(args, url, metrics_url)
+    except (TritonError, StillOverridden) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 99
+    settings = tune_options(args).measure_settings()
+    print(
+        f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
+        f"objective {record.objective}, constraints {record.constraints.words()})",
+        flush=True,
+    )
+    run_settings = TuneRun(metrics_url, settings, args.results)
+    record = run_tune(record, run_settings, _printer, cancel)
+    return _finish(args, record, run_settings, repositories)
 
 
 def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]) -> bool:

@@ -43,11 +43,12 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     tolerances = args.atol >= 0 and args.rtol >= 0  # False for NaN too
-    options = request_options(args, None if tolerances else "--atol and --rtol must be 0 or more")
-    if options is None:
+    asked = request_options(args, None if tolerances else "--atol and --rtol must be 0 or more")
+    if asked is None:
         return BAD_FLAGS
+    options, server = asked
     try:
-        with served(args) as (client, _grpc_url, repo):
+        with served(server) as (client, _grpc_url, repo):
             verdict = verify_served(client, options, repo, atol=args.atol, rtol=args.rtol)
     except NoImageInput as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,11 +27,14 @@ from tui.core.bench.engine import (
     BenchResult,
     Event,
     LevelMeasured,
+    LevelResult,
     LevelStarted,
     SweepFinished,
     WindowMeasured,
     run_sweep,
 )
+from tui.core.bench.ranges import STABILITY_PCT, WINDOW_MS
+from tui.core.doctor.from_runs import from_bench_level, top_line
 from tui.core.server.client import TritonError
 from tui.panes.bench_results import ExportFinished, ResultsPlot, ResultsTable, Run, RunsBar
 from tui.state import (
@@ -47,6 +51,13 @@ from tui.widgets.status import StatusLine
 @dataclass
 class SweepProgressed(Message):
     event: Event
+
+
+@dataclass
+class DoctorLineFound(Message):
+    """The doctor's one line on the last run."""
+
+    text: str
 
 
 @dataclass
@@ -86,16 +97,19 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             yield Label("conc")
             yield Input("1:4", placeholder="1:4", id="bench-range", compact=True)
             yield Label("ms")
-            yield Input("5000", placeholder="5000", id="bench-window", type="integer", compact=True)
+            window = str(WINDOW_MS)
+            yield Input(window, placeholder=window, id="bench-window", type="integer", compact=True)
             yield Label("pct")
             yield Input("", placeholder="avg", id="bench-percentile", type="integer", compact=True)
             yield Label("stab%")
-            yield Input("10", placeholder="10", id="bench-stability", type="number", compact=True)
+            stab = f"{STABILITY_PCT:g}"
+            yield Input(stab, placeholder=stab, id="bench-stability", type="number", compact=True)
             yield Button("Start", id="bench-start", variant="primary", disabled=True, compact=True)
         with Horizontal(id="bench-inputs-row"):
             yield Static("", id="bench-inputs")
             yield Input("", placeholder="shapes NAME:d1,d2 …", id="bench-shapes", compact=True)
         yield StatusLine("Waiting for the server…", id="bench-status")
+        yield Static("", id="bench-doctor", classes="doctor-line")
         yield ResultsPlot("", id="bench-plot")
         yield ResultsTable(id="bench-table", zebra_stripes=True, cursor_type="row")
         yield RunsBar()
@@ -289,6 +303,21 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         self.query_one(RunsBar).show_runs(self.runs)
         self._update_start()
         self._redraw()
+        if run.levels:
+            self.doctor_line(run.config.model, run.levels[-1])
+
+    @work(thread=True, exclusive=True, group="bench-doctor")
+    def doctor_line(self, model: str, level: LevelResult) -> None:
+        """The doctor's top finding for the run's busiest level (no new measurement)."""
+        try:
+            config = console(self).session.client.model_config(model)
+        except TritonError as exc:
+            self.post_message(DoctorLineFound(f"Doctor: cannot read {model}'s config: {exc}"))
+            return
+        self.post_message(DoctorLineFound(top_line(from_bench_level(model, config, level))))
+
+    def on_doctor_line_found(self, message: DoctorLineFound) -> None:
+        self.query_one("#bench-doctor", Static).update(Text(message.text))
 
     # Plot -----------------------------------------------------------------------------------
     def _redraw(self) -> None:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from tui.core.logs.coldstart import LoadTimeline, format_seconds, load_durations
-from tui.core.logs.probe import ProbeResult, run_probe
+from tui.core.logs.probe import STEADY, ProbeResult, run_probe
 from tui.core.server.client import TritonError, fetch_metrics
 from tui.state import ModelSelected, console
 from tui.widgets.keys import VimDataTable
@@ -83,7 +83,7 @@ class ColdStartView(Vertical):
         yield table
         with Horizontal(id="coldstart-controls"):
             yield Select[str]([], prompt="model to probe", id="coldstart-model")
-            yield Input("20", placeholder="N", id="coldstart-n", type="integer")
+            yield Input(str(STEADY), placeholder="N", id="coldstart-n", type="integer")
             yield Button("Probe (p)", id="coldstart-run", variant="primary")
         with VerticalScroll(id="coldstart-result-box"):
             yield Static("", id="coldstart-result")
@@ -183,7 +183,7 @@ class ColdStartView(Vertical):
         if not console(self).may_change_server(f"probing {model}"):
             return
         try:
-            n = int(self.query_one("#coldstart-n", Input).value or "20")
+            n = int(self.query_one("#coldstart-n", Input).value or STEADY)
         except ValueError:
             n = 0
         if n < 1:

@@ -23,13 +23,21 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
 from tui.core.bench import plot
-from tui.core.bench.engine import BenchConfig, BenchResult, LevelMeasured, run_sweep
-from tui.core.bench.ranges import Range
+from tui.core.bench.engine import BenchResult
 from tui.core.server.client import TritonError
 from tui.core.workflows import deploy
-from tui.core.workflows.advice import Advice, advise
+from tui.core.workflows.advice import Advice
 from tui.core.workflows.deploy import DeployError, ImportPlan, ImportResult
-from tui.core.workflows.verify import Mismatch, verify
+from tui.core.workflows.deploy_flow import (
+    DeployEvent,
+    DeploySettings,
+    LevelMeasured,
+    Loaded,
+    Measured,
+    Verified,
+    run_deploy,
+)
+from tui.core.workflows.verify import Mismatch
 from tui.state import console
 
 
@@ -93,6 +101,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         self.cancel = threading.Event()
         self.measured: BenchResult | None = None
         self.first_mismatch: Mismatch | None = None
+        self.settings = DeploySettings()  # the verify and measure steps, as the command's defaults
 
     def compose(self) -> ComposeResult:
         with Vertical(id="deploy"):
@@ -199,59 +208,38 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         self.post_message(
             StepFinished("import", True, f"{plan.source} → {plan.model_file}{copied}")
         )
-        loaded = deploy.load(session.client, plan.name, session.errors)
-        if not loaded.ok:  # out of the repository; the review box keeps the config to retry
-            removed = deploy.remove_failed(session.client, self.imported)
-            if not self.imported.created:
+        run_deploy(self.imported, session, self.settings, self._told, self.cancel)
+
+    def _told(self, event: DeployEvent) -> None:
+        """The recipe's events as this screen's messages (on the worker's thread)."""
+        if isinstance(event, Loaded):
+            if event.result.ok:
+                self.post_message(StepFinished("load", True, event.result.message))
+                return
+            # out of the repository; the review box keeps the config to retry
+            if self.imported is not None and not self.imported.created:
                 self.imported = None
+            text = f"{event.result.cause}. {event.removed}; fix it, then Write again"
+            self.post_message(StepFinished("load", False, text, retry=True))
+        elif isinstance(event, Verified) and event.report is not None:
+            report = event.report
+            lines = [
+                f"{m.message}" + (f" (config.pbtxt line {m.line})" if m.line else "")
+                for m in report.problems
+            ]
+            lines += [
+                f"{o.name}: max abs {o.max_abs:.3g}, max rel {o.max_rel:.3g} "
+                f"{'ok' if o.ok else 'MISMATCH'} {o.note}".rstrip()
+                for o in report.outputs
+            ]
             self.post_message(
-                StepFinished(
-                    "load",
-                    False,
-                    f"{loaded.cause}. {removed}; fix it, then Write again",
-                    retry=True,
-                )
+                StepFinished("verify", report.ok, "\n           ".join(lines), report.problems)
             )
-            return
-        self.post_message(StepFinished("load", True, loaded.message))
-        if plan.kind != "onnx":
-            return
-        report = verify(session.client.url, plan.name, plan.model_file, plan.config_text)
-        lines = [
-            f"{m.message}" + (f" (config.pbtxt line {m.line})" if m.line else "")
-            for m in report.problems
-        ]
-        lines += [
-            f"{o.name}: max abs {o.max_abs:.3g}, max rel {o.max_rel:.3g} "
-            f"{'ok' if o.ok else 'MISMATCH'} {o.note}".rstrip()
-            for o in report.outputs
-        ]
-        self.post_message(
-            StepFinished("verify", report.ok, "\n           ".join(lines), report.problems)
-        )
-        if not report.ok or self.cancel.is_set():
-            return
-        config = BenchConfig(
-            model=plan.name,
-            url=session.client.url,
-            metrics_url=session.metrics_url,
-            concurrency=Range(1, 4, 1),
-            window_ms=1000,
-            stability_pct=25.0,
-            max_trials=6,
-        )
-
-        def progressed(event: object) -> None:
-            if isinstance(event, LevelMeasured):
-                self.post_message(MeasureProgressed(None))
-
-        result = run_sweep(config, on_event=progressed, cancel=self.cancel)
-        self.measured = result
-        try:
-            advice = advise(result, session.client.model_config(plan.name))
-        except TritonError:
-            advice = []
-        self.post_message(MeasureProgressed(result, advice))
+        elif isinstance(event, LevelMeasured):
+            self.post_message(MeasureProgressed(None))
+        elif isinstance(event, Measured):
+            self.measured = event.result
+            self.post_message(MeasureProgressed(event.result, event.advice))
 
     @on(StepFinished)
     def _step(self, message: StepFinished) -> None:
@@ -266,7 +254,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         if message.retry and self.imported is None:
             self.query_one("#deploy-write", Button).disabled = False
         if message.step == "verify" and message.ok:
-            self._log("measure", "concurrency 1 to 4, 1 s windows …")
+            self._log("measure", f"{self.settings.measure_words()} …")
 
     @on(MeasureProgressed)
     def _measured(self, message: MeasureProgressed) -> None:

@@ -28,6 +28,7 @@ from tui.core.fleet.rolling import RollAction, RollResult, preview, roll
 from tui.core.fleet.snapshot import SORT_KEYS, FleetSnapshot, ServerRow, sorted_rows
 from tui.core.fleet.sources import FleetSource, open_source
 from tui.core.fleet.table import cells
+from tui.core.server.endpoints import metrics_url_for
 from tui.panes.config_dialogs import confirm
 from tui.panes.fleet_tables import ModelTable, ServerTable
 from tui.state import console
@@ -237,7 +238,8 @@ class FleetPane(Vertical):
         entry = lookup(row.url)  # a server on this machine: its repository and metrics URL
         where = row.repository or (entry.repository if entry else "")
         repos = [Path(p) for p in where.split(os.pathsep) if p]
-        metrics = row.metrics_url or (entry.metrics_url if entry else None)
+        # found here, off the event loop: the console's attach must not probe ports
+        metrics = row.metrics_url or metrics_url_for(row.url)
         self.app.call_from_thread(self._attach_now, row.url, metrics, repos)
 
     def _attach_now(self, url: str, metrics: str | None, repos: list[Path]) -> None:

@@ -23,13 +23,15 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui.core.doctor.from_runs import from_tune_level, top_line
 from tui.core.server.client import TritonError
 from tui.core.tune import apply, report
 from tui.core.tune.form import TuneForm
-from tui.core.tune.measure import MeasureSettings, has_gpu
-from tui.core.tune.record import CandidateResult, Constraints, TuneRecord, pending_applies
+from tui.core.tune.form import span as _span
+from tui.core.tune.measure import STABILITY_PCT, WINDOW_MS, MeasureSettings, has_gpu
+from tui.core.tune.record import CandidateResult, TuneRecord, pending_applies
 from tui.core.tune.restore import StillOverridden, recover, recover_first
-from tui.core.tune.space import SpaceError
+from tui.core.tune.space import CONCURRENCY, INSTANCE_COUNTS, MAX_BATCH, SpaceError
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
@@ -69,7 +71,7 @@ class TunePane(Vertical):
         self.running = False
         self._cancel = threading.Event()
         self._models: list[str] = []
-        self._stability = 20.0
+        self._stability = STABILITY_PCT
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tune-form"):
@@ -94,18 +96,20 @@ class TunePane(Vertical):
             yield Button("Start", id="tune-start-button", variant="primary", compact=True)
         with Horizontal(id="tune-axes"):
             yield Label("instances")
-            yield Input("1:5", id="tune-counts", compact=True)
+            yield Input(_span(INSTANCE_COUNTS), id="tune-counts", compact=True)
             yield Label("max batch")
-            yield Input("1:128", id="tune-batch", compact=True)
+            yield Input(_span(MAX_BATCH), id="tune-batch", compact=True)
             yield Label("conc")
-            yield Input("1:1024", id="tune-concurrency", compact=True)
+            yield Input(_span(CONCURRENCY), id="tune-concurrency", compact=True)
             yield Label("ms")
-            yield Input("1000", id="tune-window", type="integer", compact=True)
+            yield Input(str(WINDOW_MS), id="tune-window", type="integer", compact=True)
             yield Label("stab%")
-            yield Input("20", id="tune-stability", type="number", compact=True)
+            stability = f"{STABILITY_PCT:g}"
+            yield Input(stability, id="tune-stability", type="number", compact=True)
         yield StatusLine("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
+        yield Static("", id="tune-doctor", classes="doctor-line")
 
     def on_mount(self) -> None:
         self.watch(self.app, "server_state", self._server_state_changed)
@@ -246,23 +250,14 @@ class TunePane(Vertical):
             for line in recover_first(session.client.url, form.model):  # before the base config
                 self.app.call_from_thread(self.app.notify, line, title="Tune", timeout=10)
             config = session.client.model_config(form.model)
-            space = form.space(config, has_gpu(session.metrics_url))
+            options = form.options(config)
+            record = options.new_record(session.client.url, config, has_gpu(session.metrics_url))
         except (TritonError, SpaceError, StillOverridden) as exc:
             self.app.call_from_thread(self._finish_early, f"Cannot start: {exc}")
             return
-        record = TuneRecord(
-            model=form.model,
-            url=session.client.url,
-            space=space,
-            mode=form.mode,
-            objective=form.objective,
-            constraints=Constraints(latency_budget_ms=form.budget),
-            window_ms=form.window,
-            base_config=config,
-        )
         self.record = record
         self._stability = form.stability
-        settings = MeasureSettings(window_ms=form.window, stability_pct=form.stability)
+        settings = options.measure_settings()
         run = TuneRun(session.metrics_url, settings)
 
         def progressed(event: TuneEvent) -> None:
@@ -307,6 +302,7 @@ class TunePane(Vertical):
         for note in record.notes:
             text += f" Note: {note}"
         text += f" Record: {record.path}. a applies the selected row."
+        self.query_one("#tune-doctor", Static).update(Text(doctor_line(record)))
         severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
         self._status(text, severity)
 
@@ -371,3 +367,11 @@ class TunePane(Vertical):
             ("Applied: " if message.ok else "Not applied: ") + message.text,
             "" if message.ok else "error",
         )
+
+
+def doctor_line(record: TuneRecord) -> str:
+    """The doctor's top finding for the model's own config at its best measured level."""
+    default = record.default
+    if default is None or default.best is None:
+        return ""
+    return top_line(from_tune_level(record.model, record.base_config, default.best))

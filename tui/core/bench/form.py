@@ -12,10 +12,11 @@ from typing import Any
 
 from tui.core.bench import report
 from tui.core.bench.engine import LevelStarted, WindowMeasured
-from tui.core.bench.inputs import parse_shapes
-from tui.core.bench.ranges import check_window, parse_range
+from tui.core.bench.options import BenchOptions
+from tui.core.bench.ranges import STABILITY_PCT, WINDOW_MS, check_window, parse_range
 from tui.core.bench.results import BenchConfig, BenchResult
 from tui.core.bench.stats import STABILITY_WINDOW
+from tui.core.server.endpoints import UsageError
 from tui.core.util.export import safe_name
 from tui.core.util.paths import cache_dir
 from tui.core.util.units import clock, positive
@@ -26,27 +27,32 @@ FIELDS = ("range", "window", "percentile", "stability", "shapes")  # the form's 
 def read_config(
     model: str, fields: dict[str, str], url: str, metrics_url: str | None
 ) -> BenchConfig:
-    """The form as a BenchConfig, from its fields' text by name (see FIELDS)."""
+    """The form as a BenchConfig, from its fields' text by name (see FIELDS): each field read in
+    the form's words, then checked and assembled as the bench command's flags are
+    (BenchOptions); its defaults are the command's."""
     text = {name: value.strip() for name, value in fields.items()}
     rng = parse_range(fields.get("range") or "1", flag="the concurrency range")
     if rng.unbounded:
         raise ValueError("give an end to the concurrency range (e.g. 1:8)")
-    window = check_window(positive(text.get("window"), "5000", "the window", "ms"), "the window")
+    window = check_window(
+        positive(text.get("window"), str(WINDOW_MS), "the window", "ms"), "the window"
+    )
     percentile = int(text["percentile"]) if text.get("percentile") else None
     if percentile is not None and not 0 < percentile < 100:
         raise ValueError("the percentile must be in 1..99 (or empty for the average)")
-    stability = positive(text.get("stability"), "10", "the stability percentage")
-    return BenchConfig(
-        model=model,
-        url=url,
-        metrics_url=metrics_url,
-        concurrency=rng,
-        window_ms=window,
+    stability = positive(text.get("stability"), f"{STABILITY_PCT:g}", "the stability percentage")
+    options = BenchOptions(
+        model,
+        concurrency_range=fields.get("range") or "1",
+        measurement_interval=window,
         percentile=percentile,
-        stability_pct=stability,
-        shapes=parse_shapes(text.get("shapes", "").split()),
-        processes=0,  # automatic: more load generator processes while it is the limit
+        stability_percentage=stability,
+        shape=text.get("shapes", "").split(),
     )
+    try:
+        return options.config(url, metrics_url)
+    except UsageError as exc:  # the pane shows ValueErrors' words
+        raise ValueError(str(exc)) from None
 
 
 def describe_inputs(metadata: dict[str, Any], config: dict[str, Any]) -> tuple[str, str]:

@@ -24,6 +24,8 @@ MAX_RATE = 1_000_000.0
 # Python's own, and, for a server launched here (it inherits the limit), its listening sockets,
 # libraries and backend stubs' regions (~65 for the demo's add_sub).
 FILE_MARGIN = 128
+WINDOW_MS = 5000  # perf_analyzer's measurement window, the default of every benchmark we start
+STABILITY_PCT = 10.0  # its allowed spread of the last windows, in percent
 MAX_WINDOW_MS = 86_400_000  # a measurement window of a day; threading's waits overflow far above
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tui.core.bench.ranges import Range
+from tui.core.bench.ranges import STABILITY_PCT, WINDOW_MS, Range
 from tui.core.bench.sequences import SequenceOptions
 from tui.core.bench.stats import LatencySummary
 
@@ -23,9 +23,9 @@ class BenchConfig:
     request_rate: Range | None = None  # set instead of concurrency for request-rate mode
     distribution: str = "constant"  # or "poisson" (rate mode)
     measurement_mode: str = "time_windows"  # or "count_windows"
-    window_ms: int = 5000
+    window_ms: int = WINDOW_MS
     request_count: int = 50  # count_windows: minimum requests per window
-    stability_pct: float = 10.0
+    stability_pct: float = STABILITY_PCT
     max_trials: int = 10
     percentile: int | None = None
     latency_threshold_ms: float = 0.0

@@ -148,3 +148,12 @@ def register_server(server: object) -> Path | None:
         )
     except OSError:
         return None
+
+
+def unregister_server(server: object) -> None:
+    """Remove the entry `register_server` wrote for `server` (none: nothing to do); safe in a
+    signal handler (one unlink)."""
+    pid = getattr(server, "pid", None)
+    if isinstance(pid, int):
+        with contextlib.suppress(OSError):
+            _entry_path(pid).unlink()

@@ -18,9 +18,9 @@ class FleetSource(Protocol):
 
 
 def _find_metrics(url: str) -> str | None:
-    from tui.core.server.serverspec import find_metrics_url
+    from tui.core.server.endpoints import metrics_url_for
 
-    return find_metrics_url(url)
+    return metrics_url_for(url)
 
 
 def open_source(

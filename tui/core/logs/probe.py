@@ -208,10 +208,13 @@ def _logged_attempt(
         time.sleep(0.05)
 
 
+STEADY = 20  # steady inferences timed after the first (the command's -n, the pane's N)
+
+
 def run_probe(
     client: TritonHTTP,
     model: str,
-    n: int = 20,
+    n: int = STEADY,
     *,
     timeline: LoadTimeline | None = None,
     metrics_url: str | None = None,
@@ -257,6 +260,21 @@ def run_probe(
             result.notes.append(f"metrics: {exc}")
     _advise(result, config)
     return result
+
+
+def first_and_steady(
+    client: TritonHTTP, model: str, n: int = 5, timeout: float = 120.0
+) -> tuple[float, list[float]]:
+    """Time one request to a loaded model, then `n` more (seconds), without unloading it: the
+    first is the model's cold path only when it never served a request before (the doctor)."""
+    metadata = client.model_metadata(model)
+    limit = answer_cap(output_specs(metadata), 1, binary=False)
+    inferer = _Inferer(client, model, request_body(metadata), timeout, limit)
+    try:
+        first = inferer()
+        return first, [inferer() for _ in range(n)]
+    finally:
+        inferer.close()
 
 
 def _advise(result: ProbeResult, config: dict[str, Any]) -> None:

@@ -305,6 +305,16 @@ class TritonHTTP:
         except TritonError:
             return False
 
+    def wait_model_ready(self, model: str, timeout: float, poll: float = 0.2) -> bool:
+        """Whether `model` is ready within `timeout` s (a launched server loads it after it
+        answers; an attached one may be loading it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.model_ready(model):
+                return True
+            time.sleep(poll)
+        return False
+
     def model_stats(self, model: str = "") -> list[dict[str, Any]]:
         path = f"/v2/models/{quote(model)}/stats" if model else "/v2/models/stats"
         stats = self._object(path, "statistics").get("model_stats", [])

@@ -7,8 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui.core.bench.ranges import check_concurrency, check_window
-from tui.core.tune.space import SearchSpace, powers_of_two
+from tui.core.tune.measure import STABILITY_PCT, WINDOW_MS
+from tui.core.tune.options import TuneOptions
+from tui.core.tune.record import Constraints
+from tui.core.tune.space import SearchSpace
 from tui.core.util.units import positive
+
+
+def span(pair: tuple[int, int]) -> str:
+    """A MIN:MAX field's text: (1, 1024) -> "1:1024"."""
+    return f"{pair[0]}:{pair[1]}"
 
 
 def parse_range(text: str, what: str) -> tuple[int, int]:
@@ -51,9 +59,11 @@ class TuneForm:
             positive(text["budget"], "", "the p99 budget", "ms") if text.get("budget") else None
         )
         window = check_window(
-            positive(text.get("window"), "1000", "the window", "ms"), "the window"
+            positive(text.get("window"), str(WINDOW_MS), "the window", "ms"), "the window"
         )
-        stability = positive(text.get("stability"), "20", "the stability percentage")
+        stability = positive(
+            text.get("stability"), f"{STABILITY_PCT:g}", "the stability percentage"
+        )
         return cls(
             model=model,
             budget=budget,
@@ -66,12 +76,21 @@ class TuneForm:
             objective=objective,
         )
 
-    def space(self, config: dict, gpu: bool) -> SearchSpace:
+    def options(self, config: dict) -> TuneOptions:
+        """The form as the core's TuneOptions for a model whose effective config is `config`
+        (its max batch range only where the model can batch)."""
         can_batch = int(config.get("max_batch_size") or 0) > 0
-        return SearchSpace.for_model(
-            config,
-            has_gpu=gpu,
-            counts=list(range(self.counts[0], self.counts[1] + 1)),
-            batch_sizes=powers_of_two(*self.batch) if can_batch else None,
-            concurrency=powers_of_two(*self.concurrency),
+        return TuneOptions(
+            model=self.model,
+            search=self.mode,
+            objective=self.objective,
+            constraints=Constraints(latency_budget_ms=self.budget),
+            counts=self.counts,
+            batch=self.batch if can_batch else None,
+            concurrency=self.concurrency,
+            window_ms=self.window,
+            stability_pct=self.stability,
         )
+
+    def space(self, config: dict, gpu: bool) -> SearchSpace:
+        return self.options(config).space(config, gpu)

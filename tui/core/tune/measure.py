@@ -22,12 +22,18 @@ from tui.core.bench.engine import BenchConfig, gpu_sample, run_sweep
 from tui.core.bench.ranges import Range
 from tui.core.util.sanitize import clean
 
+# A tune's measurement defaults, for the tune command's flags and the Tune pane's form alike
+# (the axes' defaults are the search space's: tui/core/tune/space.py).
+WINDOW_MS = 1000  # shorter windows than a benchmark's: many configs, each measured a while
+STABILITY_PCT = 20.0  # perf_analyzer's 10 rarely holds on a shared machine
+MAX_TRIALS = 10
+
 
 @dataclass
 class MeasureSettings:
-    window_ms: int = 1000
-    stability_pct: float = 20.0  # perf_analyzer's 10 rarely holds on a shared machine
-    max_trials: int = 10
+    window_ms: int = WINDOW_MS
+    stability_pct: float = STABILITY_PCT  # perf_analyzer's 10 rarely holds on a shared machine
+    max_trials: int = MAX_TRIALS
     processes: int = 1  # load generator processes
     retries: int = 1  # an unstable level is measured again this many times
 

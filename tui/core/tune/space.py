@@ -19,9 +19,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = ("KIND_CPU", "KIND_GPU")
-DEFAULT_COUNTS = [1, 2, 3, 4, 5]
-DEFAULT_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128]
-DEFAULT_CONCURRENCY = [2**i for i in range(11)]  # 1..1024
+# The default axes as MIN:MAX (the tune command's flags and the Tune pane's fields show them so)
+INSTANCE_COUNTS = (1, 5)  # instance_group counts tried
+MAX_BATCH = (1, 128)  # max_batch_size, powers of two, where the model can batch
+CONCURRENCY = (1, 1024)  # client concurrency, powers of two
+DEFAULT_COUNTS = list(range(INSTANCE_COUNTS[0], INSTANCE_COUNTS[1] + 1))
+DEFAULT_BATCH_SIZES = [2**i for i in range(8)]  # MAX_BATCH's powers of two
+DEFAULT_CONCURRENCY = [2**i for i in range(11)]  # CONCURRENCY's powers of two
 
 
 class SpaceError(ValueError):

@@ -6,7 +6,7 @@ Everything lands in ~/.cache/triton-tui/tools/perf_analyzer-2.41.0:
 - `libb64.so.0d` from Debian's `libb64-0d` package, unpacked with `dpkg-deb -x` (no root needed);
   when `apt-get download` cannot fetch it, `apt-get install` is tried (CI runs as root).
 
-Usage: `python tests/tools/install_perf_analyzer.py` prints the binary's path (exit 0) or why it
+Usage: `python tools/perf_analyzer.py` prints the binary's path (exit 0) or why it
 could not be installed (exit 1). Tests use `perf_analyzer()` through the `perf_analyzer` fixture.
 """
 
