@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ANY_STABILITY, copy_demo
-from tests.prometheus_support import PROMETHEUS, Prometheus, Target
+from tools.prometheus import PROMETHEUS, Prometheus, Target
 from tui.core.bench.engine import run_sweep
 from tui.core.bench.results import BenchConfig, WindowMeasured
 from tui.core.fleet import registry

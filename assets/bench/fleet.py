@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from assets.bench.fleet_sim import build  # noqa: E402
-from tests.prometheus_support import Prometheus, Target  # noqa: E402
+from tools.prometheus import Prometheus, Target  # noqa: E402
 from tui.core.fleet.prometheus import PrometheusAPI, PrometheusSource, queries  # noqa: E402
 from tui.core.fleet.sources import FleetSource, open_source  # noqa: E402
 from tui.core.fleet.table import cells  # noqa: E402
@@ -213,8 +214,12 @@ async def time_to_red(app: Host, url: str, pid: int) -> float:
 
 
 def live_fleet(root: Path) -> None:
-    from tests.conftest import copy_demo
     from tui.core.server.launcher import LaunchSpec, ServerProcess, free_port
+
+    def copy_demo(dest: Path, models: tuple[str, ...]) -> Path:
+        for model in models:
+            shutil.copytree(ROOT / "assets" / "models" / model, dest / model)
+        return dest
 
     servers: list[ServerProcess] = []
     prom = Prometheus(root / "prometheus")

@@ -1,5 +1,6 @@
-"""A real Prometheus for the fleet tests and `just bench-fleet`: Debian's 2.42 binary, started on
-a free local port with its own storage folder, scraping a file_sd target list every second.
+"""A real Prometheus for the fleet tests and `just bench-fleet` (in tools/: both use it):
+Debian's 2.42 binary, started on a free local port with its own storage folder, scraping a
+file_sd target list every second.
 
 Never left behind: it runs in its own session, the kernel interrupts it if the process that
 started it dies (PR_SET_PDEATHSIG), and `stop()` ends it.
