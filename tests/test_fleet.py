@@ -30,7 +30,7 @@ from tui.core.fleet.rolling import roll
 from tui.core.fleet.snapshot import FleetSnapshot
 from tui.core.fleet.sources import open_source
 from tui.core.server.client import TritonHTTP
-from tui.core.server.launcher import LaunchSpec, ServerProcess, free_port
+from tui.core.server.launcher import LaunchError, LaunchSpec, ServerProcess, free_port
 
 pytestmark = pytest.mark.skipif(
     not Path(PROMETHEUS).exists(), reason="prometheus is not installed (apt-get install prometheus)"
@@ -46,24 +46,39 @@ class Fleet:
 
     def start(self) -> None:
         # Ports chosen first, so Prometheus starts (and its discovery, which sends its first
-        # targets ~5 s later) while the servers load.
-        specs = []
-        for i in range(3):
-            repo = copy_demo(self.root / f"repo{i}", (MODEL,))
-            ports = (free_port(), free_port(), free_port())
-            specs.append(
-                LaunchSpec([repo], http_port=ports[0], grpc_port=ports[1], metrics_port=ports[2])
-            )
-        self.prometheus.targets = [
-            Target(f"127.0.0.1:{s.metrics_port}", f"127.0.0.1:{s.http_port}", f"replica-{i}")
-            for i, s in enumerate(specs)
-        ]
-        self.prometheus.start()
-        self.servers = [ServerProcess(spec) for spec in specs]
-        for server in self.servers:  # all three start side by side
-            server.start()
-        for server in self.servers:
-            server.wait_ready(90)
+        # targets ~5 s later) while the servers load. A free port can be taken by another test
+        # before our server binds it: then the three start again on new ones.
+        repos = [copy_demo(self.root / f"repo{i}", (MODEL,)) for i in range(3)]
+        for attempt in range(3):
+            specs = []
+            for repo in repos:
+                ports = (free_port(), free_port(), free_port())
+                specs.append(
+                    LaunchSpec(
+                        [repo], http_port=ports[0], grpc_port=ports[1], metrics_port=ports[2]
+                    )
+                )
+            targets = [
+                Target(f"127.0.0.1:{s.metrics_port}", f"127.0.0.1:{s.http_port}", f"replica-{i}")
+                for i, s in enumerate(specs)
+            ]
+            if self.prometheus.proc is None:
+                self.prometheus.targets = targets
+                self.prometheus.start()
+            else:
+                self.prometheus.write_targets(targets)
+            self.servers = [ServerProcess(spec) for spec in specs]
+            try:
+                for server in self.servers:  # all three start side by side
+                    server.start()
+                for server in self.servers:
+                    server.wait_ready(90)
+                return
+            except LaunchError as exc:
+                for server in self.servers:
+                    server.stop()
+                if "in use" not in str(exc) or attempt == 2:
+                    raise
 
     def source(self, **kw: object) -> PrometheusSource:
         return PrometheusSource(PrometheusAPI(self.prometheus.url), job="triton", window="5s", **kw)  # type: ignore[arg-type]
