@@ -30,7 +30,7 @@ test *ARGS: setup test-tools
 # The quick subset for the edit-test loop (parsers, lint, stores, forms, statistics, sanitising,
 # a few pilot tests): no Docker engine, no perf_analyzer, at most the shared demo server; under a
 # minute on 2 cores. `just test` stays the gate.
-fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_compare.py tests/test_structure.py tests/test_doctor_rules.py tests/test_fleet_core.py"
+fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_compare.py tests/test_structure.py tests/test_doctor_rules.py tests/test_tune_rules.py tests/test_trust.py tests/test_fleet_core.py"
 test-fast *ARGS: setup
     {{py}} -m pytest -q -n 2 --dist loadfile {{fast_tests}} {{ARGS}}
 
@@ -87,13 +87,17 @@ bench-lint: setup
 bench-config: setup
     {{py}} tests/bench_config.py
 
-# Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot).
+# Save an SVG screenshot of every pane into assets/screenshots (runs a short sweep for the plot),
+# and two at 80x24 (a benchmark keeping an unstable level's windows, the logs folded).
 screenshots: setup
     {{py}} assets/screenshots/take.py
+    {{py}} assets/screenshots/take_small.py
 
 # Tune benchmark: brute force vs the quick (hill-climbing) search on the same model and space;
 # prints measurements, winners, throughput ratio quick/brute (target >= 0.95) and wall-time ratio
-# (target <= 0.4). Extra arguments go to the script (--counts, --batch, --concurrency, -p, -s).
+# (target <= 0.4). Then how often repeated tunes agree on the verdict (target: "better" every time
+# on the sleeping model, never a winner on the fixed-cost one that already batches). Extra
+# arguments go to the script (--counts, --batch, --concurrency, -p, -s, --repeats, --agreement-only).
 bench-tune *ARGS: setup
     {{py}} assets/bench/tune.py {{ARGS}}
 

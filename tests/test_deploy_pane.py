@@ -79,6 +79,11 @@ async def test_deploy_cancel_before_write_leaves_nothing(tmp_path: Path) -> None
             review = screen.query_one("#deploy-config")
             assert review.region.height >= 10
             assert review.region.y <= 4  # right under the steps, not under blank lines
+            # Enter again on the path: the review line is replaced, not repeated.
+            screen.query_one("#deploy-path", Input).focus()
+            await pilot.press("enter")
+            await pilot.pause(0.5)
+            assert _steps(app).count("nothing is written yet") == 1
             review.focus()  # Esc leaves from the editor too
             await pilot.press("escape")
             assert not isinstance(app.screen, DeployScreen)

@@ -83,9 +83,15 @@ def test_one_key_benchmark_infer_and_palette_commands(term: Keys) -> None:
     # Infer with `i` on the selected model, verify from the palette (issue 20), at 80x24.
     term.press("1")
     term.press("k", "j")  # identity_onnx, the second row, wherever the palette left the cursor
+    term.wait_for("identity_onnx  READY  version", timeout=30)  # the selection has followed
     term.press("i")
-    screen = term.wait_for("OUTPUT0  FP32", timeout=60)
-    assert "Infer identity_onnx" in screen and "identity_onnx over HTTP: client" in screen
+    # (OUTPUT0 FP32 is in the repository's detail too: wait for the infer screen's own line.)
+    screen = term.wait_for("over HTTP: client", timeout=60)
+    assert (
+        "OUTPUT0  FP32" in screen
+        and "Infer identity_onnx" in screen
+        and "identity_onnx over HTTP: client" in screen
+    )
     term.press("Escape")
     term.press(":")
     term.type("verify iden")
@@ -130,6 +136,6 @@ def test_logs_open_at_the_tail_search_counts_and_escape_closes_help(term: Keys) 
     term.wait_for("match 1/")
     term.press("1")
     term.press("?")
-    term.wait_for("every pane acts on")
+    term.wait_for("The model under the cursor")
     term.press("Escape")
-    term.wait_gone("every pane acts on")
+    term.wait_gone("The model under the cursor")

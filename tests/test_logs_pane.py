@@ -185,6 +185,9 @@ async def test_search_counts_matches_and_scrolls_one_into_view(demo_client: Trit
         pane = app.query_one(LogsPane)
         assert await _until(pilot, lambda: len(pane.store) == 200)
         status = pane.query_one("#logs-status")
+        assert pane.view.wrap and "WRAP" in str(status.render())  # folded by default
+        await pilot.press("w")  # cut lines: a match far right scrolls sideways into view
+        assert not pane.view.wrap and "CUT (w wraps)" in str(status.render())
         await pilot.press("slash", *"needle", "enter")
         assert await _until(pilot, lambda: "match 1/4" in str(status.render()))
         assert pane.view.scroll_x > 60  # the match, past column 140, is on screen

@@ -27,6 +27,8 @@ FAST = ["-p", "300", "-s", str(ANY_STABILITY), "--concurrency", "4:8"]
         ["--write", "-u", "127.0.0.1:8000"],
         ["--objective", "speed"],
         ["--compare", "x.json"],
+        ["--min-gain", "-1"],
+        ["--final-rounds", "2"],
     ],
 )
 def test_bad_options_exit_3(flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:

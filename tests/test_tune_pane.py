@@ -122,3 +122,26 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         await _until(pilot, lambda: not pane.running, timeout=120)
         assert _text(pane, "#tune-status").startswith("cancelled")
         assert same_config(client.model_config(FIXED_COST), applied_config)
+
+        # now that the model batches, nothing the space holds is better beyond noise: the
+        # verdict says so, `a` offers nothing, `r` writes the HTML report
+        _fill(pane, counts="1:1", batch="8:8", concurrency="8:8", gain="7.5")
+        await pilot.press("s")
+        assert pane.running
+        await _until(pilot, lambda: not pane.running, timeout=240)
+        status = _text(pane, "#tune-status")
+        assert status.startswith("done:") and "beyond noise" in status, status
+        assert "Nothing to apply" in status
+        record = pane.record
+        assert record is not None and record.min_gain_pct == 7.5
+        assert record.verdict is not None and record.verdict.verdict == "no_better_beyond_noise"
+        await pilot.press("a")
+        assert _text(pane, "#tune-status").startswith("Nothing to apply:")
+        assert not isinstance(app.screen, ChoiceScreen)
+        await pilot.press("r")
+        await _until(pilot, lambda: "Report written" in _text(pane, "#tune-status"))
+        written = Path(_text(pane, "#tune-status").split("written: ")[1].split(" (")[0])
+        page = written.read_text()
+        assert 'id="chart-latency"' in page and '<table id="ranked"' in page
+        assert written.is_relative_to(tmp_path / "cache")
+        assert same_config(client.model_config(FIXED_COST), applied_config)

@@ -108,7 +108,7 @@ def test_a_tune_killed_mid_search_is_recovered_before_the_next_reads_its_base(
 
     code = main(["tune", "-m", FIXED_COST, "-u", server.http_url, *TINY, "--results", str(results)])
     out = capsys.readouterr().out
-    assert code == 0, out
+    assert code == 5, out  # the space is the model's own config: nothing better beyond noise
     restored = out.index(f"restored {FIXED_COST}")
     assert restored < out.index(f"Tuning {FIXED_COST}"), out  # recovered first, then read
     record = load_record(_records(results)[-1])
@@ -161,7 +161,7 @@ def test_a_write_killed_mid_apply_is_reported_and_restored_by_the_next_tune(
 
     code = main([*flags, "--results", str(results), "--pending-apply", "restore"])
     out = capsys.readouterr().out
-    assert code == 0, out
+    assert code == 5, out  # tuned from the restored base: nothing better beyond noise
     assert f"put the previous config back in {config} and reloaded {FIXED_COST}" in out
     assert config.read_text() == before and not _batching(server)
     assert pending_applies(results) == []

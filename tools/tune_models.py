@@ -4,7 +4,12 @@
 products that depend on the input only through a sum, multiplied by zero before being added to
 the input (so OUTPUT0 = INPUT0). That is the case where dynamic batching pays, by a margin larger
 than a shared machine's noise. Its config.pbtxt allows batching but leaves the dynamic batcher
-off: the default a tune should beat.
+off: the default a tune should beat. `fixed_cost_batched` is the same model with the batcher
+already on: at a fixed concurrency nothing the tuner tries (a larger max batch than the load ever
+forms) changes it, so a tune must find nothing better beyond noise.
+
+`sleepy_python` is a python-backend model that sleeps a fixed time per request and cannot batch:
+the work is waiting, not CPU, so a second instance doubles its throughput even on a busy machine.
 """
 
 from __future__ import annotations
@@ -59,4 +64,82 @@ def add_fixed_cost_model(repo: Path) -> Path:
     (folder / "1").mkdir(parents=True, exist_ok=True)
     (folder / "1" / "model.onnx").write_bytes(fixed_cost_model().SerializeToString())
     (folder / "config.pbtxt").write_text(FIXED_COST_CONFIG)
+    return folder
+
+
+FIXED_COST_BATCHED = "fixed_cost_batched"
+
+
+def add_fixed_cost_batched_model(repo: Path) -> Path:
+    """The fixed-cost model with dynamic batching already on (nothing left to gain)."""
+    folder = repo / FIXED_COST_BATCHED
+    (folder / "1").mkdir(parents=True, exist_ok=True)
+    (folder / "1" / "model.onnx").write_bytes(fixed_cost_model().SerializeToString())
+    text = FIXED_COST_CONFIG.replace(FIXED_COST, FIXED_COST_BATCHED)
+    (folder / "config.pbtxt").write_text(text + "dynamic_batching { }\n")
+    return folder
+
+
+SLEEPY = "sleepy_python"
+SLEEP_S = 0.025  # long beside the CPU a request costs on a busy machine
+SLEEPY_CONFIG = """name: "sleepy_python"
+backend: "python"
+max_batch_size: 0
+input [ { name: "INPUT0", data_type: TYPE_FP32, dims: [ 4 ] } ]
+output [ { name: "OUTPUT0", data_type: TYPE_FP32, dims: [ 4 ] } ]
+instance_group [ { count: 1, kind: KIND_CPU } ]
+"""
+SLEEPY_MODEL = """\"\"\"Sleeps a fixed time per request, then echoes its input.\"\"\"
+
+import time
+
+import triton_python_backend_utils as pb_utils
+
+SLEEP_S = {sleep}
+
+
+class TritonPythonModel:
+    def execute(self, requests):
+        responses = []
+        for request in requests:
+            time.sleep(SLEEP_S)
+            data = pb_utils.get_input_tensor_by_name(request, "INPUT0").as_numpy()
+            out = pb_utils.Tensor("OUTPUT0", data)
+            responses.append(pb_utils.InferenceResponse(output_tensors=[out]))
+        return responses
+"""
+
+
+def add_sleepy_model(repo: Path, sleep_s: float = SLEEP_S) -> Path:
+    folder = repo / SLEEPY
+    (folder / "1").mkdir(parents=True, exist_ok=True)
+    (folder / "1" / "model.py").write_text(SLEEPY_MODEL.format(sleep=float(sleep_s)))
+    (folder / "config.pbtxt").write_text(SLEEPY_CONFIG)
+    return folder
+
+
+SLEEPY_ENSEMBLE = "sleepy_ensemble"
+SLEEPY_ENSEMBLE_CONFIG = """name: "sleepy_ensemble"
+platform: "ensemble"
+max_batch_size: 0
+input [ { name: "INPUT0", data_type: TYPE_FP32, dims: [ 4 ] } ]
+output [ { name: "OUTPUT0", data_type: TYPE_FP32, dims: [ 4 ] } ]
+ensemble_scheduling {
+  step [
+    {
+      model_name: "sleepy_python"
+      model_version: -1
+      input_map { key: "INPUT0" value: "INPUT0" }
+      output_map { key: "OUTPUT0" value: "OUTPUT0" }
+    }
+  ]
+}
+"""
+
+
+def add_sleepy_ensemble(repo: Path) -> Path:
+    """An ensemble of one step, the sleeping model (add it too): tuned through the ensemble."""
+    folder = repo / SLEEPY_ENSEMBLE
+    (folder / "1").mkdir(parents=True, exist_ok=True)
+    (folder / "config.pbtxt").write_text(SLEEPY_ENSEMBLE_CONFIG)
     return folder

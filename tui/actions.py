@@ -2,7 +2,7 @@
 
 The selected model is `ConsoleApp.selected_model` (the repository pane's cursor). Each action
 switches to the pane that does the work and hands it the model: `b` benchmarks it with the last
-settings, `c` probes its cold start, `e` opens its config, `L` shows its log lines, `l`/`u`/`r`
+settings, `P` probes its cold start, `e` opens its config, `L` shows its log lines, `l`/`u`/`r`
 load, unload and reload it; `i` and `V` (repository pane) infer it once and verify it against
 onnxruntime on a screen of their own; `w` asks the doctor why it is not faster (in the logs pane
 `w` wraps lines: the palette's "doctor MODEL" works there). Unloading, and probing a server this
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Literal
 
 from textual import work
 from textual.actions import SkipAction
-from textual.widgets import TabbedContent
+from textual.widget import Widget
+from textual.widgets import Button, Input, Select, Static, TabbedContent, TabPane, TextArea
 
 from tui.panes.config_dialogs import confirm
 from tui.state import ConsoleApp
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from tui.panes.repository import RepositoryPane
 
 ServerAction = Literal["load", "unload", "reload"]
+SERVER_KEYS = {"model", "bench_model", "probe_model", "infer_model", "verify_model"}
 MODEL_KEYS = {
     "model",
     "bench_model",
@@ -44,11 +46,55 @@ class ModelActions(ConsoleApp):
     """Actions on `selected_model` (mixed into the app, which owns the panes)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The model keys act from the panes only, not under a dialog or the deploy screen."""
+        """The model keys act from the panes only, not under a dialog or the deploy screen. Esc
+        closes the help when it is open, else leaves a field; the footer names each only when
+        it applies (a False here also hides the key)."""
+        if action == "close_help":
+            return bool(self.screen.query("HelpPanel"))
+        if action in ("leave_field", "field_pane"):
+            return self.focused_field() is not None
+        if action in SERVER_KEYS and self.server_state == "failed":
+            return False  # nothing to act on: out of the footer, which then has room for R
+        if action == "restart_server":
+            # Shown (and acting) once the server is down; the palette restarts a live one too.
+            down = self.server_state == "failed"
+            return len(self.screen_stack) == 1 and self.can_restart() and down
         return not (action in MODEL_KEYS and len(self.screen_stack) > 1)
 
+    def can_restart(self) -> bool:
+        """Whether `R` applies (the app knows: only a server it launched can be restarted)."""
+        return False
+
+    def action_restart_server(self) -> None:
+        """R and the palette's "restart server" (the app, tui/app.py, does it)."""
+        self.notify("only a server this console launched can be restarted", severity="warning")
+
+    # Keys that no field swallows -----------------------------------------------------------
+    def focused_field(self) -> Input | None:
+        """The text field that has the focus in a pane (not under a dialog), unless the field
+        handles Esc itself (class `own-escape`: the filter and search lines)."""
+        widget = self.focused
+        if len(self.screen_stack) > 1 or not isinstance(widget, Input):
+            return None
+        return None if widget.has_class("own-escape") else widget
+
+    def action_leave_field(self) -> None:
+        """Esc in a field: the focus goes to what the pane shows (its results), so the pane's
+        keys work again; a second Esc reaches the pane (cancel a run, close what is open)."""
+        field = self.focused_field()
+        if field is None:
+            raise SkipAction()
+        pane = next((a for a in field.ancestors if isinstance(a, TabPane)), None)
+        self.screen.set_focus(home_widget(pane) if pane is not None else None)
+
+    def action_field_pane(self, pane_id: str) -> None:
+        self.action_show_pane(pane_id)
+
     # Panes ---------------------------------------------------------------------------------
+
     def action_show_pane(self, pane_id: str) -> None:
+        if len(self.screen_stack) > 1:  # a dialog or the deploy screen is open: it stays on top
+            return
         tabs = self.query_one("#panes", TabbedContent)
         # Drop focus first: focus left inside the hidden pane would switch the tabs back.
         self.screen.set_focus(None)
@@ -67,8 +113,20 @@ class ModelActions(ConsoleApp):
         else:
             self.action_show_help_panel()
 
+    def action_show_help_panel(self) -> None:
+        """The help, beside the pane on a wide terminal; over all of it on a narrow one (at 80
+        columns a third of the width cut both the pane and the help's own lines)."""
+        super().action_show_help_panel()
+        self.call_after_refresh(self._size_help)
+
+    def _size_help(self) -> None:
+        for panel in self.screen.query("HelpPanel"):
+            panel.set_class(self.size.width < 120, "-full")
+            if not panel.query(".help-close"):  # over the footer too: say how to leave
+                panel.mount(Static("? or Esc closes the help", classes="help-close"), before=0)
+
     def action_close_help(self) -> None:
-        """Esc closes the help first; otherwise the key goes on to the focused widget."""
+        """Esc closes the help first; otherwise the key goes on (see check_action)."""
         if not self.screen.query("HelpPanel"):
             raise SkipAction()
         self.action_hide_help_panel()
@@ -226,3 +284,21 @@ class ModelActions(ConsoleApp):
 
         self.post_message(ModelStateChanged("", "file"))
         self.notify("refreshing from the server and the disk", timeout=2)
+
+
+FIELD_TYPES = (Input, TextArea, Select)
+
+
+def home_widget(pane: Widget) -> Widget | None:
+    """Where the focus rests in `pane` when it leaves a field: the widget the pane names as
+    its results (`home` attribute: a selector), else its first focusable widget that takes no
+    typing (a table, a log view, a button), else none (the app's keys then act)."""
+    selector = next((getattr(w, "home", "") for w in pane.children), "")
+    if selector:
+        found = [w for w in pane.query(selector) if w.focusable]
+        if found:
+            return found[0]
+    widgets = [w for w in pane.query("*") if w.focusable]
+    return next((w for w in widgets if not isinstance(w, (*FIELD_TYPES, Button))), None) or next(
+        (w for w in widgets if isinstance(w, Button)), None
+    )

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from rich.markup import escape
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -20,15 +20,32 @@ from tui.actions import ModelActions
 from tui.core.fleet.registry import unregister_server
 from tui.core.fleet.sources import FleetSource
 from tui.core.server.client import TritonError
-from tui.core.server.launcher import LaunchError
+from tui.core.server.launcher import LaunchError, ServerProcess
+from tui.core.server.liveness import Liveness
 from tui.core.server.options import ServerOptions
 from tui.core.server.session import Session, open_session
 from tui.core.util import errorlog
 from tui.core.util.sanitize import say
 from tui.palette import ConsoleCommands
 from tui.panes import PANES
+from tui.panes.config_dialogs import confirm
 from tui.state import ModelStateChanged
 from tui.widgets.server_bar import ServerBar
+
+# alt+digit arrives as "alt+1" under the kitty keyboard protocol, but as ESC 1 from xterm, tmux
+# and most Linux terminals, which Textual reads as macOS's option+1 character, "¡" (key names
+# below). A text field takes those characters, and Textual drops even priority bindings for keys
+# the focused field would take, so the app catches them before any binding (`on_event`).
+OPTION_DIGITS = {
+    "inverted_exclamation_mark": "1",
+    "trade_mark_sign": "2",
+    "pound_sign": "3",
+    "cent_sign": "4",
+    "infinity": "5",
+    "section_sign": "6",
+}
+PANE_OF_DIGIT = {p.key: p.pane_id for p in PANES}
+
 
 INTERRUPTED = 130  # the exit code of a quit before the server was ready, as `serve`'s Ctrl+C
 
@@ -45,18 +62,37 @@ class TritonTUI(ModelActions):
         # ctrl+p is declared here: Textual adds its own only when no binding opens the palette.
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
-        Binding("escape", "close_help", show=False, priority=True),
+        # Esc: closes the help when open, else leaves the text field (check_action says which
+        # applies; neither: the key goes on to the pane, e.g. to cancel a run).
+        Binding("escape", "close_help", "Close help", priority=True),
+        Binding("escape", "leave_field", "Leave field", priority=True),
         Binding("ctrl+r", "refresh_all", "Refresh", show=False),
         Binding("l", "model('load')", "Load", show=False),
         Binding("u", "model('unload')", "Unload", show=False),
         Binding("r", "model('reload')", "Reload", show=False),
         Binding("b", "bench_model", "Benchmark", show=False),
-        Binding("c", "probe_model", "Cold start", show=False),
+        # Probing unloads the model: its key shares no letter with moving around (c opens the
+        # cold-start view in the Logs pane).
+        Binding("P", "probe_model", "Probe cold start", show=False),
         Binding("e", "edit_config", "Config", show=False),
         Binding("L", "model_logs", "Its logs", show=False),
+        Binding("R", "restart_server", "Restart server"),
         Binding("w", "doctor_model", "Why not faster", show=False),
         *(
             Binding(p.key, f"show_pane('{p.pane_id}')", p.title, show=False, id=f"pane-{p.pane_id}")
+            for p in PANES
+        ),
+        # Keys no field swallows: alt+digit switches panes from anywhere. In a field the footer
+        # names them (the first binding, enabled there only); elsewhere the others act unseen.
+        Binding(
+            "alt+1",
+            "field_pane('repository')",
+            "Panes",
+            key_display="alt+1…6",
+            priority=True,
+        ),
+        *(
+            Binding(f"alt+{p.key}", f"show_pane('{p.pane_id}')", p.title, show=False, priority=True)
             for p in PANES
         ),
     ]
@@ -75,6 +111,17 @@ class TritonTUI(ModelActions):
         self.stop_server_on_exit = stop_server_on_exit
         self.startup_timeout = startup_timeout
         self.fleet_source = fleet
+        self.liveness = Liveness()
+
+    async def on_event(self, event: events.Event) -> None:
+        """alt+digit as ESC digit (see OPTION_DIGITS) switches panes, whatever has the focus."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            digit = OPTION_DIGITS.get(event.key, "")
+            if digit in PANE_OF_DIGIT and len(self.screen_stack) == 1:
+                event.stop()
+                self.action_show_pane(PANE_OF_DIGIT[digit])
+                return
+        await super().on_event(event)
 
     def compose(self) -> ComposeResult:
         yield ServerBar(self.session).data_bind(TritonTUI.server_state, TritonTUI.server_message)
@@ -96,17 +143,86 @@ class TritonTUI(ModelActions):
         self.set_interval(1.0, self._check_server)
 
     def _check_server(self) -> None:
-        """A server we run that exited mid-session: say so, with its reason."""
+        """Every second: a server we run that exited mid-session is said so, with its reason;
+        one we attached to is asked whether it is live (the header follows within two seconds
+        of it refusing connections)."""
         server = self.session.server
-        if self.server_state == "ready" and server is not None and server.exited:
+        if self.server_state not in ("ready", "lost"):
+            return
+        if server is not None and server.exited:
             self.server_state = "stopping"
             self.explain_exit()
+        elif isinstance(server, ServerProcess):
+            return  # ours: its exit is seen above, and a busy host never makes it look gone
+        elif not any(w.group == "liveness" and not w.is_finished for w in self.workers):
+            self.check_liveness()
 
     @work(thread=True, exclusive=True, group="startup")
     def explain_exit(self) -> None:
         server = self.session.server
         reason = server.exit_reason() if server is not None else "log stream ended"
-        self.call_from_thread(self._set_state, "failed", f"the server stopped: {reason}")
+        hint = "; R restarts it with the same flags" if self.can_restart() else ""
+        self.call_from_thread(self._set_state, "failed", f"the server stopped: {reason}{hint}")
+
+    @work(thread=True, group="liveness")
+    def check_liveness(self) -> None:
+        self.call_from_thread(self._liveness_seen, *self.liveness.probe(self.session.client))
+
+    def _liveness_seen(self, state: str, message: str) -> None:
+        if self.server_state not in ("ready", "lost") or state == self.server_state:
+            return
+        self.server_message = message
+        self.server_state = state
+        if state == "lost":
+            self.notify(message, title="Server not answering", severity="error", timeout=10)
+        else:
+            self.notify(message, title="Reconnected", timeout=10)
+            self.action_refresh_all()
+
+    def can_restart(self) -> bool:
+        return isinstance(self.session.server, ServerProcess)
+
+    def action_restart_server(self) -> None:
+        """R: start the server this console launched again, same flags and ports; the panes
+        stay as they are and re-read it once it is ready."""
+        if not self.can_restart():
+            self.notify("only a server this console launched can be restarted", severity="warning")
+            return
+        if any(w.group == "startup" and not w.is_finished for w in self.workers):
+            self.notify("the server is starting or stopping: wait for it", severity="warning")
+            return
+        self.restart_server()
+
+    @work(group="restart")
+    async def restart_server(self) -> None:
+        server = self.session.server
+        if server is not None and server.running:
+            answer = await self.push_screen_wait(
+                confirm(
+                    "Restart the server?",
+                    "It stops (clients get errors meanwhile) and starts again with the same "
+                    "flags and ports.",
+                    yes="Restart",
+                )
+            )
+            if answer != "yes":
+                return
+        self.server_message = "restarting with the same flags …"
+        self.server_state = "starting"
+        self.clear_notifications()  # the failure they told of is being dealt with
+        self.notify("restarting the server with the same flags", timeout=5)
+        self._restart_and_wait()
+
+    @work(thread=True, exclusive=True, group="startup")
+    def _restart_and_wait(self) -> None:
+        server = self.session.server
+        assert isinstance(server, ServerProcess)
+        try:
+            server.restart()
+        except LaunchError as exc:
+            self.call_from_thread(self._set_state, "failed", f"restart failed: {exc}")
+            return
+        self.wait_for_server()
 
     @work(thread=True, exclusive=True, group="startup")
     def wait_for_server(self) -> None:
@@ -119,6 +235,10 @@ class TritonTUI(ModelActions):
             return
         warnings = self.session.server.warnings if self.session.server else []
         self.call_from_thread(self._set_state, "ready", "; ".join(warnings))
+
+    def watch_server_state(self) -> None:
+        """The footer follows the server: its keys that need one leave when it is down."""
+        self.refresh_bindings()
 
     def _set_state(self, state: str, message: str) -> None:
         self.server_message = message
@@ -172,6 +292,7 @@ class TritonTUI(ModelActions):
         """Every pane on the server at `url` (see ConsoleApp.attach): the header names it at
         once, its state follows as for `-u`, and the panes re-read what they show."""
         super().attach(url, metrics_url, repositories)
+        self.liveness = Liveness()  # the new server's, not the last one's verdict
         self.query_one(ServerBar).session = self.session
         self.server_message = ""
         self.server_state = "starting"

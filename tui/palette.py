@@ -62,6 +62,11 @@ class ConsoleCommands(Provider):
             ("export last benchmark as CSV", partial(app.action_export_bench, "csv"), ""),
             ("export last benchmark as JSON", partial(app.action_export_bench, "json"), ""),
             ("refresh everything", app.action_refresh_all, "re-read the server and the disk"),
+            (
+                "restart server",
+                app.action_restart_server,
+                "the server this console launched, same flags and ports (R when it died)",
+            ),
             ("help", app.action_toggle_help, "keys and workflow of the pane in view"),
         ]
         for name in app.known_models():

@@ -23,7 +23,8 @@ from tui.core.server.client import TritonError
 from tui.core.server.docker_server import DockerServer
 from tui.core.server.session import Session
 
-ServerPhase = Literal["starting", "ready", "failed", "stopping"]
+# "lost": a server that was live stopped answering (the console reconnects when it answers)
+ServerPhase = Literal["starting", "ready", "failed", "stopping", "lost"]
 ModelAction = Literal["load", "unload", "reload", "apply", "restore", "deploy", "file"]
 
 

@@ -9,7 +9,14 @@ taken from the brute run (the search's quality without the machine's drift betwe
 ends by measuring its top configurations again and ranks them on that figure: its winner's
 throughput is the second measurement, and the re-measures count in its measurements and time.
 
+Then the verdict's repeatability: `--repeats N` (default 3) quick tunes each of two models on the
+same server, and how often their verdicts agree. `sleepy_python` sleeps per request, so a second
+instance doubles its throughput (target: "better" every time, the winner two instances);
+`fixed_cost_batched` already batches, so nothing in its space helps at concurrency 8 (target: never
+a winner). `--agreement-only` skips the brute/quick comparison.
+
     python assets/bench/tune.py [--counts 1:3] [--batch 2:16] [--concurrency 1:64] [-p 1000]
+                                [--repeats 3] [--agreement-only]
 """
 
 from __future__ import annotations
@@ -24,7 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tools.tune_models import FIXED_COST, add_fixed_cost_model  # noqa: E402
+from tools.tune_models import (  # noqa: E402
+    FIXED_COST,
+    FIXED_COST_BATCHED,
+    SLEEPY,
+    add_fixed_cost_batched_model,
+    add_fixed_cost_model,
+    add_sleepy_model,
+)
 from tui.core.server.client import TritonHTTP  # noqa: E402
 from tui.core.server.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.tune.measure import MeasureSettings  # noqa: E402
@@ -45,39 +59,93 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1:64", help="MIN:MAX (powers of 2)")
     parser.add_argument("-p", type=int, default=1000, help="measurement window, ms")
     parser.add_argument("-s", type=float, default=20.0, help="stability percentage")
+    parser.add_argument("--repeats", type=int, default=3, help="tunes per model for agreement")
+    parser.add_argument("--agreement-only", action="store_true", help="skip brute vs quick")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="triton-tui-bench-tune-"))
     add_fixed_cost_model(work / "models")
+    add_fixed_cost_batched_model(work / "models")
+    add_sleepy_model(work / "models")
     server = ServerProcess(LaunchSpec([work / "models"]))
     server.start()
     try:
         server.wait_ready(120)
-        config = TritonHTTP(server.http_url).model_config(FIXED_COST)
-        low, high = _pair(args.counts)
-        space = SearchSpace.for_model(
-            config,
-            has_gpu=False,
-            counts=list(range(low, high + 1)),
-            batch_sizes=powers_of_two(*_pair(args.batch)),
-            concurrency=powers_of_two(*_pair(args.concurrency)),
-        )
         run = TuneRun(server.metrics_url, MeasureSettings(args.p, args.s), work / "records")
-        print(
-            f"model {FIXED_COST}, {space.size()} configs + default, concurrency "
-            f"{args.concurrency}, window {args.p} ms, stability {args.s:g} %",
-            flush=True,
-        )
-        records: dict[str, TuneRecord] = {}
-        walls: dict[str, float] = {}
-        for mode in ("brute", "quick"):
-            record = TuneRecord(FIXED_COST, server.http_url, space, mode=mode, window_ms=args.p)
-            t0 = time.monotonic()
-            records[mode] = run_tune(record, run, _progress(mode))
-            walls[mode] = time.monotonic() - t0
-        return _report(records, walls)
+        code = 0 if args.agreement_only else _search(args, server, run)
+        return code or _agreement(server, run, args.repeats)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _search(args: argparse.Namespace, server: ServerProcess, run: TuneRun) -> int:
+    """Brute against quick on the fixed-cost model (the search's quality and cost)."""
+    config = TritonHTTP(server.http_url).model_config(FIXED_COST)
+    low, high = _pair(args.counts)
+    space = SearchSpace.for_model(
+        config,
+        has_gpu=False,
+        counts=list(range(low, high + 1)),
+        batch_sizes=powers_of_two(*_pair(args.batch)),
+        concurrency=powers_of_two(*_pair(args.concurrency)),
+    )
+    print(
+        f"model {FIXED_COST}, {space.size()} configs + default, concurrency "
+        f"{args.concurrency}, window {args.p} ms, stability {args.s:g} %",
+        flush=True,
+    )
+    records: dict[str, TuneRecord] = {}
+    walls: dict[str, float] = {}
+    for mode in ("brute", "quick"):
+        record = TuneRecord(FIXED_COST, server.http_url, space, mode=mode, window_ms=args.p)
+        t0 = time.monotonic()
+        records[mode] = run_tune(record, run, _progress(mode))
+        walls[mode] = time.monotonic() - t0
+    return _report(records, walls)
+
+
+AGREEMENT_CASES = [
+    # model, axes, the verdict expected every time, the winner's key when "better"
+    (SLEEPY, {"counts": [1, 2], "concurrency": [1, 2, 4]}, "better", "cpu2-mbs0-nodb"),
+    (
+        FIXED_COST_BATCHED,
+        {"counts": [1], "batch_sizes": [8, 16], "dynamic": [True], "concurrency": [8]},
+        "no_better_beyond_noise",
+        None,
+    ),
+]
+
+
+def _agreement(server: ServerProcess, run: TuneRun, repeats: int) -> int:
+    """The same quick tune `repeats` times per model: how often the verdicts agree."""
+    print(f"\nverdict agreement over {repeats} repeated quick tunes per model", flush=True)
+    for model, axes, expected, winner in AGREEMENT_CASES:
+        config = TritonHTTP(server.http_url).model_config(model)
+        space = SearchSpace.for_model(config, has_gpu=False, **axes)  # type: ignore[arg-type]
+        seen = []
+        for i in range(repeats):
+            t0 = time.monotonic()
+            record = run_tune(TuneRecord(model, server.http_url, space, mode="quick"), run)
+            verdict = record.verdict
+            chosen = record.chosen
+            key = chosen.key if chosen is not None else None
+            seen.append((verdict.verdict if verdict else record.status, key))
+            gain = verdict.final.get("gain_pct") if verdict and verdict.final else None
+            span = f", gain {gain[0]:+.0f} to {gain[1]:+.0f} %" if gain else ""
+            print(
+                f"  {model:20} run {i + 1}: {seen[-1][0]}"
+                f"{' (' + key + ')' if key else ''}{span}, {time.monotonic() - t0:.0f} s",
+                flush=True,
+            )
+        pairs = [(a, b) for i, a in enumerate(seen) for b in seen[i + 1 :]]
+        agree = sum(a == b for a, b in pairs)
+        hits = sum(v == expected and k == winner for v, k in seen)
+        print(
+            f"{model}: verdicts agree in {agree}/{len(pairs)} pairs; as expected "
+            f"({expected}{' ' + winner if winner else ''}) in {hits}/{repeats} runs"
+            + ("" if expected == "better" else f"; winners: {sum(k is not None for _, k in seen)}")
+        )
+    return 0
 
 
 def _progress(mode: str):  # type: ignore[no-untyped-def]

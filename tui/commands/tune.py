@@ -2,20 +2,24 @@
 
 Launches a server with --model-repository DIR (explicit model control, so candidates can be
 loaded as config overrides), or tunes the model of a running server given with -u HOST:PORT.
-Exit codes: 0 a config met the constraints, 4 none did (the closest is printed), 3 bad options
-(or a --write of this model left unverified by a killed tune: --pending-apply says what to do with
-it), 99 the server failed, 130 interrupted (the model is restored either way).
+Exit codes: 0 a config beats the current one beyond noise and by the --min-gain margin, 5 none
+does (the current config is as good as anything tried), 4 none met the constraints (the closest is
+printed), 3 bad options (or a --write of this model left unverified by a killed tune:
+--pending-apply says what to do with it), 99 the server failed, 130 interrupted (the model is
+restored either way).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
+from tui.commands import tune_ensemble, tune_output
 from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
@@ -23,8 +27,9 @@ from tui.core.server.endpoints import UsageError
 from tui.core.server.launcher import LaunchError
 from tui.core.server.options import ServerOptions
 from tui.core.server.session import Session, open_session
-from tui.core.tune import apply, report
-from tui.core.tune.form import parse_concurrency
+from tui.core.tune import apply, html_report, report
+from tui.core.tune.compare import MIN_MARGIN_PCT, MIN_ROUNDS
+from tui.core.tune.form import parse_concurrency, parse_range
 from tui.core.tune.form import span as _span
 from tui.core.tune.measure import MAX_TRIALS, STABILITY_PCT, WINDOW_MS, has_gpu
 from tui.core.tune.options import TuneOptions
@@ -42,16 +47,9 @@ from tui.core.tune.space import (
     INSTANCE_COUNTS,
     MAX_BATCH,
     SpaceError,
+    composing_models,
 )
-from tui.core.tune.tuner import (
-    CandidateMeasured,
-    CandidateStarted,
-    LevelMeasured,
-    RemeasureStarted,
-    TuneEvent,
-    TuneRun,
-    run_tune,
-)
+from tui.core.tune.tuner import TuneRun, run_tune
 
 
 def add_parser(subparsers: Any) -> None:
@@ -61,9 +59,26 @@ def add_parser(subparsers: Any) -> None:
         description="Search instance count, max batch size, dynamic batching and client "
         "concurrency for the config that maximises the objective within the constraints. "
         "Candidates are loaded as config overrides (nothing is written) and the model is "
-        "restored at the end; --write saves the winner to config.pbtxt.",
+        "restored at the end; --write saves the winner to config.pbtxt. A winner must beat "
+        "the current config beyond noise: its gain, measured in interleaved rounds with the "
+        "current config, must clear --min-gain over its whole 95 % interval.",
+        epilog="exit codes: 0 a config is better beyond noise, 5 no config is better than the "
+        "current one beyond noise, 4 none met the constraints, 3 bad options, 99 server "
+        "failure, 130 interrupted",
     )
-    p.add_argument("-m", dest="model", required=True, metavar="MODEL", help="model to tune")
+    p.add_argument(
+        "-m",
+        dest="model",
+        required=True,
+        metavar="MODEL[,MODEL]",
+        help="model to tune; an ensemble tunes its composing models through it; several "
+        "(a,b) are tuned in turn while all are driven at the same time",
+    )
+    p.add_argument(
+        "--weights",
+        metavar="W,W",
+        help="with -m a,b: the weight of each model's throughput in the objective (default 1 each)",
+    )
     p.add_argument("--latency-budget", type=float, metavar="MS", help="p99 latency at most MS")
     p.add_argument("--min-throughput", type=float, metavar="N", help="infer/sec at least N")
     p.add_argument("--max-gpu-memory", type=float, metavar="MB", help="GPU memory at most MB")
@@ -99,13 +114,38 @@ def add_parser(subparsers: Any) -> None:
         help="try dynamic batching on, off or both (default both where the model can batch)",
     )
     p.add_argument(
-        "--queue-delay", metavar="US[,US]", help="max_queue_delay_microseconds values (default 0)"
+        "--queue-delay",
+        metavar="US[,US]|auto",
+        help="max_queue_delay_microseconds values where the batcher is on (default 0; auto: "
+        f"{','.join(map(str, AUTO_QUEUE_DELAYS_US))})",
+    )
+    p.add_argument(
+        "--intra-op-threads",
+        metavar="N[,N]",
+        help="onnxruntime models: intra_op_thread_count values to try (default: the model's own)",
+    )
+    p.add_argument(
+        "--inter-op-threads",
+        metavar="N[,N]",
+        help="onnxruntime models: inter_op_thread_count values to try (default: the model's own)",
+    )
+    p.add_argument(
+        "--concurrency-formula",
+        action="store_true",
+        help="start each config's concurrency sweep at 2 x max batch x instances (Model "
+        "Analyzer's formula) instead of near the best so far",
     )
     p.add_argument(
         "--concurrency",
         default=_span(CONCURRENCY),
         metavar="MIN:MAX",
         help=f"client concurrency, powers of two from MIN to MAX (default {_span(CONCURRENCY)})",
+    )
+    p.add_argument(
+        "--request-rate",
+        metavar="MIN:MAX",
+        help="drive the model by arrival rate instead of clients: requests per second, powers "
+        "of two from MIN to MAX (Model Analyzer searches 16:8192); replaces --concurrency",
     )
     p.add_argument(
         "-p",
@@ -124,6 +164,32 @@ def add_parser(subparsers: Any) -> None:
         help=f"allowed spread of the last 3 windows (default {STABILITY_PCT:g})",
     )
     p.add_argument("-r", "--max-trials", type=int, default=MAX_TRIALS, metavar="N")
+    p.add_argument(
+        "--min-gain",
+        type=float,
+        default=MIN_MARGIN_PCT,
+        metavar="PCT",
+        help="the smallest gain over the current config worth a change, beyond noise "
+        f"(default {MIN_MARGIN_PCT:g} %%)",
+    )
+    p.add_argument(
+        "--final-rounds",
+        type=int,
+        default=MIN_ROUNDS,
+        metavar="N",
+        help=f"rounds of the interleaved final comparison (default and least {MIN_ROUNDS})",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the verdict as one JSON object at the end (verdict, winner, gain_pct, current)",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write a self-contained HTML report (index.html) into DIR",
+    )
     p.add_argument("--results", type=Path, metavar="DIR", help="where tune records go")
     p.add_argument(
         "--resume",
@@ -158,9 +224,14 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+AUTO_QUEUE_DELAYS_US = [0, 100, 500, 1000]
+
+
 def _ints(text: str | None, flag: str) -> list[int] | None:
     if not text:
         return None
+    if flag == "--queue-delay" and text.strip() == "auto":
+        return list(AUTO_QUEUE_DELAYS_US)
     try:
         return [int(v) for v in text.split(",")]
     except ValueError:
@@ -176,9 +247,34 @@ def _concurrency(text: str) -> tuple[int, int]:
         raise UsageError(f"--concurrency {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
 
 
+def _weights(text: str | None, count: int) -> list[float]:
+    if not text:
+        return []
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--weights {text}: expected comma-separated numbers") from None
+    if len(weights) != count or not all(0 < w < float("inf") for w in weights):
+        raise UsageError(f"--weights {text}: one number above 0 per model of -m ({count})")
+    return weights
+
+
+def _rates(text: str) -> tuple[int, int]:
+    try:
+        return parse_range(text, "--request-rate")
+    except ValueError:
+        raise UsageError(f"--request-rate {text}: expected MIN:MAX with 1 <= MIN <= MAX") from None
+
+
 def check_options(args: argparse.Namespace) -> ServerOptions:
     """The server options (-u with --model-repository: as --repository); UsageError when a
     flag is wrong."""
+    args.models = [m.strip() for m in args.model.split(",")]
+    if len(args.models) > 1 and (args.resume or args.show):
+        raise UsageError("--resume and --show take one model, not -m a,b")
+    if len(set(args.models)) != len(args.models) or not all(args.models):
+        raise UsageError(f"-m {args.model}: expected distinct model names separated by commas")
+    args.weight_list = _weights(args.weights, len(args.models))
     options = server_options(args, local_repository=True)
     if options.local_repositories and not args.repository:
         args.repository = options.local_repositories[0]
@@ -195,6 +291,8 @@ def check_options(args: argparse.Namespace) -> ServerOptions:
         ),
         (args.max_batch_size is None or args.max_batch_size >= 1, "--max-batch-size must be >= 1"),
         (args.latency_budget is None or args.latency_budget > 0, "--latency-budget must be > 0"),
+        (0 <= args.min_gain < 1000, "--min-gain must be a percentage from 0 to 1000"),
+        (args.final_rounds >= MIN_ROUNDS, f"--final-rounds must be at least {MIN_ROUNDS}"),
         (not args.compare or args.show, "--compare needs --show"),
         (
             not args.write or args.model_repository or args.repository,
@@ -205,7 +303,15 @@ def check_options(args: argparse.Namespace) -> ServerOptions:
         if not ok:
             raise UsageError(message)
     _concurrency(args.concurrency)
+    if args.request_rate:
+        _rates(args.request_rate)
     _ints(args.queue_delay, "--queue-delay")
+    for flag, text in (
+        ("--intra-op-threads", args.intra_op_threads),
+        ("--inter-op-threads", args.inter_op_threads),
+    ):
+        if any(n < 1 for n in _ints(text, flag) or []):
+            raise UsageError(f"{flag} {text}: thread counts start at 1")
     return options
 
 
@@ -230,43 +336,31 @@ def tune_options(args: argparse.Namespace) -> TuneOptions:
         batch=batch,
         dynamic=dynamic,
         queue_delays_us=_ints(args.queue_delay, "--queue-delay"),
-        concurrency=_concurrency(args.concurrency),
+        concurrency=_rates(args.request_rate)
+        if args.request_rate
+        else _concurrency(args.concurrency),
         window_ms=args.measurement_interval,
         stability_pct=args.stability_percentage,
         max_trials=args.max_trials,
+        min_gain_pct=args.min_gain,
+        final_rounds=args.final_rounds,
+        concurrency_formula=args.concurrency_formula,
+        load="request_rate" if args.request_rate else "concurrency",
+        intra_op=_ints(args.intra_op_threads, "--intra-op-threads"),
+        inter_op=_ints(args.inter_op_threads, "--inter-op-threads"),
     )
 
 
-def _printer(event: TuneEvent) -> None:
-    if isinstance(event, CandidateStarted):
-        eta = f", about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
-        bound = "" if event.eta_s is not None else "≤ "
-        print(
-            f"[{event.index}/{bound}{event.total}] {event.candidate.words()} "
-            f"({event.elapsed_s:.0f} s{eta})",
-            flush=True,
-        )
-    elif isinstance(event, RemeasureStarted):
-        if event.index == 1:
-            print("re-measuring the top configurations (the ranking uses the second figure)")
-        print(
-            f"[again {event.index}/{event.total}] {event.candidate.words()}",
-            flush=True,
-        )
-    elif isinstance(event, LevelMeasured):
-        lv = event.level
-        text = (
-            f"{lv.throughput:,.1f} infer/s, p99 {lv.p99_ms:.2f} ms"
-            if lv.ok
-            else f"no figure: {lv.error}"
-        )
-        print(f"    concurrency {lv.concurrency}: {text}", flush=True)
-    elif isinstance(event, CandidateMeasured) and event.result.status != "ok":
-        print(f"    {event.result.status}: {event.result.reason}", flush=True)
-
-
-def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> TuneRecord:
+def _record(
+    args: argparse.Namespace,
+    url: str,
+    metrics_url: str | None,
+    model: str = "",
+    through: str = "",
+) -> TuneRecord:
+    """The tune of `model` (default -m), measured through the ensemble `through` if given."""
     client = TritonHTTP(url, timeout=10.0)
+
     if args.resume:
         path = (
             latest_unfinished(args.model, args.results)
@@ -280,14 +374,46 @@ def _record(args: argparse.Namespace, url: str, metrics_url: str | None) -> Tune
             raise UsageError(f"--resume {path}: that tune is of {record.model!r}")
         record.url = url
         return record
-    config = client.model_config(args.model)
+    model = model or args.model
+    config = client.model_config(model)
     gpu = has_gpu(metrics_url)
     if args.objective == "throughput-per-gb" and not gpu:
         raise UsageError("--objective throughput-per-gb needs GPU metrics; this server has none")
     try:
-        return tune_options(args).new_record(url, config, gpu)
+        options = tune_options(args)
+        options.model = model
+        record = options.new_record(url, config, gpu)
     except SpaceError as exc:
         raise UsageError(str(exc)) from None
+    record.through = through
+    return record
+
+
+def _records(args: argparse.Namespace, url: str, metrics_url: str | None) -> list[TuneRecord]:
+    """The tune to run: of -m, of each composing model when -m is an ensemble, or of each of
+    several models (-m a,b) in turn, all driven at the same time."""
+    if len(args.models) > 1:
+        for model in args.models:
+            for line in recover_first(url, model, args.results):
+                print(line, flush=True)
+        weights = args.weight_list or [1.0] * len(args.models)
+        records = []
+        for i, model in enumerate(args.models):
+            others = args.models[:i] + args.models[i + 1 :]
+            record = _record(args, url, metrics_url, model)
+            record.together = others
+            record.weights = [weights[i], *(weights[:i] + weights[i + 1 :])]
+            records.append(record)
+        print(f"tuning {', '.join(args.models)} in turn, all driven at the same time")
+        return records
+    steps = [] if args.resume else composing_models(TritonHTTP(url).model_config(args.model))
+    for model in steps or [args.model]:
+        for line in recover_first(url, model, args.results):  # before the base config
+            print(line, flush=True)
+    if not steps:
+        return [_record(args, url, metrics_url)]
+    print(f"{args.model} is an ensemble: tuning {', '.join(steps)} in turn, measured through it")
+    return [_record(args, url, metrics_url, step, through=args.model) for step in steps]
 
 
 def show(args: argparse.Namespace) -> int:
@@ -306,6 +432,10 @@ def show(args: argparse.Namespace) -> int:
     if args.export:
         for written in report.export(record, args.export):
             print(f"wrote {written}")
+    if args.report:
+        print(f"wrote {html_report.write(record, args.report)}")
+    if args.json:
+        print(json.dumps(report.verdict_json(record)))
     return 0
 
 
@@ -337,31 +467,45 @@ def _tune(
     repositories = list(options.model_repositories) or (
         [args.repository] if args.repository else []
     )
-    if not TritonHTTP(url).wait_model_ready(args.model, args.startup_timeout if server else 5):
-        reason = server.errors.reason(args.model) if server else ""
-        print(
-            f"error: model {args.model!r} is not ready" + (f": {reason}" if reason else ""),
-            file=sys.stderr,
-        )
-        return 99
+    for model in args.models:
+        if not TritonHTTP(url).wait_model_ready(model, args.startup_timeout if server else 5):
+            reason = server.errors.reason(model) if server else ""
+            print(
+                f"error: model {model!r} is not ready" + (f": {reason}" if reason else ""),
+                file=sys.stderr,
+            )
+            return 99
     if not _settle_applies(args, url, repositories):
         return 3
     try:
-        for line in recover_first(url, args.model, args.results):  # before the base config
-            print(line, flush=True)
-        record = _record(args, url, metrics_url)
+        records = _records(args, url, metrics_url)
     except (TritonError, StillOverridden) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 99
     settings = tune_options(args).measure_settings()
-    print(
-        f"Tuning {record.model} ({record.mode} search over {record.space.size()} configs, "
-        f"objective {record.objective}, constraints {record.constraints.words()})",
-        flush=True,
-    )
     run_settings = TuneRun(metrics_url, settings, args.results)
-    record = run_tune(record, run_settings, _printer, cancel)
-    return _finish(args, record, run_settings, repositories)
+    done = []
+    for record in records:
+        through = f" through the ensemble {record.through}" if record.through else ""
+        if record.together:
+            through = f" while {', '.join(record.together)} run beside it"
+        print(
+            f"Tuning {record.model}{through} ({record.mode} search over "
+            f"{record.space.size()} configs, objective {record.objective}, constraints "
+            f"{record.constraints.words()})",
+            flush=True,
+        )
+        tune_output.LOAD[0] = "request rate" if record.load == "request_rate" else "concurrency"
+        done.append(run_tune(record, run_settings, tune_output.printer, cancel))
+        if done[-1].status != "done":
+            break
+    if not records[0].through and not records[0].together:
+        return tune_output.finish(args, done[0], run_settings, repositories)
+
+    def finish_step(step_args: argparse.Namespace, record: TuneRecord) -> int:
+        return tune_output.finish(step_args, record, run_settings, repositories)
+
+    return tune_ensemble.finish(args, done, len(records), finish_step)
 
 
 def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]) -> bool:
@@ -378,9 +522,9 @@ def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]
             print(apply.undo_pending(record, url if local else None), flush=True)
         elif args.pending_apply == "keep":
             print(apply.keep_pending(record), flush=True)
-        elif record.model == args.model:
+        elif record.model in args.models:
             print(
-                f"error: {args.model}'s config.pbtxt holds that unverified tuned config: "
+                f"error: {record.model}'s config.pbtxt holds that unverified tuned config: "
                 "--pending-apply restore puts the previous one back, --pending-apply keep keeps it",
                 file=sys.stderr,
             )
@@ -388,61 +532,3 @@ def _settle_applies(args: argparse.Namespace, url: str, repositories: list[Path]
         else:
             print("  (--pending-apply restore or keep settles it)", flush=True)
     return True
-
-
-def _finish(
-    args: argparse.Namespace, record: TuneRecord, settings: TuneRun, repositories: list[Path]
-) -> int:
-    for note in record.notes:
-        print(f"note: {note}", flush=True)
-    print(f"\nrecord: {record.path}")
-    if record.results:
-        print(report.table(record))
-        print("\n" + report.summary(record))
-    winner = record.winner
-    if winner is not None:
-        print("\nBest config (config.pbtxt):\n" + report.best_config_text(record, winner))
-    if args.export:
-        for path in report.export(record, args.export):
-            print(f"wrote {path}")
-    if record.status == "cancelled":
-        return 130
-    if record.status == "error":
-        print(f"error: {record.message}", file=sys.stderr)
-        return 99
-    if winner is None or not winner.satisfies:
-        print("No configuration met the constraints; the closest is shown.", file=sys.stderr)
-        return 4
-    if args.write and not winner.candidate.default:
-        assert winner.best is not None
-        return _write(record, winner, settings, repositories)
-    if args.write:
-        print("The model's own config is the best: nothing to write.")
-    return 0
-
-
-def _write(record: TuneRecord, winner: Any, settings: TuneRun, repositories: list[Path]) -> int:
-    try:
-        the_plan = apply.plan(repositories, record.model, winner.candidate, record.base_config)
-    except apply.ApplyError as exc:
-        print(f"error: --write: {exc}", file=sys.stderr)
-        return 99
-    print("\n" + (the_plan.diff or "(no change to config.pbtxt)"))
-    done = apply.apply(
-        the_plan,
-        record.url,
-        settings.metrics_url,
-        record.model,
-        winner.candidate,
-        winner.best.concurrency,
-        settings.measure,
-        record=record,
-    )
-    print(("applied: " if done.ok else "not applied: ") + done.message)
-    if done.level is not None and done.level.ok:
-        print(
-            f"measured after reload: {done.level.throughput:,.1f} infer/s, p99 "
-            f"{done.level.p99_ms:.2f} ms at concurrency {done.level.concurrency} "
-            f"(tuned: {winner.best.throughput:,.1f} infer/s; figures vary with the machine's load)"
-        )
-    return 0 if done.ok else 99

@@ -79,6 +79,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         Binding("escape", "cancel", "Cancel run", id="bench-cancel"),
         Binding("ctrl+s", "start", "Start", id="bench-start"),
     ]
+    home = "#bench-table"  # where the focus goes when a run starts, or Esc leaves a field
 
     def __init__(self) -> None:
         super().__init__(id="bench-pane")
@@ -109,6 +110,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             yield Static("", id="bench-inputs")
             yield Input("", placeholder="shapes NAME:d1,d2 …", id="bench-shapes", compact=True)
         yield StatusLine("Waiting for the server…", id="bench-status")
+        yield Static("", id="bench-caption")
         yield Static("", id="bench-doctor", classes="doctor-line")
         yield ResultsPlot("", id="bench-plot")
         yield ResultsTable(id="bench-table", zebra_stripes=True, cursor_type="row")
@@ -182,6 +184,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             if event.select.has_focus_within:  # the user picked it (not a list refresh)
                 self.post_message(ModelSelected(event.value))
         self._update_start()
+        self._redraw()  # the results shown are the picked model's, or none
 
     def start_for(self, model: str) -> None:
         """Benchmark `model` with the settings in the form, as soon as its inputs are known."""
@@ -217,7 +220,10 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
             return  # another model was picked meanwhile
         text = message.error or message.summary
         self.query_one("#bench-inputs", Static).update(text)
-        self.query_one("#bench-shapes", Input).value = message.shapes
+        shapes = self.query_one("#bench-shapes", Input)
+        shapes.value = message.shapes
+        # Only a model with variable dims needs the field; without, its inputs get the line.
+        shapes.display = bool(message.shapes)
         self._described = message.model
         if message.shapes:
             self._pending = ""
@@ -236,7 +242,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         model = self.query_one("#bench-model", Select).value
         button = self.query_one("#bench-start", Button)
         button.disabled = running or not ready or not isinstance(model, str)
-        button.label = "Running… (Esc)" if running else "Start"
+        button.label = "Running…" if running else "Start"  # Esc cancels: said in the footer
 
     def build_config(self) -> BenchConfig:
         """The form as a BenchConfig; ValueError with a message for the status line."""
@@ -260,11 +266,12 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         run = Run(len(self.runs) + 1, config, started=datetime.now().strftime("%H:%M:%S"))
         self.current = run
         self._cancel = threading.Event()
-        self.query_one(ResultsTable).clear()
         self._progress = bench_form.SweepProgress(run.label, config)
         self._status(self._progress.starting())
         self._update_start()
         self._redraw()
+        # The results take the focus: keys typed next (6, Esc) act, not land in a field.
+        self.query_one(ResultsTable).focus()
         self.sweep(run, self._cancel)
 
     def action_cancel(self) -> None:
@@ -284,13 +291,14 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         if run is None or progress is None:
             return
         if isinstance(event, LevelStarted):
+            run.windows = []
             self._status(progress.level_started(event))
         elif isinstance(event, WindowMeasured):
+            run.windows.append(event)
             self._status(progress.window_measured(event))
         elif isinstance(event, LevelMeasured):
             run.levels.append(event.level)
             progress.done = len(run.levels)
-            self.query_one(ResultsTable).add_level(event.level)
             self._redraw()
         elif isinstance(event, SweepFinished):
             self._finish(run, event.result)
@@ -299,7 +307,7 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         run.result = result
         self.runs.append(run)
         self.current = None
-        self._status(*bench_form.outcome(run.label, len(run.levels), result))
+        self._status(*bench_form.outcome(run.label, len(run.levels), result, run.windows))
         self.query_one(RunsBar).show_runs(self.runs)
         self._update_start()
         self._redraw()
@@ -320,11 +328,34 @@ field (or `b` anywhere) starts it; Esc cancels. Each level needs 3 stable window
         self.query_one("#bench-doctor", Static).update(Text(message.text))
 
     # Plot -----------------------------------------------------------------------------------
+    def shown_run(self) -> Run | None:
+        """The run whose figures the pane shows: the one under way, else the last run of the
+        model picked (never another model's under its name)."""
+        if self.current is not None:
+            return self.current
+        model = self.query_one("#bench-model", Select).value
+        return next((r for r in reversed(self.runs) if r.model == model), None)
+
     def _redraw(self) -> None:
-        shown = self.current or (self.runs[-1] if self.runs else None)
+        shown = self.shown_run()
         number = self.query_one("#bench-overlay", Select).value
         overlay = next((r for r in self.runs if r.number == number and r is not shown), None)
+        self.query_one(ResultsTable).show_run(shown)
         self.query_one(ResultsPlot).draw(shown, overlay)
+        self.query_one("#bench-caption", Static).update(Text(self._caption(shown)))
+        # The doctor's line is about the last run: out of sight under another model's figures.
+        self.query_one("#bench-doctor").display = shown is not None and shown is (
+            self.runs[-1] if self.runs else None
+        )
+
+    def _caption(self, shown: Run | None) -> str:
+        if shown is not None:
+            return shown.caption
+        model = self.query_one("#bench-model", Select).value
+        others = sorted({r.model for r in self.runs})
+        if not isinstance(model, str) or not others:
+            return ""
+        return f"no run of {model} yet (runs of {', '.join(others)}: overlay list below)"
 
     @on(Select.Changed, "#bench-overlay")
     def _overlay_changed(self) -> None:

@@ -16,7 +16,8 @@ from textual.widgets import Button, Input, Select, Static
 
 from tui.core.bench import plot
 from tui.core.bench.form import export
-from tui.core.bench.results import BenchConfig, BenchResult, LevelResult
+from tui.core.bench.results import BenchConfig, BenchResult, LevelResult, WindowMeasured
+from tui.core.bench.stats import STABILITY_WINDOW
 from tui.core.util.paths import cache_dir
 from tui.widgets.keys import VimDataTable
 
@@ -35,6 +36,11 @@ COLUMNS = (
     "overhead",
     "cache hits",
 )
+# Under NARROW columns (an 80-column terminal) the table drops p90 and p95 and names the server's
+# breakdown (µs, as every figure) in a word each, so every heading fits; CSV and JSON keep all.
+NARROW = 100
+SHORT = {"srv queue": "queue", "c.input": "in", "c.infer": "infer", "c.output": "out"}
+SHORT |= {"overhead": "other", "cache hits": "cache"}
 
 
 @dataclass
@@ -44,10 +50,28 @@ class Run:
     levels: list[LevelResult] = field(default_factory=list)
     result: BenchResult | None = None
     started: str = ""
+    windows: list[WindowMeasured] = field(default_factory=list)  # the level under way's
 
     @property
     def label(self) -> str:
         return f"run {self.number}"
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def unstable_windows(self) -> list[WindowMeasured]:
+        """The last windows of the level that never held still (kept to show their spread)."""
+        if self.result is None or self.result.status != "unstable":
+            return []
+        return self.windows[-STABILITY_WINDOW:]
+
+    @property
+    def caption(self) -> str:
+        """Whose figures these are: the run, its model and range, and how it stands."""
+        status = self.result.status if self.result else "running"
+        return f"{self.label} · {self.model} · concurrency {self.config.load_range} · {status}"
 
     @property
     def title(self) -> str:
@@ -62,8 +86,36 @@ class ResultsTable(VimDataTable):
     """Levels of the run being shown: client latencies and the server breakdown, in µs; for a
     model with the response cache, the share of requests answered from it."""
 
+    narrow = True
+
     def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
+        self._columns()
+
+    def _columns(self) -> None:
+        self.clear(columns=True)
+        self.add_columns(*(SHORT.get(c, c) if self.narrow else c for c in self._shown()))
+
+    def _shown(self) -> list[str]:
+        return [c for c in COLUMNS if not (self.narrow and c in ("p90", "p95"))]
+
+    def show_run(self, run: Run | None) -> None:
+        """The run's levels, then the windows of a level that did not hold still (marked ✗:
+        their figures are single windows, not a level's)."""
+        narrow = self.app.size.width < NARROW
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self._columns()
+        self.clear()
+        if run is None:
+            return
+        for level in run.levels:
+            self.add_level(level)
+        for window in run.unstable_windows:
+            self.add_row(
+                f"{window.value:g} ✗w{window.trial}",
+                f"{window.throughput:,.1f}",
+                f"{window.latency_us:,}",
+            )
 
     def add_level(self, level: LevelResult) -> None:
         lat, srv = level.latency, level.server
@@ -81,14 +133,12 @@ class ResultsTable(VimDataTable):
                 f"{srv.overhead_us:,}",
                 hits if level.response_cache else "",
             ]
+        percentiles = [p[50], p[99]] if self.narrow else [p[50], p[90], p[95], p[99]]
         self.add_row(
             f"{level.value:g}",
             f"{level.throughput:,.1f}",
             f"{lat.avg_ns // 1000:,}",
-            p[50],
-            p[90],
-            p[95],
-            p[99],
+            *percentiles,
             *server,
         )
 
@@ -131,7 +181,7 @@ class RunsBar(Horizontal):
         yield Select[int]([], prompt="overlay: none", id="bench-overlay", compact=True)
         yield Input(
             "",
-            placeholder=f"export to (default {cache_dir() / 'bench'})",
+            placeholder="export to: a path, or the cache",
             id="bench-export-path",
             compact=True,
         )
@@ -142,6 +192,8 @@ class RunsBar(Horizontal):
         """The finished runs, the newest first in the overlay list; the last one to export."""
         self.query_one(Select).set_options((r.title, r.number) for r in reversed(runs))
         self.last = runs[-1]
+        field = self.query_one("#bench-export-path", Input)
+        field.tooltip = f"empty: {cache_dir() / 'bench'}"
         for button in self.query(Button):
             button.disabled = False
 

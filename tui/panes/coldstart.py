@@ -49,6 +49,7 @@ class ModelsListed(Message):
 class ColdStartView(Vertical):
     BINDINGS = [
         Binding("p", "app.probe_model", "Probe"),
+        Binding("escape", "back", "Back to log"),
         Binding("y", "copy_snippet", "Copy warmup", show=False),
         Binding("r", "refresh_models", "Refresh", show=False),
     ]
@@ -190,6 +191,7 @@ class ColdStartView(Vertical):
             result_box.update("N must be a whole number of at least 1.")
             return
         self.probing = True
+        self.add_class("-result")
         result_box.update(f"probing {model} …")
         self.probe(model, n)
 
@@ -234,7 +236,21 @@ class ColdStartView(Vertical):
             return
         self.result = result = message.result
         box.update(render_result(result))
+        # The result takes the room and the focus: at 80x24 its advice (model_warmup) lay below
+        # the fold; focused, the arrows and page keys scroll it.
+        self.add_class("-result")
+        result_box = self.query_one("#coldstart-result-box")
+        result_box.scroll_home(animate=False)
+        result_box.focus()
         self.action_refresh_models()
+
+    def action_back(self) -> None:
+        """Esc: back to the log (the Logs pane switches)."""
+        for node in self.ancestors:
+            toggle = getattr(node, "action_toggle_coldstart", None)
+            if toggle is not None:
+                toggle()
+                return
 
     def action_copy_snippet(self) -> None:
         if self.result is None or not self.result.snippet:

@@ -94,11 +94,12 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
-        Binding("f2", "snippet", "Snippet"),
+        # f2 and f8 are named in the help (?): at 80 columns the footer keeps the rest.
+        Binding("f2", "snippet", "Snippet", show=False),
         Binding("f3", "diff", "Diff"),
         Binding("f4,e", "external_editor", "$EDITOR"),
         Binding("f5", "apply", "Apply"),
-        Binding("f8", "generate", "Generate"),
+        Binding("f8", "generate", "Generate", show=False),
         Binding("enter,i", "edit", "Edit"),
         Binding("escape", "leave_editor", "Leave editor", show=False),
     ]

@@ -130,7 +130,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         self.query_one("#deploy-actions").display = False
         self.query_one("#deploy-undo").display = False
         self.query_one("#deploy-edit").display = False
-        self.steps: list[Text] = []
+        self.steps: list[tuple[str, bool, Text]] = []  # (step, still in progress, line)
         if self.initial_path:
             self.query_one("#deploy-path", Input).value = self.initial_path
             self.query_one("#deploy-name", Input).focus()
@@ -139,10 +139,15 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
             self.query_one("#deploy-path", Input).focus()
 
     # Step log ----------------------------------------------------------------------------
-    def _log(self, step: str, text: str, style: str = "") -> None:
+    def _log(self, step: str, text: str, style: str = "", pending: bool = False) -> None:
+        """One line per step: a line saying the step is under way (`pending`) is replaced by
+        the step's next line, its result (so Enter twice on the review shows it once)."""
         mark = {"green": "✔", "red": "✘"}.get(style, "•")
-        self.steps.append(Text.assemble((f"{mark} {step:<8}", f"bold {style}"), (text, style)))
-        self.query_one("#deploy-steps", Static).update(Text("\n").join(self.steps))
+        line = Text.assemble((f"{mark} {step:<8}", f"bold {style}"), (text, style))
+        if self.steps and self.steps[-1][0] == step and self.steps[-1][1]:
+            self.steps.pop()
+        self.steps.append((step, pending, line))
+        self.query_one("#deploy-steps", Static).update(Text("\n").join(s[2] for s in self.steps))
 
     # 1. Import ---------------------------------------------------------------------------
     @on(Button.Pressed, "#deploy-preview")
@@ -154,7 +159,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         path = self.query_one("#deploy-path", Input).value.strip()
         name = self.query_one("#deploy-name", Input).value.strip() or None
         if not path:
-            self._log("import", "type the path of an .onnx file first", "red")
+            self._log("import", "type the path of an .onnx file first", "red", pending=True)
             return
         self.make_plan(Path(path), name)
 
@@ -168,14 +173,16 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
     @on(ImportPlanned)
     def _planned(self, message: ImportPlanned) -> None:
         self.plan = message.plan
-        if message.plan is None:
-            self._log("import", message.error, "red")
+        if message.plan is None:  # nothing written: the next preview replaces this line
+            self._log("import", message.error, "red", pending=True)
             return
         plan = message.plan
         exists = plan.model_dir.exists()
         note = " (a model with this name exists: writing replaces it)" if exists else ""
         self._log(
-            "import", f"review (and edit) the config for {plan.name}: nothing is written yet{note}"
+            "import",
+            f"review (and edit) the config for {plan.name}: nothing is written yet{note}",
+            pending=True,
         )
         area = self.query_one("#deploy-config", TextArea)
         area.load_text(plan.config_text)
@@ -189,6 +196,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
             return
         self.plan.config_text = self.query_one("#deploy-config", TextArea).text
         self.query_one("#deploy-write", Button).disabled = True
+        self._log("import", f"writing {self.plan.name} into {self.repository} …", pending=True)
         self.run_flow(self.plan, overwrite=self.plan.model_dir.exists())
 
     # 2-4. Load, verify, measure ----------------------------------------------------------
@@ -254,7 +262,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
         if message.retry and self.imported is None:
             self.query_one("#deploy-write", Button).disabled = False
         if message.step == "verify" and message.ok:
-            self._log("measure", f"{self.settings.measure_words()} …")
+            self._log("measure", f"{self.settings.measure_words()} …", pending=True)
 
     @on(MeasureProgressed)
     def _measured(self, message: MeasureProgressed) -> None:

@@ -315,6 +315,23 @@ error that matters. `c` switches to the cold-start timeline, where `p` probes th
         self.query_one(ColdStartView).start_probe(name)
 
     # Cold start ----------------------------------------------------------------------------
+    # The log's own keys, off (and out of the footer) while the cold-start view is shown.
+    LOG_ACTIONS = frozenset(
+        {"search", "find", "toggle_follow", "next_error", "toggle_wrap", "model_filter", "export"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.LOG_ACTIONS or action == "toggle_level":
+            switchers = self.query("#logs-switcher").results(ContentSwitcher)
+            return all(s.current != "coldstart-view" for s in switchers)
+        return True
+
+    @property
+    def home(self) -> str:
+        """Where the focus rests when Esc leaves a field: the view shown (see tui/actions.py)."""
+        shown = self.query_one("#logs-switcher", ContentSwitcher).current
+        return "#coldstart-table" if shown == "coldstart-view" else "#logs-view"
+
     def action_toggle_coldstart(self) -> None:
         switcher = self.query_one("#logs-switcher", ContentSwitcher)
         if switcher.current == "logs-view":

@@ -16,8 +16,8 @@ def status_text(
     `match` is (k, n), the search match shown; `dropped` counts lines the history lost."""
     text = Text()
     text.append("FOLLOW" if view.follow else "PAUSED", "green" if view.follow else "yellow")
-    if view.wrap:
-        text.append(" WRAP")
+    # Wrapped by default; cut lines (sideways scrolling) say how to fold them again.
+    text.append(" WRAP" if view.wrap else " CUT (w wraps)", "" if view.wrap else "yellow")
     if store.model:
         text.append(f"  model={store.model}", "cyan")
     if view.search:

@@ -7,6 +7,7 @@ background. `wrap` folds long lines at the view's width; without it the view scr
 
 from __future__ import annotations
 
+import textwrap
 import time
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
@@ -52,7 +53,7 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.store = store
         self.follow = True
-        self.wrap = False
+        self.wrap = True  # at 80 columns most lines are longer; w shows them whole or cut
         self.search = ""
         self.cursor: int | None = None  # absolute line number
         self.last_render = 0.0  # perf_counter of the last render_line (benchmarks read it)
@@ -218,6 +219,12 @@ class LogView(ScrollView, can_focus=True):
         row = scroll_y + y
         width = self.size.width
         base = self.rich_style
+        if not len(self.store) and self.empty_text:  # why there is no line yet
+            rows = self._empty_rows(width)
+            if row >= len(rows):
+                return Strip.blank(width, base)
+            left = 0 if self.wrap else scroll_x
+            return Strip([Segment(rows[row], base + _EMPTY)]).crop_extend(left, left + width, base)
         if self.wrap:
             if row >= self.row_count:
                 return Strip.blank(width, base)
@@ -226,15 +233,17 @@ class LogView(ScrollView, can_focus=True):
             strip = self._strip(number, text, entry, base, col, col + self._wrap_width)
             return strip.crop_extend(0, width, base)
         if row >= self.store.visible_count:
-            if not len(self.store) and row < len(self.empty_text):
-                return Strip([Segment(self.empty_text[row], base + _EMPTY)]).crop_extend(
-                    scroll_x, scroll_x + width, base
-                )
             return Strip.blank(width, base)
         number = self.store.visible_number(row)
         text, entry = self.store.line(number)
         strip = self._strip(number, text, entry, base, 0, None)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _empty_rows(self, width: int) -> list[str]:
+        """The empty view's explanation, folded at `width` in wrap mode (by words)."""
+        if not self.wrap:
+            return self.empty_text
+        return [part for line in self.empty_text for part in textwrap.wrap(line, max(width, 10))]
 
     def _strip(
         self, number: int, text: str, entry: Entry, base: Style, start: int, end: int | None

@@ -36,7 +36,7 @@ class RepositoryPane(Horizontal):
     HELP = """\
 **Repository**: the models on disk and on the server; ↑↓ or j/k move, g/G first/last, `/` filters.
 The model under the cursor is the one every pane acts on: `l` `u` `r` load, unload, reload it;
-`b` benchmarks it, `c` times its cold start, `e` edits its config, `L` shows its log lines;
+`b` benchmarks it, `P` times its cold start, `e` edits its config, `L` shows its log lines;
 `i` sends it one request (outputs, curl, Python), `V` verifies it against onnxruntime.
 `d` deploys a new model file; ctrl+r re-reads the server and the disk.
 """
@@ -65,7 +65,11 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     def compose(self) -> ComposeResult:
         with Vertical(id="model-list"):
             yield ModelTable()
-            yield Input(placeholder="filter models (Enter keeps, Esc clears)", id="model-filter")
+            yield Input(
+                placeholder="filter models (Enter keeps, Esc clears)",
+                id="model-filter",
+                classes="own-escape",
+            )
         with VerticalScroll(id="model-detail"):
             yield Static("", id="repository-banner")
             yield Static("Waiting for the server…", id="model-detail-text")
@@ -78,7 +82,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         self.set_interval(2.0, self.refresh_models)
 
     def _server_state_changed(self, state: str) -> None:
-        if state in ("ready", "failed"):
+        if state in ("ready", "failed", "lost"):
             self.refresh_models()
 
     # Data ----------------------------------------------------------------------------------
@@ -130,15 +134,24 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     # Messages ------------------------------------------------------------------------------
     @on(RepositoryScanned)
     def _scanned(self, message: RepositoryScanned) -> None:
+        state = console(self).server_state
+        down = bool(message.error) and state in ("lost", "failed")
+        if message.error and not message.views:
+            message.views = list(self.views.values())  # what it said last, labelled as such
         new = {v.name: v for v in message.views}
         changed = {n for n, v in new.items() if self.views.get(n) != v}
         self.views = new
         self._fill(changed)
         banner = ""
-        if message.error and console(self).server_state == "ready":
+        if message.error and state == "ready":
             banner = (
                 f"The server's repository index failed: {message.error}\n"
                 "States below come from each model's own ready check.\n"
+            )
+        elif down:
+            banner = (
+                f"The server does not answer: {message.error}\n"
+                "The states below are the last it gave, not current.\n"
             )
         self.query_one("#repository-banner", Static).update(Text(banner, "bold red"))
         selected = self.selected

@@ -5,8 +5,11 @@ and the axes; Enter (in any field) or `s` starts, Esc cancels. A thread worker r
 (candidates are loaded as config overrides and the model restored after); each candidate lands in
 the ranked table and the plot (throughput against p99, Pareto front, budget line) as it completes;
 a quick tune ends by measuring its top configurations again, and the status says so.
-The selected row's reason shows below; `a` applies that config: the diff first, then the config
-store saves it, the model is reloaded, verified and measured, and a failure puts the old file back.
+The tune ends with its verdict: the pick measured alternately with the current config, a winner
+only when its gain clears the noise and the min-gain margin (the `gain%` field). The selected
+row's reason shows below; `a` applies the winner (only a config better beyond noise is offered):
+the diff first, then the config store saves it, the model is reloaded, verified and measured, and
+a failure puts the old file back. `r` writes the tune's HTML report into the cache.
 """
 
 from __future__ import annotations
@@ -25,16 +28,19 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.core.doctor.from_runs import from_tune_level, top_line
 from tui.core.server.client import TritonError
-from tui.core.tune import apply, report
+from tui.core.tune import apply, html_report, report
+from tui.core.tune.compare import MIN_MARGIN_PCT
 from tui.core.tune.form import TuneForm
 from tui.core.tune.form import span as _span
 from tui.core.tune.measure import STABILITY_PCT, WINDOW_MS, MeasureSettings, has_gpu
-from tui.core.tune.record import CandidateResult, TuneRecord, pending_applies
+from tui.core.tune.record import CandidateResult, TuneRecord, pending_applies, report_dir
 from tui.core.tune.restore import StillOverridden, recover, recover_first
 from tui.core.tune.space import CONCURRENCY, INSTANCE_COUNTS, MAX_BATCH, SpaceError
 from tui.core.tune.tuner import (
     CandidateMeasured,
     CandidateStarted,
+    FinalRoundMeasured,
+    FinalStarted,
     RemeasureStarted,
     TuneEvent,
     TuneFinished,
@@ -53,6 +59,11 @@ class TuneProgressed(Message):
 
 
 @dataclass
+class TuneReported(Message):
+    path: str
+
+
+@dataclass
 class TuneApplied(Message):
     ok: bool
     text: str
@@ -60,10 +71,13 @@ class TuneApplied(Message):
 
 class TunePane(Vertical):
     BINDINGS = [
-        Binding("s", "start", "Start tune", id="tune-start"),
-        Binding("escape", "cancel", "Cancel tune", id="tune-cancel"),
-        Binding("a", "apply", "Apply config", id="tune-apply"),
+        # Short words: at 80 columns the footer keeps Quit, Help and the palette in view.
+        Binding("s", "start", "Start", id="tune-start"),
+        Binding("escape", "cancel", "Cancel", id="tune-cancel"),
+        Binding("a", "apply", "Apply", id="tune-apply"),
+        Binding("r", "report", "Report", id="tune-report"),
     ]
+    home = "#tune-table"  # where the focus goes when a tune starts, or Esc leaves a field
 
     def __init__(self) -> None:
         super().__init__(id="tune-pane")
@@ -106,7 +120,12 @@ class TunePane(Vertical):
             yield Label("stab%")
             stability = f"{STABILITY_PCT:g}"
             yield Input(stability, id="tune-stability", type="number", compact=True)
+        with Horizontal(id="tune-margin"):
+            yield Label("gain%")
+            yield Input(f"{MIN_MARGIN_PCT:g}", id="tune-gain", type="number", compact=True)
+            yield Label("a winner must beat the current config by this much, beyond noise")
         yield StatusLine("Pick a model, then Enter or s to start (Esc cancels).", id="tune-status")
+        yield Static("", id="tune-caption")
         yield TuneResults(id="tune-results")
         yield Static("", id="tune-reason")
         yield Static("", id="tune-doctor", classes="doctor-line")
@@ -125,6 +144,22 @@ class TunePane(Vertical):
         model = self._selected_model()
         if model in self._models and not self.running:
             self.query_one("#tune-model", Select).value = model
+
+    @on(Select.Changed, "#tune-model")
+    def _model_changed(self) -> None:
+        self._caption()
+
+    def _caption(self) -> None:
+        """Whose results the table shows; said loudly when the selector names another model."""
+        record, model = self.record, self.query_one("#tune-model", Select).value
+        text = Text()
+        if record is not None:
+            state = "running" if self.running else record.status
+            text.append(f"tune of {record.model}", "bold")
+            text.append(f" · {record.mode} · {record.objective} · {state}")
+            if isinstance(model, str) and model != record.model and not self.running:
+                text.append(f"  (not {model}: s tunes it)", "bold yellow")
+        self.query_one("#tune-caption", Static).update(text)
 
     def _server_state_changed(self, state: str) -> None:
         if state == "ready":
@@ -219,13 +254,17 @@ class TunePane(Vertical):
             return
         self.running = True
         self._cancel = threading.Event()
+        self.record = None
         self.query_one(TuneResults).clear()
         self.query_one("#tune-start-button", Button).disabled = True
         self._status(f"Tuning {model}: reading its config …")
+        self._caption()
+        # The results take the focus: keys typed next (a, 1, Esc) act, not land in a field.
+        self.query_one("#tune-table").focus()
         self.tune(form, self._cancel)
 
     def _form(self, model: str) -> TuneForm:
-        names = ("budget", "window", "stability", "counts", "batch", "concurrency")
+        names = ("budget", "window", "stability", "counts", "batch", "concurrency", "gain")
         return TuneForm.parse(
             model,
             mode=str(self.query_one("#tune-search", Select).value),
@@ -256,6 +295,7 @@ class TunePane(Vertical):
             self.app.call_from_thread(self._finish_early, f"Cannot start: {exc}")
             return
         self.record = record
+        self.app.call_from_thread(self._caption)
         self._stability = form.stability
         settings = options.measure_settings()
         run = TuneRun(session.metrics_url, settings)
@@ -287,6 +327,18 @@ class TunePane(Vertical):
                 f"Re-measuring the top configurations, {event.index} of {event.total}: "
                 f"{event.candidate.words()} at concurrency {event.concurrency} · Esc cancels"
             )
+        elif isinstance(event, FinalStarted):
+            self._status(
+                f"Final comparison: {event.candidate.words()} against the current config, "
+                f"alternately, {event.rounds} rounds at concurrency {event.concurrency} · "
+                "Esc cancels"
+            )
+        elif isinstance(event, FinalRoundMeasured):
+            r = event.round
+            self._status(
+                f"Final comparison, round {event.index} of {event.total}: current "
+                f"{r.current:,.1f}, candidate {r.candidate:,.1f} · Esc cancels"
+            )
         elif isinstance(event, CandidateMeasured):
             self._refresh_results()
         elif isinstance(event, TuneFinished):
@@ -294,6 +346,7 @@ class TunePane(Vertical):
 
     def _finished(self, record: TuneRecord) -> None:
         self.running = False
+        self._caption()
         self.query_one("#tune-start-button", Button).disabled = False
         self._refresh_results()
         text = f"{record.status}: " + report.summary(record)
@@ -301,7 +354,10 @@ class TunePane(Vertical):
             text = f"{record.status}: {record.message}. " + report.summary(record)
         for note in record.notes:
             text += f" Note: {note}"
-        text += f" Record: {record.path}. a applies the selected row."
+        if record.chosen is not None:
+            text += f" Record: {record.path}. a applies the winner, r writes a report."
+        else:
+            text += f" Record: {record.path}. Nothing to apply; r writes a report."
         self.query_one("#tune-doctor", Static).update(Text(doctor_line(record)))
         severity = {"done": "", "cancelled": "warning"}.get(record.status, "error")
         self._status(text, severity)
@@ -317,11 +373,15 @@ class TunePane(Vertical):
 
     # Apply ------------------------------------------------------------------------------------
     def action_apply(self) -> None:
-        record, result = self.record, self.query_one(TuneResults).selected
-        if self.running or record is None or result is None:
+        """Apply the verdict's winner: nothing is offered unless a config beat the current one
+        beyond noise."""
+        record = self.record
+        if self.running or record is None:
             return
-        if result.candidate.default or result.best is None:
-            self._status("That is the model's own config (or it has no figures): nothing to apply.")
+        result = record.chosen
+        if result is None or result.best is None:
+            words = record.verdict.words if record.verdict else "the tune has no verdict"
+            self._status(f"Nothing to apply: {words}.")
             return
         repos = console(self).session.repositories
         try:
@@ -367,6 +427,22 @@ class TunePane(Vertical):
             ("Applied: " if message.ok else "Not applied: ") + message.text,
             "" if message.ok else "error",
         )
+
+    # Report -----------------------------------------------------------------------------------
+    def action_report(self) -> None:
+        if self.running or self.record is None or not self.record.results:
+            self._status("No finished tune to report yet.")
+            return
+        self.write_report(self.record)
+
+    @work(thread=True, group="tune-report")
+    def write_report(self, record: TuneRecord) -> None:
+        folder = report_dir(record)
+        path = html_report.write(record, folder)
+        self.post_message(TuneReported(str(path)))
+
+    def on_tune_reported(self, message: TuneReported) -> None:
+        self._status(f"Report written: {message.path} (open it in a browser)")
 
 
 def doctor_line(record: TuneRecord) -> str:

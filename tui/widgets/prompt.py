@@ -14,7 +14,7 @@ from textual.widgets import Input
 
 class PromptLine(Input):
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, classes="hidden")
+        super().__init__(id=id, classes="hidden own-escape")  # Esc closes it (its pane)
         self.mode = ""
         self._drafts: dict[str, str] = {}
 

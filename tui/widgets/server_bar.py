@@ -10,12 +10,19 @@ from tui.core.server.launcher import ServerProcess, exposure_warning
 from tui.core.server.session import Session
 from tui.core.util.units import size
 
-_STATE_STYLE = {"starting": "bold yellow", "ready": "bold green", "failed": "bold red"}
+_STATE_STYLE = {
+    "starting": "bold yellow",
+    "ready": "bold green",
+    "failed": "bold red",
+    "lost": "bold red",
+}
+_LABEL = {"starting": "STARTING", "ready": "LIVE", "failed": "FAILED", "lost": "DOWN"}
 
 
 class ServerBar(Static):
-    server_state: reactive[str] = reactive("starting")
-    server_message: reactive[str] = reactive("")
+    # layout: the bar grows a line for the reason when the server failed or stopped answering
+    server_state: reactive[str] = reactive("starting", layout=True)
+    server_message: reactive[str] = reactive("", layout=True)
 
     def __init__(self, session: Session) -> None:
         super().__init__(id="server-bar")
@@ -24,7 +31,7 @@ class ServerBar(Static):
     def render(self) -> Text:
         s = self.session
         state = self.server_state
-        label = {"starting": "STARTING", "ready": "LIVE", "failed": "FAILED"}.get(state, state)
+        label = _LABEL.get(state, state.upper())
         text = Text.assemble(
             (f" {label} ", f"reverse {_STATE_STYLE.get(state, '')}"),
             " ",
@@ -37,6 +44,6 @@ class ServerBar(Static):
         text.append(f"  {s.binary_label}", "dim")
         if isinstance(s.server, ServerProcess) and exposure_warning(s.server.host):
             text.append(f"  LISTENING ON {s.server.host}", "bold reverse red")
-        if state == "failed" and self.server_message:
+        if state in ("failed", "lost") and self.server_message:
             text.append(f"\n{self.server_message}", "red")
         return text

@@ -88,19 +88,21 @@ class TuneResults(Horizontal):
     @on(DataTable.RowHighlighted, "#tune-table")
     def _highlighted(self) -> None:
         result = self.selected
-        self._redraw(result.key if result else "")
+        # After the layout settles: the first rows may have just changed the plot's width
+        # (`_fit`), and a drawing for the old width wrapped its axis labels onto rows of their own.
+        self.call_after_refresh(self._redraw, result.key if result else "")
         if self.record is not None:
             self.post_message(CandidateHighlighted(self.record, result))
 
     def _redraw(self, selected: str = "") -> None:
         plot = self.query_one("#tune-plot", Static)
-        if self.record is None:
+        if self.record is None or not plot.display or not plot.size.width:
             plot.update("")
             return
         ansi = report.render_plot(
             self.record,
-            width=max(30, plot.size.width or 50),
-            height=max(8, plot.size.height or 12),
+            width=max(30, plot.size.width),
+            height=max(8, plot.size.height),
             color="NO_COLOR" not in os.environ,
             selected=selected,
         )
@@ -114,4 +116,4 @@ class TuneResults(Horizontal):
     def on_resize(self) -> None:
         self._fit()
         result = self.selected
-        self._redraw(result.key if result else "")
+        self.call_after_refresh(self._redraw, result.key if result else "")

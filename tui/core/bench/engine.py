@@ -248,6 +248,10 @@ class _Sweep:
         models = [cfg.model, *self.composing]
         checked = self.checked
         before = self._start(gen, value)
+        if cfg.warmup_ms > 0:  # a model just loaded pays its first requests' warm-up: not kept
+            self._wait(cfg.warmup_ms / 1000)
+            before = gen.collect()
+            self._check(before.errors, before.first_error)
         windows: list[Window] = []
         trials: list[tuple[float, int]] = []
         carry = np.empty((0, FIELDS), np.int64)

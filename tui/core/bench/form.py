@@ -112,8 +112,12 @@ class SweepProgress:
         return this_level + max(self.total - self.done - 1, 0) * per_level
 
 
-def outcome(label: str, levels: int, result: BenchResult) -> tuple[str, str]:
-    """How a run ended, in words, and its severity ("", "warning" or "error")."""
+def outcome(
+    label: str, levels: int, result: BenchResult, windows: list[WindowMeasured] | None = None
+) -> tuple[str, str]:
+    """How a run ended, in words, and its severity ("", "warning" or "error"). For an unstable
+    level, `windows` (the level's windows) give how far apart its last ones were, and the words
+    name the pane's fields (ms, stab%), not perf_analyzer's flags."""
     done = f"{label}: {levels} level(s) measured"
     if result.warnings:
         done += " (" + "; ".join(result.warnings) + ")"
@@ -121,9 +125,39 @@ def outcome(label: str, levels: int, result: BenchResult) -> tuple[str, str]:
         return f"{done}. Done.", ""
     if result.status == "cancelled":
         return f"{done}; cancelled.", "warning"
-    if result.status in ("unstable", "threshold"):
+    if result.status == "unstable":
+        return f"{done}; {unstable_words(result.config, windows or [])}", "warning"
+    if result.status == "threshold":
         return f"{done}; {result.message}", "warning"
     return f"{done}; error: {result.message}", "error"
+
+
+def spread(values: list[float]) -> float:
+    """How far apart positive figures are: max/min - 1 (perf_analyzer's stability measure)."""
+    low = min(values)
+    return max(values) / low - 1 if low > 0 else float("inf")
+
+
+def unstable_words(config: BenchConfig, windows: list[WindowMeasured]) -> str:
+    """Why a level did not count, in the pane's words: its last windows' spread against the
+    stab% field, and which fields to raise."""
+    last = windows[-STABILITY_WINDOW:]
+    level = f"concurrency {last[0].value:g}" if last else "a level"
+    what = f"p{config.percentile}" if config.percentile else "avg"
+    words = f"{level} never held still within {len(windows) or config.max_trials} windows"
+    if len(last) == STABILITY_WINDOW and min(w.throughput for w in last) <= 0:
+        words += ": some of its last windows got no answer at all"
+    elif len(last) == STABILITY_WINDOW:
+        ips = spread([w.throughput for w in last])
+        lat = spread([float(w.latency_us) for w in last])
+        words += (
+            f": its last {len(last)} were {ips:.0%} apart in infer/s and {lat:.0%} in {what}"
+            f" latency (stab% allows {config.stability_pct:g}%)"
+        )
+    return (
+        words + f". Its windows are in the table (✗). Raise ms (now {config.window_ms}) for "
+        "longer windows, or stab% to accept more spread; a busy host swings more."
+    )
 
 
 def export(result: BenchResult, kind: str, path: Path | None, tag: str) -> Path:

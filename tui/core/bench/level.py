@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from tui.core.bench.loadgen import LATE_NS
 from tui.core.bench.results import BenchConfig, LevelResult, ServerBreakdown
-from tui.core.bench.stats import Window, is_stable, merge_windows, throughput_stable
+from tui.core.bench.stats import (
+    STABILITY_WINDOW,
+    Window,
+    is_stable,
+    merge_windows,
+    throughput_stable,
+    window_p99_ns,
+)
 
 
 class BenchFailed(Exception):
@@ -72,6 +79,7 @@ def judge_level(
         composing=parts,
         response_cache=response_cache,
         sequence_count=merged.sequences if sequence_model else None,
+        window_figures=_window_figures(windows),
     )
     if cfg.latency_threshold_ms > 0 and (
         result.stabilizing_us(cfg.percentile) >= cfg.latency_threshold_ms * 1000
@@ -104,3 +112,8 @@ def judge_level(
         )
     warnings += [w for w in result.warnings if w not in warnings]
     return result
+
+
+def _window_figures(windows: list[Window]) -> list[tuple[float, int]]:
+    """Throughput and p99 of each window the level reports (the last 3 with answers)."""
+    return [(w.throughput, window_p99_ns(w)) for w in windows[-STABILITY_WINDOW:] if w.count]

@@ -41,6 +41,7 @@ def render(
     plt.plotsize(max(width, 30), max(height, 8))
     plt.theme("pro" if color else "clear")
     xs: set[float] = set()
+    top = {"left": 0.0, "right": 0.0}  # the highest figure on each axis
     runs = [(current, ("blue+", "green+", "red+"))]
     if overlay is not None and overlay.levels:
         runs.append((overlay, ("cyan", "gray", "magenta")))
@@ -50,15 +51,18 @@ def render(
         x = [lv.value for lv in run.levels]
         xs.update(x)
         prefix = f"{run.label} " if overlay is not None else ""
+        throughput = [lv.throughput for lv in run.levels]
+        top["left"] = max(top["left"], *throughput)
         plt.plot(
             x,
-            [lv.throughput for lv in run.levels],
+            throughput,
             label=f"{prefix}infer/s",
             marker="braille",
             color=colors[0],
         )
         for p, c in zip(latency_percentiles(percentile), colors[1:], strict=False):
             ms = [lv.latency.percentiles_ns[p] / 1e6 for lv in run.levels]
+            top["right"] = max(top["right"], *ms)
             plt.plot(x, ms, label=f"{prefix}p{p} ms", marker="braille", color=c, yside="right")
     if not xs:
         return ""
@@ -66,6 +70,11 @@ def render(
     if len(ticks) > 12:
         ticks = ticks[:: max(1, len(ticks) // 12)]
     plt.xticks(ticks, [f"{t:g}" for t in ticks])
+    # Both axes start at zero: a flat throughput (32.8 to 36.1 infer/s) drawn from its own
+    # minimum looked like big swings.
+    for side, highest in top.items():
+        if highest > 0:
+            plt.ylim(0, highest * 1.1, yside=side)
     plt.xlabel(x_label)
     plt.ylabel("infer/s", yside="left")
     plt.ylabel("latency ms", yside="right")

@@ -43,6 +43,7 @@ class BenchConfig:
     async_mode: bool = False  # --async: latency may fail to stabilise if throughput does
     force_sync: bool = False  # --sync: not asynchronous even for a sequence model
     sequences: SequenceOptions = field(default_factory=SequenceOptions)  # sequence models only
+    warmup_ms: int = 0  # load sent and thrown away before a level's first window
 
     @property
     def load_range(self) -> Range:
@@ -158,6 +159,9 @@ class LevelResult:
     response_cache: bool = False  # the model's config enables it: perf_analyzer's cache figures
     sequence_count: int | None = None  # sequence models: sequences ended in the windows merged
     warnings: list[str] = field(default_factory=list)  # what the CLI prints after the level
+    # the reported (last 3) windows one by one: throughput and p99 latency in ns, for the
+    # spread of a figure (the tuner's intervals); empty for a --request-count level
+    window_figures: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def client_bound(self) -> bool:

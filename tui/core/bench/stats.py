@@ -111,6 +111,13 @@ class Window:
         return self.summary().stabilizing_ns(self.percentile_value)
 
 
+def window_p99_ns(window: Window) -> int:
+    """One window's p99 latency, perf_analyzer's percentile rule (0 for an empty window)."""
+    if window.count == 0:
+        return 0
+    return percentile(np.sort(window.latencies_ns.astype(np.int64)), 99)
+
+
 def is_stable(trials: Sequence[tuple[float, int]], stability: float) -> bool:
     """perf_analyzer's rule on (throughput, stabilizing latency) pairs; `stability` is s/100."""
     if len(trials) < STABILITY_WINDOW:

@@ -67,6 +67,12 @@ class LoadAttempt:
             return None
         return max(times)
 
+    @property
+    def instances_started(self) -> float | None:
+        """When the first instance began initialising (logged at the default verbosity)."""
+        times = [t.started for t in self.instances.values() if t.started is not None]
+        return min(times) if times else None
+
     def as_dict(self) -> dict[str, object]:
         return {
             "model": self.model,

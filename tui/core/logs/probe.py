@@ -293,12 +293,35 @@ def _advise(result: ProbeResult, config: dict[str, Any]) -> None:
                 "slower by about the first-request time; the first user request does not pay it)"
             )
     if result.load_s is not None and result.load_s >= 2.0:
-        timed = result.log is not None and any(
-            t.duration is not None for t in result.log.instances.values()
+        result.notes.append(
+            f"loading takes {format_seconds(result.load_s)}: {_where_load_goes(result.log)}"
         )
-        where = (
-            "see the instance initialisation times above"
-            if timed
-            else "run the server with --log-verbose=1 to see instance initialisation times"
+
+
+def _where_load_goes(log: LoadAttempt | None) -> str:
+    """What the log already says about a slow load; verbose logging is asked for only for what it
+    lacks (per-instance end times are logged at --log-verbose=1, instance starts and the load's
+    end at the default level)."""
+    if log is None:
+        return (
+            "the console has no log of this load (an attached server's log is not streamed): "
+            "its log, at --log-verbose=1, times each instance's initialisation"
         )
-        result.notes.append(f"loading takes {format_seconds(result.load_s)}: {where}")
+    if any(t.duration is not None for t in log.instances.values()):
+        return "see the instance initialisation times above"
+    began, ended = log.instances_started, log.ended
+    if began is None or ended is None or log.started is None:
+        return (
+            "the log shows no instance being initialised in this load: restart the server "
+            "with --log-verbose=1 to see instance initialisation times"
+        )
+    count = len(log.instances)
+    words = (
+        f"the log shows {count} instance(s) starting to initialise "
+        f"{format_seconds(began - log.started)} into the load, and the model READY "
+        f"{format_seconds(ended - began)} later: the instances' own start-up (the model's "
+        "initialize, loading weights, building sessions) takes that time"
+    )
+    if count > 1:
+        words += "; which instance is slowest is logged at --log-verbose=1 only"
+    return words

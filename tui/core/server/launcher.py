@@ -394,6 +394,27 @@ class ServerProcess(ServerBase):
         ][-3:]
         return ended + (f": {' | '.join(tail)}" if tail else "")
 
+    def restart(self, timeout: float = 15.0) -> None:
+        """Start the server again with the same flags and ports (after it died, or stopping it
+        first); the log stream goes on in the same buffer, so its readers keep their place.
+        Blocks while a running one stops; wait for readiness with `wait_ready`."""
+        if self.proc is not None:
+            self.stop(timeout)
+        # The ports it had, so clients (and the console's own) find it where it was.
+        self.spec.http_port, self.spec.grpc_port, self.spec.metrics_port = (
+            self.http_port,
+            self.grpc_port,
+            self.metrics_port,
+        )
+        self.proc = self._reader = self.reaper = None
+        self.stopping.clear()
+        self.ready = False
+        self.warnings = []
+        self.errors.forget()
+        self.lines.closed = False
+        self.lines.append(f"triton-tui: restarting tritonserver with the same flags ({self.label})")
+        self.start()
+
     # Stop ----------------------------------------------------------------------------------
     def _start_reaper(self) -> None:
         assert self.proc is not None

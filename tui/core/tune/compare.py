@@ -109,6 +109,10 @@ class Comparison:
 
     higher_is_better: bool = True  # throughput: yes; a latency: no
     rounds: list[Round] = field(default_factory=list)
+    # "linear": the interval of the per-round gains in %; "log": of the per-round log ratios,
+    # turned back into % (a geometric mean; machine noise multiplies figures, so the ratios'
+    # logs spread evenly where the ratios themselves skew upwards). The tuner uses "log".
+    scale: str = "linear"
 
     @property
     def current(self) -> Interval:
@@ -121,6 +125,8 @@ class Comparison:
     @property
     def gain(self) -> Interval:
         """The candidate's gain over the current config in %, per round (positive is better)."""
+        if self.scale == "log":
+            return self._log_gain()
         gains = []
         for r in self.rounds:
             better, worse = (
@@ -128,6 +134,20 @@ class Comparison:
             )
             gains.append(100 * (better / worse - 1) if worse > 0 else 0.0)
         return interval(gains)
+
+    def _log_gain(self) -> Interval:
+        logs = []
+        for r in self.rounds:
+            better, worse = (
+                (r.candidate, r.current) if self.higher_is_better else (r.current, r.candidate)
+            )
+            logs.append(math.log(better / worse) if better > 0 and worse > 0 else 0.0)
+        log = interval(logs)
+
+        def pct(value: float) -> float:
+            return 100 * (math.exp(min(value, 700.0)) - 1)
+
+        return Interval(pct(log.mean), pct(log.low), pct(log.high), log.n)
 
     def clears(self, min_margin_pct: float = MIN_MARGIN_PCT) -> bool:
         """Whether the candidate beats the current config beyond noise and by the margin."""
@@ -154,6 +174,7 @@ class Comparison:
             "gain_pct": [g.low, g.high] if g else None,
             "gain_mean_pct": g.mean if g else None,
             "spread_pct": g.half if g else None,
+            "scale": self.scale,
             "rounds": len(self.rounds),
             "current": [r.current for r in self.rounds],
             "candidate": [r.candidate for r in self.rounds],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui.core.bench.ranges import check_concurrency, check_window
+from tui.core.tune.compare import MIN_MARGIN_PCT
 from tui.core.tune.measure import STABILITY_PCT, WINDOW_MS
 from tui.core.tune.options import TuneOptions
 from tui.core.tune.record import Constraints
@@ -39,6 +40,18 @@ def parse_concurrency(text: str, what: str) -> tuple[int, int]:
     return pair
 
 
+def parse_margin(text: str) -> float:
+    """The min-gain margin in % (empty: the default 5); 0 to under 1000."""
+    raw = text.strip().removesuffix("%").strip() or f"{MIN_MARGIN_PCT:g}"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"the min gain must be a number of percent, not {raw!r}") from None
+    if not 0 <= value < 1000:
+        raise ValueError("the min gain must be from 0 to under 1000 %")
+    return value
+
+
 @dataclass
 class TuneForm:
     model: str
@@ -50,10 +63,12 @@ class TuneForm:
     concurrency: tuple[int, int]
     mode: str
     objective: str
+    min_gain: float = MIN_MARGIN_PCT  # % a winner must gain over the current config, beyond noise
 
     @classmethod
     def parse(cls, model: str, mode: str, objective: str, fields: dict[str, str]) -> TuneForm:
-        """From the fields' text, by name: budget, window, stability, counts, batch, concurrency."""
+        """From the fields' text, by name: budget, window, stability, counts, batch, concurrency,
+        gain (the margin in %, 0 allowed)."""
         text = {name: value.strip() for name, value in fields.items()}
         budget = (
             positive(text["budget"], "", "the p99 budget", "ms") if text.get("budget") else None
@@ -74,6 +89,7 @@ class TuneForm:
             concurrency=parse_concurrency(text.get("concurrency", ""), "concurrency"),
             mode=mode,
             objective=objective,
+            min_gain=parse_margin(text.get("gain", "")),
         )
 
     def options(self, config: dict) -> TuneOptions:
@@ -90,6 +106,7 @@ class TuneForm:
             concurrency=self.concurrency,
             window_ms=self.window,
             stability_pct=self.stability,
+            min_gain_pct=self.min_gain,
         )
 
     def space(self, config: dict, gpu: bool) -> SearchSpace:

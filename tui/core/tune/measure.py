@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 
 from tui.core.bench.engine import BenchConfig, gpu_sample, run_sweep
 from tui.core.bench.ranges import Range
+from tui.core.tune.compare import Interval, interval
 from tui.core.util.sanitize import clean
 
 # A tune's measurement defaults, for the tune command's flags and the Tune pane's form alike
@@ -36,6 +37,8 @@ class MeasureSettings:
     max_trials: int = MAX_TRIALS
     processes: int = 1  # load generator processes
     retries: int = 1  # an unstable level is measured again this many times
+    warmup_ms: int = 300  # load thrown away before each level (a config just loaded warms up)
+    request_rate: bool = False  # a level's value is a request rate (per s), not a concurrency
 
 
 @dataclass
@@ -54,10 +57,27 @@ class Level:
     host_busy: float = 0.0  # the whole machine's CPU use, 0..1
     error: str = ""  # why there is no figure (unstable, requests failed, ...)
     unstable: bool = False  # no figure only because the windows never agreed
+    # the windows the figure merges, one by one (their spread is the figure's interval)
+    throughput_windows: list[float] = field(default_factory=list)
+    p99_windows_ms: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @property
+    def throughput_interval(self) -> Interval:
+        """Mean of the windows with its 95 % interval (the merged figure alone when unknown),
+        its low end at 0 at least: neither figure can be negative."""
+        return _at_least_zero(interval(self.throughput_windows or [self.throughput]))
+
+    @property
+    def p99_interval(self) -> Interval:
+        return _at_least_zero(interval(self.p99_windows_ms or [self.p99_ms]))
+
+
+def _at_least_zero(iv: Interval) -> Interval:
+    return iv if iv.low >= 0 else Interval(iv.mean, 0.0, iv.high, iv.n)
 
 
 def _cpu_seconds() -> float:
@@ -89,16 +109,19 @@ def measure_level(
     settings: MeasureSettings,
     cancel: threading.Event,
 ) -> Level:
-    """Measure one concurrency level; never raises for server or load trouble (see `error`)."""
+    """Measure one load level, `concurrency` clients or, with `settings.request_rate`, that many
+    requests per second; never raises for server or load trouble (see `error`)."""
     config = BenchConfig(
         model=model,
         url=url,
         metrics_url=metrics_url,
-        concurrency=Range(concurrency, concurrency, 1),
+        concurrency=None if settings.request_rate else Range(concurrency, concurrency, 1),
+        request_rate=Range(concurrency, concurrency, 1, False) if settings.request_rate else None,
         window_ms=settings.window_ms,
         stability_pct=settings.stability_pct,
         max_trials=settings.max_trials,
         processes=settings.processes,
+        warmup_ms=settings.warmup_ms,
     )
     cpu0, host0, wall0 = _cpu_seconds(), psutil.cpu_times(), time.monotonic()
     result = run_sweep(config, None, cancel)
@@ -133,6 +156,93 @@ def measure_level(
             + measured.server.compute_output_us
         )
     level.gpu_util, level.gpu_mem_mb = _gpu_fields(measured.gpu)
+    level.throughput_windows = [round(t, 3) for t, _ in measured.window_figures]
+    level.p99_windows_ms = [p / 1e6 for _, p in measured.window_figures]
     if result.status not in ("ok", "threshold"):
         level.error = clean(result.message or result.status)
     return level
+
+
+def measure_together(
+    url: str,
+    metrics_url: str | None,
+    models: list[str],
+    weights: list[float],
+    concurrency: int,
+    settings: MeasureSettings,
+    cancel: threading.Event,
+) -> Level:
+    """Several models measured at the same time, each by its own load generator at the same
+    level; the figure is the weighted sum of their throughputs and the worst of their p99s. A
+    model whose level settles first keeps its load running (figures not kept) until every other
+    one has settled, so each model's windows all ran beside the others' load."""
+    stop = threading.Event()  # every model settled, or cancelled
+    levels: dict[int, Level] = {}
+    lock = threading.Lock()
+
+    def measure(index: int, model: str) -> None:
+        level = measure_level(url, metrics_url, model, concurrency, settings, cancel)
+        with lock:
+            levels[index] = level
+            if len(levels) == len(models):
+                stop.set()
+        if not stop.is_set():
+            _keep_busy(url, model, concurrency, settings, stop)
+
+    threads = [
+        threading.Thread(target=measure, args=(i, m), name=f"tune-together-{i}", daemon=True)
+        for i, m in enumerate(models)
+    ]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(0.1):
+        if cancel.is_set():
+            stop.set()
+    for thread in threads:
+        thread.join()
+    return combine(models, weights, [levels[i] for i in range(len(models))], concurrency)
+
+
+def _keep_busy(
+    url: str, model: str, concurrency: int, settings: MeasureSettings, stop: threading.Event
+) -> None:
+    """The same load on `model` until `stop` (a sweep that never settles, then cancelled)."""
+    busy = BenchConfig(
+        model=model,
+        url=url,
+        concurrency=None if settings.request_rate else Range(concurrency, concurrency, 1),
+        request_rate=Range(concurrency, concurrency, 1, False) if settings.request_rate else None,
+        window_ms=settings.window_ms,
+        stability_pct=1e-9,
+        max_trials=1_000_000,
+        processes=settings.processes,
+    )
+    run_sweep(busy, None, stop)
+
+
+def combine(models: list[str], weights: list[float], levels: list[Level], value: int) -> Level:
+    """One level from the models' levels measured together (weighted throughput, worst p99)."""
+    failed = [(m, lv) for m, lv in zip(models, levels, strict=True) if not lv.ok]
+    out = Level(
+        concurrency=value,
+        client_cores=sum(lv.client_cores for lv in levels),
+        host_busy=max(lv.host_busy for lv in levels),
+    )
+    if failed:
+        model, level = failed[0]
+        out.error, out.unstable = f"{model}: {level.error}", level.unstable
+        return out
+    out.throughput = sum(w * lv.throughput for w, lv in zip(weights, levels, strict=True))
+    out.p99_ms = max(lv.p99_ms for lv in levels)
+    out.avg_ms = max(lv.avg_ms for lv in levels)
+    out.queue_us = max(lv.queue_us for lv in levels)
+    out.compute_us = max(lv.compute_us for lv in levels)
+    out.gpu_util, out.gpu_mem_mb = levels[0].gpu_util, levels[0].gpu_mem_mb  # the same GPUs
+    n = min(len(lv.throughput_windows) for lv in levels)
+    if n and all(len(lv.p99_windows_ms) >= n for lv in levels):
+        out.throughput_windows = [
+            sum(w * lv.throughput_windows[-n + i] for w, lv in zip(weights, levels, strict=True))
+            for i in range(n)
+        ]
+        out.p99_windows_ms = [max(lv.p99_windows_ms[-n + i] for lv in levels) for i in range(n)]
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.core.tune.compare import MIN_MARGIN_PCT, MIN_ROUNDS
 from tui.core.tune.measure import MAX_TRIALS, STABILITY_PCT, WINDOW_MS, MeasureSettings
 from tui.core.tune.record import Constraints, TuneRecord
 from tui.core.tune.space import CONCURRENCY, INSTANCE_COUNTS, SearchSpace, powers_of_two
@@ -29,6 +30,12 @@ class TuneOptions:
     window_ms: int = WINDOW_MS
     stability_pct: float = STABILITY_PCT
     max_trials: int = MAX_TRIALS
+    min_gain_pct: float = MIN_MARGIN_PCT  # a winner beats the current config by this, beyond noise
+    final_rounds: int = MIN_ROUNDS  # of the interleaved final comparison
+    concurrency_formula: bool = False  # sweeps start at 2 x max batch x instances
+    load: str = "concurrency"  # or "request_rate": `concurrency` then holds requests per second
+    intra_op: list[int] | None = None  # onnxruntime thread counts; None: the model's own
+    inter_op: list[int] | None = None
 
     def space(self, config: dict[str, Any], gpu: bool) -> SearchSpace:
         """The search space for the model's `config` on a server with (or without) GPUs
@@ -42,6 +49,8 @@ class TuneOptions:
             dynamic=self.dynamic,
             queue_delays_us=self.queue_delays_us,
             concurrency=powers_of_two(*self.concurrency),
+            intra_op=self.intra_op,
+            inter_op=self.inter_op,
         )
 
     def new_record(self, url: str, config: dict[str, Any], gpu: bool) -> TuneRecord:
@@ -55,7 +64,16 @@ class TuneOptions:
             constraints=self.constraints,
             window_ms=self.window_ms,
             base_config=config,
+            min_gain_pct=self.min_gain_pct,
+            final_rounds=self.final_rounds,
+            concurrency_formula=self.concurrency_formula,
+            load=self.load,
         )
 
     def measure_settings(self) -> MeasureSettings:
-        return MeasureSettings(self.window_ms, self.stability_pct, self.max_trials)
+        return MeasureSettings(
+            self.window_ms,
+            self.stability_pct,
+            self.max_trials,
+            request_rate=self.load == "request_rate",
+        )

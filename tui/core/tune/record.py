@@ -43,6 +43,19 @@ def tune_dir() -> Path:
     return path
 
 
+def load_words(record: TuneRecord, value: int | None) -> str:
+    """'concurrency 8' or 'request rate 256/s'."""
+    if record.load == "request_rate":
+        return f"request rate {value}/s"
+    return f"concurrency {value}"
+
+
+def report_dir(record: TuneRecord) -> Path:
+    """Where the pane writes a tune's HTML report: beside its record, in the cache."""
+    stem = record.path.stem if record.path else safe_name(record.model)
+    return tune_dir() / "reports" / stem
+
+
 @dataclass
 class Constraints:
     latency_budget_ms: float | None = None  # p99 at most
@@ -154,6 +167,34 @@ class AppliedConfig:
         return cls(**{k: v for k, v in data.items() if k in fields})
 
 
+VERDICTS = ("better", "no_better_beyond_noise", "none_met_constraints")
+
+
+@dataclass
+class Verdict:
+    """What a finished tune concludes (verdict.py decides it).
+
+    `pick` is the configuration the tune stands behind: the leader, or the cheapest of those tied
+    with it within noise. It is the winner only when `verdict` is "better": then its interleaved
+    final comparison with the current config (`final`, compare.Comparison.to_dict) cleared both
+    the noise and the `min_gain_pct` margin."""
+
+    verdict: str  # one of VERDICTS
+    pick: str | None = None  # candidate key
+    concurrency: int | None = None  # where the final comparison ran
+    objective: str = "throughput"  # what it compared: throughput or p99
+    min_gain_pct: float = 5.0
+    final: dict[str, Any] | None = None
+    tied: list[str] = field(default_factory=list)  # keys within noise of the leader
+    choice: str = ""  # why this one among the tied, in words
+    words: str = ""  # the verdict in one sentence
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        fields = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
+
 @dataclass
 class TuneRecord:
     model: str
@@ -174,6 +215,19 @@ class TuneRecord:
     started_at: str = field(default_factory=lambda: _now())
     finished_at: str = ""
     wall_s: float = 0.0
+    min_gain_pct: float = 5.0  # a winner must beat the current config by this much, beyond noise
+    final_rounds: int = 3  # rounds of the interleaved final comparison (3 at least)
+    # each candidate's concurrency sweep starts at Model Analyzer's formula, 2 x max batch x
+    # instances (the nearest level at or below it), instead of where the climb's best was
+    concurrency_formula: bool = False
+    load: str = "concurrency"  # or "request_rate": the space's concurrency list holds rates
+    # an ensemble measured end to end while `model`, one of its composing models, is tuned
+    through: str = ""
+    # other models driven at the same time (measure.measure_together); the objective is the
+    # weighted sum of throughputs, `weights` for [model, *together] (all 1 when empty)
+    together: list[str] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    verdict: Verdict | None = None
     path: Path | None = None
 
     # Queries --------------------------------------------------------------------------------
@@ -186,8 +240,11 @@ class TuneRecord:
 
     @property
     def measurements(self) -> int:
-        """Measured concurrency levels (Model Analyzer counts these as measurements)."""
-        return sum(len(r.levels) + len(r.remeasured) for r in self.results)
+        """Measured concurrency levels (Model Analyzer counts these as measurements), the final
+        comparison's two per round included."""
+        final = (self.verdict.final or {}) if self.verdict else {}
+        rounds = int(final.get("rounds") or 0)
+        return sum(len(r.levels) + len(r.remeasured) for r in self.results) + 2 * rounds
 
     def levels(self) -> list[Level]:
         """Every level with a figure, re-measures included."""
@@ -214,8 +271,17 @@ class TuneRecord:
 
     @property
     def winner(self) -> CandidateResult | None:
+        """The ranking's leader (on its figures alone; see `chosen` for what the tune stands by)."""
         ranked = self.ranked()
         return ranked[0] if ranked and ranked[0].best is not None else None
+
+    @property
+    def chosen(self) -> CandidateResult | None:
+        """The configuration to apply: the verdict's pick when it is better beyond noise."""
+        verdict = self.verdict
+        if verdict is None or verdict.verdict != "better" or verdict.pick is None:
+            return None
+        return self.result(verdict.pick)
 
     # Persistence ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -239,6 +305,14 @@ class TuneRecord:
             "finished_at": self.finished_at,
             "wall_s": round(self.wall_s, 3),
             "measurements": self.measurements,
+            "min_gain_pct": self.min_gain_pct,
+            "final_rounds": self.final_rounds,
+            "concurrency_formula": self.concurrency_formula,
+            "load": self.load,
+            "through": self.through,
+            "together": self.together,
+            "weights": self.weights,
+            "verdict": asdict(self.verdict) if self.verdict else None,
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -263,6 +337,14 @@ class TuneRecord:
             started_at=data.get("started_at", ""),
             finished_at=data.get("finished_at", ""),
             wall_s=data.get("wall_s", 0.0),
+            min_gain_pct=float(data.get("min_gain_pct", 5.0)),
+            final_rounds=int(data.get("final_rounds", 3)),
+            concurrency_formula=bool(data.get("concurrency_formula", False)),
+            load=data.get("load", "concurrency"),
+            through=data.get("through", ""),
+            together=list(data.get("together", [])),
+            weights=[float(w) for w in data.get("weights", [])],
+            verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
             path=path,
         )
 

@@ -26,6 +26,7 @@ CONCURRENCY = (1, 1024)  # client concurrency, powers of two
 DEFAULT_COUNTS = list(range(INSTANCE_COUNTS[0], INSTANCE_COUNTS[1] + 1))
 DEFAULT_BATCH_SIZES = [2**i for i in range(8)]  # MAX_BATCH's powers of two
 DEFAULT_CONCURRENCY = [2**i for i in range(11)]  # CONCURRENCY's powers of two
+INTRA_OP, INTER_OP = "intra_op_thread_count", "inter_op_thread_count"  # onnxruntime parameters
 
 
 class SpaceError(ValueError):
@@ -51,6 +52,9 @@ class Candidate:
     dynamic_batching: bool = False
     queue_delay_us: int = 0
     default: bool = False  # the model's own config, measured as loaded
+    # onnxruntime's thread counts (model parameters); 0 leaves the model's own setting
+    intra_op: int = 0
+    inter_op: int = 0
 
     @property
     def key(self) -> str:
@@ -58,8 +62,22 @@ class Candidate:
             return "default"
         head = f"{self.kind.removeprefix('KIND_').lower()}{self.count}-mbs{self.max_batch_size}"
         if not self.dynamic_batching:
-            return head + "-nodb"
-        return head + (f"-db{self.queue_delay_us}" if self.queue_delay_us else "-db")
+            head += "-nodb"
+        else:
+            head += f"-db{self.queue_delay_us}" if self.queue_delay_us else "-db"
+        return head + self._threads_key()
+
+    def _threads_key(self) -> str:
+        intra = f"-intra{self.intra_op}" if self.intra_op else ""
+        return intra + (f"-inter{self.inter_op}" if self.inter_op else "")
+
+    def _threads_words(self) -> list[str]:
+        out = []
+        if self.intra_op:
+            out.append(f"{self.intra_op} intra-op thread{'s' if self.intra_op != 1 else ''}")
+        if self.inter_op:
+            out.append(f"{self.inter_op} inter-op thread{'s' if self.inter_op != 1 else ''}")
+        return out
 
     @property
     def instance_group(self) -> str:
@@ -76,6 +94,7 @@ class Candidate:
             parts.append("dynamic batching" + delay)
         else:
             parts.append("no dynamic batching")
+        parts += self._threads_words()
         text = ", ".join(parts)
         return f"default: {text}" if self.default else text
 
@@ -87,6 +106,10 @@ class Candidate:
         parts.append("dyn" if self.dynamic_batching else "no dyn")
         if self.dynamic_batching and self.queue_delay_us:
             parts.append(f"{self.queue_delay_us}µs")
+        if self.intra_op:
+            parts.append(f"intra{self.intra_op}")
+        if self.inter_op:
+            parts.append(f"inter{self.inter_op}")
         return " ".join(["default", *parts] if self.default else parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,7 +150,28 @@ def override(base: dict[str, Any], candidate: Candidate) -> dict[str, Any]:
         config["dynamic_batching"] = dyn
     else:
         config.pop("dynamic_batching", None)
+    for name, value in ((INTRA_OP, candidate.intra_op), (INTER_OP, candidate.inter_op)):
+        if value:
+            params = dict(config.get("parameters") or {})
+            params[name] = {"string_value": str(value)}
+            config["parameters"] = params
     return config
+
+
+def is_ensemble(config: dict[str, Any]) -> bool:
+    return config.get("platform") == "ensemble" or bool(config.get("ensemble_scheduling"))
+
+
+def composing_models(config: dict[str, Any]) -> list[str]:
+    """An ensemble's composing models in step order, each once ([] for any other model)."""
+    if not is_ensemble(config):
+        return []
+    steps = (config.get("ensemble_scheduling") or {}).get("step") or []
+    return list(dict.fromkeys(str(s["model_name"]) for s in steps if s.get("model_name")))
+
+
+def is_onnxruntime(config: dict[str, Any]) -> bool:
+    return config.get("backend") == "onnxruntime" or config.get("platform") == "onnxruntime_onnx"
 
 
 @dataclass
@@ -139,6 +183,8 @@ class SearchSpace:
     queue_delays_us: list[int] = field(default_factory=lambda: [0])
     concurrency: list[int] = field(default_factory=lambda: list(DEFAULT_CONCURRENCY))
     base_batch_size: int = 0
+    intra_op: list[int] = field(default_factory=lambda: [0])  # 0: the model's own setting
+    inter_op: list[int] = field(default_factory=lambda: [0])
 
     @classmethod
     def for_model(
@@ -152,10 +198,15 @@ class SearchSpace:
         dynamic: list[bool] | None = None,
         queue_delays_us: list[int] | None = None,
         concurrency: list[int] | None = None,
+        intra_op: list[int] | None = None,
+        inter_op: list[int] | None = None,
     ) -> SearchSpace:
         """The default space for this model on this server, narrowed where an axis is given."""
-        if config.get("platform") == "ensemble" or config.get("ensemble_scheduling"):
-            raise SpaceError("an ensemble is tuned through its composing models: tune each one")
+        if is_ensemble(config):
+            raise SpaceError(
+                "an ensemble is tuned through its composing models: `triton-tui tune -m "
+                "ENSEMBLE` tunes each one, measured end to end through the ensemble"
+            )
         base_mbs = int(config.get("max_batch_size") or 0)
         can_batch = base_mbs > 0
         kinds = kinds or (["KIND_GPU"] if has_gpu else ["KIND_CPU"])
@@ -179,18 +230,38 @@ class SearchSpace:
             queue_delays_us=sorted(set(queue_delays_us or [0])),
             concurrency=sorted(set(concurrency or DEFAULT_CONCURRENCY)),
             base_batch_size=base_mbs,
+            intra_op=sorted(set(intra_op or [0])),
+            inter_op=sorted(set(inter_op or [0])),
         )
         if min(space.counts) < 1 or min(space.concurrency) < 1 or min(space.queue_delays_us) < 0:
             raise SpaceError("instance counts and concurrency start at 1, delays at 0")
+        threads = space.intra_op + space.inter_op
+        if any(t != 0 for t in threads):
+            if min(threads) < 0:
+                raise SpaceError("thread counts start at 1")
+            if not is_onnxruntime(config):
+                backend = config.get("backend") or config.get("platform") or "unknown"
+                raise SpaceError(
+                    "intra/inter-op thread counts are onnxruntime parameters; this model's "
+                    f"backend is {backend}"
+                )
         return space
 
     # The space as coordinates (the hill climber moves one step along one axis at a time) -----
     def axes(self) -> list[list[Any]]:
-        return [self.kinds, self.counts, self.dynamic, self.batch_sizes, self.queue_delays_us]
+        return [
+            self.kinds,
+            self.counts,
+            self.dynamic,
+            self.batch_sizes,
+            self.queue_delays_us,
+            self.intra_op,
+            self.inter_op,
+        ]
 
     def candidate(self, point: tuple[int, ...]) -> Candidate:
         """Without dynamic batching the batch size and delay axes change nothing: collapsed."""
-        kinds, counts, dynamic, sizes, delays = self.axes()
+        kinds, counts, dynamic, sizes, delays, intra, inter = self.axes()
         dyn = dynamic[point[2]]
         return Candidate(
             kind=kinds[point[0]],
@@ -198,6 +269,8 @@ class SearchSpace:
             max_batch_size=sizes[point[3]] if dyn else self.base_batch_size,
             dynamic_batching=dyn,
             queue_delay_us=delays[point[4]] if dyn else 0,
+            intra_op=intra[point[5]],
+            inter_op=inter[point[6]],
         )
 
     def points(self) -> list[tuple[int, ...]]:
@@ -225,7 +298,7 @@ class SearchSpace:
 
     def nearest(self, candidate: Candidate) -> tuple[int, ...]:
         """The point closest to `candidate` (the hill climb starts at the model's own config)."""
-        kinds, counts, dynamic, sizes, delays = self.axes()
+        kinds, counts, dynamic, sizes, delays, intra, inter = self.axes()
 
         def closest(values: list[Any], distance: Any) -> int:
             return min(range(len(values)), key=lambda i: distance(values[i]))
@@ -236,6 +309,8 @@ class SearchSpace:
             closest(dynamic, lambda d: d != candidate.dynamic_batching),
             closest(sizes, lambda m: abs(m - candidate.max_batch_size)),
             closest(delays, lambda d: abs(d - candidate.queue_delay_us)),
+            closest(intra, lambda t: abs(t - candidate.intra_op)),
+            closest(inter, lambda t: abs(t - candidate.inter_op)),
         )
 
     def to_dict(self) -> dict[str, Any]:

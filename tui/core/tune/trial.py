@@ -2,7 +2,9 @@
 through the load API's config override, measured at the same concurrency in interleaved rounds
 (compare.py), and the model put back on its on-disk config at the end, whatever happened.
 
-The tuner's final round and the doctor's "try it" both go through `run_trial`. A caller that must
+The tuner's final round and the doctor's "try it" both go through `run_trial`. A composing model
+of an ensemble can be tried through the ensemble (`TrialSettings.measure_model`): the composing
+model is loaded, the ensemble measured end to end. A caller that must
 survive being killed mid-trial (the model left on an override) journals it with `on_override`:
 called with True before the first override is loaded and with False once the model is restored.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from tui.core.server.client import TritonError, TritonHTTP
 from tui.core.tune.compare import MIN_ROUNDS, Comparison, Round, interleave
-from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune.measure import Level, MeasureSettings, measure_level, measure_together
 from tui.core.tune.restore import restore, wait_until
 from tui.core.util.sanitize import clean
 
@@ -33,6 +35,9 @@ class TrialSettings:
     objective: str = "throughput"  # or "p99": lower is better
     measure: MeasureSettings = field(default_factory=MeasureSettings)
     load_timeout_s: float = 600.0
+    measure_model: str = ""  # measure this model (an ensemble of `model`) instead of `model`
+    together: list[str] = field(default_factory=list)  # driven at the same time (weighted sum)
+    weights: list[float] = field(default_factory=list)  # for [model, *together]
 
 
 def figure(level: Level, objective: str) -> float:
@@ -63,9 +68,19 @@ def run_trial(
             client.load(model, json.dumps(config), timeout=settings.load_timeout_s)
         except TritonError as exc:
             raise TrialError(f"the {side} config did not load: {clean(str(exc))}") from exc
-        if not wait_until(lambda: client.model_ready(model), 60.0):
+        target = settings.measure_model or model
+        if not wait_until(lambda: client.model_ready(model) and client.model_ready(target), 60.0):
             raise TrialError(f"the {side} config loaded but the model is not ready")
-        level = measure_level(url, metrics_url, model, settings.concurrency, settings.measure, stop)
+        if settings.together:
+            models = [target, *settings.together]
+            weights = settings.weights or [1.0] * len(models)
+            level = measure_together(
+                url, metrics_url, models, weights, settings.concurrency, settings.measure, stop
+            )
+        else:
+            level = measure_level(
+                url, metrics_url, target, settings.concurrency, settings.measure, stop
+            )
         value = figure(level, settings.objective)
         if value <= 0:
             raise TrialError(f"the {side} config gave no figure: {level.error or 'no responses'}")

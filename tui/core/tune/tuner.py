@@ -1,5 +1,6 @@
 """Run a tune: measure the model's own config, then candidates (every point, or a hill climb),
-each loaded through the load API's config override, and restore the model at the end.
+each loaded through the load API's config override, then the verdict (verdict.py: the pick,
+measured alternately with the current config in a final round), and restore the model at the end.
 
 `run_tune` blocks (call it on a worker thread) and never raises for server trouble. Restoring
 (restore.py) runs in a `finally`, so a cancel or an error restores too. If the process is killed,
@@ -28,17 +29,21 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tui.core.server.client import TritonError, TritonHTTP
-from tui.core.tune.measure import Level, MeasureSettings, measure_level
+from tui.core.tune import verdict
+from tui.core.tune.compare import MIN_ROUNDS, Cancelled, Round
+from tui.core.tune.measure import Level, MeasureSettings, measure_level, measure_together
 from tui.core.tune.record import CandidateResult, TuneRecord, objective_value
 from tui.core.tune.restore import recover, restore, same_config, wait_until
 from tui.core.tune.space import Candidate, describe_config, override
+from tui.core.tune.trial import TrialError, TrialSettings, run_trial
 from tui.core.util.sanitize import clean
 
 REMEASURE_TOP = 3  # Model Analyzer's num_configs_per_model default
+MAX_FINAL_ROUNDS = 6  # an inconclusive final comparison gets more rounds, up to this many
 MIN_GAIN = 0.05  # Model Analyzer: stop a sweep when 4 tries gained under 5 %
 GAIN_TRIES = 4
 
@@ -82,11 +87,33 @@ class RemeasureStarted:
 
 
 @dataclass
+class FinalStarted:
+    candidate: Candidate  # the pick, compared with the current config
+    concurrency: int
+    rounds: int
+
+
+@dataclass
+class FinalRoundMeasured:
+    index: int  # 1-based
+    total: int
+    round: Round
+
+
+@dataclass
 class TuneFinished:
     record: TuneRecord
 
 
-TuneEvent = CandidateStarted | LevelMeasured | CandidateMeasured | RemeasureStarted | TuneFinished
+TuneEvent = (
+    CandidateStarted
+    | LevelMeasured
+    | CandidateMeasured
+    | RemeasureStarted
+    | FinalStarted
+    | FinalRoundMeasured
+    | TuneFinished
+)
 
 
 @dataclass
@@ -108,6 +135,8 @@ class Tuner:
         cancel: threading.Event | None = None,
     ) -> None:
         self.record = record
+        if record.load == "request_rate" and not run.measure.request_rate:
+            run = replace(run, measure=replace(run.measure, request_rate=True))
         self.run_settings = run
         self.emit = on_event or (lambda event: None)
         self.cancel = cancel or threading.Event()
@@ -138,23 +167,45 @@ class Tuner:
             result.status, result.reason = "load_failed", text
             return False
         result.load_s = time.monotonic() - t0
-        if not wait_until(lambda: self.client.model_ready(rec.model), 60.0):
+        if not wait_until(self._ready, 60.0):
             result.status, result.reason = "load_failed", "not ready after loading"
             return False
         return True
+
+    def _ready(self) -> bool:
+        """The tuned model and, when tuned through an ensemble, the ensemble."""
+        rec = self.record
+        ready = self.client.model_ready(rec.model)
+        return ready and (not rec.through or self.client.model_ready(rec.through))
+
+    @property
+    def measured_model(self) -> str:
+        return self.record.through or self.record.model
 
     def _measure(self, candidate: Candidate, result: CandidateResult, concurrency: int) -> Level:
         if self.cancel.is_set():
             raise _Cancelled
         rec = self.record
-        level = measure_level(
-            rec.url,
-            self.run_settings.metrics_url,
-            rec.model,
-            concurrency,
-            self.run_settings.measure,
-            self.cancel,
-        )
+        if rec.together:
+            models = [self.measured_model, *rec.together]
+            level = measure_together(
+                rec.url,
+                self.run_settings.metrics_url,
+                models,
+                rec.weights or [1.0] * len(models),
+                concurrency,
+                self.run_settings.measure,
+                self.cancel,
+            )
+        else:
+            level = measure_level(
+                rec.url,
+                self.run_settings.metrics_url,
+                self.measured_model,
+                concurrency,
+                self.run_settings.measure,
+                self.cancel,
+            )
         if self.cancel.is_set():
             raise _Cancelled
         result.levels.append(level)
@@ -169,6 +220,8 @@ class Tuner:
         start = 0
         if hint is not None and rec.objective != "latency" and hint in levels:
             start = max(0, levels.index(hint) - 1)
+        if rec.concurrency_formula and rec.objective != "latency" and rec.load != "request_rate":
+            start = formula_start(levels, candidate, rec.space.base_batch_size)
         budget = rec.constraints.latency_budget_ms
         failed = 0
         for concurrency in levels[start:]:
@@ -289,6 +342,87 @@ class Tuner:
         result.remeasured = scratch.levels
         self.save()
 
+    def final_round(self) -> None:
+        """The verdict: the pick (the leader, or the cheapest tied with it) against the current
+        config, measured alternately at the pick's concurrency (verdict.py)."""
+        rec = self.record
+        if rec.verdict is not None:  # a resumed tune that already reached it
+            return
+        pick, group, choice = verdict.choose(rec)
+        if (
+            pick is None
+            or pick.best is None
+            or not pick.satisfies
+            or verdict.same_as_current(rec, pick)
+        ):
+            rec.verdict = verdict.conclude(rec, pick, group, choice)
+            self.save()
+            return
+        worth, why_not = verdict.worth_final(rec, pick)
+        if not worth:
+            rec.verdict = verdict.conclude(rec, pick, group, choice, failure=why_not)
+            self.save()
+            return
+        concurrency = pick.best.concurrency
+        rounds = max(MIN_ROUNDS, rec.final_rounds)
+        self.emit(FinalStarted(pick.candidate, concurrency, rounds))
+        settings = TrialSettings(
+            concurrency=concurrency,
+            rounds=rounds,
+            objective="p99" if rec.objective == "latency" else "throughput",
+            measure=self.run_settings.measure,
+            load_timeout_s=self.run_settings.load_timeout_s,
+            measure_model=rec.through,
+            together=rec.together,
+            weights=rec.weights,
+        )
+
+        def journal(live: bool) -> None:
+            rec.restore_pending = live
+            self.save()
+
+        comparison, failure = None, ""
+        try:
+            while True:
+                done = len(comparison.rounds) if comparison is not None else 0
+                more = run_trial(
+                    rec.url,
+                    self.run_settings.metrics_url,
+                    rec.model,
+                    rec.base_config,
+                    override(rec.base_config, pick.candidate),
+                    replace(settings, rounds=rounds - done),
+                    cancel=self.cancel,
+                    on_round=self._final_round_seen(done, rounds),
+                    on_override=journal,
+                )
+                more.scale = "log"  # per-round ratios, geometric (compare.Comparison)
+                if comparison is not None:
+                    more.rounds[:0] = comparison.rounds
+                comparison = more
+                if not verdict.inconclusive(comparison, rec.min_gain_pct, rounds):
+                    break
+                rounds = min(MAX_FINAL_ROUNDS, rounds + MIN_ROUNDS)
+                self.emit(FinalStarted(pick.candidate, concurrency, rounds))
+        except Cancelled:
+            raise _Cancelled from None
+        except TrialError as exc:
+            failure = f"the final comparison failed: {exc}"
+        rec.verdict = verdict.conclude(rec, pick, group, choice, comparison, concurrency, failure)
+        self.save()
+
+    def _final_round_seen(self, done: int, total: int) -> Callable[[int, Round], None]:
+        def seen(index: int, finished: Round) -> None:
+            self.emit(FinalRoundMeasured(done + index + 1, total, finished))
+
+        return seen
+
+    def _ensemble_ready(self) -> None:
+        """A composing model reloaded on its own may leave its ensemble unloaded: load it."""
+        rec = self.record
+        if rec.through and not wait_until(self._ready, 10.0):
+            self.client.load(rec.through, timeout=self.run_settings.load_timeout_s)
+
     # The whole tune --------------------------------------------------------------------------
     def save(self) -> None:
         self.record.save(self.run_settings.folder)
@@ -302,8 +436,8 @@ class Tuner:
                 rec.notes.append(line)
             if not rec.base_config:
                 rec.base_config = self.client.model_config(rec.model)
-            if not self.client.model_ready(rec.model):
-                raise TuneError(f"model {rec.model!r} is not ready on {rec.url}")
+            if not self._ready():
+                raise TuneError(f"model {self.measured_model!r} is not ready on {rec.url}")
             self.save()
             self.evaluate(describe_config(rec.base_config))
             if rec.mode == "brute":
@@ -311,6 +445,7 @@ class Tuner:
             else:
                 self.climb()
                 self.remeasure_top()
+            self.final_round()
             rec.status = "done"
         except _Cancelled:
             rec.status, rec.message = "cancelled", "cancelled"
@@ -329,9 +464,11 @@ class Tuner:
     def _restore(self) -> None:
         rec = self.record
         if not rec.restore_pending:
+            self._ensemble_ready()
             return
         try:
             restore(self.client, rec.model, self.run_settings.load_timeout_s)
+            self._ensemble_ready()
             rec.restore_pending = False
             if not same_config(self.client.model_config(rec.model), rec.base_config):
                 rec.notes.append(
@@ -342,6 +479,15 @@ class Tuner:
             rec.notes.append(f"could not restore {rec.model} to its on-disk config: {exc}")
             if rec.status == "done":
                 rec.status, rec.message = "error", f"restore failed: {exc}"
+
+
+def formula_start(levels: list[int], candidate: Candidate, base_batch_size: int) -> int:
+    """Model Analyzer's concurrency formula, 2 x max batch x instances, as an index into
+    `levels`: the highest level at or below it (the sweep reaches down from there if needed)."""
+    batch = candidate.max_batch_size or base_batch_size or 1
+    target = 2 * max(1, batch) * max(1, candidate.count)
+    below = [i for i, level in enumerate(levels) if level <= target]
+    return below[-1] if below else 0
 
 
 def run_tune(

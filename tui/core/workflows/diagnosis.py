@@ -71,6 +71,13 @@ class ModelErrorTracker:
         self._server_errors: list[str] = []
         self._pending_parse_error = ""
 
+    def forget(self) -> None:
+        """Start afresh (the server was restarted: its earlier failures are history)."""
+        with self._lock:
+            self._reasons.clear()
+            self._server_errors.clear()
+            self._pending_parse_error = ""
+
     def feed(self, _seq: int, line: str) -> None:
         record = parse_line(line)
         if not record.level:
