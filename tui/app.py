@@ -43,6 +43,7 @@ OPTION_DIGITS = {
     "cent_sign": "4",
     "infinity": "5",
     "section_sign": "6",
+    "º": "0",  # the Fleet pane (Textual names this key by its character)
 }
 PANE_OF_DIGIT = {p.key: p.pane_id for p in PANES}
 
