@@ -61,10 +61,12 @@ def test_progress_counts_the_levels_to_come() -> None:
 
 def test_outcome_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = BenchResult(_config(), status="unstable", message="no stable window")
-    assert bench_form.outcome("run 2", 3, result) == (
-        "run 2: 3 level(s) measured; no stable window",
-        "warning",
-    )
+    words, severity = bench_form.outcome("run 2", 3, result)
+    # the pane names its own fields, never perf_analyzer's flag, and keeps what was measured
+    assert severity == "warning"
+    assert words.startswith("run 2: 3 level(s) measured; ")
+    assert "Raise ms (now 500)" in words and "stab%" in words
+    assert "--measurement-interval" not in words
     written = bench_form.export(result, "json", tmp_path / "r.json", "run2")
     assert json.loads(written.read_text())["status"] == "unstable"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no path: the cache dir
