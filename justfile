@@ -30,7 +30,7 @@ test *ARGS: setup test-tools
 # The quick subset for the edit-test loop (parsers, lint, stores, forms, statistics, sanitising,
 # a few pilot tests): no Docker engine, no perf_analyzer, at most the shared demo server; under a
 # minute on 2 cores. `just test` stays the gate.
-fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_compare.py tests/test_structure.py tests/test_doctor_rules.py tests/test_tune_rules.py tests/test_trust.py tests/test_snapshots.py tests/test_store_core.py"
+fast_tests := "tests/test_bench_form.py tests/test_bench_gpu_metrics.py tests/test_bench_inputs.py tests/test_bench_stats.py tests/test_config_corpus.py tests/test_config_fastparse.py tests/test_config_generate.py tests/test_config_store.py tests/test_config_lint.py tests/test_config_text.py tests/test_demo_densenet.py tests/test_gpu_core.py tests/test_logs_follow.py tests/test_logs_parser.py tests/test_logs_store.py tests/test_repository_scan.py tests/test_sanitize.py tests/test_worker_errors.py tests/test_hostile_input.py tests/test_image.py tests/test_exports.py tests/test_compare.py tests/test_structure.py tests/test_doctor_rules.py tests/test_tune_rules.py tests/test_trust.py tests/test_snapshots.py tests/test_fleet_core.py tests/test_store_core.py"
 test-fast *ARGS: setup
     {{py}} -m pytest -q -n 2 --dist loadfile {{fast_tests}} {{ARGS}}
 
@@ -108,6 +108,14 @@ screenshots: setup
 # arguments go to the script (--counts, --batch, --concurrency, -p, -s, --repeats, --agreement-only).
 bench-tune *ARGS: setup
     {{py}} assets/bench/tune.py {{ARGS}}
+
+# Fleet benchmark: 500 simulated servers × 20 models over an hour (OpenMetrics loaded into a real
+# Prometheus with promtool; built once, cached) for one whole-fleet refresh (target ≤ 1 s), the
+# pane's key-press-to-repaint while 500 rows refresh (≤ 100 ms) and its RSS; three live servers
+# for the time from a server's death to its red row. Each against an anchor of the same run.
+bench-fleet: setup
+    command -v prometheus >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus)
+    {{py}} assets/bench/fleet.py
 
 # Doctor benchmark: per scenario model, the time to a verdict by probe (and its ratio to one plain
 # benchmark level measured in the same run) and by passive watching, whether the verdict is the

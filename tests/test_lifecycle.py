@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from tests.conftest import ROOT, copy_demo
+from tui.core.fleet import registry
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -93,6 +94,8 @@ def test_nothing_outlives_the_console(console: Terminal, how: str) -> None:
     console.wait_for("READY", timeout=60)
     proc = console.console_process()
     family = _server_family(proc)
+    server_pid = family[0].pid  # registered for `triton-tui fleet` and `-u`
+    assert any(e.pid == server_pid for e in registry.registered())
     if how == "q":
         console.tmux("send-keys", "q")
     elif how == "ctrl+c":
@@ -101,6 +104,9 @@ def test_nothing_outlives_the_console(console: Terminal, how: str) -> None:
         os.kill(proc.pid, getattr(signal, how))
     _, alive = psutil.wait_procs([proc, *family], timeout=30)
     assert not alive, f"still running after {how}: {[p.cmdline()[:2] for p in alive]}"
+    if how != "SIGKILL":  # unregistered on the way out; after SIGKILL, dropped as stale
+        assert not (registry.registry_dir() / f"{server_pid}.json").exists()
+    assert all(e.pid != server_pid for e in registry.registered())
 
 
 def _console_with_log(tmp_path: Path, *models: str) -> tuple[Terminal, Path]:

@@ -17,12 +17,18 @@ import pytest
 
 from tests.conftest import FAST_ONNX_MODEL, ROOT, copy_demo
 from tests.helpers import CliRun
+from tui.core.fleet import registry
 from tui.core.server.client import TritonHTTP
+from tui.core.server.endpoints import metrics_url_for
 
 
 def _plain_env() -> dict[str, str]:
-    """A shell where the venv is not activated: no VIRTUAL_ENV, no venv on PATH."""
-    return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    """A shell where the venv is not activated: no VIRTUAL_ENV, no venv on PATH (our cache where
+    the tests' is, so the registry they read is serve's)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    if "XDG_CACHE_HOME" in os.environ:
+        env["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"]
+    return env
 
 
 def test_serve_runs_from_plain_shell_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -52,9 +58,17 @@ def test_serve_runs_from_plain_shell_and_stops_on_ctrl_c(tmp_path: Path) -> None
         # An ONNX model READY proves the python backend stub imported onnxruntime without an
         # activated venv.
         assert index == {"add_sub": "READY", FAST_ONNX_MODEL: "READY"}
+        # serve registered its server: `-u URL` finds the random metrics port without copying it
+        printed = re.search(r"metrics http://(\S+)/metrics", "".join(said))
+        entry = registry.lookup(url)
+        assert printed and entry is not None and entry.metrics_url == printed.group(1)
+        assert metrics_url_for(url) == printed.group(1) and entry.repository == str(repo)
         family = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+        assert registry.lookup(url) is None and not any(
+            e.pid == entry.pid for e in registry.registered()
+        )  # unregistered on the way out
         _, alive = psutil.wait_procs(family, timeout=10)
         assert not alive
     finally:

@@ -43,6 +43,7 @@ SETTLED = {
     "gpu": "Server metrics",
     "bench": "nothing to measure",
     "tune": "Pick a model",
+    "fleet": "server(s)",
 }
 
 
@@ -78,6 +79,8 @@ async def test_every_pane_at_80x24_and_120x40(
     fixed_repo: Path, snapshot: SnapshotAssertion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TRITON_TUI_GPU_INTERVAL", "60")  # one sample, then still
+    # the fleet pane lists the servers registered in our cache: an empty one, not the machine's
+    monkeypatch.setenv("XDG_CACHE_HOME", str(fixed_repo.parent / "cache"))
     snapshot = snapshot.use_extension(SVGImageExtension)
     session = Session(client=TritonHTTP(NOWHERE), server=None, repositories=[fixed_repo])
     app = TritonTUI(session, stop_server_on_exit=False, startup_timeout=1)

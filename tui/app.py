@@ -17,6 +17,8 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from tui.actions import ModelActions
+from tui.core.fleet.registry import unregister_server
+from tui.core.fleet.sources import FleetSource
 from tui.core.server.client import TritonError
 from tui.core.server.launcher import LaunchError, ServerProcess
 from tui.core.server.liveness import Liveness
@@ -27,6 +29,7 @@ from tui.core.util.sanitize import say
 from tui.palette import ConsoleCommands
 from tui.panes import PANES
 from tui.panes.config_dialogs import confirm
+from tui.state import ModelStateChanged
 from tui.widgets.server_bar import ServerBar
 from tui.workers import WorkFailed, work
 
@@ -41,6 +44,7 @@ OPTION_DIGITS = {
     "cent_sign": "4",
     "infinity": "5",
     "section_sign": "6",
+    "º": "0",  # the Fleet pane (Textual names this key by its character)
 }
 PANE_OF_DIGIT = {p.key: p.pane_id for p in PANES}
 
@@ -103,10 +107,12 @@ class TritonTUI(ModelActions):
         startup_timeout: float = 120.0,
         log_file: Path | None = None,
         read_only: bool = False,
+        fleet: FleetSource | None = None,
     ) -> None:
         super().__init__(session, read_only=read_only, log_file=log_file)
         self.stop_server_on_exit = stop_server_on_exit
         self.startup_timeout = startup_timeout
+        self.fleet_source = fleet
         self.liveness = Liveness()
 
     async def on_event(self, event: events.Event) -> None:
@@ -276,12 +282,31 @@ class TritonTUI(ModelActions):
             timeout=15,
         )
 
+    def attach(self, url: str, metrics_url: str | None, repositories: list[Path]) -> None:
+        """Every pane on the server at `url` (see ConsoleApp.attach): the header names it at
+        once, its state follows as for `-u`, and the panes re-read what they show."""
+        super().attach(url, metrics_url, repositories)
+        self.liveness = Liveness()  # the new server's, not the last one's verdict
+        self.query_one(ServerBar).session = self.session
+        self.server_message = ""
+        self.server_state = "starting"
+        self.query_one(ServerBar).refresh()
+        self.wait_for_server()
+        self.post_message(ModelStateChanged("", "file"))
+        self.notify(f"attached to http://{escape(self.session.client.url)}", timeout=4)
+
     def on_unmount(self) -> None:
         if self.stop_server_on_exit:
-            self.session.close()
+            self.home_session.close()
 
 
-def run_console(options: ServerOptions, *, log_file: Path | None, read_only: bool) -> int:
+def run_console(
+    options: ServerOptions,
+    *,
+    log_file: Path | None,
+    read_only: bool,
+    fleet: FleetSource | None = None,
+) -> int:
     """The console on the server `options` name (launched here, on the main thread, and waited
     for in a worker); what it started is handed to its reaper on the way out."""
     stack = contextlib.ExitStack()
@@ -296,6 +321,7 @@ def run_console(options: ServerOptions, *, log_file: Path | None, read_only: boo
         startup_timeout=options.startup_timeout,
         log_file=log_file,
         read_only=read_only,
+        fleet=fleet,
     )
 
     def hang_up(_signum: int, _frame: object) -> None:
@@ -303,6 +329,7 @@ def run_console(options: ServerOptions, *, log_file: Path | None, read_only: boo
         terminal, and its clean exit then waits on that thread for ever: hand the server to its
         reaper (a pipe write, safe here) and leave at once, from whatever the loop was doing."""
         session.release()
+        unregister_server(session.server)
         os._exit(128 + signal.SIGHUP)
 
     signal.signal(signal.SIGHUP, hang_up)

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "infer": "tui.commands.infer",
     "verify": "tui.commands.verify",
     "doctor": "tui.commands.doctor",
+    "fleet": "tui.commands.fleet",
 }
 
 __all__ = ["COMMANDS", "UsageError", "console_parser", "main", "split_passthrough"]

@@ -23,6 +23,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 
+from tui.core.fleet.sources import FleetSource
 from tui.core.server.docker_server import DockerServer
 from tui.core.server.session import Session
 from tui.core.store.models import ModelStore, StoreSnapshot, StoreSource, StoreUpdate
@@ -100,12 +101,14 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
     server_state: reactive[str] = reactive("starting")  # a ServerPhase
     server_message: reactive[str] = reactive("")
     selected_model: reactive[str] = reactive("")
+    fleet_source: FleetSource | None = None  # the Fleet pane's (None: this machine's servers)
 
     def __init__(
         self, session: Session, *, read_only: bool = False, log_file: Path | None = None
     ) -> None:
         super().__init__()
         self.session = session
+        self.home_session = session  # the server the console started with (stopped on exit)
         self.read_only = read_only
         self.log_file = log_file
         self._store: ModelStore | None = None
@@ -167,6 +170,14 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         """Post a fresh message from `make` to every pane (messages bubble up, never down)."""
         for pane in self.query("TabPane > *"):
             pane.post_message(make())
+
+    def attach(self, url: str, metrics_url: str | None, repositories: list[Path]) -> None:
+        """Work with the server at `url` from now on (the Fleet pane's `Enter`): every pane acts
+        on it; a server this console launched keeps running and is stopped on exit as before.
+        (The app, tui/app.py, also waits for the new server and tells the panes.)"""
+        session = Session.attach(url, metrics_url)
+        session.repositories = list(repositories)
+        self.session = session
 
     @property
     def launched(self) -> bool:

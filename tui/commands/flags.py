@@ -21,9 +21,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def add_server_flags(
-    parser: argparse.ArgumentParser, *, attach: bool = True, container: bool = False
+    parser: argparse.ArgumentParser,
+    *,
+    attach: bool = True,
+    container: bool = False,
+    pick: bool = False,
 ) -> None:
-    """Flags that choose or launch the Triton server."""
+    """Flags that choose or launch the Triton server (`pick`: a bare `-u` is kept as "", for
+    the console to offer the servers this machine runs)."""
     parser.add_argument(
         "--model-repository",
         action="append",
@@ -36,7 +41,10 @@ def add_server_flags(
             "-u",
             "--url",
             metavar="HOST:PORT",
-            help="attach to a running server's HTTP endpoint instead of launching one",
+            nargs="?" if pick else None,
+            const="" if pick else None,
+            help="attach to a running server's HTTP endpoint instead of launching one"
+            + ("; alone, pick one of the servers triton-tui started here" if pick else ""),
         )
         parser.add_argument(
             "--metrics-url",

@@ -38,4 +38,5 @@ PANES: list[PaneSpec] = [
     PaneSpec("4", "gpu", "GPU", lazy("tui.panes.gpu", "GpuPane")),
     PaneSpec("5", "bench", "Benchmark", lazy("tui.panes.bench", "BenchPane")),
     PaneSpec("6", "tune", "Tune", lazy("tui.panes.tune", "TunePane")),
+    PaneSpec("0", "fleet", "Fleet", lazy("tui.panes.fleet", "FleetPane")),
 ]

@@ -147,7 +147,7 @@ def exchange(
         _refused[where] = (time.monotonic() + REFUSE_AGAIN_S, exc)
         raise
     except (OSError, http.client.HTTPException) as exc:
-        who = "metrics" if what == "metrics" else "Triton"
+        who = what if what in ("metrics", "Prometheus") else "Triton"
         raise failure(exc, where, timeout, f"{who} at {host}:{port}") from exc
     finally:
         conn.close()

@@ -30,16 +30,22 @@ def check_endpoint(flag: str, value: str) -> None:
 def metrics_url_for(http_url: str, explicit: str | None = None) -> str:
     """The metrics endpoint (`host:port`) of the server whose HTTP endpoint is `http_url`.
 
-    The rule, in order: the endpoint the user named (`explicit`, --metrics-url); else the first
-    of tritonserver's layout (HTTP port + 2, as 8000/8001/8002) and its default port 8002 on the
-    same host that answers with metrics; else that default, host:8002 (where the flags' help
-    says we look), so a caller that reads it reports the endpoint it could not reach.
+    The rule, in order: the endpoint the user named (`explicit`, --metrics-url); else the one a
+    server triton-tui started on this machine registered (serve and the console record theirs,
+    random ports included: tui/core/fleet/registry.py); else the first of tritonserver's layout
+    (HTTP port + 2, as 8000/8001/8002) and its default port 8002 on the same host that answers
+    with metrics; else that default, host:8002 (where the flags' help says we look), so a
+    caller that reads it reports the endpoint it could not reach.
     ValueError when a URL is not HOST:PORT."""
+    from tui.core.fleet.registry import lookup
     from tui.core.server.client import TritonError, fetch_metrics, split_url
 
     if explicit:
         split_url(explicit, DEFAULT_METRICS_PORT)  # a malformed one is refused here, in words
         return explicit
+    entry = lookup(http_url)
+    if entry is not None and entry.metrics_url:
+        return entry.metrics_url
     host, port = split_url(http_url, 8000)
     candidates = [f"{host}:{p}" for p in dict.fromkeys((port + 2, DEFAULT_METRICS_PORT))]
     for candidate in candidates:

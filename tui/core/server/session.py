@@ -141,9 +141,13 @@ def open_session(
     `on_started(session)` is told (its warnings, its log lines), then, with `wait`, it is waited
     for until ready (`options.startup_timeout`, or until `cancelled()`); an attached server is
     used as it is. On the way out, an exception's included, a server we launched is stopped
-    (`leave="release"`: handed to its reaper without waiting, as the console leaves).
+    (`leave="release"`: handed to its reaper without waiting, as the console leaves). A local
+    server we launched is registered meanwhile (tui/core/fleet/registry.py).
     LaunchError when the server cannot start or does not become ready."""
+    from tui.core.fleet.registry import register_server, unregister
+
     session = Session.open(options)
+    entry = register_server(session.server)  # `fleet` lists it, `-u` finds its metrics URL
     try:
         if on_started is not None:
             on_started(session)
@@ -155,3 +159,4 @@ def open_session(
             session.release()
         else:
             session.close()
+        unregister(entry)
