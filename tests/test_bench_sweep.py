@@ -96,7 +96,11 @@ def test_json_input_data_is_validated(demo_server: ServerProcess, tmp_path: Path
     )
     ok = run_sweep(config)
     assert ok.status == "ok", ok.message
-    assert ok.levels[0].server.inference_count == 2 * ok.levels[0].server.success_count
+    server = ok.levels[0].server
+    # every request carried 2 inferences; at concurrency 1 the statistics may be read while the one
+    # request in flight is counted as inferred but not yet as a success
+    assert server.inference_count % 2 == 0
+    assert server.inference_count - 2 * server.success_count in (0, 2)
     data["validation_data"][0]["OUTPUT0"] = [9, 9, 9, 9]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(data))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.markup import escape
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -30,8 +30,9 @@ from tui.core.fleet.sources import FleetSource, open_source
 from tui.core.fleet.table import cells
 from tui.core.server.endpoints import metrics_url_for
 from tui.panes.config_dialogs import confirm
-from tui.panes.fleet_tables import ModelTable, ServerTable
+from tui.panes.fleet_tables import FleetModelTable, ServerTable
 from tui.state import console
+from tui.workers import ReportsWorkerFailures, work
 
 REFRESH_S = 2.0
 
@@ -52,7 +53,7 @@ class RollFinished(Message):
     result: RollResult
 
 
-class FleetPane(Vertical):
+class FleetPane(ReportsWorkerFailures, Vertical):
     BINDINGS = [
         Binding("s", "sort(1)", "Sort"),
         Binding("S", "sort(0)", "Reverse", show=False),
@@ -78,14 +79,14 @@ class FleetPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Fleet: looking for servers …", id="fleet-status")
         yield ServerTable()
-        yield ModelTable()
+        yield FleetModelTable()
         yield Static("", id="fleet-detail")
         yield Input(
             placeholder="filter by name or label (Enter keeps it, Esc clears)", id="fleet-filter"
         )
 
     def on_mount(self) -> None:
-        self.query_one(ModelTable).display = False
+        self.query_one(FleetModelTable).display = False
         self.query_one("#fleet-filter", Input).display = False
 
     def on_show(self) -> None:
@@ -103,7 +104,7 @@ class FleetPane(Vertical):
     def _tick(self) -> None:
         if not self._busy:
             self._busy = True
-            self._refresh(self.query_one(ModelTable).display)
+            self._refresh(self.query_one(FleetModelTable).display)
 
     @work(thread=True, group="fleet-refresh")
     def _refresh(self, fingerprints: bool) -> None:
@@ -135,8 +136,8 @@ class FleetPane(Vertical):
             return
         shown = self.shown_rows()
         self.query_one(ServerTable).fill(shown, self.marked, texts)
-        if self.query_one(ModelTable).display:
-            self.query_one(ModelTable).fill(snap)
+        if self.query_one(FleetModelTable).display:
+            self.query_one(FleetModelTable).fill(snap)
         down = sum(1 for r in snap.servers if r.down)
         drift = sum(1 for m in snap.models if m.drift)
         parts = [escape(snap.source), f"{len(snap.servers)} server(s)"]
@@ -209,7 +210,7 @@ class FleetPane(Vertical):
             event.stop()
 
     def action_models(self) -> None:
-        table = self.query_one(ModelTable)
+        table = self.query_one(FleetModelTable)
         if not table.display:
             table.display = True
             if self.snapshot is not None:
@@ -255,7 +256,11 @@ class FleetPane(Vertical):
         app = console(self)
         if not app.may_change_server(f"{action} across the fleet"):
             return
-        model = self.query_one(ModelTable).selected if self.query_one(ModelTable).display else None
+        model = (
+            self.query_one(FleetModelTable).selected
+            if self.query_one(FleetModelTable).display
+            else None
+        )
         name = model.name if model else app.selected_model
         if not name:
             self.app.notify(

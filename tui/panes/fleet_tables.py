@@ -99,7 +99,7 @@ class ServerTable(VimDataTable):
             self.refresh()
 
 
-class ModelTable(VimDataTable):
+class FleetModelTable(VimDataTable):
     """Models × servers: each replica's version and config fingerprint; `!` marks drift."""
 
     def __init__(self) -> None:
