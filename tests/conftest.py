@@ -117,3 +117,24 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
     returns its exit code and what it printed (a subprocess only where a test needs signals or
     a terminal)."""
     return lambda *argv: run_cli(capsys, *argv)
+
+
+# The longest files, started first: `--dist loadfile` hands files out in collection order, and a
+# long file that starts last runs alone at the end while the other workers wait.
+LONGEST_FIRST = (
+    "test_tune.py",
+    "test_tune_verdict.py",
+    "test_bench_vs_perf_analyzer.py",
+    "test_tune_cli.py",
+    "test_tune_pane.py",
+    "test_lifecycle.py",
+    "test_reaper.py",
+    "test_docker.py",
+    "test_doctor_scenarios.py",
+    "test_fleet.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -147,13 +147,16 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
             client.infer(VERSIONED, inputs, model_version="1")
             sent_v1.append(time.monotonic())
 
-    thread = threading.Thread(target=background, daemon=True)
-    thread.start()
+    # three senders, so that version 1's traffic stays a large share on a crowded machine too
+    threads = [threading.Thread(target=background, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
     try:
         result = run_sweep(BenchConfig(model=VERSIONED, url=bench_server.http_url, **FAST))
     finally:
         stop.set()
-        thread.join(10)
+        for thread in threads:
+            thread.join(10)
     assert result.status == "ok", result.message
     level = result.levels[0]
     assert level.server is not None
@@ -161,7 +164,7 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
     # was being taken at a window's edge (a loaded machine slows those calls: 6 % seen); summing
     # version 1 would add its count over the level, far more.
     ended = level.duration_ns / 1e9
-    v1 = sum(1 for t in sent_v1 if t >= sent_v1[-1] - ended)  # about the level's share
+    v1 = sum(1 for t in sent_v1 if t >= max(sent_v1) - ended)  # about the level's share
     skew = abs(level.server.success_count - level.latency.count)
     assert v1 > 0.2 * level.latency.count, (v1, level.latency.count)  # the check can tell
     assert skew < v1 / 2, (skew, v1, level.latency.count)
