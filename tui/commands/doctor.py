@@ -29,7 +29,7 @@ from tui.core.doctor.gather import GatherError, Probe, Target
 from tui.core.doctor.rules import WEIGHTS
 from tui.core.doctor.tryit import Tried, TryError, apply_tried, try_finding
 from tui.core.server.client import TritonError
-from tui.core.server.endpoints import UsageError
+from tui.core.server.endpoints import require
 from tui.core.server.launcher import LaunchError
 from tui.core.server.options import ServerOptions
 from tui.core.server.session import Session, open_session
@@ -120,9 +120,7 @@ def check_options(args: argparse.Namespace) -> ServerOptions:
             "--write with -u needs --repository DIR (or --model-repository DIR)",
         ),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
+    require(checks)
     return options
 
 

@@ -23,7 +23,7 @@ from tui.commands import tune_ensemble, tune_output
 from tui.commands.flags import add_server_flags, server_options
 from tui.core.bench.ranges import MAX_WINDOW_MS, RangeError
 from tui.core.server.client import TritonError, TritonHTTP
-from tui.core.server.endpoints import UsageError
+from tui.core.server.endpoints import UsageError, require
 from tui.core.server.launcher import LaunchError
 from tui.core.server.options import ServerOptions
 from tui.core.server.session import Session, open_session
@@ -302,9 +302,7 @@ def check_options(args: argparse.Namespace) -> ServerOptions:
             "--write with -u needs --repository DIR (or --model-repository DIR)",
         ),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
+    require(checks)
     _concurrency(args.concurrency)
     if args.request_rate:
         _rates(args.request_rate)

@@ -14,6 +14,13 @@ class UsageError(Exception):
     perf_analyzer's OPTION_ERROR)."""
 
 
+def require(checks: list[tuple[object, str]]) -> None:
+    """Raise UsageError with the message of the first check that does not hold."""
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+
+
 _ENDPOINT = re.compile(
     r"(?:http://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
     r"(?::(?P<port>\d{1,5}))?/?"
