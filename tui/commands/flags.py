@@ -147,3 +147,12 @@ def server_options(args: argparse.Namespace, *, local_repository: bool = False) 
         options.keep_local_repository()
     options.check()
     return options
+
+
+def repeat_error(args: argparse.Namespace, min_interval: float) -> str | None:
+    """What is wrong with a repeating command's --interval / --count (gpu, fleet), or None."""
+    if args.interval != args.interval or args.interval < min_interval:  # NaN too
+        return f"--interval must be at least {min_interval:g} s"
+    if args.count < 0:
+        return "--count must be 0 (no limit) or more"
+    return None

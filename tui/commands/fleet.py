@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from tui.commands.flags import repeat_error
 from tui.core.fleet.rolling import RollAction, preview, roll
 from tui.core.fleet.sources import FleetSource, open_source
 from tui.core.fleet.table import render_text
@@ -74,11 +75,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.interval != args.interval or args.interval < MIN_INTERVAL:
-        print(f"error: --interval must be at least {MIN_INTERVAL:g} s", file=sys.stderr)
-        return 3
-    if args.count < 0:
-        print("error: --count must be 0 (no limit) or more", file=sys.stderr)
+    wrong = repeat_error(args, MIN_INTERVAL)
+    if wrong:
+        print(f"error: {wrong}", file=sys.stderr)
         return 3
     try:
         source = open_source(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tui.commands.flags import repeat_error
 from tui.core.gpu.format import render_json, render_text
 from tui.core.gpu.sampler import DEFAULT_INTERVAL, MIN_INTERVAL, Sampler, Snapshot
 from tui.core.server.client import split_url
@@ -57,11 +58,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.interval != args.interval or args.interval < MIN_INTERVAL:
-        print(f"error: --interval must be at least {MIN_INTERVAL:g} s", file=sys.stderr)
-        return 3
-    if args.count < 0:
-        print("error: --count must be 0 (no limit) or more", file=sys.stderr)
+    wrong = repeat_error(args, MIN_INTERVAL)
+    if wrong:
+        print(f"error: {wrong}", file=sys.stderr)
         return 3
     metrics_url = args.metrics_url
     try:
