@@ -63,6 +63,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         super().__init__(id="repository-pane")
         self.views: dict[str, ModelView] = {}
         self.details: dict[str, ServedModel] = {}
+        self._store_error = ""  # the store's last error, read again when the server state moves
         self.busy: dict[str, str] = {}
         self.pattern = ""  # the `/` filter on model names
         self._announced: list[str] = []  # selections sent to the app, not yet echoed back
@@ -88,6 +89,7 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
         self.set_interval(2.0, self.refresh_models)
 
     def _server_state_changed(self, state: str) -> None:
+        self._show_banner()  # the same store error reads differently once the server is down
         if state in ("ready", "failed", "lost"):
             console(self).refresh_models()
 
@@ -126,28 +128,34 @@ The model under the cursor is the one every pane acts on: `l` `u` `r` load, unlo
     @on(ModelsChanged)
     def _store_changed(self, message: ModelsChanged) -> None:
         snapshot = message.snapshot
-        state = console(self).server_state
-        down = bool(snapshot.error) and state in ("lost", "failed")
+        self._store_error = snapshot.error
         if not (snapshot.error and not snapshot.views):  # else: what it said last, labelled
             self.views = {v.name: v for v in snapshot.views}
             self.details = dict(snapshot.served)
         changed = set(message.changed)
         self._fill(changed)
+        self._show_banner()
+        selected = self.selected
+        if not selected or selected in changed:
+            self._show_detail()
+
+    def _show_banner(self) -> None:
+        """What the store's last error means, given the server's state now."""
+        error = self._store_error
+        state = console(self).server_state
+        down = bool(error) and state in ("lost", "failed")
         banner = ""
-        if snapshot.error and state == "ready":
+        if error and state == "ready":
             banner = (
-                f"The server's repository index failed: {snapshot.error}\n"
+                f"The server's repository index failed: {error}\n"
                 "States below come from each model's own ready check.\n"
             )
         elif down:
             banner = (
-                f"The server does not answer: {snapshot.error}\n"
+                f"The server does not answer: {error}\n"
                 "The states below are the last it gave, not current.\n"
             )
         self.query_one("#repository-banner", Static).update(Text(banner, "bold red"))
-        selected = self.selected
-        if not selected or selected in changed:
-            self._show_detail()
 
     def _fill(self, changed: set[str]) -> None:
         """Rows for the models the filter lets through; the cursor stays on its model."""
