@@ -118,7 +118,8 @@ def test_unload_asks_state_fits_and_detail_follows_apply(term: Keys, repo: Path)
     term.press("F5")
     term.wait_for("add_sub is READY", timeout=90)
     term.press("1")
-    term.wait_for("Effective config", timeout=30)
+    # The served config's first line in the detail (its heading may sit under a toast).
+    term.wait_for('name: "add_sub"', timeout=30)
     term.press("Tab", "PageDown")  # the detail, one page down: the config in effect
     term.wait_for("max_batch_size: 16", timeout=30)
 
