@@ -128,3 +128,29 @@ async def test_a_prepared_text_loads_as_load_text_does() -> None:
         assert prepared.cursor_location == loaded.cursor_location
         assert prepared.document.get_size(4) == Document(prepared.text).get_size(4)
         assert prepared.wrapped_document.height == loaded.wrapped_document.height
+
+
+def test_unwrapped_tables_are_textuals_own() -> None:
+    """(4) of the adapter: `wrap_unwrapped` builds the four tables `WrappedDocument.wrap(0)`
+    builds (lines with tabs, wide characters, empty lines), and the counted document's row count
+    follows; a whole wrap at the same width is not redone."""
+    text = "a\tb\tc\n\n  wide 漢字\there\n\tlead\n" + TEXT
+    for tab in (2, 4, 8):
+        textual = WrappedDocument(Document(text), width=0, tab_width=tab)
+        ours = CountedWrappedDocument(MeasuredDocument(text), width=0, tab_width=tab)
+        tables = ("_wrap_offsets", "_offset_to_line_info", "_line_index_to_offsets")
+        for table in (*tables, "_tab_width_cache", "_width", "_tab_width"):
+            assert getattr(ours, table) == getattr(textual, table), (table, tab)
+        assert ours.height == textual.height
+        before = ours._wrap_offsets
+        ours.wrap(0, tab)
+        assert ours._wrap_offsets is before  # the same width and text: nothing redone
+        ours.document.replace_range((0, 0), (0, 0), "new\n")  # an edit, no wrap_range
+        textual.document.replace_range((0, 0), (0, 0), "new\n")
+        ours.wrap(0, tab)  # as TextArea does when the edit widened the gutter
+        textual.wrap(0, tab)
+        assert ours._offset_to_line_info == textual._offset_to_line_info
+        assert ours.height == textual.height
+        ours.wrap(9, tab)
+        textual.wrap(9, tab)
+        assert ours._wrap_offsets == textual._wrap_offsets and ours.height == textual.height

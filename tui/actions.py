@@ -100,10 +100,12 @@ class ModelActions(ConsoleApp):
         if len(self.screen_stack) > 1:  # a dialog or the deploy screen is open: it stays on top
             return
         tabs = self.query_one("#panes", TabbedContent)
-        # Drop focus first: focus left inside the hidden pane would switch the tabs back.
+        # Drop focus first: focus left inside the hidden pane would switch the tabs back. The
+        # pane is shown as `active` is set, so its first field takes the focus in the same frame
+        # (one layout and repaint per switch, not two).
         self.screen.set_focus(None)
         tabs.active = pane_id
-        self.call_after_refresh(self._focus_pane, pane_id)
+        self._focus_pane(pane_id)
 
     def _focus_pane(self, pane_id: str) -> None:
         pane = self.query_one("#panes", TabbedContent).get_pane(pane_id)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from tui.actions import ModelActions
@@ -30,6 +30,7 @@ from tui.palette import ConsoleCommands
 from tui.panes import PANES
 from tui.panes.config_dialogs import confirm
 from tui.state import ModelStateChanged
+from tui.widgets.footer import KeyFooter
 from tui.widgets.server_bar import ServerBar
 from tui.workers import WorkFailed, work
 
@@ -49,6 +50,7 @@ OPTION_DIGITS = {
 PANE_OF_DIGIT = {p.key: p.pane_id for p in PANES}
 
 
+COLLECT_EVERY_S = 0.25  # how often the idle collector looks whether a collection is due
 INTERRUPTED = 130  # the exit code of a quit before the server was ready, as `serve`'s Ctrl+C
 
 
@@ -117,6 +119,8 @@ class TritonTUI(ModelActions):
 
     async def on_event(self, event: events.Event) -> None:
         """alt+digit as ESC digit (see OPTION_DIGITS) switches panes, whatever has the focus."""
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.collector.input_seen()
         if isinstance(event, events.Key) and not event.is_forwarded:
             digit = OPTION_DIGITS.get(event.key, "")
             if digit in PANE_OF_DIGIT and len(self.screen_stack) == 1:
@@ -131,7 +135,7 @@ class TritonTUI(ModelActions):
             for spec in PANES:
                 with TabPane(f"{spec.key} {spec.title}", id=spec.pane_id):
                     yield spec.factory()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # SIGTERM and a stray SIGINT end the console cleanly; the server is stopped on the way
@@ -143,6 +147,8 @@ class TritonTUI(ModelActions):
                 loop.add_signal_handler(sig, self.exit)
         self.wait_for_server()
         self.set_interval(1.0, self._check_server)
+        self.collector.start()
+        self.set_interval(COLLECT_EVERY_S, self.collector.tick)
 
     def _check_server(self) -> None:
         """Every second: a server we run that exited mid-session is said so, with its reason;
@@ -296,6 +302,7 @@ class TritonTUI(ModelActions):
         self.notify(f"attached to http://{escape(self.session.client.url)}", timeout=4)
 
     def on_unmount(self) -> None:
+        self.collector.stop()
         if self.stop_server_on_exit:
             self.home_session.close()
 

@@ -28,6 +28,7 @@ from tui.core.server.docker_server import DockerServer
 from tui.core.server.session import Session
 from tui.core.store.models import ModelStore, StoreSnapshot, StoreSource, StoreUpdate
 from tui.core.store.truth import server_backends
+from tui.core.util.collector import IdleCollector
 from tui.workers import ReportsWorkerFailures, work
 
 # "lost": a server that was live stopped answering (the console reconnects when it answers)
@@ -116,6 +117,8 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         self._store_again = False
         self._store_announce = False
         self._last_ready: list[str] | None = None
+        # Garbage collection, and work that can wait, between keys (started by the console).
+        self.collector = IdleCollector()
 
     # The model store -------------------------------------------------------------------------
     @property

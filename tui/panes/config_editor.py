@@ -32,6 +32,7 @@ from tui.core.modelconfig import (
 )
 from tui.core.modelconfig.foreign import ForeignBytes, foreign_diagnostics
 from tui.core.modelconfig.target import server_target
+from tui.core.util.collector import IDLE_S
 from tui.intents import ConfigJumpRequested
 from tui.panes import config_flows
 from tui.state import ModelStateChanged, console
@@ -41,6 +42,7 @@ from tui.workers import ReportsWorkerFailures, work
 
 CONFIG_NAME = "config.pbtxt"
 LINT_DELAY_S = 0.3
+LINT_WHEN_IDLE_LINES = 5000  # a file this long is linted once the keys pause (IDLE_S)
 SELECTION_SETTLE_S = 0.15
 
 NO_MODEL = "Select a model in the Repository pane (key 1); its config.pbtxt opens here."
@@ -318,6 +320,16 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
 
     def lint_now(self) -> None:
         if self.doc is None:
+            return
+        idle = console(self).collector.idle_for()
+        if self.editor.document.line_count >= LINT_WHEN_IDLE_LINES and idle < IDLE_S:
+            # A big file's lint keeps a thread (and the GIL) busy for a third of a second:
+            # it waits for a pause in the keys, as a full garbage collection does.
+            if self._lint_timer is not None:
+                self._lint_timer.stop()
+            self._lint_timer = self.set_timer(IDLE_S - idle, self.lint_now)
+            self.linting = True
+            self._render_title()
             return
         self._generation += 1
         text = self.editor.text

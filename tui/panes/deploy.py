@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 from tui.core.bench import plot
 from tui.core.bench.engine import BenchResult
@@ -39,6 +39,7 @@ from tui.core.workflows.deploy_flow import (
 )
 from tui.core.workflows.verify import Mismatch
 from tui.state import console
+from tui.widgets.footer import KeyFooter
 from tui.workers import ReportsWorkerFailures, work
 
 
@@ -124,7 +125,7 @@ onnxruntime, measure. f4 opens a config the server refused; Esc closes (and canc
                     )
                 yield Static("", id="deploy-plot")
                 yield Static("", id="deploy-advice")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#deploy-config").display = False

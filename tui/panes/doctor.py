@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.doctor.examine import examine
@@ -33,6 +33,7 @@ from tui.core.tune.measure import MeasureSettings
 from tui.core.tune.restore import StillOverridden
 from tui.core.tune.trial import TrialError
 from tui.state import ModelStateChanged, console
+from tui.widgets.footer import KeyFooter
 from tui.workers import ReportsWorkerFailures, work
 
 PASSIVE_S = 10.0
@@ -97,7 +98,7 @@ checked on the server), `p` probes with a short benchmark, `r` gathers again, Es
             yield OptionList(id="doctor-findings")
             with VerticalScroll(id="doctor-detail"):
                 yield Static("", id="doctor-evidence")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         app = console(self)

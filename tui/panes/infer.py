@@ -19,13 +19,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.core.bench.inputs import InputError, parse_shapes
 from tui.core.server.client import TritonError
 from tui.core.workflows import infer, infer_report
 from tui.core.workflows.verify import verdict_lines, verify_served
 from tui.state import console
+from tui.widgets.footer import KeyFooter
 from tui.workers import ReportsWorkerFailures, work
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ the verify step found wrong; Esc closes.
                 yield Static("reading the model's metadata…", id="infer-out")
                 yield Button(Text(f"Load {self.model}"), id="infer-load", compact=True)
                 yield Horizontal(id="infer-steps")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for widget in ("#infer-batch", "#infer-shapes", "#infer-load"):

@@ -8,8 +8,8 @@ measures every line after each edit (`MeasuredDocument` re-measures the edited l
 (answered from the first line while a row is painted). TextArea has no public hook for its
 documents: what this relies on of its internals is kept in one adapter (text_area_hooks.py).
 Lint marks are painted in `render_line` (the Line API) on the rows on screen only, not through
-the highlight map. After a big file is (re)wrapped, its per-line lists are frozen out of
-Python's full garbage collections (`freeze_heap`).
+the highlight map. (Full garbage collections, which scan those per-line lists, wait for a pause
+in typing: tui/core/util/collector.py.)
 
 Opening a file measures and wraps every line (0.5-4 s for 20 000 lines: `load_text` wraps three
 times): `prepare` does it once in a worker thread, and `load_prepared` hands the result to the
@@ -18,8 +18,6 @@ widget through the adapter's own extension points (`make_document`, `make_wrappe
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +26,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Offset, Size
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widgets.text_area import (
     Document,
     DocumentBase,
@@ -37,7 +34,7 @@ from textual.widgets.text_area import (
     WrappedDocument,
 )
 
-from tui.widgets.text_area_hooks import FastDocumentsTextArea
+from tui.widgets.text_area_hooks import FastDocumentsTextArea, wrap_unwrapped
 
 MARK_STYLES = {
     "lint.error": Style(underline=True, bgcolor="#5f0000"),
@@ -45,23 +42,9 @@ MARK_STYLES = {
 }
 
 
-FREEZE_FROM_LINES = 5000  # a file this long has its (re)wrapped lines frozen (see freeze_heap)
-FREEZE_SETTLE_S = 0.2  # one freeze for the few rewraps that follow an open or a resize
-
-
-def freeze_heap() -> None:
-    """Freeze the heap, so Python's full collections during typing scan only what was made since
-    (call after opening a big file).
-
-    A full (generation 2) collection scans every tracked object, and Textual's TextArea keeps three
-    lists per line: with a 20 000-line file open, one collection in the middle of typing held a
-    key for 100–250 ms. Only the young generations are collected first: a full collection here
-    held the UI thread 0.15–0.4 s right after the file opened (the keys pressed meanwhile waited).
-    The price: garbage with reference cycles that was already old stays frozen, uncollected, until
-    the process ends (Textual's documents are freed by reference counts, not by the collector)."""
-    gc.unfreeze()
-    gc.collect(1)
-    gc.freeze()
+def width(line: str) -> int:
+    """Cells `line` takes on screen (printable ASCII: one each, without asking rich)."""
+    return len(line) if line.isascii() and line.isprintable() else cell_len(line)
 
 
 class MeasuredDocument(Document):
@@ -71,14 +54,16 @@ class MeasuredDocument(Document):
         super().__init__(text)
         self._tab_width = -1
         self._widths: list[int] = []
+        self.edits = 0  # how many edits it has taken (a wrap of it is current or not)
 
     def _measure(self, first: int, last: int) -> list[int]:
         tab = self._tab_width
-        return [cell_len(self.get_line(i).expandtabs(tab)) for i in range(first, last + 1)]
+        return [width(self.get_line(i).expandtabs(tab)) for i in range(first, last + 1)]
 
     def replace_range(self, start: Location, end: Location, text: str) -> EditResult:
         top, bottom = sorted((start, end))
         result = super().replace_range(start, end, text)
+        self.edits += 1
         if self._tab_width >= 0:
             new = self._measure(top[0], result.end_location[0])
             self._widths[top[0] : bottom[0] + 1] = new
@@ -92,36 +77,49 @@ class MeasuredDocument(Document):
 
 
 class CountedWrappedDocument(WrappedDocument):
-    """A WrappedDocument whose `height` is a running count, updated by each (re)wrap."""
+    """A WrappedDocument whose `height` is a running count, updated by each (re)wrap, and which
+    wraps the whole document again only when the width, the tab width or the text changed since
+    it was last current: most of the TextArea's whole wraps (each resize, the pane being shown
+    again, the load after `prepare`) would redo 0.1-0.5 s of work for nothing on a 20 000-line
+    file. (An edit that widens the line-number gutter asks for a whole wrap instead of
+    `wrap_range`: the text changed, so that one is done.)"""
 
     def __init__(
         self,
         document: DocumentBase | Document,
         width: int = 0,
         tab_width: int = 4,
-        on_wrap: Callable[[], None] | None = None,
     ) -> None:
         self._rows = 0
-        self._on_wrap = on_wrap  # told after each whole-document wrap
-        self.prewrapped = False  # wrapped in a worker: the next wrap at the same width is done
+        # (width, tab width, document edits) of the last whole wrap
+        self._wrapped_at: tuple[int, int, int] | None = None
         super().__init__(document, width, tab_width)
 
     def _rows_of(self, first: int, last: int) -> int:
         return sum(len(self.get_offsets(i)) + 1 for i in range(first, last + 1))
 
     def wrap(self, width: int, tab_width: int | None = None) -> None:
-        same = width == self._width and tab_width in (None, self._tab_width)
-        if not (self.prewrapped and same):
+        at = (width, self._tab_width if tab_width is None else tab_width, self._edits())
+        if at == self._wrapped_at and at[2] >= 0:
+            return
+        if width == 0:
+            wrap_unwrapped(self, tab_width)
+            self._rows = self.document.line_count
+        else:
             super().wrap(width, tab_width)
             self._rows = self._rows_of(0, self.document.line_count - 1)
-        self.prewrapped = False
-        if self._on_wrap is not None:
-            self._on_wrap()
+        self._wrapped_at = at
 
     def wrap_range(self, start: Location, old_end: Location, new_end: Location) -> None:
         before = self._rows_of(start[0], old_end[0])  # still the old wrapping here
         super().wrap_range(start, old_end, new_end)
         self._rows += self._rows_of(start[0], new_end[0]) - before
+        if self._wrapped_at is not None:  # current again, edit included
+            self._wrapped_at = (*self._wrapped_at[:2], self._edits())
+
+    def _edits(self) -> int:
+        """The document's edit count; -1 (never current) for one that does not count them."""
+        return self.document.edits if isinstance(self.document, MeasuredDocument) else -1
 
     @property
     def height(self) -> int:
@@ -143,7 +141,6 @@ def prepare(text: str, tab_width: int = 4) -> PreparedText:
     document = MeasuredDocument(text)
     document.get_size(tab_width)
     wrapped = CountedWrappedDocument(document, tab_width=tab_width)
-    wrapped.prewrapped = True
     return PreparedText(document, wrapped, tab_width)
 
 
@@ -152,7 +149,6 @@ class ConfigTextArea(FastDocumentsTextArea):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.marks: dict[int, str] = {}  # 0-based line -> "lint.error" / "lint.warning"
-        self._freeze_timer: Timer | None = None
         self._prepared: PreparedText | None = None  # handed to the next document made
         super().__init__(*args, **kwargs)
 
@@ -164,9 +160,8 @@ class ConfigTextArea(FastDocumentsTextArea):
     def make_wrapped_document(self, document: DocumentBase) -> WrappedDocument:
         prepared, self._prepared = self._prepared, None
         if prepared is not None and prepared.document is document:
-            prepared.wrapped._on_wrap = self._wrapped  # noqa: SLF001 - its owner, from now on
             return prepared.wrapped
-        return CountedWrappedDocument(document, tab_width=self.indent_width, on_wrap=self._wrapped)
+        return CountedWrappedDocument(document, tab_width=self.indent_width)
 
     def load_prepared(self, prepared: PreparedText) -> None:
         """As `load_text(prepared.document.text)`, without measuring or wrapping it again: the
@@ -177,14 +172,6 @@ class ConfigTextArea(FastDocumentsTextArea):
             return
         self._prepared = prepared
         self.load_text("")
-
-    def _wrapped(self) -> None:
-        """A whole-file wrap made two lists per line: freeze them once the rewraps settle."""
-        if self.document.line_count < FREEZE_FROM_LINES or not self.is_attached:
-            return
-        if self._freeze_timer is not None:
-            self._freeze_timer.stop()
-        self._freeze_timer = self.set_timer(FREEZE_SETTLE_S, freeze_heap)
 
     def mark_lines(self, marks: dict[int, str]) -> None:
         self.marks = marks
