@@ -7,8 +7,8 @@ Target: every key under 50 ms whatever the size, i.e. the editor costs no more t
 
 The slowest keys are Python's full (generation 2) garbage collections, whose cost grows with the
 objects alive (Textual's TextArea keeps three lists per line): each run counts them and its
-longest, and the verdict compares the editor's slowest key with the plain TextArea's. The editor
-freezes the heap after opening a big file (`freeze_heap`), so its collections scan less.
+longest, and the verdict compares the editor's slowest key with the plain TextArea's. The console
+makes its full collections only when the keys pause (tui/core/util/collector.py).
 """
 
 from __future__ import annotations

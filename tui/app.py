@@ -50,7 +50,6 @@ OPTION_DIGITS = {
 PANE_OF_DIGIT = {p.key: p.pane_id for p in PANES}
 
 
-COLLECT_EVERY_S = 0.25  # how often the idle collector looks whether a collection is due
 INTERRUPTED = 130  # the exit code of a quit before the server was ready, as `serve`'s Ctrl+C
 
 
@@ -119,8 +118,6 @@ class TritonTUI(ModelActions):
 
     async def on_event(self, event: events.Event) -> None:
         """alt+digit as ESC digit (see OPTION_DIGITS) switches panes, whatever has the focus."""
-        if isinstance(event, (events.Key, events.MouseDown)):
-            self.collector.input_seen()
         if isinstance(event, events.Key) and not event.is_forwarded:
             digit = OPTION_DIGITS.get(event.key, "")
             if digit in PANE_OF_DIGIT and len(self.screen_stack) == 1:
@@ -147,8 +144,6 @@ class TritonTUI(ModelActions):
                 loop.add_signal_handler(sig, self.exit)
         self.wait_for_server()
         self.set_interval(1.0, self._check_server)
-        self.collector.start()
-        self.set_interval(COLLECT_EVERY_S, self.collector.tick)
 
     def _check_server(self) -> None:
         """Every second: a server we run that exited mid-session is said so, with its reason;
@@ -302,7 +297,6 @@ class TritonTUI(ModelActions):
         self.notify(f"attached to http://{escape(self.session.client.url)}", timeout=4)
 
     def on_unmount(self) -> None:
-        self.collector.stop()
         if self.stop_server_on_exit:
             self.home_session.close()
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from textual import events
 from textual.app import App
 from textual.dom import DOMNode
 from textual.message import Message
@@ -28,7 +29,7 @@ from tui.core.server.docker_server import DockerServer
 from tui.core.server.session import Session
 from tui.core.store.models import ModelStore, StoreSnapshot, StoreSource, StoreUpdate
 from tui.core.store.truth import server_backends
-from tui.core.util.collector import IdleCollector
+from tui.core.util.collector import COLLECT_EVERY_S, IdleCollector
 from tui.workers import ReportsWorkerFailures, work
 
 # "lost": a server that was live stopped answering (the console reconnects when it answers)
@@ -117,8 +118,20 @@ class ConsoleApp(ReportsWorkerFailures, App[int]):
         self._store_again = False
         self._store_announce = False
         self._last_ready: list[str] | None = None
-        # Garbage collection, and work that can wait, between keys (started by the console).
-        self.collector = IdleCollector()
+        self.collector = IdleCollector()  # garbage collection, and work that can wait
+
+    # Garbage, collected between keys (tui/core/util/collector.py) ----------------------------
+    def on_mount(self) -> None:
+        self.collector.start()
+        self.set_interval(COLLECT_EVERY_S, self.collector.tick)
+
+    def on_unmount(self) -> None:
+        self.collector.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.collector.input_seen()
+        await super().on_event(event)
 
     # The model store -------------------------------------------------------------------------
     @property
