@@ -50,7 +50,7 @@ FAST = MeasureSettings(window_ms=300, stability_pct=ANY_STABILITY, max_trials=10
 # worth_final), which on a loaded host took 3 to 6 rounds of two reloads each. For the tests of
 # the sweep, the re-measure, the resume and the restore; the final comparison is tested where it
 # decides (test_tune_verdict.py, test_tune_cli.py, test_tune_pane.py).
-NO_FINAL_MARGIN = 1000.0
+NO_FINAL_MARGIN = 999.0  # the largest --min-gain takes
 
 
 def tune_repository(dest: Path) -> Path:
@@ -259,8 +259,9 @@ def test_quick_tune_re_measures_resumes_and_beats_default_by_batching(
         tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8], concurrency=[8]
     )
     assert not before.get("dynamic_batching")
-    # the re-measure and the figures it ranks on are tested, not the final comparison (its rounds
-    # in the measurements: test_tune_cli.py)
+    # the re-measure and the figures it ranks on are tested, not the final comparison (which a
+    # machine fast enough for an 11-fold gain would still run; its rounds in the measurements:
+    # test_tune_cli.py)
     record.min_gain_pct = NO_FINAL_MARGIN
     cancel = threading.Event()
     again: list[str] = []
@@ -291,8 +292,10 @@ def test_quick_tune_re_measures_resumes_and_beats_default_by_batching(
         first = result.first  # measured again at the concurrency of its first best
         assert first is not None and first is not level
         assert result.best is level  # and ranked on the second figure
-    assert record.verdict is not None and record.verdict.final is None
-    assert record.measurements == sum(len(r.levels) + len(r.remeasured) for r in record.results)
+    final_rounds = (record.verdict.final or {}).get("rounds", 0) if record.verdict else 0
+    assert record.measurements == 2 * final_rounds + sum(
+        len(r.levels) + len(r.remeasured) for r in record.results
+    )
     assert "The ranking is re-measured" in report.summary(record)
     saved = load_record(record.path)  # type: ignore[arg-type]
     assert [r.key for r in saved.results] == [r.key for r in record.results]
