@@ -122,13 +122,13 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
 # The longest files, started first: `--dist loadfile` hands files out in collection order, and a
 # long file that starts last runs alone at the end while the other workers wait.
 LONGEST_FIRST = (
-    "test_tune.py",
-    "test_tune_verdict.py",
     "test_bench_vs_perf_analyzer.py",
-    "test_tune_cli.py",
-    "test_tune_pane.py",
+    "test_tune.py",
     "test_lifecycle.py",
+    "test_tune_pane.py",
+    "test_tune_cli.py",
     "test_reaper.py",
+    "test_tune_verdict.py",
     "test_docker.py",
     "test_doctor_scenarios.py",
     "test_fleet.py",

@@ -89,7 +89,9 @@ def _server_family(console: psutil.Process) -> list[psutil.Process]:
     raise AssertionError("tritonserver (with its python stub) never started")
 
 
-@pytest.mark.parametrize("how", ["q", "ctrl+c", "SIGTERM", "SIGHUP", "SIGKILL"])
+# q: test_quit_returns_the_terminal_at_once_and_still_stops_the_server; SIGKILL (under load):
+# test_reaper.py's test_kill_9_of_console_under_load_leaves_nothing. Both check the registry too.
+@pytest.mark.parametrize("how", ["ctrl+c", "SIGTERM", "SIGHUP"])
 def test_nothing_outlives_the_console(console: Terminal, how: str) -> None:
     console.wait_for("READY", timeout=60)
     proc = console.console_process()
@@ -104,8 +106,12 @@ def test_nothing_outlives_the_console(console: Terminal, how: str) -> None:
         os.kill(proc.pid, getattr(signal, how))
     _, alive = psutil.wait_procs([proc, *family], timeout=30)
     assert not alive, f"still running after {how}: {[p.cmdline()[:2] for p in alive]}"
-    if how != "SIGKILL":  # unregistered on the way out; after SIGKILL, dropped as stale
-        assert not (registry.registry_dir() / f"{server_pid}.json").exists()
+    _unregistered(server_pid)
+
+
+def _unregistered(server_pid: int) -> None:
+    """Unregistered on the way out (`registered()` would also drop a stale entry)."""
+    assert not (registry.registry_dir() / f"{server_pid}.json").exists()
     assert all(e.pid != server_pid for e in registry.registered())
 
 
@@ -149,6 +155,8 @@ def test_quit_returns_the_terminal_at_once_and_still_stops_the_server(tmp_path: 
         term.wait_for("READY", timeout=90)
         proc = term.console_process()
         family = _server_family(proc)
+        server_pid = family[0].pid  # registered for `triton-tui fleet` and `-u`
+        assert any(e.pid == server_pid for e in registry.registered())
         started = time.monotonic()
         term.tmux("send-keys", "q")
         psutil.wait_procs([proc], timeout=30)
@@ -158,6 +166,7 @@ def test_quit_returns_the_terminal_at_once_and_still_stops_the_server(tmp_path: 
         _, alive = psutil.wait_procs(family, timeout=40)
         assert not alive, f"still running: {[p.cmdline()[:2] for p in alive]}"
         assert _stopped_gracefully(log), log.read_text()[-2000:]
+        _unregistered(server_pid)
     finally:
         term.close()
 

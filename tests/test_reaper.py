@@ -19,6 +19,7 @@ import pytest
 import tritonclient.http as httpclient
 
 from tests.conftest import ROOT
+from tui.core.fleet import registry
 from tui.core.server.client import TritonHTTP
 from tui.core.server.reaper import session_members, shm_regions
 
@@ -129,11 +130,14 @@ def test_kill_9_of_console_under_load_leaves_nothing(repo: Path) -> None:
         server = _server_of(console)
         family = _family(server)
         regions = shm_regions(server.pid)
+        assert any(e.pid == server.pid for e in registry.registered())
         with _under_load(_http_url(server)):
             time.sleep(3)
             _freeze_stubs(family)
             os.kill(console.pid, signal.SIGKILL)
             _assert_all_gone(family, regions)
+        # the console could not unregister its server: the entry is dropped as stale
+        assert all(e.pid != server.pid for e in registry.registered())
     finally:
         term.close()
 

@@ -45,6 +45,12 @@ MA_HEADER = (
 # Any three windows with answers make a level: these tests are of the tuner, not of the stability
 # rule (test_bench_stats.py), and on a loaded host an unstable level cost up to 2 x 10 windows.
 FAST = MeasureSettings(window_ms=300, stability_pct=ANY_STABILITY, max_trials=10)
+# A margin (the user's --min-gain) that no first-pass gain between add_sub's configs reaches: the
+# verdict then says "below the margin" without the interleaved final comparison (verdict.py's
+# worth_final), which on a loaded host took 3 to 6 rounds of two reloads each. For the tests of
+# the sweep, the re-measure, the resume and the restore; the final comparison is tested where it
+# decides (test_tune_verdict.py, test_tune_cli.py, test_tune_pane.py).
+NO_FINAL_MARGIN = 999.0  # the largest --min-gain takes
 
 
 def tune_repository(dest: Path) -> Path:
@@ -104,35 +110,13 @@ def test_space_defaults_follow_model_analyzer() -> None:
         SearchSpace.for_model({"name": "e", "platform": "ensemble"}, has_gpu=False)
 
 
-def test_quick_tune_beats_default_on_a_batching_onnx_model_and_restores(
-    tune_server: ServerProcess, tmp_path: Path
-) -> None:
-    # one level, where batching pays most (the sweep itself: test_quick_tune_re_measures...)
-    record, before = _record(tune_server, FIXED_COST, counts=[1], batch_sizes=[8], concurrency=[8])
-    assert not before.get("dynamic_batching")
-    record = _tune(tune_server, record, tmp_path)
-    assert record.status == "done", record.message
-    winner = record.winner
-    assert winner is not None and winner.candidate.dynamic_batching
-    default = record.default
-    assert default is not None and default.best is not None and winner.best is not None
-    # Batching amortises the model's fixed cost: a ratio of two figures from the same run (see
-    # BATCHING_GAIN for what a saturated machine leaves of it). Without batching they are level.
-    gain = winner.best.throughput / default.best.throughput
-    assert gain > BATCHING_GAIN, (gain, winner.best, default.best)
-    assert not record.restore_pending
-    _served_as_on_disk(tune_server, FIXED_COST, before)
-    saved = load_record(record.path)  # type: ignore[arg-type]
-    assert [r.key for r in saved.results] == [r.key for r in record.results]
-    assert report.csv_text(saved).splitlines()[0] == MA_HEADER
-
-
 def test_brute_tune_of_add_sub_measures_every_point_and_restores(
     tune_server: ServerProcess, tmp_path: Path
 ) -> None:
     record, before = _record(
         tune_server, "add_sub", "brute", counts=[1, 2], batch_sizes=[8], concurrency=[1]
     )
+    record.min_gain_pct = NO_FINAL_MARGIN  # the sweep is tested, not the verdict
     record = _tune(tune_server, record, tmp_path)
     assert record.status == "done", record.message
     # 2 counts x dynamic batching on/off; the default (1 instance, batch 8, dynamic batching)
@@ -209,6 +193,7 @@ def test_resume_after_a_killed_tune(tune_server: ServerProcess, tmp_path: Path) 
     record, before = _record(
         tune_server, "add_sub", "brute", counts=[1], batch_sizes=[8], concurrency=[1]
     )
+    record.min_gain_pct = NO_FINAL_MARGIN  # the resume is tested, not the verdict
     cancel = threading.Event()
 
     def stop_after_default(event: object) -> None:
@@ -265,14 +250,19 @@ def test_a_lucky_first_measurement_does_not_win_once_re_measured() -> None:
     assert "re-measure failed" in report.reason(record, lucky)
 
 
-def test_quick_tune_re_measures_its_top_configs_and_the_default(
+def test_quick_tune_re_measures_resumes_and_beats_default_by_batching(
     tune_server: ServerProcess, tmp_path: Path
 ) -> None:
-    # one level per candidate (the re-measure is what is tested), where both batching and a
-    # second instance beat the default: the climb moves and reaches a fourth point
+    # one level per candidate, where batching pays most and a second instance also beats the
+    # default: the climb moves and reaches a fourth point
     record, before = _record(
-        tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8], concurrency=[4]
+        tune_server, FIXED_COST, counts=[1, 2], batch_sizes=[8], concurrency=[8]
     )
+    assert not before.get("dynamic_batching")
+    # the re-measure and the figures it ranks on are tested, not the final comparison (which a
+    # machine fast enough for an 11-fold gain would still run; its rounds in the measurements:
+    # test_tune_cli.py)
+    record.min_gain_pct = NO_FINAL_MARGIN
     cancel = threading.Event()
     again: list[str] = []
 
@@ -308,8 +298,19 @@ def test_quick_tune_re_measures_its_top_configs_and_the_default(
     )
     assert "The ranking is re-measured" in report.summary(record)
     saved = load_record(record.path)  # type: ignore[arg-type]
+    assert [r.key for r in saved.results] == [r.key for r in record.results]
     assert [r.key for r in saved.remeasured] == [r.key for r in record.remeasured]
     assert saved.winner is not None and saved.winner.key == record.winner.key  # type: ignore[union-attr]
+    assert report.csv_text(saved).splitlines()[0] == MA_HEADER
+    # Batching amortises the model's fixed cost: a ratio of two figures from the same run, both
+    # measured twice (see BATCHING_GAIN for what a saturated machine leaves of it). Without
+    # batching they are level.
+    winner, default = record.winner, record.default
+    assert winner is not None and winner.candidate.dynamic_batching
+    assert default is not None and default.best is not None and winner.best is not None
+    gain = winner.best.throughput / default.best.throughput
+    assert gain > BATCHING_GAIN, (gain, winner.best, default.best)
+    assert not record.restore_pending
     _served_as_on_disk(tune_server, FIXED_COST, before)
 
 

@@ -12,10 +12,11 @@ import pytest
 from tests.test_tune import FIXED_COST, MA_HEADER, tune_repository
 from tests.tolerances import ANY_STABILITY
 from tui.cli import main
+from tui.core.tune.record import load_record
 
-# Two levels (the second climbs from the first's hint), any three windows make a level: these
-# tests are of the command, not of the stability rule (test_bench_stats.py).
-FAST = ["-p", "300", "-s", str(ANY_STABILITY), "--concurrency", "4:8"]
+# One level, where batching pays most (the sweep and its hint: test_tune.py), any three windows
+# make a level: these tests are of the command, not of the stability rule (test_bench_stats.py).
+FAST = ["-p", "300", "-s", str(ANY_STABILITY), "--concurrency", "8:8"]
 
 
 @pytest.mark.parametrize(
@@ -84,6 +85,14 @@ def test_tune_exports_csv_and_writes_the_winner(
     saved = list((tmp_path / "results").glob("*.json"))
     assert len(saved) == 1
     assert json.loads(saved[0].read_text())["applied"]["state"] == "done"  # the journal, closed
+    # the final comparison's two measurements a round count among the measurements
+    record = load_record(saved[0])
+    assert record.verdict is not None and record.verdict.final is not None
+    rounds = record.verdict.final["rounds"]
+    assert rounds >= 3 and record.measurements == 2 * rounds + sum(
+        len(r.levels) + len(r.remeasured) for r in record.results
+    )
+    assert f"In {record.measurements} measurements across" in summary
     # reopened and compared later, without a server
     show = ["tune", "-m", FIXED_COST, "--show", "--results", str(tmp_path / "results")]
     assert main([*show, "--compare", str(saved[0])]) == 0

@@ -67,8 +67,8 @@ async def test_pane_tunes_ranks_plots_applies_and_cancels(
         await pilot.press("enter")
         assert "Cannot start" in _text(pane, "#tune-status") and not pane.running
 
-        # two levels where batching pays; any three windows make a level (not the stability rule)
-        _fill(pane, counts="1:1", batch="8:8", concurrency="8:16", window="300")
+        # one level where batching pays; any three windows make a level (not the stability rule)
+        _fill(pane, counts="1:1", batch="8:8", concurrency="8:8", window="300")
         _fill(pane, stability=str(ANY_STABILITY))
         await pilot.press("enter")  # Enter in a field starts
         assert pane.running

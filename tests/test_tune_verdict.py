@@ -1,5 +1,5 @@
 """The noise-aware verdict on the real embedded server: a model where nothing the tuner tries
-helps gets "no configuration is better than yours beyond noise" (twice, never a winner), one where
+helps gets "no configuration is better than yours beyond noise" (never a winner), one where
 a second instance clearly helps gets that winner with the interval of its gain; the command's
 --json verdict, exit code 5 and --report (an HTML file rendered in headless Chromium).
 
@@ -52,17 +52,6 @@ def verdict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
     server.stop()
 
 
-def _tune(
-    server: ServerProcess, model: str, folder: Path, events: list | None = None, **axes: object
-) -> TuneRecord:
-    config = TritonHTTP(server.http_url).model_config(model)
-    space = SearchSpace.for_model(config, has_gpu=False, **axes)  # type: ignore[arg-type]
-    record = TuneRecord(model=model, url=server.http_url, space=space, mode="brute")
-    run = TuneRun(metrics_url=server.metrics_url, measure=FAST, folder=folder)
-    on_event = events.append if events is not None else None
-    return run_tune(record, run, on_event)
-
-
 # On the server ---------------------------------------------------------------------------------
 def test_a_second_instance_of_a_sleeping_model_wins_through_its_ensemble(
     verdict_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -111,23 +100,12 @@ def test_a_second_instance_of_a_sleeping_model_wins_through_its_ensemble(
     assert client.model_ready(SLEEPY_ENSEMBLE)
 
 
-def test_nothing_helps_gives_no_better_beyond_noise_twice(
+def test_nothing_helps_gives_no_better_beyond_noise(
     verdict_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Once through the core, once through the command (--json, exit 5, --report): the same
-    verdict, never a winner."""
+    """Through the command (--json, exit 5, --report), and the record it saved as the core
+    left it: never a winner. (How often that holds over repeated tunes: `just bench-tune`.)"""
     before = TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED)
-    axes = {"counts": [1], "batch_sizes": [8, 16], "dynamic": [True], "concurrency": [8]}
-    record = _tune(verdict_server, FIXED_COST_BATCHED, tmp_path, **axes)
-    assert record.status == "done", record.message
-    assert record.verdict is not None and record.verdict.verdict == "no_better_beyond_noise"
-    assert record.chosen is None
-    for result in record.results:
-        best = result.best
-        assert best is not None and best.throughput_interval.n == 3
-        assert best.throughput_interval.low <= best.throughput <= best.throughput_interval.high
-    assert same_config(TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED), before)
-
     report_dir = tmp_path / "report"
     code = main(
         [
@@ -172,6 +150,16 @@ def test_nothing_helps_gives_no_better_beyond_noise_twice(
     assert verdict["current"]["count"] == 1 and verdict["current"]["dynamic_batching"] is True
     assert verdict["current"]["throughput"]["n"] == 3
     assert "Best config" not in captured.out
+    (saved,) = (tmp_path / "results").glob("*.json")
+    record = load_record(saved)
+    assert record.status == "done", record.message
+    assert record.verdict is not None and record.verdict.verdict == "no_better_beyond_noise"
+    assert record.chosen is None and len(record.results) == 2
+    for result in record.ranked():  # ranking picks each result's best level
+        best = result.best
+        assert best is not None and best.throughput_interval.n == 3
+        assert best.throughput_interval.low <= best.throughput <= best.throughput_interval.high
+    assert same_config(TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED), before)
     _check_rendered(report_dir / "index.html")
 
 
@@ -226,8 +214,9 @@ def test_request_rate_search_drives_the_model_by_arrival_rate(
 def test_two_models_are_tuned_in_turn_while_both_are_driven(
     verdict_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """-m a,b: each model's figure is the weighted sum of both, measured at the same time (one
-    configuration each here: the default; the search itself is tested above)."""
+    """-m a,b: each model's figure is the weighted sum of both, measured at the same time (the
+    default of each, and the batching that --max-batch-size forces on sleepy_python; the search
+    and the final comparison are tested above)."""
     client = TritonHTTP(verdict_server.http_url)
 
     def served(model: str) -> int:
@@ -275,6 +264,10 @@ def test_two_models_are_tuned_in_turn_while_both_are_driven(
             "250",
             "-s",
             str(ANY_STABILITY),
+            # a margin no first-pass gain reaches: sleepy's forced batching, level with its default,
+            # went to a final comparison whenever noise put it 5 % ahead (37 s instead of 10)
+            "--min-gain",
+            "999",
             "--results",
             str(tmp_path / "results"),
             "--json",
