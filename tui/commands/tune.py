@@ -294,7 +294,7 @@ def check_options(args: argparse.Namespace) -> ServerOptions:
         ),
         (args.max_batch_size is None or args.max_batch_size >= 1, "--max-batch-size must be >= 1"),
         (args.latency_budget is None or args.latency_budget > 0, "--latency-budget must be > 0"),
-        (0 <= args.min_gain < 1000, "--min-gain must be a percentage from 0 to 1000"),
+        (0 <= args.min_gain < 1000, "--min-gain must be a percentage, at least 0 and below 1000"),
         (args.final_rounds >= MIN_ROUNDS, f"--final-rounds must be at least {MIN_ROUNDS}"),
         (not args.compare or args.show, "--compare needs --show"),
         (
