@@ -84,3 +84,24 @@ async def test_pane_with_fake_nvml_marks_launched_server(
         assert procs.display and procs.row_count == 4
         roles = {str(procs.get_row_at(i)[1]): str(procs.get_row_at(i)[4]) for i in range(4)}
         assert roles == {str(pid): "tritonserver (launched)", str(os.getpid()): ""}
+
+
+async def test_focus_restyles_the_pane_alone_and_nothing_inside_needed_it(
+    demo_session: Session,
+) -> None:
+    """GpuPane restyles only itself on a focus change (its subtree took 20 ms a pane switch):
+    restyling the whole subtree afterwards, as Textual would, changes no widget's style, so no
+    rule in the stylesheets styles what is inside by the pane's focus."""
+    app = TritonTUI(demo_session, stop_server_on_exit=False)
+    async with app.run_test(size=(80, 24)) as pilot:  # taller than that: it scrolls, takes focus
+        await show_gpu_pane(pilot)
+        pane = app.query_one(GpuPane)
+        nodes = list(pane.walk_children(with_self=True))
+        assert len(nodes) > 10
+        await until(pilot, lambda: pane.has_focus)  # the pane took the focus when shown
+        for _ in range(2):  # focused, then not (the console may hand the focus back later)
+            seen = [node.styles.css for node in nodes]
+            app.stylesheet.update_nodes(nodes, animate=False)
+            assert [node.styles.css for node in nodes] == seen
+            app.screen.set_focus(None)
+            await pilot.pause()

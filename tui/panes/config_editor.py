@@ -171,7 +171,9 @@ offers the backup back), F3 shows your changes, F2 inserts a snippet, F8 generat
     def _tab_changed(self, active: str) -> None:
         if active == self._tab_id:
             self.call_after_refresh(self.focus)
-            self._sync()
+            # The pane is drawn first, then the selected model's file is read: the key that
+            # showed the pane is answered before a thread competes with it for the GIL.
+            self.call_after_refresh(self._sync)
 
     def _selection_changed(self, _name: str) -> None:
         # Coalesced: a repository table being rebuilt highlights rows on its way back.
