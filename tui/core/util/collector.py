@@ -19,7 +19,7 @@ import gc
 import time
 from collections.abc import Callable
 
-COLLECT_EVERY_S = 0.25  # how often the console calls `tick`
+COLLECT_EVERY_S = 0.5  # how often the console calls `tick`
 YOUNG_EVERY = 20_000  # allocations (net, of containers) that make a young collection due
 IDLE_S = 0.75  # no input for this long: a full collection is welcome
 FULL_EVERY_S = 30.0  # a full collection when idle this often ...
