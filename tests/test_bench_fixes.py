@@ -133,8 +133,9 @@ def test_latency_threshold_waits_for_a_stable_result(bench_server: ServerProcess
 
 
 def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
-    """Version 1 gets background traffic while version 2 (the default) is measured: only
-    version 2's statistics are reported (the old code summed both)."""
+    """Version 1 gets more background traffic than the benchmark sends to version 2 (the
+    default, reached by requests naming no version): only version 2's statistics are reported
+    (the oldest code summed both; a later one took the busier version, which CI saw be 1)."""
     stop = threading.Event()
     sent_v1 = []
 

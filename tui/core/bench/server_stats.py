@@ -71,19 +71,17 @@ def deltas(
 
 
 def pick(window: dict[Key, dict[str, Any]], model: str, version: str) -> tuple[str, dict[str, Any]]:
-    """The (version, delta) of `model` to report: the given version, else the one whose
-    successful-request count moved most (the highest version on a tie, e.g. no traffic)."""
+    """The (version, delta) of `model` to report: the given version, else the one a request
+    naming no version reaches, the highest loaded (Triton serves such a request from its latest
+    ready version). Not the busiest: other clients' traffic to an older version outran ours on a
+    loaded machine and its figures were reported as ours."""
     mine = {v: d for (m, v), d in window.items() if m == model}
     if not mine:
         return version, {}
     if version:
         return version, mine.get(version, {})
-
-    def moved(v: str) -> tuple[int, int]:
-        return (mine[v].get("success", {}).get("count", 0), int(v) if v.isdigit() else -1)
-
-    best = max(mine, key=moved)
-    return best, mine[best]
+    latest = max(mine, key=lambda v: (v.isdigit(), int(v) if v.isdigit() else 0, v))
+    return latest, mine[latest]
 
 
 def composing_configs(
