@@ -30,6 +30,7 @@ from textual.widgets import TextArea
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tools.gcwatch import FullCollections  # noqa: E402
 from tui.core.server.client import TritonHTTP  # noqa: E402
 from tui.panes.config_editor import ConfigPane  # noqa: E402
 from tui.state import ConsoleApp  # noqa: E402
@@ -72,22 +73,6 @@ class Editor(ConsoleApp):
         yield ConfigPane()
 
 
-class FullCollections:
-    """Python's generation-2 collections while typing: how many, and the longest (ms)."""
-
-    def __init__(self) -> None:
-        self.count, self.longest_ms, self._t0 = 0, 0.0, 0.0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] != 2:
-            return
-        if phase == "start":
-            self._t0 = time.perf_counter()
-        else:
-            self.count += 1
-            self.longest_ms = max(self.longest_ms, (time.perf_counter() - self._t0) * 1000)
-
-
 async def type_into(
     app: App[Any], area: TextArea, label: str
 ) -> tuple[list[float], FullCollections]:
@@ -104,25 +89,24 @@ async def type_into(
     area.move_cursor((3, 0))
     await asyncio.sleep(0.5)
     latencies = []
-    gc.callbacks.append(full)
-    for i in range(KEYS):
-        before = area.document.line_count, len(area.document.get_line(3))
-        t0 = time.perf_counter()
-        key = "x" if i % 2 else "y"
-        app.post_message(events.Key(key, key))  # as the terminal driver posts a key
-        while (area.document.line_count, len(area.document.get_line(3))) == before:
-            await asyncio.sleep(0.0005)
-        while last[0] < t0 and time.perf_counter() - t0 < 5:
-            await asyncio.sleep(0.0005)
-        latencies.append(last[0] - t0)
-        await asyncio.sleep(max(0.0, PACE_S - (time.perf_counter() - t0)))
-    gc.callbacks.remove(full)
+    with full:
+        for i in range(KEYS):
+            before = area.document.line_count, len(area.document.get_line(3))
+            t0 = time.perf_counter()
+            key = "x" if i % 2 else "y"
+            app.post_message(events.Key(key, key))  # as the terminal driver posts a key
+            while (area.document.line_count, len(area.document.get_line(3))) == before:
+                await asyncio.sleep(0.0005)
+            while last[0] < t0 and time.perf_counter() - t0 < 5:
+                await asyncio.sleep(0.0005)
+            latencies.append(last[0] - t0)
+            await asyncio.sleep(max(0.0, PACE_S - (time.perf_counter() - t0)))
     lat = sorted(latencies)
     print(
         f"{label}: p50 {statistics.median(lat) * 1000:.1f} ms, "
         f"p95 {lat[int(0.95 * (len(lat) - 1))] * 1000:.1f} ms, max {lat[-1] * 1000:.1f} ms; "
         f"{full.count} full GC, longest {full.longest_ms:.1f} ms, "
-        f"{len(gc.get_objects()):,} objects scanned ({gc.get_freeze_count():,} frozen)"
+        f"{len(gc.get_objects()):,} objects scanned"
     )
     return lat, full
 

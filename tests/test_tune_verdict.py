@@ -52,35 +52,28 @@ def verdict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
     server.stop()
 
 
+def _tune_command(server: ServerProcess, tmp_path: Path, model: str, *flags: str) -> int:
+    """`triton-tui tune -m MODEL` on `server`, brute force, short windows, any stability."""
+    common = ["-u", server.http_url, "--metrics-url", server.metrics_url, "--search", "brute"]
+    fast = ["-p", "250", "-s", str(ANY_STABILITY), "--results", str(tmp_path / "results")]
+    return main(["tune", "-m", model, *common, *fast, *flags])
+
+
 # On the server ---------------------------------------------------------------------------------
 def test_a_second_instance_of_a_sleeping_model_wins_through_its_ensemble(
     verdict_server: ServerProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The ensemble's composing model is tuned, the ensemble measured end to end: two instances
     of the sleeping step win, with the interval of their gain in the JSON verdict."""
-    code = main(
-        [
-            "tune",
-            "-m",
-            SLEEPY_ENSEMBLE,
-            "-u",
-            verdict_server.http_url,
-            "--metrics-url",
-            verdict_server.metrics_url,
-            "--search",
-            "brute",
-            "--max-instance-count",
-            "2",
-            "--concurrency",
-            "2:2",
-            "-p",
-            "250",
-            "-s",
-            str(ANY_STABILITY),
-            "--results",
-            str(tmp_path / "results"),
-            "--json",
-        ]
+    code = _tune_command(
+        verdict_server,
+        tmp_path,
+        SLEEPY_ENSEMBLE,
+        "--max-instance-count",
+        "2",
+        "--concurrency",
+        "2:2",
+        "--json",
     )
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
@@ -107,39 +100,25 @@ def test_nothing_helps_gives_no_better_beyond_noise(
     left it: never a winner. (How often that holds over repeated tunes: `just bench-tune`.)"""
     before = TritonHTTP(verdict_server.http_url).model_config(FIXED_COST_BATCHED)
     report_dir = tmp_path / "report"
-    code = main(
-        [
-            "tune",
-            "-m",
-            FIXED_COST_BATCHED,
-            "-u",
-            verdict_server.http_url,
-            "--metrics-url",
-            verdict_server.metrics_url,
-            "--search",
-            "brute",
-            "--max-instance-count",
-            "1",
-            "--dynamic-batching",
-            "on",
-            "--min-batch-size",
-            "8",
-            "--max-batch-size",
-            "16",
-            "--concurrency",
-            "8:8",
-            "-p",
-            "250",
-            "-s",
-            str(ANY_STABILITY),
-            "--min-gain",
-            "5",
-            "--results",
-            str(tmp_path / "results"),
-            "--report",
-            str(report_dir),
-            "--json",
-        ]
+    code = _tune_command(
+        verdict_server,
+        tmp_path,
+        FIXED_COST_BATCHED,
+        "--max-instance-count",
+        "1",
+        "--dynamic-batching",
+        "on",
+        "--min-batch-size",
+        "8",
+        "--max-batch-size",
+        "16",
+        "--concurrency",
+        "8:8",
+        "--min-gain",
+        "5",
+        "--report",
+        str(report_dir),
+        "--json",
     )
     captured = capsys.readouterr()
     assert code == 5, captured.out
@@ -237,41 +216,27 @@ def test_two_models_are_tuned_in_turn_while_both_are_driven(
     assert level.ok and all(after[m] > before[m] for m in models), (before, after)  # both driven
     assert level.throughput_interval.n == 3 and level.throughput > 0
 
-    code = main(
-        [
-            "tune",
-            "-m",
-            f"{SLEEPY},{FIXED_COST_BATCHED}",
-            "--weights",
-            "2,1",
-            "--search",
-            "brute",
-            "-u",
-            verdict_server.http_url,
-            "--metrics-url",
-            verdict_server.metrics_url,
-            "--max-instance-count",
-            "1",
-            "--dynamic-batching",
-            "on",
-            "--min-batch-size",
-            "8",
-            "--max-batch-size",
-            "8",
-            "--concurrency",
-            "2:2",
-            "-p",
-            "250",
-            "-s",
-            str(ANY_STABILITY),
-            # a margin no first-pass gain reaches: sleepy's forced batching, level with its default,
-            # went to a final comparison whenever noise put it 5 % ahead (37 s instead of 10)
-            "--min-gain",
-            "999",
-            "--results",
-            str(tmp_path / "results"),
-            "--json",
-        ]
+    code = _tune_command(
+        verdict_server,
+        tmp_path,
+        f"{SLEEPY},{FIXED_COST_BATCHED}",
+        "--weights",
+        "2,1",
+        "--max-instance-count",
+        "1",
+        "--dynamic-batching",
+        "on",
+        "--min-batch-size",
+        "8",
+        "--max-batch-size",
+        "8",
+        "--concurrency",
+        "2:2",
+        # a margin no first-pass gain reaches: sleepy's forced batching, level with its default,
+        # went to a final comparison whenever noise put it 5 % ahead (37 s instead of 10)
+        "--min-gain",
+        "999",
+        "--json",
     )
     captured = capsys.readouterr()
     assert code == 5, captured.out + captured.err

@@ -12,7 +12,6 @@ a DataTable of the same names and a TextArea holding the big config.
 from __future__ import annotations
 
 import asyncio
-import gc
 import shutil
 import statistics
 import sys
@@ -31,6 +30,7 @@ from textual.widgets import DataTable, TabbedContent, TabPane, TextArea
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tools.gcwatch import FullCollections  # noqa: E402
 from tui.app import TritonTUI  # noqa: E402
 from tui.core.server.launcher import LaunchSpec, ServerProcess  # noqa: E402
 from tui.core.server.session import Session  # noqa: E402
@@ -90,25 +90,6 @@ class Plain(App[None]):
             self.call_after_refresh(self.query_one("#model-table").focus)
 
 
-class FullCollections:
-    """Python's full (generation 2) collections meanwhile: how many, the longest (ms)."""
-
-    def __init__(self) -> None:
-        self.count, self.longest_ms, self._t0 = 0, 0.0, 0.0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] != 2:
-            return
-        if phase == "start":
-            self._t0 = time.perf_counter()
-        else:
-            self.count += 1
-            self.longest_ms = max(self.longest_ms, (time.perf_counter() - self._t0) * 1000)
-
-    def __str__(self) -> str:
-        return f"{self.count} full GC, longest {self.longest_ms:.0f} ms"
-
-
 class Timer:
     """Records when the app last painted (wraps its display call)."""
 
@@ -154,11 +135,8 @@ def palette_open(app: App[Any]) -> bool:
 
 
 async def journeys(app: App[Any], rows: int, full: FullCollections) -> dict[str, list[float]]:
-    gc.callbacks.append(full)
-    try:
+    with full:
         return await _journeys(app, rows)
-    finally:
-        gc.callbacks.remove(full)
 
 
 async def _journeys(app: App[Any], rows: int) -> dict[str, list[float]]:
