@@ -132,10 +132,14 @@ def test_latency_threshold_waits_for_a_stable_result(bench_server: ServerProcess
     assert result.status == "ok" and len(result.levels) == 1 and result.levels[0].trials >= 3
 
 
+SKEW_SEEN = 0.06  # server count vs ours at a window's edge, loaded machine
+
+
 def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
-    """Version 1 gets more background traffic than the benchmark sends to version 2 (the
-    default, reached by requests naming no version): only version 2's statistics are reported
-    (the oldest code summed both; a later one took the busier version, which CI saw be 1)."""
+    """Version 1 gets background traffic, at times more than the benchmark sends to version 2
+    (the default, reached by requests naming no version): only version 2's statistics are
+    reported (the oldest code summed both; a later one took the busier version, which CI saw be
+    version 1)."""
     stop = threading.Event()
     sent_v1 = []
 
@@ -167,7 +171,10 @@ def test_version_whose_counts_moved(bench_server: ServerProcess) -> None:
     ended = level.duration_ns / 1e9
     v1 = sum(1 for t in sent_v1 if t >= max(sent_v1) - ended)  # about the level's share
     skew = abs(level.server.success_count - level.latency.count)
-    assert v1 > 0.2 * level.latency.count, (v1, level.latency.count)  # the check can tell
+    # The check can tell when half of version 1's count is over the largest skew seen (6 % of
+    # ours): summing it would then fail the next line. (Asking for 20 % failed on CI when the
+    # background threads got little of a loaded machine: 1000 against our 5135.)
+    assert v1 / 2 > SKEW_SEEN * level.latency.count, (v1, level.latency.count)
     assert skew < v1 / 2, (skew, v1, level.latency.count)
 
 
